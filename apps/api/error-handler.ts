@@ -1,0 +1,96 @@
+import { z } from '@hono/zod-openapi';
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ZodError } from 'zod';
+import { AppError, httpStatusOf, type ErrorKind } from '../../internal/platform/errors.ts';
+import type { Logger } from '../../internal/platform/logger.ts';
+
+/**
+ * The one place errors become HTTP responses. Every failure — a domain `AppError`, a request that fails its schema,
+ * an unknown route, a bug — answers with the same body shape, so clients parse errors one way.
+ */
+
+export const ErrorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.string().openapi({ description: 'Stable machine-readable code: `invalid_input`, `not_found`, or a slug such as `order.not_found`.' }),
+      message: z.string(),
+      field: z.string().optional().openapi({ description: 'The offending input, as a path: `drop.lat`, `items[2].qty`.' }),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .openapi('Error');
+
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 500 | 503;
+
+/** Builds the error body; `field`/`details` are left out when empty. */
+export function errorBody(code: string, message: string, field?: string, details?: Record<string, unknown>): ErrorBody {
+  return {
+    error: {
+      code,
+      message,
+      ...(field !== undefined ? { field } : {}),
+      ...(details !== undefined && Object.keys(details).length > 0 ? { details } : {}),
+    },
+  };
+}
+
+/** `['drop', 'lat']` → `drop.lat`; `['items', 2, 'qty']` → `items[2].qty`. */
+export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
+  return path.reduce<string>((acc, part) => {
+    if (typeof part === 'number') return `${acc}[${part}]`;
+    const name = String(part);
+    return acc === '' ? name : `${acc}.${name}`;
+  }, '');
+}
+
+/** Request-validation failure → 400 naming the first offending field; every issue is listed in `details`. */
+export function validationErrorResponse(c: Context, target: string, error: ZodError): Response {
+  const issues = error.issues.map((issue) => ({ field: fieldPath(issue.path), message: issue.message }));
+  const first = issues[0];
+  const field = first?.field || undefined;
+  const message = first ? (field ? `${field}: ${first.message}` : first.message) : 'invalid request';
+  return c.json(errorBody('invalid_input', message, field, { in: target, issues }), 400);
+}
+
+/**
+ * OpenAPIHono's `defaultHook`: runs after every route's request validation. Returning a response stops the request,
+ * so schema failures never reach the handler and always take the shape above.
+ */
+export const validationHook = (
+  result: { target: string } & ({ success: true } | { success: false; error: ZodError }),
+  c: Context,
+): Response | undefined => (result.success ? undefined : validationErrorResponse(c, result.target, result.error));
+
+/** Unknown route → 404, same shape. */
+export const notFoundHandler: NotFoundHandler = (c) =>
+  c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
+
+const kindOfStatus: Partial<Record<number, ErrorKind>> = Object.fromEntries(
+  Object.entries(httpStatusOf).map(([kind, status]) => [status, kind as ErrorKind]),
+);
+
+/**
+ * Everything thrown from a handler or middleware lands here.
+ * `AppError` → its kind's status (`httpStatusOf`), code = its slug, `details.field` lifted to `field`.
+ * Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a bug: 500, logged with the stack,
+ * and no internals in the body.
+ */
+export function createErrorHandler(logger: Logger): ErrorHandler {
+  return (error, c) => {
+    if (error instanceof AppError) {
+      const status: ErrorStatus = httpStatusOf[error.kind];
+      const { field, ...rest } = error.details;
+      if (status >= 500) logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
+      return c.json(errorBody(error.slug, error.message, typeof field === 'string' ? field : undefined, typeof field === 'string' ? rest : error.details), status);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = kindOfStatus[error.status] ?? `http_${error.status}`;
+      return c.json(errorBody(code, error.message || 'request refused'), error.status);
+    }
+    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unexpected error');
+    return c.json(errorBody('internal', 'internal error'), 500);
+  };
+}

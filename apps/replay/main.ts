@@ -1,0 +1,78 @@
+/**
+ * Replay CLI (composition root): `npm run replay -- <instance dir>` or `npm run replay -- --all <folder>`.
+ * Options: `--out <dir>` (default out/replay), `--params <json file>` (DispatchParams overrides), `--no-files`.
+ * Prints a progress bar, then the results table; exits 1 when any solution violates a feasibility rule.
+ */
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { DispatchParamsInput } from '../../internal/dispatch/params.ts';
+import { countByRule, RULES } from '../../internal/replay/feasibility.ts';
+import { formatTable, progressBar } from '../../internal/replay/report.ts';
+import { writeSolutionFiles } from '../../internal/replay/solution.ts';
+import { listInstanceDirs, runSuite, summarize } from '../../internal/replay/suite.ts';
+
+interface Args {
+  readonly dirs: string[];
+  readonly all: boolean;
+  readonly out: string;
+  readonly paramsFile?: string;
+  readonly writeFiles: boolean;
+}
+
+function usage(message: string): never {
+  process.stderr.write(`${message}\nusage: npm run replay -- <instance dir> | --all <folder> [--out dir] [--params file.json] [--no-files]\n`);
+  process.exit(2);
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const dirs: string[] = [];
+  let all = false;
+  let out = 'out/replay';
+  let paramsFile: string | undefined;
+  let writeFiles = true;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--all') all = true;
+    else if (a === '--out') out = argv[++i] ?? usage('--out needs a folder');
+    else if (a === '--params') paramsFile = argv[++i] ?? usage('--params needs a file');
+    else if (a === '--no-files') writeFiles = false;
+    else if (a.startsWith('--')) usage(`unknown option ${a}`);
+    else dirs.push(a);
+  }
+  if (dirs.length === 0) usage('no instance folder given');
+  return { dirs, all, out, writeFiles, ...(paramsFile ? { paramsFile } : {}) };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const params: DispatchParamsInput = args.paramsFile ? JSON.parse(await readFile(args.paramsFile, 'utf8')) : {};
+  const dirs = args.all ? (await Promise.all(args.dirs.map((d) => listInstanceDirs(resolve(d))))).flat() : args.dirs.map((d) => resolve(d));
+  if (dirs.length === 0) usage(`no MDRPLIB instance folders under ${args.dirs.join(', ')}`);
+  const tty = process.stderr.isTTY;
+  const started = performance.now();
+  const outcomes = await runSuite(dirs, params, async (o, i) => {
+    if (args.writeFiles) await writeSolutionFiles(join(args.out, o.instance), o.result.solution);
+    const line = progressBar(i + 1, dirs.length, `${o.instance} (${Math.round(o.elapsedMs)} ms)`);
+    process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
+  });
+  if (tty) process.stderr.write('\n');
+  const summary = summarize(outcomes);
+  process.stdout.write(`${formatTable(outcomes, summary.mean, summary)}\n\n`);
+  const counts = countByRule(outcomes.flatMap((o) => o.violationList));
+  process.stdout.write(
+    `feasibility: ${summary.violations} violation(s) — ` +
+      Object.entries(counts).map(([rule, n]) => `${rule} ${RULES[rule as keyof typeof RULES]}: ${n}`).join('; ') +
+      '\n',
+  );
+  for (const o of outcomes.filter((x) => x.violations > 0).slice(0, 5)) {
+    for (const v of o.violationList.slice(0, 3)) process.stdout.write(`  ${o.instance} ${v.rule}: ${v.message}\n`);
+  }
+  process.stdout.write(
+    `${outcomes.length} instance(s) replayed in ${((performance.now() - started) / 1000).toFixed(1)} s` +
+      (args.writeFiles ? `; solution files in ${args.out}/<instance>/` : '') +
+      '\n',
+  );
+  if (summary.violations > 0) process.exitCode = 1;
+}
+
+await main();

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.ts';
+
+/** DeliveryGO's own example environment (docs of the Go service). */
+const deliveryGoEnv = {
+  POSTGRES_DSN: 'postgres://deliverygo_user:delivery@localhost:5433/deliverygo?sslmode=disable',
+  REDIS_ADDR: 'localhost:6380',
+  OSRM_ADDR: 'http://localhost:5000',
+  KAFKA_BROKERS: 'localhost:9092',
+  HTTP_ADDR: ':8000',
+};
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`expected a ConfigError for ${JSON.stringify(env)}`);
+}
+
+describe('loadConfig', () => {
+  it("accepts DeliveryGO's variable names", () => {
+    const config = loadConfig(deliveryGoEnv);
+    expect(config.databaseUrl).toBe(deliveryGoEnv.POSTGRES_DSN);
+    expect(config.redisUrl).toBe('redis://localhost:6380');
+    expect(config.osrmUrl).toBe('http://localhost:5000');
+    expect(config.kafkaBrokers).toEqual(['localhost:9092']);
+    expect(config.http).toEqual({ host: '0.0.0.0', port: 8000 });
+  });
+
+  it('prefers the deliverygo names when both are set', () => {
+    const config = loadConfig({
+      ...deliveryGoEnv,
+      DATABASE_URL: 'postgresql://app@db:5432/app',
+      REDIS_URL: 'rediss://cache:6390/2',
+      OSRM_URL: 'https://osrm.internal',
+      PORT: '9000',
+    });
+    expect(config.databaseUrl).toBe('postgresql://app@db:5432/app');
+    expect(config.redisUrl).toBe('rediss://cache:6390/2');
+    expect(config.osrmUrl).toBe('https://osrm.internal');
+    expect(config.http.port).toBe(9000);
+  });
+
+  it('splits and trims a broker list', () => {
+    expect(loadConfig({ KAFKA_BROKERS: ' k1:9092, k2:9093 ,k3:9094' }).kafkaBrokers).toEqual(['k1:9092', 'k2:9093', 'k3:9094']);
+  });
+
+  it('reads HTTP_ADDR hosts, including IPv6, and an empty REDIS_ADDR host as this machine', () => {
+    expect(loadConfig({ HTTP_ADDR: '127.0.0.1:8080' }).http).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(loadConfig({ HTTP_ADDR: '[::1]:8081' }).http).toEqual({ host: '::1', port: 8081 });
+    expect(loadConfig({ REDIS_ADDR: ':6379' }).redisUrl).toBe('redis://localhost:6379');
+  });
+
+  it('leaves unset (and empty) service variables undefined, which selects the embedded adapters', () => {
+    for (const env of [{}, { DATABASE_URL: '', POSTGRES_DSN: '  ', REDIS_ADDR: '', KAFKA_BROKERS: '', OSRM_ADDR: '' }]) {
+      const config = loadConfig(env);
+      expect(config.databaseUrl).toBeUndefined();
+      expect(config.redisUrl).toBeUndefined();
+      expect(config.kafkaBrokers).toBeUndefined();
+      expect(config.osrmUrl).toBeUndefined();
+      expect(config.http).toEqual({ host: '0.0.0.0', port: 8000 });
+      expect(config.logLevel).toBe('info');
+    }
+  });
+
+  it.each([
+    ['POSTGRES_DSN', 'mysql://root@localhost/db'],
+    ['DATABASE_URL', 'not a url'],
+    ['REDIS_ADDR', 'localhost'],
+    ['REDIS_URL', 'http://localhost:6379'],
+    ['KAFKA_BROKERS', 'localhost'],
+    ['KAFKA_BROKERS', ' , '],
+    ['OSRM_ADDR', 'localhost:5000'],
+    ['HTTP_ADDR', '8000'],
+    ['HTTP_ADDR', ':99999'],
+    ['PORT', 'eighty'],
+    ['H3_RESOLUTION', '16'],
+    ['LOG_LEVEL', 'loud'],
+  ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
+    const error = configError({ ...deliveryGoEnv, [name]: value });
+    expect(error.message).toContain(name);
+    for (const other of Object.keys(deliveryGoEnv).filter((n) => n !== name)) expect(error.message).not.toContain(other);
+  });
+
+  it('names every malformed variable at once', () => {
+    const error = configError({ POSTGRES_DSN: 'nope', KAFKA_BROKERS: 'nope' });
+    expect(error.message).toContain('POSTGRES_DSN');
+    expect(error.message).toContain('KAFKA_BROKERS');
+  });
+});

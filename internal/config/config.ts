@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+/**
+ * The whole runtime configuration, parsed once from the environment at start-up and then injected.
+ * No other module reads `process.env`.
+ *
+ * An unset service URL selects that part's embedded adapter (PGlite, in-memory bus, in-memory geo store,
+ * straight-line router), so `npm start` works with no servers. DeliveryGO's variable names are accepted too.
+ */
+export interface Config {
+  http: { host: string; port: number };
+  /** Postgres URL, or undefined for embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** Redis URL, or undefined for the in-memory geo/state store. */
+  redisUrl: string | undefined;
+  /** Kafka brokers, or undefined for the in-process bus. */
+  kafkaBrokers: string[] | undefined;
+  kafka: { clientId: string; partitions: number };
+  /** OSRM base URL, or undefined for the straight-line router. */
+  osrmUrl: string | undefined;
+  osrm: { timeoutMs: number; maxTableSize: number };
+  router: { speedMps: number; detourFactor: number };
+  h3Resolution: number;
+  bus: { maxAttempts: number; backoffMs: number };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const url = (protocols: string[]) =>
+  z.string().trim().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `must be a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}` },
+  );
+
+const hostPort = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9.\-_]*:\d{1,5}$|^\[[0-9a-fA-F:]+\]:\d{1,5}$/, 'must be host:port (host may be empty)');
+
+const brokerList = z
+  .string()
+  .trim()
+  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'each broker must be host:port')).min(1, 'needs at least one broker'));
+
+const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const positive = z.coerce.number().positive();
+
+/** Every variable we read; optional ones default below. Empty strings count as unset. */
+const envSchema = z.object({
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  POSTGRES_DSN: url(['postgres:', 'postgresql:']).optional(),
+  REDIS_URL: url(['redis:', 'rediss:']).optional(),
+  REDIS_ADDR: hostPort.optional(),
+  KAFKA_BROKERS: brokerList.optional(),
+  KAFKA_CLIENT_ID: z.string().min(1).default('deliverygo'),
+  KAFKA_PARTITIONS: int(1, 256).default(3),
+  OSRM_URL: url(['http:', 'https:']).optional(),
+  OSRM_ADDR: url(['http:', 'https:']).optional(),
+  OSRM_TIMEOUT_MS: int(1, 120_000).default(2_000),
+  OSRM_MAX_TABLE_SIZE: int(2, 10_000).default(100),
+  ROUTER_SPEED_KMH: positive.default(30),
+  ROUTER_DETOUR_FACTOR: z.coerce.number().min(1).max(5).default(1.3),
+  HTTP_ADDR: hostPort.optional(),
+  PORT: int(0, 65_535).optional(),
+  H3_RESOLUTION: int(0, 15).default(8),
+  BUS_MAX_ATTEMPTS: int(1, 100).default(5),
+  BUS_BACKOFF_MS: int(1, 60_000).default(100),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+/**
+ * Parses the environment into a `Config`. Throws `ConfigError` naming every malformed variable.
+ * @param env usually `process.env`; tests pass a literal.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([name, value]) => name in envSchema.shape && value !== undefined && value.trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid environment — ${problems.join('; ')}`);
+  }
+  const e = parsed.data;
+  const [host, port] = splitHttpAddr(e.HTTP_ADDR, e.PORT);
+  return {
+    http: { host, port },
+    databaseUrl: e.DATABASE_URL ?? e.POSTGRES_DSN,
+    redisUrl: e.REDIS_URL ?? (e.REDIS_ADDR ? redisUrlOfAddr(e.REDIS_ADDR) : undefined),
+    kafkaBrokers: e.KAFKA_BROKERS,
+    kafka: { clientId: e.KAFKA_CLIENT_ID, partitions: e.KAFKA_PARTITIONS },
+    osrmUrl: e.OSRM_URL ?? e.OSRM_ADDR,
+    osrm: { timeoutMs: e.OSRM_TIMEOUT_MS, maxTableSize: e.OSRM_MAX_TABLE_SIZE },
+    router: { speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },
+    h3Resolution: e.H3_RESOLUTION,
+    bus: { maxAttempts: e.BUS_MAX_ATTEMPTS, backoffMs: e.BUS_BACKOFF_MS },
+    logLevel: e.LOG_LEVEL,
+  };
+}
+
+/**
+ * REDIS_ADDR is DeliveryGO's `host:port`. An empty host means this machine, as it does for Go's dialer;
+ * `redis://:6379` would not even parse as a URL.
+ */
+function redisUrlOfAddr(addr: string): string {
+  return addr.startsWith(':') ? `redis://localhost${addr}` : `redis://${addr}`;
+}
+
+/** HTTP_ADDR is DeliveryGO's `:8000` form (empty host = all interfaces); PORT wins when both are set. */
+function splitHttpAddr(addr: string | undefined, port: number | undefined): [string, number] {
+  let host = '0.0.0.0';
+  let listenPort = 8000;
+  if (addr) {
+    const at = addr.lastIndexOf(':');
+    const h = addr.slice(0, at).replace(/^\[|\]$/g, '');
+    host = h === '' ? '0.0.0.0' : h;
+    listenPort = Number(addr.slice(at + 1));
+    if (listenPort > 65_535) throw new ConfigError('invalid environment — HTTP_ADDR: port must be at most 65535');
+  }
+  if (port !== undefined) listenPort = port;
+  return [host, listenPort];
+}

@@ -1,0 +1,157 @@
+/**
+ * Every knob of the dispatcher in one object. Defaults are the values chosen by `npm run tune` on MDRPLIB (see
+ * docs/dispatch-quality.md); the product overrides them from config, the replay uses them as they are.
+ */
+import { invalidInput } from '../platform/errors.ts';
+
+/** Weights of the rider priority score (see rider-scoring.ts). Slack and ETAs in minutes, distance in km. */
+export interface ScoringWeights {
+  readonly base: number;
+  /** Points per minute of positive slack (rider early). */
+  readonly slackRewardPerMinute: number;
+  /** Cap on the slack reward. */
+  readonly slackRewardCap: number;
+  /** Points lost per minute of negative slack (rider late for the food). */
+  readonly latePenaltyPerMinute: number;
+  readonly distancePenaltyPerKm: number;
+  /** Points lost per minute of total ETA (rider→store + store→last drop). */
+  readonly etaPenaltyPerMinute: number;
+  /** Scores are clamped to at least this; `null` = no clamp (lets the matching tell bad options apart). */
+  readonly floor: number | null;
+}
+
+/** The seed design doc's scoring, kept as the documented baseline. */
+export const BASELINE_SCORING: ScoringWeights = {
+  base: 100,
+  slackRewardPerMinute: 10,
+  slackRewardCap: 50,
+  latePenaltyPerMinute: 20,
+  distancePenaltyPerKm: 5,
+  etaPenaltyPerMinute: 2,
+  floor: 0,
+};
+
+/** Service time split around the hand-over: park/walk in before it, walk out after it. */
+export interface ServiceTimes {
+  readonly pickupBeforeSeconds: number;
+  readonly pickupAfterSeconds: number;
+  readonly dropBeforeSeconds: number;
+  readonly dropAfterSeconds: number;
+}
+
+export interface DispatchParams {
+  /** H3 resolution of the order index and of hot-path cells. */
+  readonly h3Resolution: number;
+  /** Rings of H3 cells around a hot path's centre line that still count as "on the path". */
+  readonly corridorRings: number;
+  /** Maximum orders per batch. */
+  readonly batchCapacity: number;
+  /** A batch stays open for new orders at most this long after it opened. */
+  readonly waitWindowSeconds: number;
+  /** An order joins a batch only if the route gets at most this much longer. */
+  readonly maxDetourSeconds: number;
+  /** Bundling may delay any order of the batch (vs. going alone) by at most this much. */
+  readonly maxBundleDelaySeconds: number;
+  /** Bundling may make an order later than promised by at most this much (beyond its lateness when alone). */
+  readonly latenessToleranceSeconds: number;
+  /**
+   * Seal a batch at the latest this long before its ready time / latest departure. (A batch also seals as soon as the
+   * matching commits a rider to it, which is usually earlier.)
+   */
+  readonly sealLeadSeconds: number;
+  readonly service: ServiceTimes;
+  /** Optimizer: seconds of objective per second of lateness (on top of the ETA itself). */
+  readonly latePenaltyWeight: number;
+  /** Riders (nearest to the store first) considered per batch. */
+  readonly candidateRiders: number;
+  /** A sealed batch takes part in the matching once its ready time is this close. */
+  readonly horizonSeconds: number;
+  /**
+   * Commit a match only when the rider must leave within this much to be at the store for the ready time
+   * (slack ≤ this). Later matches are kept as reservations and recomputed next round.
+   */
+  readonly commitSlackSeconds: number;
+  /**
+   * A batch enters the matching only when some candidate rider's slack is within commitSlack + this: batches whose
+   * nearest riders would all be far too early are not due yet and must not hold riders that due batches need.
+   */
+  readonly dueLookaheadSeconds: number;
+  /**
+   * Matching bonus per minute a batch's food has been waiting (now − ready), so that when riders are scarce the oldest
+   * batches are served first instead of starving behind fresher, better-scoring ones.
+   */
+  readonly urgencyPerMinute: number;
+  /** 'hungarian' = optimal batches×riders matching on the score; 'greedy' = best score first. */
+  readonly matching: 'hungarian' | 'greedy';
+  readonly scoring: ScoringWeights;
+}
+
+/** Defaults; chosen by the MDRPLIB tuning run (docs/dispatch-quality.md). */
+export const DEFAULT_DISPATCH_PARAMS: DispatchParams = {
+  h3Resolution: 8,
+  corridorRings: 1,
+  batchCapacity: 3,
+  waitWindowSeconds: 600,
+  maxDetourSeconds: 600,
+  maxBundleDelaySeconds: 300,
+  latenessToleranceSeconds: 0,
+  sealLeadSeconds: 0,
+  service: { pickupBeforeSeconds: 120, pickupAfterSeconds: 120, dropBeforeSeconds: 120, dropAfterSeconds: 120 },
+  latePenaltyWeight: 4,
+  candidateRiders: 12,
+  horizonSeconds: 1800,
+  commitSlackSeconds: 60,
+  dueLookaheadSeconds: 120,
+  urgencyPerMinute: 30,
+  matching: 'hungarian',
+  scoring: { ...BASELINE_SCORING, floor: null },
+};
+
+export type DispatchParamsInput = Partial<Omit<DispatchParams, 'service' | 'scoring'>> & {
+  service?: Partial<ServiceTimes>;
+  scoring?: Partial<ScoringWeights>;
+};
+
+/** Defaults overlaid with `input`; rejects values that would make the dispatcher misbehave. */
+export function resolveDispatchParams(input: DispatchParamsInput = {}): DispatchParams {
+  const params: DispatchParams = {
+    ...DEFAULT_DISPATCH_PARAMS,
+    ...input,
+    service: { ...DEFAULT_DISPATCH_PARAMS.service, ...input.service },
+    scoring: { ...DEFAULT_DISPATCH_PARAMS.scoring, ...input.scoring },
+  };
+  const nonNegative: Array<[string, number]> = [
+    ['corridorRings', params.corridorRings],
+    ['waitWindowSeconds', params.waitWindowSeconds],
+    ['maxDetourSeconds', params.maxDetourSeconds],
+    ['maxBundleDelaySeconds', params.maxBundleDelaySeconds],
+    ['latenessToleranceSeconds', params.latenessToleranceSeconds],
+    ['sealLeadSeconds', params.sealLeadSeconds],
+    ['horizonSeconds', params.horizonSeconds],
+    ['latePenaltyWeight', params.latePenaltyWeight],
+    ['urgencyPerMinute', params.urgencyPerMinute],
+    ['dueLookaheadSeconds', params.dueLookaheadSeconds],
+    ['service.pickupBeforeSeconds', params.service.pickupBeforeSeconds],
+    ['service.pickupAfterSeconds', params.service.pickupAfterSeconds],
+    ['service.dropBeforeSeconds', params.service.dropBeforeSeconds],
+    ['service.dropAfterSeconds', params.service.dropAfterSeconds],
+  ];
+  for (const [field, value] of nonNegative) {
+    if (!Number.isFinite(value) || value < 0) {
+      throw invalidInput('dispatch.params_invalid', `${field} must be a finite number ≥ 0`, { field, value });
+    }
+  }
+  if (!Number.isInteger(params.batchCapacity) || params.batchCapacity < 1) {
+    throw invalidInput('dispatch.params_invalid', 'batchCapacity must be an integer ≥ 1', { field: 'batchCapacity' });
+  }
+  if (!Number.isInteger(params.candidateRiders) || params.candidateRiders < 1) {
+    throw invalidInput('dispatch.params_invalid', 'candidateRiders must be an integer ≥ 1', { field: 'candidateRiders' });
+  }
+  if (!Number.isInteger(params.h3Resolution) || params.h3Resolution < 0 || params.h3Resolution > 15) {
+    throw invalidInput('dispatch.params_invalid', 'h3Resolution must be an integer in 0..15', { field: 'h3Resolution' });
+  }
+  if (!Number.isFinite(params.commitSlackSeconds)) {
+    throw invalidInput('dispatch.params_invalid', 'commitSlackSeconds must be finite', { field: 'commitSlackSeconds' });
+  }
+  return params;
+}

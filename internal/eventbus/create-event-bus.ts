@@ -1,0 +1,30 @@
+import type { Config } from '../config/config.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { EventBus } from './event-bus.ts';
+import { KafkaEventBus } from './kafka-event-bus.ts';
+import { MemoryEventBus } from './memory-event-bus.ts';
+
+export interface ConfiguredEventBus {
+  bus: EventBus;
+  /** Which adapter `config` selected, for logs and `/health`. */
+  adapter: 'kafka' | 'memory';
+}
+
+/**
+ * The event bus the configuration asks for: Kafka when KAFKA_BROKERS is set, otherwise the in-process bus.
+ * Composition roots call this once; nothing else picks an adapter.
+ */
+export function createEventBus(config: Config, logger: Logger): ConfiguredEventBus {
+  if (config.kafkaBrokers) {
+    return {
+      adapter: 'kafka',
+      bus: new KafkaEventBus({
+        brokers: config.kafkaBrokers,
+        clientId: config.kafka.clientId,
+        partitions: config.kafka.partitions,
+        logger,
+      }),
+    };
+  }
+  return { adapter: 'memory', bus: new MemoryEventBus({ partitions: config.kafka.partitions, logger }) };
+}

@@ -1,0 +1,504 @@
+import {
+  Kafka,
+  logLevel as KafkaLogLevel,
+  Partitioners,
+  type Admin,
+  type Consumer,
+  type EachMessagePayload,
+  type IHeaders,
+  type KafkaConfig,
+  type logCreator,
+  type Message,
+  type Producer,
+} from 'kafkajs';
+import { AppError, unavailable } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import {
+  encodeEvent,
+  type Event,
+  type EventBus,
+  type Headers,
+  type MessageHandler,
+  type OutgoingRecord,
+  type RawPublisher,
+  type ReceivedMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from './event-bus.ts';
+
+export interface KafkaEventBusOptions {
+  brokers: string[];
+  /** `config.kafka.clientId`. */
+  clientId: string;
+  /** Partition count of the topics this bus creates (`config.kafka.partitions`). */
+  partitions: number;
+  logger: Logger;
+  /** Replication factor of created topics. Default -1: the broker's `default.replication.factor`. */
+  replicationFactor?: number;
+  /** Pause before a message whose handler failed is fetched again. Default 100 ms. */
+  redeliveryDelayMs?: number;
+  /** Consumer session timeout (the broker enforces ≥ `group.min.session.timeout.ms`, 6 s by default). Default 10 s. */
+  sessionTimeoutMs?: number;
+  /** How long the coordinator waits for members to re-join during a rebalance. Default 10 s. */
+  rebalanceTimeoutMs?: number;
+  /** Heartbeat period; also how quickly a member notices that a rebalance started. Default 500 ms. */
+  heartbeatIntervalMs?: number;
+  /** Longest a fetch waits on an idle partition; bounds how long `close()` waits for the last fetch. Default 250 ms. */
+  maxWaitTimeMs?: number;
+  /** How long `subscribe` waits for the consumer to join its group before failing. Default 30 s. */
+  joinTimeoutMs?: number;
+  /** kafkajs' retry policy for connecting and requests (its defaults: 5 retries from 300 ms). */
+  retry?: { retries?: number; initialRetryTime?: number; maxRetryTime?: number };
+}
+
+/**
+ * The Kafka group id of port group `group` on `topic`. The port scopes groups to a topic; Kafka scopes them to the
+ * cluster, and kafkajs members of one group id that subscribe to different topics get assigned each other's
+ * partitions and silently drop them. One id per (group, topic) makes `subscribe(a, 'svc')` + `subscribe(b, 'svc')` safe.
+ */
+export const kafkaGroupId = (group: string, topic: string): string => `${group}:${topic}`;
+
+/**
+ * The event bus on Kafka, via kafkajs.
+ *
+ * Publishing: one shared idempotent producer (acks=all, so "published" means replicated to the in-sync replicas).
+ * Calls made while a send is in flight are coalesced into the next `sendBatch` — batching under load without a
+ * linger delay when idle — and sends are strictly sequential, so per-key order is the call order.
+ * Topics are created on first use with `partitions` partitions; the producer never auto-creates (broker defaults
+ * would pick the partition count). Keys go through kafkajs' DefaultPartitioner (murmur2, the Java client's), so a
+ * key maps to the same partition from every producer.
+ *
+ * Consuming: one kafkajs consumer per subscription (group id `kafkaGroupId(group, topic)`), `autoCommit: false`. After the handler resolves we commit
+ * offset+1 for that partition (commits of concurrently consumed partitions are coalesced into one request) and
+ * only then does the next message of the partition run. When the handler throws we do NOT rethrow into kafkajs:
+ * a throw from `eachMessage` lands in the runner's retrier, which restarts the fetch loop with backoff and, after
+ * `retry.retries` failures, crashes and restarts the whole consumer (seconds). Instead we `seek` the partition back
+ * to the failed offset — kafkajs then abandons the rest of the fetched batch — and pause the partition for
+ * `redeliveryDelayMs`; other partitions keep flowing.
+ */
+export class KafkaEventBus implements EventBus, RawPublisher {
+  private readonly options: Required<Omit<KafkaEventBusOptions, 'logger' | 'brokers' | 'clientId' | 'retry'>>;
+  private readonly kafkaConfig: KafkaConfig;
+  private readonly logger: Logger;
+  private readonly kafka: Kafka;
+  private producerReady: Promise<Producer> | undefined;
+  private adminReady: Promise<Admin> | undefined;
+  /** Topics known to exist (or being created); a failed creation is forgotten so the next call retries. */
+  private readonly topics = new Map<string, Promise<void>>();
+  private readonly subscriptions = new Set<KafkaSubscription>();
+  private queue: QueuedSend[] = [];
+  private flushing: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(options: KafkaEventBusOptions) {
+    if (options.brokers.length === 0) throw new RangeError('brokers must not be empty');
+    if (!Number.isInteger(options.partitions) || options.partitions < 1) throw new RangeError('partitions must be ≥ 1');
+    this.logger = options.logger.child({ component: 'kafka-event-bus' });
+    this.options = {
+      partitions: options.partitions,
+      replicationFactor: options.replicationFactor ?? -1,
+      redeliveryDelayMs: options.redeliveryDelayMs ?? 100,
+      sessionTimeoutMs: options.sessionTimeoutMs ?? 10_000,
+      rebalanceTimeoutMs: options.rebalanceTimeoutMs ?? 10_000,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
+      maxWaitTimeMs: options.maxWaitTimeMs ?? 250,
+      joinTimeoutMs: options.joinTimeoutMs ?? 30_000,
+    };
+    this.kafkaConfig = {
+      clientId: options.clientId,
+      brokers: options.brokers,
+      logLevel: KafkaLogLevel.WARN,
+      logCreator: pinoLogCreator(this.logger),
+      retry: options.retry,
+    };
+    this.kafka = new Kafka(this.kafkaConfig);
+  }
+
+  publish(topic: string, key: string, event: Event, headers: Headers = {}): Promise<void> {
+    return this.enqueue([{ topic, key, value: encodeEvent(event), headers }]);
+  }
+
+  publishAll(records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return this.enqueue(
+      records.map((r) => ({ topic: r.topic, key: r.key, value: encodeEvent(r.event), headers: r.headers ?? {} })),
+    );
+  }
+
+  publishRaw(topic: string, key: string, value: string, headers: Headers = {}): Promise<void> {
+    return this.enqueue([{ topic, key, value, headers }]);
+  }
+
+  async subscribe(
+    topic: string,
+    group: string,
+    handler: MessageHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
+    this.assertOpen();
+    try {
+      await this.ensureTopics([topic]);
+    } catch (error) {
+      throw subscribeFailed(topic, group, error);
+    }
+    const from = options.from ?? 'earliest';
+    const log = this.logger.child({ topic, group });
+    // A client per consumer: kafkajs caches committed offsets per group id in the client, shared by its consumers.
+    const consumer = new Kafka(this.kafkaConfig).consumer({
+      groupId: kafkaGroupId(group, topic),
+      sessionTimeout: this.options.sessionTimeoutMs,
+      rebalanceTimeout: this.options.rebalanceTimeoutMs,
+      heartbeatInterval: this.options.heartbeatIntervalMs,
+      maxWaitTimeInMs: this.options.maxWaitTimeMs,
+      allowAutoTopicCreation: false,
+    });
+    const subscription = new KafkaSubscription(consumer, topic, handler, log, this.options.redeliveryDelayMs, () =>
+      this.subscriptions.delete(subscription),
+    );
+    this.subscriptions.add(subscription);
+
+    // Ready = joined the group; for `latest`, also past the first fetch, which is when kafkajs resolves "latest" to
+    // an offset (a message published in between would otherwise be skipped).
+    const { promise: ready, resolve, reject } = deferred();
+    ready.catch(() => undefined); // a crash after we stopped waiting must not become an unhandled rejection
+    const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
+      removeJoin();
+      if (from === 'earliest') return resolve();
+      const removeFetch = consumer.on(consumer.events.FETCH, () => {
+        removeFetch();
+        resolve();
+      });
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
+      if (!payload.restart) reject(payload.error);
+    });
+    const timer = setTimeout(
+      () => reject(new Error(`did not join consumer group within ${this.options.joinTimeoutMs} ms`)),
+      this.options.joinTimeoutMs,
+    );
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topics: [topic], fromBeginning: from === 'earliest' });
+      await consumer.run({
+        autoCommit: false,
+        partitionsConsumedConcurrently: this.options.partitions,
+        eachMessage: (payload) => subscription.eachMessage(payload),
+      });
+      await ready;
+    } catch (error) {
+      await subscription.close().catch(() => undefined);
+      throw subscribeFailed(topic, group, error);
+    } finally {
+      clearTimeout(timer);
+    }
+    return subscription;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all([...this.subscriptions].map((s) => s.close()));
+    await this.flushing;
+    const [producer, admin] = await Promise.allSettled([this.producerReady, this.adminReady]);
+    if (producer.status === 'fulfilled' && producer.value) await producer.value.disconnect();
+    if (admin.status === 'fulfilled' && admin.value) await admin.value.disconnect();
+  }
+
+  // ------------------------------------------------------------------------------------------------------- publishing
+
+  private enqueue(records: OutboundRecord[]): Promise<void> {
+    if (this.closed) return Promise.reject(unavailable('eventbus.closed', 'the event bus is closed'));
+    const { promise, resolve, reject } = deferred();
+    this.queue.push({ records, resolve, reject });
+    this.flushing ??= this.flush();
+    return promise;
+  }
+
+  /** Sends everything queued, one `sendBatch` at a time, until the queue is empty. */
+  private async flush(): Promise<void> {
+    while (this.queue.length > 0) {
+      const sends = this.queue;
+      this.queue = [];
+      try {
+        const records = sends.flatMap((s) => s.records);
+        const producer = await this.producer();
+        await this.ensureTopics(records.map((r) => r.topic));
+        const byTopic = new Map<string, Message[]>();
+        for (const r of records) {
+          let messages = byTopic.get(r.topic);
+          if (!messages) byTopic.set(r.topic, (messages = []));
+          messages.push({ key: r.key, value: r.value, headers: r.headers });
+        }
+        await producer.sendBatch({
+          acks: -1,
+          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        });
+        for (const s of sends) s.resolve();
+      } catch (error) {
+        const topics = [...new Set(sends.flatMap((s) => s.records.map((r) => r.topic)))];
+        const failure = new AppError(
+          'unavailable',
+          'eventbus.publish_failed',
+          `cannot publish to ${topics.join(', ')}: ${String(error)}`,
+          { topics },
+          { cause: error },
+        );
+        for (const s of sends) s.reject(failure);
+      }
+    }
+    this.flushing = undefined;
+  }
+
+  private producer(): Promise<Producer> {
+    this.producerReady ??= (async () => {
+      const producer = this.kafka.producer({
+        idempotent: true,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      await producer.connect();
+      return producer;
+    })();
+    this.producerReady.catch(() => (this.producerReady = undefined));
+    return this.producerReady;
+  }
+
+  private admin(): Promise<Admin> {
+    this.adminReady ??= (async () => {
+      const admin = this.kafka.admin();
+      await admin.connect();
+      return admin;
+    })();
+    this.adminReady.catch(() => (this.adminReady = undefined));
+    return this.adminReady;
+  }
+
+  /** Creates the topics not known yet (in one request); "already exists" counts as success. */
+  private async ensureTopics(names: Iterable<string>): Promise<void> {
+    const missing = [...new Set(names)].filter((name) => !this.topics.has(name));
+    if (missing.length > 0) {
+      const creation = (async () => {
+        const admin = await this.admin();
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: this.options.partitions,
+            replicationFactor: this.options.replicationFactor,
+          })),
+        });
+      })();
+      for (const name of missing) this.topics.set(name, creation);
+      creation.catch(() => {
+        for (const name of missing) if (this.topics.get(name) === creation) this.topics.delete(name);
+      });
+    }
+    await Promise.all([...new Set(names)].map((name) => this.topics.get(name)));
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw unavailable('eventbus.closed', 'the event bus is closed');
+  }
+}
+
+interface OutboundRecord {
+  topic: string;
+  key: string;
+  value: string;
+  headers: Headers;
+}
+
+interface QueuedSend {
+  records: OutboundRecord[];
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+class KafkaSubscription implements Subscription {
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  private readonly committer: OffsetCommitter;
+  private closing: Promise<void> | undefined;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: string,
+    private readonly handler: MessageHandler,
+    private readonly logger: Logger,
+    private readonly redeliveryDelayMs: number,
+    private readonly onClosed: () => void,
+  ) {
+    this.committer = new OffsetCommitter(consumer, topic);
+  }
+
+  async eachMessage(payload: EachMessagePayload): Promise<void> {
+    // Closing: leave the message uncommitted for the partition's next owner.
+    if (this.closing) return;
+    const run = this.handle(payload);
+    this.inFlight.add(run);
+    try {
+      await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  /**
+   * Stops taking messages (pauses the topic), waits for the handlers running now and their commits, then leaves the
+   * group. Pausing first matters: kafkajs skips commits once its runner is stopping, so draining must come before
+   * `disconnect` for "commits what was acknowledged" to hold.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const timer of this.resumeTimers) clearTimeout(timer);
+      try {
+        this.consumer.pause([{ topic: this.topic }]);
+      } catch {
+        // Not running (never started or crashed): nothing can be in flight.
+      }
+      await Promise.all(this.inFlight);
+      try {
+        await this.consumer.disconnect();
+      } finally {
+        this.onClosed();
+      }
+    })();
+    return this.closing;
+  }
+
+  private async handle({ topic, partition, message, pause }: EachMessagePayload): Promise<void> {
+    const received: ReceivedMessage = {
+      topic,
+      key: message.key?.toString() ?? '',
+      value: message.value?.toString() ?? '',
+      headers: decodeHeaders(message.headers),
+      partition,
+      offset: message.offset,
+    };
+    try {
+      await this.handler(received);
+    } catch (error) {
+      this.logger.warn(
+        { partition, offset: message.offset, err: error },
+        'handler failed; the message will be redelivered',
+      );
+      // Rewind so the next fetch starts at this message, and hold the partition back for a moment.
+      this.consumer.seek({ topic, partition, offset: message.offset });
+      if (!this.closing) {
+        const resume = pause();
+        const timer = setTimeout(() => {
+          this.resumeTimers.delete(timer);
+          if (!this.closing) resume();
+        }, this.redeliveryDelayMs);
+        this.resumeTimers.add(timer);
+      }
+      return;
+    }
+    try {
+      await this.committer.commit(partition, (BigInt(message.offset) + 1n).toString());
+    } catch (error) {
+      // Typically a rebalance took the partition away: its new owner will see the message again (at-least-once).
+      this.logger.warn({ partition, offset: message.offset, err: error }, 'offset commit failed');
+    }
+  }
+}
+
+/**
+ * Commits offsets of one topic, merging the commits requested while a commit is in flight into the next request.
+ * Each partition has at most one message in flight, so there is at most one pending offset per partition.
+ */
+class OffsetCommitter {
+  private pending = new Map<number, { offset: string; waiters: Array<Deferred> }>();
+  private running = false;
+
+  constructor(
+    private readonly consumer: Consumer,
+    private readonly topic: string,
+  ) {}
+
+  commit(partition: number, offset: string): Promise<void> {
+    const waiter = deferred();
+    const entry = this.pending.get(partition);
+    if (entry) {
+      entry.offset = offset;
+      entry.waiters.push(waiter);
+    } else {
+      this.pending.set(partition, { offset, waiters: [waiter] });
+    }
+    if (!this.running) void this.drain();
+    return waiter.promise;
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    while (this.pending.size > 0) {
+      const batch = this.pending;
+      this.pending = new Map();
+      try {
+        await this.consumer.commitOffsets(
+          [...batch].map(([partition, { offset }]) => ({ topic: this.topic, partition, offset })),
+        );
+        for (const { waiters } of batch.values()) for (const w of waiters) w.resolve();
+      } catch (error) {
+        for (const { waiters } of batch.values()) for (const w of waiters) w.reject(error);
+      }
+    }
+    this.running = false;
+  }
+}
+
+function subscribeFailed(topic: string, group: string, cause: unknown): AppError {
+  return new AppError(
+    'unavailable',
+    'eventbus.subscribe_failed',
+    `cannot consume ${topic} as ${group}: ${String(cause)}`,
+    { topic, group },
+    { cause },
+  );
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Headers {
+  const result: Headers = {};
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (value === undefined) continue;
+    const first = Array.isArray(value) ? value[0] : value;
+    if (first !== undefined) result[name] = first.toString();
+  }
+  return result;
+}
+
+/** Messages kafkajs logs at warn during normal operation (a member joining or leaving); we log them at info. */
+const ROUTINE_WARNINGS = [/group is rebalancing/i];
+
+/** Routes kafkajs' own logging (warn and above) into our pino logger, with its namespace and fields. */
+function pinoLogCreator(logger: Logger): logCreator {
+  const kafkaLogger = logger.child({ lib: 'kafkajs' });
+  return () =>
+    ({ namespace, level, log }) => {
+      const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
+      const context = { namespace, ...fields };
+      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.NOTHING) kafkaLogger.error(context, message);
+      else if (level === KafkaLogLevel.WARN && !ROUTINE_WARNINGS.some((r) => r.test(message)))
+        kafkaLogger.warn(context, message);
+      else if (level === KafkaLogLevel.DEBUG) kafkaLogger.debug(context, message);
+      else kafkaLogger.info(context, message);
+    };
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/** `Promise.withResolvers`, which Node 20 lacks. */
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}

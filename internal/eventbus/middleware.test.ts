@@ -1,0 +1,177 @@
+import { describe, expect, it } from 'vitest';
+import { Registry } from 'prom-client';
+import { z } from 'zod';
+import { silentLogger } from '../platform/logger.ts';
+import { ManualClock } from '../platform/clock.ts';
+import { Inbox, makeEvent, uniqueName } from './event-bus.contract.ts';
+import { deadLetterTopic, encodeEvent, type ReceivedMessage } from './event-bus.ts';
+import { MemoryDedupStore } from './dedup-store.ts';
+import { MemoryEventBus } from './memory-event-bus.ts';
+import {
+  backoffDelay,
+  consume,
+  decodeEvent,
+  PoisonMessageError,
+  RetriesExhaustedError,
+  withDeadLetter,
+  withRetry,
+  type DeadLetterPayload,
+} from './middleware.ts';
+
+const message = (value: string, overrides: Partial<ReceivedMessage> = {}): ReceivedMessage => ({
+  topic: 'orders',
+  key: 'k',
+  value,
+  headers: {},
+  partition: 0,
+  offset: '7',
+  ...overrides,
+});
+
+describe('backoffDelay', () => {
+  it('doubles per attempt, caps, and keeps half of the delay fixed (equal jitter)', () => {
+    const low = () => 0;
+    const high = () => 0.999_999;
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, 100, 10_000, low))).toEqual([50, 100, 200, 400]);
+    expect([1, 2, 3, 4].map((a) => backoffDelay(a, 100, 10_000, high))).toEqual([100, 200, 400, 800]);
+    expect(backoffDelay(20, 100, 1_000, high)).toBe(1_000);
+    expect(backoffDelay(20, 100, 1_000, low)).toBe(500);
+  });
+});
+
+describe('withRetry', () => {
+  it('retries until the handler succeeds', async () => {
+    let calls = 0;
+    const delays: number[] = [];
+    const handler = withRetry({ maxAttempts: 5, backoffMs: 1, onRetry: ({ delayMs }) => delays.push(delayMs) }, async () => {
+      if (++calls < 3) throw new Error('not yet');
+    });
+    await handler(message('{}'));
+    expect(calls).toBe(3);
+    expect(delays).toHaveLength(2);
+  });
+
+  it('gives up after maxAttempts with the attempt count and the last error', async () => {
+    let calls = 0;
+    const handler = withRetry({ maxAttempts: 3, backoffMs: 1 }, async () => {
+      throw new Error(`failure ${++calls}`);
+    });
+    const error = await handler(message('{}')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect((error as RetriesExhaustedError).attempts).toBe(3);
+    expect(((error as RetriesExhaustedError).cause as Error).message).toBe('failure 3');
+    expect(calls).toBe(3);
+  });
+
+  it('does not retry a poison message', async () => {
+    let calls = 0;
+    const handler = withRetry({ maxAttempts: 5, backoffMs: 1 }, async () => {
+      calls++;
+      throw new PoisonMessageError('bad');
+    });
+    await expect(handler(message('{}'))).rejects.toMatchObject({ name: 'PoisonMessageError', attempts: 1 });
+    expect(calls).toBe(1);
+  });
+
+  it('rejects a maxAttempts below 1', () => {
+    expect(() => withRetry({ maxAttempts: 0, backoffMs: 1 }, async () => {})).toThrow(RangeError);
+  });
+});
+
+describe('decodeEvent', () => {
+  const schema = z.object({ lat: z.number() });
+  const run = (value: string) => decodeEvent(schema, async () => {})(message(value));
+
+  it('passes the parsed, schema-checked event to the handler', async () => {
+    const event = makeEvent('rider.moved', { lat: 1.5, extra: 'dropped by the schema' });
+    let got: unknown;
+    await decodeEvent(schema, async (e) => {
+      got = e;
+    })(message(encodeEvent(event)));
+    expect(got).toEqual({ ...event, payload: { lat: 1.5 } });
+  });
+
+  it.each([
+    ['not json', /^invalid JSON: /],
+    ['[1, 2]', /^invalid event envelope: \(root\)/],
+    [JSON.stringify({ id: 'a', type: 't', occurredAt: 'yesterday', payload: {} }), /occurredAt/],
+    [JSON.stringify({ id: 'a', type: 't', occurredAt: '2025-01-01T00:00:00Z' }), /payload: is required/],
+    [JSON.stringify(makeEvent('rider.moved', { lat: 'x' })), /^invalid payload for rider\.moved: lat: /],
+  ])('rejects %s as poison', async (value, reason) => {
+    const error = await run(value).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PoisonMessageError);
+    expect((error as PoisonMessageError).reason).toMatch(reason);
+  });
+});
+
+describe('withDeadLetter', () => {
+  it('publishes the failure under the original key and resolves; a failing dead-letter publish propagates', async () => {
+    const bus = new MemoryEventBus();
+    const topic = uniqueName('dl');
+    const dead = new Inbox<ReceivedMessage>();
+    await bus.subscribe(deadLetterTopic(topic), 'reader', async (m) => dead.push(m));
+    const clock = new ManualClock(Date.parse('2025-03-01T12:00:00Z'));
+    const handler = withDeadLetter(bus, { logger: silentLogger, clock }, async () => {
+      throw new Error('plain failure');
+    });
+    await handler(message('not json', { topic, key: 'rider-9', partition: 2, offset: '41', headers: { a: 'b' } }));
+    await dead.until((items) => items.length === 1, 'the dead letter', 1_000);
+    const letter = JSON.parse(dead.items[0]!.value) as { id: string; payload: DeadLetterPayload; occurredAt: string };
+    expect(dead.items[0]!.key).toBe('rider-9');
+    expect(letter.id).toMatch(/^[0-9a-f-]{36}$/); // no readable id in 'not json': a fresh one
+    expect(letter.occurredAt).toBe('2025-03-01T12:00:00.000Z');
+    expect(letter.payload).toEqual({
+      originalTopic: topic,
+      key: 'rider-9',
+      value: 'not json',
+      headers: { a: 'b' },
+      kind: 'exhausted',
+      reason: 'plain failure',
+      attempts: 1,
+      failedAt: '2025-03-01T12:00:00.000Z',
+      partition: 2,
+      offset: '41',
+    });
+
+    await bus.close(); // now the dead-letter publish itself fails
+    await expect(handler(message('x', { topic }))).rejects.toMatchObject({ slug: 'eventbus.closed' });
+  });
+});
+
+describe('consume', () => {
+  it('counts handled, retried, duplicate and dead-lettered messages in the given registry', async () => {
+    const bus = new MemoryEventBus();
+    const registry = new Registry();
+    const topic = uniqueName('metrics');
+    const done = new Inbox<string>();
+    const good = makeEvent('t', {});
+    let failedOnce = false;
+    await consume(bus, {
+      topic,
+      group: 'g',
+      maxAttempts: 2,
+      backoffMs: 1,
+      logger: silentLogger,
+      registry,
+      dedup: new MemoryDedupStore(),
+      handler: async (event) => {
+        if (!failedOnce) {
+          failedOnce = true;
+          throw new Error('once');
+        }
+        done.push(event.id);
+      },
+    });
+    await bus.publishRaw(topic, 'k', 'garbage');
+    await bus.publish(topic, 'k', good);
+    await bus.publish(topic, 'k', good);
+    await bus.publish(topic, 'k', makeEvent('t', {}));
+    await done.until((items) => items.length === 2, 'two events handled', 1_000);
+    const text = await registry.metrics();
+    expect(text).toContain(`eventbus_handled_total{topic="${topic}",group="g"} 2`);
+    expect(text).toContain(`eventbus_retries_total{topic="${topic}",group="g"} 1`);
+    expect(text).toContain(`eventbus_duplicates_total{topic="${topic}",group="g"} 1`);
+    expect(text).toContain(`eventbus_dead_lettered_total{topic="${topic}",group="g",kind="poison"} 1`);
+    await bus.close();
+  });
+});

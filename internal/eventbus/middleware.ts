@@ -1,0 +1,355 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import type { Registry } from 'prom-client';
+import { systemClock, type Clock } from '../platform/clock.ts';
+import type { Logger } from '../platform/logger.ts';
+import type { DedupStore } from './dedup-store.ts';
+import {
+  deadLetterTopic,
+  type Event,
+  type EventBus,
+  type MessageHandler,
+  type ReceivedMessage,
+  type SubscribeOptions,
+  type Subscription,
+} from './event-bus.ts';
+import { eventBusMetrics, type EventBusMetrics } from './metrics.ts';
+
+/**
+ * Handler middleware, watermill style: each piece wraps a `MessageHandler` into another one, so retry, dead-lettering and
+ * de-duplication behave identically on every adapter. The usual chain (built by `consume`) is
+ *
+ *   withDeadLetter( withRetry( withDedup( decodeEvent(schema, handler) ) ) )
+ *
+ * read outside-in: a failure that survives all retries — or a message that can never succeed — is parked in `<topic>.dlq`
+ * and the message is acknowledged, so one bad message never blocks its partition.
+ */
+
+/** A message that can never be handled (bad JSON, bad envelope, payload failing its schema): retrying is pointless. */
+export class PoisonMessageError extends Error {
+  override name = 'PoisonMessageError';
+  /** Set by `withRetry`: the attempt at which the message was found to be poison. */
+  attempts = 1;
+  constructor(readonly reason: string) {
+    super(reason);
+  }
+}
+
+/** Thrown by `withRetry` when the handler failed `attempts` times in a row; `cause` is the last error. */
+export class RetriesExhaustedError extends Error {
+  override name = 'RetriesExhaustedError';
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`failed after ${attempts} attempt(s): ${describeError(cause)}`, { cause });
+  }
+}
+
+/** The handler an application writes: a decoded, validated event plus the raw message (for key, headers, logs). */
+export type EventHandler<P = unknown> = (event: Event<P>, message: ReceivedMessage) => Promise<void>;
+
+// ---------------------------------------------------------------------------------------------------------------- decode
+
+const envelopeSchema = z.object({
+  id: z.string().min(1),
+  type: z.string().min(1),
+  occurredAt: z.iso.datetime({ offset: true }),
+  payload: z.unknown().refine((value) => value !== undefined, 'is required'),
+});
+
+type Envelope = { ok: true; event: Event } | { ok: false; reason: string };
+
+/** Parsed envelopes per message object, so dedup, decode and dead-letter parse each message's JSON once. */
+const envelopes = new WeakMap<ReceivedMessage, Envelope>();
+
+/** Parses and validates the envelope of `message` (memoised per message object). */
+export function parseEnvelope(message: ReceivedMessage): Envelope {
+  const cached = envelopes.get(message);
+  if (cached) return cached;
+  let result: Envelope;
+  let json: unknown;
+  try {
+    json = JSON.parse(message.value);
+  } catch (error) {
+    result = { ok: false, reason: `invalid JSON: ${describeError(error)}` };
+    envelopes.set(message, result);
+    return result;
+  }
+  const parsed = envelopeSchema.safeParse(json);
+  result = parsed.success
+    ? { ok: true, event: parsed.data as Event }
+    : { ok: false, reason: `invalid event envelope: ${formatIssues(parsed.error)}` };
+  envelopes.set(message, result);
+  return result;
+}
+
+/**
+ * Turns an `EventHandler` into a `MessageHandler`: parses the JSON envelope and validates the payload with `schema`
+ * (when given). Anything malformed throws `PoisonMessageError` naming what is wrong, before the handler runs.
+ */
+export function decodeEvent<S extends z.ZodType>(
+  schema: S | undefined,
+  handler: EventHandler<z.output<S>>,
+): MessageHandler {
+  return async (message) => {
+    const envelope = parseEnvelope(message);
+    if (!envelope.ok) throw new PoisonMessageError(envelope.reason);
+    let event = envelope.event as Event<z.output<S>>;
+    if (schema) {
+      const payload = schema.safeParse(envelope.event.payload);
+      if (!payload.success) {
+        throw new PoisonMessageError(`invalid payload for ${envelope.event.type}: ${formatIssues(payload.error)}`);
+      }
+      event = { ...envelope.event, payload: payload.data };
+    }
+    await handler(event, message);
+  };
+}
+
+// ----------------------------------------------------------------------------------------------------------------- retry
+
+export interface RetryOptions {
+  /** Total attempts including the first (≥ 1). */
+  maxAttempts: number;
+  /** Delay before the second attempt; doubles on each further attempt. */
+  backoffMs: number;
+  /** Upper bound of one delay. Default: 30 s. */
+  maxBackoffMs?: number;
+  /** Source of randomness for the jitter, in [0, 1). Default `Math.random`. */
+  random?: () => number;
+  /** Called before each pause, e.g. to log or count retries. */
+  onRetry?: (info: { message: ReceivedMessage; attempt: number; delayMs: number; error: unknown }) => void;
+}
+
+/**
+ * Delay before attempt `attempt + 1` (attempt counts from 1): exponential, capped, with "equal jitter" — half fixed, half
+ * random — so that consumers failing together do not retry in lock-step, yet the delay never collapses to zero.
+ */
+export function backoffDelay(attempt: number, backoffMs: number, maxBackoffMs: number, random: () => number): number {
+  const exponential = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
+  return Math.round(exponential / 2 + random() * (exponential / 2));
+}
+
+/**
+ * Retries a failing handler in place, up to `maxAttempts` times with exponential backoff. `PoisonMessageError` is not
+ * retried. When attempts run out it throws `RetriesExhaustedError` (for `withDeadLetter` to park the message).
+ * The attempt count lives in memory: a consumer that dies mid-retry starts the count afresh on redelivery.
+ */
+export function withRetry(options: RetryOptions, inner: MessageHandler): MessageHandler {
+  if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
+    throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${options.maxAttempts}`);
+  }
+  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
+  const random = options.random ?? Math.random;
+  return async (message) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await inner(message);
+        return;
+      } catch (error) {
+        if (error instanceof PoisonMessageError) {
+          error.attempts = attempt;
+          throw error;
+        }
+        if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(attempt, error);
+        const delayMs = backoffDelay(attempt, options.backoffMs, maxBackoffMs, random);
+        options.onRetry?.({ message, attempt, delayMs, error });
+        await sleep(delayMs);
+      }
+    }
+  };
+}
+
+// ----------------------------------------------------------------------------------------------------------- dead letter
+
+/** The payload of a `dead_letter` event on `<topic>.dlq`. */
+export interface DeadLetterPayload {
+  originalTopic: string;
+  key: string;
+  /** The original value, byte for byte (it may not even be JSON). */
+  value: string;
+  headers: Record<string, string>;
+  /** `poison`: could never succeed (malformed); `exhausted`: the handler kept failing. */
+  kind: 'poison' | 'exhausted';
+  reason: string;
+  attempts: number;
+  failedAt: string;
+  partition: number;
+  offset: string;
+}
+
+export const DEAD_LETTER_TYPE = 'dead_letter';
+
+export interface DeadLetterOptions {
+  logger: Logger;
+  clock?: Clock;
+  metrics?: EventBusMetrics;
+  /** For the metrics label. */
+  group?: string;
+}
+
+/**
+ * Outermost middleware: when the inner handler throws, publishes a `dead_letter` event to `<topic>.dlq` under the
+ * original key — id = the original event's id when readable, else a new UUID — and then resolves, so the adapter
+ * acknowledges the message and the partition moves on. If the dead-letter publish itself fails, that error propagates
+ * and the adapter redelivers the message (nothing is lost, the whole chain runs again).
+ */
+export function withDeadLetter(bus: EventBus, options: DeadLetterOptions, inner: MessageHandler): MessageHandler {
+  const clock = options.clock ?? systemClock;
+  return async (message) => {
+    try {
+      await inner(message);
+      return;
+    } catch (error) {
+      const poison = error instanceof PoisonMessageError;
+      const attempts = poison || error instanceof RetriesExhaustedError ? error.attempts : 1;
+      const reason = poison
+        ? error.reason
+        : describeError(error instanceof RetriesExhaustedError ? error.cause : error);
+      const envelope = parseEnvelope(message);
+      const payload: DeadLetterPayload = {
+        originalTopic: message.topic,
+        key: message.key,
+        value: message.value,
+        headers: { ...message.headers },
+        kind: poison ? 'poison' : 'exhausted',
+        reason,
+        attempts,
+        failedAt: new Date(clock.now()).toISOString(),
+        partition: message.partition,
+        offset: message.offset,
+      };
+      const dlq = deadLetterTopic(message.topic);
+      await bus.publish(
+        dlq,
+        message.key,
+        {
+          id: envelope.ok ? envelope.event.id : randomUUID(),
+          type: DEAD_LETTER_TYPE,
+          occurredAt: payload.failedAt,
+          payload,
+        },
+        { 'x-original-topic': message.topic, 'x-dead-letter-kind': payload.kind },
+      );
+      options.metrics?.deadLettered.inc({ topic: message.topic, group: options.group ?? '', kind: payload.kind });
+      options.logger.warn(
+        {
+          topic: message.topic,
+          dlq,
+          key: message.key,
+          partition: message.partition,
+          offset: message.offset,
+          eventId: envelope.ok ? envelope.event.id : undefined,
+          kind: payload.kind,
+          attempts,
+          reason,
+        },
+        'message dead-lettered',
+      );
+    }
+  };
+}
+
+// ----------------------------------------------------------------------------------------------------------------- dedup
+
+/**
+ * Skips a message whose event id `group` has already handled successfully, and remembers the id after the inner handler
+ * succeeds (failures are not remembered, so a retry or redelivery runs again). Messages without a readable id pass
+ * through untouched — `decodeEvent` rejects them. Two consumers racing on the same id may both run: this narrows
+ * at-least-once to "once, except across a crash between handling and remembering".
+ */
+export function withDedup(
+  store: DedupStore,
+  group: string,
+  inner: MessageHandler,
+  onDuplicate?: (message: ReceivedMessage, id: string) => void,
+): MessageHandler {
+  return async (message) => {
+    const envelope = parseEnvelope(message);
+    if (!envelope.ok) return inner(message);
+    const { id } = envelope.event;
+    if (await store.seen(group, id)) {
+      onDuplicate?.(message, id);
+      return;
+    }
+    await inner(message);
+    await store.remember(group, id);
+  };
+}
+
+// --------------------------------------------------------------------------------------------------------------- consume
+
+export interface ConsumeOptions<S extends z.ZodType> {
+  topic: string;
+  group: string;
+  /** Schema of the payload; omit to accept any payload. */
+  schema?: S;
+  handler: EventHandler<z.output<S>>;
+  /** Usually `config.bus.maxAttempts`. */
+  maxAttempts: number;
+  /** Usually `config.bus.backoffMs`. */
+  backoffMs: number;
+  maxBackoffMs?: number;
+  /** De-duplicate by event id (recommended whenever the handler has side effects outside one transaction). */
+  dedup?: DedupStore;
+  logger: Logger;
+  /** When given, per-topic counters are registered there (see `metrics.ts`). */
+  registry?: Registry;
+  clock?: Clock;
+  from?: SubscribeOptions['from'];
+}
+
+/**
+ * The one obvious way to consume events: subscribes `handler` to `topic` as `group`, behind
+ * dead-letter(retry(dedup(decode(handler)))). Returns the subscription (close it on shutdown).
+ */
+export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOptions<S>): Promise<Subscription> {
+  const { topic, group, logger } = options;
+  const log = logger.child({ topic, group });
+  const metrics = options.registry ? eventBusMetrics(options.registry) : undefined;
+  const labels = { topic, group };
+
+  const decoded = decodeEvent(options.schema, async (event, message) => {
+    await options.handler(event, message);
+    metrics?.handled.inc(labels);
+  });
+  const deduped = options.dedup
+    ? withDedup(options.dedup, group, decoded, (message, id) => {
+        metrics?.duplicates.inc(labels);
+        log.debug({ eventId: id, partition: message.partition, offset: message.offset }, 'duplicate event skipped');
+      })
+    : decoded;
+  const retried = withRetry(
+    {
+      maxAttempts: options.maxAttempts,
+      backoffMs: options.backoffMs,
+      maxBackoffMs: options.maxBackoffMs,
+      onRetry: ({ message, attempt, delayMs, error }) => {
+        metrics?.retries.inc(labels);
+        log.debug(
+          { partition: message.partition, offset: message.offset, attempt, delayMs, err: describeError(error) },
+          'handler failed, retrying',
+        );
+      },
+    },
+    deduped,
+  );
+  const handler = withDeadLetter(bus, { logger: log, clock: options.clock, metrics, group }, retried);
+  return bus.subscribe(topic, group, handler, { from: options.from });
+}
+
+// --------------------------------------------------------------------------------------------------------------- helpers
+
+function formatIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join('.') : '(root)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** `Name: message` for errors, the value itself otherwise. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return error.name === 'Error' ? error.message : `${error.name}: ${error.message}`;
+  return String(error);
+}

@@ -1,0 +1,33 @@
+import { sql, type Transaction } from 'kysely';
+import type { OutgoingRecord } from '../eventbus/event-bus.ts';
+import type { Database } from '../db/schema.ts';
+
+/** The LISTEN/NOTIFY channel on which `enqueue` wakes the relay. */
+export const OUTBOX_CHANNEL = 'deliverygo_outbox';
+
+/**
+ * Adds `records` to the outbox inside the caller's transaction, so the domain rows and the events that describe
+ * them commit (or roll back) together. Nothing is published here; `OutboxRelay` does that after commit.
+ *
+ * Order matters: rows get increasing ids in array order and the relay publishes in id order, so records for one
+ * key keep the order given here (and across transactions, as long as writes to one key are serialised — e.g. by a
+ * row lock on the aggregate — which a consistent domain does anyway).
+ *
+ * Also queues a `pg_notify`, which Postgres delivers only if and when the transaction commits, so the relay wakes
+ * at once instead of at its next poll, and a rolled-back transaction wakes nobody.
+ */
+export async function enqueue(trx: Transaction<Database>, records: readonly OutgoingRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await trx
+    .insertInto('outbox')
+    .values(
+      records.map((r) => ({
+        topic: r.topic,
+        key: r.key,
+        event: JSON.stringify(r.event),
+        headers: JSON.stringify(r.headers ?? {}),
+      })),
+    )
+    .execute();
+  await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+}
