@@ -10,4 +10,4 @@ COPY internal ./internal
 COPY migrations ./migrations
 COPY api ./api
 EXPOSE 8000
-CMD ["npx", "tsx", "apps/api/main.ts"]
+CMD ["node", "--import", "tsx", "apps/api/main.ts"]

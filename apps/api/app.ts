@@ -4,10 +4,26 @@ import type { HealthCheck } from '../../internal/health/health-check.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import { createErrorHandler, ErrorBodySchema, notFoundHandler, validationHook } from './error-handler.ts';
 import { httpMetrics } from './http-metrics.ts';
+import { registerConfirmDeliveryRoute } from './routes/batches-confirm-delivery.ts';
+import { registerGetBatchRoute } from './routes/batches-get.ts';
+import { registerPickupBatchRoute } from './routes/batches-pickup.ts';
 import { registerDocsRoute } from './routes/docs.ts';
 import { registerHealthRoute } from './routes/health.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerOpenApiJsonRoute } from './routes/openapi-json.ts';
+import { registerOrderCancelRoute } from './routes/orders-cancel.ts';
+import { registerOrderCookingRoute } from './routes/orders-cooking.ts';
+import { registerCreateOrderRoute } from './routes/orders-create.ts';
+import { registerGetOrderRoute } from './routes/orders-get.ts';
+import { registerOrderReadyRoute } from './routes/orders-ready.ts';
+import { registerCreateRiderRoute } from './routes/riders-create.ts';
+import { registerGetRiderRoute } from './routes/riders-get.ts';
+import { registerRiderStatusRoute } from './routes/riders-status.ts';
+import { registerRegretStatsRoute } from './routes/stats-regret.ts';
+import { registerCreateStoreRoute } from './routes/stores-create.ts';
+import { registerGetStoreRoute } from './routes/stores-get.ts';
+import { registerListStoresRoute } from './routes/stores-list.ts';
+import type { ApiServices } from './services.ts';
 
 /** What the HTTP layer needs; the composition root (compose.ts) builds it from the configuration. */
 export interface ApiDeps {
@@ -16,6 +32,11 @@ export interface ApiDeps {
   healthChecks: readonly HealthCheck[];
   /** The process's metrics registry, exposed at /metrics. */
   metrics: Registry;
+  /**
+   * The domain services behind the store/rider/order/batch routes. The routes are registered either way (the OpenAPI
+   * document depends only on them); without services they answer 503 `api.services_missing`.
+   */
+  services?: ApiServices;
 }
 
 /**
@@ -32,6 +53,22 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerMetricsRoute(app, deps);
   registerOpenApiJsonRoute(app);
   registerDocsRoute(app);
+
+  registerCreateStoreRoute(app, deps);
+  registerListStoresRoute(app, deps);
+  registerGetStoreRoute(app, deps);
+  registerCreateRiderRoute(app, deps);
+  registerGetRiderRoute(app, deps);
+  registerRiderStatusRoute(app, deps);
+  registerCreateOrderRoute(app, deps);
+  registerGetOrderRoute(app, deps);
+  registerOrderCookingRoute(app, deps);
+  registerOrderReadyRoute(app, deps);
+  registerOrderCancelRoute(app, deps);
+  registerGetBatchRoute(app, deps);
+  registerPickupBatchRoute(app, deps);
+  registerConfirmDeliveryRoute(app, deps);
+  registerRegretStatsRoute(app, deps);
 
   app.notFound(notFoundHandler);
   app.onError(createErrorHandler(deps.logger));

@@ -1,14 +1,21 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../internal/config/config.ts';
 import { openDatabase } from '../../internal/db/open-database.ts';
 import { createEventBus } from '../../internal/eventbus/create-event-bus.ts';
+import type { GeoStore } from '../../internal/geostore/geo-store.ts';
+import { MemoryGeoStore } from '../../internal/geostore/memory-geo-store.ts';
+import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
 import { healthChecksFromConfig } from '../../internal/health/health-checks-from-config.ts';
+import { systemClock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import { createApiApp } from './app.ts';
+import { closeServer } from './close-server.ts';
+import { createApiServices } from './services.ts';
 
 export interface ApiRuntime {
   app: OpenAPIHono;
@@ -17,9 +24,6 @@ export interface ApiRuntime {
   /** Stops intake (closes the server, letting in-flight requests finish), then closes the adapters. Idempotent. */
   cleanup(): Promise<void>;
 }
-
-/** Longest wait for in-flight requests at shutdown before their connections are cut. */
-const DRAIN_REQUESTS_MS = 10_000;
 
 /**
  * The API's composition root: builds every adapter `config` selects, wires them into the HTTP app, and knows how
@@ -40,8 +44,12 @@ export async function composeApi(config: Config, logger: Logger): Promise<ApiRun
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
 
-    const app = createApiApp({ logger, healthChecks: health.checks, metrics });
-    logger.info({ postgres: database.adapter, bus: busAdapter, checks: health.checks.map((c) => `${c.name}:${c.adapter}`) }, 'api composed');
+    const geo = createGeoStore(config, logger);
+    teardown.push(['geo store', () => geo.close()]);
+
+    const services = createApiServices({ db: database.db, clock: systemClock, logger, geo, h3Resolution: config.h3Resolution });
+    const app = createApiApp({ logger, healthChecks: health.checks, metrics, services });
+    logger.info({ postgres: database.adapter, bus: busAdapter, geo: geo.adapter, checks: health.checks.map((c) => `${c.name}:${c.adapter}`) }, 'api composed');
 
     let server: ServerType | undefined;
     let cleaning: Promise<void> | undefined;
@@ -68,16 +76,15 @@ export async function composeApi(config: Config, logger: Logger): Promise<ApiRun
   }
 }
 
-/** Stops accepting connections and waits for in-flight requests; cuts whatever is still open after the grace period. */
-async function closeServer(server: ServerType | undefined): Promise<void> {
-  if (!server || !server.listening) return;
-  const http = server as import('node:http').Server;
-  const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
-  http.closeIdleConnections?.(); // keep-alive sockets with no request in flight would otherwise hold close() open
-  const timer = setTimeout(() => http.closeAllConnections?.(), DRAIN_REQUESTS_MS);
-  try {
-    await closed;
-  } finally {
-    clearTimeout(timer);
-  }
+/**
+ * The geo store `config` selects: Redis when REDIS_URL is set, else in-process. The Redis client connects in the
+ * background (as the health check's does) so the API starts, and reports Redis down on /health, while Redis is away;
+ * rider-availability writes made meanwhile fail fast and are logged (Postgres keeps the truth).
+ */
+function createGeoStore(config: Config, logger: Logger): GeoStore {
+  if (!config.redisUrl) return new MemoryGeoStore({ clock: systemClock });
+  const redis = new Redis(config.redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
+  void redis.connect().catch(() => {});
+  return new RedisGeoStore(redis, { clock: systemClock }, true);
 }

@@ -13,9 +13,15 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Redis URL, or undefined for the in-memory geo/state store. */
   redisUrl: string | undefined;
+  /** Prepended to every Redis key the geo store writes (`REDIS_KEY_PREFIX`, default `dg:`). */
+  redisKeyPrefix: string;
   /** Kafka brokers, or undefined for the in-process bus. */
   kafkaBrokers: string[] | undefined;
-  kafka: { clientId: string; partitions: number };
+  /**
+   * `topicPrefix` is prepended to every topic name by the event bus (see create-event-bus.ts), so test suites and
+   * side-by-side deployments can share one broker while topic names stay DeliveryGO's. Empty by default.
+   */
+  kafka: { clientId: string; partitions: number; topicPrefix: string };
   /** OSRM base URL, or undefined for the straight-line router. */
   osrmUrl: string | undefined;
   osrm: { timeoutMs: number; maxTableSize: number };
@@ -64,6 +70,8 @@ const envSchema = z.object({
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('deliverygo'),
   KAFKA_PARTITIONS: int(1, 256).default(3),
+  KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{0,100}$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
+  REDIS_KEY_PREFIX: z.string().trim().min(1).max(100).default('dg:'),
   OSRM_URL: url(['http:', 'https:']).optional(),
   OSRM_ADDR: url(['http:', 'https:']).optional(),
   OSRM_TIMEOUT_MS: int(1, 120_000).default(2_000),
@@ -97,8 +105,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     http: { host, port },
     databaseUrl: e.DATABASE_URL ?? e.POSTGRES_DSN,
     redisUrl: e.REDIS_URL ?? (e.REDIS_ADDR ? redisUrlOfAddr(e.REDIS_ADDR) : undefined),
+    redisKeyPrefix: e.REDIS_KEY_PREFIX,
     kafkaBrokers: e.KAFKA_BROKERS,
-    kafka: { clientId: e.KAFKA_CLIENT_ID, partitions: e.KAFKA_PARTITIONS },
+    kafka: { clientId: e.KAFKA_CLIENT_ID, partitions: e.KAFKA_PARTITIONS, topicPrefix: e.KAFKA_TOPIC_PREFIX },
     osrmUrl: e.OSRM_URL ?? e.OSRM_ADDR,
     osrm: { timeoutMs: e.OSRM_TIMEOUT_MS, maxTableSize: e.OSRM_MAX_TABLE_SIZE },
     router: { speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },

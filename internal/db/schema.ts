@@ -35,10 +35,150 @@ export interface ProcessedEventsTable {
   processed_at: Timestamp;
 }
 
+type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
+type WithDefault<T> = ColumnType<T, T | undefined, T>;
+
+/** `stores` (migrations/0002_dispatch.sql). */
+export interface StoresTable {
+  id: string;
+  name: string;
+  lat: number;
+  lon: number;
+  h3_cell: string;
+  created_at: Timestamp;
+}
+
+export type RiderStatus = 'offline' | 'idle' | 'assigned' | 'delivering';
+
+/** `riders`: the status is the truth; Redis mirrors availability and position. */
+export interface RidersTable {
+  id: string;
+  name: string;
+  status: WithDefault<RiderStatus>;
+  last_lat: Nullable<number>;
+  last_lon: Nullable<number>;
+  last_seen_at: NullableTimestamp;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+/** A GeoJSON LineString as stored in `path_templates.geometry`. */
+export interface StoredLineString {
+  type: 'LineString';
+  coordinates: Array<[number, number]>;
+}
+
+/** `path_templates`: hot paths from a store toward an H3 cell. */
+export interface PathTemplatesTable {
+  id: string;
+  store_id: string;
+  h3_cell: string;
+  h3_resolution: number;
+  target_lat: number;
+  target_lon: number;
+  geometry: Json<StoredLineString>;
+  distance_m: number;
+  duration_s: number;
+  corridor_cells: string[];
+  router: string;
+  created_at: Timestamp;
+}
+
+export type OrderStatus = 'placed' | 'cooking' | 'ready' | 'batched' | 'assigned' | 'picked_up' | 'delivered' | 'cancelled';
+
+/** `orders`. */
+export interface OrdersTable {
+  id: string;
+  store_id: string;
+  idempotency_key: Nullable<string>;
+  request_hash: Nullable<string>;
+  drop_lat: number;
+  drop_lon: number;
+  h3_cell: string;
+  items: Json<unknown[]>;
+  status: WithDefault<OrderStatus>;
+  path_id: Nullable<string>;
+  placed_at: Timestamp;
+  ready_at: Timestamp;
+  ready_marked_at: NullableTimestamp;
+  promised_at: Timestamp;
+  batched_at: NullableTimestamp;
+  assigned_at: NullableTimestamp;
+  picked_up_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  cancelled_at: NullableTimestamp;
+  delivered_lat: Nullable<number>;
+  delivered_lon: Nullable<number>;
+  delivery_distance_m: Nullable<number>;
+  updated_at: Timestamp;
+}
+
+export type BatchStatus = 'open' | 'sealed' | 'assigned' | 'picked_up' | 'delivered' | 'cancelled';
+
+/** One stop of a batch's refined route, as stored in `batches.stops`. */
+export interface StoredStop {
+  kind: 'pickup' | 'drop';
+  order_id: string | null;
+  lat: number;
+  lon: number;
+  /** ISO-8601 estimated arrival. */
+  eta: string;
+}
+
+/** `batches`. */
+export interface BatchesTable {
+  id: string;
+  store_id: string;
+  path_id: string;
+  status: WithDefault<BatchStatus>;
+  capacity: number;
+  order_count: WithDefault<number>;
+  opened_at: Timestamp;
+  window_closes_at: Timestamp;
+  latest_departure_at: Timestamp;
+  ready_at: Timestamp;
+  sealed_at: NullableTimestamp;
+  seal_reason: Nullable<string>;
+  estimated_cost_s: WithDefault<number>;
+  refined_cost_s: Nullable<number>;
+  stops: ColumnType<StoredStop[] | null, string | null | undefined, string | null>;
+  rider_id: Nullable<string>;
+  assigned_at: NullableTimestamp;
+  picked_up_at: NullableTimestamp;
+  delivered_at: NullableTimestamp;
+  updated_at: Timestamp;
+}
+
+/** `batch_orders`: an order is in at most one batch. */
+export interface BatchOrdersTable {
+  batch_id: string;
+  order_id: string;
+  sequence: number;
+  detour_s: WithDefault<number>;
+  added_at: Timestamp;
+}
+
+/** `batch_regret`: one row per refined batch. */
+export interface BatchRegretTable {
+  batch_id: string;
+  estimated_s: number;
+  refined_s: number;
+  regret: number;
+  order_count: number;
+  computed_at: Timestamp;
+}
+
 /** Every table, keyed by name: the type parameter of `Kysely<Database>`. */
 export interface Database {
   outbox: OutboxTable;
   processed_events: ProcessedEventsTable;
+  stores: StoresTable;
+  riders: RidersTable;
+  path_templates: PathTemplatesTable;
+  orders: OrdersTable;
+  batches: BatchesTable;
+  batch_orders: BatchOrdersTable;
+  batch_regret: BatchRegretTable;
 }
 
 export type OutboxRow = Selectable<OutboxTable>;

@@ -98,13 +98,13 @@ export const DEFAULT_DISPATCH_PARAMS: DispatchParams = {
   sealLeadSeconds: 0,
   service: { pickupBeforeSeconds: 120, pickupAfterSeconds: 120, dropBeforeSeconds: 120, dropAfterSeconds: 120 },
   latePenaltyWeight: 4,
-  candidateRiders: 12,
+  candidateRiders: 40,
   horizonSeconds: 1800,
   commitSlackSeconds: 60,
   dueLookaheadSeconds: 120,
-  urgencyPerMinute: 30,
+  urgencyPerMinute: 20,
   matching: 'hungarian',
-  scoring: { ...BASELINE_SCORING, floor: null },
+  scoring: { ...BASELINE_SCORING, etaPenaltyPerMinute: 5, slackRewardCap: 20, floor: null },
 };
 
 export type DispatchParamsInput = Partial<Omit<DispatchParams, 'service' | 'scoring'>> & {

@@ -94,7 +94,7 @@ export function fitRider(
 
 /**
  * The `params.candidateRiders` feasible riders nearest the store — by ETA to the store, which also accounts for riders
- * still busy or not yet on shift — ranked by score, best first.
+ * still busy or not yet on shift (within the horizon) — ranked by score, best first.
  */
 export function rankRiders(
   riders: readonly Rider[],
@@ -105,7 +105,10 @@ export function rankRiders(
 ): RiderFit[] {
   const near: Array<{ rider: Rider; drive: number; eta: number }> = [];
   const pickupBefore = params.service.pickupBeforeSeconds * S;
+  const horizon = now + params.horizonSeconds * S;
   for (const rider of riders) {
+    // Riders free only beyond the horizon are never worth waiting for; skip them before any travel lookup.
+    if (rider.availableAt > horizon) continue;
     const drive = travel.durationSeconds(rider.location, shape.store.location);
     const arrive = Math.max(now, rider.availableAt) + drive * S;
     if (Math.max(shape.readyAt, arrive + pickupBefore) > rider.shiftEndsAt) continue;

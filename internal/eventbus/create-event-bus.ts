@@ -3,6 +3,7 @@ import type { Logger } from '../platform/logger.ts';
 import type { EventBus } from './event-bus.ts';
 import { KafkaEventBus } from './kafka-event-bus.ts';
 import { MemoryEventBus } from './memory-event-bus.ts';
+import { PrefixedEventBus } from './prefixed-event-bus.ts';
 
 export interface ConfiguredEventBus {
   bus: EventBus;
@@ -15,6 +16,12 @@ export interface ConfiguredEventBus {
  * Composition roots call this once; nothing else picks an adapter.
  */
 export function createEventBus(config: Config, logger: Logger): ConfiguredEventBus {
+  const { adapter, bus } = createAdapter(config, logger);
+  // KAFKA_TOPIC_PREFIX is applied here and nowhere else.
+  return { adapter, bus: config.kafka.topicPrefix ? new PrefixedEventBus(bus, config.kafka.topicPrefix) : bus };
+}
+
+function createAdapter(config: Config, logger: Logger): ConfiguredEventBus {
   if (config.kafkaBrokers) {
     return {
       adapter: 'kafka',

@@ -15,7 +15,8 @@
  *   different partitions (hence different keys).
  * - A topic is created on first use (Kafka: with the configured partition count).
  * - Retry with backoff, dead-lettering to `<topic>.dlq` and de-duplication are middleware (see `middleware.ts`), not
- *   adapter features, so every adapter behaves the same way.
+ *   adapter features, so every adapter behaves the same way. Application code consumes through `consume()`, which
+ *   chains them; a bare handler that always throws is redelivered forever and holds up its partition.
  */
 export interface EventBus {
   /**

@@ -58,6 +58,29 @@ describe('KafkaEventBus', () => {
     });
   });
 
+  it('keeps the group session alive while a handler runs longer than the session timeout', async () => {
+    // kafkajs heartbeats only between messages; without the adapter's keep-alive the member is evicted mid-handler,
+    // its commit fails and the message is delivered a second time.
+    const bus = new KafkaEventBus(options({ sessionTimeoutMs: 6_000, heartbeatIntervalMs: 500 }));
+    const topic = uniqueTopic('eventbus.slow');
+    try {
+      const slow = makeEvent('t', { slow: true });
+      const next = makeEvent('t', { slow: false });
+      const seen = new Inbox<string>();
+      await bus.subscribe(topic, uniqueTopic('g'), async (m) => {
+        const { id } = JSON.parse(m.value) as { id: string };
+        seen.push(id);
+        if (id === slow.id) await new Promise((resolve) => setTimeout(resolve, 7_500));
+      });
+      await bus.publish(topic, 'k', slow);
+      await bus.publish(topic, 'k', next);
+      await seen.until((items) => items.includes(next.id), 'the message after the slow one', 30_000);
+      expect(seen.items).toEqual([slow.id, next.id]);
+    } finally {
+      await bus.close();
+    }
+  });
+
   it('consumes a backlog at a useful rate', async () => {
     const bus = new KafkaEventBus(options());
     const topic = uniqueTopic('eventbus.rate');

@@ -74,7 +74,9 @@ export const kafkaGroupId = (group: string, topic: string): string => `${group}:
  * a throw from `eachMessage` lands in the runner's retrier, which restarts the fetch loop with backoff and, after
  * `retry.retries` failures, crashes and restarts the whole consumer (seconds). Instead we `seek` the partition back
  * to the failed offset — kafkajs then abandons the rest of the fetched batch — and pause the partition for
- * `redeliveryDelayMs`; other partitions keep flowing.
+ * `redeliveryDelayMs`; other partitions keep flowing. kafkajs has no background heartbeat (it heartbeats between
+ * messages), so while a handler runs we heartbeat on a timer; otherwise a handler slower than the session timeout
+ * gets its member evicted, its commit rejected and its message redelivered — forever, if it is always that slow.
  */
 export class KafkaEventBus implements EventBus, RawPublisher {
   private readonly options: Required<Omit<KafkaEventBusOptions, 'logger' | 'brokers' | 'clientId' | 'retry'>>;
@@ -152,8 +154,14 @@ export class KafkaEventBus implements EventBus, RawPublisher {
       maxWaitTimeInMs: this.options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
     });
-    const subscription = new KafkaSubscription(consumer, topic, handler, log, this.options.redeliveryDelayMs, () =>
-      this.subscriptions.delete(subscription),
+    const subscription = new KafkaSubscription(
+      consumer,
+      topic,
+      handler,
+      log,
+      this.options.redeliveryDelayMs,
+      this.options.heartbeatIntervalMs,
+      () => this.subscriptions.delete(subscription),
     );
     this.subscriptions.add(subscription);
 
@@ -327,6 +335,7 @@ class KafkaSubscription implements Subscription {
     private readonly handler: MessageHandler,
     private readonly logger: Logger,
     private readonly redeliveryDelayMs: number,
+    private readonly heartbeatIntervalMs: number,
     private readonly onClosed: () => void,
   ) {
     this.committer = new OffsetCommitter(consumer, topic);
@@ -367,7 +376,7 @@ class KafkaSubscription implements Subscription {
     return this.closing;
   }
 
-  private async handle({ topic, partition, message, pause }: EachMessagePayload): Promise<void> {
+  private async handle({ topic, partition, message, pause, heartbeat }: EachMessagePayload): Promise<void> {
     const received: ReceivedMessage = {
       topic,
       key: message.key?.toString() ?? '',
@@ -376,6 +385,10 @@ class KafkaSubscription implements Subscription {
       partition,
       offset: message.offset,
     };
+    // kafkajs heartbeats only between messages; a handler running longer than the session timeout (slow I/O, retries
+    // with backoff) would get the member evicted and its message handed to another member. Keep the session alive.
+    // A failed heartbeat (e.g. "rebalancing") is the runner's business once the handler returns.
+    const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatIntervalMs);
     try {
       await this.handler(received);
     } catch (error) {
@@ -394,6 +407,8 @@ class KafkaSubscription implements Subscription {
         this.resumeTimers.add(timer);
       }
       return;
+    } finally {
+      clearInterval(keepAlive);
     }
     try {
       await this.committer.commit(partition, (BigInt(message.offset) + 1n).toString());
@@ -468,8 +483,12 @@ function decodeHeaders(headers: IHeaders | undefined): Headers {
   return result;
 }
 
-/** Messages kafkajs logs at warn during normal operation (a member joining or leaving); we log them at info. */
-const ROUTINE_WARNINGS = [/group is rebalancing/i];
+/**
+ * What kafkajs reports at warn/error during normal operation, which we log at info: a member joining or leaving
+ * (the heartbeat answer "rebalancing" is logged by its Connection at error level), and creating a topic that another
+ * process created first.
+ */
+const ROUTINE = /group is rebalancing|already exists|^Response CreateTopics/i;
 
 /** Routes kafkajs' own logging (warn and above) into our pino logger, with its namespace and fields. */
 function pinoLogCreator(logger: Logger): logCreator {
@@ -478,11 +497,11 @@ function pinoLogCreator(logger: Logger): logCreator {
     ({ namespace, level, log }) => {
       const { message, timestamp: _timestamp, logger: _logger, ...fields } = log;
       const context = { namespace, ...fields };
-      if (level === KafkaLogLevel.ERROR || level === KafkaLogLevel.NOTHING) kafkaLogger.error(context, message);
-      else if (level === KafkaLogLevel.WARN && !ROUTINE_WARNINGS.some((r) => r.test(message)))
-        kafkaLogger.warn(context, message);
-      else if (level === KafkaLogLevel.DEBUG) kafkaLogger.debug(context, message);
-      else kafkaLogger.info(context, message);
+      const routine = ROUTINE.test(message) || (typeof fields.error === 'string' && ROUTINE.test(fields.error));
+      if (level === KafkaLogLevel.DEBUG) kafkaLogger.debug(context, message);
+      else if (routine || level === KafkaLogLevel.INFO) kafkaLogger.info(context, message);
+      else if (level === KafkaLogLevel.WARN) kafkaLogger.warn(context, message);
+      else kafkaLogger.error(context, message);
     };
 }
 

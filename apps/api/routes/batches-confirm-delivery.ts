@@ -1,0 +1,42 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { ConfirmDeliverySchema, ConfirmedDeliverySchema } from '../schemas/batch.ts';
+import { errorResponse, IdParamSchema, jsonBody, jsonResponse } from '../schemas/common.ts';
+import { servicesOf, type ApiServices } from '../services.ts';
+
+export const confirmDeliveryRoute = createRoute({
+  method: 'post',
+  path: '/batches/{id}/confirm-delivery',
+  tags: ['batches'],
+  summary: 'Confirm one drop of a picked-up batch',
+  description: [
+    "The rider's reported position must be within 30 m (haversine) of that order's drop; otherwise 409 `delivery.too_far`",
+    'with `distance_m` in the details. After the last drop the batch is `delivered` and the rider `idle` and available',
+    'again at that position.',
+  ].join(' '),
+  request: { params: IdParamSchema, body: jsonBody(ConfirmDeliverySchema) },
+  responses: {
+    200: jsonResponse(ConfirmedDeliverySchema, 'The order is delivered.'),
+    400: errorResponse('Invalid input; `field` names it.'),
+    403: errorResponse('Another rider carries this batch (`batch.not_your_batch`).'),
+    404: errorResponse('No such batch (`batch.not_found`) or the order is not in it (`delivery.order_not_in_batch`).'),
+    409: errorResponse('Too far from the drop (`delivery.too_far`, `details.distance_m`), or the batch/order is in the wrong state.'),
+  },
+});
+
+/** `POST /batches/{id}/confirm-delivery`. */
+export function registerConfirmDeliveryRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
+  app.openapi(confirmDeliveryRoute, async (c) => {
+    const { id } = c.req.valid('param');
+    const result = await servicesOf(deps).delivery.confirmDelivery(id, c.req.valid('json'));
+    return c.json(
+      {
+        batch_id: result.batch.id,
+        batch_status: result.batch.status,
+        order_id: result.order_id,
+        distance_m: Math.round(result.distance_m * 10) / 10,
+        batch_delivered: result.batch_delivered,
+      },
+      200,
+    );
+  });
+}

@@ -1,0 +1,44 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponse, jsonBody } from '../schemas/common.ts';
+import { IdempotencyHeaderSchema, NewOrderSchema, OrderSchema, orderJson } from '../schemas/order.ts';
+import { servicesOf, type ApiServices } from '../services.ts';
+
+const replayedHeader = {
+  'Idempotent-Replayed': { description: '`true` when an earlier request with the same Idempotency-Key created the order.', schema: { type: 'string' as const } },
+};
+
+export const createOrderRoute = createRoute({
+  method: 'post',
+  path: '/orders',
+  tags: ['orders'],
+  summary: 'Place an order',
+  description: [
+    'Stores the order with the H3 cell of its drop and publishes `order.placed` in the same transaction.',
+    'Give `prep_minutes` or `ready_at` (exactly one). `promised_at` defaults to `ready_at` + 30 minutes.',
+    'Send an `Idempotency-Key`: a retry with the same key and body answers 200 with the original order and',
+    '`Idempotent-Replayed: true`, never creating a second one; the same key with another body answers 409',
+    '`order.idempotency_key_reused`.',
+  ].join(' '),
+  request: { headers: IdempotencyHeaderSchema, body: jsonBody(NewOrderSchema) },
+  responses: {
+    201: { description: 'The new order.', content: { 'application/json': { schema: OrderSchema } } },
+    200: { description: 'A replay: the order an earlier request with this Idempotency-Key created.', headers: replayedHeader, content: { 'application/json': { schema: OrderSchema } } },
+    400: errorResponse('Invalid input; `field` names it (e.g. `drop.lat`, `items`, `prep_minutes`).'),
+    404: errorResponse('Unknown store (`store.not_found`, field `store_id`).'),
+    409: errorResponse('The Idempotency-Key was used for a different request (`order.idempotency_key_reused`).'),
+  },
+});
+
+/** `POST /orders`. */
+export function registerCreateOrderRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
+  app.openapi(createOrderRoute, async (c) => {
+    const key = c.req.valid('header')['idempotency-key'];
+    const { order, replayed } = await servicesOf(deps).orders.place(c.req.valid('json'), key);
+    if (replayed) {
+      c.header('Idempotent-Replayed', 'true');
+      return c.json(orderJson(order), 200);
+    }
+    c.header('Location', `/orders/${order.id}`);
+    return c.json(orderJson(order), 201);
+  });
+}

@@ -1,0 +1,91 @@
+import { z } from '@hono/zod-openapi';
+import type { OrderWithDispatch } from '../../../internal/orders/order-repository.ts';
+import { InstantSchema, iso, LatLonSchema } from './common.ts';
+
+export const OrderStatusSchema = z
+  .enum(['placed', 'cooking', 'ready', 'batched', 'assigned', 'picked_up', 'delivered', 'cancelled'])
+  .openapi('OrderStatus');
+
+export const OrderItemSchema = z
+  .object({ name: z.string().trim().min(1).max(200), qty: z.number().int().min(1).max(1000) })
+  .openapi('OrderItem');
+
+export const NewOrderSchema = z
+  .object({
+    store_id: z.uuid(),
+    drop: LatLonSchema.openapi({ description: "The customer's drop point." }),
+    items: z.array(OrderItemSchema).min(1).max(100),
+    prep_minutes: z.number().min(0).max(24 * 60).optional().openapi({ description: 'Minutes until the kitchen expects it ready. Give this or `ready_at`.' }),
+    ready_at: InstantSchema.optional().openapi({ description: 'When the kitchen expects it ready. Give this or `prep_minutes`.' }),
+    promised_at: InstantSchema.optional().openapi({ description: 'Promised delivery time; default `ready_at` + 30 minutes.' }),
+  })
+  .superRefine((v, ctx) => {
+    if (v.prep_minutes === undefined && v.ready_at === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['prep_minutes'], message: 'one of prep_minutes or ready_at is required' });
+    } else if (v.prep_minutes !== undefined && v.ready_at !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['ready_at'], message: 'give prep_minutes or ready_at, not both' });
+    }
+  })
+  .openapi('NewOrder');
+
+export const IdempotencyHeaderSchema = z.object({
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .openapi({
+      param: { name: 'Idempotency-Key', in: 'header' },
+      description: 'A retry with the same key returns the same order (200, `Idempotent-Replayed: true`); the same key with another body is a 409.',
+      example: 'c0a8f2b4-order-1',
+    }),
+});
+
+export const OrderSchema = z
+  .object({
+    id: z.uuid(),
+    store_id: z.uuid(),
+    status: OrderStatusSchema,
+    drop: LatLonSchema,
+    h3_cell: z.string(),
+    items: z.array(OrderItemSchema),
+    placed_at: z.string(),
+    ready_at: z.string().openapi({ description: 'When the kitchen expects it ready.' }),
+    ready_marked_at: z.string().nullable().openapi({ description: 'When the store marked it ready (start of the matching SLA).' }),
+    promised_at: z.string(),
+    batched_at: z.string().nullable(),
+    assigned_at: z.string().nullable(),
+    picked_up_at: z.string().nullable(),
+    delivered_at: z.string().nullable(),
+    cancelled_at: z.string().nullable(),
+    batch_id: z.string().nullable(),
+    rider_id: z.string().nullable(),
+    eta: z.string().nullable().openapi({ description: 'Estimated drop time from the refined route, once known.' }),
+    delivery_distance_m: z.number().nullable().openapi({ description: 'How far from the drop the rider confirmed delivery.' }),
+  })
+  .openapi('Order');
+
+export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
+  const live = o.status !== 'delivered' && o.status !== 'cancelled';
+  return {
+    id: o.id,
+    store_id: o.store_id,
+    status: o.status,
+    drop: { lat: o.drop_lat, lon: o.drop_lon },
+    h3_cell: o.h3_cell,
+    items: o.items as Array<{ name: string; qty: number }>,
+    placed_at: o.placed_at.toISOString(),
+    ready_at: o.ready_at.toISOString(),
+    ready_marked_at: iso(o.ready_marked_at),
+    promised_at: o.promised_at.toISOString(),
+    batched_at: iso(o.batched_at),
+    assigned_at: iso(o.assigned_at),
+    picked_up_at: iso(o.picked_up_at),
+    delivered_at: iso(o.delivered_at),
+    cancelled_at: iso(o.cancelled_at),
+    batch_id: o.batch_id,
+    rider_id: o.rider_id,
+    eta: live ? iso(o.eta) : null,
+    delivery_distance_m: o.delivery_distance_m,
+  };
+}

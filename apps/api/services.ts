@@ -1,0 +1,55 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../internal/db/schema.ts';
+import { getBatchView, type BatchView } from '../../internal/delivery/batch-view.ts';
+import { createDeliveryService, type DeliveryService } from '../../internal/delivery/delivery-service.ts';
+import { createOrderService, type OrderService } from '../../internal/orders/order-service.ts';
+import { regretStats, type RegretStats } from '../../internal/orders/regret-stats.ts';
+import type { Clock } from '../../internal/platform/clock.ts';
+import { unavailable } from '../../internal/platform/errors.ts';
+import type { Logger } from '../../internal/platform/logger.ts';
+import type { RiderAvailabilityPort } from '../../internal/riders/rider-availability.ts';
+import { createRiderService, type RiderService } from '../../internal/riders/rider-service.ts';
+import { createStoreService, type StoreService } from '../../internal/stores/store-service.ts';
+
+/** The domain services the routes call. Handlers stay thin: parse, call one service method, shape the answer. */
+export interface ApiServices {
+  stores: StoreService;
+  riders: RiderService;
+  orders: OrderService;
+  delivery: DeliveryService;
+  batches: { get(id: string): Promise<BatchView> };
+  stats: { regret(): Promise<RegretStats> };
+}
+
+export interface ApiServicesDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  logger: Logger;
+  /** The geo store (or the part of it riders and deliveries need). */
+  geo: RiderAvailabilityPort;
+  h3Resolution: number;
+  /** Minutes from ready to the promised delivery when an order gives no `promised_at` (default 30). */
+  deliveryPromiseMin?: number;
+}
+
+/** Builds every service over one database, clock and geo store. */
+export function createApiServices(deps: ApiServicesDeps): ApiServices {
+  const { db, clock, logger, geo } = deps;
+  return {
+    stores: createStoreService({ db, clock, h3Resolution: deps.h3Resolution }),
+    riders: createRiderService({ db, clock, geo, logger }),
+    orders: createOrderService({ db, clock, h3Resolution: deps.h3Resolution, ...(deps.deliveryPromiseMin !== undefined ? { deliveryPromiseMin: deps.deliveryPromiseMin } : {}) }),
+    delivery: createDeliveryService({ db, clock, geo, logger }),
+    batches: { get: (id) => getBatchView(db, id) },
+    stats: { regret: () => regretStats(db) },
+  };
+}
+
+/**
+ * The services, or a 503 when the app was built without them. Only the OpenAPI generator and the ops-route tests
+ * build the app that way (the document depends on the routes, not on the adapters); the composed API always has them.
+ */
+export function servicesOf(deps: { services?: ApiServices | undefined }): ApiServices {
+  if (!deps.services) throw unavailable('api.services_missing', 'this API instance was built without its domain services');
+  return deps.services;
+}

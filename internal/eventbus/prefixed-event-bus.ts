@@ -1,0 +1,32 @@
+import type { Event, EventBus, Headers, MessageHandler, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.ts';
+
+/**
+ * Puts every topic of `inner` under `prefix` (`KAFKA_TOPIC_PREFIX`): `order.placed` is published to and consumed
+ * from `<prefix>order.placed`, so a test suite or a second deployment shares one broker without sharing topics.
+ *
+ * The prefix is invisible above this line: handlers receive the unprefixed topic name, so dead-lettering
+ * (`<topic>.dlq`, published back through this bus) lands under the same prefix too.
+ */
+export class PrefixedEventBus implements EventBus {
+  constructor(
+    private readonly inner: EventBus,
+    private readonly prefix: string,
+  ) {}
+
+  publish(topic: string, key: string, event: Event, headers?: Headers): Promise<void> {
+    return this.inner.publish(this.prefix + topic, key, event, headers);
+  }
+
+  publishAll(records: readonly OutgoingRecord[]): Promise<void> {
+    return this.inner.publishAll(records.map((r) => ({ ...r, topic: this.prefix + r.topic })));
+  }
+
+  subscribe(topic: string, group: string, handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription> {
+    const strip = (name: string) => (name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name);
+    return this.inner.subscribe(this.prefix + topic, group, (message) => handler({ ...message, topic: strip(message.topic) }), options);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

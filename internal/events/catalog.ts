@@ -1,0 +1,107 @@
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import type { Event, OutgoingRecord } from '../eventbus/event-bus.ts';
+
+/**
+ * Every topic deliverygo publishes, its key and its payload schema — the one place producers and consumers agree on.
+ * DeliveryGO's names are kept (`path.provision`, `batches.assigned`, `routes.refine`, `routes.refined`).
+ *
+ * Keys keep related events in order: everything about one store's orders and batching is keyed by store id (so one
+ * consumer batches a store's orders one at a time), route and assignment events by batch id, state-change events for
+ * the live map by the entity's id.
+ */
+const latLon = z.object({ lat: z.number().min(-90).max(90), lon: z.number().min(-180).max(180) });
+const instant = z.iso.datetime({ offset: true });
+
+export const topics = {
+  /** An order was accepted (key: store id). */
+  orderPlaced: {
+    name: 'order.placed',
+    schema: z.object({
+      orderId: z.string(),
+      storeId: z.string(),
+      cell: z.string(),
+      drop: latLon,
+      placedAt: instant,
+      readyAt: instant,
+      promisedAt: instant,
+    }),
+  },
+  /** The store marked an order ready (key: store id). The matching SLA runs from `readyMarkedAt`. */
+  orderReady: {
+    name: 'order.ready',
+    schema: z.object({ orderId: z.string(), storeId: z.string(), readyMarkedAt: instant }),
+  },
+  /** A hot path from `storeId` toward `cell` is needed (key: store id). */
+  pathProvision: {
+    name: 'path.provision',
+    schema: z.object({ storeId: z.string(), cell: z.string(), orderId: z.string().optional() }),
+  },
+  /** A hot path now exists and is indexed (key: store id). */
+  pathProvisioned: {
+    name: 'path.provisioned',
+    schema: z.object({ pathId: z.string(), storeId: z.string(), cell: z.string() }),
+  },
+  /** A batch was sealed with its orders (key: store id). */
+  batchesAssigned: {
+    name: 'batches.assigned',
+    schema: z.object({
+      batchId: z.string(),
+      storeId: z.string(),
+      pathId: z.string(),
+      orderIds: z.array(z.string()).min(1),
+      sealedAt: instant,
+      reason: z.string(),
+      estimatedCostS: z.number(),
+    }),
+  },
+  /** Order a sealed batch's stops (key: batch id). */
+  routesRefine: {
+    name: 'routes.refine',
+    schema: z.object({ batchId: z.string(), storeId: z.string() }),
+  },
+  /** The optimizer's stop order and ETAs for a batch (key: batch id). */
+  routesRefined: {
+    name: 'routes.refined',
+    schema: z.object({
+      batchId: z.string(),
+      storeId: z.string(),
+      sequence: z.array(z.string()),
+      estimatedCostS: z.number(),
+      refinedCostS: z.number(),
+      etas: z.record(z.string(), instant),
+      readyAt: instant,
+    }),
+  },
+  /** Live-map state changes (key: the entity id). */
+  orderUpdated: {
+    name: 'order.updated',
+    schema: z.object({ orderId: z.string(), storeId: z.string(), status: z.string(), batchId: z.string().nullable().optional(), riderId: z.string().nullable().optional(), eta: instant.nullable().optional() }).loose(),
+  },
+  batchUpdated: {
+    name: 'batch.updated',
+    schema: z.object({ batchId: z.string(), storeId: z.string(), status: z.string(), riderId: z.string().nullable().optional(), orderIds: z.array(z.string()).optional() }).loose(),
+  },
+  riderUpdated: {
+    name: 'rider.updated',
+    schema: z.object({ riderId: z.string(), status: z.string(), batchId: z.string().nullable().optional() }).loose(),
+  },
+} as const;
+
+export type TopicName = keyof typeof topics;
+export type PayloadOf<T extends TopicName> = z.output<(typeof topics)[T]['schema']>;
+
+/**
+ * Builds an outgoing record for `topic` under `key`, validating the payload so a producer bug fails where it happens
+ * rather than in a consumer's dead-letter queue.
+ */
+export function record<T extends TopicName>(topic: T, key: string, payload: PayloadOf<T>, occurredAt: Date = new Date()): OutgoingRecord {
+  const spec = topics[topic];
+  const event: Event = {
+    id: randomUUID(),
+    type: spec.name,
+    occurredAt: occurredAt.toISOString(),
+    payload: spec.schema.parse(payload),
+  };
+  return { topic: spec.name, key, event };
+}

@@ -1,0 +1,341 @@
+/**
+ * GeoStore on Redis (≥ 6.2 for GEOSEARCH). Key layout under `prefix` (default `dg:`):
+ *
+ * | key                        | type   | what                                                                   |
+ * | -------------------------- | ------ | ---------------------------------------------------------------------- |
+ * | `h3:{cell}`                | set    | ids of the hot paths whose corridor covers the cell                    |
+ * | `path:{pathId}`            | set    | the path's corridor cells (reverse index, for re-index and removal)    |
+ * | `rider:pos:{riderId}`      | hash   | lat, lon, rec, seen, speed, heading, accuracy; PEXPIRE riderTtlMs      |
+ * | `rider:state:{riderId}`    | hash   | status (`available`/`busy`; absent = offline), batch                   |
+ * | `riders:available`         | GEO    | riders with status available and a live position                       |
+ * | `riders:live`              | GEO    | every rider with a position (any status), for the ops map              |
+ * | `riders:seen`              | zset   | riderId → lastSeenAt, to prune members whose position expired          |
+ *
+ * (`rec` = recordedAt, `seen` = lastSeenAt.) Every write that reads first is a Lua script (redis-scripts.ts),
+ * registered with ioredis `defineCommand`: one EVALSHA round trip per call; `updateRiderPositions` pipelines its pings
+ * into one round trip. Liveness is decided with the store's clock (see geo-store.ts, "Time"); PEXPIRE on the position
+ * hash frees the memory of riders that stop pinging, and searches prune them from the GEO sets before they search.
+ *
+ * Measured on the dev box (one connection, Redis 7.0 local): ~30k pings/s through `updateRiderPositions` batches of
+ * 500 or concurrent single calls, ~75 µs per sequential ping, ~0.1 ms per `searchAvailable` among 5 000 riders.
+ */
+import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
+import { systemClock, type Clock } from '../platform/clock.ts';
+import {
+  GeoStoreClosedError,
+  type GeoStore,
+  type GeoStoreOptions,
+  type LatLng,
+  type NearbyRider,
+  type PingResult,
+  type RiderPing,
+  type RiderPingOf,
+  type RiderPosition,
+  type RiderState,
+  type RiderStatus,
+} from './geo-store.ts';
+import {
+  AVAILABILITY_LUA,
+  CLAIM_LUA,
+  INDEX_PATH_LUA,
+  PING_LUA,
+  RELEASE_LUA,
+  REMOVE_PATH_LUA,
+  SEARCH_LUA,
+} from './redis-scripts.ts';
+import {
+  assertCell,
+  assertId,
+  assertPing,
+  assertPingBatch,
+  assertSearch,
+  assertStatus,
+  checkCells,
+  riderTtlOf,
+} from './validate.ts';
+
+export interface RedisGeoStoreOptions extends GeoStoreOptions {
+  /** Prepended to every key, so deployments and test suites can share a server. Default `dg:`. */
+  prefix?: string;
+}
+
+type Arg = string | number;
+
+/** The commands `defineCommand` adds (on the client and on its pipelines). */
+interface GeoScripts<R> {
+  geostorePing(...args: Arg[]): R;
+  geostoreSearch(...args: Arg[]): R;
+  geostoreClaim(...args: Arg[]): R;
+  geostoreRelease(...args: Arg[]): R;
+  geostoreAvailability(...args: Arg[]): R;
+  geostoreIndexPath(...args: Arg[]): R;
+  geostoreRemovePath(...args: Arg[]): R;
+}
+
+const SCRIPTS: Record<keyof GeoScripts<unknown>, { lua: string; numberOfKeys: number }> = {
+  geostorePing: { lua: PING_LUA, numberOfKeys: 5 },
+  geostoreSearch: { lua: SEARCH_LUA, numberOfKeys: 3 },
+  geostoreClaim: { lua: CLAIM_LUA, numberOfKeys: 3 },
+  geostoreRelease: { lua: RELEASE_LUA, numberOfKeys: 3 },
+  geostoreAvailability: { lua: AVAILABILITY_LUA, numberOfKeys: 3 },
+  geostoreIndexPath: { lua: INDEX_PATH_LUA, numberOfKeys: 1 },
+  geostoreRemovePath: { lua: REMOVE_PATH_LUA, numberOfKeys: 1 },
+};
+
+export class RedisGeoStore implements GeoStore {
+  readonly adapter = 'redis' as const;
+  private readonly prefix: string;
+  private readonly ttlMs: number;
+  private readonly clock: Clock;
+  private readonly scripts: GeoScripts<Promise<unknown>>;
+  private closed = false;
+
+  /**
+   * Uses `redis` without owning it: `close()` leaves the client open for its other users. The client must not have an
+   * ioredis `keyPrefix` (scripts build some keys themselves); use `options.prefix`.
+   */
+  constructor(
+    private readonly redis: Redis,
+    options: RedisGeoStoreOptions = {},
+    private readonly ownsClient = false,
+  ) {
+    if (redis.options.keyPrefix) {
+      throw new RangeError('RedisGeoStore needs a client without keyPrefix; pass the prefix as options.prefix');
+    }
+    this.prefix = options.prefix ?? 'dg:';
+    this.ttlMs = riderTtlOf(options);
+    this.clock = options.clock ?? systemClock;
+    for (const [name, script] of Object.entries(SCRIPTS)) {
+      // Idempotent per client: several stores (or prefixes) may share one connection.
+      if (!(name in redis)) redis.defineCommand(name, script);
+    }
+    this.scripts = redis as unknown as GeoScripts<Promise<unknown>>;
+  }
+
+  /** Connects a client of its own to `url`; `close()` then closes it. */
+  static async connect(url: string, options: RedisGeoStoreOptions = {}, redisOptions: RedisOptions = {}): Promise<RedisGeoStore> {
+    const redis = new Redis(url, { connectTimeout: 5_000, ...redisOptions, lazyConnect: true });
+    await redis.connect();
+    return new RedisGeoStore(redis, options, true);
+  }
+
+  async indexPath(pathId: string, cells: readonly string[]): Promise<void> {
+    this.assertOpen();
+    assertId(pathId, 'pathId');
+    const corridor = checkCells(cells, 'cells', false);
+    await this.scripts.geostoreIndexPath(this.pathKey(pathId), this.cellKey(''), pathId, ...corridor);
+  }
+
+  async pathsForCell(cell: string): Promise<string[]> {
+    this.assertOpen();
+    assertCell(cell, 'cell');
+    return (await this.redis.smembers(this.cellKey(cell))).sort();
+  }
+
+  async pathsForCells(cells: readonly string[]): Promise<Map<string, string[]>> {
+    this.assertOpen();
+    const distinct = checkCells(cells, 'cells', true);
+    if (distinct.length === 0) return new Map();
+    const pipeline = this.redis.pipeline();
+    for (const cell of distinct) pipeline.smembers(this.cellKey(cell));
+    const replies = await execPipeline(pipeline);
+    return new Map(distinct.map((cell, i) => [cell, (replies[i] as string[]).sort()]));
+  }
+
+  async cellsOfPath(pathId: string): Promise<string[]> {
+    this.assertOpen();
+    assertId(pathId, 'pathId');
+    return (await this.redis.smembers(this.pathKey(pathId))).sort();
+  }
+
+  async removePath(pathId: string): Promise<boolean> {
+    this.assertOpen();
+    assertId(pathId, 'pathId');
+    return (await this.scripts.geostoreRemovePath(this.pathKey(pathId), this.cellKey(''), pathId)) === 1;
+  }
+
+  async updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult> {
+    this.assertOpen();
+    assertId(riderId, 'riderId');
+    assertPing(ping);
+    const reply = await this.scripts.geostorePing(...this.pingArgs(riderId, ping, this.clock.now()));
+    return { applied: reply === 1 };
+  }
+
+  async updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
+    this.assertOpen();
+    assertPingBatch(pings);
+    if (pings.length === 0) return [];
+    const now = this.clock.now();
+    const pipeline = this.redis.pipeline();
+    const scripted = pipeline as unknown as GeoScripts<unknown>;
+    for (const p of pings) scripted.geostorePing(...this.pingArgs(p.riderId, p, now));
+    const replies = await execPipeline(pipeline);
+    return replies.map((reply) => ({ applied: reply === 1 }));
+  }
+
+  async getRiderPosition(riderId: string): Promise<RiderPosition | null> {
+    this.assertOpen();
+    assertId(riderId, 'riderId');
+    const now = this.clock.now();
+    const replies = await execPipeline(
+      this.redis.multi().hgetall(this.positionKey(riderId)).hmget(this.stateKey(riderId), 'status', 'batch'),
+    );
+    const hash = replies[0] as Record<string, string>;
+    const lastSeenAt = Number(hash.seen);
+    if (hash.seen === undefined || !(lastSeenAt > now - this.ttlMs)) return null;
+    const position: RiderPosition = {
+      riderId,
+      lat: Number(hash.lat),
+      lon: Number(hash.lon),
+      recordedAt: Number(hash.rec),
+      lastSeenAt,
+      ...stateOf(replies[1] as Array<string | null>),
+    };
+    if (hash.speed !== undefined) position.speed = Number(hash.speed);
+    if (hash.heading !== undefined) position.heading = Number(hash.heading);
+    if (hash.accuracy !== undefined) position.accuracy = Number(hash.accuracy);
+    return position;
+  }
+
+  async getRiderStatus(riderId: string): Promise<RiderState> {
+    this.assertOpen();
+    assertId(riderId, 'riderId');
+    return stateOf(await this.redis.hmget(this.stateKey(riderId), 'status', 'batch'));
+  }
+
+  async setRiderAvailability(riderId: string, status: RiderStatus): Promise<void> {
+    this.assertOpen();
+    assertId(riderId, 'riderId');
+    assertStatus(status);
+    await this.scripts.geostoreAvailability(...this.riderKeys(riderId), riderId, status, this.cutoff());
+  }
+
+  async searchAvailable(center: LatLng, radiusM: number, limit: number): Promise<NearbyRider[]> {
+    this.assertOpen();
+    assertSearch(center, radiusM, limit);
+    return this.search('available', center, radiusM, limit);
+  }
+
+  async searchNearby(center: LatLng, radiusM: number, limit: number): Promise<NearbyRider[]> {
+    this.assertOpen();
+    assertSearch(center, radiusM, limit);
+    return this.search('nearby', center, radiusM, limit);
+  }
+
+  async claimRider(riderId: string, batchId: string): Promise<boolean> {
+    this.assertOpen();
+    assertId(riderId, 'riderId');
+    assertId(batchId, 'batchId');
+    return (await this.scripts.geostoreClaim(...this.riderKeys(riderId), riderId, batchId, this.cutoff())) === 1;
+  }
+
+  async releaseRider(riderId: string, batchId?: string): Promise<boolean> {
+    this.assertOpen();
+    assertId(riderId, 'riderId');
+    if (batchId !== undefined) assertId(batchId, 'batchId');
+    return (await this.scripts.geostoreRelease(...this.riderKeys(riderId), riderId, batchId ?? '', this.cutoff())) === 1;
+  }
+
+  async ping(): Promise<void> {
+    this.assertOpen();
+    const reply = await this.redis.ping();
+    if (reply !== 'PONG') throw new Error(`PING answered ${JSON.stringify(reply)}`);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.ownsClient) return;
+    // quit() resolves on the server's OK, before the socket has closed; wait for 'end' so nothing is left open.
+    const ended = new Promise<void>((resolve) => this.redis.once('end', () => resolve()));
+    await this.redis.quit().catch(() => this.redis.disconnect());
+    if (this.redis.status !== 'end') await ended;
+  }
+
+  private async search(kind: 'available' | 'nearby', center: LatLng, radiusM: number, limit: number): Promise<NearbyRider[]> {
+    const reply = (await this.scripts.geostoreSearch(
+      this.key('riders:available'),
+      this.key('riders:live'),
+      this.key('riders:seen'),
+      kind,
+      String(center.lon),
+      String(center.lat),
+      String(radiusM),
+      limit,
+      this.cutoff(),
+      this.stateKey(''),
+    )) as Array<[string, string, string, string, string, string]>;
+    return reply.map(([riderId, distanceM, lon, lat, status, batch]) => ({
+      riderId,
+      distanceM: Number(distanceM),
+      position: { lat: Number(lat), lon: Number(lon) },
+      status: status as RiderStatus,
+      batchId: batch === '' ? null : batch,
+    }));
+  }
+
+  private pingArgs(riderId: string, ping: RiderPing, now: number): Arg[] {
+    return [
+      this.positionKey(riderId),
+      this.stateKey(riderId),
+      this.key('riders:available'),
+      this.key('riders:live'),
+      this.key('riders:seen'),
+      riderId,
+      String(ping.lat),
+      String(ping.lon),
+      String(ping.recordedAt),
+      String(now),
+      this.ttlMs,
+      ping.speed === undefined ? '' : String(ping.speed),
+      ping.heading === undefined ? '' : String(ping.heading),
+      ping.accuracy === undefined ? '' : String(ping.accuracy),
+    ];
+  }
+
+  /** KEYS of the claim/release/availability scripts. */
+  private riderKeys(riderId: string): [string, string, string] {
+    return [this.stateKey(riderId), this.positionKey(riderId), this.key('riders:available')];
+  }
+
+  /** Positions last seen at or before this instant are expired. */
+  private cutoff(): string {
+    return String(this.clock.now() - this.ttlMs);
+  }
+
+  private key(name: string): string {
+    return this.prefix + name;
+  }
+  private cellKey(cell: string): string {
+    return `${this.prefix}h3:${cell}`;
+  }
+  private pathKey(pathId: string): string {
+    return `${this.prefix}path:${pathId}`;
+  }
+  private positionKey(riderId: string): string {
+    return `${this.prefix}rider:pos:${riderId}`;
+  }
+  private stateKey(riderId: string): string {
+    return `${this.prefix}rider:state:${riderId}`;
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new GeoStoreClosedError();
+  }
+}
+
+/** Runs a pipeline or MULTI and unwraps the replies, rethrowing the first command error. */
+async function execPipeline(pipeline: ChainableCommander): Promise<unknown[]> {
+  const results = await pipeline.exec();
+  if (!results) throw new Error('Redis transaction was aborted');
+  return results.map(([error, reply]) => {
+    if (error) throw error;
+    return reply;
+  });
+}
+
+function stateOf([status, batch]: Array<string | null>): RiderState {
+  if (status === 'available' || status === 'busy') return { status, batchId: batch ?? null };
+  return { status: 'offline', batchId: null };
+}

@@ -1,0 +1,157 @@
+/**
+ * The Lua scripts behind RedisGeoStore. Each read-check-write runs as one script so it is atomic on the server and
+ * costs one EVALSHA round trip (ioredis `defineCommand` sends EVAL once per connection, then EVALSHA, and reloads
+ * after a NOSCRIPT).
+ *
+ * Some scripts build keys from a prefix passed in ARGV (cell sets of a path, state hashes of search hits): they are
+ * not declared in KEYS, which standalone Redis allows and Redis Cluster would not — cluster-friendly naming is not a
+ * goal of this adapter (see redis-geo-store.ts for the key layout).
+ */
+
+/**
+ * Apply a ping unless the live position is newer or equal.
+ * KEYS: position hash, state hash, riders:available, riders:live, riders:seen.
+ * ARGV: riderId, lat, lon, recordedAt, now, ttlMs, speed|'', heading|'', accuracy|''.
+ * Returns 1 when applied, 0 when ignored.
+ */
+export const PING_LUA = `
+local now = tonumber(ARGV[5])
+local ttl = tonumber(ARGV[6])
+local cur = redis.call('HMGET', KEYS[1], 'rec', 'seen')
+if cur[1] and cur[2] and tonumber(cur[2]) > now - ttl and tonumber(cur[1]) >= tonumber(ARGV[4]) then
+  return 0
+end
+local fields = {'lat', ARGV[2], 'lon', ARGV[3], 'rec', ARGV[4], 'seen', ARGV[5]}
+if ARGV[7] ~= '' then fields[#fields + 1] = 'speed'; fields[#fields + 1] = ARGV[7] end
+if ARGV[8] ~= '' then fields[#fields + 1] = 'heading'; fields[#fields + 1] = ARGV[8] end
+if ARGV[9] ~= '' then fields[#fields + 1] = 'accuracy'; fields[#fields + 1] = ARGV[9] end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(fields))
+redis.call('PEXPIRE', KEYS[1], ttl)
+redis.call('GEOADD', KEYS[4], ARGV[3], ARGV[2], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
+if redis.call('HGET', KEYS[2], 'status') == 'available' then
+  redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[2], ARGV[1])
+else
+  redis.call('ZREM', KEYS[3], ARGV[1])
+end
+return 1
+`;
+
+/**
+ * Prune riders whose last ping is at or before the cutoff from all three sets, then search one GEO set.
+ * KEYS: riders:available, riders:live, riders:seen.
+ * ARGV: 'available' | 'nearby', lon, lat, radiusM, limit, cutoff (now - ttl), state-hash key prefix.
+ * Returns [riderId, distanceM, lon, lat, status, batchId|''] per hit, nearest first.
+ *
+ * Pruning removes every stale member, 500 at a time: each member is pruned once after its pings stop, so the cost
+ * is amortised over its pings, and the search that follows never sees a ghost.
+ */
+export const SEARCH_LUA = `
+local cutoff = ARGV[6]
+while true do
+  local stale = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', cutoff, 'LIMIT', 0, 500)
+  if #stale == 0 then break end
+  redis.call('ZREM', KEYS[1], unpack(stale))
+  redis.call('ZREM', KEYS[2], unpack(stale))
+  redis.call('ZREM', KEYS[3], unpack(stale))
+end
+local available = ARGV[1] == 'available'
+local key = KEYS[2]
+if available then key = KEYS[1] end
+local hits = redis.call('GEOSEARCH', key, 'FROMLONLAT', ARGV[2], ARGV[3], 'BYRADIUS', ARGV[4], 'm',
+  'ASC', 'COUNT', ARGV[5], 'WITHDIST', 'WITHCOORD')
+local out = {}
+for i, hit in ipairs(hits) do
+  local status, batch = 'available', ''
+  if not available then
+    local st = redis.call('HMGET', ARGV[7] .. hit[1], 'status', 'batch')
+    status = st[1] or 'offline'
+    batch = st[2] or ''
+  end
+  out[i] = {hit[1], hit[2], hit[3][1], hit[3][2], status, batch}
+end
+return out
+`;
+
+/**
+ * Take an available rider with a live position for a batch.
+ * KEYS: state hash, position hash, riders:available. ARGV: riderId, batchId, cutoff.
+ * Returns 1 for the winner, 0 otherwise.
+ */
+export const CLAIM_LUA = `
+if redis.call('HGET', KEYS[1], 'status') ~= 'available' then return 0 end
+local seen = redis.call('HGET', KEYS[2], 'seen')
+if not seen or tonumber(seen) <= tonumber(ARGV[3]) then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'busy', 'batch', ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`;
+
+/**
+ * Busy → available, back in riders:available at the last position when it is live.
+ * KEYS: state hash, position hash, riders:available. ARGV: riderId, batchId|'' (any), cutoff.
+ * Returns 1 when released, 0 when the rider was not busy (with that batch).
+ */
+export const RELEASE_LUA = `
+local st = redis.call('HMGET', KEYS[1], 'status', 'batch')
+if st[1] ~= 'busy' then return 0 end
+if ARGV[2] ~= '' and st[2] ~= ARGV[2] then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'available')
+redis.call('HDEL', KEYS[1], 'batch')
+local pos = redis.call('HMGET', KEYS[2], 'lat', 'lon', 'seen')
+if pos[3] and tonumber(pos[3]) > tonumber(ARGV[3]) then
+  redis.call('GEOADD', KEYS[3], pos[2], pos[1], ARGV[1])
+end
+return 1
+`;
+
+/**
+ * Set the status unconditionally (clearing the batch) and fix riders:available membership to match.
+ * KEYS: state hash, position hash, riders:available. ARGV: riderId, status, cutoff.
+ */
+export const AVAILABILITY_LUA = `
+redis.call('DEL', KEYS[1])
+if ARGV[2] ~= 'offline' then redis.call('HSET', KEYS[1], 'status', ARGV[2]) end
+if ARGV[2] == 'available' then
+  local pos = redis.call('HMGET', KEYS[2], 'lat', 'lon', 'seen')
+  if pos[3] and tonumber(pos[3]) > tonumber(ARGV[3]) then
+    redis.call('GEOADD', KEYS[3], pos[2], pos[1], ARGV[1])
+    return 1
+  end
+end
+redis.call('ZREM', KEYS[3], ARGV[1])
+return 1
+`;
+
+/**
+ * Replace a path's corridor: forget it in cells it left, add it to every new cell, rewrite the reverse index.
+ * KEYS: the path's cell set. ARGV: cell-set key prefix, pathId, cell...
+ * Returns the number of cells the previous corridor had.
+ */
+export const INDEX_PATH_LUA = `
+local old = redis.call('SMEMBERS', KEYS[1])
+local keep = {}
+for i = 3, #ARGV do keep[ARGV[i]] = true end
+for _, cell in ipairs(old) do
+  if not keep[cell] then redis.call('SREM', ARGV[1] .. cell, ARGV[2]) end
+end
+redis.call('DEL', KEYS[1])
+for i = 3, #ARGV do
+  redis.call('SADD', ARGV[1] .. ARGV[i], ARGV[2])
+  redis.call('SADD', KEYS[1], ARGV[i])
+end
+return #old
+`;
+
+/**
+ * Forget a path in every cell of its corridor and drop the reverse index.
+ * KEYS: the path's cell set. ARGV: cell-set key prefix, pathId. Returns 1 when the path was indexed.
+ */
+export const REMOVE_PATH_LUA = `
+local old = redis.call('SMEMBERS', KEYS[1])
+for _, cell in ipairs(old) do redis.call('SREM', ARGV[1] .. cell, ARGV[2]) end
+redis.call('DEL', KEYS[1])
+if #old > 0 then return 1 end
+return 0
+`;

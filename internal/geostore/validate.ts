@@ -1,0 +1,100 @@
+/**
+ * Input checks shared by every GeoStore adapter, so both refuse exactly the same input with the same field names
+ * before touching any state.
+ */
+import { isValidCell } from 'h3-js';
+import {
+  DEFAULT_RIDER_TTL_MS,
+  GeoStoreInputError,
+  RIDER_STATUSES,
+  type GeoStoreOptions,
+  type LatLng,
+  type RiderPing,
+  type RiderPingOf,
+  type RiderStatus,
+} from './geo-store.ts';
+
+/** Redis GEO stores latitudes only within the Web-Mercator band; we hold the in-memory adapter to the same. */
+export const MAX_GEO_LAT = 85.05112878;
+export const MAX_ID_LENGTH = 256;
+export const MAX_SEARCH_LIMIT = 10_000;
+
+export function assertId(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
+    throw new GeoStoreInputError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+  }
+}
+
+export function assertCell(value: unknown, field: string): asserts value is string {
+  if (typeof value !== 'string' || !isValidCell(value)) {
+    throw new GeoStoreInputError(field, `must be an H3 cell index, got ${JSON.stringify(value)}`);
+  }
+}
+
+/** A non-empty list of valid cells; duplicates are dropped. */
+export function checkCells(cells: unknown, field: string, allowEmpty: boolean): string[] {
+  if (!Array.isArray(cells)) throw new GeoStoreInputError(field, 'must be an array of H3 cells');
+  if (!allowEmpty && cells.length === 0) throw new GeoStoreInputError(field, 'must not be empty');
+  cells.forEach((cell, i) => assertCell(cell, `${field}[${i}]`));
+  return [...new Set(cells as string[])];
+}
+
+function assertLatLon(lat: unknown, lon: unknown, prefix: string): void {
+  if (typeof lat !== 'number' || !Number.isFinite(lat) || Math.abs(lat) > MAX_GEO_LAT) {
+    throw new GeoStoreInputError(`${prefix}lat`, `must be a number in [-${MAX_GEO_LAT}, ${MAX_GEO_LAT}], got ${String(lat)}`);
+  }
+  if (typeof lon !== 'number' || !Number.isFinite(lon) || Math.abs(lon) > 180) {
+    throw new GeoStoreInputError(`${prefix}lon`, `must be a number in [-180, 180], got ${String(lon)}`);
+  }
+}
+
+function assertOptional(value: unknown, field: string, min: number, max: number): void {
+  if (value === undefined) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    throw new GeoStoreInputError(field, `must be a number in [${min}, ${max}], got ${String(value)}`);
+  }
+}
+
+/** Checks a ping; `prefix` is prepended to field names (`pings[3].`). */
+export function assertPing(ping: RiderPing, prefix = ''): void {
+  if (typeof ping !== 'object' || ping === null) throw new GeoStoreInputError(prefix.slice(0, -1) || 'ping', 'must be an object');
+  assertLatLon(ping.lat, ping.lon, prefix);
+  if (typeof ping.recordedAt !== 'number' || !Number.isFinite(ping.recordedAt) || ping.recordedAt < 0) {
+    throw new GeoStoreInputError(`${prefix}recordedAt`, `must be ms since the epoch, got ${String(ping.recordedAt)}`);
+  }
+  assertOptional(ping.speed, `${prefix}speed`, 0, Number.MAX_VALUE);
+  assertOptional(ping.heading, `${prefix}heading`, 0, 360);
+  assertOptional(ping.accuracy, `${prefix}accuracy`, 0, Number.MAX_VALUE);
+}
+
+export function assertPingBatch(pings: readonly RiderPingOf[]): void {
+  if (!Array.isArray(pings)) throw new GeoStoreInputError('pings', 'must be an array');
+  pings.forEach((p, i) => {
+    assertId(p?.riderId, `pings[${i}].riderId`);
+    assertPing(p, `pings[${i}].`);
+  });
+}
+
+export function assertStatus(value: unknown): asserts value is RiderStatus {
+  if (!RIDER_STATUSES.includes(value as RiderStatus)) {
+    throw new GeoStoreInputError('status', `must be one of ${RIDER_STATUSES.join(', ')}, got ${JSON.stringify(value)}`);
+  }
+}
+
+export function assertSearch(center: LatLng, radiusM: number, limit: number): void {
+  if (typeof center !== 'object' || center === null) throw new GeoStoreInputError('center', 'must be { lat, lon }');
+  assertLatLon(center.lat, center.lon, 'center.');
+  if (typeof radiusM !== 'number' || !Number.isFinite(radiusM) || radiusM <= 0) {
+    throw new GeoStoreInputError('radiusM', `must be a positive number of metres, got ${String(radiusM)}`);
+  }
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_SEARCH_LIMIT) {
+    throw new GeoStoreInputError('limit', `must be an integer in [1, ${MAX_SEARCH_LIMIT}], got ${String(limit)}`);
+  }
+}
+
+/** The TTL an adapter runs with; a configuration error (RangeError) when it is not a positive integer. */
+export function riderTtlOf(options: GeoStoreOptions): number {
+  const ttl = options.riderTtlMs ?? DEFAULT_RIDER_TTL_MS;
+  if (!Number.isInteger(ttl) || ttl < 1) throw new RangeError(`riderTtlMs must be a positive integer, got ${ttl}`);
+  return ttl;
+}

@@ -1,0 +1,63 @@
+import type { OrderStatus } from '../db/schema.ts';
+
+/**
+ * The order lifecycle as ONE explicit table. An order has a single `status` column, but two things progress in
+ * parallel: the kitchen (placed → cooking → ready) and dispatch (batched → assigned → picked_up → delivered).
+ * Batching happens while the food cooks, so an order is often batched before it is ready; from then on `status`
+ * follows dispatch and the kitchen's readiness is tracked by `ready_marked_at` (set by the `ready` event).
+ *
+ *   event \ from  | placed    | cooking   | ready   | batched  | assigned  | picked_up | delivered | cancelled
+ *   --------------+-----------+-----------+---------+----------+-----------+-----------+-----------+----------
+ *   start_cooking | cooking   | -         | -       | -        | -         | -         | -         | -
+ *   mark_ready    | ready     | ready     | -       | batched* | assigned* | -         | -         | -
+ *   batch         | batched   | batched   | batched | -        | -         | -         | -         | -
+ *   assign        | -         | -         | -       | assigned | -         | -         | -         | -
+ *   pick_up       | -         | -         | -       | -        | picked_up | -         | -         | -
+ *   deliver       | -         | -         | -       | -        | -         | delivered | -         | -
+ *   cancel        | cancelled | cancelled | cancel. | cancel.  | cancel.** | -         | -         | -
+ *
+ *   -   illegal: the API answers 409 `order.illegal_transition` naming from and to.
+ *   *   the kitchen finished while the batch already waits: status stays, `ready_marked_at` is recorded. Marking an
+ *       order ready twice is refused by the service (it sees `ready_marked_at`), not by this table.
+ *   **  legal for the order itself; the service still refuses when the order's batch is sealed or has a rider
+ *       (taking an order out of a batch in flight would invalidate the route), so in practice only orders of an
+ *       open batch are cancelled after batching.
+ */
+export type OrderEvent = 'start_cooking' | 'mark_ready' | 'batch' | 'assign' | 'pick_up' | 'deliver' | 'cancel';
+
+export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'cooking', 'ready', 'batched', 'assigned', 'picked_up', 'delivered', 'cancelled'];
+export const ORDER_EVENTS: readonly OrderEvent[] = ['start_cooking', 'mark_ready', 'batch', 'assign', 'pick_up', 'deliver', 'cancel'];
+
+const TABLE: Record<OrderEvent, Partial<Record<OrderStatus, OrderStatus>>> = {
+  start_cooking: { placed: 'cooking' },
+  mark_ready: { placed: 'ready', cooking: 'ready', batched: 'batched', assigned: 'assigned' },
+  batch: { placed: 'batched', cooking: 'batched', ready: 'batched' },
+  assign: { batched: 'assigned' },
+  pick_up: { assigned: 'picked_up' },
+  deliver: { picked_up: 'delivered' },
+  cancel: { placed: 'cancelled', cooking: 'cancelled', ready: 'cancelled', batched: 'cancelled', assigned: 'cancelled' },
+};
+
+/** The status an event leads to when the order is in `current`; null when the event is illegal there. */
+export function nextOrderStatus(current: OrderStatus, event: OrderEvent): OrderStatus | null {
+  return TABLE[event][current] ?? null;
+}
+
+/** The status an event aims at, for error messages ("from batched to picked_up"). */
+export function targetOfEvent(event: OrderEvent): OrderStatus {
+  const targets: Record<OrderEvent, OrderStatus> = {
+    start_cooking: 'cooking',
+    mark_ready: 'ready',
+    batch: 'batched',
+    assign: 'assigned',
+    pick_up: 'picked_up',
+    deliver: 'delivered',
+    cancel: 'cancelled',
+  };
+  return targets[event];
+}
+
+/** True once the order can no longer change. */
+export function isTerminal(status: OrderStatus): boolean {
+  return status === 'delivered' || status === 'cancelled';
+}

@@ -1,0 +1,244 @@
+import { randomUUID } from 'node:crypto';
+import { latLngToCell } from 'h3-js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, OrderStatus } from '../db/schema.ts';
+import { record } from '../events/catalog.ts';
+import { enqueue } from '../outbox/outbox.ts';
+import type { Clock } from '../platform/clock.ts';
+import { AppError, conflict, invalidInput, notFound } from '../platform/errors.ts';
+import { findStore } from '../stores/store-repository.ts';
+import { batchUpdated, orderUpdated } from './order-events.ts';
+import { nextOrderStatus, targetOfEvent, type OrderEvent } from './order-lifecycle.ts';
+import {
+  batchIdOfOrder,
+  findOrder,
+  findOrderByIdempotencyKey,
+  findOrderWithDispatch,
+  insertOrderOnce,
+  type OrderRow,
+  type OrderWithDispatch,
+} from './order-repository.ts';
+import { requestHash } from './request-hash.ts';
+
+/**
+ * Default delivery promise: the customer is promised the food this many minutes after the kitchen expects it ready
+ * (`promised_at = ready_at + 30 min`) unless the request says otherwise.
+ */
+export const DEFAULT_DELIVERY_PROMISE_MIN = 30;
+
+export interface OrderServiceDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  /** H3 resolution of the drop cell (config.h3Resolution). */
+  h3Resolution: number;
+  /** Minutes from ready to the promised delivery when a request gives no `promised_at`. */
+  deliveryPromiseMin?: number;
+}
+
+export interface NewOrder {
+  store_id: string;
+  drop: { lat: number; lon: number };
+  items: Array<{ name: string; qty: number }>;
+  /** Exactly one of `prep_minutes` and `ready_at` (ISO-8601). */
+  prep_minutes?: number | undefined;
+  ready_at?: string | undefined;
+  promised_at?: string | undefined;
+}
+
+export interface PlacedOrder {
+  order: OrderWithDispatch;
+  /** True when an earlier request with the same idempotency key created the order. */
+  replayed: boolean;
+}
+
+export interface OrderService {
+  place(input: NewOrder, idempotencyKey?: string): Promise<PlacedOrder>;
+  get(id: string): Promise<OrderWithDispatch>;
+  /** The store accepted the order and started cooking. */
+  startCooking(id: string): Promise<OrderWithDispatch>;
+  /** The kitchen finished: records `ready_marked_at` (the start of the matching SLA) and emits `order.ready`. */
+  markReady(id: string): Promise<OrderWithDispatch>;
+  /** Cancels before pickup; an order of an open batch leaves that batch. */
+  cancel(id: string): Promise<OrderWithDispatch>;
+}
+
+/** The 409 every illegal lifecycle step answers. */
+export function illegalTransition(orderId: string, from: OrderStatus, event: OrderEvent): AppError {
+  const to = targetOfEvent(event);
+  return conflict('order.illegal_transition', `order ${orderId} cannot go from ${from} to ${to}`, { order_id: orderId, from, to });
+}
+
+const orderNotFound = (id: string) => notFound('order.not_found', `order ${id} does not exist`, { order_id: id });
+
+/** Orders: placement (idempotent), the kitchen steps and cancellation. Every change and its events in one transaction. */
+export function createOrderService(deps: OrderServiceDeps): OrderService {
+  const { db, clock } = deps;
+  const promiseMs = (deps.deliveryPromiseMin ?? DEFAULT_DELIVERY_PROMISE_MIN) * 60_000;
+
+  const view = async (id: string): Promise<OrderWithDispatch> => {
+    const order = await findOrderWithDispatch(db, id);
+    if (!order) throw orderNotFound(id);
+    return order;
+  };
+
+  /** Locks the order, checks `event` is legal, applies `change`, publishes `order.updated` (+ `extra` records). */
+  const step = async (
+    id: string,
+    event: OrderEvent,
+    change: (order: OrderRow, next: OrderStatus, now: Date, trx: Transaction<Database>) => Promise<void> = async () => {},
+  ): Promise<OrderWithDispatch> => {
+    const now = new Date(clock.now());
+    await db.transaction().execute(async (trx) => {
+      const order = await findOrder(trx, id, true);
+      if (!order) throw orderNotFound(id);
+      const next = nextOrderStatus(order.status, event);
+      if (next === null) throw illegalTransition(id, order.status, event);
+      await change(order, next, now, trx);
+    });
+    return view(id);
+  };
+
+  return {
+    async place(input, idempotencyKey) {
+      const now = new Date(clock.now());
+      const store = await findStore(db, input.store_id);
+      if (!store) throw notFound('store.not_found', `store ${input.store_id} does not exist`, { field: 'store_id', store_id: input.store_id });
+      const readyAt = input.ready_at !== undefined ? new Date(input.ready_at) : new Date(now.getTime() + (input.prep_minutes ?? 0) * 60_000);
+      const promisedAt = input.promised_at !== undefined ? new Date(input.promised_at) : new Date(readyAt.getTime() + promiseMs);
+      if (promisedAt.getTime() < readyAt.getTime()) {
+        throw invalidInput('order.promise_before_ready', `promised_at (${promisedAt.toISOString()}) is before the order is ready (${readyAt.toISOString()})`, {
+          field: 'promised_at',
+        });
+      }
+      const hash = requestHash(input);
+      const cell = latLngToCell(input.drop.lat, input.drop.lon, deps.h3Resolution);
+
+      const { id, replayed } = await db.transaction().execute(async (trx) => {
+        const inserted = await insertOrderOnce(trx, {
+          id: randomUUID(),
+          store_id: store.id,
+          idempotency_key: idempotencyKey ?? null,
+          request_hash: idempotencyKey !== undefined ? hash : null,
+          drop_lat: input.drop.lat,
+          drop_lon: input.drop.lon,
+          h3_cell: cell,
+          items: JSON.stringify(input.items),
+          status: 'placed',
+          placed_at: now,
+          ready_at: readyAt,
+          promised_at: promisedAt,
+          updated_at: now,
+        });
+        if (inserted) {
+          await enqueue(trx, [
+            record(
+              'orderPlaced',
+              store.id,
+              {
+                orderId: inserted.id,
+                storeId: store.id,
+                cell,
+                drop: { lat: inserted.drop_lat, lon: inserted.drop_lon },
+                placedAt: now.toISOString(),
+                readyAt: readyAt.toISOString(),
+                promisedAt: promisedAt.toISOString(),
+              },
+              now,
+            ),
+            orderUpdated(inserted, now, { batchId: null, riderId: null }),
+          ]);
+          return { id: inserted.id, replayed: false };
+        }
+        // The key is taken (the insert waited for its holder to commit, so this read sees it).
+        const existing = await findOrderByIdempotencyKey(trx, idempotencyKey!);
+        if (!existing) throw new Error(`idempotency key conflict without a holder: ${idempotencyKey}`);
+        if (existing.request_hash !== hash) {
+          throw conflict(
+            'order.idempotency_key_reused',
+            `Idempotency-Key ${idempotencyKey} was already used for a different request (order ${existing.id}); use a new key for a new order`,
+            { field: 'Idempotency-Key', order_id: existing.id },
+          );
+        }
+        return { id: existing.id, replayed: true };
+      });
+      return { order: await view(id), replayed };
+    },
+
+    get: view,
+
+    startCooking: (id) =>
+      step(id, 'start_cooking', async (order, next, now, trx) => {
+        const updated = await trx.updateTable('orders').set({ status: next, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
+        await enqueue(trx, [orderUpdated(updated, now)]);
+      }),
+
+    markReady: (id) =>
+      step(id, 'mark_ready', async (order, next, now, trx) => {
+        if (order.ready_marked_at !== null) {
+          throw conflict('order.already_ready', `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}`, {
+            order_id: id,
+            ready_marked_at: order.ready_marked_at.toISOString(),
+          });
+        }
+        const updated = await trx
+          .updateTable('orders')
+          .set({ status: next, ready_marked_at: now, updated_at: now })
+          .where('id', '=', id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        await enqueue(trx, [
+          record('orderReady', order.store_id, { orderId: id, storeId: order.store_id, readyMarkedAt: now.toISOString() }, now),
+          orderUpdated(updated, now, { readyMarkedAt: now.toISOString() }),
+        ]);
+      }),
+
+    async cancel(id) {
+      // Lock order: batch, then order — the order the dispatcher uses when it changes a batch and its orders.
+      // The batch is found before any lock, so it is re-checked under the locks; a batching that slipped in between
+      // (the only way membership changes) makes us start over.
+      for (let attempt = 0; ; attempt++) {
+        const now = new Date(clock.now());
+        const done = await db.transaction().execute(async (trx) => {
+          const batchId = await batchIdOfOrder(trx, id);
+          const batch = batchId ? await trx.selectFrom('batches').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow() : undefined;
+          const order = await findOrder(trx, id, true);
+          if (!order) throw orderNotFound(id);
+          if ((await batchIdOfOrder(trx, id)) !== batchId) return false;
+          const next = nextOrderStatus(order.status, 'cancel');
+          if (next === null) throw illegalTransition(id, order.status, 'cancel');
+          const records = [];
+          if (batch) {
+            if (batch.status !== 'open') {
+              throw conflict('order.cancel_too_late', `order ${id} is in batch ${batch.id}, which is already ${batch.status}; it can no longer be cancelled`, {
+                order_id: id,
+                batch_id: batch.id,
+                batch_status: batch.status,
+              });
+            }
+            await trx.deleteFrom('batch_orders').where('order_id', '=', id).execute();
+            const remaining = await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', batch.id).orderBy('sequence').execute();
+            // An empty open batch would otherwise be sealed and dispatched with nothing in it.
+            const updatedBatch = await trx
+              .updateTable('batches')
+              .set({ order_count: remaining.length, status: remaining.length === 0 ? 'cancelled' : batch.status, updated_at: now })
+              .where('id', '=', batch.id)
+              .returningAll()
+              .executeTakeFirstOrThrow();
+            records.push(batchUpdated(updatedBatch, now, { orderIds: remaining.map((r) => r.order_id), removedOrderId: id }));
+          }
+          const updated = await trx
+            .updateTable('orders')
+            .set({ status: next, cancelled_at: now, updated_at: now })
+            .where('id', '=', id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          records.unshift(orderUpdated(updated, now, { batchId: null, riderId: null }));
+          await enqueue(trx, records);
+          return true;
+        });
+        if (done) return view(id);
+        if (attempt >= 2) throw conflict('order.busy', `order ${id} is being batched right now; retry`, { order_id: id });
+      }
+    },
+  };
+}

@@ -1,0 +1,120 @@
+/**
+ * Postgres rows of orders, stores and batches turned into the dispatch domain's objects (and the column lists that
+ * load them), so every consumer sees orders the same way.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { Batch, Order, Store } from '../dispatch/types.ts';
+import { toGeoPoint } from './domain-boundary.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface OrderRow {
+  id: string;
+  store_id: string;
+  drop_lat: number;
+  drop_lon: number;
+  h3_cell: string;
+  status: string;
+  placed_at: Date;
+  ready_at: Date;
+  ready_marked_at: Date | null;
+  promised_at: Date;
+}
+
+export const ORDER_COLUMNS = [
+  'orders.id',
+  'orders.store_id',
+  'orders.drop_lat',
+  'orders.drop_lon',
+  'orders.h3_cell',
+  'orders.status',
+  'orders.placed_at',
+  'orders.ready_at',
+  'orders.ready_marked_at',
+  'orders.promised_at',
+] as const;
+
+export interface StoreRow {
+  id: string;
+  lat: number;
+  lon: number;
+}
+
+export interface BatchRow {
+  id: string;
+  store_id: string;
+  path_id: string;
+  status: string;
+  capacity: number;
+  opened_at: Date;
+  window_closes_at: Date;
+  latest_departure_at: Date;
+  ready_at: Date;
+  estimated_cost_s: number;
+}
+
+export const BATCH_COLUMNS = [
+  'batches.id',
+  'batches.store_id',
+  'batches.path_id',
+  'batches.status',
+  'batches.capacity',
+  'batches.opened_at',
+  'batches.window_closes_at',
+  'batches.latest_departure_at',
+  'batches.ready_at',
+  'batches.estimated_cost_s',
+] as const;
+
+/**
+ * The domain order. Its ready time is when the food is actually ready: the store's "ready" mark when there is one
+ * (it may come before or after the kitchen's estimate), else the estimate.
+ */
+export function toDomainOrder(row: OrderRow): Order {
+  return {
+    id: row.id,
+    storeId: row.store_id,
+    drop: toGeoPoint({ lat: row.drop_lat, lon: row.drop_lon }),
+    placedAt: row.placed_at.getTime(),
+    readyAt: (row.ready_marked_at ?? row.ready_at).getTime(),
+    promisedAt: row.promised_at.getTime(),
+  };
+}
+
+export const toDomainStore = (row: StoreRow): Store => ({ id: row.id, location: toGeoPoint({ lat: row.lat, lon: row.lon }) });
+
+/** The domain batch (status `open` or `sealed` as far as the domain's rules care) with its orders in sequence. */
+export function toDomainBatch(row: BatchRow, orders: readonly OrderRow[]): Batch {
+  return {
+    id: row.id,
+    storeId: row.store_id,
+    pathId: row.path_id,
+    orders: orders.map(toDomainOrder),
+    openedAt: row.opened_at.getTime(),
+    status: row.status === 'open' ? 'open' : 'sealed',
+    estimatedCostSeconds: row.estimated_cost_s,
+    latestDepartureAt: row.latest_departure_at.getTime(),
+    readyAt: row.ready_at.getTime(),
+  };
+}
+
+/** The orders of each batch, in their stored sequence. */
+export async function loadBatchOrders(db: Db, batchIds: readonly string[]): Promise<Map<string, OrderRow[]>> {
+  const byBatch = new Map<string, OrderRow[]>(batchIds.map((id) => [id, []]));
+  if (batchIds.length === 0) return byBatch;
+  const rows = await db
+    .selectFrom('batch_orders')
+    .innerJoin('orders', 'orders.id', 'batch_orders.order_id')
+    .select([...ORDER_COLUMNS, 'batch_orders.batch_id'])
+    .where('batch_orders.batch_id', 'in', batchIds)
+    .orderBy('batch_orders.batch_id')
+    .orderBy('batch_orders.sequence')
+    .execute();
+  for (const { batch_id, ...order } of rows) byBatch.get(batch_id)?.push(order);
+  return byBatch;
+}
+
+export async function loadStore(db: Db, storeId: string): Promise<StoreRow | undefined> {
+  return db.selectFrom('stores').select(['id', 'lat', 'lon']).where('id', '=', storeId).executeTakeFirst();
+}

@@ -1,0 +1,212 @@
+/**
+ * The batcher (consumer of `order.placed`, keyed by store id; and of `path.provisioned`, to re-match parked orders).
+ *
+ * An order's candidate paths are its store's hot paths whose corridor covers its drop cell. With none, the order is
+ * parked (accepted, waiting) and `path.provision` is asked for once per store+cell. Otherwise the order joins the open
+ * batch on those paths where inserting its drop costs the least detour — seconds from a Router table, through the
+ * domain's insertion rules — or opens a new batch on the best path. Everything for one store runs under the store's
+ * advisory lock, so 50 simultaneous orders end in consistent batches (and `batch_orders.order_id` is UNIQUE anyway).
+ */
+import { randomUUID } from 'node:crypto';
+import { sql, type Transaction } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import { bestInsertion, evaluateSequence } from '../dispatch/batching.ts';
+import type { Batch } from '../dispatch/types.ts';
+import { record } from '../events/catalog.ts';
+import { enqueue } from '../outbox/outbox.ts';
+import {
+  BATCH_COLUMNS,
+  loadBatchOrders,
+  loadStore,
+  ORDER_COLUMNS,
+  toDomainBatch,
+  toDomainOrder,
+  toDomainStore,
+  type BatchRow,
+  type OrderRow,
+  type StoreRow,
+} from './batch-rows.ts';
+import { pipelineSealReason, sealBatch } from './batch-sealing.ts';
+import { candidatePaths } from './path-templates.ts';
+import { lockStore, markProcessed, type PipelineDeps } from './pipeline-deps.ts';
+import { requestPath } from './provision-requests.ts';
+import { fetchTravelTime } from './router-travel-time.ts';
+
+export type MatchOutcome =
+  | { kind: 'joined'; batchId: string; detourS: number; sealed: boolean }
+  | { kind: 'opened'; batchId: string; sealed: boolean }
+  | { kind: 'parked'; provisionRequested: boolean }
+  | { kind: 'skipped'; reason: 'duplicate' | 'not_found' | 'already_batched' | 'not_open' };
+
+/** Order statuses that may still join a batch. */
+const MATCHABLE = ['placed', 'cooking', 'ready'] as const;
+
+/** Handles one `order.placed`: idempotent per (group, event id) and per order. */
+export async function batchPlacedOrder(
+  deps: PipelineDeps,
+  group: string,
+  eventId: string,
+  storeId: string,
+  orderId: string,
+): Promise<MatchOutcome> {
+  return deps.db.transaction().execute(async (trx) => {
+    await lockStore(trx, storeId);
+    if (!(await markProcessed(trx, group, eventId))) return { kind: 'skipped', reason: 'duplicate' };
+    const store = await loadStore(trx, storeId);
+    const order = await loadUnbatchedOrder(trx, orderId);
+    if (!store || !order) return { kind: 'skipped', reason: order === null ? 'already_batched' : 'not_found' };
+    if (!(MATCHABLE as readonly string[]).includes(order.status)) return { kind: 'skipped', reason: 'not_open' };
+    return matchOrder(trx, deps, store, order);
+  });
+}
+
+/**
+ * Re-matches every parked order of `storeId` (after a hot path appeared), oldest first, each as if just placed.
+ * Orders still without a path stay parked; their own request is still pending, so nothing is asked twice.
+ */
+export async function rematchParkedOrders(deps: PipelineDeps, storeId: string): Promise<MatchOutcome[]> {
+  return deps.db.transaction().execute(async (trx) => {
+    await lockStore(trx, storeId);
+    const store = await loadStore(trx, storeId);
+    if (!store) return [];
+    const parked = await trx
+      .selectFrom('orders')
+      .leftJoin('batch_orders', 'batch_orders.order_id', 'orders.id')
+      .select(ORDER_COLUMNS)
+      .where('orders.store_id', '=', storeId)
+      .where('orders.status', 'in', MATCHABLE)
+      .where('batch_orders.order_id', 'is', null)
+      .orderBy('orders.placed_at')
+      .orderBy('orders.id')
+      .execute();
+    const outcomes: MatchOutcome[] = [];
+    for (const order of parked) outcomes.push(await matchOrder(trx, deps, store, order));
+    return outcomes;
+  });
+}
+
+/** The order, undefined when unknown, null when it is in a batch already. */
+async function loadUnbatchedOrder(trx: Transaction<Database>, orderId: string): Promise<OrderRow | null | undefined> {
+  const row = await trx
+    .selectFrom('orders')
+    .leftJoin('batch_orders', 'batch_orders.order_id', 'orders.id')
+    .select([...ORDER_COLUMNS, 'batch_orders.batch_id'])
+    .where('orders.id', '=', orderId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { batch_id, ...order } = row;
+  return batch_id === null ? order : null;
+}
+
+/** Places one unbatched order (caller holds the store lock). */
+async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store: StoreRow, order: OrderRow): Promise<MatchOutcome> {
+  const { params, clock, logger } = deps;
+  const now = clock.now();
+  const paths = await candidatePaths(trx, deps.geoStore, store.id, order.h3_cell);
+  if (paths.length === 0) {
+    const provisionRequested = await requestPath(trx, store.id, order.h3_cell, new Date(now));
+    if (provisionRequested) {
+      await enqueue(trx, [record('pathProvision', store.id, { storeId: store.id, cell: order.h3_cell, orderId: order.id }, new Date(now))]);
+    }
+    logger.debug({ orderId: order.id, storeId: store.id, cell: order.h3_cell, provisionRequested }, 'order parked until its hot path exists');
+    return { kind: 'parked', provisionRequested };
+  }
+
+  const openRows: BatchRow[] = await trx
+    .selectFrom('batches')
+    .select(BATCH_COLUMNS)
+    .where('store_id', '=', store.id)
+    .where('status', '=', 'open')
+    .where(
+      'path_id',
+      'in',
+      paths.map((p) => p.id),
+    )
+    .orderBy('opened_at')
+    .forUpdate()
+    .execute();
+  const ordersByBatch = await loadBatchOrders(
+    trx,
+    openRows.map((b) => b.id),
+  );
+  const domainStore = toDomainStore(store);
+  const domainOrder = toDomainOrder(order);
+  const batches = openRows.map((row) => toDomainBatch(row, ordersByBatch.get(row.id) ?? []));
+  const travel = await fetchTravelTime(deps.router, [domainStore.location, domainOrder.drop, ...batches.flatMap((b) => b.orders.map((o) => o.drop))]);
+  const rowById = new Map(openRows.map((r) => [r.id, r]));
+  const quote = bestInsertion(
+    batches.filter((b) => b.orders.length < (rowById.get(b.id)?.capacity ?? params.batchCapacity)),
+    domainOrder,
+    domainStore,
+    travel,
+    params,
+  );
+
+  let batchRow: BatchRow;
+  let outcome: MatchOutcome;
+  if (quote) {
+    const batch: Batch = quote.batch;
+    const base = rowById.get(batch.id)!;
+    batchRow = {
+      ...base,
+      latest_departure_at: new Date(quote.evaluation.latestDepartureAt),
+      ready_at: new Date(quote.evaluation.readyAt),
+      estimated_cost_s: base.estimated_cost_s + quote.detourSeconds,
+    };
+    await trx
+      .insertInto('batch_orders')
+      .values({ batch_id: batch.id, order_id: order.id, sequence: quote.position, detour_s: quote.detourSeconds, added_at: new Date(now) })
+      .execute();
+    // Renumber the drop sequence the insertion chose.
+    for (const [i, o] of quote.sequence.entries()) {
+      if (o.id === order.id) continue;
+      await trx.updateTable('batch_orders').set({ sequence: i }).where('batch_id', '=', batch.id).where('order_id', '=', o.id).execute();
+    }
+    await trx
+      .updateTable('batches')
+      .set({
+        // Counted from the rows, never incremented: a count that cannot drift from batch_orders.
+        order_count: sql<number>`(select count(*) from batch_orders where batch_id = ${batch.id})::int`,
+        latest_departure_at: batchRow.latest_departure_at,
+        ready_at: batchRow.ready_at,
+        estimated_cost_s: batchRow.estimated_cost_s,
+        updated_at: new Date(now),
+      })
+      .where('id', '=', batch.id)
+      .execute();
+    outcome = { kind: 'joined', batchId: batch.id, detourS: quote.detourSeconds, sealed: false };
+  } else {
+    // A new batch on the path aimed at the order's own cell when there is one, else the shortest covering path.
+    const path = paths.find((p) => p.h3_cell === order.h3_cell) ?? [...paths].sort((a, b) => a.duration_s - b.duration_s)[0]!;
+    const evaluation = evaluateSequence(domainStore, [domainOrder], travel, params);
+    batchRow = {
+      id: randomUUID(),
+      store_id: store.id,
+      path_id: path.id,
+      status: 'open',
+      capacity: params.batchCapacity,
+      opened_at: new Date(now),
+      window_closes_at: new Date(now + params.waitWindowSeconds * 1000),
+      latest_departure_at: new Date(evaluation.latestDepartureAt),
+      ready_at: new Date(evaluation.readyAt),
+      estimated_cost_s: evaluation.routeSeconds,
+    };
+    await trx
+      .insertInto('batches')
+      .values({ ...batchRow, status: 'open', order_count: 1, updated_at: new Date(now) })
+      .execute();
+    await trx
+      .insertInto('batch_orders')
+      .values({ batch_id: batchRow.id, order_id: order.id, sequence: 0, detour_s: evaluation.routeSeconds, added_at: new Date(now) })
+      .execute();
+    outcome = { kind: 'opened', batchId: batchRow.id, sealed: false };
+  }
+  await trx.updateTable('orders').set({ path_id: batchRow.path_id, batched_at: new Date(now), updated_at: new Date(now) }).where('id', '=', order.id).execute();
+
+  // Seal at once when full (or already due); the sealer loop catches the rest.
+  const members = (await loadBatchOrders(trx, [batchRow.id])).get(batchRow.id) ?? [];
+  const reason = pipelineSealReason(batchRow, members, now, params);
+  if (reason) outcome.sealed = await sealBatch(trx, batchRow, members, reason, now);
+  logger.debug({ orderId: order.id, storeId: store.id, ...outcome }, 'order batched');
+  return outcome;
+}
