@@ -413,6 +413,7 @@ main() {
       postgres_up
       redis_up
       kafka_up
+      bash "$ROOT/scripts/ensure-chromium.sh" # the live-map test's headless browser
       log "up: PostgreSQL, Redis and Kafka answer ($((SECONDS - started))s)"
       ;;
     down)

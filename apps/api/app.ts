@@ -9,8 +9,12 @@ import { registerGetBatchRoute } from './routes/batches-get.ts';
 import { registerPickupBatchRoute } from './routes/batches-pickup.ts';
 import { registerDocsRoute } from './routes/docs.ts';
 import { registerHealthRoute } from './routes/health.ts';
+import { registerMapPageRoutes } from './routes/map-page.ts';
+import type { MapRouteDeps } from './routes/map-schemas.ts';
+import { registerMapStateRoute } from './routes/map-state.ts';
 import { registerMetricsRoute } from './routes/metrics.ts';
 import { registerOpenApiJsonRoute } from './routes/openapi-json.ts';
+import { registerTelemetryRoutes, type TelemetryRouteDeps } from './routes/rider-location-routes.ts';
 import { registerOrderCancelRoute } from './routes/orders-cancel.ts';
 import { registerOrderCookingRoute } from './routes/orders-cooking.ts';
 import { registerCreateOrderRoute } from './routes/orders-create.ts';
@@ -19,6 +23,7 @@ import { registerOrderReadyRoute } from './routes/orders-ready.ts';
 import { registerCreateRiderRoute } from './routes/riders-create.ts';
 import { registerGetRiderRoute } from './routes/riders-get.ts';
 import { registerRiderStatusRoute } from './routes/riders-status.ts';
+import { registerLiveStatsRoute } from './routes/stats-live.ts';
 import { registerRegretStatsRoute } from './routes/stats-regret.ts';
 import { registerCreateStoreRoute } from './routes/stores-create.ts';
 import { registerGetStoreRoute } from './routes/stores-get.ts';
@@ -26,7 +31,7 @@ import { registerListStoresRoute } from './routes/stores-list.ts';
 import type { ApiServices } from './services.ts';
 
 /** What the HTTP layer needs; the composition root (compose.ts) builds it from the configuration. */
-export interface ApiDeps {
+export interface ApiDeps extends MapRouteDeps, TelemetryRouteDeps {
   logger: Logger;
   /** One per adapter in use: postgres, redis, bus, router. */
   healthChecks: readonly HealthCheck[];
@@ -54,6 +59,9 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerOpenApiJsonRoute(app);
   registerDocsRoute(app);
 
+  // Before the /riders/{id} routes, so /riders/nearby and /riders/locations are not taken for ids.
+  registerTelemetryRoutes(app, deps);
+
   registerCreateStoreRoute(app, deps);
   registerListStoresRoute(app, deps);
   registerGetStoreRoute(app, deps);
@@ -69,6 +77,9 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerPickupBatchRoute(app, deps);
   registerConfirmDeliveryRoute(app, deps);
   registerRegretStatsRoute(app, deps);
+  registerLiveStatsRoute(app, deps);
+  registerMapStateRoute(app, deps);
+  registerMapPageRoutes(app, deps);
 
   app.notFound(notFoundHandler);
   app.onError(createErrorHandler(deps.logger));

@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
@@ -10,9 +11,11 @@ import type { GeoStore } from '../../internal/geostore/geo-store.ts';
 import { MemoryGeoStore } from '../../internal/geostore/memory-geo-store.ts';
 import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
 import { healthChecksFromConfig } from '../../internal/health/health-checks-from-config.ts';
+import { createLiveStatsService } from '../../internal/live-stats/live-stats-service.ts';
 import { systemClock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
+import { startTelemetryApi } from '../../internal/telemetry/telemetry-api.ts';
 import { createApiApp } from './app.ts';
 import { closeServer } from './close-server.ts';
 import { createApiServices } from './services.ts';
@@ -44,11 +47,14 @@ export async function composeApi(config: Config, logger: Logger): Promise<ApiRun
     const metrics = new Registry();
     collectDefaultMetrics({ register: metrics });
 
-    const geo = createGeoStore(config, logger);
-    teardown.push(['geo store', () => geo.close()]);
+    const { geo, close: closeGeo } = createGeoStore(config, logger);
+    teardown.push(['geo store', closeGeo]);
 
     const services = createApiServices({ db: database.db, clock: systemClock, logger, geo, h3Resolution: config.h3Resolution });
-    const app = createApiApp({ logger, healthChecks: health.checks, metrics, services });
+    const liveStats = createLiveStatsService({ db: database.db, geo, clock: systemClock });
+    const live = await startTelemetryApi({ config, db: database.db, geo, bus, clock: systemClock, logger, registry: metrics });
+    teardown.push(['telemetry', () => live.close()]);
+    const app = createApiApp({ logger, healthChecks: health.checks, metrics, services, liveStats, mapTileUrl: config.map.tileUrl, telemetry: live.telemetry });
     logger.info({ postgres: database.adapter, bus: busAdapter, geo: geo.adapter, checks: health.checks.map((c) => `${c.name}:${c.adapter}`) }, 'api composed');
 
     let server: ServerType | undefined;
@@ -62,11 +68,12 @@ export async function composeApi(config: Config, logger: Logger): Promise<ApiRun
             resolve({ host: info.address, port: info.port });
           });
           s.once('error', reject);
+          live.attach(s as Server);
           server = s;
         }),
       cleanup: () =>
         (cleaning ??= shutdownSteps(
-          [['http server', () => closeServer(server)], ...[...teardown].reverse()],
+          [['websocket hub', () => live.closeHub()], ['http server', () => closeServer(server)], ...[...teardown].reverse()],
           logger,
         )),
     };
@@ -79,12 +86,23 @@ export async function composeApi(config: Config, logger: Logger): Promise<ApiRun
 /**
  * The geo store `config` selects: Redis when REDIS_URL is set, else in-process. The Redis client connects in the
  * background (as the health check's does) so the API starts, and reports Redis down on /health, while Redis is away;
- * rider-availability writes made meanwhile fail fast and are logged (Postgres keeps the truth).
+ * rider-availability writes made meanwhile fail fast and are logged (Postgres keeps the truth). The client is
+ * disconnected rather than QUIT at shutdown: a QUIT queued on a client that never connected would wait forever.
  */
-function createGeoStore(config: Config, logger: Logger): GeoStore {
-  if (!config.redisUrl) return new MemoryGeoStore({ clock: systemClock });
+function createGeoStore(config: Config, logger: Logger): { geo: GeoStore; close(): Promise<void> } {
+  if (!config.redisUrl) {
+    const geo = new MemoryGeoStore({ clock: systemClock });
+    return { geo, close: () => geo.close() };
+  }
   const redis = new Redis(config.redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
   void redis.connect().catch(() => {});
-  return new RedisGeoStore(redis, { clock: systemClock }, true);
+  const geo = new RedisGeoStore(redis, { clock: systemClock });
+  return {
+    geo,
+    close: async () => {
+      await geo.close();
+      redis.disconnect();
+    },
+  };
 }

@@ -58,6 +58,14 @@ async function main(): Promise<void> {
   if (tty) process.stderr.write('\n');
   const summary = summarize(outcomes);
   process.stdout.write(`${formatTable(outcomes, summary.mean, summary)}\n\n`);
+  const undelivered = outcomes.reduce((a, o) => a + o.metrics.orders - o.metrics.delivered, 0);
+  const structural = outcomes.reduce((a, o) => a + (o.structurallyUndeliverable ?? 0), 0);
+  const lost = outcomes.reduce((a, o) => a + (o.lostToScheduling ?? 0), 0);
+  const lostPct = outcomes.reduce((a, o) => a + (100 * (o.lostToScheduling ?? 0)) / (o.metrics.orders - (o.structurallyUndeliverable ?? 0)), 0) / outcomes.length;
+  process.stdout.write(
+    `deliverability: ${undelivered} undelivered = ${structural} no courier could ever pick up before its off_time ` +
+      `+ ${lost} lost to scheduling (mean ${lostPct.toFixed(3)} % of deliverable orders)\n`,
+  );
   const counts = countByRule(outcomes.flatMap((o) => o.violationList));
   process.stdout.write(
     `feasibility: ${summary.violations} violation(s) — ` +

@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import { createRouter } from '../../internal/routing/create-router.ts';
+import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
 
 export interface WorkerRuntime {
   /** Starts the background work: the outbox relay, the dispatch chain's consumers, the sealer and sweep loops. */
@@ -69,6 +70,7 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
     logger.info({ postgres: database.adapter, bus: busAdapter, geoStore: geoStore.adapter }, 'worker composed');
 
     let pipeline: RunningPipeline | undefined;
+    let telemetry: TelemetryWorker | undefined;
     let cleaning: Promise<void> | undefined;
     return {
       metrics,
@@ -87,6 +89,7 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
           sealIntervalMs: options.sealIntervalMs,
           sweepIntervalMs: options.sweepIntervalMs,
         });
+        telemetry = await startTelemetryWorker({ config, db: database.db, bus, clock, logger, registry: metrics });
         logger.info('worker started');
       },
       poke: () => pipeline?.poke(),
@@ -94,7 +97,7 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
       // flush/close the bus (commits offsets), then the stores and the pool the others needed until the end.
       cleanup: () =>
         (cleaning ??= shutdownSteps(
-          [['dispatch pipeline', async () => pipeline?.stop()], ['outbox relay', () => relay.stop()], ...[...teardown].reverse()],
+          [['dispatch pipeline', async () => pipeline?.stop()], ['telemetry history', async () => telemetry?.stop()], ['outbox relay', () => relay.stop()], ...[...teardown].reverse()],
           logger,
         )),
     };

@@ -79,10 +79,17 @@ describe('loadConfig', () => {
     ['PORT', 'eighty'],
     ['H3_RESOLUTION', '16'],
     ['LOG_LEVEL', 'loud'],
+    ['MAP_TILE_URL', 'tile.openstreetmap.org/{z}/{x}/{y}.png'],
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError({ ...deliveryGoEnv, [name]: value });
     expect(error.message).toContain(name);
     for (const other of Object.keys(deliveryGoEnv).filter((n) => n !== name)) expect(error.message).not.toContain(other);
+  });
+
+  it('leaves the map tile layer off unless MAP_TILE_URL is set, and keeps the template as given', () => {
+    expect(loadConfig({}).map).toEqual({ tileUrl: undefined });
+    const template = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
+    expect(loadConfig({ MAP_TILE_URL: template }).map.tileUrl).toBe(template);
   });
 
   it('names every malformed variable at once', () => {

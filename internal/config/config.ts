@@ -28,6 +28,23 @@ export interface Config {
   router: { speedMps: number; detourFactor: number };
   h3Resolution: number;
   bus: { maxAttempts: number; backoffMs: number };
+  /**
+   * The live map page (`GET /map`). `tileUrl` (`MAP_TILE_URL`, a Leaflet URL template such as
+   * `https://tile.openstreetmap.org/{z}/{x}/{y}.png`) adds a tile layer; unset (the default) draws a plain grid, so the
+   * map works offline.
+   */
+  map: { tileUrl: string | undefined };
+  /**
+   * GPS history writing (worker): a batch is flushed at `historyBatchRows` rows (`TELEMETRY_HISTORY_BATCH_ROWS`, default
+   * 5 000) or after `historyLingerMs` (`TELEMETRY_HISTORY_LINGER_MS`, default 5 ms) of waiting for company.
+   */
+  telemetry: { historyBatchRows: number; historyLingerMs: number };
+  /**
+   * The WebSocket hub on `/ws`: ping period (`WS_HEARTBEAT_MS`, default 15 000), frames queued per slow client before the
+   * oldest is dropped (`WS_MAX_QUEUE`, default 1 000), socket buffer above which a client is slow
+   * (`WS_MAX_BUFFERED_BYTES`, default 1 MiB).
+   */
+  ws: { heartbeatMs: number; maxQueue: number; maxBufferedBytes: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -83,6 +100,12 @@ const envSchema = z.object({
   H3_RESOLUTION: int(0, 15).default(8),
   BUS_MAX_ATTEMPTS: int(1, 100).default(5),
   BUS_BACKOFF_MS: int(1, 60_000).default(100),
+  MAP_TILE_URL: url(['http:', 'https:']).optional(),
+  TELEMETRY_HISTORY_BATCH_ROWS: int(1, 100_000).default(5_000),
+  TELEMETRY_HISTORY_LINGER_MS: int(0, 10_000).default(5),
+  WS_HEARTBEAT_MS: int(100, 600_000).default(15_000),
+  WS_MAX_QUEUE: int(1, 1_000_000).default(1_000),
+  WS_MAX_BUFFERED_BYTES: int(1_024, 1 << 30).default(1 << 20),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -113,6 +136,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     router: { speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },
     h3Resolution: e.H3_RESOLUTION,
     bus: { maxAttempts: e.BUS_MAX_ATTEMPTS, backoffMs: e.BUS_BACKOFF_MS },
+    map: { tileUrl: e.MAP_TILE_URL },
+    telemetry: { historyBatchRows: e.TELEMETRY_HISTORY_BATCH_ROWS, historyLingerMs: e.TELEMETRY_HISTORY_LINGER_MS },
+    ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxQueue: e.WS_MAX_QUEUE, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -183,3 +183,20 @@ export interface Database {
 
 export type OutboxRow = Selectable<OutboxTable>;
 export type NewOutboxRow = Insertable<OutboxTable>;
+
+/** `rider_locations`: GPS history, partitioned by day on `recorded_at` (migrations/0005_rider_locations.sql). */
+export interface RiderLocationsTable {
+  rider_id: string;
+  recorded_at: Timestamp;
+  lat: number;
+  lon: number;
+  speed: Nullable<number>;
+  heading: Nullable<number>;
+  accuracy: Nullable<number>;
+  received_at: Timestamp;
+}
+
+/** Kysely's database type including the telemetry tables (kept apart so `Database` stays the dispatch core's). */
+export interface TelemetryDatabase extends Database {
+  rider_locations: RiderLocationsTable;
+}

@@ -11,6 +11,8 @@ import { bestInsertion, evaluateSequence } from './batching.ts';
 import { buildHotPath, candidatePaths, cellOf, type HotPath } from './hot-paths.ts';
 import { resolveDispatchParams, type DispatchParams, type DispatchParamsInput } from './params.ts';
 import { optimizeStops } from './route-optimizer.ts';
+import { planMerges, targetBundleSize } from './scarcity.ts';
+import { routeSeconds } from './route-timing.ts';
 import { sealDue } from './sealing.ts';
 import type { TravelTime } from './travel-time.ts';
 import type { Batch, Order, Plan, Rider, StopPlan, Store } from './types.ts';
@@ -128,6 +130,47 @@ export class DispatchEngine {
   }
 
   /**
+   * When orders due outnumber riders available, merges pending batches of one store (scarcity.ts) so one rider carries
+   * what would otherwise need several. Merged batches are re-sealed (their stop plan recomputed) when either was sealed.
+   */
+  private mergeUnderScarcity(riders: readonly Rider[], now: number, seal: (batch: Batch) => StopPlan): void {
+    const { params } = this;
+    const { size } = targetBundleSize(this.batches.values(), riders, now, params);
+    if (size < 2) return;
+    const byStore = new Map<string, Batch[]>();
+    for (const batch of this.batches.values()) {
+      if (batch.readyAt - now > params.scarcityWindowSeconds * S) continue;
+      const list = byStore.get(batch.storeId) ?? [];
+      list.push(batch);
+      byStore.set(batch.storeId, list);
+    }
+    for (const [storeId, list] of byStore) {
+      if (list.length < 2) continue;
+      const store = this.stores.get(storeId)!;
+      const merges = planMerges(store, list, size, now, this.deps.travel, params);
+      const touched = new Set<Batch>();
+      for (const m of merges) {
+        const { into, absorbed } = m;
+        into.orders = [...m.sequence];
+        into.estimatedCostSeconds = routeSeconds(store.location, into.orders, this.deps.travel, params.service);
+        const evaluation = evaluateSequence(store, into.orders, this.deps.travel, params);
+        into.readyAt = evaluation.readyAt;
+        into.latestDepartureAt = evaluation.latestDepartureAt;
+        if (absorbed.status === 'sealed' && into.status === 'open') {
+          into.status = 'sealed';
+          into.sealedAt = now;
+          into.sealReason = absorbed.sealReason ?? 'deadline';
+        }
+        for (const o of absorbed.orders) this.orderBatch.set(o.id, into.id);
+        this.batches.delete(absorbed.id);
+        this.plans.delete(absorbed.id);
+        touched.add(into);
+      }
+      for (const batch of touched) if (batch.status === 'sealed') seal(batch);
+    }
+  }
+
+  /**
    * One dispatch round at the clock's current time: seal due batches (and optimize their stops), then match the batches
    * whose food is ready within the horizon to `riders`, committing the matches that are due. An open batch whose match
    * is due seals now ('deadline': waiting longer would make its orders late).
@@ -143,6 +186,7 @@ export class DispatchEngine {
       return plan;
     };
     for (const batch of sealDue(this.batches.values(), now, params)) seal(batch);
+    if (params.scarceBundleDelaySeconds > 0) this.mergeUnderScarcity(riders, now, seal);
     const items: AssignableBatch[] = [];
     for (const batch of this.batches.values()) {
       if (batch.readyAt - now > params.horizonSeconds * S) continue;

@@ -81,6 +81,20 @@ export interface DispatchParams {
    * batches are served first instead of starving behind fresher, better-scoring ones.
    */
   readonly urgencyPerMinute: number;
+  /**
+   * Scarcity bundling: orders ready within this window are compared with riders free within it; their ratio sets the
+   * target bundle size (scarcity.ts).
+   */
+  readonly scarcityWindowSeconds: number;
+  /** Pending batches of one store are merged only while orders per available rider exceed this. */
+  readonly scarcityThreshold: number;
+  /** Under scarcity, bundling may delay an order by at most this much versus going alone from now. 0 = off. */
+  readonly scarceBundleDelaySeconds: number;
+  /**
+   * Whether the rider score counts the time food has already waited (now − ready) as rider lateness. false: the score
+   * only sees what the rider choice changes, and `urgencyPerMinute` alone ranks old batches (see rider-scoring.ts).
+   */
+  readonly scoreSunkWait: boolean;
   /** 'hungarian' = optimal batches×riders matching on the score; 'greedy' = best score first. */
   readonly matching: 'hungarian' | 'greedy';
   readonly scoring: ScoringWeights;
@@ -102,7 +116,11 @@ export const DEFAULT_DISPATCH_PARAMS: DispatchParams = {
   horizonSeconds: 1800,
   commitSlackSeconds: 60,
   dueLookaheadSeconds: 120,
-  urgencyPerMinute: 20,
+  urgencyPerMinute: 10,
+  scarcityWindowSeconds: 1200,
+  scarcityThreshold: 1,
+  scarceBundleDelaySeconds: 1200,
+  scoreSunkWait: true,
   matching: 'hungarian',
   scoring: { ...BASELINE_SCORING, etaPenaltyPerMinute: 5, slackRewardCap: 20, floor: null },
 };
@@ -131,6 +149,9 @@ export function resolveDispatchParams(input: DispatchParamsInput = {}): Dispatch
     ['latePenaltyWeight', params.latePenaltyWeight],
     ['urgencyPerMinute', params.urgencyPerMinute],
     ['dueLookaheadSeconds', params.dueLookaheadSeconds],
+    ['scarcityWindowSeconds', params.scarcityWindowSeconds],
+    ['scarcityThreshold', params.scarcityThreshold],
+    ['scarceBundleDelaySeconds', params.scarceBundleDelaySeconds],
     ['service.pickupBeforeSeconds', params.service.pickupBeforeSeconds],
     ['service.pickupAfterSeconds', params.service.pickupAfterSeconds],
     ['service.dropBeforeSeconds', params.service.dropBeforeSeconds],

@@ -44,4 +44,15 @@ describe('fitRider / rankRiders', () => {
     expect(ranked.map((f) => f.rider.id)).toEqual(['far-free', 'near-busy']);
     expect(ranked[1]!.departAt).toBe(20 * MIN);
   });
+
+  it('with scoreSunkWait off, the minutes food has already waited do not count against the rider', () => {
+    const r = { id: 'r', location: at(0, 1500), availableAt: 0, shiftEndsAt: 90 * MIN };
+    const now = 20 * MIN; // food ready at 10 min has waited 10 min
+    const noFloor = { ...BASELINE_SCORING, floor: null };
+    const sunk = fitRider(r, shape, now, gridTravel, resolveDispatchParams({ scoring: noFloor, scoreSunkWait: true }));
+    const fresh = fitRider(r, shape, now, gridTravel, resolveDispatchParams({ scoring: noFloor, scoreSunkWait: false }));
+    expect(sunk.slackSeconds).toBe(fresh.slackSeconds); // the commit rule sees the same slack
+    // sunk: slack −(600 + 300 + 120) s = −17 min → −340; fresh: only the rider's own −7 min → −140, ETA 10 min shorter.
+    expect(fresh.score - sunk.score).toBeCloseTo(20 * 10 + 2 * 10);
+  });
 });

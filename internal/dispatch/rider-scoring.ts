@@ -74,8 +74,11 @@ export function fitRider(
   const slackSeconds = (shape.readyAt - now) / S - (etaToStoreSeconds + params.service.pickupBeforeSeconds);
   const totalEtaSeconds = (pickupAt - now) / S + params.service.pickupAfterSeconds + shape.deliverySeconds;
   const distanceMeters = travel.distanceMeters(rider.location, shape.store.location);
+  // Food already waiting: the minutes it has waited are sunk and the same for every rider. Scoring them as the rider's
+  // lateness would make every batch look worse the longer it waits, and the matching would starve the oldest batches.
+  const sunkSeconds = params.scoreSunkWait ? 0 : Math.max(0, now - shape.readyAt) / S;
   const score = scoreRider(
-    { slackMinutes: slackSeconds / 60, distanceKm: distanceMeters / 1000, totalEtaMinutes: totalEtaSeconds / 60 },
+    { slackMinutes: (slackSeconds + sunkSeconds) / 60, distanceKm: distanceMeters / 1000, totalEtaMinutes: (totalEtaSeconds - sunkSeconds) / 60 },
     params.scoring,
   );
   return {

@@ -4,6 +4,7 @@ import {
   Partitioners,
   type Admin,
   type Consumer,
+  type EachBatchPayload,
   type EachMessagePayload,
   type IHeaders,
   type KafkaConfig,
@@ -25,6 +26,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-bus.ts';
+import { maxBatchOf, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -78,7 +80,7 @@ export const kafkaGroupId = (group: string, topic: string): string => `${group}:
  * messages), so while a handler runs we heartbeat on a timer; otherwise a handler slower than the session timeout
  * gets its member evicted, its commit rejected and its message redelivered — forever, if it is always that slow.
  */
-export class KafkaEventBus implements EventBus, RawPublisher {
+export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
   private readonly options: Required<Omit<KafkaEventBusOptions, 'logger' | 'brokers' | 'clientId' | 'retry'>>;
   private readonly kafkaConfig: KafkaConfig;
   private readonly logger: Logger;
@@ -131,11 +133,26 @@ export class KafkaEventBus implements EventBus, RawPublisher {
     return this.enqueue([{ topic, key, value, headers }]);
   }
 
-  async subscribe(
+  subscribe(topic: string, group: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+    return this.startConsumer(topic, group, handler, undefined, options);
+  }
+
+  /**
+   * See batch-subscriber.ts. kafkajs `eachBatch`: a fetched partition batch is cut into chunks of `maxBatch`; each chunk
+   * is handled, then committed, before the next. Failure handling is `subscribe`'s: seek back to the chunk's first
+   * offset and pause the partition for `redeliveryDelayMs`.
+   */
+  async subscribeBatch(topic: string, group: string, handler: BatchHandler, options: BatchSubscribeOptions = {}): Promise<Subscription> {
+    const batch = { handler, maxBatch: maxBatchOf(options) };
+    return this.startConsumer(topic, group, async () => undefined, batch, options);
+  }
+
+  private async startConsumer(
     topic: string,
     group: string,
     handler: MessageHandler,
-    options: SubscribeOptions = {},
+    batch: { handler: BatchHandler; maxBatch: number } | undefined,
+    options: SubscribeOptions,
   ): Promise<Subscription> {
     this.assertOpen();
     try {
@@ -162,6 +179,7 @@ export class KafkaEventBus implements EventBus, RawPublisher {
       this.options.redeliveryDelayMs,
       this.options.heartbeatIntervalMs,
       () => this.subscriptions.delete(subscription),
+      batch,
     );
     this.subscriptions.add(subscription);
 
@@ -191,7 +209,9 @@ export class KafkaEventBus implements EventBus, RawPublisher {
       await consumer.run({
         autoCommit: false,
         partitionsConsumedConcurrently: this.options.partitions,
-        eachMessage: (payload) => subscription.eachMessage(payload),
+        ...(batch
+          ? { eachBatchAutoResolve: false, eachBatch: (payload: EachBatchPayload) => subscription.eachBatch(payload) }
+          : { eachMessage: (payload: EachMessagePayload) => subscription.eachMessage(payload) }),
       });
       await ready;
     } catch (error) {
@@ -337,8 +357,62 @@ class KafkaSubscription implements Subscription {
     private readonly redeliveryDelayMs: number,
     private readonly heartbeatIntervalMs: number,
     private readonly onClosed: () => void,
+    private readonly batch?: { handler: BatchHandler; maxBatch: number },
   ) {
     this.committer = new OffsetCommitter(consumer, topic);
+  }
+
+  async eachBatch(payload: EachBatchPayload): Promise<void> {
+    if (this.closing) return;
+    const run = this.handleBatch(payload);
+    this.inFlight.add(run);
+    try {
+      await run;
+    } finally {
+      this.inFlight.delete(run);
+    }
+  }
+
+  private async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    const { topic, partition } = batch;
+    const { handler, maxBatch } = this.batch!;
+    for (let start = 0; start < batch.messages.length; start += maxBatch) {
+      if (this.closing || !isRunning() || isStale()) return;
+      const chunk: ReceivedMessage[] = batch.messages.slice(start, start + maxBatch).map((message) => ({
+        topic,
+        key: message.key?.toString() ?? '',
+        value: message.value?.toString() ?? '',
+        headers: decodeHeaders(message.headers),
+        partition,
+        offset: message.offset,
+      }));
+      const first = chunk[0]!.offset;
+      const last = chunk[chunk.length - 1]!.offset;
+      const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatIntervalMs);
+      try {
+        await handler(chunk);
+      } catch (error) {
+        this.logger.warn({ partition, offset: first, count: chunk.length, err: error }, 'batch handler failed; the batch will be redelivered');
+        this.consumer.seek({ topic, partition, offset: first });
+        if (!this.closing) {
+          const resume = pause();
+          const timer = setTimeout(() => {
+            this.resumeTimers.delete(timer);
+            if (!this.closing) resume();
+          }, this.redeliveryDelayMs);
+          this.resumeTimers.add(timer);
+        }
+        return;
+      } finally {
+        clearInterval(keepAlive);
+      }
+      resolveOffset(last);
+      try {
+        await this.committer.commit(partition, (BigInt(last) + 1n).toString());
+      } catch (error) {
+        this.logger.warn({ partition, offset: last, err: error }, 'offset commit failed');
+      }
+    }
   }
 
   async eachMessage(payload: EachMessagePayload): Promise<void> {

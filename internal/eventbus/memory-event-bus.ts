@@ -13,6 +13,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-bus.ts';
+import { maxBatchOf, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
 
 export interface MemoryEventBusOptions {
   /** Partitions per topic; keys are hashed onto them, as Kafka does. Default 3. */
@@ -37,7 +38,7 @@ export interface MemoryEventBusOptions {
  * signal while there is nothing to do — publishing and membership changes wake them — so an idle bus costs nothing and
  * a busy one is not bounded by a polling interval.
  */
-export class MemoryEventBus implements EventBus, RawPublisher {
+export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber {
   private readonly topics = new Map<string, Topic>();
   private readonly subscriptions = new Set<MemorySubscription>();
   private readonly partitions: number;
@@ -74,6 +75,10 @@ export class MemoryEventBus implements EventBus, RawPublisher {
     handler: MessageHandler,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
+    return this.join(topicName, groupName, options, { handler, inFlight: new Set() });
+  }
+
+  private join(topicName: string, groupName: string, options: SubscribeOptions, member: Member): Subscription {
     this.assertOpen();
     const topic = this.topic(topicName);
     let group = topic.groups.get(groupName);
@@ -82,12 +87,23 @@ export class MemoryEventBus implements EventBus, RawPublisher {
       topic.groups.set(groupName, group);
       for (let p = 0; p < topic.partitions.length; p++) void this.deliver(topic, group, p);
     }
-    const member: Member = { handler, inFlight: new Set() };
     group.members.push(member);
     group.wakeAll();
     const subscription = new MemorySubscription(group, member, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
     return subscription;
+  }
+
+  /** See batch-subscriber.ts: the member gets up to `maxBatch` consecutive messages of a partition per call. */
+  async subscribeBatch(topicName: string, groupName: string, handler: BatchHandler, options: BatchSubscribeOptions = {}): Promise<Subscription> {
+    const batch = { handler, maxBatch: maxBatchOf(options) };
+    return this.join(topicName, groupName, options, {
+      handler: async () => {
+        throw new Error('unreachable: batch members are delivered batches');
+      },
+      batch,
+      inFlight: new Set(),
+    });
   }
 
   async close(): Promise<void> {
@@ -131,21 +147,25 @@ export class MemoryEventBus implements EventBus, RawPublisher {
         await signal.wait();
         continue;
       }
-      const stored = log.at(offset);
-      const message: ReceivedMessage = {
-        topic: topic.name,
-        key: stored.key,
-        value: stored.value,
-        headers: { ...stored.headers },
-        partition,
-        offset: String(offset),
-      };
-      const outcome = runHandler(member, message);
+      const count = member.batch ? Math.min(member.batch.maxBatch, log.end - offset) : 1;
+      const messages: ReceivedMessage[] = [];
+      for (let o = offset; o < offset + count; o++) {
+        const stored = log.at(o);
+        messages.push({
+          topic: topic.name,
+          key: stored.key,
+          value: stored.value,
+          headers: { ...stored.headers },
+          partition,
+          offset: String(o),
+        });
+      }
+      const outcome = member.batch ? runBatchHandler(member.batch.handler, messages) : runHandler(member, messages[0]!);
       member.inFlight.add(outcome);
       const error = await outcome;
       member.inFlight.delete(outcome);
       if (error === undefined) {
-        group.positions[partition] = offset + 1;
+        group.positions[partition] = offset + count;
         // A backlog of handlers that settle at once would otherwise run on microtasks alone and starve timers and I/O.
         if (++sinceYield >= 256) {
           sinceYield = 0;
@@ -176,6 +196,8 @@ interface Topic {
 
 interface Member {
   handler: MessageHandler;
+  /** Set for `subscribeBatch` members: they get batches instead of single messages. */
+  batch?: { handler: BatchHandler; maxBatch: number };
   /** Settled outcomes of handlers currently running for this member (resolve to the error, or undefined). */
   inFlight: Set<Promise<unknown>>;
 }
@@ -286,6 +308,18 @@ class Signal {
 function runHandler(member: Member, message: ReceivedMessage): Promise<unknown> {
   try {
     return member.handler(message).then(
+      () => undefined,
+      (error: unknown) => error ?? new Error('handler rejected without a reason'),
+    );
+  } catch (error) {
+    return Promise.resolve(error ?? new Error('handler threw without a reason'));
+  }
+}
+
+/** `runHandler` for a batch member. */
+function runBatchHandler(handler: BatchHandler, messages: ReceivedMessage[]): Promise<unknown> {
+  try {
+    return handler(messages).then(
       () => undefined,
       (error: unknown) => error ?? new Error('handler rejected without a reason'),
     );

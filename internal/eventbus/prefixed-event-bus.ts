@@ -1,4 +1,5 @@
 import type { Event, EventBus, Headers, MessageHandler, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.ts';
+import { supportsBatch, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
 
 /**
  * Puts every topic of `inner` under `prefix` (`KAFKA_TOPIC_PREFIX`): `order.placed` is published to and consumed
@@ -7,7 +8,7 @@ import type { Event, EventBus, Headers, MessageHandler, OutgoingRecord, Subscrib
  * The prefix is invisible above this line: handlers receive the unprefixed topic name, so dead-lettering
  * (`<topic>.dlq`, published back through this bus) lands under the same prefix too.
  */
-export class PrefixedEventBus implements EventBus {
+export class PrefixedEventBus implements EventBus, BatchSubscriber {
   constructor(
     private readonly inner: EventBus,
     private readonly prefix: string,
@@ -24,6 +25,13 @@ export class PrefixedEventBus implements EventBus {
   subscribe(topic: string, group: string, handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription> {
     const strip = (name: string) => (name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name);
     return this.inner.subscribe(this.prefix + topic, group, (message) => handler({ ...message, topic: strip(message.topic) }), options);
+  }
+
+  /** Passes batch consumption through; rejects when the inner bus cannot consume in batches. */
+  async subscribeBatch(topic: string, group: string, handler: BatchHandler, options?: BatchSubscribeOptions): Promise<Subscription> {
+    if (!supportsBatch(this.inner)) throw new TypeError('the wrapped event bus cannot consume in batches');
+    const strip = (name: string) => (name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name);
+    return this.inner.subscribeBatch(this.prefix + topic, group, (messages) => handler(messages.map((m) => ({ ...m, topic: strip(m.topic) }))), options);
   }
 
   close(): Promise<void> {

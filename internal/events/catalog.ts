@@ -86,6 +86,30 @@ export const topics = {
     name: 'rider.updated',
     schema: z.object({ riderId: z.string(), status: z.string(), batchId: z.string().nullable().optional() }).loose(),
   },
+  /**
+   * GPS pings for the history table (key: rider id). One message carries the pings of one rider from one API request
+   * (a single ping, or that rider's share of a bulk post), oldest first. Published by the API after the geo store took
+   * them; consumed in batches by the worker's history writer. Duplicates are harmless (primary key rider + instant).
+   */
+  riderLocation: {
+    name: 'rider.location',
+    schema: z.object({
+      riderId: z.string(),
+      receivedAt: instant,
+      pings: z
+        .array(
+          z.object({
+            lat: z.number().min(-90).max(90),
+            lon: z.number().min(-180).max(180),
+            recordedAt: instant,
+            speed: z.number().nullable().optional(),
+            heading: z.number().nullable().optional(),
+            accuracy: z.number().nullable().optional(),
+          }),
+        )
+        .min(1),
+    }),
+  },
 } as const;
 
 export type TopicName = keyof typeof topics;

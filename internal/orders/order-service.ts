@@ -81,16 +81,18 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
     return order;
   };
 
-  /** Locks the order, checks `event` is legal, applies `change`, publishes `order.updated` (+ `extra` records). */
+  /** One transaction: lock the order, run `guard`, check `event` is legal from its status, then `change` (which writes the row and its events). */
   const step = async (
     id: string,
     event: OrderEvent,
-    change: (order: OrderRow, next: OrderStatus, now: Date, trx: Transaction<Database>) => Promise<void> = async () => {},
+    change: (order: OrderRow, next: OrderStatus, now: Date, trx: Transaction<Database>) => Promise<void>,
+    guard: (order: OrderRow) => void = () => {},
   ): Promise<OrderWithDispatch> => {
     const now = new Date(clock.now());
     await db.transaction().execute(async (trx) => {
       const order = await findOrder(trx, id, true);
       if (!order) throw orderNotFound(id);
+      guard(order);
       const next = nextOrderStatus(order.status, event);
       if (next === null) throw illegalTransition(id, order.status, event);
       await change(order, next, now, trx);
@@ -173,24 +175,31 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
       }),
 
     markReady: (id) =>
-      step(id, 'mark_ready', async (order, next, now, trx) => {
-        if (order.ready_marked_at !== null) {
-          throw conflict('order.already_ready', `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}`, {
-            order_id: id,
-            ready_marked_at: order.ready_marked_at.toISOString(),
-          });
-        }
-        const updated = await trx
-          .updateTable('orders')
-          .set({ status: next, ready_marked_at: now, updated_at: now })
-          .where('id', '=', id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        await enqueue(trx, [
-          record('orderReady', order.store_id, { orderId: id, storeId: order.store_id, readyMarkedAt: now.toISOString() }, now),
-          orderUpdated(updated, now, { readyMarkedAt: now.toISOString() }),
-        ]);
-      }),
+      step(
+        id,
+        'mark_ready',
+        async (order, next, now, trx) => {
+          const updated = await trx
+            .updateTable('orders')
+            .set({ status: next, ready_marked_at: now, updated_at: now })
+            .where('id', '=', id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await enqueue(trx, [
+            record('orderReady', order.store_id, { orderId: id, storeId: order.store_id, readyMarkedAt: now.toISOString() }, now),
+            orderUpdated(updated, now, { readyMarkedAt: now.toISOString() }),
+          ]);
+        },
+        // A second "ready" is a repeat the client should hear about as such, whatever the status is by now.
+        (order) => {
+          if (order.ready_marked_at !== null) {
+            throw conflict('order.already_ready', `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}`, {
+              order_id: id,
+              ready_marked_at: order.ready_marked_at.toISOString(),
+            });
+          }
+        },
+      ),
 
     async cancel(id) {
       // Lock order: batch, then order — the order the dispatcher uses when it changes a batch and its orders.

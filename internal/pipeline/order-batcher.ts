@@ -11,7 +11,8 @@ import { randomUUID } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import { bestInsertion, evaluateSequence } from '../dispatch/batching.ts';
-import type { Batch } from '../dispatch/types.ts';
+import { haversineMeters } from '../dispatch/travel-time.ts';
+import type { Batch, Order } from '../dispatch/types.ts';
 import { record } from '../events/catalog.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import {
@@ -37,6 +38,12 @@ export type MatchOutcome =
   | { kind: 'opened'; batchId: string; sealed: boolean }
   | { kind: 'parked'; provisionRequested: boolean }
   | { kind: 'skipped'; reason: 'duplicate' | 'not_found' | 'already_batched' | 'not_open' };
+
+/**
+ * At most this many open batches — those with a drop nearest the new order's — are quoted per order. A busy store
+ * can hold hundreds of open batches; quoting them all would need a Router table over every one of their drops.
+ */
+export const MAX_CANDIDATE_BATCHES = 8;
 
 /** Order statuses that may still join a batch. */
 const MATCHABLE = ['placed', 'cooking', 'ready'] as const;
@@ -85,6 +92,20 @@ export async function rematchParkedOrders(deps: PipelineDeps, storeId: string): 
   });
 }
 
+/**
+ * The `limit` batches with a drop nearest `order`'s drop (great-circle metres, a cheap pre-filter only: the choice
+ * among them is made on Router seconds), oldest first among equals.
+ */
+function nearestBatches(batches: Batch[], order: Order, limit: number): Batch[] {
+  if (batches.length <= limit) return batches;
+  const nearest = (b: Batch) => Math.min(...b.orders.map((o) => haversineMeters(o.drop, order.drop)));
+  return batches
+    .map((b) => ({ b, d: nearest(b) }))
+    .sort((x, y) => x.d - y.d)
+    .slice(0, limit)
+    .map((x) => x.b);
+}
+
 /** The order, undefined when unknown, null when it is in a batch already. */
 async function loadUnbatchedOrder(trx: Transaction<Database>, orderId: string): Promise<OrderRow | null | undefined> {
   const row = await trx
@@ -122,6 +143,7 @@ async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store:
       'in',
       paths.map((p) => p.id),
     )
+    .whereRef('order_count', '<', 'capacity')
     .orderBy('opened_at')
     .forUpdate()
     .execute();
@@ -131,18 +153,17 @@ async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store:
   );
   const domainStore = toDomainStore(store);
   const domainOrder = toDomainOrder(order);
-  const batches = openRows.map((row) => toDomainBatch(row, ordersByBatch.get(row.id) ?? []));
+  const batches = nearestBatches(
+    openRows.map((row) => toDomainBatch(row, ordersByBatch.get(row.id) ?? [])),
+    domainOrder,
+    MAX_CANDIDATE_BATCHES,
+  );
   const travel = await fetchTravelTime(deps.router, [domainStore.location, domainOrder.drop, ...batches.flatMap((b) => b.orders.map((o) => o.drop))]);
   const rowById = new Map(openRows.map((r) => [r.id, r]));
-  const quote = bestInsertion(
-    batches.filter((b) => b.orders.length < (rowById.get(b.id)?.capacity ?? params.batchCapacity)),
-    domainOrder,
-    domainStore,
-    travel,
-    params,
-  );
+  const quote = bestInsertion(batches, domainOrder, domainStore, travel, params);
 
   let batchRow: BatchRow;
+  let members: OrderRow[];
   let outcome: MatchOutcome;
   if (quote) {
     const batch: Batch = quote.batch;
@@ -157,10 +178,19 @@ async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store:
       .insertInto('batch_orders')
       .values({ batch_id: batch.id, order_id: order.id, sequence: quote.position, detour_s: quote.detourSeconds, added_at: new Date(now) })
       .execute();
-    // Renumber the drop sequence the insertion chose.
-    for (const [i, o] of quote.sequence.entries()) {
-      if (o.id === order.id) continue;
-      await trx.updateTable('batch_orders').set({ sequence: i }).where('batch_id', '=', batch.id).where('order_id', '=', o.id).execute();
+    // Renumber the drop sequence the insertion chose, in one statement.
+    if (quote.position < batch.orders.length) {
+      const cases = sql.join(quote.sequence.map((o, i) => sql`when ${o.id}::uuid then ${i}::int`), sql` `);
+      await trx
+        .updateTable('batch_orders')
+        .set({ sequence: sql<number>`case order_id ${cases} end` })
+        .where('batch_id', '=', batch.id)
+        .where(
+          'order_id',
+          'in',
+          quote.sequence.map((o) => o.id),
+        )
+        .execute();
     }
     await trx
       .updateTable('batches')
@@ -174,6 +204,8 @@ async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store:
       })
       .where('id', '=', batch.id)
       .execute();
+    const rowsById = new Map([...(ordersByBatch.get(batch.id) ?? []), order].map((o) => [o.id, o]));
+    members = quote.sequence.map((o) => rowsById.get(o.id)!);
     outcome = { kind: 'joined', batchId: batch.id, detourS: quote.detourSeconds, sealed: false };
   } else {
     // A new batch on the path aimed at the order's own cell when there is one, else the shortest covering path.
@@ -199,12 +231,20 @@ async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store:
       .insertInto('batch_orders')
       .values({ batch_id: batchRow.id, order_id: order.id, sequence: 0, detour_s: evaluation.routeSeconds, added_at: new Date(now) })
       .execute();
+    members = [order];
     outcome = { kind: 'opened', batchId: batchRow.id, sealed: false };
   }
-  await trx.updateTable('orders').set({ path_id: batchRow.path_id, batched_at: new Date(now), updated_at: new Date(now) }).where('id', '=', order.id).execute();
+  // The order lifecycle's `batch` step: placed / cooking / ready → batched.
+  await trx
+    .updateTable('orders')
+    .set({ status: 'batched', path_id: batchRow.path_id, batched_at: new Date(now), updated_at: new Date(now) })
+    .where('id', '=', order.id)
+    .execute();
+  await enqueue(trx, [
+    record('orderUpdated', order.id, { orderId: order.id, storeId: store.id, status: 'batched', batchId: batchRow.id, riderId: null }, new Date(now)),
+  ]);
 
   // Seal at once when full (or already due); the sealer loop catches the rest.
-  const members = (await loadBatchOrders(trx, [batchRow.id])).get(batchRow.id) ?? [];
   const reason = pipelineSealReason(batchRow, members, now, params);
   if (reason) outcome.sealed = await sealBatch(trx, batchRow, members, reason, now);
   logger.debug({ orderId: order.id, storeId: store.id, ...outcome }, 'order batched');

@@ -2,21 +2,22 @@
  * Hot-path templates: the road route from a store toward an H3 cell (its centre snapped to the road), stored in
  * Postgres and indexed in the geo store under every cell of its corridor, so orders near the way match it too.
  */
-import { createHash } from 'node:crypto';
 import { cellToLatLng } from 'h3-js';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database, PathTemplatesTable, StoredLineString } from '../db/schema.ts';
 import { corridorCells } from '../geo/corridor.ts';
 import type { GeoStore } from '../geostore/geo-store.ts';
+import { hotPathId } from '../geostore/hot-path-id.ts';
 import type { Router } from '../routing/router.ts';
 import type { StoreRow } from './batch-rows.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-/** A path's id: a hash of its store and cell, so every worker computes the same id and redelivery cannot fork it. */
-export function pathIdOf(storeId: string, cell: string): string {
-  return `hp_${createHash('sha256').update(`${storeId}\u0000${cell}`).digest('hex').slice(0, 32)}`;
-}
+/**
+ * A path's id: the geo store's hash of its store and cell (hotPathId), so every worker computes the same id and
+ * redelivery cannot fork it.
+ */
+export const pathIdOf = (storeId: string, cell: string): string => hotPathId(storeId, cell);
 
 export interface PathTemplate {
   id: string;

@@ -31,6 +31,10 @@ export interface InstanceRow {
   readonly violations: number;
   readonly elapsedMs: number;
   readonly meanRegret: number;
+  /** Orders no courier could ever have picked up before its off_time (deliverability.ts). */
+  readonly structurallyUndeliverable?: number;
+  /** Undelivered orders some courier could have served: lost to scheduling. */
+  readonly lostToScheduling?: number;
 }
 
 const COLUMNS: Array<{ title: string; key: keyof Metrics; digits: number }> = [
@@ -56,10 +60,16 @@ export function progressBar(done: number, total: number, label: string, width = 
 
 /** Results table: one row per instance, then our mean and the paper's Table 17 values. */
 export function formatTable(rows: readonly InstanceRow[], meanRow: Metrics, totals: { violations: number; elapsedMs: number; meanRegret: number }): string {
-  const header = ['instance', 'orders', ...COLUMNS.map((c) => c.title), 'viol', 'regret', 'ms'];
+  const header = ['instance', 'orders', 'undeliv', 'no-cour', 'lost', ...COLUMNS.map((c) => c.title), 'viol', 'regret', 'ms'];
+  const count = (n: number | undefined) => (n === undefined ? '—' : String(n));
+  const sum = (f: (r: InstanceRow) => number | undefined) =>
+    rows.some((r) => f(r) === undefined) ? undefined : rows.reduce((a, r) => a + f(r)!, 0);
   const body = rows.map((r) => [
     r.instance,
     String(r.metrics.orders),
+    String(r.metrics.orders - r.metrics.delivered),
+    count(r.structurallyUndeliverable),
+    count(r.lostToScheduling),
     ...COLUMNS.map((c) => fmt(r.metrics[c.key], c.digits)),
     String(r.violations),
     fmt(r.meanRegret, 3),
@@ -68,6 +78,9 @@ export function formatTable(rows: readonly InstanceRow[], meanRow: Metrics, tota
   const mean = [
     `MEAN (${rows.length})`,
     String(meanRow.orders),
+    `Σ ${meanRow.orders - meanRow.delivered}`,
+    `Σ ${count(sum((r) => r.structurallyUndeliverable))}`,
+    `Σ ${count(sum((r) => r.lostToScheduling))}`,
     ...COLUMNS.map((c) => fmt(meanRow[c.key], c.digits)),
     String(totals.violations),
     fmt(totals.meanRegret, 3),
@@ -76,6 +89,9 @@ export function formatTable(rows: readonly InstanceRow[], meanRow: Metrics, tota
   const paper = [
     'PAPER T17 (240)',
     '',
+    '',
+    '',
+    '',
     ...COLUMNS.map((c) => fmt((PAPER_TABLE_17 as Partial<Record<keyof Metrics, number>>)[c.key], c.digits)),
     '',
     '',
@@ -83,6 +99,9 @@ export function formatTable(rows: readonly InstanceRow[], meanRow: Metrics, tota
   ];
   const target = [
     'TARGET',
+    '',
+    '',
+    '',
     '',
     ...COLUMNS.map((c) => {
       const t = (TARGETS as Partial<Record<keyof Metrics, number>>)[c.key];

@@ -5,6 +5,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { DispatchParamsInput } from '../dispatch/params.ts';
+import { analyseDeliverability } from './deliverability.ts';
 import { checkFeasibility, type Violation } from './feasibility.ts';
 import { loadInstance, type MdrpInstance } from './instance.ts';
 import { computeMetrics, mean, meanMetrics, type Metrics } from './metrics.ts';
@@ -21,12 +22,15 @@ export interface InstanceOutcome extends InstanceRow {
 export function evaluateInstance(instance: MdrpInstance, params: DispatchParamsInput = {}): InstanceOutcome {
   const result = replayInstance(instance, params);
   const violationList = checkFeasibility(instance, result.solution);
+  const deliverability = analyseDeliverability(instance, result.solution);
   return {
     instance: instance.name,
     metrics: computeMetrics(instance, result.solution),
     violations: violationList.length,
     elapsedMs: result.elapsedMs,
     meanRegret: result.regrets.length === 0 ? 0 : mean(result.regrets),
+    structurallyUndeliverable: deliverability.structurallyUndeliverable.length,
+    lostToScheduling: deliverability.lostToScheduling.length,
     result,
     violationList,
     regrets: result.regrets,

@@ -11,7 +11,8 @@ export interface KnownPosition {
 
 /**
  * Makes a rider dispatchable in the geo store: available, at `position` when the store has no live position for it
- * (a device that keeps pinging is newer than anything we know, so we never overwrite its position).
+ * (a device that keeps pinging is newer than anything we know, so we never overwrite its position). A seeded position
+ * carries the server's time as `recordedAt` and, like any position, expires after the store's TTL unless pings follow.
  *
  * With `batchId`, a rider the dispatcher claimed for that batch is released; a rider that was never claimed in the
  * geo store (e.g. the store was rebuilt) is set available directly — Postgres, which just said "idle", is the truth.

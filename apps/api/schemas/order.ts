@@ -35,7 +35,6 @@ export const IdempotencyHeaderSchema = z.object({
     .max(255)
     .optional()
     .openapi({
-      param: { name: 'Idempotency-Key', in: 'header' },
       description: 'A retry with the same key returns the same order (200, `Idempotent-Replayed: true`); the same key with another body is a 409.',
       example: 'c0a8f2b4-order-1',
     }),

@@ -1,0 +1,49 @@
+import { Registry } from 'prom-client';
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../internal/platform/logger.ts';
+import { createApiApp } from '../app.ts';
+import { MAP_ASSETS, mapPageConfigJson } from './map-page.ts';
+
+const app = (mapTileUrl?: string) => createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), mapTileUrl });
+
+describe('GET /map and its assets', () => {
+  it('serves the page with its settings embedded and every asset from this server', async () => {
+    const res = await app().request('/map');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    expect(html).toContain('"tileUrl":null');
+    expect(html).not.toContain('__MAP_CONFIG__');
+    // Nothing from a CDN: every script and stylesheet is under /map/assets/.
+    const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(refs.length).toBeGreaterThanOrEqual(4);
+    for (const ref of refs) expect(ref.startsWith('/map/assets/')).toBe(true);
+    for (const ref of refs) expect((await app().request(ref)).status, ref).toBe(200);
+  });
+
+  it('passes MAP_TILE_URL to the page, escaped so it cannot close the script element', async () => {
+    const html = await (await app('https://tiles.example/{z}/{x}/{y}.png').request('/map')).text();
+    expect(html).toContain('"tileUrl":"https://tiles.example/{z}/{x}/{y}.png"');
+    expect(mapPageConfigJson({ mapTileUrl: 'https://x/</script><b>' })).not.toContain('</script>');
+  });
+
+  it('serves Leaflet with the right types, and nothing outside the allow-list', async () => {
+    const js = await app().request('/map/assets/leaflet/leaflet.js');
+    expect(js.headers.get('content-type')).toContain('text/javascript');
+    expect((await js.text()).length).toBeGreaterThan(100_000);
+    const png = await app().request('/map/assets/leaflet/images/marker-icon.png');
+    expect(png.headers.get('content-type')).toBe('image/png');
+    expect(Object.keys(MAP_ASSETS)).toContain('leaflet/leaflet.css');
+    for (const path of ['/map/assets/../../package.json', '/map/assets/leaflet/package.json', '/map/assets/%2e%2e/config.ts', '/map/assets/']) {
+      expect((await app().request(path)).status, path).toBe(404);
+    }
+  });
+
+  it('answers 503 naming the missing service when built without it', async () => {
+    for (const path of ['/map/state', '/stats/live']) {
+      const res = await app().request(path);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('api.services_missing');
+    }
+  });
+});

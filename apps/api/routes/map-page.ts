@@ -1,0 +1,63 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { MapRouteDeps } from './map-schemas.ts';
+
+/**
+ * `GET /map`: the live operations map, and `/map/assets/…`: its script, stylesheet and Leaflet itself.
+ *
+ * Everything comes from this process — the page from `web/`, Leaflet from the `leaflet` package installed with the
+ * app — so the map works without internet. Only known files are served (an allow-list, not a directory), so no path
+ * reaches outside those two folders.
+ */
+const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web');
+const LEAFLET_DIR = join(dirname(createRequire(import.meta.url).resolve('leaflet/package.json')), 'dist');
+
+const TYPES = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', png: 'image/png' } as const;
+
+/** URL under /map/assets → file on disk and content type. */
+export const MAP_ASSETS: Record<string, { file: string; type: string }> = {
+  'map.js': { file: join(WEB_DIR, 'map.js'), type: TYPES.js },
+  'map.css': { file: join(WEB_DIR, 'map.css'), type: TYPES.css },
+  'leaflet/leaflet.js': { file: join(LEAFLET_DIR, 'leaflet.js'), type: TYPES.js },
+  'leaflet/leaflet.css': { file: join(LEAFLET_DIR, 'leaflet.css'), type: TYPES.css },
+  ...Object.fromEntries(
+    ['layers.png', 'layers-2x.png', 'marker-icon.png', 'marker-icon-2x.png', 'marker-shadow.png'].map((name) => [
+      `leaflet/images/${name}`,
+      { file: join(LEAFLET_DIR, 'images', name), type: TYPES.png },
+    ]),
+  ),
+};
+
+/** The page's settings, embedded as JSON; `<` is escaped so no value can close the script element. */
+export function mapPageConfigJson(deps: MapRouteDeps): string {
+  return JSON.stringify({ tileUrl: deps.mapTileUrl ?? null, wsPath: '/ws', statePath: '/map/state' }).replace(/</g, '\\u003c');
+}
+
+export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): void {
+  const cache = new Map<string, Promise<Buffer>>();
+  const load = (file: string): Promise<Buffer> => {
+    let content = cache.get(file);
+    if (!content) {
+      content = readFile(file);
+      // A failed read is not cached: the next request tries again.
+      content.catch(() => cache.delete(file));
+      cache.set(file, content);
+    }
+    return content;
+  };
+
+  app.get('/map', async (c) => {
+    const html = (await load(join(WEB_DIR, 'map.html'))).toString('utf8').replace('__MAP_CONFIG__', mapPageConfigJson(deps));
+    return c.html(html, 200, { 'Cache-Control': 'no-store' });
+  });
+
+  app.get('/map/assets/*', async (c) => {
+    const name = c.req.path.slice('/map/assets/'.length);
+    const asset = MAP_ASSETS[name];
+    if (!asset) return c.notFound();
+    return c.body(new Uint8Array(await load(asset.file)), 200, { 'Content-Type': asset.type, 'Cache-Control': 'public, max-age=300' });
+  });
+}

@@ -1,0 +1,28 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponse, jsonResponse } from '../schemas/common.ts';
+import { liveStatsOf, MapSnapshotSchema, type MapRouteDeps } from './map-schemas.ts';
+
+export const mapStateRoute = createRoute({
+  method: 'get',
+  path: '/map/state',
+  tags: ['map'],
+  summary: 'Live map snapshot',
+  description: [
+    'Everything the live map draws: stores, on-shift riders with their live position (geo store; the last known one',
+    'from Postgres when it expired), active orders (and those delivered in the last 5 minutes) with their drop point,',
+    'and active batches with their stops and hot-path geometry, plus the `/stats/live` figures. The page loads it once',
+    'and then follows the `map` channel of the WebSocket hub at `/ws`.',
+  ].join(' '),
+  responses: {
+    200: jsonResponse(MapSnapshotSchema, 'The snapshot.'),
+    503: errorResponse('Built without the live-map service (`api.services_missing`).'),
+  },
+});
+
+/** `GET /map/state`. */
+export function registerMapStateRoute(app: OpenAPIHono, deps: MapRouteDeps): void {
+  app.openapi(mapStateRoute, async (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json(await liveStatsOf(deps).snapshot(), 200);
+  });
+}

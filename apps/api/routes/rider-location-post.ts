@@ -1,0 +1,37 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponse, IdParamSchema, jsonBody, jsonResponse } from '../schemas/common.ts';
+import { PingAcceptedSchema, PingSchema } from './rider-location-schemas.ts';
+import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
+
+export const postRiderLocationRoute = createRoute({
+  method: 'post',
+  path: '/riders/{id}/location',
+  tags: ['telemetry'],
+  summary: 'Report a rider’s GPS position',
+  description:
+    'Updates the current position (unless the rider already has a newer one), appends the ping to the history and pushes it to WebSocket subscribers (`rider:{id}`, `map`, `map:{cell}`, the rider’s orders).',
+  request: { params: IdParamSchema, body: jsonBody(PingSchema) },
+  responses: {
+    202: jsonResponse(PingAcceptedSchema, 'Taken: `accepted` became current, `ignored` was older than the current position.'),
+    400: errorResponse('Invalid input; `field` names it (`lat`, `recorded_at`, …).'),
+    404: errorResponse('No such rider (`rider.not_found`).'),
+    503: errorResponse('The geo store or the bus is unavailable.'),
+  },
+});
+
+/** `POST /riders/{id}/location`. */
+export function registerPostRiderLocationRoute(app: OpenAPIHono, deps: TelemetryRouteDeps): void {
+  app.openapi(postRiderLocationRoute, async (c) => {
+    const id = c.req.valid('param').id;
+    const body = c.req.valid('json');
+    const { applied } = await telemetryOf(deps).ingest(id, {
+      lat: body.lat,
+      lon: body.lon,
+      recordedAt: Date.parse(body.recorded_at),
+      ...(body.speed !== undefined ? { speed: body.speed } : {}),
+      ...(body.heading !== undefined ? { heading: body.heading } : {}),
+      ...(body.accuracy !== undefined ? { accuracy: body.accuracy } : {}),
+    });
+    return c.json({ rider_id: id, status: applied ? ('accepted' as const) : ('ignored' as const) }, 202);
+  });
+}

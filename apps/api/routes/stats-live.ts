@@ -1,0 +1,23 @@
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { errorResponse, jsonResponse } from '../schemas/common.ts';
+import { liveStatsOf, LiveStatsSchema, type MapRouteDeps } from './map-schemas.ts';
+
+export const liveStatsRoute = createRoute({
+  method: 'get',
+  path: '/stats/live',
+  tags: ['stats'],
+  summary: 'Live operations figures',
+  description: 'Orders placed/delivered today (UTC), riders idle/busy, active batches and the mean click-to-door time of the orders delivered today.',
+  responses: {
+    200: jsonResponse(LiveStatsSchema, 'The figures.'),
+    503: errorResponse('Built without the live-map service (`api.services_missing`).'),
+  },
+});
+
+/** `GET /stats/live`. */
+export function registerLiveStatsRoute(app: OpenAPIHono, deps: MapRouteDeps): void {
+  app.openapi(liveStatsRoute, async (c) => {
+    c.header('Cache-Control', 'no-store');
+    return c.json(await liveStatsOf(deps).stats(), 200);
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * The HTTP app wired to a fresh, migrated Postgres database and the test Redis (geo store under a unique prefix),
+ * for the API's integration suites. Requests go through `app.request`, so everything but the socket is real.
+ */
+import { randomUUID } from 'node:crypto';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import { latLngToCell } from 'h3-js';
+import { Registry } from 'prom-client';
+import { createDatabase, type DatabaseHandle } from '../../../internal/db/database.ts';
+import { migrateUp } from '../../../internal/db/migrate.ts';
+import { RedisGeoStore } from '../../../internal/geostore/redis-geo-store.ts';
+import { ManualClock } from '../../../internal/platform/clock.ts';
+import { silentLogger } from '../../../internal/platform/logger.ts';
+import { createTestDatabase, type TestDatabase } from '../../../tests/support/postgres.ts';
+import { createTestRedis, type TestRedis } from '../../../tests/support/redis.ts';
+import { createApiApp } from '../app.ts';
+import { createApiServices } from '../services.ts';
+
+export interface ApiHarness {
+  app: OpenAPIHono;
+  database: DatabaseHandle;
+  geo: RedisGeoStore;
+  clock: ManualClock;
+  /** JSON request; answers status, parsed body and headers. */
+  call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
+  close(): Promise<void>;
+}
+
+export interface JsonResponse {
+  status: number;
+  // Tests index freely into answers; a wrong shape fails the assertion that reads it.
+  body: any;
+  headers: Headers;
+}
+
+const EARTH_RADIUS_M = 6_371_008.8;
+
+/** The point `metres` due north of (lat, lon): its haversine distance from the start is exactly `metres`. */
+export function north(point: { lat: number; lon: number }, metres: number): { lat: number; lon: number } {
+  return { lat: point.lat + (metres / EARTH_RADIUS_M) * (180 / Math.PI), lon: point.lon };
+}
+
+export async function createApiHarness(prefix: string): Promise<ApiHarness> {
+  const testDb: TestDatabase = await createTestDatabase(prefix, { migrate: async (url) => void (await migrateUp(url, silentLogger)) });
+  let redis: TestRedis | undefined;
+  try {
+    redis = await createTestRedis();
+    const database = createDatabase(testDb.url, { maxConnections: 25 });
+    const clock = new ManualClock(Date.parse('2026-11-22T12:00:00.000Z'));
+    const geo = new RedisGeoStore(redis.redis, { prefix: redis.prefix, clock });
+    const services = createApiServices({ db: database.db, clock, logger: silentLogger, geo, h3Resolution: 8 });
+    const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services });
+    const testRedis = redis;
+    return {
+      app,
+      database,
+      geo,
+      clock,
+      async call(method, path, body, headers = {}) {
+        const res = await app.request(path, {
+          method,
+          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+          ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+        });
+        const text = await res.text();
+        return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+      },
+      async close() {
+        await geo.close();
+        await database.close();
+        await testRedis.cleanup();
+        await testDb.drop();
+      },
+    };
+  } catch (error) {
+    await redis?.cleanup();
+    await testDb.drop();
+    throw error;
+  }
+}
+
+/** A path template row (the worker provisions them; the delivery suites only need one to hang batches on). */
+export async function insertPathTemplate(h: ApiHarness, storeId: string, target: { lat: number; lon: number }): Promise<string> {
+  const id = `path-${randomUUID()}`;
+  const cell = latLngToCell(target.lat, target.lon, 8);
+  const existing = await h.database.db.selectFrom('path_templates').select('id').where('store_id', '=', storeId).where('h3_cell', '=', cell).executeTakeFirst();
+  if (existing) return existing.id;
+  await h.database.db
+    .insertInto('path_templates')
+    .values({
+      id,
+      store_id: storeId,
+      h3_cell: latLngToCell(target.lat, target.lon, 8),
+      h3_resolution: 8,
+      target_lat: target.lat,
+      target_lon: target.lon,
+      geometry: JSON.stringify({ type: 'LineString', coordinates: [[target.lon, target.lat]] }),
+      distance_m: 1000,
+      duration_s: 120,
+      corridor_cells: [latLngToCell(target.lat, target.lon, 8)],
+      router: 'straight-line',
+    })
+    .execute();
+  return id;
+}
+
+/**
+ * A batch of `orderIds` as the dispatcher leaves it: `status`, with `riderId` when assigned (the rider then
+ * `assigned` too, the orders `batched`/`assigned` accordingly) and refined stops with ETAs.
+ */
+export async function insertBatch(
+  h: ApiHarness,
+  opts: { storeId: string; pathId: string; orderIds: string[]; status: 'open' | 'sealed' | 'assigned'; riderId?: string },
+): Promise<string> {
+  const id = randomUUID();
+  const now = new Date(h.clock.now());
+  const orders = await h.database.db.selectFrom('orders').selectAll().where('id', 'in', opts.orderIds).execute();
+  const byId = new Map(orders.map((o) => [o.id, o]));
+  const stops = opts.orderIds.map((orderId, i) => {
+    const o = byId.get(orderId)!;
+    return { kind: 'drop' as const, order_id: orderId, lat: o.drop_lat, lon: o.drop_lon, eta: new Date(now.getTime() + (i + 1) * 600_000).toISOString() };
+  });
+  await h.database.db.transaction().execute(async (trx) => {
+    await trx
+      .insertInto('batches')
+      .values({
+        id,
+        store_id: opts.storeId,
+        path_id: opts.pathId,
+        status: opts.status,
+        capacity: 4,
+        order_count: opts.orderIds.length,
+        opened_at: now,
+        window_closes_at: new Date(now.getTime() + 120_000),
+        latest_departure_at: new Date(now.getTime() + 600_000),
+        ready_at: now,
+        sealed_at: opts.status === 'open' ? null : now,
+        stops: opts.status === 'open' ? null : JSON.stringify(stops),
+        rider_id: opts.riderId ?? null,
+        assigned_at: opts.riderId ? now : null,
+      })
+      .execute();
+    await trx
+      .insertInto('batch_orders')
+      .values(opts.orderIds.map((orderId, i) => ({ batch_id: id, order_id: orderId, sequence: i })))
+      .execute();
+    await trx
+      .updateTable('orders')
+      .set({ status: opts.status === 'assigned' ? 'assigned' : 'batched', batched_at: now, assigned_at: opts.riderId ? now : null })
+      .where('id', 'in', opts.orderIds)
+      .execute();
+    if (opts.riderId) await trx.updateTable('riders').set({ status: 'assigned' }).where('id', '=', opts.riderId).execute();
+  });
+  return id;
+}

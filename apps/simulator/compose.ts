@@ -1,0 +1,129 @@
+import { setMaxListeners } from 'node:events';
+import type { Logger } from '../../internal/platform/logger.ts';
+import { createApiClient, type ApiClient, type StoreDto } from './api-client.ts';
+import { pointAtBearing, type Point } from './geo-math.ts';
+import type { SimulatorOptions } from './options.ts';
+import { runOrderGenerator } from './order-generator.ts';
+import { between, seededRandom, type Random } from './random.ts';
+import { defaultVirtualStart, ordersPerMinute, VirtualClock } from './rate-schedule.ts';
+import { runRiderAgent } from './rider-agent.ts';
+import { emptyTally, progressLine, recordError, summaryText, type SimTally } from './summary.ts';
+
+export interface SimulatorRuntime {
+  /** Prepares the stores, registers the riders and starts ordering; resolves once everything runs. */
+  start(): Promise<void>;
+  /** Stops every loop, waits for in-flight calls, closes the HTTP pool; resolves with the summary. Idempotent. */
+  cleanup(): Promise<string>;
+  /** Resolves when the run ended (by `--duration` or `cleanup`), with the summary. */
+  readonly done: Promise<string>;
+  readonly tally: SimTally;
+}
+
+export interface SimulatorIo {
+  logger: Logger;
+  /** Receives the progress line every `progressS` seconds. */
+  progress(line: string): void;
+  /** Overrides the HTTP client (tests). */
+  api?: ApiClient;
+}
+
+const STORE_NAMES = ['Pizzeria Monte', 'Sushi Kai', 'Green Bowl', 'Taco Loco', 'Curry House', 'Burger Barn', 'Pho Saigon', 'Falafel Corner', 'Noodle Bar', 'Bagel Co'];
+
+/** Demo stores spread around `center`: evenly in angle, 0.6–2.5 km out. */
+export function demoStoreSites(center: Point, count: number, random: Random): Array<{ name: string } & Point> {
+  return Array.from({ length: count }, (_, i) => {
+    const p = pointAtBearing(center, between(random, 600, 2_500), (2 * Math.PI * i) / count + between(random, -0.3, 0.3));
+    const base = STORE_NAMES[i % STORE_NAMES.length]!;
+    return { name: i < STORE_NAMES.length ? base : `${base} ${Math.floor(i / STORE_NAMES.length) + 1}`, lat: p.lat, lon: p.lon };
+  });
+}
+
+/**
+ * The simulator's composition root: one HTTP client, the order generator and one agent per rider, all stopped by one
+ * AbortController. Everything goes through the public HTTP API.
+ */
+export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): SimulatorRuntime {
+  const { logger } = io;
+  const api = io.api ?? createApiClient(options.api, { connections: Math.min(256, options.riders + 16) });
+  const random = seededRandom(options.seed);
+  const tally = emptyTally();
+  const placedAt = new Map<string, number>();
+  const controller = new AbortController();
+  // Every rider and the order generator wait on this one signal at once.
+  setMaxListeners(0, controller.signal);
+  const realStart = Date.now();
+  const clock = new VirtualClock(realStart, defaultVirtualStart(options.mode, realStart), options.speed);
+  const loops: Array<Promise<unknown>> = [];
+  let progressTimer: NodeJS.Timeout | undefined;
+  let durationTimer: NodeJS.Timeout | undefined;
+  let finish: (summary: string) => void = () => {};
+  const done = new Promise<string>((resolve) => (finish = resolve));
+  let cleaning: Promise<string> | undefined;
+
+  async function ensureStores(): Promise<StoreDto[]> {
+    const existing = await api.listStores();
+    if (existing.length > 0) return existing;
+    const created: StoreDto[] = [];
+    for (const site of demoStoreSites(options.center, options.stores, random)) created.push(await api.createStore(site.name, site));
+    logger.info({ stores: created.length }, 'created demo stores');
+    return created;
+  }
+
+  const cleanup = (): Promise<string> =>
+    (cleaning ??= (async () => {
+      controller.abort();
+      clearInterval(progressTimer);
+      clearTimeout(durationTimer);
+      await Promise.allSettled(loops);
+      await api.close().catch(() => {});
+      const summary = summaryText(tally, Date.now() - realStart, options.speed);
+      finish(summary);
+      return summary;
+    })());
+
+  return {
+    tally,
+    done,
+    cleanup,
+    async start() {
+      const stores = await ensureStores();
+      const storesById = new Map(stores.map((s) => [s.id, s]));
+      const speedMps = (options.riderSpeedKmh / 3.6) * options.speed;
+      for (let i = 0; i < options.riders; i++) {
+        // Riders start near a store, where the work is.
+        const home = stores[i % stores.length]!;
+        const start = pointAtBearing(home, between(random, 50, 600), between(random, 0, 2 * Math.PI));
+        const agent = runRiderAgent({
+          api,
+          name: `sim-rider-${String(i + 1).padStart(3, '0')}`,
+          start,
+          stores: storesById,
+          speedMps,
+          pingIntervalMs: options.pingIntervalMs,
+          timeFactor: options.speed,
+          farRate: options.farRate,
+          random: seededRandom(options.seed + i + 1),
+          tally,
+          placedAt,
+          logger,
+          signal: controller.signal,
+        }).catch((error) => {
+          recordError(tally, 'rider', error);
+          logger.error({ err: error, rider: i + 1 }, 'rider stopped');
+        });
+        loops.push(agent);
+      }
+      loops.push(
+        runOrderGenerator({ api, stores, clock, mode: options.mode, rate: options.rate, random, tally, logger, placedAt, signal: controller.signal }).catch((error) =>
+          logger.error({ err: error }, 'order generator stopped'),
+        ),
+      );
+      progressTimer = setInterval(() => {
+        const now = Date.now();
+        io.progress(progressLine(tally, clock.virtualAt(now), ordersPerMinute(options.mode, options.rate, clock.virtualAt(now))));
+      }, options.progressS * 1_000);
+      if (options.durationS !== undefined) durationTimer = setTimeout(() => void cleanup(), options.durationS * 1_000);
+      logger.info({ riders: options.riders, stores: stores.length, mode: options.mode, rate: options.rate, speed: options.speed, seed: options.seed }, 'simulation started');
+    },
+  };
+}

@@ -1,0 +1,170 @@
+import type { Logger } from '../../internal/platform/logger.ts';
+import { ApiCallError, type ApiClient, type BatchDto, type StoreDto } from './api-client.ts';
+import { fixesAlong, pointAtBearing, type Point } from './geo-math.ts';
+import { between, sleep, type Random } from './random.ts';
+import { recordDelivery, recordError, type SimTally } from './summary.ts';
+
+/**
+ * One simulated rider: registers, goes idle, reports GPS fixes, learns its assignment by polling `GET /riders/{id}`
+ * (which names the batch it carries), rides to the store along straight segments, picks up, rides the drops in the
+ * refined stop order (or the batch's sequence before refinement), confirms each drop at the drop point, and is idle
+ * again when the API says the batch is delivered. Some confirmations are made deliberately ~150 m away first
+ * (`farRate`), to see the API refuse them with 409 `delivery.too_far`.
+ */
+
+export interface RiderAgentDeps {
+  api: ApiClient;
+  name: string;
+  start: Point;
+  /** Stores by id: a batch's pickup point before its stops are refined. */
+  stores: ReadonlyMap<string, StoreDto>;
+  /** Real metres per second (virtual speed × time factor). */
+  speedMps: number;
+  pingIntervalMs: number;
+  /** Time factor, for click-to-door in virtual time. */
+  timeFactor: number;
+  farRate: number;
+  random: Random;
+  tally: SimTally;
+  placedAt: ReadonlyMap<string, number>;
+  logger: Logger;
+  signal: AbortSignal;
+}
+
+/** How far the deliberate wrong confirmations are made from the drop (the API accepts 30 m). */
+export const FAR_CONFIRM_M = 150;
+
+/** The points a rider rides for a batch: its pickup, then every drop with its order id, in riding order. */
+export function batchItinerary(batch: BatchDto, store: Point | undefined): { pickup: Point | null; drops: Array<Point & { orderId: string }> } {
+  if (batch.stops && batch.stops.length > 0) {
+    const pickup = batch.stops.find((s) => s.kind === 'pickup') ?? null;
+    const drops = batch.stops.filter((s) => s.kind === 'drop' && s.order_id !== null).map((s) => ({ lat: s.lat, lon: s.lon, orderId: s.order_id! }));
+    return { pickup: pickup ? { lat: pickup.lat, lon: pickup.lon } : (store ?? null), drops };
+  }
+  const drops = [...batch.orders].sort((a, b) => a.sequence - b.sequence).map((o) => ({ lat: o.drop.lat, lon: o.drop.lon, orderId: o.id }));
+  return { pickup: store ?? null, drops };
+}
+
+export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
+  const { api, tally, logger, signal, random } = deps;
+  let pos: Point = deps.start;
+  let locationRouteMissing = false;
+
+  const rider = await api.registerRider(deps.name, pos);
+  const id = rider.id;
+  tally.ridersRegistered += 1;
+  const log = logger.child({ rider: deps.name, riderId: id });
+
+  async function report(p: Point): Promise<void> {
+    pos = p;
+    if (locationRouteMissing) return;
+    try {
+      await api.postLocation(id, p, Date.now());
+      tally.pings += 1;
+    } catch (error) {
+      recordError(tally, 'location', error);
+      if (error instanceof ApiCallError && error.status === 404 && error.code === 'not_found') {
+        locationRouteMissing = true;
+        log.warn('the API has no POST /riders/{id}/location: positions are not reported');
+      } else log.debug({ err: error }, 'location not accepted');
+    }
+  }
+
+  /** Rides straight segments through `points`, one GPS fix per ping interval. */
+  async function ride(points: Point[]): Promise<void> {
+    for (const fix of fixesAlong([pos, ...points], deps.speedMps, deps.pingIntervalMs)) {
+      await sleep(deps.pingIntervalMs, signal);
+      if (signal.aborted) return;
+      await report(fix);
+    }
+  }
+
+  /** Pings in place and polls the rider until it carries a batch; null when stopped. */
+  async function waitForAssignment(): Promise<string | null> {
+    const pollEvery = Math.max(1_000, deps.pingIntervalMs);
+    let lastPoll = 0;
+    while (!signal.aborted) {
+      await report(pos);
+      if (Date.now() - lastPoll >= pollEvery) {
+        lastPoll = Date.now();
+        try {
+          const me = await api.getRider(id);
+          if (me.batch_id) return me.batch_id;
+          if (me.status === 'offline') await api.setRiderIdle(id, pos);
+        } catch (error) {
+          recordError(tally, 'get rider', error);
+          log.debug({ err: error }, 'could not read the rider');
+        }
+      }
+      await sleep(deps.pingIntervalMs, signal);
+    }
+    return null;
+  }
+
+  async function withRetries<T>(what: string, run: () => Promise<T>, attempts = 5): Promise<T> {
+    for (let i = 1; ; i++) {
+      try {
+        return await run();
+      } catch (error) {
+        if (i >= attempts || signal.aborted || (error instanceof ApiCallError && error.status < 500 && error.status !== 409)) throw error;
+        log.debug({ err: error, attempt: i }, `${what} failed; retrying`);
+        await sleep(500 * i, signal);
+      }
+    }
+  }
+
+  async function deliver(batchId: string): Promise<void> {
+    const batch = await api.getBatch(batchId);
+    const { pickup, drops } = batchItinerary(batch, deps.stores.get(batch.store_id));
+    if (batch.status === 'assigned') {
+      if (pickup) await ride([pickup]);
+      if (signal.aborted) return;
+      await withRetries('pickup', () => api.pickup(batchId, id));
+      tally.batchesPickedUp += 1;
+    }
+    const current = batch.status === 'picked_up' ? await api.getBatch(batchId) : batch;
+    const pending = new Set(current.orders.filter((o) => o.status !== 'delivered').map((o) => o.id));
+    for (const drop of drops) {
+      if (!pending.has(drop.orderId)) continue;
+      await ride([drop]);
+      if (signal.aborted) return;
+      if (random() < deps.farRate) {
+        try {
+          await api.confirmDelivery(batchId, drop.orderId, id, pointAtBearing(drop, FAR_CONFIRM_M, between(random, 0, 2 * Math.PI)));
+          log.warn({ order: drop.orderId }, `a confirmation ${FAR_CONFIRM_M} m from the drop was accepted`);
+        } catch (error) {
+          if (error instanceof ApiCallError && error.status === 409 && error.code === 'delivery.too_far') tally.tooFar409 += 1;
+          else throw error;
+        }
+      }
+      // At the door: a few metres of GPS noise, well inside the 30 m the API accepts.
+      const at = pointAtBearing(drop, between(random, 0, 5), between(random, 0, 2 * Math.PI));
+      let result;
+      try {
+        result = await withRetries('confirm', () => api.confirmDelivery(batchId, drop.orderId, id, at));
+      } catch (error) {
+        if (error instanceof ApiCallError && error.code === 'delivery.too_far') tally.tooFar409 += 1;
+        throw error;
+      }
+      const placed = deps.placedAt.get(drop.orderId);
+      if (placed !== undefined) recordDelivery(tally, placed, Date.now(), deps.timeFactor);
+      else tally.delivered += 1;
+      if (result.batch_delivered) tally.batchesDelivered += 1;
+    }
+  }
+
+  while (!signal.aborted) {
+    const batchId = await waitForAssignment();
+    if (!batchId) break;
+    tally.ridersBusy += 1;
+    try {
+      await deliver(batchId);
+    } catch (error) {
+      recordError(tally, 'batch', error);
+      log.warn({ err: error, batchId }, 'could not finish the batch');
+      await sleep(2_000, signal);
+    } finally {
+      tally.ridersBusy -= 1;
+    }
+  }
+}

@@ -1,0 +1,102 @@
+import type { Redis } from 'ioredis';
+import { silentLogger, type Logger } from '../platform/logger.ts';
+import { ListenerRegistry } from './listener-registry.ts';
+import { LiveFeedClosedError, type LiveFeed, type LiveListener, type LiveMessage, type Unsubscribe } from './live-feed.ts';
+
+export interface RedisLiveFeedOptions {
+  /** Prepended to every pub/sub channel (`REDIS_KEY_PREFIX` + `live:`), so deployments and test suites share a server. */
+  prefix: string;
+  logger?: Logger;
+}
+
+/**
+ * The live feed on Redis pub/sub. Publishing goes through the shared command connection (ioredis pipelines
+ * concurrent PUBLISHes on it); receiving uses ONE dedicated subscriber connection per process, with a plain
+ * SUBSCRIBE per channel that has a local listener — so a process only receives the channels its WebSocket clients
+ * watch (a pattern subscription would make every process decode every ping). SUBSCRIBE/UNSUBSCRIBE are issued when
+ * the first listener arrives / the last one leaves; ioredis re-subscribes them after a reconnect.
+ */
+export class RedisLiveFeed implements LiveFeed {
+  readonly adapter = 'redis' as const;
+  private readonly listeners: ListenerRegistry;
+  private readonly prefix: string;
+  private readonly subscriber: Redis;
+  /** Per channel: the SUBSCRIBE/UNSUBSCRIBE in flight, so a quick unsubscribe + subscribe cannot reorder them. */
+  private readonly pending = new Map<string, Promise<unknown>>();
+  private closed = false;
+
+  /**
+   * @param publisher a connected client without `keyPrefix`, used for PUBLISH and not owned (not closed here).
+   *   The subscriber connection is `publisher.duplicate()` and is owned.
+   */
+  constructor(
+    private readonly publisher: Redis,
+    options: RedisLiveFeedOptions,
+  ) {
+    const logger = options.logger ?? silentLogger;
+    this.prefix = options.prefix;
+    this.listeners = new ListenerRegistry((error, channel) => logger.warn({ err: error, channel }, 'live feed listener failed'));
+    this.subscriber = publisher.duplicate();
+    this.subscriber.on('error', (error) => logger.debug({ err: error }, 'live feed subscriber connection error'));
+    this.subscriber.on('message', (redisChannel: string, text: string) => {
+      if (redisChannel.startsWith(this.prefix)) this.listeners.dispatch(redisChannel.slice(this.prefix.length), text);
+    });
+  }
+
+  async publish(message: LiveMessage): Promise<void> {
+    this.assertOpen();
+    await this.publisher.publish(this.prefix + message.channel, JSON.stringify(message));
+  }
+
+  async publishMany(messages: readonly LiveMessage[]): Promise<void> {
+    this.assertOpen();
+    if (messages.length === 0) return;
+    if (messages.length === 1) return this.publish(messages[0]!);
+    const pipeline = this.publisher.pipeline();
+    for (const m of messages) pipeline.publish(this.prefix + m.channel, JSON.stringify(m));
+    const replies = (await pipeline.exec()) ?? [];
+    const failed = replies.find(([error]) => error);
+    if (failed) throw failed[0];
+  }
+
+  async subscribe(channel: string, listener: LiveListener): Promise<Unsubscribe> {
+    this.assertOpen();
+    if (this.listeners.add(channel, listener)) {
+      await this.serialise(channel, () => this.subscriber.subscribe(this.prefix + channel));
+    } else {
+      await this.pending.get(channel); // someone else's SUBSCRIBE may still be in flight
+    }
+    let done = false;
+    return async () => {
+      if (done || this.closed) return;
+      done = true;
+      if (this.listeners.remove(channel, listener)) {
+        await this.serialise(channel, () => (this.listeners.has(channel) ? undefined : this.subscriber.unsubscribe(this.prefix + channel)));
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.listeners.clear();
+    await Promise.allSettled(this.pending.values());
+    this.subscriber.disconnect();
+  }
+
+  /** Runs `step` after the channel's previous (un)subscribe. */
+  private async serialise(channel: string, step: () => Promise<unknown> | undefined): Promise<void> {
+    const previous = this.pending.get(channel) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(step);
+    this.pending.set(channel, next);
+    try {
+      await next;
+    } finally {
+      if (this.pending.get(channel) === next) this.pending.delete(channel);
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new LiveFeedClosedError();
+  }
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Router, TableResult } from '../routing/router.ts';
+import { StraightLineRouter } from '../routing/straight-line-router.ts';
+import { toGeoPoint, toLatLng } from './domain-boundary.ts';
+import { fetchTravelTime, UnknownPointError } from './router-travel-time.ts';
+
+const a = { lat: 48.85, lng: 2.35 };
+const b = { lat: 48.86, lng: 2.36 };
+const c = { lat: 48.87, lng: 2.33 };
+
+describe('fetchTravelTime', () => {
+  it('answers road seconds and metres from one Router.table call over the distinct points', async () => {
+    const router = new StraightLineRouter();
+    let calls = 0;
+    let size = 0;
+    const counting: Router = {
+      ...router,
+      route: (x, y) => router.route(x, y),
+      nearest: (p) => router.nearest(p),
+      close: () => router.close(),
+      table: (s, d) => {
+        calls++;
+        size = s.length;
+        return router.table(s, d);
+      },
+    };
+    const travel = await fetchTravelTime(counting, [a, b, a, c, b]);
+    expect(calls).toBe(1);
+    expect(size).toBe(3);
+    const expected = await router.route(toLatLng(a), toLatLng(c));
+    expect(travel.durationSeconds(a, c)).toBeCloseTo(expected.durationS, 6);
+    expect(travel.distanceMeters(a, c)).toBeCloseTo(expected.distanceM, 6);
+    expect(travel.durationSeconds(b, b)).toBe(0);
+    // Seconds, not degrees: ~1.3 km apart at 30 km/h is minutes.
+    expect(travel.durationSeconds(a, b)).toBeGreaterThan(60);
+  });
+
+  it('treats unroutable pairs as infinitely far and refuses points it did not fetch', async () => {
+    const table: TableResult = { durationsS: [[0, null], [null, 0]], distancesM: [[0, null], [null, 0]] };
+    const router = { table: async () => table } as unknown as Router;
+    const travel = await fetchTravelTime(router, [a, b]);
+    expect(travel.durationSeconds(a, b)).toBe(Infinity);
+    expect(() => travel.durationSeconds(a, c)).toThrow(UnknownPointError);
+  });
+
+  it('converts between LatLng and GeoPoint losslessly', () => {
+    expect(toGeoPoint({ lat: 1.5, lon: -2.25 })).toEqual({ lat: 1.5, lng: -2.25 });
+    expect(toLatLng(toGeoPoint({ lat: 1.5, lon: -2.25 }))).toEqual({ lat: 1.5, lon: -2.25 });
+  });
+});

@@ -1,0 +1,222 @@
+import { latLngToCell } from 'h3-js';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.ts';
+import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
+import { record } from '../events/catalog.ts';
+import type { GeoStore, NearbyRider, RiderPingOf, RiderPosition } from '../geostore/geo-store.ts';
+import { channels, MAP_CELL_RESOLUTION, type LiveFeed, type LiveMessage } from '../livefeed/live-feed.ts';
+import type { Clock } from '../platform/clock.ts';
+import { AppError, invalidInput, notFound, unavailable } from '../platform/errors.ts';
+import type { Logger } from '../platform/logger.ts';
+import { readRoute, type RoutePoint } from './history-repository.ts';
+import type { KnownRiders } from './known-riders.ts';
+
+/** One GPS fix as the API received it (times in ms since the epoch). */
+export interface PingInput {
+  lat: number;
+  lon: number;
+  recordedAt: number;
+  speed?: number;
+  heading?: number;
+  accuracy?: number;
+}
+
+export type PingOutcome = 'accepted' | 'ignored' | 'unknown_rider';
+
+export interface BulkIngestResult {
+  /** Pings that became their rider's current position. */
+  accepted: number;
+  /** Pings not newer than their rider's current position: kept in the history, not made current. */
+  ignored: number;
+  /** Pings of rider ids that do not exist: dropped. */
+  unknownRider: number;
+  /** One outcome per ping, in request order. */
+  results: PingOutcome[];
+}
+
+/** `rider.location` data on the live feed. */
+export interface RiderLocationData {
+  riderId: string;
+  lat: number;
+  lon: number;
+  recordedAt: string;
+  speed?: number;
+  heading?: number;
+}
+
+export interface TelemetryService {
+  /** Takes one ping; throws `rider.not_found` for an unknown rider. */
+  ingest(riderId: string, ping: PingInput): Promise<{ applied: boolean }>;
+  /** Takes many pings at once; unknown riders are counted, not fatal. `fieldPrefix(i)` names ping i in errors. */
+  ingestMany(pings: readonly (PingInput & { riderId: string })[]): Promise<BulkIngestResult>;
+  /** The live position; throws `rider.not_found` / `rider.location_unknown`. */
+  current(riderId: string): Promise<RiderPosition>;
+  /** History between two instants, oldest first. */
+  route(riderId: string, from: Date, to: Date, limit: number): Promise<RoutePoint[]>;
+  /** Every live rider near a point (any status). */
+  nearby(center: { lat: number; lon: number }, radiusM: number, limit: number): Promise<NearbyRider[]>;
+}
+
+export interface TelemetryServiceDeps {
+  db: Kysely<Database>;
+  geo: GeoStore;
+  bus: EventBus;
+  feed: LiveFeed;
+  riders: KnownRiders;
+  clock: Clock;
+  logger: Logger;
+  /** Pings stamped further in the future than this are refused (a device with a wrong clock). Default 5 min. */
+  maxFutureMs?: number;
+}
+
+/**
+ * Rider telemetry on the API side. A ping:
+ *  1. is checked against the known riders (memory, see known-riders.ts) — unknown → 404;
+ *  2. goes to the geo store (current position; an older ping never overwrites a newer one) and, concurrently, to the
+ *     bus topic `rider.location` for the history writer. The 202 waits for both: an accepted ping is durable in Kafka;
+ *  3. when it became current, is published on the live feed (`rider:{id}`, `map`, `map:{res-5 cell}`) — the fast path
+ *     to the WebSocket hubs, not waiting for Kafka or Postgres. Live publishing is best effort: a failure is logged,
+ *     never fails the request.
+ */
+export function createTelemetryService(deps: TelemetryServiceDeps): TelemetryService {
+  const { geo, bus, feed, riders, clock } = deps;
+  const log = deps.logger.child({ component: 'telemetry' });
+  const maxFutureMs = deps.maxFutureMs ?? 300_000;
+  const riderNotFound = (id: string) => notFound('rider.not_found', `rider ${id} does not exist`, { rider_id: id });
+
+  const checkFuture = (recordedAt: number, field: string, now: number) => {
+    if (recordedAt > now + maxFutureMs) {
+      throw invalidInput('telemetry.recorded_at_in_future', `${field}: is more than ${maxFutureMs / 1000} s in the future`, { field });
+    }
+  };
+
+  const historyRecord = (riderId: string, pings: readonly PingInput[], now: Date): OutgoingRecord =>
+    record(
+      'riderLocation',
+      riderId,
+      {
+        riderId,
+        receivedAt: now.toISOString(),
+        pings: pings.map((p) => ({
+          lat: p.lat,
+          lon: p.lon,
+          recordedAt: new Date(p.recordedAt).toISOString(),
+          ...(p.speed !== undefined ? { speed: p.speed } : {}),
+          ...(p.heading !== undefined ? { heading: p.heading } : {}),
+          ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}),
+        })),
+      },
+      now,
+    );
+
+  const liveMessages = (riderId: string, p: PingInput, at: string, into: LiveMessage[]): void => {
+    const data: RiderLocationData = { riderId, lat: p.lat, lon: p.lon, recordedAt: new Date(p.recordedAt).toISOString() };
+    if (p.speed !== undefined) data.speed = p.speed;
+    if (p.heading !== undefined) data.heading = p.heading;
+    const type = 'rider.location';
+    into.push(
+      { channel: channels.rider(riderId), type, data, at },
+      { channel: channels.map, type, data, at },
+      { channel: channels.mapCell(latLngToCell(p.lat, p.lon, MAP_CELL_RESOLUTION)), type, data, at },
+    );
+  };
+
+  const publishLive = (messages: LiveMessage[]): void => {
+    if (messages.length === 0) return;
+    feed.publishMany(messages).catch((error: unknown) => log.debug({ err: error }, 'live feed publish failed'));
+  };
+
+  /** Geo-store and bus failures are the servers being away: 503, not a bug. */
+  const dependency = (what: string) => (error: unknown) => {
+    if (error instanceof AppError) throw error;
+    throw unavailable(`telemetry.${what}_unavailable`, `${what} is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+  };
+
+  return {
+    async ingest(riderId, ping) {
+      const now = clock.now();
+      checkFuture(ping.recordedAt, 'recorded_at', now);
+      if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
+      const at = new Date(now);
+      const [result] = await Promise.all([
+        geo.updateRiderPosition(riderId, ping).catch(dependency('geostore')),
+        bus.publishAll([historyRecord(riderId, [ping], at)]).catch(dependency('bus')),
+      ]);
+      if (result.applied) {
+        const messages: LiveMessage[] = [];
+        liveMessages(riderId, ping, at.toISOString(), messages);
+        publishLive(messages);
+      }
+      return result;
+    },
+
+    async ingestMany(pings) {
+      const now = clock.now();
+      pings.forEach((p, i) => checkFuture(p.recordedAt, `pings[${i}].recorded_at`, now));
+      const existing = await riders.filterExisting(pings.map((p) => p.riderId));
+      const known: RiderPingOf[] = [];
+      const byRider = new Map<string, PingInput[]>();
+      for (const p of pings) {
+        if (!existing.has(p.riderId)) continue;
+        known.push(p);
+        let list = byRider.get(p.riderId);
+        if (!list) byRider.set(p.riderId, (list = []));
+        list.push(p);
+      }
+      const at = new Date(now);
+      const records = [...byRider].map(([riderId, list]) => historyRecord(riderId, list, at));
+      const [applied] = await Promise.all([
+        known.length > 0 ? geo.updateRiderPositions(known).catch(dependency('geostore')) : Promise.resolve([]),
+        records.length > 0 ? bus.publishAll(records).catch(dependency('bus')) : Promise.resolve(),
+      ]);
+      const results: PingOutcome[] = [];
+      const messages: LiveMessage[] = [];
+      const atIso = at.toISOString();
+      let k = 0;
+      let accepted = 0;
+      let ignored = 0;
+      for (const p of pings) {
+        if (!existing.has(p.riderId)) {
+          results.push('unknown_rider');
+          continue;
+        }
+        if (applied[k++]?.applied) {
+          accepted++;
+          results.push('accepted');
+          liveMessages(p.riderId, p, atIso, messages);
+        } else {
+          ignored++;
+          results.push('ignored');
+        }
+      }
+      publishLive(messages);
+      return { accepted, ignored, unknownRider: pings.length - accepted - ignored, results };
+    },
+
+    async current(riderId) {
+      if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
+      const position = await geo.getRiderPosition(riderId).catch(dependency('geostore'));
+      if (!position) {
+        throw notFound('rider.location_unknown', `rider ${riderId} has no live position (no ping within the position TTL)`, { rider_id: riderId });
+      }
+      return position;
+    },
+
+    async route(riderId, from, to, limit) {
+      if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
+      return readRoute(deps.db, riderId, from, to, limit);
+    },
+
+    async nearby(center, radiusM, limit) {
+      return geo.searchNearby(center, radiusM, limit).catch(dependency('geostore'));
+    },
+  };
+}
+
+/** `KnownRiders` lookup against the `riders` table: one query for any number of ids. */
+export function ridersExistIn(db: Kysely<Database>): (ids: readonly string[]) => Promise<string[]> {
+  return async (ids) => {
+    const rows = await db.selectFrom('riders').select('id').where('id', 'in', ids as string[]).execute();
+    return rows.map((r) => r.id);
+  };
+}

@@ -1,0 +1,198 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { latLngToCell } from 'h3-js';
+import { Registry } from 'prom-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import type { LiveMessage } from '../livefeed/live-feed.ts';
+import { MemoryLiveFeed } from '../livefeed/memory-live-feed.ts';
+import { parseChannel } from './channel-name.ts';
+import { WsHub, type WsHubOptions } from './ws-hub.ts';
+import { HubTestClient } from './ws-hub-test-client.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Harness {
+  hub: WsHub;
+  feed: MemoryLiveFeed;
+  registry: Registry;
+  url: string;
+  server: Server;
+}
+
+const open: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const close of open.splice(0).reverse()) await close();
+});
+
+async function start(options: Partial<WsHubOptions> = {}): Promise<Harness> {
+  const feed = new MemoryLiveFeed();
+  const registry = new Registry();
+  const hub = new WsHub({ feed, registry, ...options });
+  const server = createServer((_req, res) => res.end('http'));
+  hub.attach(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `ws://127.0.0.1:${(server.address() as AddressInfo).port}/ws`;
+  open.push(async () => {
+    await hub.close();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await feed.close();
+  });
+  return { hub, feed, registry, url, server };
+}
+
+async function client(url: string, options = {}): Promise<HubTestClient> {
+  const c = await HubTestClient.connect(url, options);
+  open.push(() => c.close());
+  return c;
+}
+
+const location = (riderId: string, n: number, channel = `rider:${riderId}`): LiveMessage => ({
+  channel,
+  type: 'rider.location',
+  data: { riderId, lat: 43.7 + n / 1000, lon: 7.42, recordedAt: new Date(1_700_000_000_000 + n).toISOString() },
+  at: new Date().toISOString(),
+});
+
+const metric = async (registry: Registry, name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+
+describe('channel names', () => {
+  it('accepts the documented channels only', () => {
+    const cell = latLngToCell(43.7, 7.42, 5);
+    expect(parseChannel('map')).toEqual({ kind: 'map' });
+    expect(parseChannel(`map:${cell}`)).toEqual({ kind: 'map-cell', cell });
+    expect(parseChannel(`map:${latLngToCell(43.7, 7.42, 8)}`)).toBeUndefined(); // wrong resolution
+    expect(parseChannel('order:0f8fad5b-d9cb-469f-a165-70867728950e')).toEqual({ kind: 'order', id: '0f8fad5b-d9cb-469f-a165-70867728950e' });
+    expect(parseChannel('rider:r1')).toEqual({ kind: 'rider', id: 'r1' });
+    expect(parseChannel('batch:b-1')).toEqual({ kind: 'batch', id: 'b-1' });
+    for (const bad of ['', 'maps', 'order:', 'store:1', 'rider:a b', 'rider:*', 42, null]) expect(parseChannel(bad)).toBeUndefined();
+  });
+});
+
+describe('WsHub', () => {
+  it('subscribes and unsubscribes, forwarding frames in the documented shape', async () => {
+    const h = await start();
+    const c = await client(h.url);
+    await c.subscribe('rider:r1');
+    const sent = location('r1', 1);
+    await h.feed.publish(sent);
+    expect(await c.waitFor((f) => f.type === 'rider.location')).toEqual(sent);
+
+    await c.unsubscribe('rider:r1');
+    await h.feed.publish(location('r1', 2));
+    await h.feed.publish(location('r2', 3)); // never subscribed
+    await sleep(100);
+    expect(c.frames.filter((f) => f.type === 'rider.location')).toHaveLength(1);
+  });
+
+  it('answers errors for bad frames, unknown types and channels, and caps subscriptions', async () => {
+    const h = await start({ maxSubscriptionsPerClient: 2 });
+    const c = await client(h.url);
+    c.send('not json');
+    await c.waitFor((f) => f.type === 'error' && /JSON/.test(f.message ?? ''));
+    c.send({ type: 'shout', channel: 'map' });
+    await c.waitFor((f) => f.type === 'error' && /unknown type/.test(f.message ?? ''));
+    c.send({ type: 'subscribe', channel: 'store:1' });
+    await c.waitFor((f) => f.type === 'error' && f.channel === 'store:1');
+    await c.subscribe('map');
+    await c.subscribe('rider:a');
+    c.send({ type: 'subscribe', channel: 'rider:b' });
+    await c.waitFor((f) => f.type === 'error' && f.channel === 'rider:b' && /at most 2/.test(f.message ?? ''));
+  });
+
+  it('refuses upgrades on other paths', async () => {
+    const h = await start();
+    const socket = new WebSocket(h.url.replace('/ws', '/other'));
+    const error = await new Promise<Error>((resolve) => socket.once('error', resolve));
+    expect(error.message).toMatch(/404/);
+  });
+
+  it('relays the rider’s positions on an order channel while the order is assigned or picked up', async () => {
+    const h = await start({ orderRider: async (orderId) => (orderId === 'o1' ? 'r1' : null) });
+    const c = await client(h.url);
+    await c.subscribe('order:o1');
+    // Seeded from the lookup: r1 carries o1.
+    await h.feed.publish(location('r1', 1));
+    const relayed = await c.waitFor((f) => f.type === 'rider.location');
+    expect(relayed.channel).toBe('order:o1');
+    expect((relayed.data as { riderId: string }).riderId).toBe('r1');
+
+    // Reassigned to r2 by an order.updated on the order's channel.
+    await h.feed.publish({ channel: 'order:o1', type: 'order.updated', data: { orderId: 'o1', status: 'assigned', riderId: 'r2' }, at: new Date().toISOString() });
+    await c.waitFor((f) => f.type === 'order.updated');
+    await h.feed.publish(location('r1', 2));
+    await h.feed.publish(location('r2', 3));
+    await c.waitFor((f) => f.type === 'rider.location' && (f.data as { riderId: string }).riderId === 'r2');
+    expect(c.frames.filter((f) => f.type === 'rider.location' && (f.data as { riderId: string }).riderId === 'r1')).toHaveLength(1);
+
+    // Delivered: no more positions.
+    await h.feed.publish({ channel: 'order:o1', type: 'order.updated', data: { orderId: 'o1', status: 'delivered', riderId: 'r2' }, at: new Date().toISOString() });
+    await c.waitFor((f) => f.type === 'order.updated' && (f.data as { status: string }).status === 'delivered');
+    await h.feed.publish(location('r2', 4));
+    await sleep(100);
+    expect(c.frames.filter((f) => f.type === 'rider.location')).toHaveLength(2);
+  });
+
+  it('cleans up on disconnect: the feed subscription goes when the last client leaves', async () => {
+    const h = await start();
+    const seen: string[] = [];
+    const a = await client(h.url);
+    const b = await client(h.url);
+    await a.subscribe('rider:r9');
+    await b.subscribe('rider:r9');
+    expect(h.hub.clientCount).toBe(2);
+    await a.close();
+    await sleep(50);
+    await h.feed.publish(location('r9', 1));
+    await b.waitFor((f) => f.type === 'rider.location');
+    await b.close();
+    await sleep(50);
+    expect(h.hub.clientCount).toBe(0);
+    // Nobody listens any more: a listener added now is the channel's only one.
+    await h.feed.subscribe('rider:r9', (m) => seen.push(m.type));
+    await h.feed.publish(location('r9', 2));
+    await sleep(20);
+    expect(seen).toEqual(['rider.location']);
+    expect(await metric(h.registry, 'ws_clients')).toBe(0);
+  });
+
+  it('drops the oldest frames of a slow client and counts them in ws_dropped_messages_total', async () => {
+    const h = await start({ maxQueue: 5, maxBufferedBytes: 1_024, drainIntervalMs: 5 });
+    const slow = await client(h.url);
+    const fast = await client(h.url);
+    await slow.subscribe('map');
+    await fast.subscribe('map');
+    // The slow client stops reading: the kernel buffers fill, then the server socket's bufferedAmount grows.
+    (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+    const padding = 'x'.repeat(16 * 1024);
+    const total = 2_000; // 32 MB: far beyond loopback socket buffers
+    for (let n = 0; n < total; n++) {
+      await h.feed.publish({ channel: 'map', type: 'rider.location', data: { n, padding }, at: new Date().toISOString() });
+      if (n % 100 === 0) await sleep(1);
+    }
+    await fast.waitFor((f) => (f.data as { n?: number } | undefined)?.n === total - 1, 20_000);
+    const dropped = await metric(h.registry, 'ws_dropped_messages_total');
+    expect(dropped).toBeGreaterThan(0);
+    // The fast client lost nothing.
+    expect(fast.frames.filter((f) => f.type === 'rider.location')).toHaveLength(total);
+
+    // Once the slow client reads again it gets what was kept: ending with the newest frames, oldest ones missing.
+    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+    await slow.waitFor((f) => (f.data as { n?: number } | undefined)?.n === total - 1, 20_000);
+    const ns = slow.frames.filter((f) => f.type === 'rider.location').map((f) => (f.data as { n: number }).n);
+    expect(ns.length).toBe(total - dropped);
+    expect(ns).toEqual([...ns].sort((x, y) => x - y)); // order kept
+  }, 60_000);
+
+  it('terminates a client that stops answering pings; a live one stays', async () => {
+    const h = await start({ heartbeatMs: 100 });
+    const dead = await client(h.url, { autoPong: false });
+    const live = await client(h.url);
+    await dead.subscribe('map');
+    const closed = new Promise<number>((resolve) => dead.socket.once('close', (code) => resolve(code)));
+    expect(await closed).toBe(1006); // terminated, no closing handshake
+    await sleep(350);
+    expect(live.socket.readyState).toBe(WebSocket.OPEN);
+    expect(h.hub.clientCount).toBe(1);
+  });
+});

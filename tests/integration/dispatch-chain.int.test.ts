@@ -1,0 +1,190 @@
+/**
+ * The dispatch chain end to end, over HTTP and through the real Kafka, Redis and Postgres:
+ * order → H3 cell → hot path → multi-order batch → nearest rider → 30 m drop confirmation.
+ *
+ * The API (createApiApp over the domain services) and the worker (composeWorker: outbox relay + every pipeline
+ * consumer) run in this process against a fresh database, a Redis key prefix and a Kafka topic prefix. Riders are
+ * simulated here: each polls for its batch, picks it up and confirms every drop standing at the drop point.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { offset } from '../../internal/pipeline/test-fixtures.ts';
+import { listTopics } from '../support/kafka.ts';
+import { startDispatchStack, type DispatchStack } from '../support/dispatch-stack.ts';
+
+let stack: DispatchStack;
+
+beforeAll(async () => {
+  stack = await startDispatchStack({ name: 'dispatch_chain', worker: { sealIntervalMs: 200, sweepIntervalMs: 300 } });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function createStore(name: string, at: { lat: number; lon: number }): Promise<string> {
+  const res = await stack.api('POST', '/stores', { name, ...at });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+async function placeOrder(storeId: string, drop: { lat: number; lon: number }, prepMinutes = 20): Promise<string> {
+  const res = await stack.api('POST', '/orders', { store_id: storeId, drop, items: [{ name: 'pad thai', qty: 1 }], prep_minutes: prepMinutes });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body.id as string;
+}
+
+async function batchedCount(orderIds: readonly string[]): Promise<number> {
+  const rows = await stack.database.db.selectFrom('batch_orders').select('order_id').where('order_id', 'in', orderIds).execute();
+  return rows.length;
+}
+
+describe('dispatch chain (HTTP → Kafka → worker → HTTP)', () => {
+  it('2 stores, 10 riders, 30 orders: multi-order batches, every order delivered, one batch per rider at a time, 30 m rule', async () => {
+    const centre = { lat: 52.52, lon: 13.405 }; // Berlin
+    const storeAt = [offset(centre, 0, -2_500), offset(centre, 0, 2_500)];
+    const stores = [await createStore('Kiez Kitchen', storeAt[0]!), await createStore('Spree Sushi', storeAt[1]!)];
+
+    const riders: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const near = storeAt[i % 2]!;
+      const res = await stack.api('POST', '/riders', { name: `rider ${i}`, status: 'idle', ...offset(near, 200 + i * 60, -150 + i * 30) });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      riders.push(res.body.id as string);
+    }
+
+    // 15 orders per store into three drop areas 1.5–2.5 km out, posted together.
+    const orders: Array<{ id: string; drop: { lat: number; lon: number } }> = [];
+    const posts: Array<Promise<void>> = [];
+    for (const [s, storeId] of stores.entries()) {
+      for (let i = 0; i < 15; i++) {
+        const area = offset(storeAt[s]!, [1_500, -1_800, 600][i % 3]!, [900, 400, -2_200][i % 3]!);
+        const drop = offset(area, (i % 5) * 45, Math.floor(i / 5) * 45);
+        posts.push(placeOrder(storeId, drop).then((id) => void orders.push({ id, drop })));
+      }
+    }
+    await Promise.all(posts);
+    const orderIds = orders.map((o) => o.id);
+
+    // Hot paths are provisioned on demand and every order lands in exactly one batch.
+    await until('all 30 orders batched', async () => (await batchedCount(orderIds)) === 30, 60_000);
+    const paths = await stack.database.db.selectFrom('path_templates').select(['id', 'store_id']).execute();
+    expect(paths.length).toBeGreaterThanOrEqual(2);
+
+    // The kitchens finish: every order marked ready, which seals the batches at once (the 30 s SLA starts here).
+    for (const id of orderIds) {
+      const res = await stack.api('POST', `/orders/${id}/ready`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    }
+
+    // Simulated riders: pick up the batch they were given and confirm each drop at the drop point.
+    let tooFarChecked = false;
+    const tooFar: number[] = [];
+    const accepted: number[] = [];
+    const delivered = new Set<string>();
+    const deadline = Date.now() + 90_000;
+    const rideLoop = async (riderId: string): Promise<void> => {
+      while (delivered.size < orderIds.length && Date.now() < deadline) {
+        const rider = await stack.api('GET', `/riders/${riderId}`);
+        const batchId = rider.body.batch_id as string | null;
+        if (rider.body.status !== 'assigned' || !batchId) {
+          await sleep(100);
+          continue;
+        }
+        const batch = (await stack.api('GET', `/batches/${batchId}`)).body;
+        const pickup = await stack.api('POST', `/batches/${batchId}/pickup`, { rider_id: riderId });
+        expect(pickup.status, JSON.stringify(pickup.body)).toBe(200);
+        const drops = (batch.stops as Array<{ kind: string; order_id: string | null; lat: number; lon: number }>).filter((s) => s.kind === 'drop');
+        expect(drops.length).toBe(batch.order_count);
+        for (const stop of drops) {
+          const order = orders.find((o) => o.id === stop.order_id)!;
+          if (!tooFarChecked) {
+            tooFarChecked = true;
+            const far = await stack.api('POST', `/batches/${batchId}/confirm-delivery`, { order_id: order.id, rider_id: riderId, ...offset(order.drop, 31, 0) });
+            tooFar.push(far.status);
+            const near = await stack.api('POST', `/batches/${batchId}/confirm-delivery`, { order_id: order.id, rider_id: riderId, ...offset(order.drop, 29, 0) });
+            accepted.push(near.status);
+            expect(near.status, JSON.stringify(near.body)).toBe(200);
+          } else {
+            const res = await stack.api('POST', `/batches/${batchId}/confirm-delivery`, { order_id: order.id, rider_id: riderId, ...order.drop });
+            expect(res.status, JSON.stringify(res.body)).toBe(200);
+          }
+          delivered.add(order.id);
+        }
+      }
+    };
+    await Promise.all(riders.map(rideLoop));
+
+    expect(tooFar).toEqual([409]);
+    expect(accepted).toEqual([200]);
+    const finalOrders = await stack.database.db.selectFrom('orders').select(['id', 'status', 'delivery_distance_m']).where('id', 'in', orderIds).execute();
+    expect(finalOrders.filter((o) => o.status !== 'delivered')).toEqual([]);
+    expect(Math.max(...finalOrders.map((o) => o.delivery_distance_m ?? Infinity))).toBeLessThanOrEqual(30);
+
+    const batches = await stack.database.db
+      .selectFrom('batches')
+      .select(['id', 'rider_id', 'order_count', 'status', 'assigned_at', 'delivered_at', 'refined_cost_s'])
+      .where('store_id', 'in', stores)
+      .execute();
+    expect(batches.every((b) => b.status === 'delivered' && b.rider_id !== null && b.refined_cost_s !== null)).toBe(true);
+    expect(batches.reduce((n, b) => n + b.order_count, 0)).toBe(30);
+    expect(Math.max(...batches.map((b) => b.order_count))).toBeGreaterThanOrEqual(2);
+
+    // No rider on two batches at once: each rider's batches, by assignment time, never overlap.
+    const byRider = new Map<string, typeof batches>();
+    for (const b of batches) byRider.set(b.rider_id!, [...(byRider.get(b.rider_id!) ?? []), b]);
+    for (const list of byRider.values()) {
+      list.sort((a, b) => a.assigned_at!.getTime() - b.assigned_at!.getTime());
+      for (let i = 1; i < list.length; i++) expect(list[i]!.assigned_at!.getTime()).toBeGreaterThanOrEqual(list[i - 1]!.delivered_at!.getTime());
+    }
+    // Every hop went through Kafka, under this suite's topic prefix and DeliveryGO's topic names.
+    const prefix = stack.config.kafka.topicPrefix;
+    expect(await listTopics()).toEqual(
+      expect.arrayContaining(['order.placed', 'path.provision', 'path.provisioned', 'order.ready', 'routes.refine', 'routes.refined', 'rider.updated'].map((t) => prefix + t)),
+    );
+    // Regret was recorded for every refined batch.
+    const regrets = await stack.database.db.selectFrom('batch_regret').select('batch_id').where('batch_id', 'in', batches.map((b) => b.id)).execute();
+    expect(regrets.length).toBe(batches.length);
+  }, 180_000);
+
+  it('50 orders posted at once into one area end in correct batches', async () => {
+    const storeAt = { lat: 48.137, lon: 11.575 }; // Munich: no riders here, batches just form
+    const storeId = await createStore('Viktualien Vans', storeAt);
+    const area = offset(storeAt, 1_200, 700);
+    const orderIds = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => placeOrder(storeId, offset(area, (i % 7) * 35, Math.floor(i / 7) * 35), 30)),
+    );
+    await until('all 50 orders batched', async () => (await batchedCount(orderIds)) === 50, 60_000);
+
+    const rows = await stack.database.db
+      .selectFrom('batch_orders')
+      .innerJoin('batches', 'batches.id', 'batch_orders.batch_id')
+      .select(['batch_orders.order_id', 'batch_orders.batch_id', 'batches.order_count', 'batches.capacity'])
+      .where('batches.store_id', '=', storeId)
+      .execute();
+    expect(rows).toHaveLength(50);
+    expect(new Set(rows.map((r) => r.order_id)).size).toBe(50);
+    const perBatch = new Map<string, number>();
+    for (const r of rows) perBatch.set(r.batch_id, (perBatch.get(r.batch_id) ?? 0) + 1);
+    for (const r of rows) {
+      expect(r.order_count).toBe(perBatch.get(r.batch_id));
+      expect(r.order_count).toBeLessThanOrEqual(r.capacity);
+    }
+    expect(Math.max(...perBatch.values())).toBeGreaterThanOrEqual(2);
+    // The hot path(s) of the area were asked for once per cell.
+    const provisions = await stack.database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute();
+    const mine = provisions.map((p) => p.event.payload as { storeId: string; cell: string }).filter((p) => p.storeId === storeId);
+    expect(new Set(mine.map((p) => p.cell)).size).toBe(mine.length);
+  }, 120_000);
+});

@@ -1,0 +1,115 @@
+/**
+ * The whole dispatch stack on the real servers, for the e2e test and the benchmark: the worker as `npm run worker`
+ * composes it (outbox relay + every pipeline consumer, on Kafka) and the HTTP API (createApiApp over the domain
+ * services) listening on 127.0.0.1 — isolated by a fresh Postgres database, a Redis key prefix and a Kafka topic prefix.
+ */
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Registry } from 'prom-client';
+import { createApiApp } from '../../apps/api/app.ts';
+import { closeServer } from '../../apps/api/close-server.ts';
+import { createApiServices } from '../../apps/api/services.ts';
+import { composeWorker, type WorkerOptions, type WorkerRuntime } from '../../apps/worker/worker.ts';
+import { loadConfig, type Config } from '../../internal/config/config.ts';
+import { createDatabase, type DatabaseHandle } from '../../internal/db/database.ts';
+import { migrateUp } from '../../internal/db/migrate.ts';
+import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
+import { systemClock } from '../../internal/platform/clock.ts';
+import { silentLogger, type Logger } from '../../internal/platform/logger.ts';
+import { deleteTopics, listTopics, testKafkaBrokers, uniqueTopic } from './kafka.ts';
+import { createTestDatabase, type TestDatabase } from './postgres.ts';
+import { createTestRedis, type TestRedis } from './redis.ts';
+
+export interface ApiAnswer<T = any> {
+  status: number;
+  body: T;
+}
+
+export interface DispatchStack {
+  config: Config;
+  baseUrl: string;
+  database: DatabaseHandle;
+  geo: RedisGeoStore;
+  /** The in-process worker; undefined with `inProcessWorker: false`. */
+  worker: WorkerRuntime | undefined;
+  /** The environment the stack's config was loaded from: a worker process started with it joins this stack. */
+  env: Record<string, string>;
+  /** One JSON request to the API. */
+  api<T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer<T>>;
+  close(): Promise<void>;
+}
+
+export interface DispatchStackOptions {
+  name: string;
+  logger?: Logger;
+  worker?: WorkerOptions;
+  /** Extra environment for loadConfig (e.g. LOG_LEVEL). */
+  env?: Record<string, string>;
+  /** Compose the worker in this process (default). False: only migrate; the caller runs a worker process with `env`. */
+  inProcessWorker?: boolean;
+}
+
+export async function startDispatchStack(options: DispatchStackOptions): Promise<DispatchStack> {
+  const logger = options.logger ?? silentLogger;
+  const closers: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
+  try {
+    const testDb: TestDatabase = await createTestDatabase(options.name);
+    closers.push(() => testDb.drop());
+    const testRedis: TestRedis = await createTestRedis();
+    closers.push(() => testRedis.cleanup());
+    const topicPrefix = `${uniqueTopic(options.name)}.`;
+    closers.push(async () => deleteTopics((await listTopics()).filter((t) => t.startsWith(topicPrefix))));
+    const env: Record<string, string> = {
+      DATABASE_URL: testDb.url,
+      REDIS_URL: testRedis.url,
+      REDIS_KEY_PREFIX: testRedis.prefix,
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      KAFKA_TOPIC_PREFIX: topicPrefix,
+      BUS_BACKOFF_MS: '50',
+      LOG_LEVEL: 'silent',
+      ...options.env,
+    };
+    const config = loadConfig(env);
+
+    // The worker migrates the database on start-up, so it comes first.
+    let worker: WorkerRuntime | undefined;
+    if (options.inProcessWorker === false) {
+      await migrateUp(testDb.url, logger);
+    } else {
+      const w = await composeWorker(config, logger, options.worker);
+      closers.push(() => w.cleanup());
+      await w.start();
+      worker = w;
+    }
+
+    const database = createDatabase(config.databaseUrl!, { maxConnections: 20, applicationName: 'deliverygo-api-test' });
+    closers.push(() => database.close());
+    const geo = await RedisGeoStore.connect(config.redisUrl!, { prefix: config.redisKeyPrefix });
+    closers.push(() => geo.close());
+    const services = createApiServices({ db: database.db, clock: systemClock, logger, geo, h3Resolution: config.h3Resolution });
+    const app = createApiApp({ logger, healthChecks: [], metrics: new Registry(), services });
+    const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
+      s.once('error', reject);
+    });
+    closers.push(() => closeServer(server));
+    const baseUrl = `http://127.0.0.1:${port}`;
+
+    const api = async <T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer<T>> => {
+      const response = await fetch(`${baseUrl}${path}`, {
+        method,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+    };
+    return { config, baseUrl, database, geo, worker, env, api, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
