@@ -3,8 +3,9 @@
  *
  *  1. single-ping ingest: `POST /riders/{id}/location`, closed loop of C connections, fixed duration;
  *  2. bulk ingest: `POST /riders/locations` with 1 000 pings per post;
- *  3. history drain: the worker's batched history writer (Kafka `rider.location` → Postgres `rider_locations`)
- *     started after the ingest, timed until every ping is in the table.
+ *  3. history drain: the worker's history writer (Kafka `rider.location` → Postgres `rider_locations`) started after
+ *     the ingest and timed until every ping is in the table — with the bus-level batch subscription the worker uses,
+ *     then (bounded to 20 s) with per-message consumption, for comparison.
  *
  * The API runs in this process's main thread exactly as `npm run api` composes it; the load generator runs in a worker
  * thread (its own event loop and core), with undici keep-alive connections. Everything is bounded by time and stops by
@@ -15,17 +16,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import { cpus, loadavg } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { sql } from 'kysely';
-import { Registry } from 'prom-client';
 import { Pool } from 'undici';
 import { composeApi } from '../apps/api/compose.ts';
 import { loadConfig } from '../internal/config/config.ts';
 import { createDatabase } from '../internal/db/database.ts';
 import { createEventBus } from '../internal/eventbus/create-event-bus.ts';
-import { systemClock } from '../internal/platform/clock.ts';
+import type { EventBus } from '../internal/eventbus/event-bus.ts';
 import { silentLogger } from '../internal/platform/logger.ts';
-import { startTelemetryWorker } from '../internal/telemetry/telemetry-worker.ts';
+import { startHistoryConsumer } from '../internal/telemetry/history-consumer.ts';
+import { ensureHistoryPartitions } from '../internal/telemetry/history-repository.ts';
 import { deleteTopics, listTopics, testKafkaBrokers, uniqueTopic } from '../tests/support/kafka.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
 import { createTestRedis, testRedisUrl } from '../tests/support/redis.ts';
@@ -182,11 +184,18 @@ async function main(): Promise<void> {
     // Riders ping continuously in production, so the API's known-riders cache is warm: warm it (and the geo store)
     // with one bulk post per 1 000 riders, older than every measured ping.
     for (let i = 0; i < riderCount; i += 1_000) {
-      const pings = riders.slice(i, i + 1_000).map((rider_id) => ({ rider_id, lat: 43.7, lon: 7.4, recorded_at: new Date(startAt - 60_000).toISOString() }));
+      const pings = riders.slice(i, i + 1_000).map((rider_id) => ({ rider_id, lat: 43.7, lon: 7.4, recorded_at: new Date(startAt - 2 * 3_600_000).toISOString() }));
       const res = await fetch(`${base}/riders/locations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pings }) });
       if (res.status !== 202) throw new Error(`warm-up post answered ${res.status}: ${await res.text()}`);
     }
 
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
+    // Light load first (latency when the API is not saturated), then the throughput run.
+    const cpuBefore0 = process.cpuUsage();
+    const light = await inWorker({ kind: 'single', base, riders, connections: 4, seconds, warmupSeconds: 2, startAt: startAt - 3_600_000 });
+    const cpuLight = process.cpuUsage(cpuBefore0);
+    console.log('single light', light);
     const cpuBefore = process.cpuUsage();
     const single = await inWorker({ kind: 'single', base, riders, connections: singleConnections, seconds, warmupSeconds: 2, startAt });
     const cpuSingle = process.cpuUsage(cpuBefore);
@@ -195,40 +204,67 @@ async function main(): Promise<void> {
     const bulk = await inWorker({ kind: 'bulk', base, riders, connections: bulkConnections, seconds, warmupSeconds: 2, startAt: startAt + 2 * 3_600_000 });
     const cpuBulk = process.cpuUsage(cpuBefore2);
     console.log('bulk', bulk);
+    loopDelay.disable();
 
-    // History: everything the ingest published (warm-up included) is in Kafka; start the writer and time the drain.
+    // History: everything the ingest published (warm-up included) is in Kafka. Drain it twice from the start of the
+    // topic, under two consumer groups: with the bus-level batch subscription (what the worker runs), then with the
+    // per-message subscription (the bus hides `subscribeBatch`), bounded to 20 s, into an emptied table.
     const workerBus = createEventBus(config, silentLogger).bus;
-    const drainStart = performance.now();
-    const worker = await startTelemetryWorker({ config, db: db.db, bus: workerBus, clock: systemClock, logger: silentLogger, registry: new Registry() });
-    let rows = 0;
-    let lastChange = performance.now();
-    let lastRows = -1;
-    const deadline = performance.now() + 180_000;
-    while (performance.now() < deadline) {
-      rows = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM rider_locations`.execute(db.db)).rows[0]!.n);
-      if (rows !== lastRows) {
-        lastRows = rows;
-        lastChange = performance.now();
-      } else if (performance.now() - lastChange > 3_000) break; // nothing new for 3 s: drained
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    const drainSeconds = (lastChange - drainStart) / 1000;
-    const stats = { ...worker.history.writer.stats };
-    await worker.stop();
+    const drain = async (bus: EventBus, group: string, maxSeconds: number) => {
+      await sql`TRUNCATE rider_locations`.execute(db.db);
+      const drainStart = performance.now();
+      const history = await startHistoryConsumer({ db: db.db, bus, logger: silentLogger, consume: config.bus, group, batch: { maxRows: config.telemetry.historyBatchRows, lingerMs: config.telemetry.historyLingerMs } });
+      let rows = 0;
+      let lastChange = performance.now();
+      let lastRows = -1;
+      const deadline = performance.now() + maxSeconds * 1000;
+      while (performance.now() < deadline) {
+        rows = Number((await sql<{ n: string }>`SELECT count(*) AS n FROM rider_locations`.execute(db.db)).rows[0]!.n);
+        if (rows !== lastRows) {
+          lastRows = rows;
+          lastChange = performance.now();
+        } else if (performance.now() - lastChange > 3_000) break; // nothing new for 3 s: drained
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      const drainSeconds = (lastChange - drainStart) / 1000;
+      const stats = { ...history.writer.stats };
+      await history.stop();
+      return { rows, drainSeconds, stats };
+    };
+    await ensureHistoryPartitions(db.db, new Date());
+    const batched = await drain(workerBus, 'bench.history.batched', 180);
+    console.log('history batched', batched);
+    const perMessageBus: EventBus = {
+      publish: (...a) => workerBus.publish(...a),
+      publishAll: (r) => workerBus.publishAll(r),
+      subscribe: (...a) => workerBus.subscribe(...a),
+      close: () => Promise.resolve(),
+    };
+    const perMessage = await drain(perMessageBus, 'bench.history.per-message', 20);
+    console.log('history per message', perMessage);
     await workerBus.close();
-    console.log('history', { rows, drainSeconds, stats });
 
     const f = (v: number, d = 1) => v.toFixed(d);
+    const delay = `API event-loop delay over both scenarios: p50 ${f(loopDelay.percentile(50) / 1e6)} ms, p99 ${f(loopDelay.percentile(99) / 1e6)} ms, max ${f(loopDelay.max / 1e6)} ms.`;
     const cpu = (u: NodeJS.CpuUsage, s: number) => `${f((u.user + u.system) / 1e6 / s / 1, 2)} cores`;
     lines.push(
       `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}); API (1 process, main thread) + load generator (worker thread, undici) + Postgres + Redis + Kafka all on this machine. ${seconds} s measured after 2 s warm-up per scenario; 10 000 riders.`,
       '',
       '| scenario | connections | requests/s | pings/s | p50 ms | p90 ms | p99 ms | max ms | non-202 / errors | API process CPU |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      `| single ping \`POST /riders/{id}/location\` | 4 | ${f(light.requests / light.seconds, 0)} | ${f(light.pings / light.seconds, 0)} | ${f(light.p50, 2)} | ${f(light.p90, 2)} | ${f(light.p99, 2)} | ${f(light.max, 1)} | ${light.errors} | ${cpu(cpuLight, seconds + 2)} |`,
       `| single ping \`POST /riders/{id}/location\` | ${singleConnections} | ${f(single.requests / single.seconds, 0)} | ${f(single.pings / single.seconds, 0)} | ${f(single.p50, 2)} | ${f(single.p90, 2)} | ${f(single.p99, 2)} | ${f(single.max, 1)} | ${single.errors} | ${cpu(cpuSingle, seconds + 2)} |`,
       `| bulk \`POST /riders/locations\` (1 000 pings) | ${bulkConnections} | ${f(bulk.requests / bulk.seconds, 1)} | ${f(bulk.pings / bulk.seconds, 0)} | ${f(bulk.p50, 1)} | ${f(bulk.p90, 1)} | ${f(bulk.p99, 1)} | ${f(bulk.max, 1)} | ${bulk.errors} | ${cpu(cpuBulk, seconds + 2)} |`,
       '',
-      `History drain (worker's batched writer, started after the ingest, Kafka → Postgres): **${rows} rows in ${f(drainSeconds)} s = ${f(rows / Math.max(drainSeconds, 0.001), 0)} rows/s**, ${stats.batches} INSERTs (mean ${f(stats.rows / Math.max(1, stats.batches), 0)} rows, max ${stats.maxBatch}).`,
+      delay,
+      '',
+      'History drain (Kafka `rider.location` → Postgres `rider_locations`, started after the ingest, each from the start of the topic into an emptied table):',
+      '',
+      '| consumption | rows | seconds | rows/s | INSERTs | mean rows / INSERT | max |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...([['bus-level batches (`subscribeBatch`, what the worker runs)', batched], ['per message (`subscribe`, one in flight per partition; stopped after 20 s)', perMessage]] as const).map(
+        ([name, d]) => `| ${name} | ${d.rows} | ${f(d.drainSeconds)} | ${f(d.rows / Math.max(d.drainSeconds, 0.001), 0)} | ${d.stats.batches} | ${f(d.stats.rows / Math.max(1, d.stats.batches), 1)} | ${d.stats.maxBatch} |`,
+      ),
     );
   } finally {
     await api.cleanup();

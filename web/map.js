@@ -188,6 +188,7 @@ function upsertRider(r) {
     riders.set(r.id, { data: r, marker: null, anim: null });
     return;
   }
+  /** @type {{data: Rider, marker: any, anim: number|null}} */
   const entry = { data: r, marker: null, anim: null };
   const icon = L.divIcon({ className: riderClass(entry), html: `<div class="rider-dot" data-rider-id="${esc(r.id)}"></div>`, iconSize: [20, 20], iconAnchor: [10, 10] });
   entry.marker = L.marker([r.lat, r.lon], { icon, pane: 'riders', keyboard: false, title: r.name, riseOnHover: true })
@@ -620,9 +621,7 @@ function connect() {
   } catch {
     return retry();
   }
-  let opened = false;
   ws.addEventListener('open', () => {
-    opened = true;
     attempt = 0;
     ws.send(JSON.stringify({ type: 'subscribe', channel: 'map' }));
     setConn('live', 'live');
@@ -641,7 +640,6 @@ function connect() {
   ws.addEventListener('close', () => {
     if (resyncEvery !== null) clearInterval(resyncEvery);
     resyncEvery = null;
-    if (!opened) attempt++;
     retry();
   });
 }

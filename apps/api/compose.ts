@@ -97,7 +97,7 @@ function createGeoStore(config: Config, logger: Logger): { geo: GeoStore; close(
   const redis = new Redis(config.redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
   void redis.connect().catch(() => {});
-  const geo = new RedisGeoStore(redis, { clock: systemClock });
+  const geo = new RedisGeoStore(redis, { prefix: config.redisKeyPrefix, clock: systemClock });
   return {
     geo,
     close: async () => {

@@ -58,7 +58,10 @@ export interface ApiClient {
   registerRider(name: string, at: Point): Promise<RiderDto>;
   getRider(id: string): Promise<RiderDto>;
   setRiderIdle(id: string, at: Point): Promise<RiderDto>;
+  setRiderOffline(id: string): Promise<RiderDto>;
   postLocation(id: string, at: Point, recordedAtMs: number): Promise<void>;
+  /** `POST /riders/locations`: many riders' fixes in one request; one outcome per ping. */
+  postLocations(pings: ReadonlyArray<{ riderId: string; at: Point; recordedAtMs: number }>): Promise<Array<'accepted' | 'ignored' | 'unknown_rider'>>;
   placeOrder(input: { storeId: string; drop: Point; items: Array<{ name: string; qty: number }>; prepMinutes: number }, idempotencyKey?: string): Promise<OrderDto>;
   markCooking(orderId: string): Promise<void>;
   markReady(orderId: string): Promise<void>;
@@ -102,8 +105,13 @@ export function createApiClient(baseUrl: string, options: { timeoutMs?: number; 
     registerRider: (name, at) => call('POST', '/riders', { name, lat: at.lat, lon: at.lon, status: 'idle' }),
     getRider: (id) => call('GET', `/riders/${id}`),
     setRiderIdle: (id, at) => call('POST', `/riders/${id}/status`, { status: 'idle', lat: at.lat, lon: at.lon }),
+    setRiderOffline: (id) => call('POST', `/riders/${id}/status`, { status: 'offline' }),
     postLocation: async (id, at, recordedAtMs) => {
       await call('POST', `/riders/${id}/location`, { lat: at.lat, lon: at.lon, recorded_at: new Date(recordedAtMs).toISOString() });
+    },
+    postLocations: async (pings) => {
+      const body = { pings: pings.map((p) => ({ rider_id: p.riderId, lat: p.at.lat, lon: p.at.lon, recorded_at: new Date(p.recordedAtMs).toISOString() })) };
+      return (await call<{ results: Array<'accepted' | 'ignored' | 'unknown_rider'> }>('POST', '/riders/locations', body)).results;
     },
     placeOrder: (input, idempotencyKey = randomUUID()) =>
       call(

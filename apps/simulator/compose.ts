@@ -4,6 +4,7 @@ import { createApiClient, type ApiClient, type StoreDto } from './api-client.ts'
 import { pointAtBearing, type Point } from './geo-math.ts';
 import type { SimulatorOptions } from './options.ts';
 import { runOrderGenerator } from './order-generator.ts';
+import { createPingBatcher } from './ping-batcher.ts';
 import { between, seededRandom, type Random } from './random.ts';
 import { defaultVirtualStart, ordersPerMinute, VirtualClock } from './rate-schedule.ts';
 import { runRiderAgent } from './rider-agent.ts';
@@ -54,6 +55,8 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
   const realStart = Date.now();
   const clock = new VirtualClock(realStart, defaultVirtualStart(options.mode, realStart), options.speed);
   const loops: Array<Promise<unknown>> = [];
+  // A fifth of a ping interval: fixes of one interval travel together, and none waits long.
+  const pings = createPingBatcher(api, { flushMs: Math.max(20, Math.min(250, options.pingIntervalMs / 5)) });
   let progressTimer: NodeJS.Timeout | undefined;
   let durationTimer: NodeJS.Timeout | undefined;
   let finish: (summary: string) => void = () => {};
@@ -75,6 +78,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
       clearInterval(progressTimer);
       clearTimeout(durationTimer);
       await Promise.allSettled(loops);
+      await pings.close();
       await api.close().catch(() => {});
       const summary = summaryText(tally, Date.now() - realStart, options.speed);
       finish(summary);
@@ -98,6 +102,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           name: `sim-rider-${String(i + 1).padStart(3, '0')}`,
           start,
           stores: storesById,
+          pings,
           speedMps,
           pingIntervalMs: options.pingIntervalMs,
           timeFactor: options.speed,

@@ -1,11 +1,12 @@
 import type { Logger } from '../../internal/platform/logger.ts';
 import { ApiCallError, type ApiClient, type BatchDto, type StoreDto } from './api-client.ts';
 import { fixesAlong, pointAtBearing, type Point } from './geo-math.ts';
+import type { PingBatcher } from './ping-batcher.ts';
 import { between, sleep, type Random } from './random.ts';
 import { recordDelivery, recordError, type SimTally } from './summary.ts';
 
 /**
- * One simulated rider: registers, goes idle, reports GPS fixes, learns its assignment by polling `GET /riders/{id}`
+ * One simulated rider: registers, goes idle, reports GPS fixes (batched with the other riders'), learns its assignment by polling `GET /riders/{id}`
  * (which names the batch it carries), rides to the store along straight segments, picks up, rides the drops in the
  * refined stop order (or the batch's sequence before refinement), confirms each drop at the drop point, and is idle
  * again when the API says the batch is delivered. Some confirmations are made deliberately ~150 m away first
@@ -18,6 +19,8 @@ export interface RiderAgentDeps {
   start: Point;
   /** Stores by id: a batch's pickup point before its stops are refined. */
   stores: ReadonlyMap<string, StoreDto>;
+  /** Where the GPS fixes go (batched into `POST /riders/locations`). */
+  pings: PingBatcher;
   /** Real metres per second (virtual speed × time factor). */
   speedMps: number;
   pingIntervalMs: number;
@@ -48,26 +51,25 @@ export function batchItinerary(batch: BatchDto, store: Point | undefined): { pic
 export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
   const { api, tally, logger, signal, random } = deps;
   let pos: Point = deps.start;
-  let locationRouteMissing = false;
 
   const rider = await api.registerRider(deps.name, pos);
   const id = rider.id;
   tally.ridersRegistered += 1;
   const log = logger.child({ rider: deps.name, riderId: id });
 
-  async function report(p: Point): Promise<void> {
+  /**
+   * Reports a GPS fix through the shared ping batcher. Not awaited by the riding loop: the fix travels with the
+   * others of this interval while the rider keeps moving, so the batching delay never slows the ride down.
+   */
+  function report(p: Point): void {
     pos = p;
-    if (locationRouteMissing) return;
-    try {
-      await api.postLocation(id, p, Date.now());
-      tally.pings += 1;
-    } catch (error) {
-      recordError(tally, 'location', error);
-      if (error instanceof ApiCallError && error.status === 404 && error.code === 'not_found') {
-        locationRouteMissing = true;
-        log.warn('the API has no POST /riders/{id}/location: positions are not reported');
-      } else log.debug({ err: error }, 'location not accepted');
-    }
+    deps.pings.add(id, p, Date.now()).then(
+      () => void (tally.pings += 1),
+      (error: unknown) => {
+        recordError(tally, 'location', error);
+        log.debug({ err: error }, 'location not accepted');
+      },
+    );
   }
 
   /** Rides straight segments through `points`, one GPS fix per ping interval. */
@@ -75,7 +77,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     for (const fix of fixesAlong([pos, ...points], deps.speedMps, deps.pingIntervalMs)) {
       await sleep(deps.pingIntervalMs, signal);
       if (signal.aborted) return;
-      await report(fix);
+      report(fix);
     }
   }
 
@@ -84,7 +86,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     const pollEvery = Math.max(1_000, deps.pingIntervalMs);
     let lastPoll = 0;
     while (!signal.aborted) {
-      await report(pos);
+      report(pos);
       if (Date.now() - lastPoll >= pollEvery) {
         lastPoll = Date.now();
         try {
@@ -153,18 +155,28 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     }
   }
 
-  while (!signal.aborted) {
-    const batchId = await waitForAssignment();
-    if (!batchId) break;
-    tally.ridersBusy += 1;
-    try {
-      await deliver(batchId);
-    } catch (error) {
-      recordError(tally, 'batch', error);
-      log.warn({ err: error, batchId }, 'could not finish the batch');
-      await sleep(2_000, signal);
-    } finally {
-      tally.ridersBusy -= 1;
+  try {
+    await work();
+  } finally {
+    // Off shift at the end of the run, so the map and dispatch do not keep a rider nobody drives. A rider stopped
+    // mid-batch cannot go off shift (409): it stays assigned, as a real one whose app died would.
+    await api.setRiderOffline(id).catch(() => {});
+  }
+
+  async function work(): Promise<void> {
+    while (!signal.aborted) {
+      const batchId = await waitForAssignment();
+      if (!batchId) break;
+      tally.ridersBusy += 1;
+      try {
+        await deliver(batchId);
+      } catch (error) {
+        recordError(tally, 'batch', error);
+        log.warn({ err: error, batchId }, 'could not finish the batch');
+        await sleep(2_000, signal);
+      } finally {
+        tally.ridersBusy -= 1;
+      }
     }
   }
 }

@@ -43,7 +43,12 @@ describe('composeWorker', () => {
       const deadline = Date.now() + 30_000;
       while (received.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       expect(received).toEqual([event]);
-      const row = await app.db.selectFrom('outbox').select(['published_at', 'attempts']).executeTakeFirstOrThrow();
+      // The relay stamps published_at in the transaction that published, which may commit just after delivery.
+      let row = await app.db.selectFrom('outbox').select(['published_at', 'attempts']).executeTakeFirstOrThrow();
+      for (let i = 0; i < 100 && row.published_at === null; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        row = await app.db.selectFrom('outbox').select(['published_at', 'attempts']).executeTakeFirstOrThrow();
+      }
       expect(row.published_at).toBeInstanceOf(Date);
       expect(row.attempts).toBe(1);
     } finally {

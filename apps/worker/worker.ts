@@ -12,6 +12,7 @@ import { systemClock, type Clock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import { createRouter } from '../../internal/routing/create-router.ts';
+import { startMetricsServer } from './metrics-server.ts';
 import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
 
 export interface WorkerRuntime {
@@ -90,6 +91,11 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
           sweepIntervalMs: options.sweepIntervalMs,
         });
         telemetry = await startTelemetryWorker({ config, db: database.db, bus, clock, logger, registry: metrics });
+        if (config.workerMetricsPort !== undefined) {
+          const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);
+          teardown.push(['metrics server', () => server.close()]);
+          logger.info({ port: server.port }, 'worker metrics at /metrics');
+        }
         logger.info('worker started');
       },
       poke: () => pipeline?.poke(),

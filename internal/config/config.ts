@@ -9,6 +9,8 @@ import { z } from 'zod';
  */
 export interface Config {
   http: { host: string; port: number };
+  /** Port of the worker's `/metrics` endpoint (`WORKER_METRICS_PORT`, on `http.host`); unset = none. */
+  workerMetricsPort: number | undefined;
   /** Postgres URL, or undefined for embedded PGlite. */
   databaseUrl: string | undefined;
   /** Redis URL, or undefined for the in-memory geo/state store. */
@@ -97,6 +99,7 @@ const envSchema = z.object({
   ROUTER_DETOUR_FACTOR: z.coerce.number().min(1).max(5).default(1.3),
   HTTP_ADDR: hostPort.optional(),
   PORT: int(0, 65_535).optional(),
+  WORKER_METRICS_PORT: int(0, 65_535).optional(),
   H3_RESOLUTION: int(0, 15).default(8),
   BUS_MAX_ATTEMPTS: int(1, 100).default(5),
   BUS_BACKOFF_MS: int(1, 60_000).default(100),
@@ -126,6 +129,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const [host, port] = splitHttpAddr(e.HTTP_ADDR, e.PORT);
   return {
     http: { host, port },
+    workerMetricsPort: e.WORKER_METRICS_PORT,
     databaseUrl: e.DATABASE_URL ?? e.POSTGRES_DSN,
     redisUrl: e.REDIS_URL ?? (e.REDIS_ADDR ? redisUrlOfAddr(e.REDIS_ADDR) : undefined),
     redisKeyPrefix: e.REDIS_KEY_PREFIX,

@@ -83,7 +83,7 @@ describe('planMerges', () => {
 describe('DispatchEngine under scarcity', () => {
   function setup(input = {}) {
     const clock = new ManualClock(0);
-    const e = new DispatchEngine({ clock, travel: gridTravel, params: { batchCapacity: 3, maxDetourSeconds: 0, ...input } });
+    const e = new DispatchEngine({ clock, travel: gridTravel, params: { batchCapacity: 3, maxDetourSeconds: 0, scarcityThreshold: 1, ...input } });
     e.upsertStore(store);
     // maxDetourSeconds 0: submitOrder never bundles these, so any bundle comes from the scarcity merge.
     e.submitOrder(order('a', at(1500, 0), { readyAt: 5 * MIN }));

@@ -36,7 +36,10 @@ export class RedisLiveFeed implements LiveFeed {
     const logger = options.logger ?? silentLogger;
     this.prefix = options.prefix;
     this.listeners = new ListenerRegistry((error, channel) => logger.warn({ err: error, channel }, 'live feed listener failed'));
-    this.subscriber = publisher.duplicate();
+    // No ready check: ioredis sends its INFO probe after connecting, and when SUBSCRIBEs queued meanwhile went first
+    // the probe fails ("connection in subscriber mode") and the queued subscriptions are rejected. We connect
+    // explicitly before the first SUBSCRIBE instead (see `connected`).
+    this.subscriber = publisher.duplicate({ lazyConnect: true, enableReadyCheck: false });
     this.subscriber.on('error', (error) => logger.debug({ err: error }, 'live feed subscriber connection error'));
     this.subscriber.on('message', (redisChannel: string, text: string) => {
       if (redisChannel.startsWith(this.prefix)) this.listeners.dispatch(redisChannel.slice(this.prefix.length), text);
@@ -62,7 +65,13 @@ export class RedisLiveFeed implements LiveFeed {
   async subscribe(channel: string, listener: LiveListener): Promise<Unsubscribe> {
     this.assertOpen();
     if (this.listeners.add(channel, listener)) {
-      await this.serialise(channel, () => this.subscriber.subscribe(this.prefix + channel));
+      try {
+        await this.connected();
+        await this.serialise(channel, () => this.subscriber.subscribe(this.prefix + channel));
+      } catch (error) {
+        this.listeners.remove(channel, listener);
+        throw error;
+      }
     } else {
       await this.pending.get(channel); // someone else's SUBSCRIBE may still be in flight
     }
@@ -82,6 +91,15 @@ export class RedisLiveFeed implements LiveFeed {
     this.listeners.clear();
     await Promise.allSettled(this.pending.values());
     this.subscriber.disconnect();
+  }
+
+  private connecting: Promise<void> | undefined;
+
+  /** Connects the subscriber once (a failed attempt is retried by the next subscribe). */
+  private connected(): Promise<void> {
+    if (this.subscriber.status !== 'wait') return Promise.resolve();
+    this.connecting ??= this.subscriber.connect().finally(() => (this.connecting = undefined));
+    return this.connecting;
   }
 
   /** Runs `step` after the channel's previous (un)subscribe. */

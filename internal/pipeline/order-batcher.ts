@@ -17,7 +17,6 @@ import { record } from '../events/catalog.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import {
   BATCH_COLUMNS,
-  loadBatchOrders,
   loadStore,
   ORDER_COLUMNS,
   toDomainBatch,
@@ -29,7 +28,7 @@ import {
 } from './batch-rows.ts';
 import { pipelineSealReason, sealBatch } from './batch-sealing.ts';
 import { candidatePaths } from './path-templates.ts';
-import { lockStore, markProcessed, type PipelineDeps } from './pipeline-deps.ts';
+import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
 import { requestPath } from './provision-requests.ts';
 import { fetchTravelTime } from './router-travel-time.ts';
 
@@ -55,16 +54,33 @@ export async function batchPlacedOrder(
   eventId: string,
   storeId: string,
   orderId: string,
+  cell?: string,
 ): Promise<MatchOutcome> {
+  // The hot-path index is read while the transaction waits for the store lock; an empty answer is re-read under it.
+  const pathIds = cell ? deps.geoStore.pathsForCell(cell) : undefined;
+  pathIds?.catch(() => undefined);
   return deps.db.transaction().execute(async (trx) => {
-    await lockStore(trx, storeId);
-    if (!(await markProcessed(trx, group, eventId))) return { kind: 'skipped', reason: 'duplicate' };
-    const store = await loadStore(trx, storeId);
-    const order = await loadUnbatchedOrder(trx, orderId);
-    if (!store || !order) return { kind: 'skipped', reason: order === null ? 'already_batched' : 'not_found' };
+    if (!(await lockStoreAndMarkProcessed(trx, storeId, group, eventId))) return { kind: 'skipped', reason: 'duplicate' };
+    const found = await loadUnbatchedOrder(trx, orderId);
+    if (!found) return { kind: 'skipped', reason: found === null ? 'already_batched' : 'not_found' };
+    const { store, order } = found;
     if (!(MATCHABLE as readonly string[]).includes(order.status)) return { kind: 'skipped', reason: 'not_open' };
-    return matchOrder(trx, deps, store, order);
+    return matchOrder(trx, deps, store, order, order.h3_cell === cell ? await pathIds : undefined);
   });
+}
+
+/**
+ * Takes the store lock and records the event as processed, in one round trip: the lock is taken first (the insert
+ * reads the CTE), so the duplicate check is serialised with everything else of the store. False for a duplicate.
+ */
+async function lockStoreAndMarkProcessed(trx: Transaction<Database>, storeId: string, group: string, eventId: string): Promise<boolean> {
+  const result = await sql<{ event_id: string }>`
+    with store_lock as (select pg_advisory_xact_lock(hashtext(${storeId})))
+    insert into processed_events (consumer_group, event_id)
+    select ${group}, ${eventId} from store_lock
+    on conflict do nothing
+    returning event_id`.execute(trx);
+  return result.rows.length === 1;
 }
 
 /**
@@ -106,24 +122,34 @@ function nearestBatches(batches: Batch[], order: Order, limit: number): Batch[] 
     .map((x) => x.b);
 }
 
-/** The order, undefined when unknown, null when it is in a batch already. */
-async function loadUnbatchedOrder(trx: Transaction<Database>, orderId: string): Promise<OrderRow | null | undefined> {
+/** The order with its store (one query), undefined when unknown, null when it is in a batch already. */
+async function loadUnbatchedOrder(trx: Transaction<Database>, orderId: string): Promise<{ order: OrderRow; store: StoreRow } | null | undefined> {
   const row = await trx
     .selectFrom('orders')
+    .innerJoin('stores', 'stores.id', 'orders.store_id')
     .leftJoin('batch_orders', 'batch_orders.order_id', 'orders.id')
-    .select([...ORDER_COLUMNS, 'batch_orders.batch_id'])
+    .select([...ORDER_COLUMNS, 'batch_orders.batch_id', 'stores.lat as store_lat', 'stores.lon as store_lon'])
     .where('orders.id', '=', orderId)
     .executeTakeFirst();
   if (!row) return undefined;
-  const { batch_id, ...order } = row;
-  return batch_id === null ? order : null;
+  const { batch_id, store_lat, store_lon, ...order } = row;
+  return batch_id === null ? { order, store: { id: order.store_id, lat: store_lat, lon: store_lon } } : null;
 }
 
 /** Places one unbatched order (caller holds the store lock). */
-async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store: StoreRow, order: OrderRow): Promise<MatchOutcome> {
+async function matchOrder(
+  trx: Transaction<Database>,
+  deps: PipelineDeps,
+  store: StoreRow,
+  order: OrderRow,
+  indexedPathIds?: readonly string[],
+): Promise<MatchOutcome> {
   const { params, clock, logger } = deps;
   const now = clock.now();
-  const paths = await candidatePaths(trx, deps.geoStore, store.id, order.h3_cell);
+  let paths = await candidatePaths(trx, deps.geoStore, store.id, order.h3_cell, indexedPathIds);
+  // An answer read before the store lock may predate a path provisioned meanwhile: ask the index again, now that
+  // the provisioner (which clears its request under this lock) cannot slip in between the read and the request.
+  if (paths.length === 0 && indexedPathIds) paths = await candidatePaths(trx, deps.geoStore, store.id, order.h3_cell);
   if (paths.length === 0) {
     const provisionRequested = await requestPath(trx, store.id, order.h3_cell, new Date(now));
     if (provisionRequested) {
@@ -133,24 +159,69 @@ async function matchOrder(trx: Transaction<Database>, deps: PipelineDeps, store:
     return { kind: 'parked', provisionRequested };
   }
 
-  const openRows: BatchRow[] = await trx
+  // The open, not yet full batches on those paths with their orders, in one query; the batch rows stay locked.
+  const flat = await trx
     .selectFrom('batches')
-    .select(BATCH_COLUMNS)
-    .where('store_id', '=', store.id)
-    .where('status', '=', 'open')
+    .innerJoin('batch_orders', 'batch_orders.batch_id', 'batches.id')
+    .innerJoin('orders', 'orders.id', 'batch_orders.order_id')
+    .select([
+      ...BATCH_COLUMNS,
+      'orders.id as o_id',
+      'orders.store_id as o_store_id',
+      'orders.drop_lat as o_drop_lat',
+      'orders.drop_lon as o_drop_lon',
+      'orders.h3_cell as o_h3_cell',
+      'orders.status as o_status',
+      'orders.placed_at as o_placed_at',
+      'orders.ready_at as o_ready_at',
+      'orders.ready_marked_at as o_ready_marked_at',
+      'orders.promised_at as o_promised_at',
+    ])
+    .where('batches.store_id', '=', store.id)
+    .where('batches.status', '=', 'open')
     .where(
-      'path_id',
+      'batches.path_id',
       'in',
       paths.map((p) => p.id),
     )
-    .whereRef('order_count', '<', 'capacity')
-    .orderBy('opened_at')
-    .forUpdate()
+    .whereRef('batches.order_count', '<', 'batches.capacity')
+    .orderBy('batches.opened_at')
+    .orderBy('batches.id')
+    .orderBy('batch_orders.sequence')
+    .forUpdate(['batches'])
     .execute();
-  const ordersByBatch = await loadBatchOrders(
-    trx,
-    openRows.map((b) => b.id),
-  );
+  const openRows: BatchRow[] = [];
+  const ordersByBatch = new Map<string, OrderRow[]>();
+  for (const r of flat) {
+    let members = ordersByBatch.get(r.id);
+    if (!members) {
+      ordersByBatch.set(r.id, (members = []));
+      openRows.push({
+        id: r.id,
+        store_id: r.store_id,
+        path_id: r.path_id,
+        status: r.status,
+        capacity: r.capacity,
+        opened_at: r.opened_at,
+        window_closes_at: r.window_closes_at,
+        latest_departure_at: r.latest_departure_at,
+        ready_at: r.ready_at,
+        estimated_cost_s: r.estimated_cost_s,
+      });
+    }
+    members.push({
+      id: r.o_id,
+      store_id: r.o_store_id,
+      drop_lat: r.o_drop_lat,
+      drop_lon: r.o_drop_lon,
+      h3_cell: r.o_h3_cell,
+      status: r.o_status,
+      placed_at: r.o_placed_at,
+      ready_at: r.o_ready_at,
+      ready_marked_at: r.o_ready_marked_at,
+      promised_at: r.o_promised_at,
+    });
+  }
   const domainStore = toDomainStore(store);
   const domainOrder = toDomainOrder(order);
   const batches = nearestBatches(

@@ -7,8 +7,9 @@ import { record, type PayloadOf } from '../events/catalog.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import { loadStore } from './batch-rows.ts';
 import { buildPathTemplate, pathIdOf, savePathTemplate } from './path-templates.ts';
-import type { PipelineDeps } from './pipeline-deps.ts';
-import { clearPathRequest } from './provision-requests.ts';
+import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
+import { clearPathRequest, stalePathRequests, touchPathRequest } from './provision-requests.ts';
+import { NoRouteError, NoSegmentError } from '../routing/router.ts';
 
 /** Provisions (or re-indexes) the path of `storeId` toward `cell`; answers the path id, or null for an unknown store. */
 export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'pathProvision'>): Promise<string | null> {
@@ -23,7 +24,17 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
       return null;
     }
     const started = deps.clock.now();
-    const template = await buildPathTemplate(router, store, cell, params.h3Resolution, params.corridorRings, router.constructor.name);
+    let template;
+    try {
+      template = await buildPathTemplate(router, store, cell, params.h3Resolution, params.corridorRings, router.constructor.name);
+    } catch (error) {
+      if (!(error instanceof NoRouteError || error instanceof NoSegmentError)) throw error; // unavailable: retried
+      // An answer, not an outage: no road from the store to that cell. Its orders stay accepted and parked; the request
+      // stays pending and is asked again later by the stale-request sweep (the road network may be updated).
+      logger.warn({ storeId, cell, err: error }, 'no road route for a hot path; its orders stay parked');
+      await touchPathRequest(db, storeId, cell, new Date(deps.clock.now()));
+      return null;
+    }
     await savePathTemplate(db, template);
     // Another worker may have won the insert: index what is stored, not what we built.
     existing = await db.selectFrom('path_templates').select(['id', 'corridor_cells']).where('id', '=', id).executeTakeFirstOrThrow();
@@ -31,8 +42,32 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
   }
   await geoStore.indexPath(id, existing.corridor_cells);
   await db.transaction().execute(async (trx) => {
+    // Under the store lock, after indexing: a batcher holding the lock either saw the path in the index or still
+    // finds this request pending — never neither, so a cell's path is asked for once while pending.
+    await lockStore(trx, storeId);
     await clearPathRequest(trx, storeId, cell);
     await enqueue(trx, [record('pathProvisioned', storeId, { pathId: id, storeId, cell }, new Date(deps.clock.now()))]);
   });
   return id;
+}
+
+/**
+ * Asks again for hot paths whose request has been pending longer than `olderThanMs` (the provisioning event was
+ * dead-lettered, the worker died mid-way, or no route existed last time), so parked orders are never forgotten.
+ * Answers how many were asked again.
+ */
+export async function retryStalePathRequests(deps: PipelineDeps, olderThanMs = 60_000, limit = 50): Promise<number> {
+  const now = new Date(deps.clock.now());
+  const before = new Date(now.getTime() - olderThanMs);
+  let asked = 0;
+  for (const stale of await stalePathRequests(deps.db, before, limit)) {
+    await deps.db.transaction().execute(async (trx) => {
+      await lockStore(trx, stale.store_id);
+      if (!(await touchPathRequest(trx, stale.store_id, stale.h3_cell, now, before))) return;
+      await enqueue(trx, [record('pathProvision', stale.store_id, { storeId: stale.store_id, cell: stale.h3_cell }, now)]);
+      asked++;
+    });
+  }
+  if (asked > 0) deps.logger.warn({ asked }, 'hot-path requests pending too long were asked again');
+  return asked;
 }

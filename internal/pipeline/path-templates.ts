@@ -8,7 +8,7 @@ import type { Database, PathTemplatesTable, StoredLineString } from '../db/schem
 import { corridorCells } from '../geo/corridor.ts';
 import type { GeoStore } from '../geostore/geo-store.ts';
 import { hotPathId } from '../geostore/hot-path-id.ts';
-import type { Router } from '../routing/router.ts';
+import { NoSegmentError, type Router } from '../routing/router.ts';
 import type { StoreRow } from './batch-rows.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -40,7 +40,14 @@ export async function buildPathTemplate(
   routerName: string,
 ): Promise<PathTemplate> {
   const [lat, lon] = cellToLatLng(cell);
-  const target = (await router.nearest({ lat, lon })).point;
+  // A cell centre far from any road (a park, the water) still gets a path: to the centre itself.
+  const target = await router.nearest({ lat, lon }).then(
+    (snapped) => snapped.point,
+    (error: unknown) => {
+      if (error instanceof NoSegmentError) return { lat, lon };
+      throw error;
+    },
+  );
   const route = await router.route({ lat: store.lat, lon: store.lon }, target);
   const corridor = corridorCells(route.geometry, { resolution, corridorK: corridorRings });
   if (!corridor.includes(cell)) corridor.push(cell);
@@ -85,13 +92,20 @@ export interface CandidatePath {
  * The hot paths of `storeId` whose corridor covers `cell`, read from the current index (never a start-up cache),
  * confirmed against Postgres. Ordered by id, so every worker sees the same order.
  */
-export async function candidatePaths(db: Db, geoStore: GeoStore, storeId: string, cell: string): Promise<CandidatePath[]> {
-  const ids = await geoStore.pathsForCell(cell);
+export async function candidatePaths(
+  db: Db,
+  geoStore: GeoStore,
+  storeId: string,
+  cell: string,
+  /** The index's answer for `cell` when the caller already asked it. */
+  indexed?: readonly string[],
+): Promise<CandidatePath[]> {
+  const ids = indexed ?? (await geoStore.pathsForCell(cell));
   if (ids.length === 0) return [];
   return db
     .selectFrom('path_templates')
     .select(['id', 'h3_cell', 'duration_s'])
-    .where('id', 'in', ids)
+    .where('id', 'in', [...ids])
     .where('store_id', '=', storeId)
     .orderBy('id')
     .execute();

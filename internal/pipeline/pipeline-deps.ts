@@ -41,16 +41,3 @@ export const DEFAULT_SEARCH_RADII_M: readonly number[] = [1_000, 2_000, 4_000, 8
 export async function lockStore(trx: Transaction<Database>, storeId: string): Promise<void> {
   await sql`select pg_advisory_xact_lock(hashtext(${storeId}))`.execute(trx);
 }
-
-/**
- * Records that `group` applied event `eventId` inside `trx`; false when it already had (the caller then does nothing).
- */
-export async function markProcessed(trx: Transaction<Database>, group: string, eventId: string): Promise<boolean> {
-  const inserted = await trx
-    .insertInto('processed_events')
-    .values({ consumer_group: group, event_id: eventId })
-    .onConflict((oc) => oc.doNothing())
-    .returning('event_id')
-    .executeTakeFirst();
-  return inserted !== undefined;
-}

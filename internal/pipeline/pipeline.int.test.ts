@@ -11,17 +11,18 @@ import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { RedisGeoStore } from '../geostore/redis-geo-store.ts';
 import { ManualClock } from '../platform/clock.ts';
 import { silentLogger } from '../platform/logger.ts';
+import { NoRouteError } from '../routing/router.ts';
 import { StraightLineRouter } from '../routing/straight-line-router.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
 import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { onOrderReady, sealDueBatches } from './batch-sealer.ts';
 import { batchPlacedOrder, rematchParkedOrders } from './order-batcher.ts';
-import { provisionPath } from './path-provisioner.ts';
+import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
 import { pathIdOf } from './path-templates.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret } from './regret-recorder.ts';
 import { assignBatch, sweepUnassigned } from './rider-assigner.ts';
-import { refineRoute } from './route-refiner.ts';
+import { refineRoute, refineStaleBatches } from './route-refiner.ts';
 import { fixtureDeps, insertOrder, insertRider, insertStore, offset } from './test-fixtures.ts';
 
 let testDb: TestDatabase;
@@ -206,5 +207,58 @@ describe('sealing, refining, regret, assignment', () => {
     expect(await sealDueBatches(deps)).toBeGreaterThanOrEqual(1);
     const after = await database.db.selectFrom('batches').select(['status', 'seal_reason']).where('id', '=', before.id).executeTakeFirstOrThrow();
     expect(after).toEqual({ status: 'sealed', seal_reason: 'window' });
+  });
+
+});
+
+describe('safety nets', () => {
+  it('keeps an unroutable cell parked without failing, and asks again for requests pending too long', async () => {
+    const store = await insertStore(database.db, offset(paris, -6_000, -6_000));
+    const o = await insertOrder(database.db, store.id, { drop: offset(paris, -5_000, -6_000), placedAt: clock.now() });
+    expect((await batchPlacedOrder(deps, 'test.batcher', `stale-${store.id}`, store.id, o.id)).kind).toBe('parked');
+    const straight = new StraightLineRouter();
+    const noRoads = {
+      route: async () => {
+        throw new NoRouteError('no road');
+      },
+      table: straight.table.bind(straight),
+      nearest: straight.nearest.bind(straight),
+      close: async () => {},
+    };
+    expect(await provisionPath({ ...deps, router: noRoads }, { storeId: store.id, cell: o.cell })).toBeNull();
+    const pending = await sql<{ n: number }>`select count(*)::int as n from path_provision_requests where store_id = ${store.id}`.execute(database.db);
+    expect(pending.rows[0]!.n).toBe(1);
+
+    const asks = async () =>
+      (await database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute()).filter(
+        (r) => (r.event.payload as { storeId: string }).storeId === store.id,
+      ).length;
+    expect(await asks()).toBe(1);
+    expect(await retryStalePathRequests(deps)).toBe(0);
+    clock.advance(61_000);
+    expect(await retryStalePathRequests(deps)).toBe(1);
+    expect(await retryStalePathRequests(deps)).toBe(0);
+    expect(await asks()).toBe(2);
+    // With roads again, the retried request provisions the path and the order is batched.
+    await provisionPending(store.id);
+    expect(await database.db.selectFrom('batch_orders').select('batch_id').where('order_id', '=', o.id).executeTakeFirst()).toBeDefined();
+  });
+
+  it('refines a sealed batch whose routes.refine was never handled', async () => {
+    const store = await insertStore(database.db, offset(paris, 6_000, -6_000));
+    const o = await insertOrder(database.db, store.id, { drop: offset(paris, 6_800, -6_000), placedAt: clock.now() });
+    await batchPlacedOrder(deps, 'test.batcher', `unrefined-${store.id}`, store.id, o.id);
+    await provisionPending(store.id);
+    await onOrderReady(deps, { orderId: o.id, storeId: store.id, readyMarkedAt: new Date(clock.now()).toISOString() });
+    const batch = await database.db.selectFrom('batches').select(['id', 'status']).where('store_id', '=', store.id).executeTakeFirstOrThrow();
+    expect(batch.status).toBe('sealed');
+    const refinedCost = async () =>
+      (await database.db.selectFrom('batches').select('refined_cost_s').where('id', '=', batch.id).executeTakeFirstOrThrow()).refined_cost_s;
+    await refineStaleBatches(deps); // (earlier tests' sealed batches are stale already; this one is not yet)
+    expect(await refinedCost()).toBeNull();
+    clock.advance(31_000);
+    expect(await refineStaleBatches(deps)).toBe(1);
+    const row = await database.db.selectFrom('batches').select('refined_cost_s').where('id', '=', batch.id).executeTakeFirstOrThrow();
+    expect(row.refined_cost_s).not.toBeNull();
   });
 });

@@ -10,7 +10,8 @@
  *   routes.refined    → regret recorder    (batch_regret + dispatch_batch_regret)
  *   routes.refined    → rider assigner     (nearest riders, priority score, atomic claim)
  *   rider.updated     → rider assigner     (an idle rider: offer it the waiting batches)
- *   sweep loop        → rider assigner     (sealed batches still without a rider, oldest first)
+ *   sweep loop        → rider assigner     (sealed batches still without a rider, oldest first), plus re-asking
+ *                                          stale hot-path requests and refining sealed batches never refined
  */
 import type { z } from 'zod';
 import { consume, type EventHandler } from '../eventbus/middleware.ts';
@@ -18,12 +19,12 @@ import type { Subscription } from '../eventbus/event-bus.ts';
 import { topics, type PayloadOf, type TopicName } from '../events/catalog.ts';
 import { onOrderReady, sealDueBatches } from './batch-sealer.ts';
 import { batchPlacedOrder, rematchParkedOrders } from './order-batcher.ts';
-import { provisionPath } from './path-provisioner.ts';
+import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
 import { startPeriodicLoop, type PeriodicLoop } from './periodic-loop.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret, regretHistogram } from './regret-recorder.ts';
 import { assignBatch, sweepUnassigned } from './rider-assigner.ts';
-import { refineRoute } from './route-refiner.ts';
+import { refineRoute, refineStaleBatches } from './route-refiner.ts';
 
 /** Consumer group names, one per consumer (the Kafka adapter scopes them per topic as well). */
 export const PIPELINE_GROUPS = {
@@ -73,14 +74,30 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
   };
 
   try {
-    const sweep = startPeriodicLoop('rider-sweep', deps.sweepIntervalMs ?? 1_000, () => sweepUnassigned(deps), log);
+    // The sweep: riders for sealed batches still without one (oldest first); and the safety nets for work whose
+    // event was lost to the dead-letter queue — stale hot-path requests, sealed batches never refined.
+    const sweep = startPeriodicLoop(
+      'sweep',
+      deps.sweepIntervalMs ?? 1_000,
+      async () => {
+        const steps: Array<[string, () => Promise<number>]> = [
+          ['stale path requests', () => retryStalePathRequests(deps)],
+          ['stale unrefined batches', () => refineStaleBatches(deps)],
+          ['unassigned batches', () => sweepUnassigned(deps)],
+        ];
+        for (const [step, run] of steps) {
+          await run().catch((error: unknown) => log.warn({ err: error, step }, 'sweep step failed; retrying next period'));
+        }
+      },
+      log,
+    );
     loops.push(sweep);
     const sealer = startPeriodicLoop('sealer', deps.sealIntervalMs ?? 500, () => sealDueBatches(deps), log);
     loops.push(sealer);
 
     await Promise.all([
       on('orderPlaced', PIPELINE_GROUPS.batcher, async (event) => {
-        await batchPlacedOrder(deps, PIPELINE_GROUPS.batcher, event.id, event.payload.storeId, event.payload.orderId);
+        await batchPlacedOrder(deps, PIPELINE_GROUPS.batcher, event.id, event.payload.storeId, event.payload.orderId, event.payload.cell);
       }),
       on('pathProvision', PIPELINE_GROUPS.provisioner, async (event) => {
         await provisionPath(deps, event.payload);

@@ -76,3 +76,23 @@ export async function refineRoute(deps: PipelineDeps, payload: PayloadOf<'routes
     return { kind: 'refined', refinedCostS: plan.refinedCostSeconds, estimatedCostS: plan.estimatedCostSeconds } as const;
   });
 }
+
+/**
+ * Refines sealed batches whose `routes.refine` has not been handled after `olderThanMs` (dead-lettered, lost with a
+ * crashed worker), so no sealed batch waits forever for a route and hence for a rider. Answers how many it refined.
+ */
+export async function refineStaleBatches(deps: PipelineDeps, olderThanMs = 30_000, limit = 50): Promise<number> {
+  const before = new Date(deps.clock.now() - olderThanMs);
+  const stale = await deps.db
+    .selectFrom('batches')
+    .select(['id', 'store_id'])
+    .where('status', '=', 'sealed')
+    .where('refined_cost_s', 'is', null)
+    .where('sealed_at', '<', before)
+    .orderBy('sealed_at')
+    .limit(limit)
+    .execute();
+  let refined = 0;
+  for (const b of stale) if ((await refineRoute(deps, { batchId: b.id, storeId: b.store_id })).kind === 'refined') refined++;
+  return refined;
+}

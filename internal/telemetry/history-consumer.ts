@@ -20,6 +20,8 @@ export interface HistoryConsumerDeps {
   registry?: Registry;
   consume: { maxAttempts: number; backoffMs: number };
   batch?: BatchingWriterOptions;
+  /** Consumer group; default `telemetry.history` (the benchmark compares strategies under other names). */
+  group?: string;
 }
 
 export interface RunningHistoryConsumer {
@@ -74,7 +76,7 @@ export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<R
         decodeEvent(schema, async (event) => void into.push(...rowsOf(event.payload)))(message);
       subscription = await bus.subscribeBatch(
         topics.riderLocation.name,
-        HISTORY_GROUP,
+        deps.group ?? HISTORY_GROUP,
         async (messages) => {
           const rows: HistoryRow[] = [];
           for (const message of messages) {
@@ -88,11 +90,12 @@ export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<R
           }
           await writer.add(rows);
         },
-        { maxBatch: deps.batch?.maxRows ?? 5_000 },
+        // Messages per call; most carry one ping, a bulk post's can carry many, so stay well below maxRows × pings.
+        { maxBatch: Math.min(deps.batch?.maxRows ?? 5_000, 2_000) },
       );
     } else subscription = await consume(bus, {
       topic: topics.riderLocation.name,
-      group: HISTORY_GROUP,
+      group: deps.group ?? HISTORY_GROUP,
       schema,
       handler: (event) => writer.add(rowsOf(event.payload)),
       maxAttempts: deps.consume.maxAttempts,

@@ -32,6 +32,16 @@ describe('KnownRiders', () => {
     expect(d.queries).toEqual([['a']]);
   });
 
+  it('merges the misses of concurrent callers into one query', async () => {
+    const d = directory(['a', 'b', 'c']);
+    const known = new KnownRiders(d.lookup);
+    const answers = await Promise.all([known.exists1('a'), known.exists1('b'), known.filterExisting(['c', 'x'])]);
+    expect(answers[0]).toBe(true);
+    expect(answers[1]).toBe(true);
+    expect([...answers[2]]).toEqual(['c']);
+    expect(d.queries).toEqual([['a', 'b', 'c', 'x']]);
+  });
+
   it('forgets unknown ids after the negative TTL, so a rider created later is found', async () => {
     const existing: string[] = [];
     const d = directory(existing);

@@ -55,7 +55,7 @@ export class KnownRiders {
       }
     }
     if (missing.length > 0) {
-      const lookup = this.exists(missing).then((rows) => new Set(rows));
+      const lookup = this.lookup(missing);
       for (const id of missing) {
         const one = lookup.then((set) => {
           if (set.has(id)) this.known.set(id, true);
@@ -70,6 +70,25 @@ export class KnownRiders {
     if (waits.length > 0) await Promise.all(waits);
     return found;
   }
+
+  /**
+   * Misses of every caller within one event-loop turn go to the database as ONE query (a burst of pings from riders
+   * not seen yet — a restart, a new shift — costs a few queries, not one per request).
+   */
+  private lookup(ids: string[]): Promise<Set<string>> {
+    if (!this.window) {
+      const window = { ids: new Set<string>(), result: undefined as unknown as Promise<Set<string>> };
+      window.result = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+        this.window = undefined;
+        return this.exists([...window.ids]).then((rows) => new Set(rows));
+      });
+      this.window = window;
+    }
+    for (const id of ids) this.window.ids.add(id);
+    return this.window.result;
+  }
+
+  private window: { ids: Set<string>; result: Promise<Set<string>> } | undefined;
 
   /** Whether one rider exists. */
   async exists1(id: string): Promise<boolean> {

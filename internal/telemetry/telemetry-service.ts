@@ -74,9 +74,9 @@ export interface TelemetryServiceDeps {
  *  1. is checked against the known riders (memory, see known-riders.ts) — unknown → 404;
  *  2. goes to the geo store (current position; an older ping never overwrites a newer one) and, concurrently, to the
  *     bus topic `rider.location` for the history writer. The 202 waits for both: an accepted ping is durable in Kafka;
- *  3. when it became current, is published on the live feed (`rider:{id}`, `map`, `map:{res-5 cell}`) — the fast path
- *     to the WebSocket hubs, not waiting for Kafka or Postgres. Live publishing is best effort: a failure is logged,
- *     never fails the request.
+ *  3. as soon as the geo store says it became current, is published on the live feed (`rider:{id}`, `map`,
+ *     `map:{res-5 cell}`) — the fast path to the WebSocket hubs, waiting neither for Kafka nor Postgres. Live
+ *     publishing is best effort: a failure is logged, never fails the request.
  */
 export function createTelemetryService(deps: TelemetryServiceDeps): TelemetryService {
   const { geo, bus, feed, riders, clock } = deps;
@@ -138,15 +138,16 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       checkFuture(ping.recordedAt, 'recorded_at', now);
       if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
       const at = new Date(now);
-      const [result] = await Promise.all([
-        geo.updateRiderPosition(riderId, ping).catch(dependency('geostore')),
-        bus.publishAll([historyRecord(riderId, [ping], at)]).catch(dependency('bus')),
-      ]);
+      const history = bus.publishAll([historyRecord(riderId, [ping], at)]).catch(dependency('bus'));
+      history.catch(() => undefined); // awaited below; do not let it go unhandled while the geo store answers
+      const result = await geo.updateRiderPosition(riderId, ping).catch(dependency('geostore'));
+      // Live first: the fast path does not wait for Kafka's acknowledgement (the 202 does).
       if (result.applied) {
         const messages: LiveMessage[] = [];
         liveMessages(riderId, ping, at.toISOString(), messages);
         publishLive(messages);
       }
+      await history;
       return result;
     },
 
@@ -165,10 +166,9 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       }
       const at = new Date(now);
       const records = [...byRider].map(([riderId, list]) => historyRecord(riderId, list, at));
-      const [applied] = await Promise.all([
-        known.length > 0 ? geo.updateRiderPositions(known).catch(dependency('geostore')) : Promise.resolve([]),
-        records.length > 0 ? bus.publishAll(records).catch(dependency('bus')) : Promise.resolve(),
-      ]);
+      const history = records.length > 0 ? bus.publishAll(records).catch(dependency('bus')) : Promise.resolve();
+      history.catch(() => undefined); // awaited below
+      const applied = known.length > 0 ? await geo.updateRiderPositions(known).catch(dependency('geostore')) : [];
       const results: PingOutcome[] = [];
       const messages: LiveMessage[] = [];
       const atIso = at.toISOString();
@@ -190,6 +190,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
         }
       }
       publishLive(messages);
+      await history;
       return { accepted, ignored, unknownRider: pings.length - accepted - ignored, results };
     },
 

@@ -50,9 +50,12 @@ export interface WsHubOptions {
 interface Client {
   socket: WebSocket;
   channels: Set<string>;
-  queue: string[];
+  queue: Frame[];
   alive: boolean;
 }
+
+/** A text frame: encoded to bytes once per update, however many clients it goes to. */
+type Frame = Buffer | string;
 
 /** Statuses during which an order's customer sees its rider move. */
 const RIDING = new Set(['assigned', 'picked_up']);
@@ -283,7 +286,7 @@ export class WsHub {
 
   private onFeedMessage(channel: string, message: LiveMessage, text: string): void {
     const local = this.subscribers.get(channel);
-    if (local) for (const client of local) this.deliver(client, text);
+    if (local) this.fanOut(local, text);
 
     if (message.type === 'order.updated' && channel.startsWith('order:')) {
       const data = message.data as { orderId?: string; riderId?: string | null; status?: string };
@@ -297,8 +300,7 @@ export class WsHub {
           const orderChannel = channels.order(orderId);
           const subs = this.subscribers.get(orderChannel);
           if (!subs) continue;
-          const relabelled = JSON.stringify({ ...message, channel: orderChannel });
-          for (const client of subs) this.deliver(client, relabelled);
+          this.fanOut(subs, JSON.stringify({ ...message, channel: orderChannel }));
         }
       }
     }
@@ -307,24 +309,32 @@ export class WsHub {
   // -------------------------------------------------------------------------------------------------- delivery
 
   private reply(client: Client, body: Record<string, unknown>): void {
-    this.deliver(client, JSON.stringify(body));
+    if (this.deliver(client, JSON.stringify(body))) this.metrics.sent.inc();
   }
 
-  /** Sends now when the socket keeps up, else queues (bounded, dropping the oldest). */
-  private deliver(client: Client, text: string): void {
+  /** One update to many clients: encoded once, counted once. */
+  private fanOut(clients: Iterable<Client>, text: string): void {
+    const frame = Buffer.from(text);
+    let sent = 0;
+    for (const client of clients) if (this.deliver(client, frame)) sent++;
+    if (sent > 0) this.metrics.sent.inc(sent);
+  }
+
+  /** Sends now when the socket keeps up (answers true), else queues (bounded, dropping the oldest). */
+  private deliver(client: Client, frame: Frame): boolean {
     const socket = client.socket;
-    if (socket.readyState !== WebSocket.OPEN) return;
+    if (socket.readyState !== WebSocket.OPEN) return false;
     if (client.queue.length === 0 && socket.bufferedAmount <= this.maxBuffered) {
-      socket.send(text);
-      this.metrics.sent.inc();
-      return;
+      socket.send(frame, { binary: false });
+      return true;
     }
-    client.queue.push(text);
+    client.queue.push(frame);
     if (client.queue.length > this.maxQueue) {
       client.queue.shift();
       this.metrics.dropped.inc();
     }
     this.backlogged.add(client);
+    return false;
   }
 
   private drainBacklog(): void {
@@ -337,7 +347,7 @@ export class WsHub {
       }
       let sent = 0;
       while (client.queue.length > 0 && socket.bufferedAmount <= this.maxBuffered) {
-        socket.send(client.queue.shift()!);
+        socket.send(client.queue.shift()!, { binary: false });
         sent++;
       }
       if (sent > 0) this.metrics.sent.inc(sent);

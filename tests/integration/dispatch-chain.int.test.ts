@@ -156,6 +156,9 @@ describe('dispatch chain (HTTP → Kafka → worker → HTTP)', () => {
     // Regret was recorded for every refined batch.
     const regrets = await stack.database.db.selectFrom('batch_regret').select('batch_id').where('batch_id', 'in', batches.map((b) => b.id)).execute();
     expect(regrets.length).toBe(batches.length);
+    // … and observed once per batch in the worker's dispatch_batch_regret histogram.
+    const metrics = await stack.worker!.metrics.metrics();
+    expect(Number(/^dispatch_batch_regret_count (\d+)/m.exec(metrics)?.[1])).toBe(batches.length);
   }, 180_000);
 
   it('50 orders posted at once into one area end in correct batches', async () => {

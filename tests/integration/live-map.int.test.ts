@@ -160,3 +160,31 @@ describe('GET /map in headless Chromium', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('GET /map without the WebSocket hub', () => {
+  it('falls back to polling the snapshot, keeps retrying the socket, and still moves riders', async () => {
+    const rider = await created<{ id: string }>('/riders', { name: 'Offline-hub rider', status: 'idle', ...offset(CENTER, -300, 200) });
+    const page = await chromium.context.newPage();
+    let attempts = 0;
+    // Every socket the page opens is closed at once, as when the hub (or a proxy in front of it) is away.
+    await page.routeWebSocket(/\/ws$/, (ws) => {
+      attempts += 1;
+      void ws.close({ code: 1011, reason: 'hub away' });
+    });
+    await page.goto(`${base}/map`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
+    await page.waitForSelector('body[data-conn="polling"]', { timeout: 15_000 });
+    await expect.poll(() => page.locator(`.rider-marker[data-rider-id="${rider.id}"]`).count()).toBe(1);
+
+    const target = offset(CENTER, -1_200, -900);
+    const ping = await call('POST', `/riders/${rider.id}/location`, { lat: target.lat, lon: target.lon, recorded_at: new Date().toISOString() });
+    expect(ping.status).toBeLessThan(300);
+    await expect
+      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), { timeout: 15_000, interval: 250 })
+      .toMatchObject({ lat: expect.closeTo(target.lat, 5), lng: expect.closeTo(target.lon, 5) });
+    // Backoff: a few reconnection attempts in these seconds, not one per frame.
+    expect(attempts).toBeGreaterThanOrEqual(2);
+    expect(attempts).toBeLessThan(10);
+    await page.close();
+  });
+});

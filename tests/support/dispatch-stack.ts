@@ -1,20 +1,15 @@
 /**
  * The whole dispatch stack on the real servers, for the e2e test and the benchmark: the worker as `npm run worker`
- * composes it (outbox relay + every pipeline consumer, on Kafka) and the HTTP API (createApiApp over the domain
- * services) listening on 127.0.0.1 — isolated by a fresh Postgres database, a Redis key prefix and a Kafka topic prefix.
+ * composes it (outbox relay + every pipeline consumer, on Kafka) and the HTTP API as `npm run api` composes it
+ * (composeApi), listening on 127.0.0.1 — isolated by a fresh Postgres database, a Redis key prefix and a Kafka topic
+ * prefix, all from the one configuration.
  */
-import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
-import { Registry } from 'prom-client';
-import { createApiApp } from '../../apps/api/app.ts';
-import { closeServer } from '../../apps/api/close-server.ts';
-import { createApiServices } from '../../apps/api/services.ts';
+import { composeApi } from '../../apps/api/compose.ts';
 import { composeWorker, type WorkerOptions, type WorkerRuntime } from '../../apps/worker/worker.ts';
 import { loadConfig, type Config } from '../../internal/config/config.ts';
 import { createDatabase, type DatabaseHandle } from '../../internal/db/database.ts';
 import { migrateUp } from '../../internal/db/migrate.ts';
 import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
-import { systemClock } from '../../internal/platform/clock.ts';
 import { silentLogger, type Logger } from '../../internal/platform/logger.ts';
 import { deleteTopics, listTopics, testKafkaBrokers, uniqueTopic } from './kafka.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
@@ -85,17 +80,16 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
       worker = w;
     }
 
-    const database = createDatabase(config.databaseUrl!, { maxConnections: 20, applicationName: 'deliverygo-api-test' });
+    // The API exactly as `npm run api` composes it, on a free port of 127.0.0.1.
+    const apiRuntime = await composeApi(loadConfig({ ...env, HTTP_ADDR: '127.0.0.1:0' }), logger);
+    closers.push(() => apiRuntime.cleanup());
+    const { port } = await apiRuntime.start();
+
+    // Direct access for assertions and set-up the API does not offer.
+    const database = createDatabase(config.databaseUrl!, { maxConnections: 10, applicationName: 'deliverygo-test-probe' });
     closers.push(() => database.close());
     const geo = await RedisGeoStore.connect(config.redisUrl!, { prefix: config.redisKeyPrefix });
     closers.push(() => geo.close());
-    const services = createApiServices({ db: database.db, clock: systemClock, logger, geo, h3Resolution: config.h3Resolution });
-    const app = createApiApp({ logger, healthChecks: [], metrics: new Registry(), services });
-    const { server, port } = await new Promise<{ server: ServerType; port: number }>((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info: AddressInfo) => resolve({ server: s, port: info.port }));
-      s.once('error', reject);
-    });
-    closers.push(() => closeServer(server));
     const baseUrl = `http://127.0.0.1:${port}`;
 
     const api = async <T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer<T>> => {

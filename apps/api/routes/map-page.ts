@@ -37,8 +37,11 @@ export function mapPageConfigJson(deps: MapRouteDeps): string {
 }
 
 export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): void {
+  // Leaflet never changes while the process runs: read once. The page's own files are small and read per request,
+  // so editing web/ needs only a browser reload.
   const cache = new Map<string, Promise<Buffer>>();
   const load = (file: string): Promise<Buffer> => {
+    if (file.startsWith(WEB_DIR)) return readFile(file);
     let content = cache.get(file);
     if (!content) {
       content = readFile(file);
@@ -58,6 +61,7 @@ export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): voi
     const name = c.req.path.slice('/map/assets/'.length);
     const asset = MAP_ASSETS[name];
     if (!asset) return c.notFound();
-    return c.body(new Uint8Array(await load(asset.file)), 200, { 'Content-Type': asset.type, 'Cache-Control': 'public, max-age=300' });
+    const maxAge = asset.file.startsWith(WEB_DIR) ? 0 : 86_400;
+    return c.body(new Uint8Array(await load(asset.file)), 200, { 'Content-Type': asset.type, 'Cache-Control': `public, max-age=${maxAge}` });
   });
 }
