@@ -1,0 +1,111 @@
+import type { Kysely } from 'kysely';
+import type pg from 'pg';
+import type { Registry } from 'prom-client';
+import type { Config } from '../config/config.ts';
+import { createDatabase } from '../db/database.ts';
+import { startEmbeddedPostgres } from '../db/embedded-postgres.ts';
+import { migrateUp } from '../db/migrate.ts';
+import { openDatabase } from '../db/open-database.ts';
+import type { Database } from '../db/schema.ts';
+import { createEventBus } from '../eventbus/create-event-bus.ts';
+import type { EventBus } from '../eventbus/event-bus.ts';
+import type { GeoStore } from '../geostore/geo-store.ts';
+import { MemoryGeoStore } from '../geostore/memory-geo-store.ts';
+import { RedisGeoStore } from '../geostore/redis-geo-store.ts';
+import { healthChecksFromConfig } from '../health/health-checks-from-config.ts';
+import type { HealthCheck } from '../health/health-check.ts';
+import type { Clock } from '../platform/clock.ts';
+import { shutdownSteps, type ShutdownStep } from '../platform/lifecycle.ts';
+import type { Logger } from '../platform/logger.ts';
+import { createRouter } from '../routing/create-router.ts';
+import type { Router } from '../routing/router.ts';
+
+/**
+ * Every adapter a deliverygo process talks to, chosen by the configuration: a real server where its URL is set,
+ * the embedded twin where it is not (PGlite, in-process bus, in-memory geo store, straight-line router).
+ *
+ * Built once per process. The API and the worker each build their own when they run alone; `npm start` builds one
+ * set and hands it to both, so they share the embedded database, bus and geo store.
+ */
+export interface Adapters {
+  db: Kysely<Database>;
+  pool: pg.Pool;
+  bus: EventBus;
+  geo: GeoStore;
+  router: Router;
+  /** Which adapter serves each part, for logs and `/health`. */
+  kinds: { postgres: 'postgres' | 'pglite'; bus: 'kafka' | 'memory'; geo: 'redis' | 'memory'; router: 'osrm' | 'straight-line' };
+  healthChecks: HealthCheck[];
+  /** Closes everything in reverse build order. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface AdapterOptions {
+  clock: Clock;
+  /** Shown in pg_stat_activity. */
+  applicationName: string;
+  /** Where the router's fallback counter goes. */
+  registry: Registry;
+}
+
+/** Builds the adapters `config` selects; on a failure half-way, closes what was built and rethrows. */
+export async function openAdapters(config: Config, logger: Logger, options: AdapterOptions): Promise<Adapters> {
+  const teardown: ShutdownStep[] = [];
+  try {
+    let postgres: { db: Kysely<Database>; pool: pg.Pool; adapter: 'postgres' | 'pglite' };
+    if (config.databaseUrl) {
+      const opened = await openDatabase(config, logger, options.applicationName);
+      teardown.push(['postgres pool', () => opened.close()]);
+      postgres = opened;
+    } else {
+      const embedded = await startEmbeddedPostgres();
+      teardown.push(['embedded postgres', () => embedded.close()]);
+      await migrateUp(embedded.url, logger);
+      const handle = createDatabase(embedded.url, { applicationName: options.applicationName, logger, maxConnections: 8 });
+      teardown.push(['embedded postgres pool', () => handle.close()]);
+      postgres = { ...handle, adapter: 'pglite' };
+      logger.info('postgres: DATABASE_URL unset, using embedded PGlite (data is kept in memory)');
+    }
+
+    const { bus, adapter: busKind } = createEventBus(config, logger);
+    teardown.push(['event bus', () => bus.close()]);
+
+    const geo: GeoStore = config.redisUrl
+      ? await RedisGeoStore.connect(config.redisUrl, { prefix: config.redisKeyPrefix, clock: options.clock })
+      : new MemoryGeoStore({ clock: options.clock });
+    teardown.push(['geo store', () => geo.close()]);
+
+    const router = createRouter(
+      {
+        osrmUrl: config.osrmUrl,
+        osrm: { timeoutMs: config.osrm.timeoutMs, tableMaxSize: config.osrm.maxTableSize },
+        straightLine: { speedMps: config.router.speedMps, detourFactor: config.router.detourFactor },
+      },
+      { registry: options.registry, logger: logger.child({ component: 'router' }) },
+    );
+    teardown.push(['router', () => router.close()]);
+
+    const health = healthChecksFromConfig(config, { db: postgres.db, databaseAdapter: postgres.adapter });
+    teardown.push(['health check clients', () => health.close()]);
+
+    let closing: Promise<void> | undefined;
+    return {
+      db: postgres.db,
+      pool: postgres.pool,
+      bus,
+      geo,
+      router,
+      kinds: {
+        postgres: postgres.adapter,
+        bus: busKind,
+        geo: geo.adapter,
+        router: config.osrmUrl ? 'osrm' : 'straight-line',
+      },
+      healthChecks: health.checks,
+      close: () => (closing ??= shutdownSteps([...teardown].reverse(), logger)),
+    };
+  } catch (error) {
+    await shutdownSteps([...teardown].reverse(), logger).catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
+import { MemoryGeoStore } from '../geostore/memory-geo-store.ts';
+import type { LiveMessage } from '../livefeed/live-feed.ts';
+import { MemoryLiveFeed } from '../livefeed/memory-live-feed.ts';
+import { ManualClock } from '../platform/clock.ts';
+import { AppError } from '../platform/errors.ts';
+import { silentLogger } from '../platform/logger.ts';
+import { KnownRiders } from './known-riders.ts';
+import { createTelemetryService } from './telemetry-service.ts';
+
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+
+/** A bus whose publishes the test releases by hand. */
+function gatedBus() {
+  const published: OutgoingRecord[] = [];
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const bus = {
+    publishAll: async (records: readonly OutgoingRecord[]) => {
+      published.push(...records);
+      await gate;
+    },
+  } as unknown as EventBus;
+  return { bus, published, release };
+}
+
+async function setup() {
+  const clock = new ManualClock(NOW);
+  const geo = new MemoryGeoStore({ clock });
+  const feed = new MemoryLiveFeed();
+  const live: LiveMessage[] = [];
+  for (const channel of ['rider:r1', 'rider:r2', 'map']) await feed.subscribe(channel, (m) => live.push(m));
+  const gated = gatedBus();
+  const riders = new KnownRiders(async (ids) => ids.filter((id) => id.startsWith('r')));
+  const service = createTelemetryService({ db: null as never, geo, bus: gated.bus, feed, riders, clock, logger: silentLogger });
+  return { service, live, geo, ...gated };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+describe('telemetry service', () => {
+  it('publishes a current ping live before Kafka acknowledges, and answers only after it did', async () => {
+    const t = await setup();
+    let answered = false;
+    const done = t.service.ingest('r1', { lat: 43.7, lon: 7.42, recordedAt: NOW - 1_000, speed: 3 }).then((r) => {
+      answered = true;
+      return r;
+    });
+    await tick();
+    expect(t.live.map((m) => m.channel).sort()).toEqual(['map', 'rider:r1']);
+    expect(t.live[0]).toMatchObject({ type: 'rider.location', data: { riderId: 'r1', lat: 43.7, lon: 7.42, speed: 3, recordedAt: new Date(NOW - 1_000).toISOString() } });
+    expect(answered).toBe(false); // the history record is not durable yet
+    t.release();
+    expect(await done).toEqual({ applied: true });
+    expect(t.published).toHaveLength(1);
+    expect(t.published[0]).toMatchObject({ topic: 'rider.location', key: 'r1', event: { payload: { riderId: 'r1', pings: [{ lat: 43.7 }] } } });
+  });
+
+  it('sends an older ping to the history only, never live', async () => {
+    const t = await setup();
+    t.release();
+    await t.service.ingest('r1', { lat: 1, lon: 1, recordedAt: NOW - 1_000 });
+    await tick();
+    t.live.length = 0;
+    expect(await t.service.ingest('r1', { lat: 2, lon: 2, recordedAt: NOW - 5_000 })).toEqual({ applied: false });
+    await tick();
+    expect(t.live).toHaveLength(0);
+    expect(t.published).toHaveLength(2);
+    expect((await t.geo.getRiderPosition('r1'))?.lat).toBe(1);
+  });
+
+  it('refuses unknown riders (404) and pings from the future (400 naming the field)', async () => {
+    const t = await setup();
+    t.release();
+    await expect(t.service.ingest('x1', { lat: 1, lon: 1, recordedAt: NOW })).rejects.toMatchObject({ slug: 'rider.not_found' });
+    const future = await t.service.ingestMany([{ riderId: 'r1', lat: 1, lon: 1, recordedAt: NOW + 3_600_000 }]).catch((e: unknown) => e);
+    expect(future).toBeInstanceOf(AppError);
+    expect((future as AppError).details.field).toBe('pings[0].recorded_at');
+  });
+
+  it('bulk: counts outcomes per ping, one history message per rider, live only for current pings', async () => {
+    const t = await setup();
+    t.release();
+    const result = await t.service.ingestMany([
+      { riderId: 'r1', lat: 1, lon: 1, recordedAt: NOW - 3_000 },
+      { riderId: 'x9', lat: 1, lon: 1, recordedAt: NOW - 3_000 },
+      { riderId: 'r2', lat: 2, lon: 2, recordedAt: NOW - 2_000 },
+      { riderId: 'r1', lat: 3, lon: 3, recordedAt: NOW - 4_000 }, // older than r1's first: ignored
+    ]);
+    expect(result).toEqual({ accepted: 2, ignored: 1, unknownRider: 1, results: ['accepted', 'unknown_rider', 'accepted', 'ignored'] });
+    expect(t.published.map((r) => [r.key, (r.event.payload as { pings: unknown[] }).pings.length])).toEqual([
+      ['r1', 2],
+      ['r2', 1],
+    ]);
+    await tick();
+    expect(t.live.filter((m) => m.channel === 'map').map((m) => (m.data as { riderId: string }).riderId)).toEqual(['r1', 'r2']);
+  });
+});
