@@ -8,6 +8,8 @@ COPY tsconfig.json ./
 COPY apps ./apps
 COPY internal ./internal
 COPY migrations ./migrations
+# The live map page (GET /map reads web/map.html, map.js, map.css at run time; Leaflet itself comes from node_modules).
+COPY web ./web
 COPY api ./api
 EXPOSE 8000
 CMD ["node", "--import", "tsx", "apps/api/main.ts"]

@@ -1,19 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../internal/config/config.ts';
+import { loadConfig } from '../../internal/config/config.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
-import { composeWorker } from '../worker/worker.ts';
 import { composeApi } from './compose.ts';
 
-describe('composition without a database URL', () => {
-  it('refuses clearly until the embedded database exists', async () => {
-    const config = loadConfig({});
-    for (const compose of [composeApi, composeWorker]) {
-      const error = await compose(config, silentLogger).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as Error).message).toMatch(/DATABASE_URL.*embedded/);
+describe('composition without any service URL', () => {
+  it('runs on the embedded adapters and says so on /health', async () => {
+    const api = await composeApi(loadConfig({}), silentLogger);
+    try {
+      const response = await api.app.request('/health');
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as { checks: Record<string, { adapter: string; status: string }> };
+      expect(body.checks.postgres).toMatchObject({ adapter: 'pglite', status: 'up' });
+      expect(body.checks.redis).toMatchObject({ adapter: 'memory', status: 'up' });
+      expect(body.checks.bus).toMatchObject({ adapter: 'memory', status: 'up' });
+      expect(body.checks.router).toMatchObject({ adapter: 'straight-line', status: 'up' });
+    } finally {
+      await api.cleanup();
     }
-  });
+  }, 60_000);
 });

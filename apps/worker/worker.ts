@@ -1,17 +1,12 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../internal/config/config.ts';
-import { openDatabase } from '../../internal/db/open-database.ts';
 import { resolveDispatchParams, type DispatchParamsInput } from '../../internal/dispatch/params.ts';
-import { createEventBus } from '../../internal/eventbus/create-event-bus.ts';
-import type { GeoStore } from '../../internal/geostore/geo-store.ts';
-import { MemoryGeoStore } from '../../internal/geostore/memory-geo-store.ts';
-import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
+import { openAdapters, type Adapters } from '../../internal/app/adapters.ts';
 import { OutboxRelay } from '../../internal/outbox/outbox-relay.ts';
 import { startPipeline, type RunningPipeline } from '../../internal/pipeline/pipeline.ts';
 import { systemClock, type Clock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
-import { createRouter } from '../../internal/routing/create-router.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
 
@@ -33,6 +28,10 @@ export interface WorkerOptions {
   clock?: Clock;
   sealIntervalMs?: number;
   sweepIntervalMs?: number;
+  /** Adapters built by the caller and shared with the API (`npm start`); the worker then does not close them. */
+  adapters?: Adapters;
+  /** The process-wide metrics registry, when shared. */
+  metrics?: Registry;
 }
 
 /**
@@ -43,32 +42,16 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
   const teardown: ShutdownStep[] = [];
   try {
     const clock = options.clock ?? systemClock;
-    const database = await openDatabase(config, logger, 'deliverygo-worker');
-    teardown.push(['postgres pool', () => database.close()]);
+    const metrics = options.metrics ?? new Registry();
+    if (!options.metrics) collectDefaultMetrics({ register: metrics });
 
-    const { bus, adapter: busAdapter } = createEventBus(config, logger);
-    teardown.push(['event bus', () => bus.close()]);
-
-    const geoStore: GeoStore = config.redisUrl
-      ? await RedisGeoStore.connect(config.redisUrl, { prefix: config.redisKeyPrefix, clock })
-      : new MemoryGeoStore({ clock });
-    teardown.push(['geo store', () => geoStore.close()]);
-
-    const metrics = new Registry();
-    collectDefaultMetrics({ register: metrics });
-    const router = createRouter(
-      {
-        osrmUrl: config.osrmUrl,
-        osrm: { timeoutMs: config.osrm.timeoutMs, tableMaxSize: config.osrm.maxTableSize },
-        straightLine: { speedMps: config.router.speedMps, detourFactor: config.router.detourFactor },
-      },
-      { registry: metrics, logger: logger.child({ component: 'router' }) },
-    );
-    teardown.push(['router', () => router.close()]);
+    const adapters = options.adapters ?? (await openAdapters(config, logger, { clock, applicationName: 'deliverygo-worker', registry: metrics }));
+    if (!options.adapters) teardown.push(['adapters', () => adapters.close()]);
+    const { db, pool, bus, geo: geoStore, router } = adapters;
 
     const params = resolveDispatchParams({ h3Resolution: config.h3Resolution, ...options.dispatch });
-    const relay = new OutboxRelay({ db: database.db, pool: database.pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
-    logger.info({ postgres: database.adapter, bus: busAdapter, geoStore: geoStore.adapter }, 'worker composed');
+    const relay = new OutboxRelay({ db, pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
+    logger.info({ adapters: adapters.kinds }, 'worker composed');
 
     let pipeline: RunningPipeline | undefined;
     let telemetry: TelemetryWorker | undefined;
@@ -78,7 +61,7 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
       start: async () => {
         relay.start();
         pipeline = await startPipeline({
-          db: database.db,
+          db,
           bus,
           geoStore,
           router,
@@ -90,7 +73,7 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
           sealIntervalMs: options.sealIntervalMs,
           sweepIntervalMs: options.sweepIntervalMs,
         });
-        telemetry = await startTelemetryWorker({ config, db: database.db, bus, clock, logger, registry: metrics });
+        telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
         if (config.workerMetricsPort !== undefined) {
           const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);
           teardown.push(['metrics server', () => server.close()]);

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import type { Kysely } from 'kysely';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
@@ -70,10 +71,8 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     const { bus, adapter: busKind } = createEventBus(config, logger);
     teardown.push(['event bus', () => bus.close()]);
 
-    const geo: GeoStore = config.redisUrl
-      ? await RedisGeoStore.connect(config.redisUrl, { prefix: config.redisKeyPrefix, clock: options.clock })
-      : new MemoryGeoStore({ clock: options.clock });
-    teardown.push(['geo store', () => geo.close()]);
+    const { geo, close: closeGeo } = createGeoStore(config, logger, options.clock);
+    teardown.push(['geo store', closeGeo]);
 
     const router = createRouter(
       {
@@ -108,4 +107,27 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     await shutdownSteps([...teardown].reverse(), logger).catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Redis when REDIS_URL is set, else in-process. The Redis client connects in the background, so a process starts
+ * (and reports Redis down on /health) while Redis is away; geo calls made meanwhile fail fast. It is disconnected
+ * rather than QUIT at close: a QUIT queued on a client that never connected would wait forever.
+ */
+function createGeoStore(config: Config, logger: Logger, clock: Clock): { geo: GeoStore; close(): Promise<void> } {
+  if (!config.redisUrl) {
+    const geo = new MemoryGeoStore({ clock });
+    return { geo, close: () => geo.close() };
+  }
+  const redis = new Redis(config.redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true });
+  redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
+  void redis.connect().catch(() => {});
+  const geo = new RedisGeoStore(redis, { prefix: config.redisKeyPrefix, clock });
+  return {
+    geo,
+    close: async () => {
+      await geo.close();
+      redis.disconnect();
+    },
+  };
 }

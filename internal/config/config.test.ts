@@ -79,6 +79,7 @@ describe('loadConfig', () => {
     ['PORT', 'eighty'],
     ['H3_RESOLUTION', '16'],
     ['LOG_LEVEL', 'loud'],
+    ['API_WORKERS', '0'],
     ['MAP_TILE_URL', 'tile.openstreetmap.org/{z}/{x}/{y}.png'],
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError({ ...deliveryGoEnv, [name]: value });
@@ -90,6 +91,11 @@ describe('loadConfig', () => {
     expect(loadConfig({}).map).toEqual({ tileUrl: undefined });
     const template = 'https://tile.openstreetmap.org/{z}/{x}/{y}.png';
     expect(loadConfig({ MAP_TILE_URL: template }).map.tileUrl).toBe(template);
+  });
+
+  it('runs one API process unless API_WORKERS asks for more', () => {
+    expect(loadConfig({}).apiWorkers).toBe(1);
+    expect(loadConfig({ API_WORKERS: '2' }).apiWorkers).toBe(2);
   });
 
   it('names every malformed variable at once', () => {

@@ -47,6 +47,12 @@ export interface Config {
    * (`WS_MAX_BUFFERED_BYTES`, default 1 MiB).
    */
   ws: { heartbeatMs: number; maxQueue: number; maxBufferedBytes: number };
+  /**
+   * API processes (`API_WORKERS`, default 1): above 1, `npm run api` forks that many node:cluster workers sharing the
+   * listening port (apps/api/cluster.ts), for when one event loop is the bottleneck. The WebSocket hub is cluster-safe
+   * (fan-out goes through Redis pub/sub).
+   */
+  apiWorkers: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -109,6 +115,7 @@ const envSchema = z.object({
   WS_HEARTBEAT_MS: int(100, 600_000).default(15_000),
   WS_MAX_QUEUE: int(1, 1_000_000).default(1_000),
   WS_MAX_BUFFERED_BYTES: int(1_024, 1 << 30).default(1 << 20),
+  API_WORKERS: int(1, 64).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -143,6 +150,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     map: { tileUrl: e.MAP_TILE_URL },
     telemetry: { historyBatchRows: e.TELEMETRY_HISTORY_BATCH_ROWS, historyLingerMs: e.TELEMETRY_HISTORY_LINGER_MS },
     ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxQueue: e.WS_MAX_QUEUE, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES },
+    apiWorkers: e.API_WORKERS,
     logLevel: e.LOG_LEVEL,
   };
 }

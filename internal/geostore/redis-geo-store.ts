@@ -12,8 +12,10 @@
  * | `riders:seen`              | zset   | riderId → lastSeenAt, to prune members whose position expired          |
  *
  * (`rec` = recordedAt, `seen` = lastSeenAt.) Every write that reads first is a Lua script (redis-scripts.ts),
- * registered with ioredis `defineCommand`: one EVALSHA round trip per call; `updateRiderPositions` pipelines its pings
- * into one round trip. Liveness is decided with the store's clock (see geo-store.ts, "Time"); PEXPIRE on the position
+ * registered with ioredis `defineCommand`: one EVALSHA round trip per call; `updateRiderPositions` sends its pings as
+ * PING_MANY_LUA calls of up to PINGS_PER_CALL pings, pipelined into one round trip, and concurrent
+ * `updateRiderPosition` calls are coalesced the same way (see `PingCoalescer`): on a box where every syscall is dear,
+ * one write and one read per batch instead of per ping. Liveness is decided with the store's clock (see geo-store.ts, "Time"); PEXPIRE on the position
  * hash frees the memory of riders that stop pinging, and searches prune them from the GEO sets before they search.
  *
  * Measured on the dev box (one connection, Redis 7.0 local): ~30k pings/s through `updateRiderPositions` batches of
@@ -38,7 +40,7 @@ import {
   AVAILABILITY_LUA,
   CLAIM_LUA,
   INDEX_PATH_LUA,
-  PING_LUA,
+  PING_MANY_LUA,
   RELEASE_LUA,
   REMOVE_PATH_LUA,
   SEARCH_LUA,
@@ -61,9 +63,12 @@ export interface RedisGeoStoreOptions extends GeoStoreOptions {
 
 type Arg = string | number;
 
+/** Pings per PING_MANY_LUA call: Redis runs nothing else while a script runs (~10 µs per ping). */
+const PINGS_PER_CALL = 500;
+
 /** The commands `defineCommand` adds (on the client and on its pipelines). */
 interface GeoScripts<R> {
-  geostorePing(...args: Arg[]): R;
+  geostorePingMany(...args: Arg[]): R;
   geostoreSearch(...args: Arg[]): R;
   geostoreClaim(...args: Arg[]): R;
   geostoreRelease(...args: Arg[]): R;
@@ -73,7 +78,7 @@ interface GeoScripts<R> {
 }
 
 const SCRIPTS: Record<keyof GeoScripts<unknown>, { lua: string; numberOfKeys: number }> = {
-  geostorePing: { lua: PING_LUA, numberOfKeys: 5 },
+  geostorePingMany: { lua: PING_MANY_LUA, numberOfKeys: 3 },
   geostoreSearch: { lua: SEARCH_LUA, numberOfKeys: 3 },
   geostoreClaim: { lua: CLAIM_LUA, numberOfKeys: 3 },
   geostoreRelease: { lua: RELEASE_LUA, numberOfKeys: 3 },
@@ -154,24 +159,80 @@ export class RedisGeoStore implements GeoStore {
     return (await this.scripts.geostoreRemovePath(this.pathKey(pathId), this.cellKey(''), pathId)) === 1;
   }
 
+  /**
+   * Coalesced: a call made while another batch of single pings is in flight waits for it and goes out with the
+   * calls that arrived meanwhile, as one PING_MANY_LUA call, in call order (so one rider's pings keep their order and
+   * the "newer wins" check sees them as sequential calls would). No linger: an idle store sends at once.
+   */
   async updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult> {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertPing(ping);
-    const reply = await this.scripts.geostorePing(...this.pingArgs(riderId, ping, this.clock.now()));
-    return { applied: reply === 1 };
+    return new Promise<PingResult>((resolve, reject) => {
+      this.pending.push({ ping: { ...ping, riderId }, resolve, reject });
+      if (!this.flushing) void this.flushPending();
+    });
   }
 
   async updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
     this.assertOpen();
     assertPingBatch(pings);
     if (pings.length === 0) return [];
+    return this.applyPings(pings);
+  }
+
+  /** Single pings queued while a batch is in flight. */
+  private pending: Array<{ ping: RiderPingOf; resolve: (r: PingResult) => void; reject: (e: unknown) => void }> = [];
+  private flushing = false;
+
+  private async flushPending(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending;
+        this.pending = [];
+        try {
+          const results = await this.applyPings(batch.map((b) => b.ping));
+          batch.forEach((b, i) => b.resolve(results[i]!));
+        } catch (error) {
+          for (const b of batch) b.reject(error);
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline. */
+  private async applyPings(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
     const now = this.clock.now();
-    const pipeline = this.redis.pipeline();
-    const scripted = pipeline as unknown as GeoScripts<unknown>;
-    for (const p of pings) scripted.geostorePing(...this.pingArgs(p.riderId, p, now));
-    const replies = await execPipeline(pipeline);
-    return replies.map((reply) => ({ applied: reply === 1 }));
+    const head: Arg[] = [this.key('riders:available'), this.key('riders:live'), this.key('riders:seen'), String(now), this.ttlMs, this.positionKey(''), this.stateKey('')];
+    const chunkArgs = (from: number): Arg[] => {
+      const args = head.slice();
+      for (let i = from; i < Math.min(pings.length, from + PINGS_PER_CALL); i++) {
+        const p = pings[i]!;
+        args.push(
+          p.riderId,
+          String(p.lat),
+          String(p.lon),
+          String(p.recordedAt),
+          p.speed === undefined ? '' : String(p.speed),
+          p.heading === undefined ? '' : String(p.heading),
+          p.accuracy === undefined ? '' : String(p.accuracy),
+        );
+      }
+      return args;
+    };
+    let replies: unknown[];
+    if (pings.length <= PINGS_PER_CALL) {
+      replies = [await this.scripts.geostorePingMany(...chunkArgs(0))];
+    } else {
+      const pipeline = this.redis.pipeline();
+      const scripted = pipeline as unknown as GeoScripts<unknown>;
+      for (let from = 0; from < pings.length; from += PINGS_PER_CALL) scripted.geostorePingMany(...chunkArgs(from));
+      replies = await execPipeline(pipeline);
+    }
+    return (replies as number[][]).flat().map((reply) => ({ applied: reply === 1 }));
   }
 
   async getRiderPosition(riderId: string): Promise<RiderPosition | null> {
@@ -273,25 +334,6 @@ export class RedisGeoStore implements GeoStore {
       status: status as RiderStatus,
       batchId: batch === '' ? null : batch,
     }));
-  }
-
-  private pingArgs(riderId: string, ping: RiderPing, now: number): Arg[] {
-    return [
-      this.positionKey(riderId),
-      this.stateKey(riderId),
-      this.key('riders:available'),
-      this.key('riders:live'),
-      this.key('riders:seen'),
-      riderId,
-      String(ping.lat),
-      String(ping.lon),
-      String(ping.recordedAt),
-      String(now),
-      this.ttlMs,
-      ping.speed === undefined ? '' : String(ping.speed),
-      ping.heading === undefined ? '' : String(ping.heading),
-      ping.accuracy === undefined ? '' : String(ping.accuracy),
-    ];
   }
 
   /** KEYS of the claim/release/availability scripts. */

@@ -9,33 +9,48 @@
  */
 
 /**
- * Apply a ping unless the live position is newer or equal.
- * KEYS: position hash, state hash, riders:available, riders:live, riders:seen.
- * ARGV: riderId, lat, lon, recordedAt, now, ttlMs, speed|'', heading|'', accuracy|''.
- * Returns 1 when applied, 0 when ignored.
+ * Apply pings, each unless its rider's live position is newer or equal — many in ONE call (one EVALSHA instead of one
+ * per ping; a single ping is a batch of one). Applied in ARGV order, so two pings of one rider in a batch behave
+ * exactly as two consecutive calls. Per applied ping: replace the position hash (PEXPIRE ttl), GEOADD to riders:live,
+ * ZADD riders:seen, and GEOADD to / ZREM from riders:available by the rider's state.
+ * KEYS: riders:available, riders:live, riders:seen.
+ * ARGV: now, ttlMs, position-hash key prefix, state-hash key prefix, then 7 per ping:
+ *       riderId, lat, lon, recordedAt, speed|'', heading|'', accuracy|''.
+ * Returns one 1 (applied) / 0 (ignored) per ping.
  */
-export const PING_LUA = `
-local now = tonumber(ARGV[5])
-local ttl = tonumber(ARGV[6])
-local cur = redis.call('HMGET', KEYS[1], 'rec', 'seen')
-if cur[1] and cur[2] and tonumber(cur[2]) > now - ttl and tonumber(cur[1]) >= tonumber(ARGV[4]) then
-  return 0
+export const PING_MANY_LUA = `
+local now = tonumber(ARGV[1])
+local ttl = tonumber(ARGV[2])
+local posPrefix = ARGV[3]
+local statePrefix = ARGV[4]
+local out = {}
+local n = 0
+for i = 5, #ARGV, 7 do
+  local id = ARGV[i]
+  local posKey = posPrefix .. id
+  n = n + 1
+  local cur = redis.call('HMGET', posKey, 'rec', 'seen')
+  if cur[1] and cur[2] and tonumber(cur[2]) > now - ttl and tonumber(cur[1]) >= tonumber(ARGV[i + 3]) then
+    out[n] = 0
+  else
+    local fields = {'lat', ARGV[i + 1], 'lon', ARGV[i + 2], 'rec', ARGV[i + 3], 'seen', ARGV[1]}
+    if ARGV[i + 4] ~= '' then fields[#fields + 1] = 'speed'; fields[#fields + 1] = ARGV[i + 4] end
+    if ARGV[i + 5] ~= '' then fields[#fields + 1] = 'heading'; fields[#fields + 1] = ARGV[i + 5] end
+    if ARGV[i + 6] ~= '' then fields[#fields + 1] = 'accuracy'; fields[#fields + 1] = ARGV[i + 6] end
+    redis.call('DEL', posKey)
+    redis.call('HSET', posKey, unpack(fields))
+    redis.call('PEXPIRE', posKey, ttl)
+    redis.call('GEOADD', KEYS[2], ARGV[i + 2], ARGV[i + 1], id)
+    redis.call('ZADD', KEYS[3], ARGV[1], id)
+    if redis.call('HGET', statePrefix .. id, 'status') == 'available' then
+      redis.call('GEOADD', KEYS[1], ARGV[i + 2], ARGV[i + 1], id)
+    else
+      redis.call('ZREM', KEYS[1], id)
+    end
+    out[n] = 1
+  end
 end
-local fields = {'lat', ARGV[2], 'lon', ARGV[3], 'rec', ARGV[4], 'seen', ARGV[5]}
-if ARGV[7] ~= '' then fields[#fields + 1] = 'speed'; fields[#fields + 1] = ARGV[7] end
-if ARGV[8] ~= '' then fields[#fields + 1] = 'heading'; fields[#fields + 1] = ARGV[8] end
-if ARGV[9] ~= '' then fields[#fields + 1] = 'accuracy'; fields[#fields + 1] = ARGV[9] end
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(fields))
-redis.call('PEXPIRE', KEYS[1], ttl)
-redis.call('GEOADD', KEYS[4], ARGV[3], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[5], ARGV[1])
-if redis.call('HGET', KEYS[2], 'status') == 'available' then
-  redis.call('GEOADD', KEYS[3], ARGV[3], ARGV[2], ARGV[1])
-else
-  redis.call('ZREM', KEYS[3], ARGV[1])
-end
-return 1
+return out
 `;
 
 /**

@@ -1,5 +1,7 @@
-import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, OrdersTable, StoredStop } from '../db/schema.ts';
+import type { OutgoingRecord } from '../eventbus/event-bus.ts';
+import { OUTBOX_CHANNEL, outboxRowsParam } from '../outbox/outbox.ts';
 
 export type OrderRow = Selectable<OrdersTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -24,6 +26,63 @@ export async function insertOrderOnce(db: Db, row: Insertable<OrdersTable>): Pro
     .onConflict((oc) => oc.column('idempotency_key').doNothing())
     .returningAll()
     .executeTakeFirst();
+}
+
+/** What `placeOrderOnce` found: the new row, or why there is none. */
+export type PlaceOutcome = { kind: 'inserted'; order: OrderRow } | { kind: 'store_not_found' } | { kind: 'key_taken' };
+
+/**
+ * POST /orders in ONE statement (one round trip, atomic as any single statement is): checks the store exists,
+ * inserts the order unless its idempotency key is taken (`ON CONFLICT DO NOTHING`, race-safe as in
+ * `insertOrderOnce`), inserts `records` into the outbox only when the order was inserted (same statement, so same
+ * transaction), and queues the relay's `pg_notify` (delivered on commit). `records` must describe the row being
+ * inserted (its id is chosen by the caller). On `key_taken` the holder is read with `findOrderByIdempotencyKey` in a
+ * NEW statement: this statement's snapshot predates the holder's commit, a later one sees it.
+ */
+export async function placeOrderOnce(
+  db: Db,
+  row: {
+    id: string;
+    store_id: string;
+    idempotency_key: string | null;
+    request_hash: string | null;
+    drop_lat: number;
+    drop_lon: number;
+    h3_cell: string;
+    items: string;
+    placed_at: Date;
+    ready_at: Date;
+    promised_at: Date;
+  },
+  records: readonly OutgoingRecord[],
+): Promise<PlaceOutcome> {
+  const result = await sql<OrderRow & { store_found: string | null }>`
+    with s as (select id from stores where id = ${row.store_id}::uuid),
+    ins as (
+      insert into orders (id, store_id, idempotency_key, request_hash, drop_lat, drop_lon, h3_cell, items, status, placed_at, ready_at, promised_at, updated_at)
+      select ${row.id}::uuid, s.id, ${row.idempotency_key}::text, ${row.request_hash}::text, ${row.drop_lat}::float8, ${row.drop_lon}::float8,
+             ${row.h3_cell}::text, ${row.items}::jsonb, 'placed'::text, ${row.placed_at}::timestamptz, ${row.ready_at}::timestamptz,
+             ${row.promised_at}::timestamptz, ${row.placed_at}::timestamptz
+      from s
+      on conflict (idempotency_key) do nothing
+      returning *
+    ),
+    ob as (
+      insert into outbox (topic, key, event, headers)
+      select r.rec->>'topic', r.rec->>'key', r.rec->'event', r.rec->'headers'
+      from jsonb_array_elements(${outboxRowsParam(records)}::jsonb) with ordinality as r(rec, n)
+      where exists (select 1 from ins)
+      order by r.n
+      returning 1
+    )
+    select s.id as store_found, ins.*, case when ins.id is not null then pg_notify(${OUTBOX_CHANNEL}, '') end as notified
+    from (select 1) as one left join s on true left join ins on true
+  `.execute(db);
+  const r = result.rows[0];
+  if (!r || r.store_found === null) return { kind: 'store_not_found' };
+  if (r.id === null) return { kind: 'key_taken' };
+  const { store_found: _found, notified: _notified, ...order } = r as OrderRow & { store_found: string | null; notified?: unknown };
+  return { kind: 'inserted', order: order as OrderRow };
 }
 
 /** The order holding an idempotency key. */

@@ -14,7 +14,7 @@ import {
   findOrder,
   findOrderByIdempotencyKey,
   findOrderWithDispatch,
-  insertOrderOnce,
+  placeOrderOnce,
   type OrderRow,
   type OrderWithDispatch,
 } from './order-repository.ts';
@@ -103,67 +103,73 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
   return {
     async place(input, idempotencyKey) {
       const now = new Date(clock.now());
-      const store = await findStore(db, input.store_id);
-      if (!store) throw notFound('store.not_found', `store ${input.store_id} does not exist`, { field: 'store_id', store_id: input.store_id });
       const readyAt = input.ready_at !== undefined ? new Date(input.ready_at) : new Date(now.getTime() + (input.prep_minutes ?? 0) * 60_000);
       const promisedAt = input.promised_at !== undefined ? new Date(input.promised_at) : new Date(readyAt.getTime() + promiseMs);
+      const storeMissing = () => notFound('store.not_found', `store ${input.store_id} does not exist`, { field: 'store_id', store_id: input.store_id });
       if (promisedAt.getTime() < readyAt.getTime()) {
+        // An unknown store is the first thing to report, as before the one-statement write (rare path: one extra read).
+        if (!(await findStore(db, input.store_id))) throw storeMissing();
         throw invalidInput('order.promise_before_ready', `promised_at (${promisedAt.toISOString()}) is before the order is ready (${readyAt.toISOString()})`, {
           field: 'promised_at',
         });
       }
-      const hash = requestHash(input);
+      const hash = idempotencyKey !== undefined ? requestHash(input) : null;
       const cell = latLngToCell(input.drop.lat, input.drop.lon, deps.h3Resolution);
-
-      const { id, replayed } = await db.transaction().execute(async (trx) => {
-        const inserted = await insertOrderOnce(trx, {
-          id: randomUUID(),
-          store_id: store.id,
+      const id = randomUUID();
+      const storeId = input.store_id;
+      // The events describe the row about to be inserted; they are written only if it is (same statement).
+      const records = [
+        record(
+          'orderPlaced',
+          storeId,
+          {
+            orderId: id,
+            storeId,
+            cell,
+            drop: { lat: input.drop.lat, lon: input.drop.lon },
+            placedAt: now.toISOString(),
+            readyAt: readyAt.toISOString(),
+            promisedAt: promisedAt.toISOString(),
+          },
+          now,
+        ),
+        orderUpdated({ id, store_id: storeId, status: 'placed' }, now, { batchId: null, riderId: null }),
+      ];
+      // One round trip: store check + idempotent insert + outbox rows + pg_notify (was 7: store read, BEGIN, insert,
+      // outbox insert, notify, COMMIT, re-read).
+      const outcome = await placeOrderOnce(
+        db,
+        {
+          id,
+          store_id: storeId,
           idempotency_key: idempotencyKey ?? null,
-          request_hash: idempotencyKey !== undefined ? hash : null,
+          request_hash: hash,
           drop_lat: input.drop.lat,
           drop_lon: input.drop.lon,
           h3_cell: cell,
           items: JSON.stringify(input.items),
-          status: 'placed',
           placed_at: now,
           ready_at: readyAt,
           promised_at: promisedAt,
-          updated_at: now,
-        });
-        if (inserted) {
-          await enqueue(trx, [
-            record(
-              'orderPlaced',
-              store.id,
-              {
-                orderId: inserted.id,
-                storeId: store.id,
-                cell,
-                drop: { lat: inserted.drop_lat, lon: inserted.drop_lon },
-                placedAt: now.toISOString(),
-                readyAt: readyAt.toISOString(),
-                promisedAt: promisedAt.toISOString(),
-              },
-              now,
-            ),
-            orderUpdated(inserted, now, { batchId: null, riderId: null }),
-          ]);
-          return { id: inserted.id, replayed: false };
-        }
-        // The key is taken (the insert waited for its holder to commit, so this read sees it).
-        const existing = await findOrderByIdempotencyKey(trx, idempotencyKey!);
-        if (!existing) throw new Error(`idempotency key conflict without a holder: ${idempotencyKey}`);
-        if (existing.request_hash !== hash) {
-          throw conflict(
-            'order.idempotency_key_reused',
-            `Idempotency-Key ${idempotencyKey} was already used for a different request (order ${existing.id}); use a new key for a new order`,
-            { field: 'Idempotency-Key', order_id: existing.id },
-          );
-        }
-        return { id: existing.id, replayed: true };
-      });
-      return { order: await view(id), replayed };
+        },
+        records,
+      );
+      if (outcome.kind === 'store_not_found') throw storeMissing();
+      if (outcome.kind === 'inserted') {
+        // Just created: no batch, rider or ETA yet (what the re-read used to find).
+        return { order: { ...outcome.order, batch_id: null, batch_status: null, rider_id: null, eta: null }, replayed: false };
+      }
+      // The key is taken (the insert waited for its holder to commit, so this later statement sees it).
+      const existing = await findOrderByIdempotencyKey(db, idempotencyKey!);
+      if (!existing) throw new Error(`idempotency key conflict without a holder: ${idempotencyKey}`);
+      if (existing.request_hash !== hash) {
+        throw conflict(
+          'order.idempotency_key_reused',
+          `Idempotency-Key ${idempotencyKey} was already used for a different request (order ${existing.id}); use a new key for a new order`,
+          { field: 'Idempotency-Key', order_id: existing.id },
+        );
+      }
+      return { order: await view(existing.id), replayed: true };
     },
 
     get: view,

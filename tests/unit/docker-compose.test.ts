@@ -1,0 +1,317 @@
+/**
+ * docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file is parsed and its wiring
+ * compared with what the code actually does — the entrypoints exist, the environment names variables that
+ * internal/config/config.ts reads and points at the compose services, every dependency and health condition has a
+ * target — and the image is checked to contain every file the three processes import or read at run time.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parseSimulatorArgs } from '../../apps/simulator/options.ts';
+import { MAP_ASSETS } from '../../apps/api/routes/map-page.ts';
+import { loadConfig } from '../../internal/config/config.ts';
+import { MIGRATIONS_DIR } from '../../internal/db/migrate.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const read = (file: string) => readFileSync(join(ROOT, file), 'utf8');
+
+type Env = Record<string, string | number | boolean | null>;
+interface Service {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Env | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  ports?: Array<string | number>;
+  restart?: string;
+}
+
+// `merge: true` resolves the `<<: *app-env` keys the way Compose does.
+const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
+const services = compose.services;
+
+/** A service's environment as name → string, whichever of the two Compose forms it uses. */
+function envOf(service: Service): Record<string, string> {
+  const env = service.environment ?? {};
+  if (Array.isArray(env)) return Object.fromEntries(env.map((kv) => [kv.split('=')[0]!, kv.split('=').slice(1).join('=')]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+}
+
+function dependsOn(service: Service): Record<string, string> {
+  const deps = service.depends_on ?? [];
+  if (Array.isArray(deps)) return Object.fromEntries(deps.map((name) => [name, 'service_started']));
+  return Object.fromEntries(Object.entries(deps).map(([name, d]) => [name, d?.condition ?? 'service_started']));
+}
+
+const argv = (cmd: string | string[] | undefined): string[] => (Array.isArray(cmd) ? cmd : (cmd ?? '').split(/\s+/).filter(Boolean));
+
+/** The variable names config.ts parses: the keys of its `envSchema` object. */
+function variablesConfigReads(): Set<string> {
+  const source = read('internal/config/config.ts');
+  const start = source.indexOf('const envSchema = z.object({');
+  const end = source.indexOf('\n});', start);
+  expect(start, 'internal/config/config.ts no longer declares `const envSchema = z.object({`').toBeGreaterThan(-1);
+  return new Set([...source.slice(start, end).matchAll(/^\s{2}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!));
+}
+
+const APPS = {
+  api: 'apps/api/main.ts',
+  worker: 'apps/worker/main.ts',
+  simulator: 'apps/simulator/main.ts',
+} as const;
+
+describe('docker-compose.yml', () => {
+  it('declares the whole distributed deployment', () => {
+    expect(Object.keys(services).sort()).toEqual(
+      expect.arrayContaining(['api', 'kafka', 'osrm', 'osrm-prepare', 'postgres', 'redis', 'simulator', 'worker']),
+    );
+    expect(services.postgres!.image).toMatch(/^postgres:\d+/);
+    expect(services.redis!.image).toMatch(/^redis:\d+/);
+  });
+
+  it('runs Kafka as a single KRaft node whose listeners are consistent', () => {
+    const kafka = services.kafka!;
+    expect(kafka.image).toMatch(/^apache\/kafka:\d+\.\d+/);
+    const env = envOf(kafka);
+    expect(env.KAFKA_PROCESS_ROLES?.split(',').map((r) => r.trim()).sort()).toEqual(['broker', 'controller']);
+    expect(env.KAFKA_NODE_ID).toMatch(/^\d+$/);
+    expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(`${env.KAFKA_NODE_ID}@kafka:9093`);
+    expect(env).not.toHaveProperty('KAFKA_ZOOKEEPER_CONNECT');
+
+    const names = (list: string | undefined) => (list ?? '').split(',').map((l) => l.trim().split('://')[0]!).filter(Boolean);
+    const listeners = names(env.KAFKA_LISTENERS);
+    const protocolMap = new Map((env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '').split(',').map((p) => p.trim().split(':') as [string, string]));
+    expect(listeners).toContain(env.KAFKA_CONTROLLER_LISTENER_NAMES);
+    for (const name of [...listeners, ...names(env.KAFKA_ADVERTISED_LISTENERS)]) {
+      expect(protocolMap.has(name), `listener ${name} has no entry in KAFKA_LISTENER_SECURITY_PROTOCOL_MAP`).toBe(true);
+    }
+    for (const name of names(env.KAFKA_ADVERTISED_LISTENERS)) expect(listeners, `advertised listener ${name}`).toContain(name);
+    // The controller is never advertised to clients, and single-node internal topics need replication factor 1.
+    expect(names(env.KAFKA_ADVERTISED_LISTENERS)).not.toContain(env.KAFKA_CONTROLLER_LISTENER_NAMES);
+    expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
+    expect(env.KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR).toBe('1');
+  });
+
+  it('prepares OSRM data once (MLD) before osrm-routed serves it', () => {
+    const prepare = argv(services['osrm-prepare']!.command).join('\n');
+    for (const step of ['osrm-extract', 'osrm-partition', 'osrm-customize']) expect(prepare).toContain(step);
+    const osrm = services.osrm!;
+    expect(argv(osrm.command)).toEqual(expect.arrayContaining(['osrm-routed', '--algorithm', 'mld']));
+    expect(dependsOn(osrm)).toMatchObject({ 'osrm-prepare': 'service_completed_successfully' });
+    expect(services['osrm-prepare']!.restart).toBe('no');
+  });
+
+  it.each(Object.entries(APPS))('%s builds from the Dockerfile and starts %s, which exists', (name, entry) => {
+    const service = services[name]!;
+    const build = typeof service.build === 'string' ? { context: service.build } : service.build;
+    expect(build, `${name} has no build`).toBeDefined();
+    const dockerfile = join(ROOT, build!.context ?? '.', build!.dockerfile ?? 'Dockerfile');
+    expect(existsSync(dockerfile), `${relative(ROOT, dockerfile)} is missing`).toBe(true);
+    expect(resolve(dockerfile)).toBe(join(ROOT, 'Dockerfile'));
+
+    const cmd = argv(service.command);
+    // `node --import tsx FILE`: the image runs TypeScript through tsx, a production dependency (npm ci --omit=dev).
+    expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
+    expect(cmd[3]).toBe(entry);
+    expect(statSync(join(ROOT, entry)).isFile()).toBe(true);
+  });
+
+  it('every depends_on names a service, and every health condition a service with a healthcheck', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [target, condition] of Object.entries(dependsOn(service))) {
+        expect(services, `${name} depends on unknown service ${target}`).toHaveProperty([target]);
+        expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(condition);
+        if (condition === 'service_healthy') expect(services[target]!.healthcheck?.test, `${name} waits for ${target} to be healthy`).toBeDefined();
+      }
+    }
+  });
+
+  it.each(['postgres', 'redis', 'kafka', 'osrm', 'api'])('%s has a healthcheck', (name) => {
+    const check = services[name]!.healthcheck;
+    expect(check?.disable).not.toBe(true);
+    const test = argv(check?.test);
+    expect(['CMD', 'CMD-SHELL']).toContain(test[0]);
+    expect(test.length).toBeGreaterThan(1);
+  });
+
+  it('the api and worker start only once their servers are healthy, the simulator once the api is', () => {
+    for (const name of ['api', 'worker']) {
+      const deps = dependsOn(services[name]!);
+      const transitive = new Set<string>();
+      const visit = (s: string) => {
+        for (const [t, condition] of Object.entries(dependsOn(services[s]!))) {
+          expect(condition, `${s} → ${t}`).not.toBe('service_started');
+          if (!transitive.has(t)) transitive.add(t), visit(t);
+        }
+      };
+      visit(name);
+      expect([...transitive], `${name} (directly: ${Object.keys(deps).join(', ')})`).toEqual(expect.arrayContaining(['postgres', 'redis', 'kafka', 'osrm']));
+    }
+    expect(dependsOn(services.simulator!)).toMatchObject({ api: 'service_healthy' });
+  });
+
+  it.each(['api', 'worker'])('%s: every variable is one config.ts reads, and it selects the compose servers', (name) => {
+    const env = envOf(services[name]!);
+    const known = variablesConfigReads();
+    for (const variable of Object.keys(env)) expect(known, `${name}: ${variable} is not read by internal/config/config.ts`).toContain(variable);
+
+    const config = loadConfig(env);
+    const postgres = envOf(services.postgres!);
+    const db = new URL(config.databaseUrl ?? 'postgres://missing');
+    expect(db.hostname).toBe('postgres');
+    expect(db.port || '5432').toBe('5432');
+    expect(decodeURIComponent(db.username)).toBe(postgres.POSTGRES_USER);
+    expect(decodeURIComponent(db.password)).toBe(postgres.POSTGRES_PASSWORD);
+    expect(db.pathname).toBe(`/${postgres.POSTGRES_DB}`);
+
+    const redis = new URL(config.redisUrl ?? 'redis://missing');
+    expect([redis.hostname, redis.port || '6379']).toEqual(['redis', '6379']);
+
+    // The brokers the apps dial must be the address the broker advertises inside the compose network.
+    expect(config.kafkaBrokers).toEqual(['kafka:9092']);
+    expect(envOf(services.kafka!).KAFKA_ADVERTISED_LISTENERS?.split(',').map((l) => l.split('://')[1])).toContain('kafka:9092');
+
+    const osrm = new URL(config.osrmUrl ?? 'http://missing');
+    expect(osrm.hostname).toBe('osrm');
+    const routedPort = (() => {
+      const cmd = argv(services.osrm!.command);
+      const i = cmd.indexOf('--port');
+      return i === -1 ? '5000' : cmd[i + 1]; // osrm-routed listens on 5000 unless told otherwise
+    })();
+    expect(osrm.port).toBe(routedPort);
+  });
+
+  it('the simulator drives the api on the port the api listens on, with flags the simulator accepts', () => {
+    const apiPort = loadConfig(envOf(services.api!)).http.port;
+    const cmd = argv(services.simulator!.command);
+    const options = parseSimulatorArgs(cmd.slice(4));
+    expect(new URL(options.api).hostname).toBe('api');
+    expect(Number(new URL(options.api).port)).toBe(apiPort);
+    // The api's healthcheck asks the same port.
+    expect(argv(services.api!.healthcheck!.test).join(' ')).toContain(`127.0.0.1:${apiPort}/health`);
+    // The simulator does not read the environment (only flags): no service URLs belong in its environment.
+    for (const variable of ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'OSRM_URL']) expect(envOf(services.simulator!)).not.toHaveProperty(variable);
+  });
+
+  it('publishes no host port twice, and none that `npm run infra:up` already uses', () => {
+    const infraPorts = ['5432', '6379', '9092', '9093'];
+    const host = Object.entries(services).flatMap(([name, s]) =>
+      (s.ports ?? []).map((p) => {
+        const parts = String(p).split(':');
+        return { name, port: parts.length >= 2 ? parts[parts.length - 2]! : parts[0]! };
+      }),
+    );
+    const seen = new Set<string>();
+    for (const { name, port } of host) {
+      expect(seen.has(port), `host port ${port} published twice`).toBe(false);
+      seen.add(port);
+      expect(infraPorts, `${name} publishes host port ${port}, which the test infrastructure listens on`).not.toContain(port);
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dockerfile
+
+/** `COPY src… dest` lines (not `--from` stages): the repository paths that end up in the image. */
+function copiedPaths(): string[] {
+  const lines = read('Dockerfile').replace(/\\\n/g, ' ').split('\n');
+  const copied: string[] = [];
+  for (const line of lines) {
+    const m = /^\s*COPY\s+(.*)$/i.exec(line);
+    if (!m) continue;
+    const words = m[1]!.trim().split(/\s+/).filter((w) => !w.startsWith('--'));
+    expect(m[1], 'multi-stage COPY --from is not expected here').not.toMatch(/--from/);
+    copied.push(...words.slice(0, -1).map((w) => w.replace(/\/$/, '')));
+  }
+  return copied;
+}
+
+function dockerIgnored(): string[] {
+  return existsSync(join(ROOT, '.dockerignore')) ? read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : [];
+}
+
+const SPECIFIERS = /(?:^|[\s;])(import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+
+/**
+ * Every repository file an entrypoint loads (relative imports, followed transitively) and every package it imports
+ * at run time (`import type` is erased, so it does not count).
+ */
+function importGraph(entries: string[]): { files: Set<string>; packages: Set<string> } {
+  const files = new Set<string>();
+  const packages = new Set<string>();
+  const builtins = new Set(builtinModules);
+  const queue = entries.map((e) => join(ROOT, e));
+  while (queue.length > 0) {
+    const file = queue.pop()!;
+    if (files.has(file)) continue;
+    files.add(file);
+    const source = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    for (const m of source.matchAll(SPECIFIERS)) {
+      const typeOnly = m[2] !== undefined;
+      const spec = m[3] ?? m[4]!;
+      if (spec.startsWith('.')) {
+        const target = resolve(dirname(file), spec);
+        expect(existsSync(target), `${relative(ROOT, file)} imports ${spec}, which does not exist`).toBe(true);
+        if (/\.(ts|js|mjs)$/.test(target)) queue.push(target);
+        else files.add(target); // JSON and the like
+      } else if (!typeOnly && !spec.startsWith('node:') && !builtins.has(spec)) {
+        packages.add(spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]!);
+      }
+    }
+  }
+  return { files, packages };
+}
+
+describe('Dockerfile', () => {
+  const copied = copiedPaths();
+  const inImage = (absolute: string) => {
+    const rel = relative(ROOT, absolute).split(sep).join('/');
+    return copied.some((c) => rel === c || rel.startsWith(`${c}/`));
+  };
+
+  it('installs production dependencies from the lock file, tsx among them', () => {
+    const dockerfile = read('Dockerfile');
+    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
+    expect(dockerfile).toMatch(/^RUN npm ci\b.*--omit=dev/m);
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).toContain('tsx');
+  });
+
+  it('contains every file the api, worker and simulator import, and every package they import is a production dependency', () => {
+    const { files, packages } = importGraph(Object.values(APPS));
+    const missing = [...files].filter((f) => !inImage(f)).map((f) => relative(ROOT, f));
+    expect(missing, `not COPY'd into the image (Dockerfile COPYs: ${copied.join(', ')})`).toEqual([]);
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    const dev = [...packages].filter((p) => !(p in pkg.dependencies));
+    expect(dev, 'imported at run time but not in "dependencies" (npm ci --omit=dev leaves them out)').toEqual([]);
+    // Sanity: the graph really was followed.
+    expect(files.size).toBeGreaterThan(50);
+    expect(packages).toContain('hono');
+  });
+
+  it('contains the files the processes read from disk: the map page (web/) and the SQL migrations', () => {
+    const runtimeFiles = [...Object.values(MAP_ASSETS).map((a) => a.file), join(dirname(MAP_ASSETS['map.js']!.file), 'map.html'), MIGRATIONS_DIR];
+    for (const file of runtimeFiles) {
+      expect(existsSync(file), `${file} is missing from the repository`).toBe(true);
+      // Leaflet comes from node_modules, which `npm ci` fills inside the image.
+      if (file.includes(`${sep}node_modules${sep}`)) continue;
+      expect(inImage(file), `${relative(ROOT, file)} is read at run time but not COPY'd into the image`).toBe(true);
+    }
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['leaflet', 'swagger-ui-dist']));
+  });
+
+  it('.dockerignore keeps out node_modules and leaves in everything COPY needs', () => {
+    const ignored = dockerIgnored();
+    expect(ignored).toContain('node_modules');
+    for (const path of copied) {
+      expect(ignored, `${path} is COPY'd but .dockerignore excludes it`).not.toContain(path);
+      expect(existsSync(join(ROOT, path)), `Dockerfile COPYs ${path}, which does not exist`).toBe(true);
+    }
+  });
+});
