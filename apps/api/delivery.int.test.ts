@@ -1,177 +1,179 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { haversineM } from '../../internal/geo/haversine.ts';
-import { createApiHarness, insertBatch, insertPathTemplate, north, type ApiHarness } from './testing/api-harness.ts';
+import { createApiHarness, insertBatch, insertPathTemplate, north, type ApiHarness, HARNESS_BACKENDS } from './testing/api-harness.ts';
 
-let h: ApiHarness;
-let storeId: string;
-let pathId: string;
-const STORE = { lat: 43.7384, lon: 7.4246 };
-const DROP_A = { lat: 43.7402, lon: 7.4291 };
-const DROP_B = { lat: 43.7415, lon: 7.4302 };
+describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
+  let h: ApiHarness;
+  let storeId: string;
+  let pathId: string;
+  const STORE = { lat: 43.7384, lon: 7.4246 };
+  const DROP_A = { lat: 43.7402, lon: 7.4291 };
+  const DROP_B = { lat: 43.7415, lon: 7.4302 };
 
-beforeAll(async () => {
-  h = await createApiHarness('api_delivery');
-  storeId = (await h.call('POST', '/stores', { name: 'Pizzeria Monte', ...STORE })).body.id;
-  pathId = await insertPathTemplate(h, storeId, DROP_A);
-});
-afterAll(async () => {
-  await h?.close();
-});
+  beforeAll(async () => {
+    h = await createApiHarness('api_delivery', backend);
+    storeId = (await h.call('POST', '/stores', { name: 'Pizzeria Monte', ...STORE })).body.id;
+    pathId = await insertPathTemplate(h, storeId, DROP_A);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
-interface Scenario {
-  batchId: string;
-  riderId: string;
-  otherRiderId: string;
-  orderA: string;
-  orderB: string;
-}
+  interface Scenario {
+    batchId: string;
+    riderId: string;
+    otherRiderId: string;
+    orderA: string;
+    orderB: string;
+  }
 
-/** Two orders in a batch assigned to a rider the geo store has claimed for it, as the dispatcher leaves them. */
-async function assignedBatch(): Promise<Scenario> {
-  const place = async (drop: { lat: number; lon: number }) =>
-    (await h.call('POST', '/orders', { store_id: storeId, drop, items: [{ name: 'pizza', qty: 1 }], prep_minutes: 10 })).body.id as string;
-  const orderA = await place(DROP_A);
-  const orderB = await place(DROP_B);
-  const riderId = (await h.call('POST', '/riders', { name: 'Ada', status: 'idle', ...STORE })).body.id as string;
-  const otherRiderId = (await h.call('POST', '/riders', { name: 'Bo', status: 'idle', ...STORE })).body.id as string;
-  const batchId = await insertBatch(h, { storeId, pathId, orderIds: [orderA, orderB], status: 'assigned', riderId });
-  expect(await h.geo.claimRider(riderId, batchId)).toBe(true);
-  return { batchId, riderId, otherRiderId, orderA, orderB };
-}
+  /** Two orders in a batch assigned to a rider the geo store has claimed for it, as the dispatcher leaves them. */
+  async function assignedBatch(): Promise<Scenario> {
+    const place = async (drop: { lat: number; lon: number }) =>
+      (await h.call('POST', '/orders', { store_id: storeId, drop, items: [{ name: 'pizza', qty: 1 }], prep_minutes: 10 })).body.id as string;
+    const orderA = await place(DROP_A);
+    const orderB = await place(DROP_B);
+    const riderId = (await h.call('POST', '/riders', { name: 'Ada', status: 'idle', ...STORE })).body.id as string;
+    const otherRiderId = (await h.call('POST', '/riders', { name: 'Bo', status: 'idle', ...STORE })).body.id as string;
+    const batchId = await insertBatch(h, { storeId, pathId, orderIds: [orderA, orderB], status: 'assigned', riderId });
+    expect(await h.geo.claimRider(riderId, batchId)).toBe(true);
+    return { batchId, riderId, otherRiderId, orderA, orderB };
+  }
 
-async function pickedUpBatch(): Promise<Scenario> {
-  const s = await assignedBatch();
-  expect((await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId })).status).toBe(200);
-  return s;
-}
-
-beforeEach(() => {
-  h.clock.advance(60_000);
-});
-
-describe('POST /batches/{id}/pickup', () => {
-  it('lets the assigned rider pick up: batch and orders picked_up, rider delivering, events out', async () => {
+  async function pickedUpBatch(): Promise<Scenario> {
     const s = await assignedBatch();
-    const res = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id: s.batchId, status: 'picked_up', rider_id: s.riderId, picked_up_at: new Date(h.clock.now()).toISOString() });
-    expect(res.body.orders.map((o: { status: string }) => o.status)).toEqual(['picked_up', 'picked_up']);
-    expect(res.body.stops.map((st: { order_id: string }) => st.order_id)).toEqual([s.orderA, s.orderB]);
-    expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({ status: 'delivering', batch_id: s.batchId });
-    expect((await h.call('GET', `/orders/${s.orderA}`)).body).toMatchObject({ status: 'picked_up', batch_id: s.batchId, rider_id: s.riderId });
+    expect((await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId })).status).toBe(200);
+    return s;
+  }
 
-    const topics = await h.database.db.selectFrom('outbox').select(['topic', 'key']).where('key', 'in', [s.batchId, s.riderId, s.orderA]).orderBy('id').execute();
-    expect(topics.slice(-3)).toEqual([
-      { topic: 'batch.updated', key: s.batchId },
-      { topic: 'order.updated', key: s.orderA },
-      { topic: 'rider.updated', key: s.riderId },
-    ]);
+  beforeEach(() => {
+    h.clock.advance(60_000);
   });
 
-  it('answers 403 to another rider and 409 when the batch is not assigned', async () => {
-    const s = await assignedBatch();
-    // An order whose batch has a rider can no longer be cancelled.
-    const cancelAssigned = await h.call('POST', `/orders/${s.orderB}/cancel`);
-    expect(cancelAssigned.status).toBe(409);
-    expect(cancelAssigned.body.error).toMatchObject({ code: 'order.cancel_too_late', details: { batch_status: 'assigned' } });
-    const other = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.otherRiderId });
-    expect(other.status).toBe(403);
-    expect(other.body.error.code).toBe('batch.not_your_batch');
-    await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
-    const again = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
-    expect(again.status).toBe(409);
-    expect(again.body.error).toMatchObject({ code: 'batch.illegal_transition', details: { from: 'picked_up', to: 'picked_up' } });
-    const cancelPickedUp = await h.call('POST', `/orders/${s.orderA}/cancel`);
-    expect(cancelPickedUp.body.error).toMatchObject({ code: 'order.illegal_transition', details: { from: 'picked_up', to: 'cancelled' } });
-    expect((await h.call('POST', '/batches/0f8fad5b-d9cb-469f-a165-70867728950e/pickup', { rider_id: s.riderId })).status).toBe(404);
-  });
-});
+  describe('POST /batches/{id}/pickup', () => {
+    it('lets the assigned rider pick up: batch and orders picked_up, rider delivering, events out', async () => {
+      const s = await assignedBatch();
+      const res = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ id: s.batchId, status: 'picked_up', rider_id: s.riderId, picked_up_at: new Date(h.clock.now()).toISOString() });
+      expect(res.body.orders.map((o: { status: string }) => o.status)).toEqual(['picked_up', 'picked_up']);
+      expect(res.body.stops.map((st: { order_id: string }) => st.order_id)).toEqual([s.orderA, s.orderB]);
+      expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({ status: 'delivering', batch_id: s.batchId });
+      expect((await h.call('GET', `/orders/${s.orderA}`)).body).toMatchObject({ status: 'picked_up', batch_id: s.batchId, rider_id: s.riderId });
 
-describe('POST /batches/{id}/confirm-delivery', () => {
-  it('accepts a rider 29 m from the drop and refuses one 31 m away with the distance', async () => {
-    const s = await pickedUpBatch();
-    const far = north(DROP_A, 31);
-    const tooFar = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...far });
-    expect(tooFar.status).toBe(409);
-    expect(tooFar.body.error.code).toBe('delivery.too_far');
-    expect(tooFar.body.error.details.distance_m).toBeCloseTo(31, 1);
-    expect(tooFar.body.error.message).toContain('31 m');
-    expect((await h.call('GET', `/orders/${s.orderA}`)).body.status).toBe('picked_up');
+      const topics = await h.database.db.selectFrom('outbox').select(['topic', 'key']).where('key', 'in', [s.batchId, s.riderId, s.orderA]).orderBy('id').execute();
+      expect(topics.slice(-3)).toEqual([
+        { topic: 'batch.updated', key: s.batchId },
+        { topic: 'order.updated', key: s.orderA },
+        { topic: 'rider.updated', key: s.riderId },
+      ]);
+    });
 
-    const near = north(DROP_A, 29);
-    const ok = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...near });
-    expect(ok.status).toBe(200);
-    expect(ok.body).toEqual({ batch_id: s.batchId, batch_status: 'picked_up', order_id: s.orderA, distance_m: 29, batch_delivered: false });
-    const row = await h.database.db.selectFrom('orders').selectAll().where('id', '=', s.orderA).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ status: 'delivered', delivered_lat: near.lat, delivered_lon: near.lon });
-    expect(row.delivery_distance_m).toBeCloseTo(haversineM(near, DROP_A), 6);
-    // Compared with THIS order's drop: standing at A's drop does not deliver B.
-    const wrongDrop = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderB, rider_id: s.riderId, ...DROP_A });
-    expect(wrongDrop.status).toBe(409);
-    expect(wrongDrop.body.error.details.distance_m).toBeGreaterThan(100);
+    it('answers 403 to another rider and 409 when the batch is not assigned', async () => {
+      const s = await assignedBatch();
+      // An order whose batch has a rider can no longer be cancelled.
+      const cancelAssigned = await h.call('POST', `/orders/${s.orderB}/cancel`);
+      expect(cancelAssigned.status).toBe(409);
+      expect(cancelAssigned.body.error).toMatchObject({ code: 'order.cancel_too_late', details: { batch_status: 'assigned' } });
+      const other = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.otherRiderId });
+      expect(other.status).toBe(403);
+      expect(other.body.error.code).toBe('batch.not_your_batch');
+      await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
+      const again = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
+      expect(again.status).toBe(409);
+      expect(again.body.error).toMatchObject({ code: 'batch.illegal_transition', details: { from: 'picked_up', to: 'picked_up' } });
+      const cancelPickedUp = await h.call('POST', `/orders/${s.orderA}/cancel`);
+      expect(cancelPickedUp.body.error).toMatchObject({ code: 'order.illegal_transition', details: { from: 'picked_up', to: 'cancelled' } });
+      expect((await h.call('POST', '/batches/0f8fad5b-d9cb-469f-a165-70867728950e/pickup', { rider_id: s.riderId })).status).toBe(404);
+    });
   });
 
-  it('answers 403 to another rider, 404 for an order not in the batch, 409 for a repeat', async () => {
-    const s = await pickedUpBatch();
-    const other = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.otherRiderId, ...DROP_A });
-    expect(other.status).toBe(403);
-    expect(other.body.error.code).toBe('batch.not_your_batch');
+  describe('POST /batches/{id}/confirm-delivery', () => {
+    it('accepts a rider 29 m from the drop and refuses one 31 m away with the distance', async () => {
+      const s = await pickedUpBatch();
+      const far = north(DROP_A, 31);
+      const tooFar = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...far });
+      expect(tooFar.status).toBe(409);
+      expect(tooFar.body.error.code).toBe('delivery.too_far');
+      expect(tooFar.body.error.details.distance_m).toBeCloseTo(31, 1);
+      expect(tooFar.body.error.message).toContain('31 m');
+      expect((await h.call('GET', `/orders/${s.orderA}`)).body.status).toBe('picked_up');
 
-    const stranger = (await assignedBatch()).orderA;
-    const notIn = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: stranger, rider_id: s.riderId, ...DROP_A });
-    expect(notIn.status).toBe(404);
-    expect(notIn.body.error).toMatchObject({ code: 'delivery.order_not_in_batch', field: 'order_id' });
+      const near = north(DROP_A, 29);
+      const ok = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...near });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toEqual({ batch_id: s.batchId, batch_status: 'picked_up', order_id: s.orderA, distance_m: 29, batch_delivered: false });
+      const row = await h.database.db.selectFrom('orders').selectAll().where('id', '=', s.orderA).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'delivered', delivered_lat: near.lat, delivered_lon: near.lon });
+      expect(row.delivery_distance_m).toBeCloseTo(haversineM(near, DROP_A), 6);
+      // Compared with THIS order's drop: standing at A's drop does not deliver B.
+      const wrongDrop = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderB, rider_id: s.riderId, ...DROP_A });
+      expect(wrongDrop.status).toBe(409);
+      expect(wrongDrop.body.error.details.distance_m).toBeGreaterThan(100);
+    });
 
-    await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
-    const repeat = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
-    expect(repeat.status).toBe(409);
-    expect(repeat.body.error).toMatchObject({ code: 'order.illegal_transition', details: { from: 'delivered', to: 'delivered' } });
-  });
+    it('answers 403 to another rider, 404 for an order not in the batch, 409 for a repeat', async () => {
+      const s = await pickedUpBatch();
+      const other = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.otherRiderId, ...DROP_A });
+      expect(other.status).toBe(403);
+      expect(other.body.error.code).toBe('batch.not_your_batch');
 
-  it('refuses a drop before pickup', async () => {
-    const s = await assignedBatch();
-    const early = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
-    expect(early.status).toBe(409);
-    expect(early.body.error).toMatchObject({ code: 'batch.illegal_transition', details: { from: 'assigned', to: 'delivered' } });
-  });
+      const stranger = (await assignedBatch()).orderA;
+      const notIn = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: stranger, rider_id: s.riderId, ...DROP_A });
+      expect(notIn.status).toBe(404);
+      expect(notIn.body.error).toMatchObject({ code: 'delivery.order_not_in_batch', field: 'order_id' });
 
-  it('delivers the batch on the last drop and makes the rider idle and available again where it stands', async () => {
-    const s = await pickedUpBatch();
-    expect(await h.geo.getRiderStatus(s.riderId)).toEqual({ status: 'busy', batchId: s.batchId });
-    await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
-    expect((await h.call('GET', `/riders/${s.riderId}`)).body.status).toBe('delivering');
+      await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      const repeat = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      expect(repeat.status).toBe(409);
+      expect(repeat.body.error).toMatchObject({ code: 'order.illegal_transition', details: { from: 'delivered', to: 'delivered' } });
+    });
 
-    const last = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderB, rider_id: s.riderId, ...north(DROP_B, 5) });
-    expect(last.body).toMatchObject({ batch_status: 'delivered', batch_delivered: true });
-    const batch = await h.call('GET', `/batches/${s.batchId}`);
-    expect(batch.body).toMatchObject({ status: 'delivered', delivered_at: new Date(h.clock.now()).toISOString() });
-    expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({ status: 'idle', batch_id: null, last_position: north(DROP_B, 5) });
-    expect(await h.geo.getRiderStatus(s.riderId)).toEqual({ status: 'available', batchId: null });
-    const found = await h.geo.searchAvailable(DROP_B, 2_000, 100);
-    expect(found.map((r) => r.riderId)).toContain(s.riderId);
+    it('refuses a drop before pickup', async () => {
+      const s = await assignedBatch();
+      const early = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      expect(early.status).toBe(409);
+      expect(early.body.error).toMatchObject({ code: 'batch.illegal_transition', details: { from: 'assigned', to: 'delivered' } });
+    });
 
-    const events = await h.database.db.selectFrom('outbox').selectAll().where('key', 'in', [s.batchId, s.riderId]).orderBy('id').execute();
-    expect(events.slice(-2).map((e) => [e.topic, (e.event.payload as { status: string }).status])).toEqual([
-      ['batch.updated', 'delivered'],
-      ['rider.updated', 'idle'],
-    ]);
-  });
+    it('delivers the batch on the last drop and makes the rider idle and available again where it stands', async () => {
+      const s = await pickedUpBatch();
+      expect(await h.geo.getRiderStatus(s.riderId)).toEqual({ status: 'busy', batchId: s.batchId });
+      await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      expect((await h.call('GET', `/riders/${s.riderId}`)).body.status).toBe('delivering');
 
-  it('serialises concurrent confirmations: the batch is delivered exactly once', async () => {
-    const s = await pickedUpBatch();
-    const [a, b] = await Promise.all([
-      h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A }),
-      h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderB, rider_id: s.riderId, ...DROP_B }),
-    ]);
-    expect([a.status, b.status]).toEqual([200, 200]);
-    expect([a.body.batch_delivered, b.body.batch_delivered].sort()).toEqual([false, true]);
-    const delivered = await h.database.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where('topic', '=', 'batch.updated')
-      .where('key', '=', s.batchId)
-      .execute();
-    expect(delivered.filter((e) => (e.event.payload as { status: string }).status === 'delivered')).toHaveLength(1);
-    expect((await h.call('GET', `/riders/${s.riderId}`)).body.status).toBe('idle');
+      const last = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderB, rider_id: s.riderId, ...north(DROP_B, 5) });
+      expect(last.body).toMatchObject({ batch_status: 'delivered', batch_delivered: true });
+      const batch = await h.call('GET', `/batches/${s.batchId}`);
+      expect(batch.body).toMatchObject({ status: 'delivered', delivered_at: new Date(h.clock.now()).toISOString() });
+      expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({ status: 'idle', batch_id: null, last_position: north(DROP_B, 5) });
+      expect(await h.geo.getRiderStatus(s.riderId)).toEqual({ status: 'available', batchId: null });
+      const found = await h.geo.searchAvailable(DROP_B, 2_000, 100);
+      expect(found.map((r) => r.riderId)).toContain(s.riderId);
+
+      const events = await h.database.db.selectFrom('outbox').selectAll().where('key', 'in', [s.batchId, s.riderId]).orderBy('id').execute();
+      expect(events.slice(-2).map((e) => [e.topic, (e.event.payload as { status: string }).status])).toEqual([
+        ['batch.updated', 'delivered'],
+        ['rider.updated', 'idle'],
+      ]);
+    });
+
+    it('serialises concurrent confirmations: the batch is delivered exactly once', async () => {
+      const s = await pickedUpBatch();
+      const [a, b] = await Promise.all([
+        h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A }),
+        h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderB, rider_id: s.riderId, ...DROP_B }),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect([a.body.batch_delivered, b.body.batch_delivered].sort()).toEqual([false, true]);
+      const delivered = await h.database.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('topic', '=', 'batch.updated')
+        .where('key', '=', s.batchId)
+        .execute();
+      expect(delivered.filter((e) => (e.event.payload as { status: string }).status === 'delivered')).toHaveLength(1);
+      expect((await h.call('GET', `/riders/${s.riderId}`)).body.status).toBe('idle');
+    });
   });
 });

@@ -1,45 +1,47 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHarness, insertPathTemplate, type ApiHarness } from './testing/api-harness.ts';
+import { createApiHarness, insertPathTemplate, type ApiHarness, HARNESS_BACKENDS } from './testing/api-harness.ts';
 
-let h: ApiHarness;
-beforeAll(async () => {
-  h = await createApiHarness('api_stats');
-});
-afterAll(async () => {
-  await h?.close();
-});
+describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
+  let h: ApiHarness;
+  beforeAll(async () => {
+    h = await createApiHarness('api_stats', backend);
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
 
-async function insertRegret(storeId: string, pathId: string, regret: number): Promise<void> {
-  const id = randomUUID();
-  const now = new Date(h.clock.now());
-  await h.database.db
-    .insertInto('batches')
-    .values({ id, store_id: storeId, path_id: pathId, status: 'delivered', capacity: 3, opened_at: now, window_closes_at: now, latest_departure_at: now, ready_at: now })
-    .execute();
-  await h.database.db
-    .insertInto('batch_regret')
-    .values({ batch_id: id, estimated_s: 600, refined_s: 600 * (1 + regret), regret, order_count: 2 })
-    .execute();
-}
+  async function insertRegret(storeId: string, pathId: string, regret: number): Promise<void> {
+    const id = randomUUID();
+    const now = new Date(h.clock.now());
+    await h.database.db
+      .insertInto('batches')
+      .values({ id, store_id: storeId, path_id: pathId, status: 'delivered', capacity: 3, opened_at: now, window_closes_at: now, latest_departure_at: now, ready_at: now })
+      .execute();
+    await h.database.db
+      .insertInto('batch_regret')
+      .values({ batch_id: id, estimated_s: 600, refined_s: 600 * (1 + regret), regret, order_count: 2 })
+      .execute();
+  }
 
-describe('GET /stats/regret', () => {
-  it('is empty-handed with no rows, then summarises count, mean, p50, p95 and the share above 0.20', async () => {
-    const empty = await h.call('GET', '/stats/regret');
-    expect(empty).toMatchObject({ status: 200, body: { count: 0, mean: null, p50: null, p95: null, share_above_threshold: null, threshold: 0.2 } });
+  describe('GET /stats/regret', () => {
+    it('is empty-handed with no rows, then summarises count, mean, p50, p95 and the share above 0.20', async () => {
+      const empty = await h.call('GET', '/stats/regret');
+      expect(empty).toMatchObject({ status: 200, body: { count: 0, mean: null, p50: null, p95: null, share_above_threshold: null, threshold: 0.2 } });
 
-    const storeId = (await h.call('POST', '/stores', { name: 'S', lat: 43.7384, lon: 7.4246 })).body.id;
-    const pathId = await insertPathTemplate(h, storeId, { lat: 43.74, lon: 7.43 });
-    // Sorted: -0.05, 0, 0.1, 0.2, 0.25, 0.3. Exactly 0.20 is not "above".
-    for (const r of [0.25, 0, 0.3, -0.05, 0.1, 0.2]) await insertRegret(storeId, pathId, r);
+      const storeId = (await h.call('POST', '/stores', { name: 'S', lat: 43.7384, lon: 7.4246 })).body.id;
+      const pathId = await insertPathTemplate(h, storeId, { lat: 43.74, lon: 7.43 });
+      // Sorted: -0.05, 0, 0.1, 0.2, 0.25, 0.3. Exactly 0.20 is not "above".
+      for (const r of [0.25, 0, 0.3, -0.05, 0.1, 0.2]) await insertRegret(storeId, pathId, r);
 
-    const { status, body } = await h.call('GET', '/stats/regret');
-    expect(status).toBe(200);
-    expect(body.count).toBe(6);
-    expect(body.mean).toBeCloseTo(0.8 / 6, 12);
-    // percentile_cont: linear interpolation at (n − 1)·p → p50 at 2.5 = (0.1 + 0.2)/2, p95 at 4.75 = 0.25 + 0.75·0.05.
-    expect(body.p50).toBeCloseTo(0.15, 12);
-    expect(body.p95).toBeCloseTo(0.2875, 12);
-    expect(body.share_above_threshold).toBeCloseTo(2 / 6, 12);
+      const { status, body } = await h.call('GET', '/stats/regret');
+      expect(status).toBe(200);
+      expect(body.count).toBe(6);
+      expect(body.mean).toBeCloseTo(0.8 / 6, 12);
+      // percentile_cont: linear interpolation at (n − 1)·p → p50 at 2.5 = (0.1 + 0.2)/2, p95 at 4.75 = 0.25 + 0.75·0.05.
+      expect(body.p50).toBeCloseTo(0.15, 12);
+      expect(body.p95).toBeCloseTo(0.2875, 12);
+      expect(body.share_above_threshold).toBeCloseTo(2 / 6, 12);
+    });
   });
 });

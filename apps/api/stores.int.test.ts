@@ -1,50 +1,52 @@
 import { latLngToCell } from 'h3-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHarness, type ApiHarness } from './testing/api-harness.ts';
+import { createApiHarness, type ApiHarness, HARNESS_BACKENDS } from './testing/api-harness.ts';
 
-let h: ApiHarness;
-beforeAll(async () => {
-  h = await createApiHarness('api_stores');
-});
-afterAll(async () => {
-  await h?.close();
-});
-
-describe('stores', () => {
-  it('creates a store with its H3 cell, gets it, and lists stores in creation order with paging', async () => {
-    const a = await h.call('POST', '/stores', { name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246 });
-    expect(a.status).toBe(201);
-    expect(a.body).toMatchObject({ name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246, h3_cell: latLngToCell(43.7384, 7.4246, 8) });
-    h.clock.advance(1000);
-    const b = await h.call('POST', '/stores', { name: 'Sushi Port', lat: 43.735, lon: 7.421 });
-    expect(b.status).toBe(201);
-    expect(b.body.id).not.toBe(a.body.id);
-
-    const got = await h.call('GET', `/stores/${a.body.id}`);
-    expect(got).toMatchObject({ status: 200, body: a.body });
-
-    const all = await h.call('GET', '/stores');
-    expect(all.status).toBe(200);
-    expect(all.body.stores.map((s: { id: string }) => s.id)).toEqual([a.body.id, b.body.id]);
-
-    const page1 = await h.call('GET', '/stores?limit=1');
-    expect(page1.body.stores.map((s: { id: string }) => s.id)).toEqual([a.body.id]);
-    const page2 = await h.call('GET', `/stores?limit=1&after=${a.body.id}`);
-    expect(page2.body.stores.map((s: { id: string }) => s.id)).toEqual([b.body.id]);
+describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
+  let h: ApiHarness;
+  beforeAll(async () => {
+    h = await createApiHarness('api_stores', backend);
+  });
+  afterAll(async () => {
+    await h?.close();
   });
 
-  it('answers 400 naming the field, 404 for an unknown store and 400 for a malformed id', async () => {
-    const bad = await h.call('POST', '/stores', { name: 'x', lat: 91, lon: 0 });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: 'invalid_input', field: 'lat' });
-    const noName = await h.call('POST', '/stores', { lat: 1, lon: 0 });
-    expect(noName.body.error.field).toBe('name');
+  describe('stores', () => {
+    it('creates a store with its H3 cell, gets it, and lists stores in creation order with paging', async () => {
+      const a = await h.call('POST', '/stores', { name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246 });
+      expect(a.status).toBe(201);
+      expect(a.body).toMatchObject({ name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246, h3_cell: latLngToCell(43.7384, 7.4246, 8) });
+      h.clock.advance(1000);
+      const b = await h.call('POST', '/stores', { name: 'Sushi Port', lat: 43.735, lon: 7.421 });
+      expect(b.status).toBe(201);
+      expect(b.body.id).not.toBe(a.body.id);
 
-    const missing = await h.call('GET', '/stores/0f8fad5b-d9cb-469f-a165-70867728950e');
-    expect(missing.status).toBe(404);
-    expect(missing.body.error.code).toBe('store.not_found');
-    const malformed = await h.call('GET', '/stores/not-a-uuid');
-    expect(malformed.status).toBe(400);
-    expect(malformed.body.error.field).toBe('id');
+      const got = await h.call('GET', `/stores/${a.body.id}`);
+      expect(got).toMatchObject({ status: 200, body: a.body });
+
+      const all = await h.call('GET', '/stores');
+      expect(all.status).toBe(200);
+      expect(all.body.stores.map((s: { id: string }) => s.id)).toEqual([a.body.id, b.body.id]);
+
+      const page1 = await h.call('GET', '/stores?limit=1');
+      expect(page1.body.stores.map((s: { id: string }) => s.id)).toEqual([a.body.id]);
+      const page2 = await h.call('GET', `/stores?limit=1&after=${a.body.id}`);
+      expect(page2.body.stores.map((s: { id: string }) => s.id)).toEqual([b.body.id]);
+    });
+
+    it('answers 400 naming the field, 404 for an unknown store and 400 for a malformed id', async () => {
+      const bad = await h.call('POST', '/stores', { name: 'x', lat: 91, lon: 0 });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error).toMatchObject({ code: 'invalid_input', field: 'lat' });
+      const noName = await h.call('POST', '/stores', { lat: 1, lon: 0 });
+      expect(noName.body.error.field).toBe('name');
+
+      const missing = await h.call('GET', '/stores/0f8fad5b-d9cb-469f-a165-70867728950e');
+      expect(missing.status).toBe(404);
+      expect(missing.body.error.code).toBe('store.not_found');
+      const malformed = await h.call('GET', '/stores/not-a-uuid');
+      expect(malformed.status).toBe(400);
+      expect(malformed.body.error.field).toBe('id');
+    });
   });
 });

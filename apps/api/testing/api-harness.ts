@@ -8,7 +8,10 @@ import { latLngToCell } from 'h3-js';
 import { Registry } from 'prom-client';
 import { createDatabase, type DatabaseHandle } from '../../../internal/db/database.ts';
 import { migrateUp } from '../../../internal/db/migrate.ts';
+import type { GeoStore } from '../../../internal/geostore/geo-store.ts';
+import { MemoryGeoStore } from '../../../internal/geostore/memory-geo-store.ts';
 import { RedisGeoStore } from '../../../internal/geostore/redis-geo-store.ts';
+import { startEmbeddedPostgres } from '../../../internal/db/embedded-postgres.ts';
 import { ManualClock } from '../../../internal/platform/clock.ts';
 import { silentLogger } from '../../../internal/platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../../../tests/support/postgres.ts';
@@ -19,7 +22,7 @@ import { createApiServices } from '../services.ts';
 export interface ApiHarness {
   app: OpenAPIHono;
   database: DatabaseHandle;
-  geo: RedisGeoStore;
+  geo: GeoStore;
   clock: ManualClock;
   /** JSON request; answers status, parsed body and headers. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
@@ -40,17 +43,22 @@ export function north(point: { lat: number; lon: number }, metres: number): { la
   return { lat: point.lat + (metres / EARTH_RADIUS_M) * (180 / Math.PI), lon: point.lon };
 }
 
-export async function createApiHarness(prefix: string): Promise<ApiHarness> {
-  const testDb: TestDatabase = await createTestDatabase(prefix, { migrate: async (url) => void (await migrateUp(url, silentLogger)) });
-  let redis: TestRedis | undefined;
+/**
+ * Where the suites run: `real` = a fresh database on the real PostgreSQL and the real Redis; `embedded` = PGlite and
+ * the in-memory geo store, the adapters of `npm start`. The API suites run against both, so the embedded twins are
+ * held to the same contract as the real ones.
+ */
+export type HarnessBackend = 'real' | 'embedded';
+export const HARNESS_BACKENDS: readonly HarnessBackend[] = ['real', 'embedded'];
+
+export async function createApiHarness(prefix: string, backend: HarnessBackend = 'real'): Promise<ApiHarness> {
+  const clock = new ManualClock(Date.parse('2026-11-22T12:00:00.000Z'));
+  const store = backend === 'real' ? await realStores(prefix, clock) : await embeddedStores(clock);
   try {
-    redis = await createTestRedis();
-    const database = createDatabase(testDb.url, { maxConnections: 25 });
-    const clock = new ManualClock(Date.parse('2026-11-22T12:00:00.000Z'));
-    const geo = new RedisGeoStore(redis.redis, { prefix: redis.prefix, clock });
+    const database = createDatabase(store.url, { maxConnections: backend === 'real' ? 25 : 8 });
+    const { geo } = store;
     const services = createApiServices({ db: database.db, clock, logger: silentLogger, geo, h3Resolution: 8 });
     const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services });
-    const testRedis = redis;
     return {
       app,
       database,
@@ -68,6 +76,31 @@ export async function createApiHarness(prefix: string): Promise<ApiHarness> {
       async close() {
         await geo.close();
         await database.close();
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}
+
+interface HarnessStores {
+  url: string;
+  geo: GeoStore;
+  close(): Promise<void>;
+}
+
+async function realStores(prefix: string, clock: ManualClock): Promise<HarnessStores> {
+  const testDb: TestDatabase = await createTestDatabase(prefix, { migrate: async (url) => void (await migrateUp(url, silentLogger)) });
+  let redis: TestRedis | undefined;
+  try {
+    redis = await createTestRedis();
+    const testRedis = redis;
+    return {
+      url: testDb.url,
+      geo: new RedisGeoStore(redis.redis, { prefix: redis.prefix, clock }),
+      async close() {
         await testRedis.cleanup();
         await testDb.drop();
       },
@@ -77,6 +110,17 @@ export async function createApiHarness(prefix: string): Promise<ApiHarness> {
     await testDb.drop();
     throw error;
   }
+}
+
+async function embeddedStores(clock: ManualClock): Promise<HarnessStores> {
+  const embedded = await startEmbeddedPostgres();
+  try {
+    await migrateUp(embedded.url, silentLogger);
+  } catch (error) {
+    await embedded.close();
+    throw error;
+  }
+  return { url: embedded.url, geo: new MemoryGeoStore({ clock }), close: () => embedded.close() };
 }
 
 /** A path template row (the worker provisions them; the delivery suites only need one to hang batches on). */
