@@ -1,7 +1,7 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, OrdersTable, StoredStop } from '../db/schema.ts';
 import type { OutgoingRecord } from '../eventbus/event-bus.ts';
-import { OUTBOX_CHANNEL, outboxRowsParam } from '../outbox/outbox.ts';
+import { OUTBOX_CHANNEL } from '../outbox/outbox.ts';
 
 export type OrderRow = Selectable<OrdersTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -28,19 +28,11 @@ export async function insertOrderOnce(db: Db, row: Insertable<OrdersTable>): Pro
     .executeTakeFirst();
 }
 
-/** What `placeOrderOnce` found: the new row, or why there is none. */
+/** What `placeOrdersOnce` found for one order: the new row, or why there is none. */
 export type PlaceOutcome = { kind: 'inserted'; order: OrderRow } | { kind: 'store_not_found' } | { kind: 'key_taken' };
 
-/**
- * POST /orders in ONE statement (one round trip, atomic as any single statement is): checks the store exists,
- * inserts the order unless its idempotency key is taken (`ON CONFLICT DO NOTHING`, race-safe as in
- * `insertOrderOnce`), inserts `records` into the outbox only when the order was inserted (same statement, so same
- * transaction), and queues the relay's `pg_notify` (delivered on commit). `records` must describe the row being
- * inserted (its id is chosen by the caller). On `key_taken` the holder is read with `findOrderByIdempotencyKey` in a
- * NEW statement: this statement's snapshot predates the holder's commit, a later one sees it.
- */
-export async function placeOrderOnce(
-  db: Db,
+/** One order for `placeOrdersOnce`, with the outbox records that describe it (its id is chosen by the caller). */
+export interface OrderToPlace {
   row: {
     id: string;
     store_id: string;
@@ -49,40 +41,72 @@ export async function placeOrderOnce(
     drop_lat: number;
     drop_lon: number;
     h3_cell: string;
-    items: string;
+    items: unknown[];
     placed_at: Date;
     ready_at: Date;
     promised_at: Date;
-  },
-  records: readonly OutgoingRecord[],
-): Promise<PlaceOutcome> {
-  const result = await sql<OrderRow & { store_found: string | null }>`
-    with s as (select id from stores where id = ${row.store_id}::uuid),
+  };
+  records: readonly OutgoingRecord[];
+}
+
+/**
+ * POST /orders for one or many orders in ONE statement (one round trip, atomic as any single statement is): per
+ * order, checks the store exists, inserts the order unless its idempotency key is taken (`ON CONFLICT DO NOTHING`,
+ * race-safe as in `insertOrderOnce`, also between two orders of one call: the second is skipped), inserts its
+ * records into the outbox only when it was inserted (same statement, so same transaction; ids in order, then record
+ * order), and queues the relay's `pg_notify` once (delivered on commit). Answers one outcome per order, in order.
+ * On `key_taken` read the holder with `findOrderByIdempotencyKey` in a NEW statement: this statement's snapshot may
+ * predate the holder's commit, a later one sees it.
+ */
+export async function placeOrdersOnce(db: Db, orders: readonly OrderToPlace[]): Promise<PlaceOutcome[]> {
+  if (orders.length === 0) return [];
+  const input = JSON.stringify(
+    orders.map(({ row, records }, n) => ({
+      ...row,
+      n,
+      placed_at: row.placed_at.toISOString(),
+      ready_at: row.ready_at.toISOString(),
+      promised_at: row.promised_at.toISOString(),
+      records: records.map((r) => ({ topic: r.topic, key: r.key, event: r.event, headers: r.headers ?? {} })),
+    })),
+  );
+  const result = await sql<OrderRow & { n: number; store_found: string | null }>`
+    with input as (
+      select * from jsonb_to_recordset(${input}::jsonb) as x(
+        n int, id uuid, store_id uuid, idempotency_key text, request_hash text, drop_lat float8, drop_lon float8,
+        h3_cell text, items jsonb, placed_at timestamptz, ready_at timestamptz, promised_at timestamptz, records jsonb)
+    ),
     ins as (
       insert into orders (id, store_id, idempotency_key, request_hash, drop_lat, drop_lon, h3_cell, items, status, placed_at, ready_at, promised_at, updated_at)
-      select ${row.id}::uuid, s.id, ${row.idempotency_key}::text, ${row.request_hash}::text, ${row.drop_lat}::float8, ${row.drop_lon}::float8,
-             ${row.h3_cell}::text, ${row.items}::jsonb, 'placed'::text, ${row.placed_at}::timestamptz, ${row.ready_at}::timestamptz,
-             ${row.promised_at}::timestamptz, ${row.placed_at}::timestamptz
-      from s
+      select i.id, s.id, i.idempotency_key, i.request_hash, i.drop_lat, i.drop_lon, i.h3_cell, i.items, 'placed', i.placed_at, i.ready_at, i.promised_at, i.placed_at
+      from input i join stores s on s.id = i.store_id
+      order by i.n
       on conflict (idempotency_key) do nothing
       returning *
     ),
     ob as (
       insert into outbox (topic, key, event, headers)
       select r.rec->>'topic', r.rec->>'key', r.rec->'event', r.rec->'headers'
-      from jsonb_array_elements(${outboxRowsParam(records)}::jsonb) with ordinality as r(rec, n)
-      where exists (select 1 from ins)
-      order by r.n
+      from input i join ins on ins.id = i.id cross join lateral jsonb_array_elements(i.records) with ordinality as r(rec, k)
+      order by i.n, r.k
       returning 1
-    )
-    select s.id as store_found, ins.*, case when ins.id is not null then pg_notify(${OUTBOX_CHANNEL}, '') end as notified
-    from (select 1) as one left join s on true left join ins on true
+    ),
+    notified as (select pg_notify(${OUTBOX_CHANNEL}, '') as x where exists (select 1 from ins))
+    select i.n, s.id as store_found, ins.*
+    from input i left join stores s on s.id = i.store_id left join ins on ins.id = i.id
+    left join notified on true
+    order by i.n
   `.execute(db);
-  const r = result.rows[0];
-  if (!r || r.store_found === null) return { kind: 'store_not_found' };
-  if (r.id === null) return { kind: 'key_taken' };
-  const { store_found: _found, notified: _notified, ...order } = r as OrderRow & { store_found: string | null; notified?: unknown };
-  return { kind: 'inserted', order: order as OrderRow };
+  const outcomes: PlaceOutcome[] = [];
+  for (const r of result.rows) {
+    if (r.store_found === null) outcomes.push({ kind: 'store_not_found' });
+    else if (r.id === null) outcomes.push({ kind: 'key_taken' });
+    else {
+      const { n: _n, store_found: _found, ...order } = r;
+      outcomes.push({ kind: 'inserted', order: order as OrderRow });
+    }
+  }
+  return outcomes;
 }
 
 /** The order holding an idempotency key. */

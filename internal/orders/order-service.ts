@@ -14,10 +14,13 @@ import {
   findOrder,
   findOrderByIdempotencyKey,
   findOrderWithDispatch,
-  placeOrderOnce,
+  placeOrdersOnce,
+  type OrderToPlace,
+  type PlaceOutcome,
   type OrderRow,
   type OrderWithDispatch,
 } from './order-repository.ts';
+import { Coalescer } from '../platform/coalescer.ts';
 import { requestHash } from './request-hash.ts';
 
 /**
@@ -33,6 +36,11 @@ export interface OrderServiceDeps {
   h3Resolution: number;
   /** Minutes from ready to the promised delivery when a request gives no `promised_at`. */
   deliveryPromiseMin?: number;
+  /**
+   * Placement statements in flight at once (default 4). Orders placed while all are busy leave together in the next
+   * statement (at most 200): one round trip and one commit for many orders under load, none added when idle.
+   */
+  placeConcurrency?: number;
 }
 
 export interface NewOrder {
@@ -74,6 +82,19 @@ const orderNotFound = (id: string) => notFound('order.not_found', `order ${id} d
 export function createOrderService(deps: OrderServiceDeps): OrderService {
   const { db, clock } = deps;
   const promiseMs = (deps.deliveryPromiseMin ?? DEFAULT_DELIVERY_PROMISE_MIN) * 60_000;
+  // Concurrent placements share statements. A failed shared statement (which should not happen: the input is
+  // validated and the store checked in SQL) is retried order by order, so one bad order cannot fail its neighbours.
+  const placer = new Coalescer<OrderToPlace, PlaceOutcome>(
+    async (orders) => {
+      if (orders.length === 1) return placeOrdersOnce(db, orders);
+      try {
+        return await placeOrdersOnce(db, orders);
+      } catch {
+        return Promise.all(orders.map(async (o) => (await placeOrdersOnce(db, [o]))[0]!));
+      }
+    },
+    { maxInFlight: deps.placeConcurrency ?? 4, maxBatch: 200 },
+  );
 
   const view = async (id: string): Promise<OrderWithDispatch> => {
     const order = await findOrderWithDispatch(db, id);
@@ -135,11 +156,10 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         ),
         orderUpdated({ id, store_id: storeId, status: 'placed' }, now, { batchId: null, riderId: null }),
       ];
-      // One round trip: store check + idempotent insert + outbox rows + pg_notify (was 7: store read, BEGIN, insert,
-      // outbox insert, notify, COMMIT, re-read).
-      const outcome = await placeOrderOnce(
-        db,
-        {
+      // One round trip, usually shared with concurrent placements: store check + idempotent insert + outbox rows +
+      // pg_notify (was 7 per order: store read, BEGIN, insert, outbox insert, notify, COMMIT, re-read).
+      const outcome = await placer.call({
+        row: {
           id,
           store_id: storeId,
           idempotency_key: idempotencyKey ?? null,
@@ -147,13 +167,13 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
           drop_lat: input.drop.lat,
           drop_lon: input.drop.lon,
           h3_cell: cell,
-          items: JSON.stringify(input.items),
+          items: input.items,
           placed_at: now,
           ready_at: readyAt,
           promised_at: promisedAt,
         },
         records,
-      );
+      });
       if (outcome.kind === 'store_not_found') throw storeMissing();
       if (outcome.kind === 'inserted') {
         // Just created: no batch, rider or ETA yet (what the re-read used to find).

@@ -32,10 +32,3 @@ export async function enqueue(trx: Transaction<Database>, records: readonly Outg
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
 }
 
-/**
- * `records` as one JSON array parameter for a single-statement write (see `placeOrderOnce`): each element holds the
- * outbox columns. Array order is the id order the statement must keep (it inserts `WITH ORDINALITY … ORDER BY`).
- */
-export function outboxRowsParam(records: readonly OutgoingRecord[]): string {
-  return JSON.stringify(records.map((r) => ({ topic: r.topic, key: r.key, event: r.event, headers: r.headers ?? {} })));
-}

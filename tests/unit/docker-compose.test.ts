@@ -193,6 +193,14 @@ describe('docker-compose.yml', () => {
     expect(Number(new URL(options.api).port)).toBe(apiPort);
     // The api's healthcheck asks the same port.
     expect(argv(services.api!.healthcheck!.test).join(' ')).toContain(`127.0.0.1:${apiPort}/health`);
+    // With the default dataset (OSRM_DATASET unset → monaco) the city must lie inside the extract, or every route
+    // would fall back to straight lines. The Monaco extract's bounds, padded a little:
+    const dataset = /\$\{OSRM_DATASET:-([^}]+)\}/.exec(argv(services.osrm!.command).join(' '))?.[1];
+    expect(dataset).toBe('monaco');
+    expect(options.center.lat).toBeGreaterThan(43.72);
+    expect(options.center.lat).toBeLessThan(43.76);
+    expect(options.center.lon).toBeGreaterThan(7.4);
+    expect(options.center.lon).toBeLessThan(7.45);
     // The simulator does not read the environment (only flags): no service URLs belong in its environment.
     for (const variable of ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'OSRM_URL']) expect(envOf(services.simulator!)).not.toHaveProperty(variable);
   });
