@@ -15,8 +15,8 @@ import { systemClock } from '../../internal/platform/clock.ts';
 import { runUntilSignal, shutdownSteps } from '../../internal/platform/lifecycle.ts';
 import { createLogger } from '../../internal/platform/logger.ts';
 
-/** The demo city: a handful of stores around Monaco (the OSRM extract the compose stack routes on), sped up 20×. */
-const DEMO_ARGS = ['--riders', '20', '--stores', '4', '--center', '43.7384,7.4246', '--rate', '8', '--speed', '20', '--far-rate', '0.05'];
+/** The demo city: a handful of stores around Monaco (the OSRM extract the compose stack routes on), sped up 30×. */
+const DEMO_ARGS = ['--riders', '20', '--stores', '4', '--center', '43.7384,7.4246', '--rate', '8', '--speed', '30', '--far-rate', '0.05'];
 
 const userArgs = process.argv.slice(2);
 if (wantsHelp(userArgs)) {
