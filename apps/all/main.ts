@@ -10,7 +10,7 @@ import { composeSimulator } from '../simulator/compose.ts';
 import { OptionsError, parseSimulatorArgs, USAGE, wantsHelp } from '../simulator/options.ts';
 import { composeWorker } from '../worker/worker.ts';
 import { openAdapters } from '../../internal/app/adapters.ts';
-import { ConfigError, loadConfig } from '../../internal/config/config.ts';
+import { loadConfigOrExit } from '../../internal/app/run-service.ts';
 import { systemClock } from '../../internal/platform/clock.ts';
 import { runUntilSignal, shutdownSteps } from '../../internal/platform/lifecycle.ts';
 import { createLogger } from '../../internal/platform/logger.ts';
@@ -24,12 +24,11 @@ if (wantsHelp(userArgs)) {
   process.exit(0);
 }
 
-let config;
+const config = loadConfigOrExit();
 try {
-  config = loadConfig();
   parseSimulatorArgs([...DEMO_ARGS, ...userArgs]); // fail fast on a bad flag, before anything starts
 } catch (error) {
-  if (!(error instanceof ConfigError) && !(error instanceof OptionsError)) throw error;
+  if (!(error instanceof OptionsError)) throw error;
   process.stderr.write(`${error.message}\n`);
   process.exit(2);
 }
