@@ -362,6 +362,18 @@ class KafkaSubscription implements Subscription {
     this.committer = new OffsetCommitter(consumer, topic);
   }
 
+  /** Rewinds the partition to `offset` and holds it back for a moment, so the failed message(s) come again. */
+  private redeliverFrom(topic: string, partition: number, offset: string, pause: () => () => void): void {
+    this.consumer.seek({ topic, partition, offset });
+    if (this.closing) return;
+    const resume = pause();
+    const timer = setTimeout(() => {
+      this.resumeTimers.delete(timer);
+      if (!this.closing) resume();
+    }, this.redeliveryDelayMs);
+    this.resumeTimers.add(timer);
+  }
+
   async eachBatch(payload: EachBatchPayload): Promise<void> {
     if (this.closing) return;
     const run = this.handleBatch(payload);
@@ -393,15 +405,7 @@ class KafkaSubscription implements Subscription {
         await handler(chunk);
       } catch (error) {
         this.logger.warn({ partition, offset: first, count: chunk.length, err: error }, 'batch handler failed; the batch will be redelivered');
-        this.consumer.seek({ topic, partition, offset: first });
-        if (!this.closing) {
-          const resume = pause();
-          const timer = setTimeout(() => {
-            this.resumeTimers.delete(timer);
-            if (!this.closing) resume();
-          }, this.redeliveryDelayMs);
-          this.resumeTimers.add(timer);
-        }
+        this.redeliverFrom(topic, partition, first, pause);
         return;
       } finally {
         clearInterval(keepAlive);
@@ -471,15 +475,7 @@ class KafkaSubscription implements Subscription {
         'handler failed; the message will be redelivered',
       );
       // Rewind so the next fetch starts at this message, and hold the partition back for a moment.
-      this.consumer.seek({ topic, partition, offset: message.offset });
-      if (!this.closing) {
-        const resume = pause();
-        const timer = setTimeout(() => {
-          this.resumeTimers.delete(timer);
-          if (!this.closing) resume();
-        }, this.redeliveryDelayMs);
-        this.resumeTimers.add(timer);
-      }
+      this.redeliverFrom(topic, partition, message.offset, pause);
       return;
     } finally {
       clearInterval(keepAlive);

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
 import { record } from '../events/catalog.ts';
-import type { GeoStore, NearbyRider, RiderPingOf, RiderPosition } from '../geostore/geo-store.ts';
+import type { GeoStore, NearbyRider, RiderPing, RiderPingOf, RiderPosition } from '../geostore/geo-store.ts';
 import { channels, MAP_CELL_RESOLUTION, type LiveFeed, type LiveMessage } from '../livefeed/live-feed.ts';
 import type { Clock } from '../platform/clock.ts';
 import { AppError, invalidInput, notFound, unavailable } from '../platform/errors.ts';
@@ -11,15 +11,8 @@ import type { Logger } from '../platform/logger.ts';
 import { readRoute, type RoutePoint } from './history-repository.ts';
 import type { KnownRiders } from './known-riders.ts';
 
-/** One GPS fix as the API received it (times in ms since the epoch). */
-export interface PingInput {
-  lat: number;
-  lon: number;
-  recordedAt: number;
-  speed?: number;
-  heading?: number;
-  accuracy?: number;
-}
+/** One GPS fix as the API received it (times in ms since the epoch): the geo store's ping. */
+export type PingInput = RiderPing;
 
 export type PingOutcome = 'accepted' | 'ignored' | 'unknown_rider';
 
