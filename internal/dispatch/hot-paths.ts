@@ -14,7 +14,7 @@ export interface HotPath {
 
 /** H3 cell of a point. */
 export function cellOf(point: GeoPoint, resolution: number): string {
-  return latLngToCell(point.lat, point.lng, resolution);
+  return latLngToCell(point.lat, point.lon, resolution);
 }
 
 /**

@@ -2,6 +2,7 @@
  * The TravelTime port: synchronous, because dispatch decisions are pure and run inside one round. The worker backs it with
  * a Router duration table fetched before the round; the replay backs it with the instance's straight-line rule.
  */
+import { haversineM } from '../geo/haversine.ts';
 import type { GeoPoint } from './types.ts';
 
 export interface TravelTime {
@@ -11,16 +12,8 @@ export interface TravelTime {
   distanceMeters(from: GeoPoint, to: GeoPoint): number;
 }
 
-const EARTH_RADIUS_M = 6_371_008.8;
-const rad = (deg: number) => (deg * Math.PI) / 180;
-
-/** Great-circle distance in metres. */
-export function haversineMeters(a: GeoPoint, b: GeoPoint): number {
-  const dLat = rad(b.lat - a.lat);
-  const dLng = rad(b.lng - a.lng);
-  const h = Math.sin(dLat / 2) ** 2 + Math.cos(rad(a.lat)) * Math.cos(rad(b.lat)) * Math.sin(dLng / 2) ** 2;
-  return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(h)));
-}
+/** Great-circle distance in metres (the shared geo helper). */
+export const haversineMeters: (a: GeoPoint, b: GeoPoint) => number = haversineM;
 
 /**
  * In-memory adapter: straight-line distance at a constant speed, rounded up to `roundToSeconds`. Used by tests and as

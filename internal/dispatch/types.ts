@@ -1,13 +1,12 @@
+import type { LatLng } from '../geo/haversine.ts';
+
 /**
  * Dispatch domain types. Absolute times are epoch milliseconds (what the Clock port returns); durations are seconds
  * (what the TravelTime port returns). Distances are metres. Nothing here knows about Kafka, Postgres or MDRPLIB.
  */
 
-/** A point on Earth (WGS84 degrees). */
-export interface GeoPoint {
-  readonly lat: number;
-  readonly lng: number;
-}
+/** A point on Earth (WGS84 degrees): the same `{lat, lon}` the router, geo store and database use. */
+export type GeoPoint = Readonly<LatLng>;
 
 /** A pickup point (restaurant, dark store). Batches never mix stores. */
 export interface Store {

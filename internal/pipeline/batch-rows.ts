@@ -5,7 +5,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { Batch, Order, Store } from '../dispatch/types.ts';
-import { toGeoPoint } from './domain-boundary.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -75,14 +74,14 @@ export function toDomainOrder(row: OrderRow): Order {
   return {
     id: row.id,
     storeId: row.store_id,
-    drop: toGeoPoint({ lat: row.drop_lat, lon: row.drop_lon }),
+    drop: { lat: row.drop_lat, lon: row.drop_lon },
     placedAt: row.placed_at.getTime(),
     readyAt: (row.ready_marked_at ?? row.ready_at).getTime(),
     promisedAt: row.promised_at.getTime(),
   };
 }
 
-export const toDomainStore = (row: StoreRow): Store => ({ id: row.id, location: toGeoPoint({ lat: row.lat, lon: row.lon }) });
+export const toDomainStore = (row: StoreRow): Store => ({ id: row.id, location: { lat: row.lat, lon: row.lon } });
 
 /** The domain batch (status `open` or `sealed` as far as the domain's rules care) with its orders in sequence. */
 export function toDomainBatch(row: BatchRow, orders: readonly OrderRow[]): Batch {

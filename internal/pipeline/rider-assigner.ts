@@ -12,7 +12,6 @@ import { record } from '../events/catalog.ts';
 import type { NearbyRider } from '../geostore/geo-store.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import { BATCH_COLUMNS, loadBatchOrders, loadStore, toDomainBatch, toDomainStore, type StoreRow } from './batch-rows.ts';
-import { toGeoPoint } from './domain-boundary.ts';
 import { DEFAULT_SEARCH_RADII_M, type PipelineDeps } from './pipeline-deps.ts';
 import { fetchTravelTime } from './router-travel-time.ts';
 
@@ -113,7 +112,7 @@ async function rankNearbyRiders(deps: PipelineDeps, store: StoreRow, batch: Batc
   if (nearby.length === 0) return null;
   const now = deps.clock.now();
   const domainStore = toDomainStore(store);
-  const riders: Rider[] = nearby.map((r) => ({ id: r.riderId, location: toGeoPoint(r.position), availableAt: now, shiftEndsAt: Infinity }));
+  const riders: Rider[] = nearby.map((r) => ({ id: r.riderId, location: r.position, availableAt: now, shiftEndsAt: Infinity }));
   const travel = await fetchTravelTime(deps.router, [domainStore.location, ...batch.orders.map((o) => o.drop), ...riders.map((r) => r.location)]);
   const shape = batchShape(domainStore, batch.readyAt, batch.orders, travel, deps.params);
   return { fits: rankRiders(riders, shape, now, travel, deps.params), radiusM };

@@ -9,7 +9,6 @@ import { optimizeStops } from '../dispatch/route-optimizer.ts';
 import { record, type PayloadOf } from '../events/catalog.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import { BATCH_COLUMNS, loadBatchOrders, loadStore, toDomainBatch, toDomainStore } from './batch-rows.ts';
-import { toLatLng } from './domain-boundary.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { fetchTravelTime } from './router-travel-time.ts';
 
@@ -35,11 +34,11 @@ export async function refineRoute(deps: PipelineDeps, payload: PayloadOf<'routes
   const readyAt = latestReady(batch.orders);
   const byId = new Map(batch.orders.map((o) => [o.id, o]));
   const stops: StoredStop[] = [
-    { kind: 'pickup', order_id: null, ...toLatLng(domainStore.location), eta: new Date(readyAt).toISOString() },
+    { kind: 'pickup', order_id: null, ...domainStore.location, eta: new Date(readyAt).toISOString() },
     ...plan.sequence.map((orderId) => ({
       kind: 'drop' as const,
       order_id: orderId,
-      ...toLatLng(byId.get(orderId)!.drop),
+      ...byId.get(orderId)!.drop,
       eta: new Date(plan.etas[orderId]!).toISOString(),
     })),
   ];

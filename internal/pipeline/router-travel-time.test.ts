@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { Router, TableResult } from '../routing/router.ts';
 import { StraightLineRouter } from '../routing/straight-line-router.ts';
-import { toGeoPoint, toLatLng } from './domain-boundary.ts';
 import { fetchTravelTime, UnknownPointError } from './router-travel-time.ts';
 
-const a = { lat: 48.85, lng: 2.35 };
-const b = { lat: 48.86, lng: 2.36 };
-const c = { lat: 48.87, lng: 2.33 };
+const a = { lat: 48.85, lon: 2.35 };
+const b = { lat: 48.86, lon: 2.36 };
+const c = { lat: 48.87, lon: 2.33 };
 
 describe('fetchTravelTime', () => {
   it('answers road seconds and metres from one Router.table call over the distinct points', async () => {
@@ -27,7 +26,7 @@ describe('fetchTravelTime', () => {
     const travel = await fetchTravelTime(counting, [a, b, a, c, b]);
     expect(calls).toBe(1);
     expect(size).toBe(3);
-    const expected = await router.route(toLatLng(a), toLatLng(c));
+    const expected = await router.route(a, c);
     expect(travel.durationSeconds(a, c)).toBeCloseTo(expected.durationS, 6);
     expect(travel.distanceMeters(a, c)).toBeCloseTo(expected.distanceM, 6);
     expect(travel.durationSeconds(b, b)).toBe(0);
@@ -41,10 +40,5 @@ describe('fetchTravelTime', () => {
     const travel = await fetchTravelTime(router, [a, b]);
     expect(travel.durationSeconds(a, b)).toBe(Infinity);
     expect(() => travel.durationSeconds(a, c)).toThrow(UnknownPointError);
-  });
-
-  it('converts between LatLng and GeoPoint losslessly', () => {
-    expect(toGeoPoint({ lat: 1.5, lon: -2.25 })).toEqual({ lat: 1.5, lng: -2.25 });
-    expect(toLatLng(toGeoPoint({ lat: 1.5, lon: -2.25 }))).toEqual({ lat: 1.5, lon: -2.25 });
   });
 });

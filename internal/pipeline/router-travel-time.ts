@@ -5,9 +5,8 @@
 import type { TravelTime } from '../dispatch/travel-time.ts';
 import type { GeoPoint } from '../dispatch/types.ts';
 import type { Router } from '../routing/router.ts';
-import { toLatLng } from './domain-boundary.ts';
 
-const keyOf = (p: GeoPoint): string => `${p.lat},${p.lng}`;
+const keyOf = (p: GeoPoint): string => `${p.lat},${p.lon}`;
 
 /** Asked for a pair outside the fetched table: a bug in the caller, not a routing answer. */
 export class UnknownPointError extends Error {
@@ -28,7 +27,7 @@ export async function fetchTravelTime(router: Router, points: readonly GeoPoint[
     unique.push(p);
   }
   if (unique.length === 0) throw new RangeError('fetchTravelTime needs at least one point');
-  const latLngs = unique.map(toLatLng);
+  const latLngs = unique;
   const table = await router.table(latLngs, latLngs);
   const lookup = (matrix: ReadonlyArray<ReadonlyArray<number | null>>, from: GeoPoint, to: GeoPoint): number => {
     const i = index.get(keyOf(from));

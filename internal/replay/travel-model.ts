@@ -45,26 +45,26 @@ export function serviceTimesOf(p: MdrpParameters): ServiceTimes {
 }
 
 /** Fixed anchor of the plane (Manhattan); any mid-latitude point works. */
-export const ANCHOR: GeoPoint = { lat: 40.7128, lng: -74.006 };
+export const ANCHOR: GeoPoint = { lat: 40.7128, lon: -74.006 };
 const METERS_PER_DEGREE_LAT = 111_320;
 const METERS_PER_DEGREE_LNG = METERS_PER_DEGREE_LAT * Math.cos((ANCHOR.lat * Math.PI) / 180);
 
 /** Plane metres → latitude/longitude (equirectangular around the anchor). */
 export function toGeo(p: PlanePoint): GeoPoint {
-  return { lat: ANCHOR.lat + p.y / METERS_PER_DEGREE_LAT, lng: ANCHOR.lng + p.x / METERS_PER_DEGREE_LNG };
+  return { lat: ANCHOR.lat + p.y / METERS_PER_DEGREE_LAT, lon: ANCHOR.lon + p.x / METERS_PER_DEGREE_LNG };
 }
 
 /** Inverse of `toGeo`; rounds to the micrometre so integer instance coordinates come back exactly. */
 export function toPlane(g: GeoPoint): PlanePoint {
   const round = (v: number) => Math.round(v * 1e6) / 1e6;
-  return { x: round((g.lng - ANCHOR.lng) * METERS_PER_DEGREE_LNG), y: round((g.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT) };
+  return { x: round((g.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG), y: round((g.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT) };
 }
 
 /** TravelTime adapter with the instance's rule (durations are whole minutes, in seconds). */
 export function mdrpTravelTime(metersPerMinute: number): TravelTime {
   // Inlined inverse projection: this runs millions of times per replay.
   const meters = (a: GeoPoint, b: GeoPoint) => {
-    const dx = (Math.round((a.lng - ANCHOR.lng) * METERS_PER_DEGREE_LNG * 1e6) - Math.round((b.lng - ANCHOR.lng) * METERS_PER_DEGREE_LNG * 1e6)) / 1e6;
+    const dx = (Math.round((a.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG * 1e6) - Math.round((b.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG * 1e6)) / 1e6;
     const dy = (Math.round((a.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT * 1e6) - Math.round((b.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT * 1e6)) / 1e6;
     return Math.hypot(dx, dy);
   };
