@@ -5,6 +5,7 @@
  */
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectConsistentBatches } from '../../tests/support/batch-integrity.ts';
 import { createDatabase, type DatabaseHandle } from '../db/database.ts';
 import { migrateUp } from '../db/migrate.ts';
 import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
@@ -85,20 +86,7 @@ describe('batching', () => {
 
     await provisionPending(store.id);
 
-    const rows = await database.db
-      .selectFrom('batch_orders')
-      .innerJoin('batches', 'batches.id', 'batch_orders.batch_id')
-      .select(['batch_orders.order_id', 'batch_orders.batch_id', 'batches.order_count', 'batches.capacity'])
-      .where('batches.store_id', '=', store.id)
-      .execute();
-    expect(rows).toHaveLength(50);
-    expect(new Set(rows.map((r) => r.order_id)).size).toBe(50);
-    const perBatch = new Map<string, number>();
-    for (const r of rows) perBatch.set(r.batch_id, (perBatch.get(r.batch_id) ?? 0) + 1);
-    for (const r of rows) {
-      expect(r.order_count).toBe(perBatch.get(r.batch_id));
-      expect(r.order_count).toBeLessThanOrEqual(r.capacity);
-    }
+    const perBatch = await expectConsistentBatches(database.db, store.id, 50);
     expect(Math.max(...perBatch.values())).toBe(3);
     // Stored drop sequences stay 0..n-1 per batch through insertions in the middle.
     const sequences = await sql<{ seqs: number[] }>`

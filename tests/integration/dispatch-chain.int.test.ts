@@ -7,6 +7,7 @@
  * simulated here: each polls for its batch, picks it up and confirms every drop standing at the drop point.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectConsistentBatches } from '../support/batch-integrity.ts';
 import { offset } from '../../internal/pipeline/test-fixtures.ts';
 import { listTopics } from '../support/kafka.ts';
 import { startDispatchStack, type DispatchStack } from '../support/dispatch-stack.ts';
@@ -170,20 +171,7 @@ describe('dispatch chain (HTTP → Kafka → worker → HTTP)', () => {
     );
     await until('all 50 orders batched', async () => (await batchedCount(orderIds)) === 50, 60_000);
 
-    const rows = await stack.database.db
-      .selectFrom('batch_orders')
-      .innerJoin('batches', 'batches.id', 'batch_orders.batch_id')
-      .select(['batch_orders.order_id', 'batch_orders.batch_id', 'batches.order_count', 'batches.capacity'])
-      .where('batches.store_id', '=', storeId)
-      .execute();
-    expect(rows).toHaveLength(50);
-    expect(new Set(rows.map((r) => r.order_id)).size).toBe(50);
-    const perBatch = new Map<string, number>();
-    for (const r of rows) perBatch.set(r.batch_id, (perBatch.get(r.batch_id) ?? 0) + 1);
-    for (const r of rows) {
-      expect(r.order_count).toBe(perBatch.get(r.batch_id));
-      expect(r.order_count).toBeLessThanOrEqual(r.capacity);
-    }
+    const perBatch = await expectConsistentBatches(stack.database.db, storeId, 50);
     expect(Math.max(...perBatch.values())).toBeGreaterThanOrEqual(2);
     // The hot path(s) of the area were asked for once per cell.
     const provisions = await stack.database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute();
