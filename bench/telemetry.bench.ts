@@ -21,17 +21,17 @@ import { isMainThread, parentPort, Worker, workerData } from 'node:worker_thread
 import { sql } from 'kysely';
 import { Pool } from 'undici';
 import { composeApi } from '../apps/api/compose.ts';
-import { loadConfig } from '../internal/config/config.ts';
 import { createDatabase } from '../internal/db/database.ts';
 import { createEventBus } from '../internal/eventbus/create-event-bus.ts';
 import type { EventBus } from '../internal/eventbus/event-bus.ts';
 import { silentLogger } from '../internal/platform/logger.ts';
 import { startHistoryConsumer } from '../internal/telemetry/history-consumer.ts';
 import { ensureHistoryPartitions } from '../internal/telemetry/history-repository.ts';
-import { deleteTopics, listTopics, testKafkaBrokers, uniqueTopic } from '../tests/support/kafka.ts';
+import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
-import { createTestRedis, testRedisUrl } from '../tests/support/redis.ts';
+import { createTestRedis } from '../tests/support/redis.ts';
 import { writeResultSection } from './telemetry-results.ts';
+import { realServersConfig } from '../tests/support/real-servers-env.ts';
 
 interface LoadJob {
   kind: 'single' | 'bulk';
@@ -163,15 +163,7 @@ async function main(): Promise<void> {
   const testDb = await createTestDatabase('bench_telemetry');
   const redis = await createTestRedis();
   const topicPrefix = `${uniqueTopic('bench-telemetry')}.`;
-  const config = loadConfig({
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: redis.prefix,
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    HTTP_ADDR: '127.0.0.1:0',
-    LOG_LEVEL: 'error',
-  });
+  const config = realServersConfig({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix }, { LOG_LEVEL: 'error' });
   const api = await composeApi(config, silentLogger);
   const { port } = await api.start();
   const base = `http://127.0.0.1:${port}`;

@@ -25,13 +25,13 @@ import { sql } from 'kysely';
 import { Pool } from 'undici';
 import { WebSocket } from 'ws';
 import { composeApi } from '../apps/api/compose.ts';
-import { loadConfig } from '../internal/config/config.ts';
 import { createDatabase } from '../internal/db/database.ts';
 import { createLogger } from '../internal/platform/logger.ts';
-import { deleteTopics, listTopics, testKafkaBrokers, uniqueTopic } from '../tests/support/kafka.ts';
+import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
-import { createTestRedis, testRedisUrl } from '../tests/support/redis.ts';
+import { createTestRedis } from '../tests/support/redis.ts';
 import { writeResultSection } from './telemetry-results.ts';
+import { realServersConfig } from '../tests/support/real-servers-env.ts';
 
 interface ClientJob {
   host: string;
@@ -227,15 +227,7 @@ async function main(): Promise<void> {
   const testDb = await createTestDatabase('bench_ws');
   const redis = await createTestRedis();
   const topicPrefix = `${uniqueTopic('bench-ws')}.`;
-  const config = loadConfig({
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: redis.prefix,
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
-    KAFKA_TOPIC_PREFIX: topicPrefix,
-    HTTP_ADDR: '127.0.0.1:0',
-    LOG_LEVEL: 'error',
-  });
+  const config = realServersConfig({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix }, { LOG_LEVEL: 'error' });
   const api = await composeApi(config, createLogger('error', 'bench-api'));
   const { port } = await api.start();
   const db = createDatabase(testDb.url);

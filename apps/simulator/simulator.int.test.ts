@@ -8,13 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeWorker, type WorkerRuntime } from '../worker/worker.ts';
 import { composeApi, type ApiRuntime } from '../api/compose.ts';
-import { loadConfig } from '../../internal/config/config.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
-import { testKafkaBrokers } from '../../tests/support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
-import { testRedisUrl } from '../../tests/support/redis.ts';
 import { composeSimulator } from './compose.ts';
 import { parseSimulatorArgs } from './options.ts';
+import { realServersConfig } from '../../tests/support/real-servers-env.ts';
 
 let testDb: TestDatabase;
 let api: ApiRuntime;
@@ -23,17 +21,8 @@ let base: string;
 
 beforeAll(async () => {
   testDb = await createTestDatabase('simulator');
-  const config = loadConfig({
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedisUrl(),
-    // The API and the worker must share one geo-store key prefix. The API's composition currently writes under the
-    // default `dg:` whatever REDIS_KEY_PREFIX says, so the default it is; rider ids are random UUIDs, so other
-    // suites' riders cannot collide with these.
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
-    KAFKA_TOPIC_PREFIX: `sim-${randomBytes(4).toString('hex')}.`,
-    HTTP_ADDR: '127.0.0.1:0',
-    LOG_LEVEL: 'silent',
-  });
+  // Default Redis key prefix: rider ids are random UUIDs, so other suites' riders cannot collide with these.
+  const config = realServersConfig({ databaseUrl: testDb.url, topicPrefix: `sim-${randomBytes(4).toString('hex')}.` });
   api = await composeApi(config, silentLogger);
   const { port } = await api.start();
   base = `http://127.0.0.1:${port}`;

@@ -375,14 +375,7 @@ class KafkaSubscription implements Subscription {
   }
 
   async eachBatch(payload: EachBatchPayload): Promise<void> {
-    if (this.closing) return;
-    const run = this.handleBatch(payload);
-    this.inFlight.add(run);
-    try {
-      await run;
-    } finally {
-      this.inFlight.delete(run);
-    }
+    if (!this.closing) await this.track(this.handleBatch(payload));
   }
 
   private async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -421,8 +414,11 @@ class KafkaSubscription implements Subscription {
 
   async eachMessage(payload: EachMessagePayload): Promise<void> {
     // Closing: leave the message uncommitted for the partition's next owner.
-    if (this.closing) return;
-    const run = this.handle(payload);
+    if (!this.closing) await this.track(this.handle(payload));
+  }
+
+  /** Keeps `run` in the in-flight set until it settles, so `close()` can wait for it. */
+  private async track(run: Promise<void>): Promise<void> {
     this.inFlight.add(run);
     try {
       await run;

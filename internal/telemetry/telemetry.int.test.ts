@@ -5,18 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApi, type ApiRuntime } from '../../apps/api/compose.ts';
-import { loadConfig, type Config } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
 import { createDatabase, type DatabaseHandle } from '../db/database.ts';
 import { createEventBus } from '../eventbus/create-event-bus.ts';
 import type { EventBus } from '../eventbus/event-bus.ts';
 import { systemClock } from '../platform/clock.ts';
 import { silentLogger } from '../platform/logger.ts';
-import { testKafkaBrokers, uniqueTopic } from '../../tests/support/kafka.ts';
+import { uniqueTopic } from '../../tests/support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
-import { createTestRedis, testRedisUrl, type TestRedis } from '../../tests/support/redis.ts';
+import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { ensureHistoryPartitions, listHistoryPartitions } from './history-repository.ts';
 import { startTelemetryWorker, type TelemetryWorker } from './telemetry-worker.ts';
 import { Registry } from 'prom-client';
+import { realServersConfig } from '../../tests/support/real-servers-env.ts';
 
 let testDb: TestDatabase;
 let redis: TestRedis;
@@ -33,16 +34,10 @@ const CENTRE = { lat: -33.9 + Math.random() * 0.5, lon: 18.4 + Math.random() * 0
 beforeAll(async () => {
   testDb = await createTestDatabase('telemetry');
   redis = await createTestRedis();
-  config = loadConfig({
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: redis.prefix,
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
-    KAFKA_TOPIC_PREFIX: `${uniqueTopic('telemetry')}.`,
-    HTTP_ADDR: '127.0.0.1:0',
-    LOG_LEVEL: 'silent',
-    TELEMETRY_HISTORY_LINGER_MS: '20',
-  });
+  config = realServersConfig(
+    { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix: `${uniqueTopic('telemetry')}.` },
+    { TELEMETRY_HISTORY_LINGER_MS: '20' },
+  );
   api = await composeApi(config, silentLogger);
   const { port } = await api.start();
   base = `http://127.0.0.1:${port}`;

@@ -5,16 +5,17 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApi, type ApiRuntime } from '../../apps/api/compose.ts';
-import { loadConfig, type Config } from '../config/config.ts';
+import type { Config } from '../config/config.ts';
 import { createDatabase, type DatabaseHandle } from '../db/database.ts';
 import { createEventBus } from '../eventbus/create-event-bus.ts';
 import type { EventBus } from '../eventbus/event-bus.ts';
 import { record } from '../events/catalog.ts';
 import { silentLogger } from '../platform/logger.ts';
-import { testKafkaBrokers, uniqueTopic } from '../../tests/support/kafka.ts';
+import { uniqueTopic } from '../../tests/support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
-import { createTestRedis, testRedisUrl, type TestRedis } from '../../tests/support/redis.ts';
+import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { HubTestClient } from './ws-hub-test-client.ts';
+import { realServersConfig } from '../../tests/support/real-servers-env.ts';
 
 let testDb: TestDatabase;
 let redis: TestRedis;
@@ -30,15 +31,7 @@ const clients: HubTestClient[] = [];
 beforeAll(async () => {
   testDb = await createTestDatabase('ws_cluster');
   redis = await createTestRedis();
-  config = loadConfig({
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: redis.prefix,
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
-    KAFKA_TOPIC_PREFIX: `${uniqueTopic('ws')}.`,
-    HTTP_ADDR: '127.0.0.1:0',
-    LOG_LEVEL: 'silent',
-  });
+  config = realServersConfig({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix: `${uniqueTopic('ws')}.` });
   [apiA, apiB] = await Promise.all([composeApi(config, silentLogger), composeApi(config, silentLogger)]);
   baseA = `127.0.0.1:${(await apiA.start()).port}`;
   baseB = `127.0.0.1:${(await apiB.start()).port}`;

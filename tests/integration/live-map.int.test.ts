@@ -10,13 +10,12 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApi, type ApiRuntime } from '../../apps/api/compose.ts';
-import { loadConfig } from '../../internal/config/config.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { launchChromium, type TestBrowser } from '../e2e/chromium.ts';
-import { testKafkaBrokers } from '../support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { deleteByPrefix, testRedisUrl } from '../support/redis.ts';
 import { Redis } from 'ioredis';
+import { realServersConfig } from '../support/real-servers-env.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 const CENTER = { lat: 48.8566, lon: 2.3522 };
@@ -50,15 +49,7 @@ function offset(p: { lat: number; lon: number }, eastM: number, northM: number) 
 
 beforeAll(async () => {
   testDb = await createTestDatabase('live_map');
-  const config = loadConfig({
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedisUrl(),
-    REDIS_KEY_PREFIX: redisPrefix,
-    KAFKA_BROKERS: testKafkaBrokers().join(','),
-    KAFKA_TOPIC_PREFIX: `livemap-${randomBytes(4).toString('hex')}.`,
-    HTTP_ADDR: '127.0.0.1:0',
-    LOG_LEVEL: 'silent',
-  });
+  const config = realServersConfig({ databaseUrl: testDb.url, redisPrefix, topicPrefix: `livemap-${randomBytes(4).toString('hex')}.` });
   api = await composeApi(config, silentLogger);
   const { port } = await api.start();
   base = `http://127.0.0.1:${port}`;

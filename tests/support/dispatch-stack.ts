@@ -14,9 +14,10 @@ import { createDatabase, type DatabaseHandle } from '../../internal/db/database.
 import { migrateUp } from '../../internal/db/migrate.ts';
 import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
 import { silentLogger, type Logger } from '../../internal/platform/logger.ts';
-import { deleteTopics, listTopics, testKafkaBrokers, uniqueTopic } from './kafka.ts';
+import { deleteTopics, listTopics, uniqueTopic } from './kafka.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
+import { realServersEnv } from './real-servers-env.ts';
 
 export interface ApiAnswer<T = any> {
   status: number;
@@ -65,16 +66,10 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     closers.push(() => testRedis.cleanup());
     const topicPrefix = `${uniqueTopic(options.name)}.`;
     closers.push(async () => deleteTopics((await listTopics()).filter((t) => t.startsWith(topicPrefix))));
-    const env: Record<string, string> = {
-      DATABASE_URL: testDb.url,
-      REDIS_URL: testRedis.url,
-      REDIS_KEY_PREFIX: testRedis.prefix,
-      KAFKA_BROKERS: testKafkaBrokers().join(','),
-      KAFKA_TOPIC_PREFIX: topicPrefix,
-      BUS_BACKOFF_MS: '50',
-      LOG_LEVEL: 'silent',
-      ...options.env,
-    };
+    const env = realServersEnv(
+      { databaseUrl: testDb.url, redisPrefix: testRedis.prefix, topicPrefix },
+      { BUS_BACKOFF_MS: '50', ...options.env },
+    );
     const config = loadConfig(env);
 
     // The worker migrates the database on start-up, so it comes first.
