@@ -1,26 +1,31 @@
 /**
  * Telemetry ingest benchmark, against the real servers on 127.0.0.1 (Postgres, Redis, Kafka from `npm run infra:up`):
  *
- *  1. single-ping ingest: `POST /riders/{id}/location`, closed loop of C connections, fixed duration;
+ *  1. single-ping ingest: `POST /riders/{id}/location`, closed loop of C connections, fixed duration (light load,
+ *     the target's load, saturation);
  *  2. bulk ingest: `POST /riders/locations` with 1 000 pings per post;
  *  3. history drain: the worker's history writer (Kafka `rider.location` → Postgres `rider_locations`) started after
  *     the ingest and timed until every ping is in the table — with the bus-level batch subscription the worker uses,
  *     then (bounded to 20 s) with per-message consumption, for comparison.
  *
- * The API runs in this process's main thread exactly as `npm run api` composes it; the load generator runs in a worker
- * thread (its own event loop and core), with undici keep-alive connections. Everything is bounded by time and stops by
- * itself; it uses a fresh database, a unique Redis prefix and a unique Kafka topic prefix, and removes them afterwards.
+ * The API runs exactly as `npm run api` runs it: a child process (apps/api/main.ts) with API_WORKERS node:cluster
+ * workers (default 2, one per core here). The load generator is wrk (C, epoll — Debian's package, installed by
+ * scripts/ensure-apt-package.sh when missing), driven by a generated Lua script: a JavaScript generator costs as much
+ * CPU per request as the API's own handler and would measure itself on a 2-core machine. Every run targets 127.0.0.1
+ * only and stops by itself (`wrk -d`); it uses a fresh database, a unique Redis prefix and a unique Kafka topic
+ * prefix, and removes them afterwards.
  *
  * Run: npm run bench:telemetry   (writes its section of bench/results/telemetry.md)
- * Knobs (env): BENCH_SECONDS (default 10), BENCH_SINGLE_CONNECTIONS (default 64), BENCH_BULK_CONNECTIONS (default 4).
+ * Knobs (env): BENCH_SECONDS (default 10), BENCH_API_WORKERS (default 2), BENCH_SINGLE_CONNECTIONS (default 32),
+ * BENCH_BULK_CONNECTIONS (default 4).
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { cpus, loadavg } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { sql } from 'kysely';
-import { Pool } from 'undici';
-import { composeApi } from '../apps/api/compose.ts';
 import { createDatabase } from '../internal/db/database.ts';
 import { createEventBus } from '../internal/eventbus/create-event-bus.ts';
 import type { EventBus } from '../internal/eventbus/event-bus.ts';
@@ -30,173 +35,219 @@ import { ensureHistoryPartitions } from '../internal/telemetry/history-repositor
 import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
 import { createTestRedis } from '../tests/support/redis.ts';
+import { realServersConfig, realServersEnv } from '../tests/support/real-servers-env.ts';
 import { writeResultSection } from './telemetry-results.ts';
-import { realServersConfig } from '../tests/support/real-servers-env.ts';
 
-interface LoadJob {
-  kind: 'single' | 'bulk';
-  base: string;
-  riders: string[];
-  connections: number;
-  seconds: number;
-  warmupSeconds: number;
-  /** recordedAt of the first ping; every ping gets a later, distinct instant. */
-  startAt: number;
-}
+const ROOT = new URL('..', import.meta.url).pathname;
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 
-interface LoadResult {
+// ------------------------------------------------------------------------------------------------ load generator
+
+/**
+ * wrk's Lua side. `init(args)`: args = kind ('single' | 'bulk'), first recorded_at (ms since the epoch). Every ping
+ * gets a later, distinct instant, so each rider's pings are newer than its last and become current (the expensive
+ * case). `done` prints one `RESULT {json}` line; latencies are in microseconds.
+ */
+const WRK_SCRIPT = (ridersFile: string) => `
+local riders, kind, start = {}, 'single', 0
+local n = 0
+local headers = { ["Content-Type"] = "application/json" }
+function init(args)
+  for line in io.lines("${ridersFile}") do riders[#riders + 1] = line end
+  kind = args[1]
+  start = tonumber(args[2])
+end
+local function instant()
+  n = n + 1
+  local t = start + n
+  local s = math.floor(t / 1000)
+  return string.format('%s.%03dZ', os.date('!%Y-%m-%dT%H:%M:%S', s), t - s * 1000)
+end
+local function rider() return riders[(n % #riders) + 1] end
+request = function()
+  if kind == 'single' then
+    local id = rider()
+    local body = string.format('{"lat":%.5f,"lon":%.5f,"recorded_at":"%s","speed":5.2,"heading":180,"accuracy":6}',
+      43.7 + math.random() * 0.05, 7.4 + math.random() * 0.05, instant())
+    return wrk.format('POST', '/riders/' .. id .. '/location', headers, body)
+  end
+  local parts = {}
+  for i = 1, 1000 do
+    local id = rider()
+    parts[i] = string.format('{"rider_id":"%s","lat":%.5f,"lon":%.5f,"recorded_at":"%s","speed":5.2}',
+      id, 43.7 + math.random() * 0.05, 7.4 + math.random() * 0.05, instant())
+  end
+  return wrk.format('POST', '/riders/locations', headers, '{"pings":[' .. table.concat(parts, ',') .. ']}')
+end
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {"requests":%d,"durationUs":%d,"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d,"p50":%d,"p90":%d,"p99":%d,"max":%d}\\n',
+    summary.requests, summary.duration, e.connect, e.read, e.write, e.status, e.timeout,
+    latency:percentile(50), latency:percentile(90), latency:percentile(99), latency.max))
+end
+`;
+
+interface WrkResult {
   requests: number;
-  pings: number;
-  errors: number;
-  statuses: Record<string, number>;
-  seconds: number;
+  durationUs: number;
+  connect: number;
+  read: number;
+  write: number;
+  status: number;
+  timeout: number;
   p50: number;
   p90: number;
   p99: number;
   max: number;
 }
 
-const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-
-function percentile(sorted: Float64Array, p: number): number {
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-
-// ------------------------------------------------------------------------------------------------ load generator
-
-async function runLoad(job: LoadJob): Promise<LoadResult> {
-  const pool = new Pool(job.base, { connections: job.connections, pipelining: 1, keepAliveTimeout: 30_000 });
-  let seq = 0;
-  const nextAt = () => new Date(job.startAt + seq++).toISOString();
-  const latencies: number[] = [];
-  const statuses: Record<string, number> = {};
-  let pings = 0;
-  let errors = 0;
-  const warmupEnd = performance.now() + job.warmupSeconds * 1000;
-  const end = warmupEnd + job.seconds * 1000;
-  let measuring = false;
-  let measuredFrom = 0;
-
-  const body = (): { path: string; json: string; count: number } => {
-    if (job.kind === 'single') {
-      const rider = job.riders[seq % job.riders.length]!;
-      return {
-        path: `/riders/${rider}/location`,
-        json: JSON.stringify({ lat: 43.7 + Math.random() * 0.05, lon: 7.4 + Math.random() * 0.05, recorded_at: nextAt(), speed: 5.2, heading: 180, accuracy: 6 }),
-        count: 1,
-      };
-    }
-    const pingsOf = Array.from({ length: 1_000 }, () => ({
-      rider_id: job.riders[seq % job.riders.length]!,
-      lat: 43.7 + Math.random() * 0.05,
-      lon: 7.4 + Math.random() * 0.05,
-      recorded_at: nextAt(),
-      speed: 5.2,
-    }));
-    return { path: '/riders/locations', json: JSON.stringify({ pings: pingsOf }), count: 1_000 };
-  };
-
-  const user = async () => {
-    while (performance.now() < end) {
-      const { path, json, count } = body();
-      const started = performance.now();
-      try {
-        const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: json });
-        await res.body.dump();
-        const elapsed = performance.now() - started;
-        if (!measuring && started >= warmupEnd) {
-          measuring = true;
-          measuredFrom = started;
-        }
-        if (started >= warmupEnd) {
-          statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
-          if (res.statusCode === 202) {
-            latencies.push(elapsed);
-            pings += count;
-          } else errors++;
-        }
-      } catch {
-        if (started >= warmupEnd) errors++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: job.connections }, user));
-  const seconds = (performance.now() - measuredFrom) / 1000;
-  await pool.close();
-  const sorted = Float64Array.from(latencies).sort();
-  return {
-    requests: latencies.length,
-    pings,
-    errors,
-    statuses,
-    seconds,
-    p50: percentile(sorted, 50),
-    p90: percentile(sorted, 90),
-    p99: percentile(sorted, 99),
-    max: sorted.length ? sorted[sorted.length - 1]! : NaN,
-  };
-}
-
-if (!isMainThread) {
-  const job = workerData as LoadJob;
-  parentPort!.postMessage(await runLoad(job));
-}
-
-function inWorker(job: LoadJob): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    // Node 20 does not carry tsx's loader into worker threads: register it there first, then load this file.
-    const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(import.meta.url)}); })`;
-    const worker = new Worker(bootstrap, { eval: true, workerData: job });
-    worker.once('message', (result: LoadResult) => resolve(result));
-    worker.once('error', reject);
+function runWrk(script: string, base: string, kind: 'single' | 'bulk', connections: number, seconds: number, firstInstant: number): WrkResult {
+  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, base, '--', kind, String(firstInstant)], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 20,
   });
+  const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) throw new Error(`wrk printed no result:\n${out}`);
+  return JSON.parse(line.slice('RESULT '.length)) as WrkResult;
+}
+
+// ------------------------------------------------------------------------------------------------- CPU meters
+
+const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/** CPU seconds used so far by a process and its children (the cluster's workers). */
+function processTreeCpuSeconds(pid: number): number {
+  const children = (() => {
+    try {
+      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  })();
+  let ticks = 0;
+  for (const p of [pid, ...children]) {
+    try {
+      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15 of the full line)
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
+/** Busy CPU seconds of the whole machine so far (every process: API, wrk, Redis, Kafka, Postgres, anything else). */
+function machineBusySeconds(): number {
+  const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+  const [user, nice, system, , , irq, softirq, steal] = fields.map(Number) as number[]; // idle and iowait are not busy
+  return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
 }
 
 // ------------------------------------------------------------------------------------------------------- main
 
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitForHealth(base: string, api: { exitCode: number | null }): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  while (Date.now() < deadline) {
+    if (api.exitCode !== null) throw new Error(`the API exited with ${api.exitCode} before answering`);
+    try {
+      if ((await fetch(`${base}/health`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error('the API did not become healthy within 90 s');
+}
+
+interface Scenario {
+  name: string;
+  kind: 'single' | 'bulk';
+  connections: number;
+}
+
 async function main(): Promise<void> {
   const seconds = env('BENCH_SECONDS', 10);
-  const singleConnections = env('BENCH_SINGLE_CONNECTIONS', 64);
+  const workers = env('BENCH_API_WORKERS', 2);
+  const singleConnections = env('BENCH_SINGLE_CONNECTIONS', 32);
   const bulkConnections = env('BENCH_BULK_CONNECTIONS', 4);
   const riderCount = 10_000;
+  execFileSync('bash', [join(ROOT, 'scripts/ensure-apt-package.sh'), '/usr/bin/wrk', 'wrk', 'the telemetry benchmark’s load generator'], { stdio: 'inherit' });
+  const loadBefore = loadavg();
 
   const testDb = await createTestDatabase('bench_telemetry');
   const redis = await createTestRedis();
   const topicPrefix = `${uniqueTopic('bench-telemetry')}.`;
-  const config = realServersConfig({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix }, { LOG_LEVEL: 'error' });
-  const api = await composeApi(config, silentLogger);
-  const { port } = await api.start();
+  const isolation = { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix };
+  const config = realServersConfig(isolation, { LOG_LEVEL: 'error' });
+  const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  const api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/api/main.ts')], {
+    cwd: ROOT,
+    env: { ...process.env, ...realServersEnv(isolation, { LOG_LEVEL: 'error', HTTP_ADDR: `127.0.0.1:${port}`, API_WORKERS: String(workers) }) },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const apiExited = new Promise<void>((resolve) => api.once('exit', () => resolve()));
   const db = createDatabase(testDb.url);
+  const work = mkdtempSync(join(tmpdir(), 'bench-telemetry-'));
   const lines: string[] = [];
   try {
+    await waitForHealth(base, api);
     const riders = Array.from({ length: riderCount }, () => randomUUID());
     await sql`INSERT INTO riders (id, name) SELECT id, 'bench rider' FROM unnest(${riders}::uuid[]) AS id`.execute(db.db);
-    const startAt = Date.now() - 4 * 3_600_000;
-    // Riders ping continuously in production, so the API's known-riders cache is warm: warm it (and the geo store)
-    // with one bulk post per 1 000 riders, older than every measured ping.
-    for (let i = 0; i < riderCount; i += 1_000) {
-      const pings = riders.slice(i, i + 1_000).map((rider_id) => ({ rider_id, lat: 43.7, lon: 7.4, recorded_at: new Date(startAt - 2 * 3_600_000).toISOString() }));
-      const res = await fetch(`${base}/riders/locations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pings }) });
-      if (res.status !== 202) throw new Error(`warm-up post answered ${res.status}: ${await res.text()}`);
+    const ridersFile = join(work, 'riders.txt');
+    writeFileSync(ridersFile, `${riders.join('\n')}\n`);
+    const script = join(work, 'ingest.lua');
+    writeFileSync(script, WRK_SCRIPT(ridersFile));
+
+    // Riders ping continuously in production, so every worker's known-riders cache is warm: warm them (and the geo
+    // store) with bulk posts of every rider, older than every measured ping; the cluster spreads connections, so post
+    // each chunk a few times.
+    let firstInstant = Date.now() - 12 * 3_600_000;
+    for (let round = 0; round < 2 * workers; round++) {
+      for (let i = 0; i < riderCount; i += 1_000) {
+        const pings = riders.slice(i, i + 1_000).map((rider_id) => ({ rider_id, lat: 43.7, lon: 7.4, recorded_at: new Date(firstInstant + round).toISOString() }));
+        const res = await fetch(`${base}/riders/locations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pings }) });
+        if (res.status !== 202) throw new Error(`warm-up post answered ${res.status}: ${await res.text()}`);
+      }
     }
 
-    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-    loopDelay.enable();
-    // Light load first (latency when the API is not saturated), then the throughput run.
-    const cpuBefore0 = process.cpuUsage();
-    const light = await inWorker({ kind: 'single', base, riders, connections: 4, seconds, warmupSeconds: 2, startAt: startAt - 3_600_000 });
-    const cpuLight = process.cpuUsage(cpuBefore0);
-    console.log('single light', light);
-    const cpuBefore = process.cpuUsage();
-    const single = await inWorker({ kind: 'single', base, riders, connections: singleConnections, seconds, warmupSeconds: 2, startAt });
-    const cpuSingle = process.cpuUsage(cpuBefore);
-    console.log('single', single);
-    const cpuBefore2 = process.cpuUsage();
-    const bulk = await inWorker({ kind: 'bulk', base, riders, connections: bulkConnections, seconds, warmupSeconds: 2, startAt: startAt + 2 * 3_600_000 });
-    const cpuBulk = process.cpuUsage(cpuBefore2);
-    console.log('bulk', bulk);
-    loopDelay.disable();
+    const scenarios: Scenario[] = [
+      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
+      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
+      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 64 },
+      { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections },
+    ];
+    const rows: string[] = [];
+    const f = (v: number, d = 1) => v.toFixed(d);
+    const ms = (us: number, d = 2) => f(us / 1000, d);
+    for (const s of scenarios) {
+      firstInstant += 3_600_000; // one hour of instants per run: later than everything posted before
+      runWrk(script, base, s.kind, s.connections, 2, firstInstant); // warm-up, not recorded
+      firstInstant += 3_600_000;
+      const apiCpu0 = processTreeCpuSeconds(api.pid!);
+      const busy0 = machineBusySeconds();
+      const r = runWrk(script, base, s.kind, s.connections, seconds, firstInstant);
+      const wall = r.durationUs / 1e6;
+      const apiCores = (processTreeCpuSeconds(api.pid!) - apiCpu0) / wall;
+      const busyCores = (machineBusySeconds() - busy0) / wall;
+      const pingsPer = s.kind === 'bulk' ? 1_000 : 1;
+      const errors = r.connect + r.read + r.write + r.status + r.timeout;
+      console.log(s.name, s.connections, r, { apiCores, busyCores });
+      rows.push(
+        `| ${s.name} | ${s.connections} | ${f(r.requests / wall, s.kind === 'bulk' ? 1 : 0)} | ${f((r.requests * pingsPer) / wall, 0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max, 1)} | ${errors} | ${f(apiCores, 2)} | ${f(busyCores, 2)} |`,
+      );
+    }
 
     // History: everything the ingest published (warm-up included) is in Kafka. Drain it twice from the start of the
     // topic, under two consumer groups: with the bus-level batch subscription (what the worker runs), then with the
@@ -236,41 +287,36 @@ async function main(): Promise<void> {
     console.log('history per message', perMessage);
     await workerBus.close();
 
-    const f = (v: number, d = 1) => v.toFixed(d);
-    const delay = `API event-loop delay over both scenarios: p50 ${f(loopDelay.percentile(50) / 1e6)} ms, p99 ${f(loopDelay.percentile(99) / 1e6)} ms, max ${f(loopDelay.max / 1e6)} ms.`;
-    const cpu = (u: NodeJS.CpuUsage, s: number) => `${f((u.user + u.system) / 1e6 / s / 1, 2)} cores`;
+
+    const f1 = (v: number) => v.toFixed(1);
     lines.push(
-      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}); API (1 process, main thread) + load generator (worker thread, undici) + Postgres + Redis + Kafka all on this machine. ${seconds} s measured after 2 s warm-up per scenario; 10 000 riders.`,
+      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}); API as \`npm run api\` with API_WORKERS=${workers}, load generator wrk (1 thread), Postgres, Redis and Kafka all on this machine. ${seconds} s measured after a 2 s warm-up per scenario; 10 000 riders; latencies are wrk's (closed loop, from sending the request to the whole response).`,
       '',
-      '| scenario | connections | requests/s | pings/s | p50 ms | p90 ms | p99 ms | max ms | non-202 / errors | API process CPU |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      `| single ping \`POST /riders/{id}/location\` | 4 | ${f(light.requests / light.seconds, 0)} | ${f(light.pings / light.seconds, 0)} | ${f(light.p50, 2)} | ${f(light.p90, 2)} | ${f(light.p99, 2)} | ${f(light.max, 1)} | ${light.errors} | ${cpu(cpuLight, seconds + 2)} |`,
-      `| single ping \`POST /riders/{id}/location\` | ${singleConnections} | ${f(single.requests / single.seconds, 0)} | ${f(single.pings / single.seconds, 0)} | ${f(single.p50, 2)} | ${f(single.p90, 2)} | ${f(single.p99, 2)} | ${f(single.max, 1)} | ${single.errors} | ${cpu(cpuSingle, seconds + 2)} |`,
-      `| bulk \`POST /riders/locations\` (1 000 pings) | ${bulkConnections} | ${f(bulk.requests / bulk.seconds, 1)} | ${f(bulk.pings / bulk.seconds, 0)} | ${f(bulk.p50, 1)} | ${f(bulk.p90, 1)} | ${f(bulk.p99, 1)} | ${f(bulk.max, 1)} | ${bulk.errors} | ${cpu(cpuBulk, seconds + 2)} |`,
-      '',
-      delay,
+      '| scenario | connections | requests/s | pings/s | p50 ms | p90 ms | p99 ms | max ms | errors / non-2xx | API CPU (cores) | machine busy (cores) |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...rows,
       '',
       'History drain (Kafka `rider.location` → Postgres `rider_locations`, started after the ingest, each from the start of the topic into an emptied table):',
       '',
       '| consumption | rows | seconds | rows/s | INSERTs | mean rows / INSERT | max |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...([['bus-level batches (`subscribeBatch`, what the worker runs)', batched], ['per message (`subscribe`, one in flight per partition; stopped after 20 s)', perMessage]] as const).map(
-        ([name, d]) => `| ${name} | ${d.rows} | ${f(d.drainSeconds)} | ${f(d.rows / Math.max(d.drainSeconds, 0.001), 0)} | ${d.stats.batches} | ${f(d.stats.rows / Math.max(1, d.stats.batches), 1)} | ${d.stats.maxBatch} |`,
+        ([name, d]) => `| ${name} | ${d.rows} | ${f1(d.drainSeconds)} | ${(d.rows / Math.max(d.drainSeconds, 0.001)).toFixed(0)} | ${d.stats.batches} | ${f1(d.stats.rows / Math.max(1, d.stats.batches))} | ${d.stats.maxBatch} |`,
       ),
     );
   } finally {
-    await api.cleanup();
+    if (api.exitCode === null) api.kill('SIGTERM');
+    await apiExited;
     await db.close();
     await redis.cleanup();
     await testDb.drop();
     const topics = (await listTopics()).filter((t) => t.startsWith(topicPrefix));
     await deleteTopics(topics).catch(() => undefined);
+    rmSync(work, { recursive: true, force: true });
   }
   await writeResultSection('ingest', lines.join('\n'));
   console.log(lines.join('\n'));
 }
 
-if (isMainThread) {
-  await main();
-  process.exit(0);
-}
+await main();
+process.exit(0);

@@ -519,6 +519,9 @@ function feed(text, color) {
 function applyEvent(msg) {
   const d = msg.data ?? {};
   switch (msg.type) {
+    case 'rider.locations': // a bulk post's pings in one frame
+      for (const data of d.locations ?? []) applyEvent({ ...msg, type: 'rider.location', data });
+      return;
     case 'rider.location': {
       const r = riders.get(d.riderId);
       const lat = Number(d.lat);

@@ -1,6 +1,6 @@
-import type { Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../internal/config/config.ts';
@@ -12,6 +12,7 @@ import type { Logger } from '../../internal/platform/logger.ts';
 import { startTelemetryApi } from '../../internal/telemetry/telemetry-api.ts';
 import { createApiApp } from './app.ts';
 import { closeServer } from './close-server.ts';
+import { withIngestLane } from './ingest-lane.ts';
 import { createApiServices } from './services.ts';
 
 export interface ApiRuntime {
@@ -66,12 +67,16 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       app,
       start: () =>
         new Promise((resolve, reject) => {
-          const s = serve({ fetch: app.fetch, hostname: config.http.host, port: config.http.port }, (info: AddressInfo) => {
+          // GPS pings bypass Hono's web-standard layer (ingest-lane.ts); everything else is Hono's.
+          const hono = getRequestListener(app.fetch, { hostname: config.http.host });
+          const s = createServer(withIngestLane({ telemetry: live.telemetry, logger, metrics }, hono));
+          s.listen(config.http.port, config.http.host, () => {
+            const info = s.address() as AddressInfo;
             logger.info({ host: info.address, port: info.port }, 'api listening');
             resolve({ host: info.address, port: info.port });
           });
           s.once('error', reject);
-          live.attach(s as Server);
+          live.attach(s);
           server = s;
         }),
       cleanup: () =>

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { AppError, httpStatusOf, type ErrorKind } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
@@ -46,13 +47,18 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   }, '');
 }
 
-/** Request-validation failure → 400 naming the first offending field; every issue is listed in `details`. */
-export function validationErrorResponse(c: Context, target: string, error: ZodError): Response {
+/** Request-validation failure → the 400 body naming the first offending field; every issue is listed in `details`. */
+export function validationErrorBody(target: string, error: ZodError): ErrorBody {
   const issues = error.issues.map((issue) => ({ field: fieldPath(issue.path), message: issue.message }));
   const first = issues[0];
   const field = first?.field || undefined;
   const message = first ? (field ? `${field}: ${first.message}` : first.message) : 'invalid request';
-  return c.json(errorBody('invalid_input', message, field, { in: target, issues }), 400);
+  return errorBody('invalid_input', message, field, { in: target, issues });
+}
+
+/** Request-validation failure → 400 (see `validationErrorBody`). */
+export function validationErrorResponse(c: Context, target: string, error: ZodError): Response {
+  return c.json(validationErrorBody(target, error), 400);
 }
 
 /**
@@ -73,24 +79,30 @@ const kindOfStatus: Partial<Record<number, ErrorKind>> = Object.fromEntries(
 );
 
 /**
- * Everything thrown from a handler or middleware lands here.
+ * Anything thrown while serving a request → its status and body.
  * `AppError` → its kind's status (`httpStatusOf`), code = its slug, `details.field` lifted to `field`.
  * Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a bug: 500, logged with the stack,
  * and no internals in the body.
  */
+export function errorAnswer(error: unknown, logger: Logger, request: { method: string; path: string }): { status: ContentfulStatusCode; body: ErrorBody } {
+  if (error instanceof AppError) {
+    const status: ErrorStatus = httpStatusOf[error.kind];
+    const { field, ...rest } = error.details;
+    if (status >= 500) logger.error({ err: error, ...request }, 'request failed');
+    return { status, body: errorBody(error.slug, error.message, typeof field === 'string' ? field : undefined, typeof field === 'string' ? rest : error.details) };
+  }
+  if (error instanceof HTTPException && error.status < 500) {
+    const code = kindOfStatus[error.status] ?? `http_${error.status}`;
+    return { status: error.status, body: errorBody(code, error.message || 'request refused') };
+  }
+  logger.error({ err: error, ...request }, 'unexpected error');
+  return { status: 500, body: errorBody('internal', 'internal error') };
+}
+
+/** Hono's `onError`: everything thrown from a handler or middleware lands here and is answered by `errorAnswer`. */
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return (error, c) => {
-    if (error instanceof AppError) {
-      const status: ErrorStatus = httpStatusOf[error.kind];
-      const { field, ...rest } = error.details;
-      if (status >= 500) logger.error({ err: error, method: c.req.method, path: c.req.path }, 'request failed');
-      return c.json(errorBody(error.slug, error.message, typeof field === 'string' ? field : undefined, typeof field === 'string' ? rest : error.details), status);
-    }
-    if (error instanceof HTTPException && error.status < 500) {
-      const code = kindOfStatus[error.status] ?? `http_${error.status}`;
-      return c.json(errorBody(code, error.message || 'request refused'), error.status);
-    }
-    logger.error({ err: error, method: c.req.method, path: c.req.path }, 'unexpected error');
-    return c.json(errorBody('internal', 'internal error'), 500);
+    const { status, body } = errorAnswer(error, logger, { method: c.req.method, path: c.req.path });
+    return c.json(body, status);
   };
 }

@@ -87,18 +87,21 @@ export const topics = {
     schema: z.object({ riderId: z.string(), status: z.string(), batchId: z.string().nullable().optional() }).loose(),
   },
   /**
-   * GPS pings for the history table (key: rider id). One message carries the pings of one rider from one API request
-   * (a single ping, or that rider's share of a bulk post), oldest first. Published by the API after the geo store took
-   * them; consumed in batches by the worker's history writer. Duplicates are harmless (primary key rider + instant).
+   * GPS pings for the history table, keyed by RIDER SHARD (`historyShardKey(riderId)`): every ping of a rider carries
+   * the same key, so it lands in the same partition, in order — what a rider key gives — while one message carries
+   * all the pings of one shard from one publish (a bulk post, or the single pings coalesced while the previous publish
+   * was in flight) instead of one message per rider: the producer's per-message cost dominated ingest. Published by the
+   * API after the geo store took the pings; consumed in batches by the worker's history writer. Duplicates are
+   * harmless (primary key rider + instant).
    */
   riderLocation: {
     name: 'rider.location',
     schema: z.object({
-      riderId: z.string(),
       receivedAt: instant,
       pings: z
         .array(
           z.object({
+            riderId: z.string(),
             lat: z.number().min(-90).max(90),
             lon: z.number().min(-180).max(180),
             recordedAt: instant,
@@ -113,6 +116,16 @@ export const topics = {
 } as const;
 
 export type TopicName = keyof typeof topics;
+
+/** Shards of the `rider.location` key space: enough to spread over any partition count we run, few enough to pack. */
+export const HISTORY_SHARDS = 64;
+
+/** The `rider.location` message key of a rider: `shard-{0..63}`, a stable FNV-1a hash of the id. */
+export function historyShardKey(riderId: string): string {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < riderId.length; i++) hash = Math.imul(hash ^ riderId.charCodeAt(i), 0x01000193);
+  return `shard-${(hash >>> 0) % HISTORY_SHARDS}`;
+}
 export type PayloadOf<T extends TopicName> = z.output<(typeof topics)[T]['schema']>;
 
 /**

@@ -97,6 +97,27 @@ export function liveFeedContract(name: string, create: () => Promise<LiveFeedPai
       expect(ns(first).sort()).toEqual([1, 2, 3, 4]);
     });
 
+
+    it('delivers a large publishMany (a bulk post: over a thousand messages, many channels) complete and in order', async () => {
+      const { a, b } = await open();
+      const map = collector();
+      const rider = collector();
+      const other = collector();
+      await b.subscribe('map', map.listener);
+      await b.subscribe('rider:7', rider.listener);
+      await b.subscribe('rider:70', other.listener);
+      const messages = Array.from({ length: 1_200 }, (_, n) => msg(n % 3 === 0 ? 'map' : `rider:${n % 10}`, n));
+      await Promise.all([a.publishMany(messages.slice(0, 600)), a.publishMany(messages.slice(600))]);
+      const sent = (channel: string) => messages.filter((m) => m.channel === channel).map((m) => (m.data as { n: number }).n);
+      await map.waitFor(sent('map').length);
+      await rider.waitFor(sent('rider:7').length);
+      await settle();
+      const ns = (c: ReturnType<typeof collector>) => c.got.map((g) => (g.message.data as { n: number }).n);
+      expect(ns(map)).toEqual(sent('map'));
+      expect(ns(rider)).toEqual(sent('rider:7'));
+      expect(JSON.parse(rider.got[0]!.text)).toEqual(rider.got[0]!.message);
+      expect(other.got).toHaveLength(0);
+    });
     it('stops delivering after unsubscribe, while other listeners of the channel keep receiving', async () => {
       const { a, b } = await open();
       const leaving = collector();

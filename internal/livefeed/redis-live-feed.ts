@@ -4,6 +4,15 @@ import { silentLogger, type Logger } from '../platform/logger.ts';
 import { ListenerRegistry } from './listener-registry.ts';
 import { LiveFeedClosedError, type LiveFeed, type LiveListener, type LiveMessage, type Unsubscribe } from './live-feed.ts';
 
+/** PUBLISHes ARGV as (channel, message) pairs, in order; one script call carries many messages. */
+const PUBLISH_MANY_LUA = `for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end return #ARGV / 2`;
+
+/** Messages per PUBLISH_MANY_LUA call: Redis serves nothing else while a script runs. */
+const MESSAGES_PER_CALL = 500;
+
+/** Below this many messages a flush sends plain PUBLISHes (no script). */
+const SCRIPT_THRESHOLD = 8;
+
 export interface RedisLiveFeedOptions {
   /** Prepended to every pub/sub channel (`REDIS_KEY_PREFIX` + `live:`), so deployments and test suites share a server. */
   prefix: string;
@@ -11,8 +20,8 @@ export interface RedisLiveFeedOptions {
 }
 
 /**
- * The live feed on Redis pub/sub. Publishing goes through the shared command connection (ioredis pipelines
- * concurrent PUBLISHes on it); receiving uses ONE dedicated subscriber connection per process, with a plain
+ * The live feed on Redis pub/sub. Publishing goes through the shared command connection (concurrent publishes are
+ * coalesced into one round trip, see `sendAll`); receiving uses ONE dedicated subscriber connection per process, with a plain
  * SUBSCRIBE per channel that has a local listener — so a process only receives the channels its WebSocket clients
  * watch (a pattern subscription would make every process decode every ping). SUBSCRIBE/UNSUBSCRIBE are issued when
  * the first listener arrives / the last one leaves; ioredis re-subscribes them after a reconnect.
@@ -63,16 +72,29 @@ export class RedisLiveFeed implements LiveFeed {
     await this.publishing.call(messages);
   }
 
-  /** One PUBLISH per message, all in one pipeline (or a plain PUBLISH for a lone message). */
+  /**
+   * Everything queued in one round trip: a lone message as a plain PUBLISH; a few as pipelined PUBLISHes; many (a bulk
+   * post's pings) as PUBLISH_MANY_LUA calls of MESSAGES_PER_CALL — one command instead of hundreds, which is where a
+   * client spends its CPU (Redis does the same PUBLISHes either way). Order is kept: call order, then array order.
+   */
   private async sendAll(batches: ReadonlyArray<readonly LiveMessage[]>): Promise<void[]> {
     const done = batches.map(() => undefined);
-    if (batches.length === 1 && batches[0]!.length === 1) {
-      const m = batches[0]![0]!;
+    const messages = batches.length === 1 ? batches[0]! : batches.flat();
+    if (messages.length === 1) {
+      const m = messages[0]!;
       await this.publisher.publish(this.prefix + m.channel, JSON.stringify(m));
       return done;
     }
     const pipeline = this.publisher.pipeline();
-    for (const messages of batches) for (const m of messages) pipeline.publish(this.prefix + m.channel, JSON.stringify(m));
+    if (messages.length < SCRIPT_THRESHOLD) {
+      for (const m of messages) pipeline.publish(this.prefix + m.channel, JSON.stringify(m));
+    } else {
+      for (let from = 0; from < messages.length; from += MESSAGES_PER_CALL) {
+        const args: string[] = [];
+        for (const m of messages.slice(from, from + MESSAGES_PER_CALL)) args.push(this.prefix + m.channel, JSON.stringify(m));
+        pipeline.eval(PUBLISH_MANY_LUA, 0, ...args);
+      }
+    }
     const replies = (await pipeline.exec()) ?? [];
     const failed = replies.find(([error]) => error);
     if (failed) throw failed[0];

@@ -33,7 +33,7 @@ export interface RunningHistoryConsumer {
 /** The rows of one `rider.location` message. */
 export function rowsOf(payload: PayloadOf<'riderLocation'>): HistoryRow[] {
   return payload.pings.map((p) => ({
-    riderId: payload.riderId,
+    riderId: p.riderId,
     recordedAt: Date.parse(p.recordedAt),
     lat: p.lat,
     lon: p.lon,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
+import { historyShardKey } from '../events/catalog.ts';
 import { MemoryGeoStore } from '../geostore/memory-geo-store.ts';
 import type { LiveMessage } from '../livefeed/live-feed.ts';
 import { MemoryLiveFeed } from '../livefeed/memory-live-feed.ts';
@@ -54,7 +55,7 @@ describe('telemetry service', () => {
     t.release();
     expect(await done).toEqual({ applied: true });
     expect(t.published).toHaveLength(1);
-    expect(t.published[0]).toMatchObject({ topic: 'rider.location', key: 'r1', event: { payload: { riderId: 'r1', pings: [{ lat: 43.7 }] } } });
+    expect(t.published[0]).toMatchObject({ topic: 'rider.location', key: historyShardKey('r1'), event: { payload: { pings: [{ riderId: 'r1', lat: 43.7 }] } } });
   });
 
   it('sends an older ping to the history only, never live', async () => {
@@ -79,7 +80,7 @@ describe('telemetry service', () => {
     expect((future as AppError).details.field).toBe('pings[0].recorded_at');
   });
 
-  it('bulk: counts outcomes per ping, one history message per rider, live only for current pings', async () => {
+  it('bulk: counts outcomes per ping, history packed per rider shard, live only for current pings', async () => {
     const t = await setup();
     t.release();
     const result = await t.service.ingestMany([
@@ -89,11 +90,22 @@ describe('telemetry service', () => {
       { riderId: 'r1', lat: 3, lon: 3, recordedAt: NOW - 4_000 }, // older than r1's first: ignored
     ]);
     expect(result).toEqual({ accepted: 2, ignored: 1, unknownRider: 1, results: ['accepted', 'unknown_rider', 'accepted', 'ignored'] });
-    expect(t.published.map((r) => [r.key, (r.event.payload as { pings: unknown[] }).pings.length])).toEqual([
-      ['r1', 2],
-      ['r2', 1],
-    ]);
+    // Every known ping (current or not) goes to the history, under its rider's shard key, in post order per rider.
+    const historyPings = t.published.flatMap((r) =>
+      (r.event.payload as { pings: Array<{ riderId: string; lat: number }> }).pings.map((p) => ({ key: r.key, ...p })),
+    );
+    expect(historyPings.map((p) => [p.riderId, p.lat])).toEqual(expect.arrayContaining([['r1', 1], ['r1', 3], ['r2', 2]]));
+    expect(historyPings).toHaveLength(3);
+    expect(historyPings.filter((p) => p.riderId === 'r1').map((p) => p.lat)).toEqual([1, 3]);
+    for (const p of historyPings) expect(p.key).toBe(historyShardKey(p.riderId));
     await tick();
-    expect(t.live.filter((m) => m.channel === 'map').map((m) => (m.data as { riderId: string }).riderId)).toEqual(['r1', 'r2']);
+    // Each current ping on its rider's channel; the map gets them all in one `rider.locations` frame.
+    expect(t.live.filter((m) => m.channel.startsWith('rider:')).map((m) => [m.type, (m.data as { riderId: string }).riderId])).toEqual([
+      ['rider.location', 'r1'],
+      ['rider.location', 'r2'],
+    ]);
+    const map = t.live.filter((m) => m.channel === 'map');
+    expect(map).toHaveLength(1);
+    expect(map[0]).toMatchObject({ type: 'rider.locations', data: { locations: [{ riderId: 'r1', lat: 1 }, { riderId: 'r2', lat: 2 }] } });
   });
 });

@@ -2,7 +2,8 @@ import { latLngToCell } from 'h3-js';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.ts';
 import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
-import { record } from '../events/catalog.ts';
+import { historyShardKey, record, type PayloadOf } from '../events/catalog.ts';
+import { Coalescer } from '../platform/coalescer.ts';
 import type { GeoStore, NearbyRider, RiderPing, RiderPingOf, RiderPosition } from '../geostore/geo-store.ts';
 import { channels, MAP_CELL_RESOLUTION, type LiveFeed, type LiveMessage } from '../livefeed/live-feed.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -13,6 +14,8 @@ import type { KnownRiders } from './known-riders.ts';
 
 /** One GPS fix as the API received it (times in ms since the epoch): the geo store's ping. */
 export type PingInput = RiderPing;
+
+type HistoryPing = PayloadOf<'riderLocation'>['pings'][number];
 
 export type PingOutcome = 'accepted' | 'ignored' | 'unknown_rider';
 
@@ -66,7 +69,8 @@ export interface TelemetryServiceDeps {
  * Rider telemetry on the API side. A ping:
  *  1. is checked against the known riders (memory, see known-riders.ts) — unknown → 404;
  *  2. goes to the geo store (current position; an older ping never overwrites a newer one) and, concurrently, to the
- *     bus topic `rider.location` for the history writer. The 202 waits for both: an accepted ping is durable in Kafka;
+ *     bus topic `rider.location` for the history writer (packed per rider shard, see the catalog). The 202 waits for
+ *     both: an accepted ping is durable in Kafka;
  *  3. as soon as the geo store says it became current, is published on the live feed (`rider:{id}`, `map`,
  *     `map:{res-5 cell}`) — the fast path to the WebSocket hubs, waiting neither for Kafka nor Postgres. Live
  *     publishing is best effort: a failure is logged, never fails the request.
@@ -83,35 +87,78 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
     }
   };
 
-  const historyRecord = (riderId: string, pings: readonly PingInput[], now: Date): OutgoingRecord =>
-    record(
-      'riderLocation',
-      riderId,
-      {
-        riderId,
-        receivedAt: now.toISOString(),
-        pings: pings.map((p) => ({
-          lat: p.lat,
-          lon: p.lon,
-          recordedAt: new Date(p.recordedAt).toISOString(),
-          ...(p.speed !== undefined ? { speed: p.speed } : {}),
-          ...(p.heading !== undefined ? { heading: p.heading } : {}),
-          ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}),
-        })),
-      },
-      now,
-    );
+  const historyPing = (riderId: string, p: PingInput): HistoryPing => ({
+    riderId,
+    lat: p.lat,
+    lon: p.lon,
+    recordedAt: new Date(p.recordedAt).toISOString(),
+    ...(p.speed !== undefined ? { speed: p.speed } : {}),
+    ...(p.heading !== undefined ? { heading: p.heading } : {}),
+    ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}),
+  });
 
-  const liveMessages = (riderId: string, p: PingInput, at: string, into: LiveMessage[]): void => {
+  /** One `rider.location` record per rider shard present (a rider's pings keep their order within it). */
+  const historyRecords = (pings: readonly HistoryPing[]): OutgoingRecord[] => {
+    const now = new Date(clock.now());
+    const byShard = new Map<string, HistoryPing[]>();
+    for (const p of pings) {
+      const key = historyShardKey(p.riderId);
+      const list = byShard.get(key);
+      if (list) list.push(p);
+      else byShard.set(key, [p]);
+    }
+    return [...byShard].map(([key, list]) => record('riderLocation', key, { receivedAt: now.toISOString(), pings: list }, now));
+  };
+
+  /**
+   * The history publisher: pings handed over while a publish is in flight leave together in the next one, packed by
+   * shard — under load a few dozen Kafka messages per round trip instead of one per request; idle, no delay.
+   */
+  const historyPublisher = new Coalescer<readonly HistoryPing[], void>(
+    async (batches) => {
+      await bus.publishAll(historyRecords(batches.flat()));
+      return batches.map(() => undefined);
+    },
+    { maxInFlight: 1, maxBatch: 256 },
+  );
+
+  const locationData = (riderId: string, p: PingInput): RiderLocationData => {
     const data: RiderLocationData = { riderId, lat: p.lat, lon: p.lon, recordedAt: new Date(p.recordedAt).toISOString() };
     if (p.speed !== undefined) data.speed = p.speed;
     if (p.heading !== undefined) data.heading = p.heading;
+    return data;
+  };
+  const mapCellOf = (d: RiderLocationData) => channels.mapCell(latLngToCell(d.lat, d.lon, MAP_CELL_RESOLUTION));
+
+  /** One ping's live messages: `rider:{id}`, `map` and `map:{cell}`. */
+  const liveMessages = (data: RiderLocationData, at: string): LiveMessage[] => {
     const type = 'rider.location';
-    into.push(
-      { channel: channels.rider(riderId), type, data, at },
+    return [
+      { channel: channels.rider(data.riderId), type, data, at },
       { channel: channels.map, type, data, at },
-      { channel: channels.mapCell(latLngToCell(p.lat, p.lon, MAP_CELL_RESOLUTION)), type, data, at },
-    );
+      { channel: mapCellOf(data), type, data, at },
+    ];
+  };
+
+  /**
+   * A bulk post's live messages: each ping on `rider:{id}` (what a customer or a rider view follows), but ONE
+   * `rider.locations` message carrying them all on `map` and one per `map:{cell}` — a map redraws a fleet from one
+   * frame instead of a thousand, and publishing costs a third.
+   */
+  const bulkLiveMessages = (accepted: readonly RiderLocationData[], at: string): LiveMessage[] => {
+    if (accepted.length === 0) return [];
+    const messages: LiveMessage[] = accepted.map((data) => ({ channel: channels.rider(data.riderId), type: 'rider.location', data, at }));
+    const byCell = new Map<string, RiderLocationData[]>();
+    for (const data of accepted) {
+      const cell = mapCellOf(data);
+      const list = byCell.get(cell);
+      if (list) list.push(data);
+      else byCell.set(cell, [data]);
+    }
+    const type = 'rider.locations';
+    messages.push({ channel: channels.map, type, data: { locations: accepted }, at });
+    for (const [channel, locations] of byCell) messages.push({ channel, type, data: { locations }, at });
+    return messages;
   };
 
   const publishLive = (messages: LiveMessage[]): void => {
@@ -131,15 +178,11 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       checkFuture(ping.recordedAt, 'recorded_at', now);
       if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
       const at = new Date(now);
-      const history = bus.publishAll([historyRecord(riderId, [ping], at)]).catch(dependency('bus'));
+      const history = historyPublisher.call([historyPing(riderId, ping)]).catch(dependency('bus'));
       history.catch(() => undefined); // awaited below; do not let it go unhandled while the geo store answers
       const result = await geo.updateRiderPosition(riderId, ping).catch(dependency('geostore'));
       // Live first: the fast path does not wait for Kafka's acknowledgement (the 202 does).
-      if (result.applied) {
-        const messages: LiveMessage[] = [];
-        liveMessages(riderId, ping, at.toISOString(), messages);
-        publishLive(messages);
-      }
+      if (result.applied) publishLive(liveMessages(locationData(riderId, ping), at.toISOString()));
       await history;
       return result;
     },
@@ -149,22 +192,13 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       pings.forEach((p, i) => checkFuture(p.recordedAt, `pings[${i}].recorded_at`, now));
       const existing = await riders.filterExisting(pings.map((p) => p.riderId));
       const known: RiderPingOf[] = [];
-      const byRider = new Map<string, PingInput[]>();
-      for (const p of pings) {
-        if (!existing.has(p.riderId)) continue;
-        known.push(p);
-        let list = byRider.get(p.riderId);
-        if (!list) byRider.set(p.riderId, (list = []));
-        list.push(p);
-      }
+      for (const p of pings) if (existing.has(p.riderId)) known.push(p);
       const at = new Date(now);
-      const records = [...byRider].map(([riderId, list]) => historyRecord(riderId, list, at));
-      const history = records.length > 0 ? bus.publishAll(records).catch(dependency('bus')) : Promise.resolve();
+      const history = known.length > 0 ? historyPublisher.call(known.map((p) => historyPing(p.riderId, p))).catch(dependency('bus')) : Promise.resolve();
       history.catch(() => undefined); // awaited below
       const applied = known.length > 0 ? await geo.updateRiderPositions(known).catch(dependency('geostore')) : [];
       const results: PingOutcome[] = [];
-      const messages: LiveMessage[] = [];
-      const atIso = at.toISOString();
+      const live: RiderLocationData[] = [];
       let k = 0;
       let accepted = 0;
       let ignored = 0;
@@ -176,13 +210,13 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
         if (applied[k++]?.applied) {
           accepted++;
           results.push('accepted');
-          liveMessages(p.riderId, p, atIso, messages);
+          live.push(locationData(p.riderId, p));
         } else {
           ignored++;
           results.push('ignored');
         }
       }
-      publishLive(messages);
+      publishLive(bulkLiveMessages(live, at.toISOString()));
       await history;
       return { accepted, ignored, unknownRider: pings.length - accepted - ignored, results };
     },

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponse, IdParamSchema, jsonBody, jsonResponse } from '../schemas/common.ts';
 import { PingAcceptedSchema, PingSchema } from './rider-location-schemas.ts';
+import { ingestPing } from './rider-location-ingest.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 export const postRiderLocationRoute = createRoute({
@@ -21,17 +22,5 @@ export const postRiderLocationRoute = createRoute({
 
 /** `POST /riders/{id}/location`. */
 export function registerPostRiderLocationRoute(app: OpenAPIHono, deps: TelemetryRouteDeps): void {
-  app.openapi(postRiderLocationRoute, async (c) => {
-    const id = c.req.valid('param').id;
-    const body = c.req.valid('json');
-    const { applied } = await telemetryOf(deps).ingest(id, {
-      lat: body.lat,
-      lon: body.lon,
-      recordedAt: Date.parse(body.recorded_at),
-      ...(body.speed !== undefined ? { speed: body.speed } : {}),
-      ...(body.heading !== undefined ? { heading: body.heading } : {}),
-      ...(body.accuracy !== undefined ? { accuracy: body.accuracy } : {}),
-    });
-    return c.json({ rider_id: id, status: applied ? ('accepted' as const) : ('ignored' as const) }, 202);
-  });
+  app.openapi(postRiderLocationRoute, async (c) => c.json(await ingestPing(telemetryOf(deps), c.req.valid('param').id, c.req.valid('json')), 202));
 }

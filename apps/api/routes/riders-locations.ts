@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponse, jsonBody, jsonResponse } from '../schemas/common.ts';
 import { MAX_PINGS_PER_POST, PingBatchAcceptedSchema, PingBatchSchema } from './rider-location-schemas.ts';
+import { ingestPings } from './rider-location-ingest.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 export const postRiderLocationsRoute = createRoute({
@@ -19,19 +20,5 @@ export const postRiderLocationsRoute = createRoute({
 
 /** `POST /riders/locations`. */
 export function registerPostRiderLocationsRoute(app: OpenAPIHono, deps: TelemetryRouteDeps): void {
-  app.openapi(postRiderLocationsRoute, async (c) => {
-    const { pings } = c.req.valid('json');
-    const result = await telemetryOf(deps).ingestMany(
-      pings.map((p) => ({
-        riderId: p.rider_id,
-        lat: p.lat,
-        lon: p.lon,
-        recordedAt: Date.parse(p.recorded_at),
-        ...(p.speed !== undefined ? { speed: p.speed } : {}),
-        ...(p.heading !== undefined ? { heading: p.heading } : {}),
-        ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}),
-      })),
-    );
-    return c.json({ accepted: result.accepted, ignored: result.ignored, unknown_rider: result.unknownRider, results: result.results }, 202);
-  });
+  app.openapi(postRiderLocationsRoute, async (c) => c.json(await ingestPings(telemetryOf(deps), c.req.valid('json')), 202));
 }

@@ -1,0 +1,115 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
+import { Registry } from 'prom-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { notFound } from '../../internal/platform/errors.ts';
+import { silentLogger } from '../../internal/platform/logger.ts';
+import type { BulkIngestResult, PingInput, TelemetryService } from '../../internal/telemetry/telemetry-service.ts';
+import { createApiApp } from './app.ts';
+import { withIngestLane } from './ingest-lane.ts';
+
+const RIDER = '0f8fad5b-d9cb-469f-a165-70867728950e';
+const GHOST = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+const BROKEN = '16fd2706-8baf-433b-82eb-8c7fada847da';
+const at = '2026-11-22T10:00:00.000Z';
+
+/** A telemetry service that records what it is given: GHOST is unknown, BROKEN fails like a bug. */
+function fakeTelemetry() {
+  const single: Array<{ riderId: string; ping: PingInput }> = [];
+  const bulk: Array<Array<PingInput & { riderId: string }>> = [];
+  const telemetry = {
+    async ingest(riderId: string, ping: PingInput) {
+      if (riderId === GHOST) throw notFound('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId });
+      if (riderId === BROKEN) throw new Error('boom');
+      single.push({ riderId, ping });
+      return { applied: ping.recordedAt > 0 };
+    },
+    async ingestMany(pings: Array<PingInput & { riderId: string }>): Promise<BulkIngestResult> {
+      bulk.push(pings);
+      return { accepted: pings.length, ignored: 0, unknownRider: 0, results: pings.map(() => 'accepted' as const) };
+    },
+  } as unknown as TelemetryService;
+  return { telemetry, single, bulk };
+}
+
+/** The same app served twice: through the lane (as compose.ts serves it) and by Hono alone (the documented routes). */
+let lane: Server;
+let honoOnly: Server;
+let laneBase: string;
+let honoBase: string;
+const metrics = new Registry();
+const fake = fakeTelemetry();
+
+const listen = (server: Server) =>
+  new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+
+beforeAll(async () => {
+  const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics, telemetry: fake.telemetry });
+  const hono = getRequestListener(app.fetch);
+  lane = createServer(withIngestLane({ telemetry: fake.telemetry, logger: silentLogger, metrics }, hono));
+  honoOnly = createServer(hono);
+  laneBase = await listen(lane);
+  honoBase = await listen(honoOnly);
+});
+
+afterAll(async () => {
+  await Promise.all([lane, honoOnly].map((s) => new Promise((r) => s.close(r))));
+});
+
+const post = async (base: string, path: string, body: string, contentType = 'application/json') => {
+  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as Record<string, unknown> };
+};
+
+describe('ingest lane', () => {
+  const cases: Array<[string, string, string]> = [
+    ['a valid ping', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43.7, lon: 7.42, recorded_at: at, speed: 3, heading: 90, accuracy: 5 })],
+    ['a bad latitude', `/riders/${RIDER}/location`, JSON.stringify({ lat: 95, lon: 7.42, recorded_at: at })],
+    ['a missing instant', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7 })],
+    ['a malformed id', '/riders/not-a-uuid/location', JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
+    ['malformed JSON', `/riders/${RIDER}/location`, '{"lat":'],
+    ['an unknown rider', `/riders/${GHOST}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
+    ['a failing service', `/riders/${BROKEN}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
+    ['a valid bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }] })],
+    ['a bad ping in a bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }, { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at }] })],
+    ['an empty bulk post', '/riders/locations', JSON.stringify({ pings: [] })],
+  ];
+
+  it.each(cases)('answers %s exactly as the documented Hono route does', async (_name, path, body) => {
+    const viaLane = await post(laneBase, path, body);
+    const viaHono = await post(honoBase, path, body);
+    expect(viaLane).toEqual(viaHono);
+  });
+
+  it('hands the service the parsed ping and names the field of a bad one', async () => {
+    fake.single.length = 0;
+    const ok = await post(laneBase, `/riders/${RIDER}/location`, JSON.stringify({ lat: 43.7, lon: 7.42, recorded_at: at, speed: 3 }));
+    expect(ok).toMatchObject({ status: 202, json: { rider_id: RIDER, status: 'accepted' } });
+    expect(fake.single).toEqual([{ riderId: RIDER, ping: { lat: 43.7, lon: 7.42, recordedAt: Date.parse(at), speed: 3 } }]);
+    const bad = await post(laneBase, '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }, { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at }] }));
+    expect(bad).toMatchObject({ status: 400, json: { error: { code: 'invalid_input', field: 'pings[1].lat' } } });
+  });
+
+  it('leaves every other request to Hono: other routes, methods and content types', async () => {
+    const plain = await fetch(`${laneBase}/riders/${RIDER}/location`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const viaHono = await fetch(`${honoBase}/riders/${RIDER}/location`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    expect(plain.status).toBe(viaHono.status);
+    expect((await fetch(`${laneBase}/no/such/route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+    expect((await fetch(`${laneBase}/health`)).status).toBe(200);
+  });
+
+  it('refuses a body over 2 MiB with 413 without handing it to the service', async () => {
+    fake.bulk.length = 0;
+    const huge = JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, pad: 'x'.repeat(3 * 1024 * 1024) }] });
+    const res = await post(laneBase, '/riders/locations', huge);
+    expect(res).toMatchObject({ status: 413, json: { error: { code: 'payload_too_large' } } });
+    expect(fake.bulk).toHaveLength(0);
+  });
+
+  it('counts its requests in the same histogram, by route pattern', async () => {
+    const text = await metrics.metrics();
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/riders\/:id\/location",status="202"\} \d+/);
+    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/riders\/locations",status="400"\} \d+/);
+  });
+});

@@ -1,0 +1,125 @@
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { ZodType } from 'zod';
+import type { Logger } from '../../internal/platform/logger.ts';
+import type { TelemetryService } from '../../internal/telemetry/telemetry-service.ts';
+import { errorAnswer, errorBody, validationErrorBody, type ErrorBody } from './error-handler.ts';
+import { httpRequestDuration } from './http-metrics.ts';
+import { ingestPing, ingestPings } from './routes/rider-location-ingest.ts';
+import { PingBatchSchema, PingSchema } from './routes/rider-location-schemas.ts';
+import { IdParamSchema } from './schemas/common.ts';
+
+/** Same rule as Hono's JSON validator: `application/json` or `application/*+json`, with parameters. */
+const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(\s*;.*)?$/i;
+const SINGLE_PING_PATH = /^\/riders\/([^/]+)\/location$/;
+/** A full bulk post (1 000 pings with every field) is ~170 KB; anything far beyond is not a ping post. */
+const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface IngestLaneDeps {
+  telemetry: TelemetryService;
+  logger: Logger;
+  metrics: Registry;
+}
+
+type Answer = { status: number; body: unknown };
+
+/**
+ * The GPS ingest lane: `POST /riders/{id}/location` and `POST /riders/locations` served straight from node:http,
+ * ahead of Hono. Every rider pings every few seconds, so these two routes are nearly all of the API's requests, and
+ * Hono's web-standard Request, body stream and Response cost more CPU than the ping's own work
+ * (bench/results/telemetry.md). The lane runs the same zod schemas, the same service call (rider-location-ingest.ts),
+ * the same error bodies (error-handler.ts) and the same request metrics as the documented Hono routes; any request it
+ * does not recognise — another path or method, a body that is not JSON — goes on to `next` (Hono) unchanged.
+ */
+export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): RequestListener {
+  const duration = httpRequestDuration(deps.metrics);
+
+  const route = (req: IncomingMessage): { pattern: string; handle: (json: unknown) => Promise<Answer> } | undefined => {
+    if (req.method !== 'POST' || !JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) return undefined;
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if (path === '/riders/locations') {
+      return {
+        pattern: '/riders/locations',
+        handle: async (json) => {
+          const body = validated(PingBatchSchema, json, 'json');
+          return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPings(deps.telemetry, body.value) };
+        },
+      };
+    }
+    const single = SINGLE_PING_PATH.exec(path);
+    if (!single) return undefined;
+    return {
+      pattern: '/riders/:id/location',
+      handle: async (json) => {
+        const param = validated(IdParamSchema, { id: decodeURIComponent(single[1]!) }, 'param');
+        if ('error' in param) return { status: 400, body: param };
+        const body = validated(PingSchema, json, 'json');
+        return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPing(deps.telemetry, param.value.id, body.value) };
+      },
+    };
+  };
+
+  return (req, res) => {
+    const matched = route(req);
+    if (!matched) {
+      next(req, res);
+      return;
+    }
+    const end = duration.startTimer();
+    const send = ({ status, body }: Answer, close = false): void => {
+      const json = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(json),
+        ...(close ? { connection: 'close' } : {}),
+      });
+      res.end(json);
+      end({ method: 'POST', route: matched.pattern, status: String(status) });
+    };
+    readBody(req).then(
+      async (raw) => {
+        if (raw === undefined) {
+          send({ status: 413, body: errorBody('payload_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`) }, true);
+          return;
+        }
+        let json: unknown;
+        try {
+          json = JSON.parse(raw);
+        } catch {
+          send({ status: 400, body: errorBody('invalid_input', 'Malformed JSON in request body') });
+          return;
+        }
+        try {
+          send(await matched.handle(json));
+        } catch (error) {
+          send(errorAnswer(error, deps.logger, { method: 'POST', path: req.url ?? '' }));
+        }
+      },
+      () => res.destroy(), // the client went away mid-body: nobody to answer
+    );
+  };
+}
+
+/** The body as text, or undefined when it exceeds MAX_BODY_BYTES (the rest is discarded, not buffered). */
+function readBody(req: IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (!tooLarge) chunks.push(chunk);
+    });
+    req.on('end', () => resolve(tooLarge ? undefined : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** zod's verdict in the lane's terms: the parsed value, or the 400 body naming the field. */
+function validated<T>(schema: ZodType<T>, input: unknown, target: string): { value: T } | ErrorBody {
+  const result = schema.safeParse(input);
+  return result.success ? { value: result.data } : validationErrorBody(target, result.error);
+}
