@@ -298,6 +298,15 @@ export function geoStoreContract(name: string, makeStore: (options: GeoStoreFact
         expect(await s.searchAvailable(CENTRE, 500, 10)).toEqual([]);
         expect((await s.searchAvailable(there, 500, 10)).map((r) => r.riderId)).toEqual(['r1']);
         expect((await s.searchNearby(there, 500, 10)).map((r) => r.riderId)).toEqual(['r1']);
+        // Twice in one batch: the later position is the one both searches see.
+        const further = offset(CENTRE, 6_000, 0);
+        await s.updateRiderPositions([
+          { riderId: 'r1', ...at(CENTRE, 3) },
+          { riderId: 'r1', ...at(further, 4) },
+        ]);
+        expect(await s.searchAvailable(CENTRE, 500, 10)).toEqual([]);
+        expect((await s.searchAvailable(further, 500, 10)).map((r) => r.riderId)).toEqual(['r1']);
+        expect((await s.searchNearby(further, 500, 10)).map((r) => r.riderId)).toEqual(['r1']);
       });
 
       it("a busy rider's pings never make it available", async () => {

@@ -253,9 +253,10 @@ export class RedisGeoStore implements GeoStore {
       lastSeenAt,
       ...stateOf(replies[1] as Array<string | null>),
     };
-    if (hash.speed !== undefined) position.speed = Number(hash.speed);
-    if (hash.heading !== undefined) position.heading = Number(hash.heading);
-    if (hash.accuracy !== undefined) position.accuracy = Number(hash.accuracy);
+    // '' = the ping had no such field (the ping script writes every field, see PING_MANY_LUA).
+    if (hash.speed !== undefined && hash.speed !== '') position.speed = Number(hash.speed);
+    if (hash.heading !== undefined && hash.heading !== '') position.heading = Number(hash.heading);
+    if (hash.accuracy !== undefined && hash.accuracy !== '') position.accuracy = Number(hash.accuracy);
     return position;
   }
 

@@ -10,9 +10,12 @@
 
 /**
  * Apply pings, each unless its rider's live position is newer or equal — many in ONE call (one EVALSHA instead of one
- * per ping; a single ping is a batch of one). Applied in ARGV order, so two pings of one rider in a batch behave
- * exactly as two consecutive calls. Per applied ping: replace the position hash (PEXPIRE ttl), GEOADD to riders:live,
- * ZADD riders:seen, and GEOADD to / ZREM from riders:available by the rider's state.
+ * per ping; a single ping is a batch of one). Decided in ARGV order, so two pings of one rider in a batch behave
+ * exactly as two consecutive calls. Per applied ping: rewrite the position hash (every field, '' for an absent
+ * optional, so nothing stale survives) and PEXPIRE it; then, once for the whole call, GEOADD the applied positions
+ * to riders:live, ZADD them to riders:seen, and GEOADD to / ZREM from riders:available by each rider's state (one
+ * command per set instead of one per ping; a rider applied twice appears twice and its later position wins, as
+ * in ZADD). The set updates come after the decisions, which read only the hashes, so the outcome is the same.
  * KEYS: riders:available, riders:live, riders:seen.
  * ARGV: now, ttlMs, position-hash key prefix, state-hash key prefix, then 7 per ping:
  *       riderId, lat, lon, recordedAt, speed|'', heading|'', accuracy|''.
@@ -24,6 +27,8 @@ local ttl = tonumber(ARGV[2])
 local posPrefix = ARGV[3]
 local statePrefix = ARGV[4]
 local out = {}
+local live, seen, available, busy = {}, {}, {}, {}
+local status = {}
 local n = 0
 for i = 5, #ARGV, 7 do
   local id = ARGV[i]
@@ -33,23 +38,25 @@ for i = 5, #ARGV, 7 do
   if cur[1] and cur[2] and tonumber(cur[2]) > now - ttl and tonumber(cur[1]) >= tonumber(ARGV[i + 3]) then
     out[n] = 0
   else
-    local fields = {'lat', ARGV[i + 1], 'lon', ARGV[i + 2], 'rec', ARGV[i + 3], 'seen', ARGV[1]}
-    if ARGV[i + 4] ~= '' then fields[#fields + 1] = 'speed'; fields[#fields + 1] = ARGV[i + 4] end
-    if ARGV[i + 5] ~= '' then fields[#fields + 1] = 'heading'; fields[#fields + 1] = ARGV[i + 5] end
-    if ARGV[i + 6] ~= '' then fields[#fields + 1] = 'accuracy'; fields[#fields + 1] = ARGV[i + 6] end
-    redis.call('DEL', posKey)
-    redis.call('HSET', posKey, unpack(fields))
+    redis.call('HSET', posKey, 'lat', ARGV[i + 1], 'lon', ARGV[i + 2], 'rec', ARGV[i + 3], 'seen', ARGV[1],
+      'speed', ARGV[i + 4], 'heading', ARGV[i + 5], 'accuracy', ARGV[i + 6])
     redis.call('PEXPIRE', posKey, ttl)
-    redis.call('GEOADD', KEYS[2], ARGV[i + 2], ARGV[i + 1], id)
-    redis.call('ZADD', KEYS[3], ARGV[1], id)
-    if redis.call('HGET', statePrefix .. id, 'status') == 'available' then
-      redis.call('GEOADD', KEYS[1], ARGV[i + 2], ARGV[i + 1], id)
+    live[#live + 1] = ARGV[i + 2]; live[#live + 1] = ARGV[i + 1]; live[#live + 1] = id
+    seen[#seen + 1] = ARGV[1]; seen[#seen + 1] = id
+    if status[id] == nil then status[id] = redis.call('HGET', statePrefix .. id, 'status') == 'available' end
+    if status[id] then
+      available[#available + 1] = ARGV[i + 2]; available[#available + 1] = ARGV[i + 1]; available[#available + 1] = id
     else
-      redis.call('ZREM', KEYS[1], id)
+      busy[#busy + 1] = id
     end
     out[n] = 1
   end
 end
+-- unpack() is bounded by Lua's stack: callers send at most a few hundred pings per call (PINGS_PER_CALL).
+if #live > 0 then redis.call('GEOADD', KEYS[2], unpack(live)) end
+if #seen > 0 then redis.call('ZADD', KEYS[3], unpack(seen)) end
+if #available > 0 then redis.call('GEOADD', KEYS[1], unpack(available)) end
+if #busy > 0 then redis.call('ZREM', KEYS[1], unpack(busy)) end
 return out
 `;
 
