@@ -314,7 +314,7 @@ async function main(): Promise<void> {
     await deleteTopics(topics).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
-  await writeResultSection('ingest', lines.join('\n'));
+  await writeResultSection(`ingest-api-workers-${workers}`, lines.join('\n'));
   console.log(lines.join('\n'));
 }
 
