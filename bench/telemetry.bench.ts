@@ -8,15 +8,16 @@
  *     the ingest and timed until every ping is in the table — with the bus-level batch subscription the worker uses,
  *     then (bounded to 20 s) with per-message consumption, for comparison.
  *
- * The API runs exactly as `npm run api` runs it: a child process (apps/api/main.ts) with API_WORKERS node:cluster
- * workers (default 2, one per core here). The load generator is wrk (C, epoll — Debian's package, installed by
+ * The API runs exactly as `npm run api` runs it: a child process (apps/api/main.ts, same node flags) with
+ * BENCH_API_WORKERS node:cluster workers (API_WORKERS; default 1 — on these 2 cores a second worker competes with
+ * Redis, Kafka and the load generator and measured slower). The load generator is wrk (C, epoll — Debian's package, installed by
  * scripts/ensure-apt-package.sh when missing), driven by a generated Lua script: a JavaScript generator costs as much
  * CPU per request as the API's own handler and would measure itself on a 2-core machine. Every run targets 127.0.0.1
  * only and stops by itself (`wrk -d`); it uses a fresh database, a unique Redis prefix and a unique Kafka topic
  * prefix, and removes them afterwards.
  *
  * Run: npm run bench:telemetry   (writes its section of bench/results/telemetry.md)
- * Knobs (env): BENCH_SECONDS (default 10), BENCH_API_WORKERS (default 2), BENCH_SINGLE_CONNECTIONS (default 32),
+ * Knobs (env): BENCH_SECONDS (default 10), BENCH_API_WORKERS (default 1), BENCH_SINGLE_CONNECTIONS (default 32),
  * BENCH_BULK_CONNECTIONS (default 4).
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -178,7 +179,7 @@ interface Scenario {
 
 async function main(): Promise<void> {
   const seconds = env('BENCH_SECONDS', 10);
-  const workers = env('BENCH_API_WORKERS', 2);
+  const workers = env('BENCH_API_WORKERS', 1);
   const singleConnections = env('BENCH_SINGLE_CONNECTIONS', 32);
   const bulkConnections = env('BENCH_BULK_CONNECTIONS', 4);
   const riderCount = 10_000;
@@ -192,7 +193,8 @@ async function main(): Promise<void> {
   const config = realServersConfig(isolation, { LOG_LEVEL: 'error' });
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const api = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'apps/api/main.ts')], {
+  // The flags of `npm run api` (package.json).
+  const api = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', join(ROOT, 'apps/api/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, ...realServersEnv(isolation, { LOG_LEVEL: 'error', HTTP_ADDR: `127.0.0.1:${port}`, API_WORKERS: String(workers) }) },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -224,6 +226,7 @@ async function main(): Promise<void> {
 
     const scenarios: Scenario[] = [
       { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
+      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 16 },
       { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
       { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 64 },
       { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections },

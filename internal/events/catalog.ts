@@ -118,7 +118,7 @@ export const topics = {
 export type TopicName = keyof typeof topics;
 
 /** Shards of the `rider.location` key space: enough to spread over any partition count we run, few enough to pack. */
-export const HISTORY_SHARDS = 64;
+export const HISTORY_SHARDS = 16;
 
 /** The `rider.location` message key of a rider: `shard-{0..63}`, a stable FNV-1a hash of the id. */
 export function historyShardKey(riderId: string): string {

@@ -13,6 +13,20 @@ const MESSAGES_PER_CALL = 500;
 /** Below this many messages a flush sends plain PUBLISHes (no script). */
 const SCRIPT_THRESHOLD = 8;
 
+/**
+ * `JSON.stringify(message)` for the messages of one flush, encoding each distinct `data` object once: a ping goes out
+ * on three channels (`rider:`, `map`, `map:{cell}`) with the same data, so two of three encodings were repeats.
+ */
+function frameWriter(): (m: LiveMessage) => string {
+  const encoded = new Map<unknown, string>();
+  return (m) => {
+    if (typeof m.data !== 'object' || m.data === null) return JSON.stringify(m);
+    let data = encoded.get(m.data);
+    if (data === undefined) encoded.set(m.data, (data = JSON.stringify(m.data)));
+    return `{"channel":${JSON.stringify(m.channel)},"type":${JSON.stringify(m.type)},"data":${data},"at":${JSON.stringify(m.at)}}`;
+  };
+}
+
 export interface RedisLiveFeedOptions {
   /** Prepended to every pub/sub channel (`REDIS_KEY_PREFIX` + `live:`), so deployments and test suites share a server. */
   prefix: string;
@@ -86,12 +100,13 @@ export class RedisLiveFeed implements LiveFeed {
       return done;
     }
     const pipeline = this.publisher.pipeline();
+    const frame = frameWriter();
     if (messages.length < SCRIPT_THRESHOLD) {
-      for (const m of messages) pipeline.publish(this.prefix + m.channel, JSON.stringify(m));
+      for (const m of messages) pipeline.publish(this.prefix + m.channel, frame(m));
     } else {
       for (let from = 0; from < messages.length; from += MESSAGES_PER_CALL) {
         const args: string[] = [];
-        for (const m of messages.slice(from, from + MESSAGES_PER_CALL)) args.push(this.prefix + m.channel, JSON.stringify(m));
+        for (const m of messages.slice(from, from + MESSAGES_PER_CALL)) args.push(this.prefix + m.channel, frame(m));
         pipeline.eval(PUBLISH_MANY_LUA, 0, ...args);
       }
     }
