@@ -68,6 +68,7 @@ describe('ingest lane', () => {
     ['a bad latitude', `/riders/${RIDER}/location`, JSON.stringify({ lat: 95, lon: 7.42, recorded_at: at })],
     ['a missing instant', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7 })],
     ['a malformed id', '/riders/not-a-uuid/location', JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
+    ['an id that is not valid percent-encoding', '/riders/%E0%A4%A/location', JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
     ['malformed JSON', `/riders/${RIDER}/location`, '{"lat":'],
     ['an unknown rider', `/riders/${GHOST}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
     ['a failing service', `/riders/${BROKEN}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],

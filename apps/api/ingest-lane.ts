@@ -53,7 +53,7 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
     return {
       pattern: '/riders/:id/location',
       handle: async (json) => {
-        const param = validated(IdParamSchema, { id: decodeURIComponent(single[1]!) }, 'param');
+        const param = validated(IdParamSchema, { id: decodedSegment(single[1]!) }, 'param');
         if ('error' in param) return { status: 400, body: param };
         const body = validated(PingSchema, json, 'json');
         return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPing(deps.telemetry, param.value.id, body.value) };
@@ -100,6 +100,15 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
       () => res.destroy(), // the client went away mid-body: nobody to answer
     );
   };
+}
+
+/** A path segment percent-decoded, or as it is when it is not valid percent-encoding (as Hono does). */
+function decodedSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /** The body as text, or undefined when it exceeds MAX_BODY_BYTES (the rest is discarded, not buffered). */
