@@ -1,11 +1,13 @@
 /**
  * Replay CLI (composition root): `npm run replay -- <instance dir>` or `npm run replay -- --all <folder>`.
- * Options: `--out <dir>` (default out/replay), `--params <json file>` (DispatchParams overrides), `--no-files`.
+ * Options: `--out <dir>` (default out/replay), `--params <json file>` (DispatchParams overrides), `--no-files`,
+ * `--diagnose` (also print where ready-to-pickup comes from: positional / partner / competition, diagnostics.ts).
  * Prints a progress bar, then the results table; exits 1 when any solution violates a feasibility rule.
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { DispatchParamsInput } from '../../internal/dispatch/params.ts';
+import { formatSplitTable, splitReadyToPickup } from '../../internal/replay/diagnostics.ts';
 import { countByRule, RULES } from '../../internal/replay/feasibility.ts';
 import { formatTable, progressBar } from '../../internal/replay/report.ts';
 import { writeSolutionFiles } from '../../internal/replay/solution.ts';
@@ -17,10 +19,11 @@ interface Args {
   readonly out: string;
   readonly paramsFile?: string;
   readonly writeFiles: boolean;
+  readonly diagnose: boolean;
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run replay -- <instance dir> | --all <folder> [--out dir] [--params file.json] [--no-files]\n`);
+  process.stderr.write(`${message}\nusage: npm run replay -- <instance dir> | --all <folder> [--out dir] [--params file.json] [--no-files] [--diagnose]\n`);
   process.exit(2);
 }
 
@@ -30,17 +33,19 @@ function parseArgs(argv: readonly string[]): Args {
   let out = 'out/replay';
   let paramsFile: string | undefined;
   let writeFiles = true;
+  let diagnose = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--all') all = true;
     else if (a === '--out') out = argv[++i] ?? usage('--out needs a folder');
     else if (a === '--params') paramsFile = argv[++i] ?? usage('--params needs a file');
     else if (a === '--no-files') writeFiles = false;
+    else if (a === '--diagnose') diagnose = true;
     else if (a.startsWith('--')) usage(`unknown option ${a}`);
     else dirs.push(a);
   }
   if (dirs.length === 0) usage('no instance folder given');
-  return { dirs, all, out, writeFiles, ...(paramsFile ? { paramsFile } : {}) };
+  return { dirs, all, out, writeFiles, diagnose, ...(paramsFile ? { paramsFile } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -50,7 +55,9 @@ async function main(): Promise<void> {
   if (dirs.length === 0) usage(`no MDRPLIB instance folders under ${args.dirs.join(', ')}`);
   const tty = process.stderr.isTTY;
   const started = performance.now();
-  const outcomes = await runSuite(dirs, params, async (o, i) => {
+  const splits: Array<{ instance: string; split: ReturnType<typeof splitReadyToPickup> }> = [];
+  const outcomes = await runSuite(dirs, params, async (o, i, instance) => {
+    if (args.diagnose) splits.push({ instance: o.instance, split: splitReadyToPickup(instance, o.result.solution) });
     if (args.writeFiles) await writeSolutionFiles(join(args.out, o.instance), o.result.solution);
     const line = progressBar(i + 1, dirs.length, `${o.instance} (${Math.round(o.elapsedMs)} ms)`);
     process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);
@@ -58,6 +65,7 @@ async function main(): Promise<void> {
   if (tty) process.stderr.write('\n');
   const summary = summarize(outcomes);
   process.stdout.write(`${formatTable(outcomes, summary.mean, summary)}\n\n`);
+  if (args.diagnose) process.stdout.write(`ready-to-pickup split (minutes per delivered order):\n${formatSplitTable(splits)}\n\n`);
   const undelivered = outcomes.reduce((a, o) => a + o.metrics.orders - o.metrics.delivered, 0);
   const structural = outcomes.reduce((a, o) => a + (o.structurallyUndeliverable ?? 0), 0);
   const lost = outcomes.reduce((a, o) => a + (o.lostToScheduling ?? 0), 0);

@@ -87,6 +87,25 @@ describe('DispatchEngine', () => {
     expect(e.pendingOrderCount()).toBe(0);
   });
 
+  it('with riders to spare sends the rider that is just in time and keeps the near one free; when scarce, the near one', () => {
+    // Store at (0,0); food ready at 15 min. near: 300 m = 60 s away; far: 3000 m = 600 s away. At 2 min the far rider's
+    // slack is 13 − (10 + 2 parking) = 1 min (must leave now), the near rider's 10 min.
+    const riders = [rider('near', 0, 300), rider('far', 0, 3000)];
+    const plentiful = engine();
+    plentiful.e.submitOrder(order('a', at(1500, 0), { readyAt: 15 * MIN }));
+    plentiful.clock.set(2 * MIN);
+    const calm = plentiful.e.round(riders); // 1 order for 2 riders: ratio 0.5 ≤ scarcityThreshold 0.75
+    expect(calm.committed.map((p) => p.riderId)).toEqual(['far']);
+    expect(calm.committed[0]!.pickupAt).toBe(15 * MIN); // just in time: the food waits for nobody
+
+    const scarce = engine({ scarcityThreshold: 0.25 }); // the same ratio 0.5 now counts as scarce
+    scarce.e.submitOrder(order('a', at(1500, 0), { readyAt: 15 * MIN }));
+    scarce.clock.set(2 * MIN);
+    const busy = scarce.e.round(riders);
+    expect(busy.committed).toHaveLength(0); // the near rider need not leave yet
+    expect(busy.reserved.map((m) => m.riderId)).toEqual(['near']);
+  });
+
   it('prefers waiting for a nearby rider who is free soon over sending a far idle one', () => {
     const { clock, e } = engine({ scoring: { floor: null } });
     e.submitOrder(order('a', at(1500, 0), { readyAt: 10 * MIN }));

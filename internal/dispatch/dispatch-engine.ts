@@ -194,7 +194,9 @@ export class DispatchEngine {
       const plan = batch.status === 'sealed' ? this.plans.get(batch.id)! : optimizeStops(batch, store, this.deps.travel, params);
       items.push({ batch, store, plan });
     }
-    const result = assignBatches(items, riders, now, this.deps.travel, params);
+    // Scarce round: rank riders with the scarce score (nearest wins); otherwise the plentiful one.
+    const scarce = targetBundleSize(this.batches.values(), riders, now, params).ratio > params.scarcityThreshold;
+    const result = assignBatches(items, riders, now, this.deps.travel, scarce ? { ...params, scoring: params.scarceScoring } : params);
     for (const plan of result.committed) {
       const batch = this.batches.get(plan.batchId)!;
       if (batch.status === 'open') {

@@ -7,7 +7,7 @@ import { invalidInput } from '../platform/errors.ts';
 /** Weights of the rider priority score (see rider-scoring.ts). Slack and ETAs in minutes, distance in km. */
 export interface ScoringWeights {
   readonly base: number;
-  /** Points per minute of positive slack (rider early). */
+  /** Points per minute of positive slack (rider early); negative = prefer the rider that is just in time. */
   readonly slackRewardPerMinute: number;
   /** Cap on the slack reward. */
   readonly slackRewardCap: number;
@@ -98,6 +98,13 @@ export interface DispatchParams {
   /** 'hungarian' = optimal batches×riders matching on the score; 'greedy' = best score first. */
   readonly matching: 'hungarian' | 'greedy';
   readonly scoring: ScoringWeights;
+  /**
+   * The score used instead of `scoring` in rounds where riders are scarce (orders due per available rider above
+   * `scarcityThreshold`, scarcity.ts): then every minute of a rider's drive is capacity lost to the backlog, so the
+   * nearest rider should win; when riders are plentiful, `scoring` may prefer the rider that is just in time and keep
+   * near riders free for the next orders.
+   */
+  readonly scarceScoring: ScoringWeights;
 }
 
 /** Defaults; chosen by the MDRPLIB tuning run (docs/dispatch-quality.md). */
@@ -122,12 +129,18 @@ export const DEFAULT_DISPATCH_PARAMS: DispatchParams = {
   scarceBundleDelaySeconds: 1800,
   scoreSunkWait: true,
   matching: 'hungarian',
-  scoring: { ...BASELINE_SCORING, etaPenaltyPerMinute: 5, slackRewardCap: 20, floor: null },
+  // Plentiful riders: no reward for arriving early (−1 point per minute of slack: the rider that is just in time wins)
+  // and a small distance term (1/km instead of 5), so an on-time rider farther away beats a near one and the near one
+  // stays free for the next order.
+  scoring: { ...BASELINE_SCORING, slackRewardPerMinute: -1, etaPenaltyPerMinute: 5, slackRewardCap: 20, distancePenaltyPerKm: 1, floor: null },
+  // Scarce rounds: the previous tuned scoring (reward early arrival up to 20 points, 5 points per km).
+  scarceScoring: { ...BASELINE_SCORING, etaPenaltyPerMinute: 5, slackRewardCap: 20, floor: null },
 };
 
-export type DispatchParamsInput = Partial<Omit<DispatchParams, 'service' | 'scoring'>> & {
+export type DispatchParamsInput = Partial<Omit<DispatchParams, 'service' | 'scoring' | 'scarceScoring'>> & {
   service?: Partial<ServiceTimes>;
   scoring?: Partial<ScoringWeights>;
+  scarceScoring?: Partial<ScoringWeights>;
 };
 
 /** Defaults overlaid with `input`; rejects values that would make the dispatcher misbehave. */
@@ -137,6 +150,7 @@ export function resolveDispatchParams(input: DispatchParamsInput = {}): Dispatch
     ...input,
     service: { ...DEFAULT_DISPATCH_PARAMS.service, ...input.service },
     scoring: { ...DEFAULT_DISPATCH_PARAMS.scoring, ...input.scoring },
+    scarceScoring: { ...DEFAULT_DISPATCH_PARAMS.scarceScoring, ...input.scarceScoring },
   };
   const nonNegative: Array<[string, number]> = [
     ['corridorRings', params.corridorRings],

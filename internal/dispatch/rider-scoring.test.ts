@@ -11,6 +11,20 @@ describe('scoreRider (seed design doc baseline)', () => {
   it('penalises negative slack at 20/min, distance at 5/km and total ETA at 2/min', () => {
     expect(scoreRider({ slackMinutes: -1, distanceKm: 2, totalEtaMinutes: 10 }, BASELINE_SCORING)).toBe(100 - 20 - 10 - 20);
   });
+  it('a negative slack reward prefers the rider that is just in time (the default when riders are plentiful)', () => {
+    const w = resolveDispatchParams().scoring;
+    expect(w.slackRewardPerMinute).toBeLessThan(0);
+    expect(w.distancePenaltyPerKm).toBe(1);
+    const justInTime = scoreRider({ slackMinutes: 1, distanceKm: 6, totalEtaMinutes: 20 }, w);
+    const early = scoreRider({ slackMinutes: 10, distanceKm: 1, totalEtaMinutes: 20 }, w);
+    expect(justInTime).toBeGreaterThan(early);
+    expect(scoreRider({ slackMinutes: -1, distanceKm: 0, totalEtaMinutes: 20 }, w)).toBeLessThan(justInTime);
+  });
+  it('resolves the scarce-round score over its own defaults, independently of the plentiful one', () => {
+    const p = resolveDispatchParams({ scoring: { etaPenaltyPerMinute: 3 }, scarceScoring: { distancePenaltyPerKm: 15 } });
+    expect(p.scoring).toMatchObject({ etaPenaltyPerMinute: 3, slackRewardPerMinute: -1, distancePenaltyPerKm: 1 });
+    expect(p.scarceScoring).toMatchObject({ etaPenaltyPerMinute: 5, slackRewardPerMinute: 10, distancePenaltyPerKm: 15 });
+  });
   it('clamps at the floor; floor null leaves bad options distinguishable', () => {
     expect(scoreRider({ slackMinutes: -10, distanceKm: 0, totalEtaMinutes: 0 }, BASELINE_SCORING)).toBe(0);
     expect(scoreRider({ slackMinutes: -10, distanceKm: 0, totalEtaMinutes: 0 }, { ...BASELINE_SCORING, floor: null })).toBe(-100);

@@ -72,13 +72,14 @@ export function summarize(outcomes: readonly InstanceRow[]): SuiteSummary {
 export async function runSuite(
   dirs: readonly string[],
   params: DispatchParamsInput,
-  onDone: (outcome: InstanceOutcome, index: number) => void | Promise<void> = () => {},
+  onDone: (outcome: InstanceOutcome, index: number, instance: MdrpInstance) => void | Promise<void> = () => {},
 ): Promise<InstanceOutcome[]> {
   const outcomes: InstanceOutcome[] = [];
   for (const [i, dir] of dirs.entries()) {
-    const outcome = evaluateInstance(await loadInstance(dir), params);
+    const instance = await loadInstance(dir);
+    const outcome = evaluateInstance(instance, params);
     outcomes.push(outcome);
-    await onDone(outcome, i);
+    await onDone(outcome, i, instance);
   }
   return outcomes;
 }

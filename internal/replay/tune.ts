@@ -1,6 +1,7 @@
 /**
  * Parameter search for the dispatcher on a subset of MDRPLIB instances: coordinate descent over a small grid of batching
- * and assignment knobs (capacity, wait window, corridor width, candidate riders, commit slack, urgency, scoring weights),
+ * and assignment knobs (capacity, wait window, corridor width, candidate riders, commit slack, urgency, scoring weights
+ * for plentiful and for scarce rounds),
  * scoring each candidate by one objective built from the issue's targets. ONE parameter set for all instances.
  */
 import type { DispatchParamsInput } from '../dispatch/params.ts';
@@ -25,6 +26,11 @@ const scoring = (key: string, values: readonly unknown[]): Dimension => ({
   values,
   apply: (p, v) => ({ ...p, scoring: { ...p.scoring, [key]: v } }),
 });
+const scarceScoring = (key: string, values: readonly unknown[]): Dimension => ({
+  name: `scarceScoring.${key}`,
+  values,
+  apply: (p, v) => ({ ...p, scarceScoring: { ...p.scarceScoring, [key]: v } }),
+});
 
 /** The searched space. */
 export const SEARCH_SPACE: readonly Dimension[] = [
@@ -42,7 +48,10 @@ export const SEARCH_SPACE: readonly Dimension[] = [
   scoring('latePenaltyPerMinute', [20, 40]),
   scoring('etaPenaltyPerMinute', [2, 5]),
   scoring('slackRewardCap', [20, 50]),
-  scoring('distancePenaltyPerKm', [5, 15]),
+  scoring('distancePenaltyPerKm', [0, 5, 15]),
+  scoring('slackRewardPerMinute', [-1, 10]),
+  scarceScoring('slackRewardPerMinute', [-1, 10]),
+  scarceScoring('distancePenaltyPerKm', [0, 5, 15]),
 ];
 
 /**
