@@ -20,10 +20,9 @@
  * Knobs (env): BENCH_SECONDS (default 10), BENCH_API_WORKERS (default 1), BENCH_SINGLE_CONNECTIONS (default 32),
  * BENCH_BULK_CONNECTIONS (default 4).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
@@ -34,6 +33,7 @@ import { silentLogger } from '../internal/platform/logger.ts';
 import { startHistoryConsumer } from '../internal/telemetry/history-consumer.ts';
 import { ensureHistoryPartitions } from '../internal/telemetry/history-repository.ts';
 import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts';
+import { startApiProcess } from '../tests/support/api-process.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
 import { createTestRedis } from '../tests/support/redis.ts';
 import { realServersConfig, realServersEnv } from '../tests/support/real-servers-env.ts';
@@ -146,31 +146,6 @@ function machineBusySeconds(): number {
 
 // ------------------------------------------------------------------------------------------------------- main
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForHealth(base: string, api: { exitCode: number | null }): Promise<void> {
-  const deadline = Date.now() + 90_000;
-  while (Date.now() < deadline) {
-    if (api.exitCode !== null) throw new Error(`the API exited with ${api.exitCode} before answering`);
-    try {
-      if ((await fetch(`${base}/health`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error('the API did not become healthy within 90 s');
-}
-
 interface Scenario {
   name: string;
   kind: 'single' | 'bulk';
@@ -191,20 +166,12 @@ async function main(): Promise<void> {
   const topicPrefix = `${uniqueTopic('bench-telemetry')}.`;
   const isolation = { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix };
   const config = realServersConfig(isolation, { LOG_LEVEL: 'error' });
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  // The flags of `npm run api` (package.json).
-  const api = spawn(process.execPath, ['--max-semi-space-size=64', '--import', 'tsx', join(ROOT, 'apps/api/main.ts')], {
-    cwd: ROOT,
-    env: { ...process.env, ...realServersEnv(isolation, { LOG_LEVEL: 'error', HTTP_ADDR: `127.0.0.1:${port}`, API_WORKERS: String(workers) }) },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  const apiExited = new Promise<void>((resolve) => api.once('exit', () => resolve()));
+  const api = await startApiProcess(realServersEnv(isolation, { LOG_LEVEL: 'error', API_WORKERS: String(workers) }));
+  const base = api.baseUrl;
   const db = createDatabase(testDb.url);
   const work = mkdtempSync(join(tmpdir(), 'bench-telemetry-'));
   const lines: string[] = [];
   try {
-    await waitForHealth(base, api);
     const riders = Array.from({ length: riderCount }, () => randomUUID());
     await sql`INSERT INTO riders (id, name) SELECT id, 'bench rider' FROM unnest(${riders}::uuid[]) AS id`.execute(db.db);
     const ridersFile = join(work, 'riders.txt');
@@ -238,11 +205,11 @@ async function main(): Promise<void> {
       firstInstant += 3_600_000; // one hour of instants per run: later than everything posted before
       runWrk(script, base, s.kind, s.connections, 2, firstInstant); // warm-up, not recorded
       firstInstant += 3_600_000;
-      const apiCpu0 = processTreeCpuSeconds(api.pid!);
+      const apiCpu0 = processTreeCpuSeconds(api.child.pid!);
       const busy0 = machineBusySeconds();
       const r = runWrk(script, base, s.kind, s.connections, seconds, firstInstant);
       const wall = r.durationUs / 1e6;
-      const apiCores = (processTreeCpuSeconds(api.pid!) - apiCpu0) / wall;
+      const apiCores = (processTreeCpuSeconds(api.child.pid!) - apiCpu0) / wall;
       const busyCores = (machineBusySeconds() - busy0) / wall;
       const pingsPer = s.kind === 'bulk' ? 1_000 : 1;
       const errors = r.connect + r.read + r.write + r.status + r.timeout;
@@ -308,8 +275,7 @@ async function main(): Promise<void> {
       ),
     );
   } finally {
-    if (api.exitCode === null) api.kill('SIGTERM');
-    await apiExited;
+    await api.stop();
     await db.close();
     await redis.cleanup();
     await testDb.drop();

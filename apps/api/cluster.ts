@@ -45,6 +45,7 @@ export async function runClusterPrimary(workers: number, logger: Logger): Promis
     await Promise.all(Array.from({ length: workers - 1 }, forkOne));
     logger.info({ workers }, 'api cluster listening');
   } catch (error) {
+    if (stopping) return; // told to stop while workers were still starting: not a failure
     logger.fatal({ err: error }, 'api cluster failed to start');
     stop('SIGTERM');
   }

@@ -23,6 +23,20 @@ export interface IngestLaneDeps {
 
 type Answer = { status: number; body: unknown };
 
+/** A request the lane serves: its route pattern (the metrics label) and, for a single ping, the raw `{id}`. */
+type Lane = { pattern: '/riders/locations'; rawId?: undefined } | { pattern: '/riders/:id/location'; rawId: string };
+
+/** Which lane route `req` is, or undefined when Hono should serve it. */
+function laneOf(req: IncomingMessage): Lane | undefined {
+  if (req.method !== 'POST' || !JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) return undefined;
+  const url = req.url ?? '';
+  const query = url.indexOf('?');
+  const path = query === -1 ? url : url.slice(0, query);
+  if (path === '/riders/locations') return { pattern: '/riders/locations' };
+  const single = SINGLE_PING_PATH.exec(path);
+  return single ? { pattern: '/riders/:id/location', rawId: single[1]! } : undefined;
+}
+
 /**
  * The GPS ingest lane: `POST /riders/{id}/location` and `POST /riders/locations` served straight from node:http,
  * ahead of Hono. Every rider pings every few seconds, so these two routes are nearly all of the API's requests, and
@@ -34,35 +48,20 @@ type Answer = { status: number; body: unknown };
 export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): RequestListener {
   const duration = httpRequestDuration(deps.metrics);
 
-  const route = (req: IncomingMessage): { pattern: string; handle: (json: unknown) => Promise<Answer> } | undefined => {
-    if (req.method !== 'POST' || !JSON_CONTENT_TYPE.test(req.headers['content-type'] ?? '')) return undefined;
-    const url = req.url ?? '';
-    const query = url.indexOf('?');
-    const path = query === -1 ? url : url.slice(0, query);
-    if (path === '/riders/locations') {
-      return {
-        pattern: '/riders/locations',
-        handle: async (json) => {
-          const body = validated(PingBatchSchema, json, 'json');
-          return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPings(deps.telemetry, body.value) };
-        },
-      };
+  /** The validated request's answer (the service's errors are thrown, answered by the caller). */
+  const answer = async (lane: Lane, json: unknown): Promise<Answer> => {
+    if (lane.rawId === undefined) {
+      const body = validated(PingBatchSchema, json, 'json');
+      return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPings(deps.telemetry, body.value) };
     }
-    const single = SINGLE_PING_PATH.exec(path);
-    if (!single) return undefined;
-    return {
-      pattern: '/riders/:id/location',
-      handle: async (json) => {
-        const param = validated(IdParamSchema, { id: decodedSegment(single[1]!) }, 'param');
-        if ('error' in param) return { status: 400, body: param };
-        const body = validated(PingSchema, json, 'json');
-        return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPing(deps.telemetry, param.value.id, body.value) };
-      },
-    };
+    const param = validated(IdParamSchema, { id: decodedSegment(lane.rawId) }, 'param');
+    if ('error' in param) return { status: 400, body: param };
+    const body = validated(PingSchema, json, 'json');
+    return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPing(deps.telemetry, param.value.id, body.value) };
   };
 
   return (req, res) => {
-    const matched = route(req);
+    const matched = laneOf(req);
     if (!matched) {
       next(req, res);
       return;
@@ -92,7 +91,7 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
           return;
         }
         try {
-          send(await matched.handle(json));
+          send(await answer(matched, json));
         } catch (error) {
           send(errorAnswer(error, deps.logger, { method: 'POST', path: req.url ?? '' }));
         }

@@ -8,6 +8,7 @@ import {
   type EachMessagePayload,
   type IHeaders,
   type KafkaConfig,
+  type KafkaMessage,
   type logCreator,
   type Message,
   type Producer,
@@ -383,14 +384,7 @@ class KafkaSubscription implements Subscription {
     const { handler, maxBatch } = this.batch!;
     for (let start = 0; start < batch.messages.length; start += maxBatch) {
       if (this.closing || !isRunning() || isStale()) return;
-      const chunk: ReceivedMessage[] = batch.messages.slice(start, start + maxBatch).map((message) => ({
-        topic,
-        key: message.key?.toString() ?? '',
-        value: message.value?.toString() ?? '',
-        headers: decodeHeaders(message.headers),
-        partition,
-        offset: message.offset,
-      }));
+      const chunk = batch.messages.slice(start, start + maxBatch).map((message) => receivedMessage(topic, partition, message));
       const first = chunk[0]!.offset;
       const last = chunk[chunk.length - 1]!.offset;
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatIntervalMs);
@@ -451,14 +445,7 @@ class KafkaSubscription implements Subscription {
   }
 
   private async handle({ topic, partition, message, pause, heartbeat }: EachMessagePayload): Promise<void> {
-    const received: ReceivedMessage = {
-      topic,
-      key: message.key?.toString() ?? '',
-      value: message.value?.toString() ?? '',
-      headers: decodeHeaders(message.headers),
-      partition,
-      offset: message.offset,
-    };
+    const received = receivedMessage(topic, partition, message);
     // kafkajs heartbeats only between messages; a handler running longer than the session timeout (slow I/O, retries
     // with backoff) would get the member evicted and its message handed to another member. Keep the session alive.
     // A failed heartbeat (e.g. "rebalancing") is the runner's business once the handler returns.
@@ -537,6 +524,18 @@ function subscribeFailed(topic: string, group: string, cause: unknown): AppError
     { topic, group },
     { cause },
   );
+}
+
+/** A kafkajs message as the port hands it to handlers. */
+function receivedMessage(topic: string, partition: number, message: KafkaMessage): ReceivedMessage {
+  return {
+    topic,
+    key: message.key?.toString() ?? '',
+    value: message.value?.toString() ?? '',
+    headers: decodeHeaders(message.headers),
+    partition,
+    offset: message.offset,
+  };
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Headers {

@@ -4,9 +4,6 @@
  * (composeApi), listening on 127.0.0.1 — isolated by a fresh Postgres database, a Redis key prefix and a Kafka topic
  * prefix, all from the one configuration.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { composeApi } from '../../apps/api/compose.ts';
 import { composeWorker, type WorkerOptions, type WorkerRuntime } from '../../apps/worker/worker.ts';
 import { loadConfig, type Config } from '../../internal/config/config.ts';
@@ -14,6 +11,7 @@ import { createDatabase, type DatabaseHandle } from '../../internal/db/database.
 import { migrateUp } from '../../internal/db/migrate.ts';
 import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
 import { silentLogger, type Logger } from '../../internal/platform/logger.ts';
+import { startApiProcess } from './api-process.ts';
 import { deleteTopics, listTopics, uniqueTopic } from './kafka.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
@@ -86,10 +84,9 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     // The API exactly as `npm run api` composes it, on a free port of 127.0.0.1.
     let port: number;
     if (options.apiProcess) {
-      port = await freePort();
-      const child = startApiProcess({ ...env, HTTP_ADDR: `127.0.0.1:${port}`, API_WORKERS: String(options.apiProcess.workers ?? 1) });
-      closers.push(() => stopProcess(child));
-      await waitForHttp(`http://127.0.0.1:${port}/health`, child);
+      const apiProcess = await startApiProcess({ ...env, LOG_LEVEL: 'warn', API_WORKERS: String(options.apiProcess.workers ?? 1) });
+      closers.push(() => apiProcess.stop());
+      port = Number(new URL(apiProcess.baseUrl).port);
     } else {
       const apiRuntime = await composeApi(loadConfig({ ...env, HTTP_ADDR: '127.0.0.1:0' }), logger);
       closers.push(() => apiRuntime.cleanup());
@@ -117,48 +114,4 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     await close();
     throw error;
   }
-}
-
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A port of 127.0.0.1 nobody listens on right now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** `npm run api` as a child process with `env` (warnings and errors go to this process' stderr). */
-function startApiProcess(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', 'apps/api/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-}
-
-/** Waits (bounded, 60 s) until `url` answers at all; fails at once if `child` exits first. */
-async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`the API process exited with ${child.exitCode} before listening`);
-    const up = await fetch(url).then((r) => r.body?.cancel().then(() => true) ?? true, () => false);
-    if (up) return;
-    await sleep(100);
-  }
-  throw new Error(`the API process did not answer ${url} within 60 s`);
-}
-
-/** SIGTERM, then SIGKILL after 30 s. */
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(30_000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }

@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { errorResponse, IdParamSchema, jsonResponse } from '../schemas/common.ts';
-import { OrderSchema, orderJson } from '../schemas/order.ts';
+import { orderJson, orderTransition } from '../schemas/order.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const orderCancelRoute = createRoute({
@@ -9,13 +8,7 @@ export const orderCancelRoute = createRoute({
   tags: ['orders'],
   summary: 'Cancel an order',
   description: 'Allowed before pickup. An order of an open batch leaves it; an order whose batch is sealed or assigned cannot be cancelled (409 `order.cancel_too_late`).',
-  request: { params: IdParamSchema },
-  responses: {
-    200: jsonResponse(OrderSchema, 'The order after the change.'),
-    400: errorResponse('Malformed id.'),
-    404: errorResponse('No such order (`order.not_found`).'),
-    409: errorResponse('Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`).'),
-  },
+  ...orderTransition,
 });
 
 /** `POST /orders/{id}/cancel`. */

@@ -1,6 +1,5 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { errorResponse, IdParamSchema, jsonResponse } from '../schemas/common.ts';
-import { OrderSchema, orderJson } from '../schemas/order.ts';
+import { orderJson, orderTransition } from '../schemas/order.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const orderReadyRoute = createRoute({
@@ -9,13 +8,7 @@ export const orderReadyRoute = createRoute({
   tags: ['orders'],
   summary: 'The kitchen finished the order',
   description: 'Records `ready_marked_at` (the start of the 30-second matching SLA) and publishes `order.ready`. From placed/cooking the status becomes `ready`; a batched or assigned order keeps its status. Marking ready twice: 409 `order.already_ready`.',
-  request: { params: IdParamSchema },
-  responses: {
-    200: jsonResponse(OrderSchema, 'The order after the change.'),
-    400: errorResponse('Malformed id.'),
-    404: errorResponse('No such order (`order.not_found`).'),
-    409: errorResponse('Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`).'),
-  },
+  ...orderTransition,
 });
 
 /** `POST /orders/{id}/ready`. */

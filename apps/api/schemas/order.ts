@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import type { OrderWithDispatch } from '../../../internal/orders/order-repository.ts';
-import { InstantSchema, iso, LatLonSchema } from './common.ts';
+import { errorResponse, IdParamSchema, InstantSchema, iso, jsonResponse, LatLonSchema } from './common.ts';
 
 export const OrderStatusSchema = z
   .enum(['placed', 'cooking', 'ready', 'batched', 'assigned', 'picked_up', 'delivered', 'cancelled'])
@@ -88,3 +88,14 @@ export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
     delivery_distance_m: o.delivery_distance_m,
   };
 }
+
+/** Request and answers of every order state change (`POST /orders/{id}/cooking`, `…/ready`, `…/cancel`). */
+export const orderTransition = {
+  request: { params: IdParamSchema },
+  responses: {
+    200: jsonResponse(OrderSchema, 'The order after the change.'),
+    400: errorResponse('Malformed id.'),
+    404: errorResponse('No such order (`order.not_found`).'),
+    409: errorResponse('Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`).'),
+  },
+};

@@ -1,0 +1,78 @@
+/**
+ * `npm run api` as a child process, for the tests and benchmarks that need the API exactly as it is deployed (its own
+ * process, node:cluster workers with API_WORKERS): started on a free port of 127.0.0.1 with the node flags of the
+ * package.json `api` script, ready once it answers, stopped with SIGTERM (SIGKILL after 30 s).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The node flags `npm run api` passes (e.g. `--max-semi-space-size=64`), read from package.json so they cannot drift. */
+const API_NODE_FLAGS: string[] = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { scripts: { api: string } }).scripts.api
+  .split(/\s+/)
+  .filter((arg) => arg.startsWith('--'));
+
+export interface ApiProcess {
+  child: ChildProcess;
+  baseUrl: string;
+  /** SIGTERM, then SIGKILL after 30 s; resolves once the process is gone. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `apps/api/main.ts` with `env` (on top of this process' environment; HTTP_ADDR is set to a free port) and
+ * waits (bounded, 90 s) until it answers `/health`; fails at once if it exits first. Its output goes to this
+ * process' stdout/stderr.
+ */
+export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [...API_NODE_FLAGS, '--import', 'tsx', 'apps/api/main.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env, HTTP_ADDR: `127.0.0.1:${port}` },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const api = { child, baseUrl, stop: () => stopProcess(child) };
+  try {
+    await waitForHttp(`${baseUrl}/health`, child);
+  } catch (error) {
+    await api.stop();
+    throw error;
+  }
+  return api;
+}
+
+/** A port of 127.0.0.1 nobody listens on right now. */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits (bounded, 90 s) until `url` answers at all; fails at once if `child` exits first. */
+async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
+  for (let i = 0; i < 900; i++) {
+    if (child.exitCode !== null) throw new Error(`the API process exited with ${child.exitCode} before listening`);
+    const up = await fetch(url).then((r) => r.body?.cancel().then(() => true) ?? true, () => false);
+    if (up) return;
+    await sleep(100);
+  }
+  throw new Error(`the API process did not answer ${url} within 90 s`);
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(30_000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
