@@ -12,4 +12,4 @@ COPY migrations ./migrations
 COPY web ./web
 COPY api ./api
 EXPOSE 8000
-CMD ["node", "--max-semi-space-size=64", "--import", "tsx", "apps/api/main.ts"]
+CMD ["node", "--import", "tsx", "apps/api/main.ts"]

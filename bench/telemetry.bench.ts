@@ -182,7 +182,8 @@ async function main(): Promise<void> {
     // Riders ping continuously in production, so every worker's known-riders cache is warm: warm them (and the geo
     // store) with bulk posts of every rider, older than every measured ping; the cluster spreads connections, so post
     // each chunk a few times.
-    let firstInstant = Date.now() - 12 * 3_600_000;
+    // Two hours of instants per scenario below (warm-up, run) must end before now: the API refuses pings from the future.
+    let firstInstant = Date.now() - 16 * 3_600_000;
     for (let round = 0; round < 2 * workers; round++) {
       for (let i = 0; i < riderCount; i += 1_000) {
         const pings = riders.slice(i, i + 1_000).map((rider_id) => ({ rider_id, lat: 43.7, lon: 7.4, recorded_at: new Date(firstInstant + round).toISOString() }));
@@ -195,6 +196,7 @@ async function main(): Promise<void> {
       { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
       { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 16 },
       { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
+      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 48 },
       { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 64 },
       { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections },
     ];

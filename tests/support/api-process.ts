@@ -1,20 +1,14 @@
 /**
  * `npm run api` as a child process, for the tests and benchmarks that need the API exactly as it is deployed (its own
- * process, node:cluster workers with API_WORKERS): started on a free port of 127.0.0.1 with the node flags of the
- * package.json `api` script, ready once it answers, stopped with SIGTERM (SIGKILL after 30 s).
+ * process, node:cluster workers with API_WORKERS): started on a free port of 127.0.0.1, ready once it answers,
+ * stopped with SIGTERM (SIGKILL after 30 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The node flags `npm run api` passes (e.g. `--max-semi-space-size=64`), read from package.json so they cannot drift. */
-const API_NODE_FLAGS: string[] = (JSON.parse(readFileSync(`${root}/package.json`, 'utf8')) as { scripts: { api: string } }).scripts.api
-  .split(/\s+/)
-  .filter((arg) => arg.startsWith('--'));
 
 export interface ApiProcess {
   child: ChildProcess;
@@ -31,7 +25,7 @@ export interface ApiProcess {
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [...API_NODE_FLAGS, '--import', 'tsx', 'apps/api/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/main.ts'], {
     cwd: root,
     env: { ...process.env, ...env, HTTP_ADDR: `127.0.0.1:${port}` },
     stdio: ['ignore', 'inherit', 'inherit'],
