@@ -165,35 +165,31 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
    * Subscribes, retrying transient failures (broker down or restarting, the topic's partitions not led yet, the group
    * coordinator loading) with backoff until `startDeadlineMs`; each attempt gets a fresh consumer.
    */
-  private async startConsumer(
-    topic: string,
-    group: string,
-    handler: MessageHandler,
-    batch: { handler: BatchHandler; maxBatch: number } | undefined,
-    options: SubscribeOptions,
-  ): Promise<Subscription> {
+  private async startConsumer(...args: ConsumerArgs): Promise<Subscription> {
     this.assertOpen();
+    const [topic, group] = args;
     try {
-      return await retryUntil(() => this.tryStartConsumer(topic, group, handler, batch, options), {
-        what: `subscribe to ${topic} as ${group}`,
-        isTransient: isTransientKafkaError,
-        deadlineMs: this.options.startDeadlineMs,
-        logger: this.logger,
-        signal: this.closing.signal,
-      });
+      return await this.retryTransient(`subscribe to ${topic} as ${group}`, this.options.startDeadlineMs, () =>
+        this.tryStartConsumer(...args),
+      );
     } catch (error) {
       throw subscribeFailed(topic, group, error);
     }
   }
 
+  /** Runs `operation`, retrying what `isTransientKafkaError` accepts until `deadlineMs` or `close()`. */
+  private retryTransient<T>(what: string, deadlineMs: number, operation: () => Promise<T>): Promise<T> {
+    return retryUntil(operation, {
+      what,
+      isTransient: isTransientKafkaError,
+      deadlineMs,
+      logger: this.logger,
+      signal: this.closing.signal,
+    });
+  }
+
   /** One attempt: create the topic if needed, connect, join the group; on failure the consumer is closed again. */
-  private async tryStartConsumer(
-    topic: string,
-    group: string,
-    handler: MessageHandler,
-    batch: { handler: BatchHandler; maxBatch: number } | undefined,
-    options: SubscribeOptions,
-  ): Promise<Subscription> {
+  private async tryStartConsumer(...[topic, group, handler, batch, options]: ConsumerArgs): Promise<Subscription> {
     this.assertOpen();
     await this.ensureTopics([topic]);
     const from = options.from ?? 'earliest';
@@ -291,20 +287,11 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
           messages.push({ key: r.key, value: r.value, headers: r.headers });
         }
         const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-        await retryUntil(
-          async () => {
-            const producer = await this.producer();
-            await this.ensureTopics(byTopic.keys());
-            await producer.sendBatch({ acks: -1, topicMessages });
-          },
-          {
-            what: `publish to ${[...byTopic.keys()].join(', ')}`,
-            isTransient: isTransientKafkaError,
-            deadlineMs: this.options.publishDeadlineMs,
-            logger: this.logger,
-            signal: this.closing.signal,
-          },
-        );
+        await this.retryTransient(`publish to ${[...byTopic.keys()].join(', ')}`, this.options.publishDeadlineMs, async () => {
+          const producer = await this.producer();
+          await this.ensureTopics(byTopic.keys());
+          await producer.sendBatch({ acks: -1, topicMessages });
+        });
         for (const s of sends) s.resolve();
       } catch (error) {
         const topics = [...new Set(sends.flatMap((s) => s.records.map((r) => r.topic)))];
@@ -349,26 +336,17 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
   private async ensureTopics(names: Iterable<string>): Promise<void> {
     const missing = [...new Set(names)].filter((name) => !this.topics.has(name));
     if (missing.length > 0) {
-      const creation = retryUntil(
-        async () => {
-          const admin = await this.admin();
-          await admin.createTopics({
-            waitForLeaders: true,
-            topics: missing.map((topic) => ({
-              topic,
-              numPartitions: this.options.partitions,
-              replicationFactor: this.options.replicationFactor,
-            })),
-          });
-        },
-        {
-          what: `create topics ${missing.join(', ')}`,
-          isTransient: isTransientKafkaError,
-          deadlineMs: this.options.startDeadlineMs,
-          logger: this.logger,
-          signal: this.closing.signal,
-        },
-      );
+      const creation = this.retryTransient(`create topics ${missing.join(', ')}`, this.options.startDeadlineMs, async () => {
+        const admin = await this.admin();
+        await admin.createTopics({
+          waitForLeaders: true,
+          topics: missing.map((topic) => ({
+            topic,
+            numPartitions: this.options.partitions,
+            replicationFactor: this.options.replicationFactor,
+          })),
+        });
+      });
       for (const name of missing) this.topics.set(name, creation);
       creation.catch(() => {
         for (const name of missing) if (this.topics.get(name) === creation) this.topics.delete(name);
@@ -381,6 +359,15 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
     if (this.closed) throw unavailable('eventbus.closed', 'the event bus is closed');
   }
 }
+
+/** What `subscribe` / `subscribeBatch` hand to `startConsumer`: topic, group, handler, batch mode, options. */
+type ConsumerArgs = [
+  topic: string,
+  group: string,
+  handler: MessageHandler,
+  batch: { handler: BatchHandler; maxBatch: number } | undefined,
+  options: SubscribeOptions,
+];
 
 interface OutboundRecord {
   topic: string;
