@@ -1,15 +1,15 @@
 /**
  * Replay CLI (composition root): `npm run replay -- <instance dir>` or `npm run replay -- --all <folder>`.
- * Options: `--out <dir>` (default out/replay), `--params <json file>` (DispatchParams overrides), `--no-files`,
+ * Options: `--out <dir>` (default out/replay), `--params <json file>` (a dispatch parameter file as `npm run tune --
+ * --write` saves it; default: the configured set, DISPATCH_PARAMS_FILE / DISPATCH_PARAMS, as the worker loads it), `--no-files`,
  * `--diagnose` (also print where ready-to-pickup comes from: positional / partner / competition, diagnostics.ts),
  * `--official` (also run Grubhub's evaluator, ../shared/mdrplib/official/compute_performance_summary.py or `--evaluator
  * <script>`, on every instance's solution files and compare its figures with ours; official-evaluator.ts).
  * Prints a progress bar, then the results table; exits 1 when any solution violates a feasibility rule, or, with
  * `--official`, when the evaluator finds one infeasible or prints a figure that differs from ours.
  */
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { DispatchParamsInput } from '../../internal/dispatch/params.ts';
+import { ConfigError, loadConfig } from '../../internal/config/config.ts';
 import { formatSplitTable, splitReadyToPickup } from '../../internal/replay/diagnostics.ts';
 import { countByRule, RULES } from '../../internal/replay/feasibility.ts';
 import { judgeOfficially, limitConcurrency, type OfficialOutcome } from '../../internal/replay/official-evaluator.ts';
@@ -61,7 +61,16 @@ function parseArgs(argv: readonly string[]): Args {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  const params: DispatchParamsInput = args.paramsFile ? JSON.parse(await readFile(args.paramsFile, 'utf8')) : {};
+  // The same parameter set the worker would run: the configuration's, or the file given with --params.
+  let dispatch;
+  try {
+    dispatch = loadConfig(args.paramsFile ? { ...process.env, DISPATCH_PARAMS_FILE: args.paramsFile } : process.env).dispatch;
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    usage(error.message);
+  }
+  const params = dispatch.params;
+  process.stderr.write(`dispatch parameters: ${dispatch.name} (hash ${dispatch.hash}, from ${dispatch.source})\n`);
   const dirs = args.all ? (await Promise.all(args.dirs.map((d) => listInstanceDirs(resolve(d))))).flat() : args.dirs.map((d) => resolve(d));
   if (dirs.length === 0) usage(`no MDRPLIB instance folders under ${args.dirs.join(', ')}`);
   const tty = process.stderr.isTTY;
