@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Config } from '../../internal/config/config.ts';
 import { withDispatchOverrides } from '../../internal/config/dispatch-params.ts';
 import type { DispatchParamsInput } from '../../internal/dispatch/params.ts';
@@ -52,6 +52,10 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
 
     const dispatch = withDispatchOverrides(config.dispatch, options.dispatch ?? {}, 'options');
     const params = dispatch.params;
+    // The worker's own answer to "which parameters run here" (its /metrics), beside the API's /health.
+    new Gauge({ name: 'dispatch_params_info', help: 'The dispatch parameter set this worker runs (value 1).', labelNames: ['name', 'source', 'hash'], registers: [metrics] })
+      .labels(dispatch.name, dispatch.source, dispatch.hash)
+      .set(1);
     const relay = new OutboxRelay({ db, pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
     logger.info({ adapters: adapters.kinds, dispatchParams: { name: dispatch.name, source: dispatch.source, hash: dispatch.hash } }, 'worker composed');
 
