@@ -1,15 +1,15 @@
 /**
  * Replay speed on a full day: stacks four MDRPLIB days (seeds 1–4, o100t100s1p100, read from ../shared/mdrplib) into
  * one 3,000+-order instance in memory and replays it through the dispatch engine in virtual time. Target: < 10 s.
- * One warm-up replay, then three measured ones. Writes bench/results/replay.md. Run: `npx tsx bench/replay.bench.ts [mdrplib folder]`.
+ * One warm-up replay, then three measured ones. Writes the "day" section of bench/results/replay.md. Run: `npx tsx bench/replay.bench.ts [mdrplib folder]`.
  */
-import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { checkFeasibility } from '../internal/replay/feasibility.ts';
 import { loadInstance, mergeInstances } from '../internal/replay/instance.ts';
 import { computeMetrics } from '../internal/replay/metrics.ts';
 import { replayInstance } from '../internal/replay/replay-runner.ts';
+import { writeResultSection } from './telemetry-results.ts';
 
 const root = process.argv[2] ?? '../shared/mdrplib';
 const sources = await Promise.all(['1', '2', '3', '4'].map((seed) => loadInstance(join(root, `${seed}o100t100s1p100`))));
@@ -31,7 +31,7 @@ const violations = checkFeasibility(day, last.solution).length;
 const m = computeMetrics(day, last.solution);
 const best = Math.min(...runs);
 const lines = [
-  '# Replay benchmark: one full day in virtual time',
+  '## One full day in virtual time',
   '',
   `Instance: ${day.name} — seeds 1–4 of o100t100s1p100 stacked (ids prefixed), ${day.orders.length} orders, ` +
     `${day.restaurants.length} restaurants, ${day.couriers.length} couriers. Dispatcher defaults.`,
@@ -47,6 +47,6 @@ const lines = [
     `ready-to-pickup ${m.readyToPickupMean.toFixed(2)}, undelivered ${m.undeliveredPct.toFixed(2)} %, $${m.costPerOrder.toFixed(2)}/order.`,
   '',
 ];
-await writeFile('bench/results/replay.md', lines.join('\n'));
+await writeResultSection('day', lines.join('\n').trimEnd(), 'replay.md', '# Replay benchmarks');
 process.stdout.write(lines.join('\n'));
 if (best >= 10_000 || violations > 0) process.exitCode = 1;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Makes sure a tool from Debian's packages is installed: does nothing when BINARY exists, else installs PACKAGE with
-# apt-get (root, or passwordless sudo, is needed only then). PURPOSE is printed so the install says why.
+# Makes sure a tool from Debian's packages is installed: does nothing when BINARY (a file, or a folder such as a Python
+# module's, that the package installs) exists, else installs PACKAGE with apt-get (root, or passwordless sudo, is needed
+# only then). PURPOSE is printed so the install says why.
 #
 # Usage: bash scripts/ensure-apt-package.sh BINARY PACKAGE "PURPOSE"
 set -euo pipefail

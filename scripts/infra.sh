@@ -415,6 +415,7 @@ main() {
       redis_up
       kafka_up
       bash "$ROOT/scripts/ensure-chromium.sh" # the live-map test's headless browser
+      bash "$ROOT/scripts/ensure-python3-pandas.sh" # the official MDRPLIB evaluator's pandas
       log "up: PostgreSQL, Redis and Kafka answer ($((SECONDS - started))s)"
       ;;
     down)

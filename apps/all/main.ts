@@ -11,6 +11,7 @@ import { OptionsError, parseSimulatorArgs, USAGE, wantsHelp } from '../simulator
 import { composeWorker } from '../worker/worker.ts';
 import { openAdapters } from '../../internal/app/adapters.ts';
 import { loadConfigOrExit } from '../../internal/app/run-service.ts';
+import { withDispatchOverrides } from '../../internal/config/dispatch-params.ts';
 import { systemClock } from '../../internal/platform/clock.ts';
 import { runUntilSignal, shutdownSteps } from '../../internal/platform/lifecycle.ts';
 import { createLogger } from '../../internal/platform/logger.ts';
@@ -39,13 +40,12 @@ const metrics = new Registry();
 collectDefaultMetrics({ register: metrics });
 
 const adapters = await openAdapters(config, logger, { clock: systemClock, applicationName: 'deliverygo', registry: metrics });
-const api = await composeApi(config, logger.child({ app: 'api' }), { adapters, metrics });
-const worker = await composeWorker(config, logger.child({ app: 'worker' }), {
-  adapters,
-  metrics,
-  // A demo city wants to see batches move: a short wait window keeps the sped-up kitchens and riders busy.
-  dispatch: { waitWindowSeconds: 60 },
-});
+// A demo city wants to see batches move: a short wait window keeps the sped-up kitchens and riders busy (unless a parameter
+// set was configured: then that one runs as given). The API gets the same set, so /health names what the worker runs.
+const dispatch = config.dispatch.source === 'built-in' ? withDispatchOverrides(config.dispatch, { waitWindowSeconds: 60 }, 'demo') : config.dispatch;
+const demoConfig = { ...config, dispatch };
+const api = await composeApi(demoConfig, logger.child({ app: 'api' }), { adapters, metrics });
+const worker = await composeWorker(demoConfig, logger.child({ app: 'worker' }), { adapters, metrics });
 let simulator: ReturnType<typeof composeSimulator> | undefined;
 
 const cleanup = () =>

@@ -118,6 +118,14 @@ describe('error shape', () => {
 });
 
 describe('GET /health', () => {
+  it('names the dispatch parameter set it was given', async () => {
+    const dispatchParams = { name: 'tuned-x', source: '/etc/dg/dispatch.json', hash: '0123456789ab' };
+    const app = createApiApp({ logger: silentLogger, healthChecks: [up('bus', 'memory')], metrics: new Registry(), dispatchParams });
+    const res = await app.request('/health');
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { dispatch_params: unknown }).dispatch_params).toEqual(dispatchParams);
+  });
+
   it('is 200 ok when every check is up', async () => {
     const res = await appWithTestRoute([up('postgres', 'postgres'), up('bus', 'memory')]).request('/health');
     expect(res.status).toBe(200);

@@ -35,6 +35,8 @@ export interface ApiDeps extends MapRouteDeps, TelemetryRouteDeps {
   logger: Logger;
   /** One per adapter in use: postgres, redis, bus, router. */
   healthChecks: readonly HealthCheck[];
+  /** The dispatch parameter set the worker runs (config.dispatch), named by /health; omitted when unknown. */
+  dispatchParams?: { readonly name: string; readonly source: string; readonly hash: string };
   /** The process's metrics registry, exposed at /metrics. */
   metrics: Registry;
   /**

@@ -53,6 +53,7 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
     const app = createApiApp({
       logger,
       healthChecks: adapters.healthChecks,
+      dispatchParams: { name: config.dispatch.name, source: config.dispatch.source, hash: config.dispatch.hash },
       metrics,
       services,
       liveStats,

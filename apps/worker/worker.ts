@@ -1,6 +1,7 @@
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { Config } from '../../internal/config/config.ts';
-import { resolveDispatchParams, type DispatchParamsInput } from '../../internal/dispatch/params.ts';
+import { withDispatchOverrides } from '../../internal/config/dispatch-params.ts';
+import type { DispatchParamsInput } from '../../internal/dispatch/params.ts';
 import { openAdapters, type Adapters } from '../../internal/app/adapters.ts';
 import { OutboxRelay } from '../../internal/outbox/outbox-relay.ts';
 import { startPipeline, type RunningPipeline } from '../../internal/pipeline/pipeline.ts';
@@ -23,7 +24,7 @@ export interface WorkerRuntime {
 
 /** Knobs a test or benchmark may turn without environment variables. */
 export interface WorkerOptions {
-  /** Overrides of the dispatch defaults (wait window, capacity, …); `h3Resolution` defaults to `config.h3Resolution`. */
+  /** Overrides of the configured dispatch parameter set `config.dispatch` (wait window, capacity, …), for tests and benchmarks. */
   dispatch?: DispatchParamsInput;
   clock?: Clock;
   sealIntervalMs?: number;
@@ -49,9 +50,14 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
     if (!options.adapters) teardown.push(['adapters', () => adapters.close()]);
     const { db, pool, bus, geo: geoStore, router } = adapters;
 
-    const params = resolveDispatchParams({ h3Resolution: config.h3Resolution, ...options.dispatch });
+    const dispatch = withDispatchOverrides(config.dispatch, options.dispatch ?? {}, 'options');
+    const params = dispatch.params;
+    // The worker's own answer to "which parameters run here" (its /metrics), beside the API's /health.
+    new Gauge({ name: 'dispatch_params_info', help: 'The dispatch parameter set this worker runs (value 1).', labelNames: ['name', 'source', 'hash'], registers: [metrics] })
+      .labels(dispatch.name, dispatch.source, dispatch.hash)
+      .set(1);
     const relay = new OutboxRelay({ db, pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
-    logger.info({ adapters: adapters.kinds }, 'worker composed');
+    logger.info({ adapters: adapters.kinds, dispatchParams: { name: dispatch.name, source: dispatch.source, hash: dispatch.hash } }, 'worker composed');
 
     let pipeline: RunningPipeline | undefined;
     let telemetry: TelemetryWorker | undefined;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DispatchParamsError, loadDispatchParamSet, withDispatchOverrides, type DispatchParamSet } from './dispatch-params.ts';
 
 /**
  * The whole runtime configuration, parsed once from the environment at start-up and then injected.
@@ -36,7 +37,13 @@ export interface Config {
   osrmUrl: string | undefined;
   osrm: { timeoutMs: number; maxTableSize: number };
   router: { speedMps: number; detourFactor: number };
+  /** H3 resolution of order and store cells: the dispatch set's `h3Resolution` (`H3_RESOLUTION` or the parameter file). */
   h3Resolution: number;
+  /**
+   * The dispatch parameter set the worker and the replay run (`DISPATCH_PARAMS_FILE`, a JSON file as `npm run tune --
+   * --write` saves it, then `DISPATCH_PARAMS`, inline JSON overrides; defaults otherwise). See dispatch-params.ts.
+   */
+  dispatch: DispatchParamSet;
   bus: { maxAttempts: number; backoffMs: number };
   /**
    * The live map page (`GET /map`). `tileUrl` (`MAP_TILE_URL`, a Leaflet URL template such as
@@ -116,7 +123,9 @@ const envSchema = z.object({
   HTTP_ADDR: hostPort.optional(),
   PORT: int(0, 65_535).optional(),
   WORKER_METRICS_PORT: int(0, 65_535).optional(),
-  H3_RESOLUTION: int(0, 15).default(8),
+  H3_RESOLUTION: int(0, 15).optional(),
+  DISPATCH_PARAMS_FILE: z.string().trim().min(1).optional(),
+  DISPATCH_PARAMS: z.string().trim().min(1).optional(),
   BUS_MAX_ATTEMPTS: int(1, 100).default(5),
   BUS_BACKOFF_MS: int(1, 60_000).default(100),
   MAP_TILE_URL: url(['http:', 'https:']).optional(),
@@ -130,10 +139,12 @@ const envSchema = z.object({
 });
 
 /**
- * Parses the environment into a `Config`. Throws `ConfigError` naming every malformed variable.
+ * Parses the environment into a `Config`. Throws `ConfigError` naming every malformed variable (and, for the dispatch
+ * parameters, the field).
  * @param env usually `process.env`; tests pass a literal.
+ * @param readText reads `DISPATCH_PARAMS_FILE` (tests may inject it).
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+export function loadConfig(env: Record<string, string | undefined> = process.env, readText?: (path: string) => string): Config {
   const present = Object.fromEntries(
     Object.entries(env).filter(([name, value]) => name in envSchema.shape && value !== undefined && value.trim() !== ''),
   );
@@ -144,6 +155,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   const e = parsed.data;
   const [host, port] = splitHttpAddr(e.HTTP_ADDR, e.PORT);
+  const dispatch = loadDispatch(e.DISPATCH_PARAMS_FILE, e.DISPATCH_PARAMS, e.H3_RESOLUTION, readText);
   return {
     http: { host, port },
     workerMetricsPort: e.WORKER_METRICS_PORT,
@@ -161,7 +173,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     osrmUrl: e.OSRM_URL ?? e.OSRM_ADDR,
     osrm: { timeoutMs: e.OSRM_TIMEOUT_MS, maxTableSize: e.OSRM_MAX_TABLE_SIZE },
     router: { speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },
-    h3Resolution: e.H3_RESOLUTION,
+    h3Resolution: dispatch.params.h3Resolution,
+    dispatch,
     bus: { maxAttempts: e.BUS_MAX_ATTEMPTS, backoffMs: e.BUS_BACKOFF_MS },
     map: { tileUrl: e.MAP_TILE_URL },
     telemetry: { historyBatchRows: e.TELEMETRY_HISTORY_BATCH_ROWS, historyLingerMs: e.TELEMETRY_HISTORY_LINGER_MS },
@@ -169,6 +182,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     apiWorkers: e.API_WORKERS,
     logLevel: e.LOG_LEVEL,
   };
+}
+
+/**
+ * The dispatch parameter set. `H3_RESOLUTION` is the one cell size the API (order cells) and the worker (hot paths)
+ * share; when set it is the last overlay (the set is then named `…+H3_RESOLUTION`).
+ */
+function loadDispatch(
+  file: string | undefined,
+  inline: string | undefined,
+  h3Resolution: number | undefined,
+  readText: ((path: string) => string) | undefined,
+): DispatchParamSet {
+  try {
+    const set = loadDispatchParamSet({ file, inline }, readText);
+    return h3Resolution === undefined || h3Resolution === set.params.h3Resolution ? set : withDispatchOverrides(set, { h3Resolution }, 'H3_RESOLUTION');
+  } catch (error) {
+    if (error instanceof DispatchParamsError) throw new ConfigError(`invalid dispatch parameters — ${error.message}`);
+    throw error;
+  }
 }
 
 /**

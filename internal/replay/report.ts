@@ -2,6 +2,7 @@
  * Text output of the replay: a progress bar and the results table with the paper's numbers beside our means.
  */
 import type { Metrics } from './metrics.ts';
+import type { OfficialOutcome } from './official-evaluator.ts';
 
 /**
  * Reyes et al. 2018, "The Meal Delivery Routing Problem", Table 17: their rolling-horizon algorithm with known ready
@@ -116,4 +117,37 @@ export function formatTable(rows: readonly InstanceRow[], meanRow: Metrics, tota
   const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...body.map(line), rule, line(mean), line(paper), line(target)].join('\n');
+}
+
+/** One line: how many instances the evaluator found FEASIBLE and how many agree with our figures. */
+export function officialSummaryLine(rows: readonly OfficialOutcome[]): string {
+  const feasible = rows.filter((r) => r.verdict.feasible).length;
+  const equal = rows.filter((r) => r.verdict.feasible && r.mismatches.length === 0).length;
+  return `official evaluator: ${feasible}/${rows.length} FEASIBLE; figures equal ours on ${equal}/${rows.length}`;
+}
+
+/** Where the evaluator disagrees: infeasible instances and differing figures, one line each. */
+export function officialProblems(rows: readonly OfficialOutcome[]): string[] {
+  return rows.flatMap((r) => [
+    ...(r.verdict.feasible ? [] : [`${r.instance}: INFEASIBLE`]),
+    ...r.mismatches.map((m) => `${r.instance}: ${m.figure} ours ${m.ours} ≠ official ${m.official}`),
+  ]);
+}
+
+/** Markdown table of the evaluator's verdict and figures per instance. */
+export function officialMarkdownTable(rows: readonly OfficialOutcome[]): string {
+  const f = (v: number | undefined, digits = 2) => (v === undefined ? '—' : v.toFixed(digits));
+  return [
+    '| instance | verdict | delivered | click-to-door | c2d p90 | ready-to-pickup | utilisation | $/order | orders/bundle | figures = ours |',
+    '|---|---|---|---|---|---|---|---|---|---|',
+    ...rows.map((r) => {
+      const x = r.verdict.figures;
+      return (
+        `| ${r.instance} | ${r.verdict.feasible ? 'FEASIBLE' : '**INFEASIBLE**'} | ${x ? `${x.delivered}/${x.orders}` : '—'} | ` +
+        `${f(x?.clickToDoorMean)} | ${f(x?.clickToDoorP90)} | ${f(x?.readyToPickupMean)} | ${f(x?.utilisationMean)} | ` +
+        `${x ? f(x.totalPayment / x.delivered) : '—'} | ${f(x?.ordersPerBundle)} | ` +
+        `${!x ? '—' : r.mismatches.length === 0 ? 'yes' : `**no**: ${r.mismatches.map((m) => m.figure).join(', ')}`} |`
+      );
+    }),
+  ].join('\n');
 }

@@ -1,8 +1,10 @@
 /**
- * A replay's solution in the official checker's shape, and its three text files:
+ * A replay's solution in the official checker's shape, and its three text files exactly as Grubhub's evaluator
+ * (../shared/mdrplib/official/compute_performance_summary.py) reads them — space-separated, one header line each:
  *  - solution_info_assignments.txt: `assignment_time pickup_time courier order…` (one line per assignment)
- *  - solution_info_orders.txt: header `order placement_time ready_time pickup_time dropoff_time courier`
- *  - solution_info_couriers.txt: `courier departure_time origin destination` (one line per move; origin 0 = start)
+ *  - solution_info_orders.txt: `order placement_time ready_time pickup_time dropoff_time courier` (one line per delivered order)
+ *  - solution_info_couriers.txt: `courier departure_time origin destination` (one line per move, each courier's moves in one
+ *    contiguous block; origin 0 = the courier's start)
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -39,22 +41,50 @@ export interface Solution {
 
 export const START_LOCATION = '0';
 
+/**
+ * The official evaluator (compute_performance_summary.py) splits every line on whitespace and skips the first line of
+ * the assignments and couriers files as a header; the orders file is read by pandas with `sep=' '`. So: one space
+ * between fields, a header line in each file, and no field that contains a space (ids never do).
+ */
+const SEP = ' ';
+const line = (fields: ReadonlyArray<string | number>) => `${fields.join(SEP)}\n`;
+
+export const ASSIGNMENTS_HEADER = ['assignment_time', 'pickup_time', 'courier', 'orders'] as const;
+export const ORDERS_HEADER = ['order', 'placement_time', 'ready_time', 'pickup_time', 'dropoff_time', 'courier'] as const;
+export const MOVES_HEADER = ['courier', 'departure_time', 'origin', 'destination'] as const;
+
+/** Header, then `assignment_time pickup_time courier order…` per assignment (the bundle's orders in drop order). */
 export function formatAssignments(s: Solution): string {
-  return s.assignments.map((a) => [a.assignmentTime, a.pickupTime, a.courier, ...a.orders].join('\t') + '\n').join('');
+  return line(ASSIGNMENTS_HEADER) + s.assignments.map((a) => line([a.assignmentTime, a.pickupTime, a.courier, ...a.orders])).join('');
 }
 
+/** Header, then one row per delivered order. */
 export function formatOrders(s: Solution): string {
-  const header = 'order\tplacement_time\tready_time\tpickup_time\tdropoff_time\tcourier\n';
   return (
-    header +
-    s.orders
-      .map((o) => [o.order, o.placementTime, o.readyTime, o.pickupTime, o.dropoffTime, o.courier].join('\t') + '\n')
-      .join('')
+    line(ORDERS_HEADER) +
+    s.orders.map((o) => line([o.order, o.placementTime, o.readyTime, o.pickupTime, o.dropoffTime, o.courier])).join('')
   );
 }
 
+/**
+ * Moves grouped by courier, each courier's moves in departure order. The evaluator starts a new courier whenever the
+ * courier column changes, so a courier whose moves were interleaved with another's would be read as several couriers
+ * and only its last block kept (then its pickups and drops look like teleports). Couriers keep the order of their first
+ * move; the sort is stable, so moves departing in the same minute keep the order they were made in.
+ */
+export function groupMovesByCourier(moves: readonly SolutionMove[]): SolutionMove[] {
+  const byCourier = new Map<string, SolutionMove[]>();
+  for (const m of moves) {
+    const list = byCourier.get(m.courier);
+    if (list) list.push(m);
+    else byCourier.set(m.courier, [m]);
+  }
+  return [...byCourier.values()].flatMap((list) => list.map((m, i) => ({ m, i })).sort((a, b) => a.m.departureTime - b.m.departureTime || a.i - b.i).map((x) => x.m));
+}
+
+/** Header, then `courier departure_time origin destination` per move, grouped by courier (see groupMovesByCourier). */
 export function formatMoves(s: Solution): string {
-  return s.moves.map((m) => [m.courier, m.departureTime, m.origin, m.destination].join('\t') + '\n').join('');
+  return line(MOVES_HEADER) + groupMovesByCourier(s.moves).map((m) => line([m.courier, m.departureTime, m.origin, m.destination])).join('');
 }
 
 /** Writes the three files into `dir` (created if needed). */

@@ -24,6 +24,17 @@ const HealthSchema = z
         router: { adapter: 'osrm', status: 'up', latency_ms: 1.3 },
       },
     }),
+    dispatch_params: z
+      .object({
+        name: z.string().openapi({ description: '`defaults`, the parameter file\'s `name`, plus `+<overlay>` for each overlay.' }),
+        source: z.string().openapi({ description: '`built-in` or the `DISPATCH_PARAMS_FILE` path, then ` + DISPATCH_PARAMS` etc.' }),
+        hash: z.string().openapi({ description: 'First 12 hex digits of the SHA-256 of the resolved parameters: equal hash, same dispatcher.' }),
+      })
+      .optional()
+      .openapi({
+        description: 'The dispatch parameter set in use (internal/config/dispatch-params.ts).',
+        example: { name: 'tuned-2026-12-02', source: '/etc/deliverygo/dispatch.json', hash: '3f9c2a61d0b4' },
+      }),
   })
   .openapi('Health');
 
@@ -32,7 +43,7 @@ export const healthRoute = createRoute({
   path: '/health',
   tags: ['ops'],
   summary: 'Liveness and dependency health',
-  description: 'Checks every dependency (each bounded by a timeout). 503 when any of them is down.',
+  description: 'Checks every dependency (each bounded by a timeout). 503 when any of them is down. Also names the dispatch parameter set.',
   responses: {
     200: { description: 'Every dependency is up.', content: { 'application/json': { schema: HealthSchema } } },
     503: { description: 'At least one dependency is down.', content: { 'application/json': { schema: HealthSchema } } },
@@ -40,9 +51,13 @@ export const healthRoute = createRoute({
 });
 
 /** `GET /health`. */
-export function registerHealthRoute(app: OpenAPIHono, deps: { healthChecks: readonly HealthCheck[] }): void {
+export function registerHealthRoute(
+  app: OpenAPIHono,
+  deps: { healthChecks: readonly HealthCheck[]; dispatchParams?: { readonly name: string; readonly source: string; readonly hash: string } | undefined },
+): void {
   app.openapi(healthRoute, async (c) => {
-    const report = await runHealthChecks(deps.healthChecks);
-    return report.status === 'ok' ? c.json(report, 200) : c.json(report, 503);
+    const checks = await runHealthChecks(deps.healthChecks);
+    const report = deps.dispatchParams ? { ...checks, dispatch_params: { ...deps.dispatchParams } } : checks;
+    return checks.status === 'ok' ? c.json(report, 200) : c.json(report, 503);
   });
 }
