@@ -112,7 +112,60 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(wrongDrop.body.error.details.distance_m).toBeGreaterThan(100);
     });
 
-    it('answers 403 to another rider, 404 for an order not in the batch, 409 for a repeat', async () => {
+    it('accepts 29.9 m and exactly 30.0 m, refuses 30.1 m: the limit in the message is the limit applied', async () => {
+      const s = await pickedUpBatch();
+      const refused = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...north(DROP_A, 30.1) });
+      expect(refused.status).toBe(409);
+      expect(refused.body.error).toMatchObject({ code: 'delivery.too_far', details: { distance_m: 30.1, max_distance_m: 30 } });
+      expect(refused.body.error.message).toContain('is 30.1 m from the drop');
+      expect(refused.body.error.message).toContain('at most 30 m is accepted');
+
+      // 30.0 m as a client measures it with a 6,371,000 m Earth: 30.00004 m by our haversine, shown as 30 — accepted,
+      // as the message promises (it used to be refused with "the rider is 30 m from the drop; at most 30 m is accepted").
+      const clientThirty = { lat: DROP_A.lat + (30 / 6_371_000) * (180 / Math.PI), lon: DROP_A.lon };
+      expect(haversineM(clientThirty, DROP_A)).toBeGreaterThan(30);
+      const exactly = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...clientThirty });
+      expect(exactly.status).toBe(200);
+      expect(exactly.body).toMatchObject({ order_id: s.orderA, distance_m: 30 });
+
+      const inside = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderB, rider_id: s.riderId, ...north(DROP_B, 29.9) });
+      expect(inside.status).toBe(200);
+      expect(inside.body).toMatchObject({ order_id: s.orderB, distance_m: 29.9, batch_delivered: true });
+    });
+
+    it('replays the first answer to a repeated confirmation (a retry after a lost answer), changing nothing', async () => {
+      const s = await pickedUpBatch();
+      const bodyA = { order_id: s.orderA, rider_id: s.riderId, ...north(DROP_A, 12) };
+      const firstA = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, bodyA);
+      expect(firstA.status).toBe(200);
+      expect(firstA.headers.get('idempotent-replayed')).toBeNull();
+      const bodyB = { order_id: s.orderB, rider_id: s.riderId, ...north(DROP_B, 3) };
+      const firstB = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, bodyB);
+      expect(firstB.body).toMatchObject({ batch_status: 'delivered', batch_delivered: true });
+      const outboxBefore = await h.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+
+      h.clock.advance(30_000);
+      // A's first answer was given while the batch still had B to deliver: the replay says so, even though the
+      // batch is delivered by now.
+      const againA = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, bodyA);
+      expect(againA.status).toBe(200);
+      expect(againA.body).toEqual(firstA.body);
+      expect(againA.headers.get('idempotent-replayed')).toBe('true');
+      const againB = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, bodyB);
+      expect([againB.status, againB.body]).toEqual([200, firstB.body]);
+
+      // Nothing written: no event, the delivery time and place unchanged, the rider still idle and available.
+      const outboxAfter = await h.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      expect(outboxAfter.n).toBe(outboxBefore.n);
+      const row = await h.database.db.selectFrom('orders').selectAll().where('id', '=', s.orderA).executeTakeFirstOrThrow();
+      expect(row.delivered_lat).toBe(bodyA.lat);
+      expect(row.delivered_at).toEqual(new Date(h.clock.now() - 30_000));
+      expect(await h.geo.getRiderStatus(s.riderId)).toEqual({ status: 'available', batchId: null });
+      // Only the rider who delivered gets the replay.
+      expect((await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { ...bodyA, rider_id: s.otherRiderId })).status).toBe(403);
+    });
+
+    it('answers 403 to another rider, 404 for an order not in the batch, the first answer again for a repeat', async () => {
       const s = await pickedUpBatch();
       const other = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.otherRiderId, ...DROP_A });
       expect(other.status).toBe(403);
@@ -123,10 +176,10 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(notIn.status).toBe(404);
       expect(notIn.body.error).toMatchObject({ code: 'delivery.order_not_in_batch', field: 'order_id' });
 
-      await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      const first = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
       const repeat = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
-      expect(repeat.status).toBe(409);
-      expect(repeat.body.error).toMatchObject({ code: 'order.illegal_transition', details: { from: 'delivered', to: 'delivered' } });
+      expect(repeat.status).toBe(200);
+      expect(repeat.body).toEqual(first.body);
     });
 
     it('refuses a drop before pickup', async () => {

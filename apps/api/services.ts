@@ -8,6 +8,7 @@ import type { Clock } from '../../internal/platform/clock.ts';
 import { unavailable } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import type { RiderAvailabilityPort } from '../../internal/riders/rider-availability.ts';
+import type { Router } from '../../internal/routing/router.ts';
 import { createRiderService, type RiderService } from '../../internal/riders/rider-service.ts';
 import { createStoreService, type StoreService } from '../../internal/stores/store-service.ts';
 
@@ -30,6 +31,8 @@ export interface ApiServicesDeps {
   h3Resolution: number;
   /** Minutes from ready to the promised delivery when an order gives no `promised_at` (default 30). */
   deliveryPromiseMin?: number;
+  /** A road router (OSRM): drops no rider can reach are refused at placement. Leave out for the straight-line router. */
+  roadRouter?: Pick<Router, 'reachability'> | undefined;
 }
 
 /** Builds every service over one database, clock and geo store. */
@@ -38,7 +41,14 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
   return {
     stores: createStoreService({ db, clock, h3Resolution: deps.h3Resolution }),
     riders: createRiderService({ db, clock, geo, logger }),
-    orders: createOrderService({ db, clock, h3Resolution: deps.h3Resolution, ...(deps.deliveryPromiseMin !== undefined ? { deliveryPromiseMin: deps.deliveryPromiseMin } : {}) }),
+    orders: createOrderService({
+      db,
+      clock,
+      logger,
+      h3Resolution: deps.h3Resolution,
+      ...(deps.deliveryPromiseMin !== undefined ? { deliveryPromiseMin: deps.deliveryPromiseMin } : {}),
+      ...(deps.roadRouter ? { reachability: deps.roadRouter } : {}),
+    }),
     delivery: createDeliveryService({ db, clock, geo, logger }),
     batches: { get: (id) => getBatchView(db, id) },
     stats: { regret: () => regretStats(db) },

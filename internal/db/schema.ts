@@ -110,8 +110,15 @@ export interface OrdersTable {
   delivered_lat: Nullable<number>;
   delivered_lon: Nullable<number>;
   delivery_distance_m: Nullable<number>;
+  /** Why a cancelled order was cancelled (migrations/0006): `customer` or `drop_unreachable`; null otherwise. */
+  cancel_reason: Nullable<OrderCancelReason>;
+  /** Whether confirming this drop delivered the batch (its last drop); null until delivered. */
+  delivery_closed_batch: Nullable<boolean>;
   updated_at: Timestamp;
 }
+
+/** Why an order ended cancelled. */
+export type OrderCancelReason = 'customer' | 'drop_unreachable';
 
 export type BatchStatus = 'open' | 'sealed' | 'assigned' | 'picked_up' | 'delivered' | 'cancelled';
 

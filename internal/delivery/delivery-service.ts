@@ -1,7 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { BatchesTable, BatchStatus, Database } from '../db/schema.ts';
 import type { OutgoingRecord } from '../eventbus/event-bus.ts';
-import { haversineM } from '../geo/haversine.ts';
 import { batchUpdated, orderUpdated, riderUpdated } from '../orders/order-events.ts';
 import { nextOrderStatus } from '../orders/order-lifecycle.ts';
 import { illegalTransition } from '../orders/order-service.ts';
@@ -12,9 +11,9 @@ import type { Logger } from '../platform/logger.ts';
 import { markAvailable, type RiderAvailabilityPort } from '../riders/rider-availability.ts';
 import { nextRiderStatus } from '../riders/rider-lifecycle.ts';
 import { findRider } from '../riders/rider-repository.ts';
+import { checkDropDistance, DELIVERY_RADIUS_M } from './drop-distance.ts';
 
-/** A drop counts as delivered when the rider stands at most this far from the customer's drop point. */
-export const DELIVERY_RADIUS_M = 30;
+export { DELIVERY_RADIUS_M };
 
 export type BatchRow = Selectable<BatchesTable>;
 
@@ -40,12 +39,20 @@ export interface ConfirmedDelivery {
   distance_m: number;
   /** True when this was the batch's last drop: the batch is delivered and the rider idle again. */
   batch_delivered: boolean;
+  /**
+   * True when the drop had already been confirmed (a client retrying after a lost answer): the result is the first
+   * confirmation's answer, and nothing changed.
+   */
+  replayed: boolean;
 }
 
 export interface DeliveryService {
   /** The assigned rider collected the batch at the store. */
   pickup(batchId: string, riderId: string): Promise<BatchRow>;
-  /** The rider handed one order over, standing at (lat, lon). */
+  /**
+   * The rider handed one order over, standing at (lat, lon). Confirming an already delivered drop again (same batch,
+   * same rider) answers what the first confirmation answered, with `replayed: true`.
+   */
   confirmDelivery(batchId: string, input: DeliveryConfirmation): Promise<ConfirmedDelivery>;
 }
 
@@ -146,20 +153,33 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
             order_id: input.order_id,
           });
         }
+        if (order.status === 'delivered') {
+          // A retry of a confirmation whose answer was lost: the drop is done, answer what the first call answered.
+          // The rider was checked above; the position in the retry does not matter any more.
+          const closed = order.delivery_closed_batch === true;
+          const status: BatchStatus = closed ? 'delivered' : 'picked_up';
+          return {
+            batch: { ...batch, status },
+            order_id: order.id,
+            distance_m: order.delivery_distance_m ?? 0,
+            batch_delivered: closed,
+            replayed: true,
+          };
+        }
         if (batch.status !== 'picked_up') throw illegalBatchTransition(batch, 'delivered');
         const next = nextOrderStatus(order.status, 'deliver');
         if (next === null) throw illegalTransition(order.id, order.status, 'deliver');
 
         // The rider's reported position against THIS order's drop (DeliveryGO compared a point with itself).
-        const distance = haversineM({ lat: input.lat, lon: input.lon }, { lat: order.drop_lat, lon: order.drop_lon });
-        if (distance > radiusM) {
-          const shown = Math.round(distance * 10) / 10;
-          throw conflict('delivery.too_far', `the rider is ${shown} m from the drop of order ${order.id}; at most ${radiusM} m is accepted`, {
-            distance_m: shown,
+        const check = checkDropDistance({ lat: input.lat, lon: input.lon }, { lat: order.drop_lat, lon: order.drop_lon }, radiusM);
+        if (!check.accepted) {
+          throw conflict('delivery.too_far', `the rider is ${check.shownM} m from the drop of order ${order.id}; at most ${radiusM} m is accepted`, {
+            distance_m: check.shownM,
             max_distance_m: radiusM,
             order_id: order.id,
           });
         }
+        const distance = check.distanceM;
 
         const updatedOrder = await trx
           .updateTable('orders')
@@ -204,10 +224,13 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
           .returningAll()
           .executeTakeFirstOrThrow();
         if (lastDrop) records.push(riderUpdated(updatedRider, now, { batchId: null }));
+        // Remembered so that a repeated confirmation can answer exactly what this one answers.
+        await trx.updateTable('orders').set({ delivery_closed_batch: lastDrop }).where('id', '=', order.id).execute();
         await enqueue(trx, records);
-        return { batch: updatedBatch, order_id: order.id, distance_m: distance, batch_delivered: lastDrop };
+        return { batch: updatedBatch, order_id: order.id, distance_m: distance, batch_delivered: lastDrop, replayed: false };
       });
-      if (result.batch_delivered) {
+      // A replay changed nothing; the rider may even carry another batch by now.
+      if (result.batch_delivered && !result.replayed) {
         await markAvailable(geo, logger, input.rider_id, { lat: input.lat, lon: input.lon }, now.getTime(), batchId);
       }
       return result;

@@ -37,7 +37,7 @@ export function eventBusMetrics(registry: Registry): EventBusMetrics {
       }),
       deadLettered: new Counter({
         name: 'eventbus_dead_lettered_total',
-        help: 'Messages parked in the dead-letter topic, by kind (poison or exhausted).',
+        help: 'Messages parked in the dead-letter topic, by kind (poison, permanent or exhausted).',
         labelNames: ['topic', 'group', 'kind'],
         registers,
       }),

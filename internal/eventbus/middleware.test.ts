@@ -12,6 +12,7 @@ import {
   consume,
   decodeEvent,
   PoisonMessageError,
+  PermanentFailureError,
   RetriesExhaustedError,
   withDeadLetter,
   withRetry,
@@ -73,6 +74,25 @@ describe('withRetry', () => {
     expect(calls).toBe(1);
   });
 
+  it('does not retry a permanent error (one flagged `permanent: true`, e.g. a routing answer)', async () => {
+    let calls = 0;
+    const permanent = Object.assign(new Error('to: nearest road is 1104 m away'), { permanent: true });
+    const handler = withRetry({ maxAttempts: 5, backoffMs: 1 }, async () => {
+      calls++;
+      throw permanent;
+    });
+    const error = await handler(message('{}')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PermanentFailureError);
+    expect(error).toMatchObject({ attempts: 1, cause: permanent });
+    expect(calls).toBe(1);
+    // `permanent: false` (a transient routing error) is retried as usual.
+    let transient = 0;
+    await withRetry({ maxAttempts: 2, backoffMs: 1 }, async () => {
+      if (++transient < 2) throw Object.assign(new Error('down'), { permanent: false });
+    })(message('{}'));
+    expect(transient).toBe(2);
+  });
+
   it('rejects a maxAttempts below 1', () => {
     expect(() => withRetry({ maxAttempts: 0, backoffMs: 1 }, async () => {})).toThrow(RangeError);
   });
@@ -132,6 +152,14 @@ describe('withDeadLetter', () => {
       partition: 2,
       offset: '41',
     });
+
+    // A permanent failure is dead-lettered as such, after its one attempt.
+    const permanent = withDeadLetter(bus, { logger: silentLogger, clock }, withRetry({ maxAttempts: 5, backoffMs: 1 }, async () => {
+      throw Object.assign(new Error('no road'), { permanent: true });
+    }));
+    await permanent(message('{}', { topic, key: 'store-1' }));
+    await dead.until((items) => items.length === 2, 'the permanent dead letter', 1_000);
+    expect((JSON.parse(dead.items[1]!.value) as { payload: DeadLetterPayload }).payload).toMatchObject({ kind: 'permanent', attempts: 1, reason: 'no road' });
 
     await bus.close(); // now the dead-letter publish itself fails
     await expect(handler(message('x', { topic }))).rejects.toMatchObject({ slug: 'eventbus.closed' });

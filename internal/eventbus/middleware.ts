@@ -22,8 +22,9 @@ import { eventBusMetrics, type EventBusMetrics } from './metrics.ts';
  *
  *   withDeadLetter( withRetry( withDedup( decodeEvent(schema, handler) ) ) )
  *
- * read outside-in: a failure that survives all retries — or a message that can never succeed — is parked in `<topic>.dlq`
- * and the message is acknowledged, so one bad message never blocks its partition.
+ * read outside-in: a failure that survives all retries — or a message that can never succeed (poison, or a handler error
+ * flagged `permanent`) — is parked in `<topic>.dlq` and the message is acknowledged, so one bad message never blocks its
+ * partition.
  */
 
 /** A message that can never be handled (bad JSON, bad envelope, payload failing its schema): retrying is pointless. */
@@ -33,6 +34,26 @@ export class PoisonMessageError extends Error {
   attempts = 1;
   constructor(readonly reason: string) {
     super(reason);
+  }
+}
+
+/**
+ * True for a handler error that says retrying cannot help: any error carrying `permanent: true` (the convention of
+ * e.g. `RoutingError`: "no road there" stays true however often it is asked). Read by duck typing, so domain errors
+ * need not know the event bus.
+ */
+export function isPermanentError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
+}
+
+/** Thrown by `withRetry` when the handler failed with a permanent error (`isPermanentError`): not retried. */
+export class PermanentFailureError extends Error {
+  override name = 'PermanentFailureError';
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`permanent failure: ${describeError(cause)}`, { cause });
   }
 }
 
@@ -134,7 +155,8 @@ export function backoffDelay(attempt: number, backoffMs: number, maxBackoffMs: n
 
 /**
  * Retries a failing handler in place, up to `maxAttempts` times with exponential backoff. `PoisonMessageError` is not
- * retried. When attempts run out it throws `RetriesExhaustedError` (for `withDeadLetter` to park the message).
+ * retried, nor is a permanent error (`isPermanentError`: thrown on as `PermanentFailureError`). When attempts run out
+ * it throws `RetriesExhaustedError` (for `withDeadLetter` to park the message).
  * The attempt count lives in memory: a consumer that dies mid-retry starts the count afresh on redelivery.
  */
 export function withRetry(options: RetryOptions, inner: MessageHandler): MessageHandler {
@@ -153,6 +175,7 @@ export function withRetry(options: RetryOptions, inner: MessageHandler): Message
           error.attempts = attempt;
           throw error;
         }
+        if (isPermanentError(error)) throw new PermanentFailureError(attempt, error);
         if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(attempt, error);
         const delayMs = backoffDelay(attempt, options.backoffMs, maxBackoffMs, random);
         options.onRetry?.({ message, attempt, delayMs, error });
@@ -171,8 +194,11 @@ export interface DeadLetterPayload {
   /** The original value, byte for byte (it may not even be JSON). */
   value: string;
   headers: Record<string, string>;
-  /** `poison`: could never succeed (malformed); `exhausted`: the handler kept failing. */
-  kind: 'poison' | 'exhausted';
+  /**
+   * `poison`: could never succeed (malformed); `permanent`: the handler failed with an error retrying cannot fix
+   * (dead-lettered at once); `exhausted`: the handler kept failing.
+   */
+  kind: 'poison' | 'permanent' | 'exhausted';
   reason: string;
   attempts: number;
   failedAt: string;
@@ -204,17 +230,16 @@ export function withDeadLetter(bus: EventBus, options: DeadLetterOptions, inner:
       return;
     } catch (error) {
       const poison = error instanceof PoisonMessageError;
-      const attempts = poison || error instanceof RetriesExhaustedError ? error.attempts : 1;
-      const reason = poison
-        ? error.reason
-        : describeError(error instanceof RetriesExhaustedError ? error.cause : error);
+      const wrapped = error instanceof RetriesExhaustedError || error instanceof PermanentFailureError;
+      const attempts = poison || wrapped ? error.attempts : 1;
+      const reason = poison ? error.reason : describeError(wrapped ? error.cause : error);
       const envelope = parseEnvelope(message);
       const payload: DeadLetterPayload = {
         originalTopic: message.topic,
         key: message.key,
         value: message.value,
         headers: { ...message.headers },
-        kind: poison ? 'poison' : 'exhausted',
+        kind: poison ? 'poison' : error instanceof PermanentFailureError || isPermanentError(error) ? 'permanent' : 'exhausted',
         reason,
         attempts,
         failedAt: new Date(clock.now()).toISOString(),

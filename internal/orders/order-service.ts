@@ -21,6 +21,8 @@ import {
   type OrderWithDispatch,
 } from './order-repository.ts';
 import { Coalescer } from '../platform/coalescer.ts';
+import type { Logger } from '../platform/logger.ts';
+import { RoutingUnavailableError, type LatLng, type Router } from '../routing/router.ts';
 import { requestHash } from './request-hash.ts';
 
 /**
@@ -41,6 +43,14 @@ export interface OrderServiceDeps {
    * statement (at most 200): one round trip and one commit for many orders under load, none added when idle.
    */
   placeConcurrency?: number;
+  /**
+   * The road router's reachability check (any `Router`). With it, a drop no rider can reach from the store — farther
+   * than the router's snap limit from any road, or with no road route — is refused at placement (400
+   * `order.drop_unreachable`, field `drop`). The straight-line router has no roads and refuses nothing.
+   */
+  reachability?: Pick<Router, 'reachability'>;
+  /** Logs a placement accepted unchecked because the router could not answer. */
+  logger?: Pick<Logger, 'warn'>;
 }
 
 export interface NewOrder {
@@ -78,6 +88,40 @@ export function illegalTransition(orderId: string, from: OrderStatus, event: Ord
 
 const orderNotFound = (id: string) => notFound('order.not_found', `order ${id} does not exist`, { order_id: id });
 
+/**
+ * Refuses a drop the router says no rider can reach from `store`: 400 naming `drop` (or `store_id` when the store
+ * itself is off the network), with the snap distance and the limit. When the router cannot answer, the order is
+ * accepted: an outage is no reason to turn customers away, and dispatch ends an order it later finds unreachable.
+ */
+export async function assertDropReachable(
+  router: Pick<Router, 'reachability'>,
+  store: LatLng,
+  drop: LatLng,
+  logger?: Pick<Logger, 'warn'>,
+): Promise<void> {
+  let answer;
+  try {
+    answer = await router.reachability(store, drop);
+  } catch (error) {
+    if (!(error instanceof RoutingUnavailableError)) throw error;
+    logger?.warn({ err: error.message }, 'order placed without a road check: the router could not answer');
+    return;
+  }
+  if (answer.reachable) return;
+  const facts = {
+    reason: answer.reason,
+    ...(answer.snapDistanceM !== undefined ? { snap_distance_m: Math.round(answer.snapDistanceM * 10) / 10 } : {}),
+    ...(answer.maxSnapDistanceM !== undefined ? { max_snap_distance_m: answer.maxSnapDistanceM } : {}),
+  };
+  if (answer.end === 'from') {
+    throw invalidInput('order.store_unreachable', `the store is not on the road network (${answer.reason}); no drop can be delivered from it`, {
+      field: 'store_id',
+      ...facts,
+    });
+  }
+  throw invalidInput('order.drop_unreachable', `drop: no rider can reach it by road from the store (${answer.reason})`, { field: 'drop', ...facts });
+}
+
 /** Orders: placement (idempotent), the kitchen steps and cancellation. Every change and its events in one transaction. */
 export function createOrderService(deps: OrderServiceDeps): OrderService {
   const { db, clock } = deps;
@@ -95,6 +139,18 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
     },
     { maxInFlight: deps.placeConcurrency ?? 4, maxBatch: 200 },
   );
+
+  // Store positions for the road check. Stores never move (there is no route that changes one), so a position read
+  // once stays true; only stores that receive orders are kept, and only while a road router is configured.
+  const storePositions = new Map<string, LatLng | null>();
+  const storePosition = async (storeId: string): Promise<LatLng | null> => {
+    const known = storePositions.get(storeId);
+    if (known) return known;
+    const store = await findStore(db, storeId);
+    const position = store ? { lat: store.lat, lon: store.lon } : null;
+    if (position) storePositions.set(storeId, position);
+    return position;
+  };
 
   const view = async (id: string): Promise<OrderWithDispatch> => {
     const order = await findOrderWithDispatch(db, id);
@@ -133,6 +189,11 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         throw invalidInput('order.promise_before_ready', `promised_at (${promisedAt.toISOString()}) is before the order is ready (${readyAt.toISOString()})`, {
           field: 'promised_at',
         });
+      }
+      if (deps.reachability) {
+        const store = await storePosition(input.store_id);
+        if (!store) throw storeMissing();
+        await assertDropReachable(deps.reachability, store, input.drop, deps.logger);
       }
       const hash = idempotencyKey !== undefined ? requestHash(input) : null;
       const cell = latLngToCell(input.drop.lat, input.drop.lon, deps.h3Resolution);
@@ -263,7 +324,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
           }
           const updated = await trx
             .updateTable('orders')
-            .set({ status: next, cancelled_at: now, updated_at: now })
+            .set({ status: next, cancelled_at: now, cancel_reason: 'customer', updated_at: now })
             .where('id', '=', id)
             .returningAll()
             .executeTakeFirstOrThrow();

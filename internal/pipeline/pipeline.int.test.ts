@@ -211,6 +211,7 @@ describe('safety nets', () => {
       },
       table: straight.table.bind(straight),
       nearest: straight.nearest.bind(straight),
+      reachability: straight.reachability.bind(straight),
       close: async () => {},
     };
     expect(await provisionPath({ ...deps, router: noRoads }, { storeId: store.id, cell: o.cell })).toBeNull();

@@ -16,6 +16,7 @@ describe('fetchTravelTime', () => {
       ...router,
       route: (x, y) => router.route(x, y),
       nearest: (p) => router.nearest(p),
+      reachability: (x, y) => router.reachability(x, y),
       close: () => router.close(),
       table: (s, d) => {
         calls++;

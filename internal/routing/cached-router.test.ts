@@ -22,6 +22,7 @@ function counting() {
     route: async (from, to) => (calls.route++, gate(), real.route(from, to)),
     table: async (s, d) => (calls.table++, gate(), real.table(s, d)),
     nearest: async (p) => (calls.nearest++, real.nearest(p)),
+    reachability: (from, to) => real.reachability(from, to),
     close: () => real.close(),
   };
   return { inner, calls, failNextCalls: (n: number) => (failNext = n) };

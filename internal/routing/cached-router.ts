@@ -4,6 +4,7 @@ import {
   assertLatLngList,
   type LatLng,
   type NearestResult,
+  type Reachability,
   type RouteResult,
   type Router,
   type TableResult,
@@ -33,7 +34,7 @@ function weight(value: Cached): number {
 }
 
 /**
- * In-process, bounded LRU in front of another router for `route` and `table`; `nearest` passes through.
+ * In-process, bounded LRU in front of another router for `route` and `table`; `nearest` and `reachability` pass through.
  *
  * Concurrent identical requests share one call to the inner router. Failures are not cached. Wrap only a router
  * whose answers are worth keeping — OSRM, not the fallback — so that straight-line guesses made while OSRM was down
@@ -74,6 +75,11 @@ export class CachedRouter implements Router {
 
   nearest(point: LatLng): Promise<NearestResult> {
     return this.inner.nearest(point);
+  }
+
+  /** Passes through: one cheap request, asked once per order placed. */
+  reachability(from: LatLng, to: LatLng): Promise<Reachability> {
+    return this.inner.reachability(from, to);
   }
 
   close(): Promise<void> {

@@ -3,6 +3,7 @@ import {
   RoutingUnavailableError,
   type LatLng,
   type NearestResult,
+  type Reachability,
   type RouteResult,
   type Router,
   type TableResult,
@@ -72,6 +73,11 @@ export class FallbackRouter implements Router {
 
   nearest(point: LatLng): Promise<NearestResult> {
     return this.call('nearest', (r) => r.nearest(point));
+  }
+
+  /** While OSRM cannot answer, the fallback's "reachable": nothing is refused on a guess. */
+  reachability(from: LatLng, to: LatLng): Promise<Reachability> {
+    return this.call('reachability', (r) => r.reachability(from, to));
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,12 @@ describe('canonicalOsrmPath', () => {
       canonicalOsrmPath('/route/v1/driving/1,2;3,4'),
     );
     expect(canonicalOsrmPath('/nearest/v1/driving/1,2')).toBe('/nearest/v1/driving/1,2');
+    // Coordinates compare as OSRM parses them: trailing zeros do not matter, other digits do.
+    expect(canonicalOsrmPath('/route/v1/driving/7.4246,43.7384;7.4380,43.7250?overview=false')).toBe(
+      canonicalOsrmPath('/route/v1/driving/7.4246,43.7384;7.438,43.725?overview=false'),
+    );
+    expect(canonicalOsrmPath('/route/v1/driving/7.438,43.725')).not.toBe(canonicalOsrmPath('/route/v1/driving/7.4381,43.725'));
+    expect(canonicalOsrmPath('/route/v1/driving/abc;def')).toBe('/route/v1/driving/abc;def');
   });
 });
 

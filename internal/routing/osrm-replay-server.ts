@@ -68,11 +68,27 @@ const DEFAULT_PARAMS = new Map([
 ]);
 
 /**
- * Canonical form of an OSRM request path for matching: the path plus its parameters sorted by name, without the
- * ones set to OSRM's defaults (the recordings ask `steps=false` in one place and omit it in another).
- * Values are compared raw, as OSRM reads them (`;` and `,` unescaped).
+ * The coordinates of `/service/v1/profile/lon,lat;lon,lat` as numbers, as OSRM parses them: `7.4380` and `7.438` are
+ * one coordinate (a recording may carry trailing zeros a client does not send). Anything not numeric stays as is.
  */
-export function canonicalOsrmPath(path: string): string {
+function canonicalCoordinates(path: string): string {
+  const parts = path.split('/');
+  if (parts.length !== 5) return path;
+  parts[4] = parts[4]!
+    .split(';')
+    .map((pair) => pair.split(',').map((n) => (/^-?\d+(\.\d+)?$/.test(n) ? String(Number(n)) : n)).join(','))
+    .join(';');
+  return parts.join('/');
+}
+
+/**
+ * Canonical form of an OSRM request path for matching: the path (coordinates as numbers) plus its parameters sorted
+ * by name, without the ones set to OSRM's defaults (the recordings ask `steps=false` in one place and omit it in
+ * another). Parameter values are compared raw, as OSRM reads them (`;` and `,` unescaped).
+ */
+export function canonicalOsrmPath(rawPath: string): string {
+  const q0 = rawPath.indexOf('?');
+  const path = q0 < 0 ? canonicalCoordinates(rawPath) : canonicalCoordinates(rawPath.slice(0, q0)) + rawPath.slice(q0);
   const q = path.indexOf('?');
   if (q < 0) return path;
   const params = path

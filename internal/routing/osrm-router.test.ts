@@ -1,10 +1,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { assertSnapped, interpretOsrmResponse, OsrmRouter, osrmSchemas, type OsrmRouterOptions } from './osrm-router.ts';
-import { loadRecordings, startOsrmReplayServer, type Recording, type ReplayServer } from './osrm-replay-server.ts';
+import { Registry } from 'prom-client';
+import { FallbackRouter } from './fallback-router.ts';
+import { assertSnapped, cleanOsrmFigure, interpretOsrmResponse, OsrmRouter, osrmSchemas, type OsrmRouterOptions } from './osrm-router.ts';
+import { StraightLineRouter } from './straight-line-router.ts';
+import { canonicalOsrmPath, loadRecordings, startOsrmReplayServer, type Recording, type ReplayServer } from './osrm-replay-server.ts';
 import {
   InvalidInputError,
+  isPermanentRoutingError,
   NoSegmentError,
   RoutingUnavailableError,
   type LatLng,
@@ -196,6 +200,92 @@ describe('OsrmRouter against the recorded responses', () => {
     expect(() => interpretOsrmResponse(200, table, osrmSchemas.route, String)).toThrow(/unexpected body/);
   });
 
+  describe('answers found against a real osrm-routed (v26.4.1, Monaco)', () => {
+    it('accepts the -0.1 m OSRM answers for a rider 0.1 m from the store: 0, not a malformed table', async () => {
+      const rec = recording('table-near-coincident');
+      const body = bodyOf<{ distances: number[][]; durations: number[][] }>(rec);
+      expect(body.distances[1]![0]).toBe(-0.1); // what the server really said
+      const points = pointsOf(rec);
+      const router = make({ breaker: { failureThreshold: 1 } });
+      const t = await router.table(points, points);
+      expect(t.distancesM).toEqual([
+        [0, 0.1, 1336.2],
+        [0, 0, 1336.2],
+        [635.1, 635.2, 0],
+      ]);
+      expect(t.durationsS).toEqual(body.durations);
+      expect(router.circuitState).toBe('closed');
+    });
+
+    it('keeps dispatch on OSRM for that table: the fallback is not used and nothing counts towards the circuit', async () => {
+      const rec = recording('table-near-coincident');
+      const points = pointsOf(rec);
+      const osrm = make({ breaker: { failureThreshold: 1 } });
+      const registry = new Registry();
+      const warnings: string[] = [];
+      const logger = { info: () => {}, warn: (_: object, msg: string) => void warnings.push(msg) };
+      const router = new FallbackRouter({ primary: osrm, fallback: new StraightLineRouter(), registry, logger });
+      for (let i = 0; i < 3; i++) expect((await router.table(points, points)).distancesM[2]).toEqual([635.1, 635.2, 0]);
+      expect((await registry.getSingleMetric('routing_fallback_total')!.get()).values).toEqual([]);
+      expect(warnings).toEqual([]);
+      expect(osrm.circuitState).toBe('closed');
+    });
+
+    it('treats larger negatives per cell: within 1 m is 0, beyond is unknown (a known OSRM defect), never the whole table', () => {
+      expect(cleanOsrmFigure(-0.1)).toBe(0);
+      expect(cleanOsrmFigure(-1)).toBe(0);
+      expect(cleanOsrmFigure(-86.8)).toBeNull();
+      expect(cleanOsrmFigure(null)).toBeNull();
+      expect(cleanOsrmFigure(12.5)).toBe(12.5);
+      const route = JSON.parse(JSON.stringify(recording('route-overview-false').response.body)) as { routes: Array<{ distance: number }> };
+      route.routes[0]!.distance = -0.1;
+      expect(interpretOsrmResponse(200, JSON.stringify(route), osrmSchemas.routeSummary, String).routes[0]!.distance).toBe(0);
+    });
+
+    it('refuses a table with a drop in the sea 1,104 m from any road as a permanent NoSegment naming that point', async () => {
+      const rec = recording('table-drop-far-from-roads');
+      const [store, drop] = pointsOf(rec);
+      const router = make({ breaker: { failureThreshold: 1 } });
+      const err = await rejection(router.table([store!, drop!], [store!, drop!]));
+      expect(err).toBeInstanceOf(NoSegmentError);
+      expect(isPermanentRoutingError(err)).toBe(true);
+      expect(err).toMatchObject({ field: 'sources[1]', point: drop, maxSnapDistanceM: 1000 });
+      expect((err as NoSegmentError).snapDistanceM).toBeCloseTo(1104.076, 3);
+      expect((err as NoSegmentError).details).toMatchObject({ snap_distance_m: 1104.1, max_snap_distance_m: 1000 });
+      expect(router.circuitState).toBe('closed'); // an answer, not an outage
+      expect(server.misses).toEqual([]);
+    });
+
+    it('answers reachability from the route waypoints: the sea drop is unreachable with its snap distance', async () => {
+      const router = make({ breaker: { failureThreshold: 1 } });
+      const [store, drop] = pointsOf(recording('route-drop-far-from-roads'));
+      const before = server.requests.length;
+      const far = await router.reachability(store!, drop!);
+      expect(server.requests.slice(before).map(canonicalOsrmPath)).toEqual([canonicalOsrmPath(recording('route-drop-far-from-roads').request.path)]);
+      expect(far).toMatchObject({ reachable: false, end: 'to', maxSnapDistanceM: 1000 });
+      expect(far.reachable === false && far.snapDistanceM).toBeCloseTo(1104.076, 3);
+      expect(far.reachable === false && far.reason).toBe('nearest road is 1104 m away (more than 1000 m)');
+      // The same drop with a looser limit is a (long) walk from the road, but reachable.
+      expect(await make({ maxSnapDistanceM: 1200 }).reachability(store!, drop!)).toEqual({ reachable: true });
+      expect(await router.reachability(FONTVIEILLE, CASINO)).toEqual({ reachable: true });
+      // A Paris point on the Monaco extract, "snapped" 686 km away: the worse end is named.
+      const [paris, casino] = pointsOf(recording('route-far-point-snapped'));
+      expect(await router.reachability(paris!, casino!)).toMatchObject({ reachable: false, end: 'from' });
+      expect(router.circuitState).toBe('closed');
+      expect(server.misses).toEqual([]);
+    });
+
+    it('lets an unreachable answer pass the fallback: only "could not answer" becomes "reachable" by straight line', async () => {
+      const registry = new Registry();
+      const logger = { info: () => {}, warn: () => {} };
+      const [store, drop] = pointsOf(recording('route-drop-far-from-roads'));
+      const router = new FallbackRouter({ primary: make({ retries: 0 }), fallback: new StraightLineRouter(), registry, logger });
+      expect(await router.reachability(store!, drop!)).toMatchObject({ reachable: false, end: 'to' });
+      server.setFault({ kind: 'status', status: 503 });
+      expect(await router.reachability(store!, drop!)).toEqual({ reachable: true });
+    });
+  });
+
   describe('network failures', () => {
     it('retries a 5xx and then answers', async () => {
       const router = make();
@@ -281,6 +371,18 @@ describe('OsrmRouter against the recorded responses', () => {
       expect((await router.route(CASINO, FONTVIEILLE)).distanceM).toBe(2432.2);
       expect(router.circuitState).toBe('closed');
       expect(server.requests.length).toBe(before + 1);
+    });
+
+    it('counts only outages: an unusable answer (a 404 page, not JSON) falls back but leaves the circuit closed', async () => {
+      const router = make({ retries: 0, breaker: { failureThreshold: 1 } });
+      server.injectFaults({ kind: 'status', status: 404 });
+      const err = await rejection(router.nearest(CASINO));
+      expect(err).toBeInstanceOf(RoutingUnavailableError);
+      expect(err).toMatchObject({ outage: false, permanent: false });
+      expect(router.circuitState).toBe('closed');
+      server.injectFaults({ kind: 'status', status: 503 });
+      expect(await rejection(router.nearest(CASINO))).toMatchObject({ outage: true });
+      expect(router.circuitState).toBe('open');
     });
 
     it('counts a request as one failure however many attempts it took', async () => {

@@ -12,6 +12,7 @@ import {
   RoutingUnavailableError,
   type LatLng,
   type NearestResult,
+  type Reachability,
   type RouteResult,
   type Router,
   type TableResult,
@@ -56,9 +57,29 @@ export interface OsrmRouterOptions {
   breaker?: CircuitBreaker | CircuitBreakerOptions;
 }
 
+/**
+ * How negative a distance or duration OSRM may answer for points that (nearly) coincide and still mean "0". OSRM
+ * computes a cell as the path between the two snapped points minus/plus their offsets along the segment, so points
+ * centimetres apart can come out a hair below zero (a rider 0.1 m from the store: `-0.1`, recorded in
+ * `table-near-coincident`; osrm-backend issue #5855). That is a valid answer, never a malformed one.
+ */
+export const NEGATIVE_TOLERANCE = 1;
+
+/**
+ * A table cell or route figure as deliverygo uses it: a tiny negative (within {@link NEGATIVE_TOLERANCE}) is 0. A
+ * larger negative is a known OSRM defect for some pairs (osrm-backend #5106, #7269): that one cell is unknown (`null`,
+ * treated as no route), while the rest of the answer stays good.
+ */
+export function cleanOsrmFigure(value: number | null): number | null {
+  if (value === null || value >= 0) return value;
+  return value >= -NEGATIVE_TOLERANCE ? 0 : null;
+}
+
 const position = z.tuple([z.number(), z.number()]);
 const waypointSchema = z.object({ location: position, distance: z.number().nonnegative() });
-const cellSchema = z.number().nonnegative().nullable();
+const cellSchema = z.number().nullable();
+/** A route's distance or duration: a tiny negative is 0, anything more negative fails the schema. */
+const figureSchema = z.number().min(-NEGATIVE_TOLERANCE).transform((v) => Math.max(0, v));
 
 /** The parts of OSRM's answers deliverygo relies on; anything else in the body is ignored. */
 export const osrmSchemas = {
@@ -67,12 +88,18 @@ export const osrmSchemas = {
     routes: z
       .array(
         z.object({
-          distance: z.number().nonnegative(),
-          duration: z.number().nonnegative(),
+          distance: figureSchema,
+          duration: figureSchema,
           geometry: z.object({ type: z.literal('LineString'), coordinates: z.array(position).min(2) }),
         }),
       )
       .min(1),
+    waypoints: z.array(waypointSchema).length(2),
+  }),
+  /** A route asked with `overview=false` (reachability): only the waypoints matter. */
+  routeSummary: z.object({
+    code: z.literal('Ok'),
+    routes: z.array(z.object({ distance: figureSchema, duration: figureSchema })).min(1),
     waypoints: z.array(waypointSchema).length(2),
   }),
   table: z.object({
@@ -108,7 +135,8 @@ export function interpretOsrmResponse<T>(
   try {
     body = JSON.parse(text);
   } catch {
-    throw new RoutingUnavailableError(`OSRM answered HTTP ${status} with a body that is not JSON`);
+    // The server (or a proxy in front of it) answered: unusable, but not an outage the circuit breaker should count.
+    throw new RoutingUnavailableError(`OSRM answered HTTP ${status} with a body that is not JSON`, { outage: false });
   }
   if (status === 200) {
     const parsed = schema.safeParse(body);
@@ -116,7 +144,7 @@ export function interpretOsrmResponse<T>(
   }
   const error = errorBodySchema.safeParse(body);
   if (!error.success || (status === 200 && error.data.code === 'Ok')) {
-    throw new RoutingUnavailableError(`OSRM answered HTTP ${status} with an unexpected body`);
+    throw new RoutingUnavailableError(`OSRM answered HTTP ${status} with an unexpected body`, { outage: false });
   }
   const { code, message = '' } = error.data;
   if (NO_ROUTE_CODES.has(code)) throw new NoRouteError(`OSRM ${code}: ${message}`);
@@ -127,7 +155,7 @@ export function interpretOsrmResponse<T>(
   if (INVALID_INPUT_CODES.has(code)) {
     throw new InvalidInputError(code === 'TooBig' ? 'table' : 'coordinates', `OSRM ${code}: ${message}`);
   }
-  throw new RoutingUnavailableError(`OSRM ${code}: ${message}`);
+  throw new RoutingUnavailableError(`OSRM ${code}: ${message}`, { outage: false });
 }
 
 /**
@@ -138,13 +166,20 @@ export function assertSnapped(
   waypoints: ReadonlyArray<{ distance: number }>,
   maxM: number,
   fieldOf: (index: number) => string,
+  pointOf: (index: number) => LatLng | undefined = () => undefined,
 ): void {
   waypoints.forEach((w, i) => {
     if (w.distance > maxM) {
-      throw new NoSegmentError(fieldOf(i), `nearest road is ${Math.round(w.distance)} m away (more than ${maxM} m)`);
+      throw new NoSegmentError(fieldOf(i), tooFarFromRoad(w.distance, maxM), {
+        point: pointOf(i),
+        snapDistanceM: w.distance,
+        maxSnapDistanceM: maxM,
+      });
     }
   });
 }
+
+const tooFarFromRoad = (distanceM: number, maxM: number) => `nearest road is ${Math.round(distanceM)} m away (more than ${maxM} m)`;
 
 /** OSRM takes `lon,lat`; 6 decimals is its internal precision (1e-6°), so nothing is lost. */
 function formatCoordinate(p: LatLng): string {
@@ -216,7 +251,7 @@ export class OsrmRouter implements Router {
     const fieldOf = (i: number) => fields[i] ?? 'coordinates';
     const path = `/route/v1/${this.profile}/${formatCoordinate(from)};${formatCoordinate(to)}?overview=full&geometries=geojson`;
     const body = await this.get(path, osrmSchemas.route, fieldOf);
-    assertSnapped(body.waypoints, this.maxSnapDistanceM, fieldOf);
+    assertSnapped(body.waypoints, this.maxSnapDistanceM, fieldOf, (i) => [from, to][i]);
     const best = body.routes[0]!;
     return { distanceM: best.distance, durationS: best.duration, geometry: best.geometry };
   }
@@ -238,8 +273,8 @@ export class OsrmRouter implements Router {
       const body = await this.tableBlock(src, dst, square && s0 === d0, s0, d0);
       for (let i = 0; i < src.length; i++) {
         for (let j = 0; j < dst.length; j++) {
-          durationsS[s0 + i]![d0 + j] = body.durations[i]![j] ?? null;
-          distancesM[s0 + i]![d0 + j] = body.distances[i]![j] ?? null;
+          durationsS[s0 + i]![d0 + j] = cleanOsrmFigure(body.durations[i]![j] ?? null);
+          distancesM[s0 + i]![d0 + j] = cleanOsrmFigure(body.distances[i]![j] ?? null);
         }
       }
     };
@@ -262,8 +297,37 @@ export class OsrmRouter implements Router {
     const path = `/nearest/v1/${this.profile}/${formatCoordinate(point)}?number=1`;
     const body = await this.get(path, osrmSchemas.nearest, () => 'point');
     const snapped = body.waypoints[0]!;
-    assertSnapped([snapped], this.maxSnapDistanceM, () => 'point');
+    assertSnapped([snapped], this.maxSnapDistanceM, () => 'point', () => point);
     return { point: { lon: snapped.location[0], lat: snapped.location[1] }, distanceM: snapped.distance };
+  }
+
+  /**
+   * One `route` without geometry (`overview=false`, ~0.2 ms on osrm-routed): OSRM answers Ok however far it had to
+   * snap an end, so the waypoints' snap distances decide; NoSegment and NoRoute answers are "unreachable" too.
+   */
+  async reachability(from: LatLng, to: LatLng): Promise<Reachability> {
+    assertLatLng(from, 'from');
+    assertLatLng(to, 'to');
+    const ends = ['from', 'to'] as const;
+    const fieldOf = (i: number) => ends[i] ?? 'coordinates';
+    const path = `/route/v1/${this.profile}/${formatCoordinate(from)};${formatCoordinate(to)}?overview=false`;
+    let body;
+    try {
+      body = await this.get(path, osrmSchemas.routeSummary, fieldOf);
+    } catch (err) {
+      if (err instanceof NoRouteError) return { reachable: false, reason: 'no road route between them' };
+      if (err instanceof NoSegmentError) {
+        const end = ends.find((e) => e === err.field);
+        return { reachable: false, ...(end ? { end } : {}), reason: err.message, maxSnapDistanceM: this.maxSnapDistanceM };
+      }
+      throw err;
+    }
+    const max = this.maxSnapDistanceM;
+    // The farther end decides, so the answer names the worse one when both are off the network.
+    const worst = body.waypoints[0]!.distance > body.waypoints[1]!.distance ? 0 : 1;
+    const snap = body.waypoints[worst]!.distance;
+    if (snap <= max) return { reachable: true };
+    return { reachable: false, end: ends[worst], reason: tooFarFromRoad(snap, max), snapDistanceM: snap, maxSnapDistanceM: max };
   }
 
   async close(): Promise<void> {
@@ -284,19 +348,22 @@ export class OsrmRouter implements Router {
     const rowsOk = body.durations.length === src.length && body.distances.length === src.length;
     const colsOk = [...body.durations, ...body.distances].every((row) => row.length === dst.length);
     if (!rowsOk || !colsOk || body.sources.length !== src.length || body.destinations.length !== dst.length) {
-      throw new RoutingUnavailableError(`OSRM table answered the wrong shape for ${src.length}×${dst.length}`);
+      throw new RoutingUnavailableError(`OSRM table answered the wrong shape for ${src.length}×${dst.length}`, { outage: false });
     }
-    assertSnapped(body.sources, this.maxSnapDistanceM, (i) => `sources[${s0 + i}]`);
-    assertSnapped(body.destinations, this.maxSnapDistanceM, (j) => `destinations[${d0 + j}]`);
+    assertSnapped(body.sources, this.maxSnapDistanceM, (i) => `sources[${s0 + i}]`, (i) => src[i]);
+    assertSnapped(body.destinations, this.maxSnapDistanceM, (j) => `destinations[${d0 + j}]`, (j) => dst[j]);
     return body;
   }
 
-  /** GET through the breaker; only "could not answer" counts against OSRM's health. */
+  /**
+   * GET through the breaker. Only an outage (network error, timeout, 5xx after the retries) counts against OSRM's
+   * health: an answer — Ok, NoSegment, NoRoute, even one we cannot use — proves the server up.
+   */
   private async get<T>(path: string, schema: z.ZodType<T>, fieldOf: (i: number) => string): Promise<T> {
     try {
       return await this.breaker.run(
         () => this.getWithRetries(path, schema, fieldOf),
-        (err) => err instanceof RoutingUnavailableError,
+        (err) => err instanceof RoutingUnavailableError && err.outage,
       );
     } catch (err) {
       if (err instanceof CircuitOpenError) {

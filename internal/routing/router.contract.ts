@@ -158,6 +158,10 @@ export function routerContract(name: string, makeSubject: () => Promise<Contract
       }
     });
 
+    it('finds a drop near the roads reachable from a store', async () => {
+      expect(await router.reachability(FONTVIEILLE, CASINO)).toEqual({ reachable: true });
+    });
+
     const invalid: Array<[string, (r: Router) => Promise<unknown>, string]> = [
       ['latitude above 90', (r) => r.route({ lat: 95, lon: 7.4276 }, FONTVIEILLE), 'from.lat'],
       ['latitude below -90', (r) => r.nearest({ lat: -90.5, lon: 7.4 }), 'point.lat'],
@@ -169,6 +173,7 @@ export function routerContract(name: string, makeSubject: () => Promise<Contract
       ['a bad table source', (r) => r.table([CASINO, { lat: 43.7, lon: -181 }], FIVE), 'sources[1].lon'],
       ['a bad table destination', (r) => r.table(FIVE, [CASINO, CASINO, { lat: 91, lon: 0 }]), 'destinations[2].lat'],
       ['no destinations', (r) => r.table(FIVE, []), 'destinations'],
+      ['a bad reachability end', (r) => r.reachability(CASINO, { lat: 43.7, lon: Number.NaN }), 'to.lon'],
     ];
     it.each(invalid)('rejects %s with InvalidInputError naming the field, before any request', async (_, call, field) => {
       const before = subject.requestCount();

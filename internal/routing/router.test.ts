@@ -3,6 +3,7 @@ import {
   assertLatLng,
   assertLatLngList,
   InvalidInputError,
+  isPermanentRoutingError,
   NoRouteError,
   NoSegmentError,
   RoutingError,
@@ -26,6 +27,27 @@ describe('routing errors', () => {
     expect(new InvalidInputError('from.lat', 'bad').message).toBe('from.lat: bad');
     expect(new RoutingUnavailableError('down').circuitOpen).toBe(false);
     expect(new RoutingUnavailableError('open', { circuitOpen: true, cause: 1 })).toMatchObject({ circuitOpen: true });
+  });
+});
+
+describe('permanent and transient routing errors', () => {
+  it('marks answers permanent and "could not answer" transient', () => {
+    expect(isPermanentRoutingError(new NoRouteError('x'))).toBe(true);
+    expect(isPermanentRoutingError(new NoSegmentError('to', 'far'))).toBe(true);
+    expect(isPermanentRoutingError(new InvalidInputError('from.lat', 'bad'))).toBe(true);
+    expect(isPermanentRoutingError(new RoutingUnavailableError('down'))).toBe(false);
+    expect(isPermanentRoutingError(new RoutingUnavailableError('open', { circuitOpen: true }))).toBe(false);
+    expect(isPermanentRoutingError(new Error('other'))).toBe(false);
+    // The event-bus middleware reads the flag without knowing routing.
+    expect(new NoSegmentError('to', 'far')).toMatchObject({ permanent: true });
+  });
+
+  it('tells an outage from an unusable answer, and carries the snap facts of a point off the roads', () => {
+    expect(new RoutingUnavailableError('down').outage).toBe(true);
+    expect(new RoutingUnavailableError('odd body', { outage: false }).outage).toBe(false);
+    const far = new NoSegmentError('to', 'nearest road is 1104 m away', { point: { lat: 1, lon: 2 }, snapDistanceM: 1104.076, maxSnapDistanceM: 1000 });
+    expect(far).toMatchObject({ point: { lat: 1, lon: 2 }, snapDistanceM: 1104.076, maxSnapDistanceM: 1000 });
+    expect(far.details).toEqual({ field: 'to', snap_distance_m: 1104.1, max_snap_distance_m: 1000 });
   });
 });
 

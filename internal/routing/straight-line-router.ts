@@ -3,6 +3,7 @@ import {
   assertLatLngList,
   type LatLng,
   type NearestResult,
+  type Reachability,
   type RouteResult,
   type Router,
   type TableResult,
@@ -65,6 +66,13 @@ export class StraightLineRouter implements Router {
     assertLatLng(point, 'point');
     // Without a road network every point is "on the road".
     return { point: { lat: point.lat, lon: point.lon }, distanceM: 0 };
+  }
+
+  async reachability(from: LatLng, to: LatLng): Promise<Reachability> {
+    assertLatLng(from, 'from');
+    assertLatLng(to, 'to');
+    // No road network: nothing can be off it, so nothing is refused.
+    return { reachable: true };
   }
 
   async close(): Promise<void> {}

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { ConfirmDeliverySchema, ConfirmedDeliverySchema } from '../schemas/batch.ts';
-import { errorResponse, IdParamSchema, jsonBody, jsonResponse } from '../schemas/common.ts';
+import { roundToDecimetre } from '../../../internal/delivery/drop-distance.ts';
+import { errorResponse, IdParamSchema, jsonBody } from '../schemas/common.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const confirmDeliveryRoute = createRoute({
@@ -9,13 +10,21 @@ export const confirmDeliveryRoute = createRoute({
   tags: ['batches'],
   summary: 'Confirm one drop of a picked-up batch',
   description: [
-    "The rider's reported position must be within 30 m (haversine) of that order's drop; otherwise 409 `delivery.too_far`",
-    'with `distance_m` in the details. After the last drop the batch is `delivered` and the rider `idle` and available',
-    'again at that position.',
+    "The rider's reported position must be at most 30 m (haversine, compared at the 0.1 m shown: 30.0 m passes, 30.1 m",
+    'does not) from that order\'s drop; otherwise 409 `delivery.too_far` with `distance_m` in the details. After the last',
+    'drop the batch is `delivered` and the rider `idle` and available again at that position. Confirming a drop that is',
+    'already delivered again (the same rider retrying after a lost answer) changes nothing and answers what the first',
+    'confirmation answered, with `Idempotent-Replayed: true`.',
   ].join(' '),
   request: { params: IdParamSchema, body: jsonBody(ConfirmDeliverySchema) },
   responses: {
-    200: jsonResponse(ConfirmedDeliverySchema, 'The order is delivered.'),
+    200: {
+      description: 'The order is delivered (or was already: a replay of the first answer).',
+      headers: {
+        'Idempotent-Replayed': { description: '`true` when the drop had already been confirmed and this is the first answer again.', schema: { type: 'string' as const } },
+      },
+      content: { 'application/json': { schema: ConfirmedDeliverySchema } },
+    },
     400: errorResponse('Invalid input; `field` names it.'),
     403: errorResponse('Another rider carries this batch (`batch.not_your_batch`).'),
     404: errorResponse('No such batch (`batch.not_found`) or the order is not in it (`delivery.order_not_in_batch`).'),
@@ -28,12 +37,13 @@ export function registerConfirmDeliveryRoute(app: OpenAPIHono, deps: { services?
   app.openapi(confirmDeliveryRoute, async (c) => {
     const { id } = c.req.valid('param');
     const result = await servicesOf(deps).delivery.confirmDelivery(id, c.req.valid('json'));
+    if (result.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(
       {
         batch_id: result.batch.id,
         batch_status: result.batch.status,
         order_id: result.order_id,
-        distance_m: Math.round(result.distance_m * 10) / 10,
+        distance_m: roundToDecimetre(result.distance_m),
         batch_delivered: result.batch_delivered,
       },
       200,

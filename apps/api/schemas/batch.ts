@@ -91,7 +91,7 @@ export const ConfirmedDeliverySchema = z
     batch_id: z.uuid(),
     batch_status: z.string(),
     order_id: z.uuid(),
-    distance_m: z.number().openapi({ description: 'Metres between the reported position and the drop (at most 30).' }),
+    distance_m: z.number().openapi({ description: 'Metres between the reported position and the drop, to 0.1 m (at most 30.0).' }),
     batch_delivered: z.boolean().openapi({ description: 'True when this was the last drop: the rider is idle again.' }),
   })
   .openapi('ConfirmedDelivery');

@@ -57,6 +57,10 @@ export const OrderSchema = z
     picked_up_at: z.string().nullable(),
     delivered_at: z.string().nullable(),
     cancelled_at: z.string().nullable(),
+    cancel_reason: z
+      .enum(['customer', 'drop_unreachable'])
+      .nullable()
+      .openapi({ description: 'Why a cancelled order was cancelled: by request, or because dispatch found no road to its drop.' }),
     batch_id: z.string().nullable(),
     rider_id: z.string().nullable(),
     eta: z.string().nullable().openapi({ description: 'Estimated drop time from the refined route, once known.' }),
@@ -82,6 +86,7 @@ export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
     picked_up_at: iso(o.picked_up_at),
     delivered_at: iso(o.delivered_at),
     cancelled_at: iso(o.cancelled_at),
+    cancel_reason: o.cancel_reason,
     batch_id: o.batch_id,
     rider_id: o.rider_id,
     eta: live ? iso(o.eta) : null,

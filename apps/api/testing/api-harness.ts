@@ -14,6 +14,7 @@ import { RedisGeoStore } from '../../../internal/geostore/redis-geo-store.ts';
 import { startEmbeddedPostgres } from '../../../internal/db/embedded-postgres.ts';
 import { ManualClock } from '../../../internal/platform/clock.ts';
 import { silentLogger } from '../../../internal/platform/logger.ts';
+import type { Router } from '../../../internal/routing/router.ts';
 import { createTestDatabase, type TestDatabase } from '../../../tests/support/postgres.ts';
 import { createTestRedis, type TestRedis } from '../../../tests/support/redis.ts';
 import { createApiApp } from '../app.ts';
@@ -51,13 +52,18 @@ export function north(point: { lat: number; lon: number }, metres: number): { la
 export type HarnessBackend = 'real' | 'embedded';
 export const HARNESS_BACKENDS: readonly HarnessBackend[] = ['real', 'embedded'];
 
-export async function createApiHarness(prefix: string, backend: HarnessBackend = 'real'): Promise<ApiHarness> {
+export interface HarnessOptions {
+  /** A road router for placement's reachability check (e.g. OSRM over the recorded exchanges); none by default. */
+  roadRouter?: Router;
+}
+
+export async function createApiHarness(prefix: string, backend: HarnessBackend = 'real', options: HarnessOptions = {}): Promise<ApiHarness> {
   const clock = new ManualClock(Date.parse('2026-11-22T12:00:00.000Z'));
   const store = backend === 'real' ? await realStores(prefix, clock) : await embeddedStores(clock);
   try {
     const database = createDatabase(store.url, { maxConnections: backend === 'real' ? 25 : 8 });
     const { geo } = store;
-    const services = createApiServices({ db: database.db, clock, logger: silentLogger, geo, h3Resolution: 8 });
+    const services = createApiServices({ db: database.db, clock, logger: silentLogger, geo, h3Resolution: 8, roadRouter: options.roadRouter });
     const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services });
     return {
       app,
