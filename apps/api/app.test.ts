@@ -56,7 +56,7 @@ describe('error shape', () => {
   it('answers a schema failure with 400 naming the field path', async () => {
     const { status, json } = await post(appWithTestRoute(), JSON.stringify({ drop: { lat: 123, lon: 7.4 } }));
     expect(status).toBe(400);
-    expect(json.error.code).toBe('invalid_input');
+    expect(json.error.code).toBe('request.invalid_input');
     expect(json.error.field).toBe('drop.lat');
     expect(json.error.message).toMatch(/^drop\.lat: /);
     expect(json.error.details).toMatchObject({ in: 'json', issues: [{ field: 'drop.lat' }] });
@@ -72,13 +72,13 @@ describe('error shape', () => {
   it('validates query parameters the same way', async () => {
     const { status, json } = await post(appWithTestRoute(), JSON.stringify({ drop: { lat: 5, lon: 5 } }), '?limit=0');
     expect(status).toBe(400);
-    expect(json.error).toMatchObject({ code: 'invalid_input', field: 'limit', details: { in: 'query' } });
+    expect(json.error).toMatchObject({ code: 'request.invalid_input', field: 'limit', details: { in: 'query' } });
   });
 
   it('answers malformed JSON with 400 in the same shape', async () => {
     const { status, json } = await post(appWithTestRoute(), '{"drop":');
     expect(status).toBe(400);
-    expect(json.error.code).toBe('invalid_input');
+    expect(json.error.code).toBe('request.malformed_body');
   });
 
   it('maps AppError kinds through httpStatusOf, with the slug as code and details.field lifted', async () => {
@@ -97,13 +97,13 @@ describe('error shape', () => {
   it('hides unexpected errors behind a 500', async () => {
     const { status, json } = await post(appWithTestRoute(), JSON.stringify({ drop: { lat: 2, lon: 0 } }));
     expect(status).toBe(500);
-    expect(json).toEqual({ error: { code: 'internal', message: 'internal error' } });
+    expect(json).toEqual({ error: { code: 'server.internal_error', message: 'internal error' } });
   });
 
   it('answers unknown routes with 404 in the same shape', async () => {
     const res = await appWithTestRoute().request('/no/such/route');
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'not_found', message: 'no route for GET /no/such/route' } });
+    expect(await res.json()).toEqual({ error: { code: 'route.not_found', message: 'no route for GET /no/such/route' } });
   });
 
   it('passes valid input through to the handler', async () => {

@@ -1,11 +1,20 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { bodyLimit } from 'hono/body-limit';
 import type { Registry } from 'prom-client';
 import type { HealthCheck } from '../../internal/health/health-check.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
-import { createErrorHandler, ErrorBodySchema, notFoundHandler, validationHook } from './error-handler.ts';
+import {
+  createErrorHandler,
+  ErrorBodySchema,
+  MAX_REQUEST_BODY_BYTES,
+  notFoundHandler,
+  payloadTooLargeBody,
+  validationHook,
+} from './error-handler.ts';
 import { httpMetrics } from './http-metrics.ts';
 import { registerConfirmDeliveryRoute } from './routes/batches-confirm-delivery.ts';
 import { registerGetBatchRoute } from './routes/batches-get.ts';
+import { registerListBatchesRoute } from './routes/batches-list.ts';
 import { registerPickupBatchRoute } from './routes/batches-pickup.ts';
 import { registerDocsRoute } from './routes/docs.ts';
 import { registerHealthRoute } from './routes/health.ts';
@@ -19,12 +28,15 @@ import { registerOrderCancelRoute } from './routes/orders-cancel.ts';
 import { registerOrderCookingRoute } from './routes/orders-cooking.ts';
 import { registerCreateOrderRoute } from './routes/orders-create.ts';
 import { registerGetOrderRoute } from './routes/orders-get.ts';
+import { registerListOrdersRoute } from './routes/orders-list.ts';
 import { registerOrderReadyRoute } from './routes/orders-ready.ts';
 import { registerCreateRiderRoute } from './routes/riders-create.ts';
 import { registerGetRiderRoute } from './routes/riders-get.ts';
+import { registerListRidersRoute } from './routes/riders-list.ts';
 import { registerRiderStatusRoute } from './routes/riders-status.ts';
 import { registerLiveStatsRoute } from './routes/stats-live.ts';
 import { registerRegretStatsRoute } from './routes/stats-regret.ts';
+import { registerSiteRootRoutes } from './routes/site-root.ts';
 import { registerCreateStoreRoute } from './routes/stores-create.ts';
 import { registerGetStoreRoute } from './routes/stores-get.ts';
 import { registerListStoresRoute } from './routes/stores-list.ts';
@@ -48,11 +60,14 @@ export interface ApiDeps extends MapRouteDeps, TelemetryRouteDeps {
 
 /**
  * Builds the HTTP application: routes (one file each under routes/), request validation that answers 400 in the
- * common error shape, the 404 fallback and the error mapping of error-handler.ts. Starts nothing.
+ * common error shape (request bodies and query strings are strict objects: an unknown field is a 400 naming it), the
+ * body-size limit, the 404 fallback and the error mapping of error-handler.ts. Starts nothing.
  */
 export function createApiApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.use(httpMetrics(deps.metrics));
+  // Before any route reads a body: a body over the limit is refused unread, as the ingest lane refuses it.
+  app.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: (c) => c.json(payloadTooLargeBody(), 413) }));
   // Listed in the document even before a route references it: it is the body of every 4xx/5xx answer.
   app.openAPIRegistry.register('Error', ErrorBodySchema);
 
@@ -68,13 +83,16 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerListStoresRoute(app, deps);
   registerGetStoreRoute(app, deps);
   registerCreateRiderRoute(app, deps);
+  registerListRidersRoute(app, deps);
   registerGetRiderRoute(app, deps);
   registerRiderStatusRoute(app, deps);
   registerCreateOrderRoute(app, deps);
+  registerListOrdersRoute(app, deps);
   registerGetOrderRoute(app, deps);
   registerOrderCookingRoute(app, deps);
   registerOrderReadyRoute(app, deps);
   registerOrderCancelRoute(app, deps);
+  registerListBatchesRoute(app, deps);
   registerGetBatchRoute(app, deps);
   registerPickupBatchRoute(app, deps);
   registerConfirmDeliveryRoute(app, deps);
@@ -82,6 +100,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerLiveStatsRoute(app, deps);
   registerMapStateRoute(app, deps);
   registerMapPageRoutes(app, deps);
+  registerSiteRootRoutes(app);
 
   app.notFound(notFoundHandler);
   app.onError(createErrorHandler(deps.logger));

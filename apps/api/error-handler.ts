@@ -3,18 +3,49 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { AppError, httpStatusOf, type ErrorKind } from '../../internal/platform/errors.ts';
+import { AppError, httpStatusOf } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 
 /**
  * The one place errors become HTTP responses. Every failure — a domain `AppError`, a request that fails its schema,
- * an unknown route, a bug — answers with the same body shape, so clients parse errors one way.
+ * an unknown route, a bug — answers with the same body shape, so clients parse errors one way, and every `code` is a
+ * dotted `area.reason` slug: the domain's own (`order.not_found`) or one of the request-level codes below.
  */
+
+/** The codes of failures that are not the domain's: the request itself, the route, the server. */
+export const REQUEST_ERROR_CODES = {
+  /** The body, query or path failed its schema (including an unknown field); `field` names the first offender. */
+  invalidInput: 'request.invalid_input',
+  /** The body is not parseable JSON. */
+  malformedBody: 'request.malformed_body',
+  /** The body is larger than `MAX_REQUEST_BODY_BYTES`. */
+  payloadTooLarge: 'request.payload_too_large',
+  /** A body sent with a content type the route does not take (JSON routes take `application/json`). */
+  unsupportedMediaType: 'request.unsupported_media_type',
+  /** No route for this method and path. */
+  routeNotFound: 'route.not_found',
+  /** Any other refusal by the HTTP layer. */
+  refused: 'request.refused',
+  /** A bug: logged with its stack, never described to the client. */
+  internal: 'server.internal_error',
+} as const;
+
+/** The largest request body any route reads (Hono and the ingest lane alike). A full bulk ping post is ~170 KB. */
+export const MAX_REQUEST_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The 413 answer for a body over `MAX_REQUEST_BODY_BYTES`. */
+export const payloadTooLargeBody = (): ErrorBody =>
+  errorBody(REQUEST_ERROR_CODES.payloadTooLarge, `request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes`);
 
 export const ErrorBodySchema = z
   .object({
     error: z.object({
-      code: z.string().openapi({ description: 'Stable machine-readable code: `invalid_input`, `not_found`, or a slug such as `order.not_found`.' }),
+      code: z.string().openapi({
+        description:
+          'Stable machine-readable `area.reason` slug: `request.invalid_input` (schema failure or unknown field), `request.malformed_body`, ' +
+          '`request.payload_too_large`, `request.unsupported_media_type`, `route.not_found`, `server.internal_error`, or the domain\'s own, ' +
+          'such as `order.not_found`.',
+      }),
       message: z.string(),
       field: z.string().optional().openapi({ description: 'The offending input, as a path: `drop.lat`, `items[2].qty`.' }),
       details: z.record(z.string(), z.unknown()).optional(),
@@ -47,13 +78,20 @@ export function fieldPath(path: ReadonlyArray<PropertyKey>): string {
   }, '');
 }
 
-/** Request-validation failure → the 400 body naming the first offending field; every issue is listed in `details`. */
+/**
+ * Request-validation failure → the 400 body naming the first offending field; every issue is listed in `details`.
+ * Request objects are strict: an unknown field is one issue per field, named by its own path (`drop.junk`).
+ */
 export function validationErrorBody(target: string, error: ZodError): ErrorBody {
-  const issues = error.issues.map((issue) => ({ field: fieldPath(issue.path), message: issue.message }));
+  const issues = error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: fieldPath([...issue.path, key]), message: 'unknown field' }))
+      : [{ field: fieldPath(issue.path), message: issue.message }],
+  );
   const first = issues[0];
   const field = first?.field || undefined;
   const message = first ? (field ? `${field}: ${first.message}` : first.message) : 'invalid request';
-  return errorBody('invalid_input', message, field, { in: target, issues });
+  return errorBody(REQUEST_ERROR_CODES.invalidInput, message, field, { in: target, issues });
 }
 
 /** Request-validation failure → 400 (see `validationErrorBody`). */
@@ -72,11 +110,15 @@ export const validationHook = (
 
 /** Unknown route → 404, same shape. */
 export const notFoundHandler: NotFoundHandler = (c) =>
-  c.json(errorBody('not_found', `no route for ${c.req.method} ${c.req.path}`), 404);
+  c.json(errorBody(REQUEST_ERROR_CODES.routeNotFound, `no route for ${c.req.method} ${c.req.path}`), 404);
 
-const kindOfStatus: Partial<Record<number, ErrorKind>> = Object.fromEntries(
-  Object.entries(httpStatusOf).map(([kind, status]) => [status, kind as ErrorKind]),
-);
+/** The code of each refusal Hono and its validators throw as an `HTTPException`. */
+const codeOfHttpStatus: Partial<Record<number, string>> = {
+  400: REQUEST_ERROR_CODES.malformedBody, // the JSON validator's "Malformed JSON in request body"
+  404: REQUEST_ERROR_CODES.routeNotFound,
+  413: REQUEST_ERROR_CODES.payloadTooLarge,
+  415: REQUEST_ERROR_CODES.unsupportedMediaType, // @hono/zod-openapi's media-type gate
+};
 
 /**
  * Anything thrown while serving a request → its status and body.
@@ -92,11 +134,11 @@ export function errorAnswer(error: unknown, logger: Logger, request: { method: s
     return { status, body: errorBody(error.slug, error.message, typeof field === 'string' ? field : undefined, typeof field === 'string' ? rest : error.details) };
   }
   if (error instanceof HTTPException && error.status < 500) {
-    const code = kindOfStatus[error.status] ?? `http_${error.status}`;
+    const code = codeOfHttpStatus[error.status] ?? REQUEST_ERROR_CODES.refused;
     return { status: error.status, body: errorBody(code, error.message || 'request refused') };
   }
   logger.error({ err: error, ...request }, 'unexpected error');
-  return { status: 500, body: errorBody('internal', 'internal error') };
+  return { status: 500, body: errorBody(REQUEST_ERROR_CODES.internal, 'internal error') };
 }
 
 /** Hono's `onError`: everything thrown from a handler or middleware lands here and is answered by `errorAnswer`. */

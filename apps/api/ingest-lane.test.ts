@@ -75,6 +75,9 @@ describe('ingest lane', () => {
     ['a valid bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }] })],
     ['a bad ping in a bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }, { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at }] })],
     ['an empty bulk post', '/riders/locations', JSON.stringify({ pings: [] })],
+    ['an unknown field', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at, battery: 80 })],
+    ['an unknown field in a bulk ping', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, altitude: 3 }] })],
+    ['an unknown top-level field in a bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }], source: 'app' })],
   ];
 
   it.each(cases)('answers %s exactly as the documented Hono route does', async (_name, path, body) => {
@@ -89,7 +92,11 @@ describe('ingest lane', () => {
     expect(ok).toMatchObject({ status: 202, json: { rider_id: RIDER, status: 'accepted' } });
     expect(fake.single).toEqual([{ riderId: RIDER, ping: { lat: 43.7, lon: 7.42, recordedAt: Date.parse(at), speed: 3 } }]);
     const bad = await post(laneBase, '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }, { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at }] }));
-    expect(bad).toMatchObject({ status: 400, json: { error: { code: 'invalid_input', field: 'pings[1].lat' } } });
+    expect(bad).toMatchObject({ status: 400, json: { error: { code: 'request.invalid_input', field: 'pings[1].lat' } } });
+    const unknown = await post(laneBase, `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at, battery: 80 }));
+    expect(unknown).toMatchObject({ status: 400, json: { error: { code: 'request.invalid_input', field: 'battery', message: 'battery: unknown field' } } });
+    const malformed = await post(laneBase, `/riders/${RIDER}/location`, '{"lat":');
+    expect(malformed).toMatchObject({ status: 400, json: { error: { code: 'request.malformed_body' } } });
   });
 
   it('leaves every other request to Hono: other routes, methods and content types', async () => {
@@ -104,7 +111,10 @@ describe('ingest lane', () => {
     fake.bulk.length = 0;
     const huge = JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, pad: 'x'.repeat(3 * 1024 * 1024) }] });
     const res = await post(laneBase, '/riders/locations', huge);
-    expect(res).toMatchObject({ status: 413, json: { error: { code: 'payload_too_large' } } });
+    expect(res).toMatchObject({ status: 413, json: { error: { code: 'request.payload_too_large' } } });
+    expect(fake.bulk).toHaveLength(0);
+    const viaHono = await post(honoBase, '/riders/locations', huge);
+    expect(viaHono).toEqual(res);
     expect(fake.bulk).toHaveLength(0);
   });
 

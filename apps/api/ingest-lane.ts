@@ -3,7 +3,15 @@ import type { Registry } from 'prom-client';
 import type { ZodType } from 'zod';
 import type { Logger } from '../../internal/platform/logger.ts';
 import type { TelemetryService } from '../../internal/telemetry/telemetry-service.ts';
-import { errorAnswer, errorBody, validationErrorBody, type ErrorBody } from './error-handler.ts';
+import {
+  errorAnswer,
+  errorBody,
+  MAX_REQUEST_BODY_BYTES,
+  payloadTooLargeBody,
+  REQUEST_ERROR_CODES,
+  validationErrorBody,
+  type ErrorBody,
+} from './error-handler.ts';
 import { httpRequestDuration } from './http-metrics.ts';
 import { ingestPing, ingestPings } from './routes/rider-location-ingest.ts';
 import { PingBatchSchema, PingSchema } from './routes/rider-location-schemas.ts';
@@ -12,8 +20,6 @@ import { IdParamSchema } from './schemas/common.ts';
 /** Same rule as Hono's JSON validator: `application/json` or `application/*+json`, with parameters. */
 const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(\s*;.*)?$/i;
 const SINGLE_PING_PATH = /^\/riders\/([^/]+)\/location$/;
-/** A full bulk post (1 000 pings with every field) is ~170 KB; anything far beyond is not a ping post. */
-const MAX_BODY_BYTES = 2 * 1024 * 1024;
 
 export interface IngestLaneDeps {
   telemetry: TelemetryService;
@@ -80,14 +86,14 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
     readBody(req).then(
       async (raw) => {
         if (raw === undefined) {
-          send({ status: 413, body: errorBody('payload_too_large', `request body exceeds ${MAX_BODY_BYTES} bytes`) }, true);
+          send({ status: 413, body: payloadTooLargeBody() }, true);
           return;
         }
         let json: unknown;
         try {
           json = JSON.parse(raw);
         } catch {
-          send({ status: 400, body: errorBody('invalid_input', 'Malformed JSON in request body') });
+          send({ status: 400, body: errorBody(REQUEST_ERROR_CODES.malformedBody, 'Malformed JSON in request body') });
           return;
         }
         try {
@@ -110,7 +116,7 @@ function decodedSegment(segment: string): string {
   }
 }
 
-/** The body as text, or undefined when it exceeds MAX_BODY_BYTES (the rest is discarded, not buffered). */
+/** The body as text, or undefined when it exceeds MAX_REQUEST_BODY_BYTES (the rest is discarded, not buffered). */
 function readBody(req: IncomingMessage): Promise<string | undefined> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -118,7 +124,7 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
     let tooLarge = false;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
+      if (size > MAX_REQUEST_BODY_BYTES) tooLarge = true;
       if (!tooLarge) chunks.push(chunk);
     });
     req.on('end', () => resolve(tooLarge ? undefined : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));

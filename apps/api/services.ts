@@ -1,7 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../internal/db/schema.ts';
 import { getBatchView, type BatchView } from '../../internal/delivery/batch-view.ts';
+import { listBatches, type BatchListFilter } from '../../internal/delivery/batch-list.ts';
 import { createDeliveryService, type DeliveryService } from '../../internal/delivery/delivery-service.ts';
+import type { Page, PageRequest } from '../../internal/db/keyset-page.ts';
+import { listOrders, type OrderListFilter } from '../../internal/orders/order-list.ts';
+import type { OrderWithDispatch } from '../../internal/orders/order-repository.ts';
 import { createOrderService, type OrderService } from '../../internal/orders/order-service.ts';
 import { regretStats, type RegretStats } from '../../internal/orders/regret-stats.ts';
 import type { Clock } from '../../internal/platform/clock.ts';
@@ -9,7 +13,8 @@ import { unavailable } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import type { RiderAvailabilityPort } from '../../internal/riders/rider-availability.ts';
 import type { Router } from '../../internal/routing/router.ts';
-import { createRiderService, type RiderService } from '../../internal/riders/rider-service.ts';
+import { listRiders, type RiderListFilter } from '../../internal/riders/rider-list.ts';
+import { createRiderService, type RiderService, type RiderView } from '../../internal/riders/rider-service.ts';
 import { createStoreService, type StoreService } from '../../internal/stores/store-service.ts';
 
 /** The domain services the routes call. Handlers stay thin: parse, call one service method, shape the answer. */
@@ -20,6 +25,12 @@ export interface ApiServices {
   delivery: DeliveryService;
   batches: { get(id: string): Promise<BatchView> };
   stats: { regret(): Promise<RegretStats> };
+  /** The list endpoints: one page, newest first, of what matches the filter (internal/db/keyset-page.ts). */
+  lists: {
+    orders(filter: OrderListFilter, page: PageRequest): Promise<Page<OrderWithDispatch>>;
+    riders(filter: RiderListFilter, page: PageRequest): Promise<Page<RiderView>>;
+    batches(filter: BatchListFilter, page: PageRequest): Promise<Page<BatchView>>;
+  };
 }
 
 export interface ApiServicesDeps {
@@ -52,6 +63,11 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
     delivery: createDeliveryService({ db, clock, geo, logger }),
     batches: { get: (id) => getBatchView(db, id) },
     stats: { regret: () => regretStats(db) },
+    lists: {
+      orders: (filter, page) => listOrders(db, filter, page),
+      riders: (filter, page) => listRiders(db, filter, page),
+      batches: (filter, page) => listBatches(db, filter, page),
+    },
   };
 }
 

@@ -37,7 +37,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
     it('answers 400 naming the field, 404 for an unknown store and 400 for a malformed id', async () => {
       const bad = await h.call('POST', '/stores', { name: 'x', lat: 91, lon: 0 });
       expect(bad.status).toBe(400);
-      expect(bad.body.error).toMatchObject({ code: 'invalid_input', field: 'lat' });
+      expect(bad.body.error).toMatchObject({ code: 'request.invalid_input', field: 'lat' });
       const noName = await h.call('POST', '/stores', { lat: 1, lon: 0 });
       expect(noName.body.error.field).toBe('name');
 

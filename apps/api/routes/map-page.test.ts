@@ -14,10 +14,11 @@ describe('GET /map and its assets', () => {
     const html = await res.text();
     expect(html).toContain('"tileUrl":null');
     expect(html).not.toContain('__MAP_CONFIG__');
-    // Nothing from a CDN: every script and stylesheet is under /map/assets/.
+    // Nothing from a CDN: every script and stylesheet is under /map/assets/, the icon is the site's /favicon.ico.
     const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThanOrEqual(4);
-    for (const ref of refs) expect(ref.startsWith('/map/assets/')).toBe(true);
+    expect(refs).toContain('/favicon.ico');
+    for (const ref of refs) expect(ref.startsWith('/map/assets/') || ref === '/favicon.ico', ref).toBe(true);
     for (const ref of refs) expect((await app().request(ref)).status, ref).toBe(200);
   });
 

@@ -11,14 +11,14 @@ const pingFields = {
   accuracy: z.number().min(0).optional().openapi({ description: 'Horizontal accuracy radius in metres.', example: 8 }),
 };
 
-export const PingSchema = z.object(pingFields).openapi('RiderPing');
+export const PingSchema = z.strictObject(pingFields).openapi('RiderPing');
 
 export const MAX_PINGS_PER_POST = 1_000;
 
 export const PingBatchSchema = z
-  .object({
+  .strictObject({
     pings: z
-      .array(z.object({ rider_id: z.uuid(), ...pingFields }).openapi('RiderPingOf'))
+      .array(z.strictObject({ rider_id: z.uuid(), ...pingFields }).openapi('RiderPingOf'))
       .min(1)
       .max(MAX_PINGS_PER_POST)
       .openapi({ description: `1 to ${MAX_PINGS_PER_POST} pings, of any riders, applied in array order.` }),

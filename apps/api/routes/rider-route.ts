@@ -7,7 +7,7 @@ const MAX_SPAN_MS = 31 * 86_400_000;
 export const MAX_ROUTE_POINTS = 10_000;
 
 const RouteQuerySchema = z
-  .object({
+  .strictObject({
     from: InstantSchema.openapi({ param: { name: 'from', in: 'query' }, description: 'Start (inclusive), ISO-8601 with offset.' }),
     to: InstantSchema.openapi({ param: { name: 'to', in: 'query' }, description: 'End (exclusive), ISO-8601 with offset.' }),
     limit: z.coerce

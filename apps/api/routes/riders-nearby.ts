@@ -3,7 +3,7 @@ import { errorResponse, jsonResponse } from '../schemas/common.ts';
 import { NearbyRidersSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
-const NearbyQuerySchema = z.object({
+const NearbyQuerySchema = z.strictObject({
   lat: z.coerce.number().min(-85.05112878).max(85.05112878).openapi({ param: { name: 'lat', in: 'query' }, example: 43.7384 }),
   lon: z.coerce.number().min(-180).max(180).openapi({ param: { name: 'lon', in: 'query' }, example: 7.4246 }),
   radius_m: z.coerce.number().positive().max(50_000).default(2_000).openapi({ param: { name: 'radius_m', in: 'query' }, description: 'Metres, at most 50 000 (default 2 000).' }),

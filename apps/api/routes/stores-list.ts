@@ -10,7 +10,7 @@ export const listStoresRoute = createRoute({
   summary: 'List stores',
   description: 'In creation order. Page with `after` = the last id of the previous page.',
   request: {
-    query: z.object({
+    query: z.strictObject({
       limit: z.coerce.number().int().min(1).max(500).default(100),
       after: z.uuid().optional(),
     }),

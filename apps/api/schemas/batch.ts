@@ -13,12 +13,14 @@ export const StopSchema = z
   })
   .openapi('Stop');
 
+export const BatchStatusSchema = z.enum(['open', 'sealed', 'assigned', 'picked_up', 'delivered', 'cancelled']).openapi('BatchStatus');
+
 export const BatchSchema = z
   .object({
     id: z.uuid(),
     store_id: z.uuid(),
     path_id: z.string(),
-    status: z.enum(['open', 'sealed', 'assigned', 'picked_up', 'delivered', 'cancelled']),
+    status: BatchStatusSchema,
     rider_id: z.string().nullable(),
     capacity: z.number().int(),
     order_count: z.number().int(),
@@ -75,10 +77,10 @@ export function batchJson(b: BatchView): z.infer<typeof BatchSchema> {
   };
 }
 
-export const PickupSchema = z.object({ rider_id: z.uuid() }).openapi('BatchPickup');
+export const PickupSchema = z.strictObject({ rider_id: z.uuid() }).openapi('BatchPickup');
 
 export const ConfirmDeliverySchema = z
-  .object({
+  .strictObject({
     order_id: z.uuid(),
     rider_id: z.uuid(),
     lat: RiderLatSchema.openapi({ description: "The rider's position when handing the order over." }),

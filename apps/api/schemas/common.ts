@@ -12,7 +12,7 @@ export const LonSchema = z.number().min(-180).max(180).openapi({ example: 7.4246
 /** Rider positions go into Redis GEO, which stores latitudes only within the Web-Mercator band. */
 export const RiderLatSchema = z.number().min(-85.05112878).max(85.05112878).openapi({ example: 43.7384 });
 
-export const LatLonSchema = z.object({ lat: LatSchema, lon: LonSchema }).openapi('LatLon');
+export const LatLonSchema = z.strictObject({ lat: LatSchema, lon: LonSchema }).openapi('LatLon');
 
 export const InstantSchema = z.iso.datetime({ offset: true }).openapi({ example: '2026-11-22T12:30:00.000Z' });
 

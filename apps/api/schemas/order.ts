@@ -7,11 +7,11 @@ export const OrderStatusSchema = z
   .openapi('OrderStatus');
 
 export const OrderItemSchema = z
-  .object({ name: z.string().trim().min(1).max(200), qty: z.number().int().min(1).max(1000) })
+  .strictObject({ name: z.string().trim().min(1).max(200), qty: z.number().int().min(1).max(1000) })
   .openapi('OrderItem');
 
 export const NewOrderSchema = z
-  .object({
+  .strictObject({
     store_id: z.uuid(),
     drop: LatLonSchema.openapi({ description: "The customer's drop point." }),
     items: z.array(OrderItemSchema).min(1).max(100),

@@ -5,7 +5,7 @@ import { iso, LonSchema, RiderLatSchema } from './common.ts';
 export const RiderStatusSchema = z.enum(['offline', 'idle', 'assigned', 'delivering']).openapi('RiderStatus');
 
 export const NewRiderSchema = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200).openapi({ example: 'Ada' }),
     lat: RiderLatSchema.optional(),
     lon: LonSchema.optional(),
@@ -19,7 +19,7 @@ export const NewRiderSchema = z
   .openapi('NewRider');
 
 export const ShiftStatusSchema = z
-  .object({
+  .strictObject({
     status: z.enum(['idle', 'offline']).openapi({ description: '`idle`: on shift and available at its last position; `offline`: off shift.' }),
     lat: RiderLatSchema.optional(),
     lon: LonSchema.optional(),

@@ -3,7 +3,7 @@ import type { StoreRow } from '../../../internal/stores/store-repository.ts';
 import { LatSchema, LonSchema } from './common.ts';
 
 export const NewStoreSchema = z
-  .object({
+  .strictObject({
     name: z.string().trim().min(1).max(200).openapi({ example: 'Pizzeria Monte' }),
     lat: LatSchema,
     lon: LonSchema,
