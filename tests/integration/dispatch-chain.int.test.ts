@@ -15,7 +15,7 @@ import { startDispatchStack, type DispatchStack } from '../support/dispatch-stac
 let stack: DispatchStack;
 
 beforeAll(async () => {
-  stack = await startDispatchStack({ name: 'dispatch_chain', worker: { sealIntervalMs: 200, sweepIntervalMs: 300 } });
+  stack = await startDispatchStack({ name: 'dispatch_chain', worker: { sweepIntervalMs: 300 } });
 });
 
 afterAll(async () => {
