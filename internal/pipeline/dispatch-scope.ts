@@ -22,6 +22,7 @@ import { batchUpdated, orderUpdated, riderUpdated } from '../orders/order-events
 import { enqueue } from '../outbox/outbox.ts';
 import { BATCH_COLUMNS, loadBatchOrders, ORDER_COLUMNS, toDomainBatch, toDomainOrder, type OrderRow } from './batch-rows.ts';
 import { provisionPath } from './path-provisioner.ts';
+import { clearPathRequest, requestPath } from './provision-requests.ts';
 import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
 import { fetchTravelTime } from './router-travel-time.ts';
 import { claimRiderRow, transitionBatch, transitionOrders } from './status-writes.ts';
@@ -80,7 +81,15 @@ async function provisionMissingPaths(deps: PipelineDeps, storeIds: readonly stri
   const paths = await loadPaths(deps.db, storeIds);
   let pending: Order[] = orders;
   for (let missing = nextMissingPath(pending, paths, deps.params); missing; missing = nextMissingPath(pending, paths, deps.params)) {
-    const id = await provisionPath(deps, { storeId: missing.storeId, cell: missing.cell, orderId: missing.orderId });
+    // One builder per (store, cell): a round that finds the request already pending (another round, another worker, or
+    // a build that failed) leaves those orders for a later round; path.provisioned or the stale-request sweep brings them.
+    const mine = await requestPath(deps.db, missing.storeId, missing.cell, new Date(deps.clock.now()));
+    const id = mine
+      ? await provisionPath(deps, { storeId: missing.storeId, cell: missing.cell, orderId: missing.orderId }).catch(async (error: unknown) => {
+          await clearPathRequest(deps.db, missing.storeId, missing.cell); // the Router is unavailable: the next round asks again
+          throw error;
+        })
+      : null;
     const row = id ? await deps.db.selectFrom('path_templates').select(['id', 'store_id', 'h3_cell', 'corridor_cells']).where('id', '=', id).executeTakeFirst() : undefined;
     if (row) {
       paths.push({ id: row.id, storeId: row.store_id, targetCell: row.h3_cell, cells: new Set(row.corridor_cells) });
