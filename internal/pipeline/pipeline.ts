@@ -59,6 +59,8 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
   const totals = { rounds: 0, batched: 0, sealed: 0, merged: 0, assigned: 0, claimsLost: 0 };
   let stopping = false;
   const interval = deps.sweepIntervalMs ?? 1_000;
+  // setTimeout takes at most 2^31 − 1 ms.
+  const slowInterval = Math.min(interval * 5, 2 ** 31 - 1);
 
   const count = (outcome: ScopeRoundOutcome) => {
     totals.rounds++;
@@ -103,8 +105,11 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
   // Stores with pending work that no scope of this worker knows (a restart, a rebalance): run as one scope now and then.
   const recovery = startPeriodicLoop(
     'dispatch recovery',
-    interval * 5,
+    slowInterval,
     async () => {
+      const now = deps.clock.now();
+      if (lastRoundAt.get(-1) === now) return;
+      lastRoundAt.set(-1, now);
       const known = new Set([...scopeStores.values()].flatMap((s) => [...s]));
       const pending = await deps.db
         .selectFrom('orders')
@@ -118,7 +123,7 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
     log,
   );
   loops.push(recovery);
-  const pathRequests = startPeriodicLoop('stale path requests', interval * 5, () => retryStalePathRequests(deps), log);
+  const pathRequests = startPeriodicLoop('stale path requests', slowInterval, () => retryStalePathRequests(deps), log);
   loops.push(pathRequests);
 
   const stop = async (): Promise<void> => {
