@@ -285,6 +285,9 @@ kafka_wait_started() {
 
 kafka_up() {
   mkdir -p "$INFRA_DIR"
+  # Always cached, even when a broker is reused: tests that stop and start a broker run a private one from these jars.
+  ensure_java
+  ensure_kafka_jars
   local pid
   pid="$(kafka_pids | head -n 1)"
   if [[ -n $pid ]]; then
@@ -311,8 +314,6 @@ kafka_up() {
   port_open "$KAFKA_HOST" "$KAFKA_CONTROLLER_PORT" &&
     die "Kafka's controller port $KAFKA_CONTROLLER_PORT on $KAFKA_HOST is already taken; free it and retry"
 
-  ensure_java
-  ensure_kafka_jars
   kafka_render_config
   kafka_format_storage
 

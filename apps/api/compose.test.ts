@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../internal/config/config.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { composeApi } from './compose.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 describe('composition without any service URL', () => {
   it('runs on the embedded adapters and says so on /health', async () => {
@@ -17,5 +18,5 @@ describe('composition without any service URL', () => {
     } finally {
       await api.cleanup();
     }
-  }, 60_000);
+  }, scaledMs(60_000));
 });

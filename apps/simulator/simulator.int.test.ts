@@ -13,6 +13,7 @@ import { createTestDatabase, type TestDatabase } from '../../tests/support/postg
 import { composeSimulator } from './compose.ts';
 import { parseSimulatorArgs } from './options.ts';
 import { realServersConfig } from '../../tests/support/real-servers-env.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 let testDb: TestDatabase;
 let api: ApiRuntime;
@@ -37,7 +38,7 @@ afterAll(async () => {
 });
 
 describe('the rider and order simulator', () => {
-  it('drives orders from placement to delivery through the HTTP API', { timeout: 120_000 }, async () => {
+  it('drives orders from placement to delivery through the HTTP API', { timeout: scaledMs(120_000) }, async () => {
     const options = parseSimulatorArgs([
       '--api', base, '--riders', '4', '--stores', '2', '--center', '52.52,13.405', '--rate', '6', '--speed', '30',
       '--far-rate', '0.5', '--ping-ms', '250', '--seed', '11', '--progress', '1',
@@ -48,7 +49,7 @@ describe('the rider and order simulator', () => {
     try {
       // Until two orders were delivered and at least one far confirmation was refused (or the test times out).
       await expect
-        .poll(() => ({ delivered: sim.tally.delivered >= 2, refused: sim.tally.tooFar409 >= 1 }), { timeout: 90_000, interval: 500 })
+        .poll(() => ({ delivered: sim.tally.delivered >= 2, refused: sim.tally.tooFar409 >= 1 }), { timeout: scaledMs(90_000), interval: 500 })
         .toEqual({ delivered: true, refused: true });
     } finally {
       await sim.cleanup();

@@ -23,7 +23,15 @@ export interface Config {
    * `topicPrefix` is prepended to every topic name by the event bus (see create-event-bus.ts), so test suites and
    * side-by-side deployments can share one broker while topic names stay DeliveryGO's. Empty by default.
    */
-  kafka: { clientId: string; partitions: number; topicPrefix: string };
+  kafka: {
+    clientId: string;
+    partitions: number;
+    topicPrefix: string;
+    /** How long start-up (subscribing, creating topics) waits out a broker that is down or still electing leaders. */
+    startDeadlineMs: number;
+    /** How long one publish waits out transient broker failures before it fails. */
+    publishDeadlineMs: number;
+  };
   /** OSRM base URL, or undefined for the straight-line router. */
   osrmUrl: string | undefined;
   osrm: { timeoutMs: number; maxTableSize: number };
@@ -95,6 +103,8 @@ const envSchema = z.object({
   KAFKA_BROKERS: brokerList.optional(),
   KAFKA_CLIENT_ID: z.string().min(1).default('deliverygo'),
   KAFKA_PARTITIONS: int(1, 256).default(3),
+  KAFKA_START_DEADLINE_MS: int(0, 3_600_000).default(120_000),
+  KAFKA_PUBLISH_DEADLINE_MS: int(0, 600_000).default(30_000),
   KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{0,100}$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
   REDIS_KEY_PREFIX: z.string().trim().min(1).max(100).default('dg:'),
   OSRM_URL: url(['http:', 'https:']).optional(),
@@ -141,7 +151,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     redisUrl: e.REDIS_URL ?? (e.REDIS_ADDR ? redisUrlOfAddr(e.REDIS_ADDR) : undefined),
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
     kafkaBrokers: e.KAFKA_BROKERS,
-    kafka: { clientId: e.KAFKA_CLIENT_ID, partitions: e.KAFKA_PARTITIONS, topicPrefix: e.KAFKA_TOPIC_PREFIX },
+    kafka: {
+      clientId: e.KAFKA_CLIENT_ID,
+      partitions: e.KAFKA_PARTITIONS,
+      topicPrefix: e.KAFKA_TOPIC_PREFIX,
+      startDeadlineMs: e.KAFKA_START_DEADLINE_MS,
+      publishDeadlineMs: e.KAFKA_PUBLISH_DEADLINE_MS,
+    },
     osrmUrl: e.OSRM_URL ?? e.OSRM_ADDR,
     osrm: { timeoutMs: e.OSRM_TIMEOUT_MS, maxTableSize: e.OSRM_MAX_TABLE_SIZE },
     router: { speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },

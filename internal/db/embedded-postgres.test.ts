@@ -4,6 +4,7 @@ import { silentLogger } from '../platform/logger.ts';
 import { createDatabase, type DatabaseHandle } from './database.ts';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded-postgres.ts';
 import { migrateUp } from './migrate.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 let embedded: EmbeddedPostgres;
 let handle: DatabaseHandle;
@@ -12,7 +13,7 @@ beforeAll(async () => {
   embedded = await startEmbeddedPostgres();
   await migrateUp(embedded.url, silentLogger);
   handle = createDatabase(embedded.url, { maxConnections: 8 });
-}, 60_000);
+}, scaledMs(60_000));
 
 afterAll(async () => {
   await handle?.close();

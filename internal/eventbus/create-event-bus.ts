@@ -29,6 +29,8 @@ function createAdapter(config: Config, logger: Logger): ConfiguredEventBus {
         brokers: config.kafkaBrokers,
         clientId: config.kafka.clientId,
         partitions: config.kafka.partitions,
+        startDeadlineMs: config.kafka.startDeadlineMs,
+        publishDeadlineMs: config.kafka.publishDeadlineMs,
         logger,
       }),
     };

@@ -14,6 +14,7 @@ import {
   type Subscription,
 } from './event-bus.ts';
 import { consume, DEAD_LETTER_TYPE, type DeadLetterPayload } from './middleware.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 /** What a backend can do beyond the common contract; the suite runs the matching extra tests. */
 export interface EventBusFeatures {
@@ -464,8 +465,10 @@ export class Inbox<T> {
     for (const waiter of [...this.waiters]) waiter();
   }
 
-  until(predicate: (items: readonly T[]) => boolean, what: string, timeoutMs: number): Promise<void> {
+  /** Resolves once `predicate` holds; `budgetMs` is scaled by TEST_TIME_SCALE (tests/support/time-scale.ts). */
+  until(predicate: (items: readonly T[]) => boolean, what: string, budgetMs: number): Promise<void> {
     if (predicate(this.items)) return Promise.resolve();
+    const timeoutMs = scaledMs(budgetMs);
     return new Promise<void>((resolve, reject) => {
       const check = () => {
         if (!predicate(this.items)) return;

@@ -3,6 +3,7 @@ import { createLogger } from '../platform/logger.ts';
 import { testKafka, testKafkaBrokers, uniqueTopic } from '../../tests/support/kafka.ts';
 import { eventBusContract, Inbox, makeEvent } from './event-bus.contract.ts';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 // Errors only: the contract makes handlers fail on purpose, and each failure is a warning.
 const logger = createLogger('error', 'eventbus-kafka-test');
@@ -39,8 +40,29 @@ describe('KafkaEventBus', () => {
     }
   });
 
-  it('fails subscribe with a clear error when the broker cannot be reached', async () => {
-    const bus = new KafkaEventBus(options({ logger: quiet, brokers: ['127.0.0.1:1'], retry: { retries: 1, initialRetryTime: 100 } }));
+  it('subscribes to a topic it has only just created, many times in a row, without failing', async () => {
+    // A new topic's partitions have no leader for a moment ("This server does not host this topic-partition"):
+    // kafkajs marks that retriable, and subscribe must wait it out rather than give up.
+    const bus = new KafkaEventBus(options());
+    try {
+      for (let round = 0; round < 12; round++) {
+        const topic = uniqueTopic(`eventbus.fresh-${round}`);
+        const inbox = new Inbox<string>();
+        await bus.subscribe(topic, uniqueTopic('g'), async (m) => void inbox.push(m.value));
+        const event = makeEvent('t', { round });
+        await bus.publish(topic, 'k', event);
+        await inbox.until((items) => items.length > 0, `round ${round}'s event`, 30_000);
+        expect(JSON.parse(inbox.items[0]!)).toMatchObject({ id: event.id });
+      }
+    } finally {
+      await bus.close();
+    }
+  }, scaledMs(240_000));
+
+  it('fails subscribe with a clear error when the broker cannot be reached before the start deadline', async () => {
+    const bus = new KafkaEventBus(
+      options({ logger: quiet, brokers: ['127.0.0.1:1'], startDeadlineMs: 1_500, retry: { retries: 1, initialRetryTime: 100 } }),
+    );
     try {
       await expect(bus.subscribe(uniqueTopic('eventbus.unreachable'), 'g', async () => {})).rejects.toThrow(
         /cannot consume .* ECONNREFUSED/,
@@ -76,27 +98,6 @@ describe('KafkaEventBus', () => {
       await bus.publish(topic, 'k', next);
       await seen.until((items) => items.includes(next.id), 'the message after the slow one', 30_000);
       expect(seen.items).toEqual([slow.id, next.id]);
-    } finally {
-      await bus.close();
-    }
-  });
-
-  it('consumes a backlog at a useful rate', async () => {
-    const bus = new KafkaEventBus(options());
-    const topic = uniqueTopic('eventbus.rate');
-    try {
-      const total = 2_000;
-      await bus.publishAll(Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 30}`, event: makeEvent('t', { i }) })));
-      const done = new Inbox<number>();
-      let count = 0;
-      const started = performance.now();
-      await bus.subscribe(topic, uniqueTopic('g'), async () => {
-        if (++count === total) done.push(count);
-      });
-      await done.until((items) => items.length > 0, 'the whole backlog', 30_000);
-      const perSecond = total / ((performance.now() - started) / 1000);
-      logger.info({ perSecond }, 'kafka consume rate');
-      expect(perSecond).toBeGreaterThan(200);
     } finally {
       await bus.close();
     }

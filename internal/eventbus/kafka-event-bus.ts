@@ -15,6 +15,7 @@ import {
 } from 'kafkajs';
 import { AppError, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { retryUntil } from '../platform/retry-until.ts';
 import {
   encodeEvent,
   type Event,
@@ -28,6 +29,7 @@ import {
   type Subscription,
 } from './event-bus.ts';
 import { maxBatchOf, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
+import { GroupJoinTimeoutError, isTransientKafkaError } from './kafka-transient.ts';
 
 export interface KafkaEventBusOptions {
   brokers: string[];
@@ -48,8 +50,15 @@ export interface KafkaEventBusOptions {
   heartbeatIntervalMs?: number;
   /** Longest a fetch waits on an idle partition; bounds how long `close()` waits for the last fetch. Default 250 ms. */
   maxWaitTimeMs?: number;
-  /** How long `subscribe` waits for the consumer to join its group before failing. Default 30 s. */
+  /** How long one attempt to subscribe waits for the consumer to join its group before trying again. Default 30 s. */
   joinTimeoutMs?: number;
+  /**
+   * How long subscribing and creating topics keep retrying transient failures (broker not up yet, a new topic's
+   * partitions without a leader, coordinator loading) before start-up fails. Default 120 s: a broker restart.
+   */
+  startDeadlineMs?: number;
+  /** How long one publish keeps retrying transient failures before it is rejected. Default 30 s. */
+  publishDeadlineMs?: number;
   /** kafkajs' retry policy for connecting and requests (its defaults: 5 retries from 300 ms). */
   retry?: { retries?: number; initialRetryTime?: number; maxRetryTime?: number };
 }
@@ -94,6 +103,8 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
   private queue: QueuedSend[] = [];
   private flushing: Promise<void> | undefined;
   private closed = false;
+  /** Aborted by `close()`: stops retry loops that wait for the broker. */
+  private readonly closing = new AbortController();
 
   constructor(options: KafkaEventBusOptions) {
     if (options.brokers.length === 0) throw new RangeError('brokers must not be empty');
@@ -108,6 +119,8 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
       heartbeatIntervalMs: options.heartbeatIntervalMs ?? 500,
       maxWaitTimeMs: options.maxWaitTimeMs ?? 250,
       joinTimeoutMs: options.joinTimeoutMs ?? 30_000,
+      startDeadlineMs: options.startDeadlineMs ?? 120_000,
+      publishDeadlineMs: options.publishDeadlineMs ?? 30_000,
     };
     this.kafkaConfig = {
       clientId: options.clientId,
@@ -148,19 +161,37 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
     return this.startConsumer(topic, group, async () => undefined, batch, options);
   }
 
-  private async startConsumer(
-    topic: string,
-    group: string,
-    handler: MessageHandler,
-    batch: { handler: BatchHandler; maxBatch: number } | undefined,
-    options: SubscribeOptions,
-  ): Promise<Subscription> {
+  /**
+   * Subscribes, retrying transient failures (broker down or restarting, the topic's partitions not led yet, the group
+   * coordinator loading) with backoff until `startDeadlineMs`; each attempt gets a fresh consumer.
+   */
+  private async startConsumer(...args: ConsumerArgs): Promise<Subscription> {
     this.assertOpen();
+    const [topic, group] = args;
     try {
-      await this.ensureTopics([topic]);
+      return await this.retryTransient(`subscribe to ${topic} as ${group}`, this.options.startDeadlineMs, () =>
+        this.tryStartConsumer(...args),
+      );
     } catch (error) {
       throw subscribeFailed(topic, group, error);
     }
+  }
+
+  /** Runs `operation`, retrying what `isTransientKafkaError` accepts until `deadlineMs` or `close()`. */
+  private retryTransient<T>(what: string, deadlineMs: number, operation: () => Promise<T>): Promise<T> {
+    return retryUntil(operation, {
+      what,
+      isTransient: isTransientKafkaError,
+      deadlineMs,
+      logger: this.logger,
+      signal: this.closing.signal,
+    });
+  }
+
+  /** One attempt: create the topic if needed, connect, join the group; on failure the consumer is closed again. */
+  private async tryStartConsumer(...[topic, group, handler, batch, options]: ConsumerArgs): Promise<Subscription> {
+    this.assertOpen();
+    await this.ensureTopics([topic]);
     const from = options.from ?? 'earliest';
     const log = this.logger.child({ topic, group });
     // A client per consumer: kafkajs caches committed offsets per group id in the client, shared by its consumers.
@@ -200,10 +231,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
       log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
       if (!payload.restart) reject(payload.error);
     });
-    const timer = setTimeout(
-      () => reject(new Error(`did not join consumer group within ${this.options.joinTimeoutMs} ms`)),
-      this.options.joinTimeoutMs,
-    );
+    const timer = setTimeout(() => reject(new GroupJoinTimeoutError(this.options.joinTimeoutMs)), this.options.joinTimeoutMs);
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: from === 'earliest' });
@@ -217,7 +245,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
       await ready;
     } catch (error) {
       await subscription.close().catch(() => undefined);
-      throw subscribeFailed(topic, group, error);
+      throw error;
     } finally {
       clearTimeout(timer);
     }
@@ -227,6 +255,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.closing.abort();
     await Promise.all([...this.subscriptions].map((s) => s.close()));
     await this.flushing;
     const [producer, admin] = await Promise.allSettled([this.producerReady, this.adminReady]);
@@ -251,17 +280,17 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
       this.queue = [];
       try {
         const records = sends.flatMap((s) => s.records);
-        const producer = await this.producer();
-        await this.ensureTopics(records.map((r) => r.topic));
         const byTopic = new Map<string, Message[]>();
         for (const r of records) {
           let messages = byTopic.get(r.topic);
           if (!messages) byTopic.set(r.topic, (messages = []));
           messages.push({ key: r.key, value: r.value, headers: r.headers });
         }
-        await producer.sendBatch({
-          acks: -1,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+        const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+        await this.retryTransient(`publish to ${[...byTopic.keys()].join(', ')}`, this.options.publishDeadlineMs, async () => {
+          const producer = await this.producer();
+          await this.ensureTopics(byTopic.keys());
+          await producer.sendBatch({ acks: -1, topicMessages });
         });
         for (const s of sends) s.resolve();
       } catch (error) {
@@ -307,7 +336,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
   private async ensureTopics(names: Iterable<string>): Promise<void> {
     const missing = [...new Set(names)].filter((name) => !this.topics.has(name));
     if (missing.length > 0) {
-      const creation = (async () => {
+      const creation = this.retryTransient(`create topics ${missing.join(', ')}`, this.options.startDeadlineMs, async () => {
         const admin = await this.admin();
         await admin.createTopics({
           waitForLeaders: true,
@@ -317,7 +346,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
             replicationFactor: this.options.replicationFactor,
           })),
         });
-      })();
+      });
       for (const name of missing) this.topics.set(name, creation);
       creation.catch(() => {
         for (const name of missing) if (this.topics.get(name) === creation) this.topics.delete(name);
@@ -330,6 +359,15 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
     if (this.closed) throw unavailable('eventbus.closed', 'the event bus is closed');
   }
 }
+
+/** What `subscribe` / `subscribeBatch` hand to `startConsumer`: topic, group, handler, batch mode, options. */
+type ConsumerArgs = [
+  topic: string,
+  group: string,
+  handler: MessageHandler,
+  batch: { handler: BatchHandler; maxBatch: number } | undefined,
+  options: SubscribeOptions,
+];
 
 interface OutboundRecord {
   topic: string;

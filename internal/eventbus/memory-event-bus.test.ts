@@ -7,26 +7,6 @@ eventBusContract('memory', { persistent: false, partitions: 3, waitMs: 5_000 }, 
 });
 
 describe('MemoryEventBus', () => {
-  it('carries well over 10k messages/s end to end', async () => {
-    const bus = new MemoryEventBus();
-    const topic = uniqueName('throughput');
-    const total = 50_000;
-    const received = new Inbox<number>();
-    let count = 0;
-    await bus.subscribe(topic, 'g', async () => {
-      if (++count === total) received.push(count);
-    });
-    const started = performance.now();
-    const publishes: Promise<void>[] = [];
-    for (let i = 0; i < total; i++) publishes.push(bus.publish(topic, `k${i % 64}`, makeEvent('t', { i })));
-    await Promise.all(publishes);
-    await received.until((items) => items.length > 0, 'every message', 10_000);
-    const perSecond = total / ((performance.now() - started) / 1000);
-    await bus.close();
-    // Typically several 100k/s; the bound leaves room for a loaded CI machine.
-    expect(perSecond).toBeGreaterThan(10_000);
-  });
-
   it('forgets messages beyond the retention; a new group starts at the oldest one kept', async () => {
     const bus = new MemoryEventBus({ partitions: 1, retainPerPartition: 8 });
     const topic = uniqueName('retention');

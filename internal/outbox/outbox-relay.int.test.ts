@@ -14,6 +14,7 @@ import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { silentLogger } from '../platform/logger.ts';
 import { enqueue } from './outbox.ts';
 import { OutboxRelay } from './outbox-relay.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 /** One publication as the broker saw it. */
 interface Published {
@@ -126,8 +127,8 @@ async function unpublishedCount(): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-async function waitFor(condition: () => Promise<boolean> | boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
+async function waitFor(condition: () => Promise<boolean> | boolean, what: string, budgetMs = 20_000): Promise<void> {
+  const deadline = Date.now() + scaledMs(budgetMs);
   while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../platform/clock.ts';
 import { KnownRiders } from './known-riders.ts';
 
 function directory(existing: string[]) {
@@ -45,11 +46,13 @@ describe('KnownRiders', () => {
   it('forgets unknown ids after the negative TTL, so a rider created later is found', async () => {
     const existing: string[] = [];
     const d = directory(existing);
-    const known = new KnownRiders(d.lookup, { unknownTtlMs: 30 });
+    const clock = new ManualClock(1_000);
+    const known = new KnownRiders(d.lookup, { unknownTtlMs: 30, clock });
     expect(await known.exists1('late')).toBe(false);
     existing.push('late');
+    clock.advance(29);
     expect(await known.exists1('late')).toBe(false); // still cached as unknown
-    await new Promise((r) => setTimeout(r, 40));
+    clock.advance(2);
     expect(await known.exists1('late')).toBe(true);
     expect(d.queries).toHaveLength(2);
   });

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import type { Clock } from '../platform/clock.ts';
 
 /** Answers which of `ids` exist (Postgres `riders` in production). */
 export type RiderExistence = (ids: readonly string[]) => Promise<string[]>;
@@ -8,6 +9,8 @@ export interface KnownRidersOptions {
   maxKnown?: number;
   /** How long "does not exist" is remembered, so a flood of pings for a bogus id costs one query per period. Default 2 s. */
   unknownTtlMs?: number;
+  /** What the negative TTL is measured with. Default: the cache's own monotonic clock. */
+  clock?: Clock;
 }
 
 /**
@@ -26,7 +29,12 @@ export class KnownRiders {
     options: KnownRidersOptions = {},
   ) {
     this.known = new LRUCache({ max: options.maxKnown ?? 200_000 });
-    this.unknown = new LRUCache({ max: 50_000, ttl: options.unknownTtlMs ?? 2_000, ttlAutopurge: false });
+    this.unknown = new LRUCache({
+      max: 50_000,
+      ttl: options.unknownTtlMs ?? 2_000,
+      ttlAutopurge: false,
+      ...(options.clock ? { perf: options.clock, ttlResolution: 0 } : {}),
+    });
   }
 
   /** Remembers a rider the caller knows exists (e.g. just created). */

@@ -16,6 +16,7 @@ import { createTestDatabase, type TestDatabase } from '../../tests/support/postg
 import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { HubTestClient } from './ws-hub-test-client.ts';
 import { realServersConfig } from '../../tests/support/real-servers-env.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 let testDb: TestDatabase;
 let redis: TestRedis;
@@ -103,7 +104,7 @@ describe('WebSocket hub across two API instances', () => {
     await onA.subscribe(`order:${orderId}`);
     await onB.subscribe(`order:${orderId}`);
     // The forwarders join their consumer group in the background and start at the latest offset: publish until seen.
-    const deadline = Date.now() + 45_000;
+    const deadline = Date.now() + scaledMs(45_000);
     while (!onA.frames.some((f) => f.type === 'order.updated') && Date.now() < deadline) {
       await bus.publishAll([record('orderUpdated', orderId, { orderId, storeId: randomUUID(), status: 'assigned', riderId: rider, batchId: randomUUID() })]);
       await new Promise((r) => setTimeout(r, 500));
@@ -117,5 +118,5 @@ describe('WebSocket hub across two API instances', () => {
     const relayed = await onB.waitFor((f) => f.type === 'rider.location');
     expect(relayed).toMatchObject({ channel: `order:${orderId}`, data: { riderId: rider, lat: 43.75 } });
     await onA.waitFor((f) => f.type === 'rider.location');
-  }, 60_000);
+  }, scaledMs(60_000));
 });

@@ -1,5 +1,6 @@
 /** A small WebSocket test client for the hub's tests and benchmarks: collects frames, waits for matching ones. */
 import { WebSocket, type ClientOptions } from 'ws';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 export interface HubFrame {
   type: string;
@@ -46,7 +47,9 @@ export class HubTestClient {
   }
 
   /** The first frame (already received or coming) matching `match`. */
-  async waitFor(match: (frame: HubFrame) => boolean, timeoutMs = 5_000): Promise<HubFrame> {
+  /** The first frame that matches; `budgetMs` is scaled by TEST_TIME_SCALE. */
+  async waitFor(match: (frame: HubFrame) => boolean, budgetMs = 5_000): Promise<HubFrame> {
+    const timeoutMs = scaledMs(budgetMs);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const found = this.frames.find(match);

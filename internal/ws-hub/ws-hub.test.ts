@@ -9,6 +9,8 @@ import { MemoryLiveFeed } from '../livefeed/memory-live-feed.ts';
 import { parseChannel } from './channel-name.ts';
 import { WsHub, type WsHubOptions } from './ws-hub.ts';
 import { HubTestClient } from './ws-hub-test-client.ts';
+import { waitFor } from '../../tests/support/wait-for.ts';
+import { scaledMs } from '../../tests/support/time-scale.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -142,16 +144,15 @@ describe('WsHub', () => {
     await b.subscribe('rider:r9');
     expect(h.hub.clientCount).toBe(2);
     await a.close();
-    await sleep(50);
+    await waitFor(() => h.hub.clientCount === 1, { timeoutMs: 5_000, what: 'the hub to drop the first client' });
     await h.feed.publish(location('r9', 1));
     await b.waitFor((f) => f.type === 'rider.location');
     await b.close();
-    await sleep(50);
-    expect(h.hub.clientCount).toBe(0);
+    await waitFor(() => h.hub.clientCount === 0, { timeoutMs: 5_000, what: 'the hub to drop the last client' });
     // Nobody listens any more: a listener added now is the channel's only one.
     await h.feed.subscribe('rider:r9', (m) => seen.push(m.type));
     await h.feed.publish(location('r9', 2));
-    await sleep(20);
+    await waitFor(() => seen.length > 0, { timeoutMs: 5_000, what: 'the new listener to get the frame' });
     expect(seen).toEqual(['rider.location']);
     expect(await metric(h.registry, 'ws_clients')).toBe(0);
   });
@@ -182,16 +183,21 @@ describe('WsHub', () => {
     const ns = slow.frames.filter((f) => f.type === 'rider.location').map((f) => (f.data as { n: number }).n);
     expect(ns.length).toBe(total - dropped);
     expect(ns).toEqual([...ns].sort((x, y) => x - y)); // order kept
-  }, 60_000);
+  }, scaledMs(60_000));
 
   it('terminates a client that stops answering pings; a live one stays', async () => {
-    const h = await start({ heartbeatMs: 100 });
+    // The period is generous so that a live client's pong is never late on a loaded machine; what is checked is
+    // that the dead one goes and the live one outlives several heartbeats.
+    const h = await start({ heartbeatMs: 400 });
     const dead = await client(h.url, { autoPong: false });
     const live = await client(h.url);
+    let livePings = 0;
+    live.socket.on('ping', () => livePings++);
     await dead.subscribe('map');
     const closed = new Promise<number>((resolve) => dead.socket.once('close', (code) => resolve(code)));
     expect(await closed).toBe(1006); // terminated, no closing handshake
-    await sleep(350);
+    const seenAtClose = livePings;
+    await waitFor(() => livePings >= seenAtClose + 3, { timeoutMs: 10_000, what: 'three more heartbeats to the live client' });
     expect(live.socket.readyState).toBe(WebSocket.OPEN);
     expect(h.hub.clientCount).toBe(1);
   });

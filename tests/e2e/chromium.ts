@@ -8,6 +8,7 @@ import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext } from 'playwright-core';
+import { scaledMs } from '../support/time-scale.ts';
 
 export const CHROMIUM_PATH = '/usr/bin/chromium';
 
@@ -37,7 +38,7 @@ export async function launchChromium(): Promise<TestBrowser> {
         '--disable-component-update',
         '--disable-sync',
       ],
-      timeout: 30_000,
+      timeout: scaledMs(30_000),
       viewport: { width: 1440, height: 900 },
     });
     return {

@@ -11,6 +11,7 @@ import { expectConsistentBatches } from '../support/batch-integrity.ts';
 import { offset } from '../../internal/pipeline/test-fixtures.ts';
 import { listTopics } from '../support/kafka.ts';
 import { startDispatchStack, type DispatchStack } from '../support/dispatch-stack.ts';
+import { scaledMs } from '../support/time-scale.ts';
 
 let stack: DispatchStack;
 
@@ -25,7 +26,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + scaledMs(timeoutMs);
   for (;;) {
     const value = await probe();
     if (value) return value;
@@ -94,7 +95,7 @@ describe('dispatch chain (HTTP → Kafka → worker → HTTP)', () => {
     const tooFar: number[] = [];
     const accepted: number[] = [];
     const delivered = new Set<string>();
-    const deadline = Date.now() + 90_000;
+    const deadline = Date.now() + scaledMs(90_000);
     const rideLoop = async (riderId: string): Promise<void> => {
       while (delivered.size < orderIds.length && Date.now() < deadline) {
         const rider = await stack.api('GET', `/riders/${riderId}`);
@@ -160,7 +161,7 @@ describe('dispatch chain (HTTP → Kafka → worker → HTTP)', () => {
     // … and observed once per batch in the worker's dispatch_batch_regret histogram.
     const metrics = await stack.worker!.metrics.metrics();
     expect(Number(/^dispatch_batch_regret_count (\d+)/m.exec(metrics)?.[1])).toBe(batches.length);
-  }, 180_000);
+  }, scaledMs(180_000));
 
   it('50 orders posted at once into one area end in correct batches', async () => {
     const storeAt = { lat: 48.137, lon: 11.575 }; // Munich: no riders here, batches just form
@@ -178,5 +179,5 @@ describe('dispatch chain (HTTP → Kafka → worker → HTTP)', () => {
     const mine = provisioned.map((p) => p.event.payload as { storeId: string; cell: string }).filter((p) => p.storeId === storeId);
     expect(mine.length).toBeGreaterThanOrEqual(1);
     expect(new Set(mine.map((p) => p.cell)).size).toBe(mine.length);
-  }, 120_000);
+  }, scaledMs(120_000));
 });

@@ -15,6 +15,7 @@ import { launchChromium, type TestBrowser } from '../e2e/chromium.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { deleteByPrefix, testRedisUrl } from '../support/redis.ts';
 import { Redis } from 'ioredis';
+import { scaledMs } from '../support/time-scale.ts';
 import { realServersConfig } from '../support/real-servers-env.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
@@ -113,7 +114,7 @@ describe('GET /map in headless Chromium', () => {
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
     await page.goto(`${base}/map`);
-    await page.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
 
     await expect.poll(() => page.locator('.store-pin').count()).toBe(3);
     await expect.poll(() => page.locator('.rider-marker').count()).toBe(4);
@@ -129,7 +130,7 @@ describe('GET /map in headless Chromium', () => {
 
     // Subscribed to the hub's map channel: from here on updates arrive over /ws (the page polls only while it is away,
     // and re-reads the snapshot every 30 s otherwise, so a move within the wait below came over the socket).
-    await page.waitForSelector('body[data-conn="live"]', { timeout: 15_000 });
+    await page.waitForSelector('body[data-conn="live"]', { timeout: scaledMs(15_000) });
 
     // A rider reports a new position; its marker glides there.
     const rider = riders[0]!;
@@ -139,7 +140,7 @@ describe('GET /map in headless Chromium', () => {
     const ping = await call('POST', `/riders/${rider.id}/location`, { lat: target.lat, lon: target.lon, recorded_at: new Date().toISOString() });
     expect(ping.status, JSON.stringify(ping.body)).toBeLessThan(300);
     await expect
-      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), { timeout: 15_000, interval: 200 })
+      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), { timeout: scaledMs(15_000), interval: 200 })
       .toMatchObject({ lat: expect.closeTo(target.lat, 5), lng: expect.closeTo(target.lon, 5) });
     const after = await riderScreenPoint(page, rider.id);
     expect(after).not.toBeNull();
@@ -163,15 +164,15 @@ describe('GET /map without the WebSocket hub', () => {
       void ws.close({ code: 1011, reason: 'hub away' });
     });
     await page.goto(`${base}/map`);
-    await page.waitForSelector('body[data-loaded="true"]', { timeout: 15_000 });
-    await page.waitForSelector('body[data-conn="polling"]', { timeout: 15_000 });
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
+    await page.waitForSelector('body[data-conn="polling"]', { timeout: scaledMs(15_000) });
     await expect.poll(() => page.locator(`.rider-marker[data-rider-id="${rider.id}"]`).count()).toBe(1);
 
     const target = offset(CENTER, -1_200, -900);
     const ping = await call('POST', `/riders/${rider.id}/location`, { lat: target.lat, lon: target.lon, recorded_at: new Date().toISOString() });
     expect(ping.status).toBeLessThan(300);
     await expect
-      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), { timeout: 15_000, interval: 250 })
+      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), { timeout: scaledMs(15_000), interval: 250 })
       .toMatchObject({ lat: expect.closeTo(target.lat, 5), lng: expect.closeTo(target.lon, 5) });
     // Backoff: a few reconnection attempts in these seconds, not one per frame.
     expect(attempts).toBeGreaterThanOrEqual(2);

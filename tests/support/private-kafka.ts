@@ -1,0 +1,122 @@
+/**
+ * A Kafka broker of a test's own, for tests that stop and start the broker (start-up ordering, restarts, outages):
+ * the same Kafka jars `scripts/infra.sh up` caches in .cache/kafka/lib, a single KRaft node on free loopback ports,
+ * its data in a temporary directory. The shared broker on :9092 is never touched.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait-for.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const LIB_DIR = join(ROOT, '.cache/kafka/lib');
+const TEMPLATE = join(ROOT, 'scripts/kafka/server.properties.template');
+const LOG4J = join(ROOT, 'scripts/kafka/log4j.properties');
+const CLUSTER_ID = 'cHJpdmF0ZS1rYWZrYS10ZQ';
+
+export interface PrivateKafka {
+  /** `127.0.0.1:<port>`, known before the broker first starts. */
+  readonly brokers: string[];
+  /** Starts the broker (formatting its storage the first time) and resolves once it logged "Kafka Server started". */
+  start(): Promise<void>;
+  /** `kill -9` when `hard`, else SIGTERM; resolves when the process is gone. The data directory is kept. */
+  stop(options?: { hard?: boolean }): Promise<void>;
+  /** Stops the broker and deletes its data. */
+  destroy(): Promise<void>;
+}
+
+/** Allocates the ports and the data directory of a private broker; nothing runs until `start()`. */
+export async function privateKafka(): Promise<PrivateKafka> {
+  if (!existsSync(LIB_DIR)) throw new Error(`no Kafka jars in ${LIB_DIR}: run 'bash scripts/infra.sh up' first`);
+  const [port, controllerPort] = await Promise.all([freePort(), freePort()]);
+  const dir = await mkdtemp(join(tmpdir(), 'deliverygo-kafka-'));
+  const props = join(dir, 'server.properties');
+  const log = join(dir, 'kafka.log');
+  const template = await readFile(TEMPLATE, 'utf8');
+  await writeFile(
+    props,
+    template
+      .replaceAll('@KAFKA_DATA_DIR@', join(dir, 'data'))
+      .replaceAll('127.0.0.1:9093', `127.0.0.1:${controllerPort}`)
+      .replaceAll('127.0.0.1:9092', `127.0.0.1:${port}`),
+  );
+  const java = (mainClass: string, args: string[]): string[] => [
+    '-Xms128m',
+    '-Xmx384m',
+    '-XX:+UseSerialGC',
+    '-XX:TieredStopAtLevel=1',
+    '-Djava.awt.headless=true',
+    `-Dlog4j.configuration=file:${LOG4J}`,
+    `-Dkafka.logs.dir=${dir}`,
+    '-cp',
+    `${LIB_DIR}/*`,
+    mainClass,
+    ...args,
+  ];
+  let formatted = false;
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const run = (args: string[]): Promise<void> =>
+    new Promise((done, fail) => {
+      const p = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+      let text = '';
+      p.stdout.on('data', (d: Buffer) => (text += d));
+      p.stderr.on('data', (d: Buffer) => (text += d));
+      p.on('error', fail);
+      p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`java ${args.at(-4)} exited ${code}: ${text.slice(-2000)}`))));
+    });
+
+  const stop = async ({ hard = false } = {}): Promise<void> => {
+    const p = child;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const gone = new Promise<void>((done) => p.once('exit', () => done()));
+    p.kill(hard ? 'SIGKILL' : 'SIGTERM');
+    await gone;
+    child = undefined;
+  };
+
+  return {
+    brokers: [`127.0.0.1:${port}`],
+    async start() {
+      if (child) return;
+      if (!formatted) {
+        await run(java('kafka.tools.StorageTool', ['format', '-t', CLUSTER_ID, '-c', props, '--ignore-formatted']));
+        formatted = true;
+      }
+      output = '';
+      const p = spawn('java', java('kafka.Kafka', [props]), { stdio: ['ignore', 'pipe', 'pipe'] });
+      child = p;
+      p.stdout!.on('data', (d: Buffer) => (output = (output + d).slice(-20_000)));
+      p.stderr!.on('data', (d: Buffer) => (output = (output + d).slice(-20_000)));
+      await waitFor(
+        () => {
+          if (p.exitCode !== null) throw new Error(`private Kafka exited during start-up (${p.exitCode}): ${output.slice(-3000)}`);
+          return output.includes('Kafka Server started');
+        },
+        { timeoutMs: 180_000, what: `private Kafka on :${port} to start` },
+      );
+      await writeFile(log, output).catch(() => undefined);
+    },
+    stop,
+    async destroy() {
+      await stop({ hard: true });
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A port nothing listens on right now (the OS picks it). */
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? done(address.port) : fail(new Error('no port'))));
+    });
+  });
+}
