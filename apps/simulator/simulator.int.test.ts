@@ -27,7 +27,7 @@ beforeAll(async () => {
   api = await composeApi(config, silentLogger);
   const { port } = await api.start();
   base = `http://127.0.0.1:${port}`;
-  worker = await composeWorker(config, silentLogger, { dispatch: { waitWindowSeconds: 3 }, sealIntervalMs: 300, sweepIntervalMs: 300 });
+  worker = await composeWorker(config, silentLogger, { dispatch: { waitWindowSeconds: 3 }, sweepIntervalMs: 300 });
   await worker.start();
 });
 

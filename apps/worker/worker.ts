@@ -12,12 +12,14 @@ import { startMetricsServer } from './metrics-server.ts';
 import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
 
 export interface WorkerRuntime {
-  /** Starts the background work: the outbox relay, the dispatch chain's consumers, the sealer and sweep loops. */
+  /** Starts the background work: the outbox relay, the dispatch consumers and the scope rounds. */
   start(): Promise<void>;
   /** The metrics registry (dispatch_batch_regret, consumer counters, process metrics). */
   metrics: Registry;
-  /** Runs the sealer and the rider sweep at once (tests, benchmarks). No-op before `start`. */
+  /** Runs every known dispatch scope's round now (tests, benchmarks). No-op before `start`. */
   poke(): void;
+  /** The running dispatch pipeline (after `start`): its scopes, totals and `settled()`. */
+  pipeline(): RunningPipeline | undefined;
   /** Stops intake, drains in-flight work, flushes the bus, closes the pool. Idempotent. */
   cleanup(): Promise<void>;
 }
@@ -27,7 +29,7 @@ export interface WorkerOptions {
   /** Overrides of the configured dispatch parameter set `config.dispatch` (wait window, capacity, …), for tests and benchmarks. */
   dispatch?: DispatchParamsInput;
   clock?: Clock;
-  sealIntervalMs?: number;
+  /** Period of each dispatch scope's round when no event pokes it. */
   sweepIntervalMs?: number;
   /** Adapters built by the caller and shared with the API (`npm start`); the worker then does not close them. */
   adapters?: Adapters;
@@ -76,7 +78,6 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
           registry: metrics,
           params,
           consume: { maxAttempts: config.bus.maxAttempts, backoffMs: config.bus.backoffMs },
-          sealIntervalMs: options.sealIntervalMs,
           sweepIntervalMs: options.sweepIntervalMs,
         });
         telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
@@ -88,6 +89,7 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
         logger.info('worker started');
       },
       poke: () => pipeline?.poke(),
+      pipeline: () => pipeline,
       // Order: stop taking new work (loops, consumers) and finish what is in hand, then the relay's last batch, then
       // flush/close the bus (commits offsets), then the stores and the pool the others needed until the end.
       cleanup: () =>

@@ -3,7 +3,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { silentLogger } from '../platform/logger.ts';
-import { MemoryDedupStore } from './dedup-store.ts';
 import {
   deadLetterTopic,
   encodeEvent,
@@ -374,38 +373,6 @@ export function eventBusContract(
       expect(letters[1]!.reason).toContain('occurredAt');
       expect(letters[2]!.reason).toMatch(/^invalid payload for order\.placed: lat/);
       expect((parse(dead.items[2]!) as Event).id).toBe(schemaFailure.id);
-    });
-
-    it('de-duplicates by event id per group; a failed attempt is not remembered', async () => {
-      const bus = await newBus();
-      const topic = uniqueName('dedup');
-      const store = new MemoryDedupStore();
-      const [e1, e2, e3] = [makeEvent('test.e', { n: 1 }), makeEvent('test.e', { n: 2 }), makeEvent('test.e', { n: 3 })];
-      const runs: string[] = [];
-      const handled = new Inbox<string>();
-      const otherGroup = new Inbox<string>();
-      const options = { topic, dedup: store, maxAttempts: 3, backoffMs: 5, logger: silentLogger };
-      track(
-        await consume(bus, {
-          ...options,
-          group: uniqueName('g'),
-          handler: async (event) => {
-            runs.push(event.id);
-            if (event.id === e2.id && runs.filter((id) => id === e2.id).length === 1) throw new Error('flaky');
-            handled.push(event.id);
-          },
-        }),
-      );
-      track(
-        await consume(bus, { ...options, group: uniqueName('other'), handler: async (event) => otherGroup.push(event.id) }),
-      );
-
-      for (const event of [e1, e1, e2, e2, e3]) await bus.publish(topic, 'k', event);
-      await handled.until((items) => items.includes(e3.id), 'the last event', waitMs);
-      await otherGroup.until((items) => items.includes(e3.id), 'the other group to reach the last event', waitMs);
-      expect(handled.items).toEqual([e1.id, e2.id, e3.id]);
-      expect(runs).toEqual([e1.id, e2.id, e2.id, e3.id]);
-      expect(otherGroup.items).toEqual([e1.id, e2.id, e3.id]);
     });
 
     it('publishAll keeps the array order per topic and key', async () => {

@@ -5,7 +5,7 @@
  *
  * - Delivery is at-least-once. A message is acknowledged (Kafka: its offset committed) only after the handler's promise
  *   resolves. A handler that throws gets the same message again; a consumer that dies before acknowledging leaves the
- *   message to the next consumer of its group. Handlers must therefore be idempotent — `withDedup` makes them so by event id.
+ *   message to the next consumer of its group. Handlers must therefore be idempotent (guarded by state, or by `processed_events`).
  * - Every consumer group sees every message of a topic; within a group each message goes to one consumer.
  *   A group belongs to one topic: the same group name subscribed to two topics is two independent groups.
  * - Messages with the same key keep their publish order for a consumer. Keys are chosen by the publisher so that events

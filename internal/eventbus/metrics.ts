@@ -4,7 +4,6 @@ import { Counter, type Registry } from 'prom-client';
 export interface EventBusMetrics {
   handled: Counter<'topic' | 'group'>;
   retries: Counter<'topic' | 'group'>;
-  duplicates: Counter<'topic' | 'group'>;
   deadLettered: Counter<'topic' | 'group' | 'kind'>;
 }
 
@@ -26,12 +25,6 @@ export function eventBusMetrics(registry: Registry): EventBusMetrics {
       retries: new Counter({
         name: 'eventbus_retries_total',
         help: 'Handler failures that were retried in place.',
-        labelNames: ['topic', 'group'],
-        registers,
-      }),
-      duplicates: new Counter({
-        name: 'eventbus_duplicates_total',
-        help: 'Events skipped because their id was already handled by the group.',
         labelNames: ['topic', 'group'],
         registers,
       }),

@@ -4,7 +4,6 @@ import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { DedupStore } from './dedup-store.ts';
 import {
   deadLetterTopic,
   type Event,
@@ -17,10 +16,12 @@ import {
 import { eventBusMetrics, type EventBusMetrics } from './metrics.ts';
 
 /**
- * Handler middleware, watermill style: each piece wraps a `MessageHandler` into another one, so retry, dead-lettering and
- * de-duplication behave identically on every adapter. The usual chain (built by `consume`) is
+ * Handler middleware, watermill style: each piece wraps a `MessageHandler` into another one, so retry and dead-lettering
+ * behave identically on every adapter. The usual chain (built by `consume`) is
  *
- *   withDeadLetter( withRetry( withDedup( decodeEvent(schema, handler) ) ) )
+ *   withDeadLetter( withRetry( decodeEvent(schema, handler) ) )
+ *
+ * Handlers are idempotent themselves (a transaction guarded by state, or `processed_events`), so there is no id cache.
  *
  * read outside-in: a failure that survives all retries — or a message that can never succeed (poison, or a handler error
  * flagged `permanent`) — is parked in `<topic>.dlq` and the message is acknowledged, so one bad message never blocks its
@@ -82,7 +83,7 @@ const envelopeSchema = z.object({
 
 type Envelope = { ok: true; event: Event } | { ok: false; reason: string };
 
-/** Parsed envelopes per message object, so dedup, decode and dead-letter parse each message's JSON once. */
+/** Parsed envelopes per message object, so decode and dead-letter parse each message's JSON once. */
 const envelopes = new WeakMap<ReceivedMessage, Envelope>();
 
 /** Parses and validates the envelope of `message` (memoised per message object). */
@@ -277,33 +278,6 @@ export function withDeadLetter(bus: EventBus, options: DeadLetterOptions, inner:
   };
 }
 
-// ----------------------------------------------------------------------------------------------------------------- dedup
-
-/**
- * Skips a message whose event id `group` has already handled successfully, and remembers the id after the inner handler
- * succeeds (failures are not remembered, so a retry or redelivery runs again). Messages without a readable id pass
- * through untouched — `decodeEvent` rejects them. Two consumers racing on the same id may both run: this narrows
- * at-least-once to "once, except across a crash between handling and remembering".
- */
-export function withDedup(
-  store: DedupStore,
-  group: string,
-  inner: MessageHandler,
-  onDuplicate?: (message: ReceivedMessage, id: string) => void,
-): MessageHandler {
-  return async (message) => {
-    const envelope = parseEnvelope(message);
-    if (!envelope.ok) return inner(message);
-    const { id } = envelope.event;
-    if (await store.seen(group, id)) {
-      onDuplicate?.(message, id);
-      return;
-    }
-    await inner(message);
-    await store.remember(group, id);
-  };
-}
-
 // --------------------------------------------------------------------------------------------------------------- consume
 
 export interface ConsumeOptions<S extends z.ZodType> {
@@ -317,8 +291,6 @@ export interface ConsumeOptions<S extends z.ZodType> {
   /** Usually `config.bus.backoffMs`. */
   backoffMs: number;
   maxBackoffMs?: number;
-  /** De-duplicate by event id (recommended whenever the handler has side effects outside one transaction). */
-  dedup?: DedupStore;
   logger: Logger;
   /** When given, per-topic counters are registered there (see `metrics.ts`). */
   registry?: Registry;
@@ -328,7 +300,7 @@ export interface ConsumeOptions<S extends z.ZodType> {
 
 /**
  * The one obvious way to consume events: subscribes `handler` to `topic` as `group`, behind
- * dead-letter(retry(dedup(decode(handler)))). Returns the subscription (close it on shutdown).
+ * dead-letter(retry(decode(handler))). Returns the subscription (close it on shutdown).
  */
 export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOptions<S>): Promise<Subscription> {
   const { topic, group, logger } = options;
@@ -340,12 +312,6 @@ export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOpti
     await options.handler(event, message);
     metrics?.handled.inc(labels);
   });
-  const deduped = options.dedup
-    ? withDedup(options.dedup, group, decoded, (message, id) => {
-        metrics?.duplicates.inc(labels);
-        log.debug({ eventId: id, partition: message.partition, offset: message.offset }, 'duplicate event skipped');
-      })
-    : decoded;
   const retried = withRetry(
     {
       maxAttempts: options.maxAttempts,
@@ -359,7 +325,7 @@ export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOpti
         );
       },
     },
-    deduped,
+    decoded,
   );
   const handler = withDeadLetter(bus, { logger: log, clock: options.clock, metrics, group }, retried);
   return bus.subscribe(topic, group, handler, { from: options.from });

@@ -1,4 +1,4 @@
-import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { Database, OrdersTable, StoredStop } from '../db/schema.ts';
 import type { OutgoingRecord } from '../eventbus/event-bus.ts';
 import { OUTBOX_CHANNEL } from '../outbox/outbox.ts';
@@ -12,20 +12,6 @@ export interface OrderWithDispatch extends OrderRow {
   batch_status: string | null;
   rider_id: string | null;
   eta: Date | null;
-}
-
-/**
- * Inserts the order unless another order already holds its idempotency key; answers the new row, or undefined when
- * the key was taken. `ON CONFLICT DO NOTHING` on the unique key makes this race-safe: of concurrent inserts with one
- * key exactly one succeeds, the others wait for it to commit and then insert nothing.
- */
-export async function insertOrderOnce(db: Db, row: Insertable<OrdersTable>): Promise<OrderRow | undefined> {
-  return db
-    .insertInto('orders')
-    .values(row)
-    .onConflict((oc) => oc.column('idempotency_key').doNothing())
-    .returningAll()
-    .executeTakeFirst();
 }
 
 /** What `placeOrdersOnce` found for one order: the new row, or why there is none. */
@@ -52,7 +38,7 @@ export interface OrderToPlace {
 /**
  * POST /orders for one or many orders in ONE statement (one round trip, atomic as any single statement is): per
  * order, checks the store exists, inserts the order unless its idempotency key is taken (`ON CONFLICT DO NOTHING`,
- * race-safe as in `insertOrderOnce`, also between two orders of one call: the second is skipped), inserts its
+ * race-safe — `ON CONFLICT DO NOTHING` on the unique key: of concurrent inserts with one key exactly one succeeds — also between two orders of one call: the second is skipped), inserts its
  * records into the outbox only when it was inserted (same statement, so same transaction; ids in order, then record
  * order), and queues the relay's `pg_notify` once (delivered on commit). Answers one outcome per order, in order.
  * On `key_taken` read the holder with `findOrderByIdempotencyKey` in a NEW statement: this statement's snapshot may

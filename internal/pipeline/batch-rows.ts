@@ -2,24 +2,17 @@
  * Postgres rows of orders, stores and batches turned into the dispatch domain's objects (and the column lists that
  * load them), so every consumer sees orders the same way.
  */
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.ts';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { BatchesTable, Database, OrdersTable, StoresTable } from '../db/schema.ts';
 import type { Batch, Order, Store } from '../dispatch/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export interface OrderRow {
-  id: string;
-  store_id: string;
-  drop_lat: number;
-  drop_lon: number;
-  h3_cell: string;
-  status: string;
-  placed_at: Date;
-  ready_at: Date;
-  ready_marked_at: Date | null;
-  promised_at: Date;
-}
+/** An order as the dispatcher loads it: the `orders` table's own row type (Kysely schema), narrowed to these columns. */
+export type OrderRow = Pick<
+  Selectable<OrdersTable>,
+  'id' | 'store_id' | 'drop_lat' | 'drop_lon' | 'h3_cell' | 'status' | 'placed_at' | 'ready_at' | 'ready_marked_at' | 'promised_at'
+>;
 
 export const ORDER_COLUMNS = [
   'orders.id',
@@ -34,24 +27,13 @@ export const ORDER_COLUMNS = [
   'orders.promised_at',
 ] as const;
 
-export interface StoreRow {
-  id: string;
-  lat: number;
-  lon: number;
-}
+export type StoreRow = Pick<Selectable<StoresTable>, 'id' | 'lat' | 'lon'>;
 
-export interface BatchRow {
-  id: string;
-  store_id: string;
-  path_id: string;
-  status: string;
-  capacity: number;
-  opened_at: Date;
-  window_closes_at: Date;
-  latest_departure_at: Date;
-  ready_at: Date;
-  estimated_cost_s: number;
-}
+/** A batch as the dispatcher loads it: the `batches` table's row type, narrowed to these columns. */
+export type BatchRow = Pick<
+  Selectable<BatchesTable>,
+  'id' | 'store_id' | 'path_id' | 'status' | 'capacity' | 'opened_at' | 'window_closes_at' | 'latest_departure_at' | 'ready_at' | 'estimated_cost_s'
+>;
 
 export const BATCH_COLUMNS = [
   'batches.id',
@@ -83,15 +65,19 @@ export function toDomainOrder(row: OrderRow): Order {
 
 export const toDomainStore = (row: StoreRow): Store => ({ id: row.id, location: { lat: row.lat, lon: row.lon } });
 
-/** The domain batch (status `open` or `sealed` as far as the domain's rules care) with its orders in sequence. */
+/**
+ * The domain batch with its orders in sequence. Only batches without a rider reach the dispatcher, so the status is
+ * `open` or `sealed`; anything else is a caller's bug.
+ */
 export function toDomainBatch(row: BatchRow, orders: readonly OrderRow[]): Batch {
+  if (row.status !== 'open' && row.status !== 'sealed') throw new Error(`batch ${row.id} is ${row.status}: not the dispatcher's`);
   return {
     id: row.id,
     storeId: row.store_id,
     pathId: row.path_id,
     orders: orders.map(toDomainOrder),
     openedAt: row.opened_at.getTime(),
-    status: row.status === 'open' ? 'open' : 'sealed',
+    status: row.status,
     estimatedCostSeconds: row.estimated_cost_s,
     latestDepartureAt: row.latest_departure_at.getTime(),
     readyAt: row.ready_at.getTime(),

@@ -1,12 +1,12 @@
 /**
  * Hot-path templates: the road route from a store toward an H3 cell (its centre snapped to the road), stored in
- * Postgres and indexed in the geo store under every cell of its corridor, so orders near the way match it too.
+ * Postgres and indexed in the geo store under every cell of its corridor. The corridor rule and the matching
+ * (`candidatePaths`) are the dispatch core's (internal/dispatch/hot-paths.ts), shared with the replay.
  */
 import { cellToLatLng } from 'h3-js';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { Database, PathTemplatesTable, StoredLineString } from '../db/schema.ts';
-import { corridorCells } from '../geo/corridor.ts';
-import type { GeoStore } from '../geostore/geo-store.ts';
+import { corridorOfRoute } from '../dispatch/hot-paths.ts';
 import { hotPathId } from '../geostore/hot-path-id.ts';
 import { NoSegmentError, type Router } from '../routing/router.ts';
 import type { StoreRow } from './batch-rows.ts';
@@ -49,8 +49,7 @@ export async function buildPathTemplate(
     },
   );
   const route = await router.route({ lat: store.lat, lon: store.lon }, target);
-  const corridor = corridorCells(route.geometry, { resolution, corridorK: corridorRings });
-  if (!corridor.includes(cell)) corridor.push(cell);
+  const corridor = corridorOfRoute(route.geometry, cell, resolution, corridorRings);
   const id = pathIdOf(store.id, cell);
   const geometry: StoredLineString = {
     type: 'LineString',
@@ -80,33 +79,4 @@ export async function buildPathTemplate(
 /** Stores the template; a second writer (redelivery, another worker) changes nothing. */
 export async function savePathTemplate(db: Db, template: PathTemplate): Promise<void> {
   await db.insertInto('path_templates').values(template.row).onConflict((oc) => oc.doNothing()).execute();
-}
-
-export interface CandidatePath {
-  id: string;
-  h3_cell: string;
-  duration_s: number;
-}
-
-/**
- * The hot paths of `storeId` whose corridor covers `cell`, read from the current index (never a start-up cache),
- * confirmed against Postgres. Ordered by id, so every worker sees the same order.
- */
-export async function candidatePaths(
-  db: Db,
-  geoStore: GeoStore,
-  storeId: string,
-  cell: string,
-  /** The index's answer for `cell` when the caller already asked it. */
-  indexed?: readonly string[],
-): Promise<CandidatePath[]> {
-  const ids = indexed ?? (await geoStore.pathsForCell(cell));
-  if (ids.length === 0) return [];
-  return db
-    .selectFrom('path_templates')
-    .select(['id', 'h3_cell', 'duration_s'])
-    .where('id', 'in', [...ids])
-    .where('store_id', '=', storeId)
-    .orderBy('id')
-    .execute();
 }

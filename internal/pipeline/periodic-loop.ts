@@ -3,6 +3,8 @@ import type { Logger } from '../platform/logger.ts';
 export interface PeriodicLoop {
   /** Runs `tick` now, out of turn (coalesced with a run in progress). */
   poke(): void;
+  /** Resolves once no run is in progress or queued (tests and the parity harness wait on it). */
+  settled(): Promise<void>;
   /** Stops after the run in progress; resolves when nothing runs any more. */
   stop(): Promise<void>;
 }
@@ -45,6 +47,9 @@ export function startPeriodicLoop(name: string, intervalMs: number, tick: () => 
 
   return {
     poke: run,
+    settled: async () => {
+      while (current) await current.catch(() => {}).then(() => new Promise((resolve) => setImmediate(resolve)));
+    },
     stop: async () => {
       running = false;
       clearTimeout(timer);

@@ -1,58 +1,134 @@
 /**
- * The worker-side dispatch chain, wired: order → H3 cell → hot path → multi-order batch → optimized route → rider.
+ * The worker-side dispatch, wired. Every decision is the dispatch core's (internal/dispatch/dispatch-round.ts, the same
+ * function the MDRPLIB replay runs); this module only decides *when* a scope's round runs:
  *
- *   order.placed      → batcher            (match to a hot path's open batch, or park and ask path.provision)
- *   path.provision    → path provisioner   (build, store, index the path; emit path.provisioned)
- *   path.provisioned  → batcher            (re-match the store's parked orders)
- *   order.ready       → sealer             (seal a batch once all its orders are ready)
- *   sealer loop       → seals full / window-closed / deadline batches  → batches.assigned + routes.refine
- *   routes.refine     → route refiner      (stop order, ETAs, refined cost) → routes.refined
- *   routes.refined    → regret recorder    (batch_regret + dispatch_batch_regret)
- *   routes.refined    → rider assigner     (nearest riders, priority score, atomic claim)
- *   rider.updated     → rider assigner     (an idle rider: offer it the waiting batches)
- *   sweep loop        → rider assigner     (sealed batches still without a rider, oldest first), plus re-asking
- *                                          stale hot-path requests and refining sealed batches never refined
+ *   order.placed, order.ready  → learn the store's scope (its partition of the store-keyed topics) and poke it
+ *   path.provisioned           → poke the store's scope
+ *   rider.updated (idle)       → poke every scope (a rider is free again)
+ *   path.provision             → path provisioner (stale requests asked again by the sweep)
+ *   routes.refined             → regret recorder (batch_regret + dispatch_batch_regret)
+ *   scope loop (per partition) → runScopeRound: paths, snapshot, core, apply (dispatch-scope.ts), at most once per
+ *                                clock instant, and every `sweepIntervalMs` anyway (riders freed, deadlines reached)
+ *   recovery loop              → stores with pending work that no known scope covers (after a restart or rebalance)
+ *
+ * A scope is the set of stores whose events arrive on one partition, so with Kafka two workers of one group split the
+ * city by partitions; rounds over the same stores serialise on store locks, riders are claimed atomically.
  */
 import type { z } from 'zod';
 import { consume, type EventHandler } from '../eventbus/middleware.ts';
 import type { Subscription } from '../eventbus/event-bus.ts';
 import { topics, type PayloadOf, type TopicName } from '../events/catalog.ts';
-import { onOrderReady, sealDueBatches } from './batch-sealer.ts';
-import { batchPlacedOrder, rematchParkedOrders } from './order-batcher.ts';
+import { runScopeRound, type ScopeRoundOutcome } from './dispatch-scope.ts';
 import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
 import { startPeriodicLoop, type PeriodicLoop } from './periodic-loop.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret, regretHistogram } from './regret-recorder.ts';
-import { assignBatch, sweepUnassigned } from './rider-assigner.ts';
-import { refineRoute, refineStaleBatches } from './route-refiner.ts';
 
 /** Consumer group names, one per consumer (the Kafka adapter scopes them per topic as well). */
 export const PIPELINE_GROUPS = {
-  batcher: 'pipeline.batcher',
-  rematch: 'pipeline.rematch',
+  placed: 'pipeline.dispatch-placed',
+  ready: 'pipeline.dispatch-ready',
+  provisioned: 'pipeline.dispatch-provisioned',
   provisioner: 'pipeline.path-provisioner',
-  readySealer: 'pipeline.ready-sealer',
-  refiner: 'pipeline.route-refiner',
   regret: 'pipeline.regret',
-  assigner: 'pipeline.rider-assigner',
   riderFreed: 'pipeline.rider-freed',
 } as const;
 
 export interface RunningPipeline {
-  /** Runs the sealer and the sweep now (tests and benchmarks use it to skip a period). */
+  /** Runs every known scope's round (and the recovery round) now. */
   poke(): void;
+  /** Resolves once no round is running or queued. */
+  settled(): Promise<void>;
+  /** Stores per scope (partition), as learned from the events so far. */
+  scopes(): ReadonlyMap<number, ReadonlySet<string>>;
+  /** Totals of every round so far (tests, benchmarks, logs). */
+  readonly totals: { rounds: number; batched: number; sealed: number; merged: number; assigned: number; claimsLost: number };
   /** Stops the loops, then the consumers (each finishes the message in hand). */
   stop(): Promise<void>;
 }
 
-/** Subscribes every consumer of the chain and starts the sealer and sweep loops. */
+/** Subscribes the consumers and starts the scope, recovery and path-request loops. */
 export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline> {
   const log = deps.logger.child({ component: 'pipeline' });
   regretHistogram(deps.registry); // exported from the start, even before the first batch
   const subscriptions: Subscription[] = [];
+  const scopeStores = new Map<number, Set<string>>();
+  const scopeLoops = new Map<number, PeriodicLoop>();
+  const lastRoundAt = new Map<number, number>();
   const loops: PeriodicLoop[] = [];
+  const totals = { rounds: 0, batched: 0, sealed: 0, merged: 0, assigned: 0, claimsLost: 0 };
+  let stopping = false;
+  const interval = deps.sweepIntervalMs ?? 1_000;
+  // setTimeout takes at most 2^31 − 1 ms.
+  const slowInterval = Math.min(interval * 5, 2 ** 31 - 1);
+
+  const count = (outcome: ScopeRoundOutcome) => {
+    totals.rounds++;
+    totals.batched += outcome.batched;
+    totals.sealed += outcome.sealed;
+    totals.merged += outcome.merged;
+    totals.assigned += outcome.assigned;
+    totals.claimsLost += outcome.claimsLost;
+  };
+
+  const scopeLoop = (scope: number): PeriodicLoop => {
+    let loop = scopeLoops.get(scope);
+    if (!loop) {
+      loop = startPeriodicLoop(
+        `dispatch scope ${scope}`,
+        interval,
+        async () => {
+          // One round per clock instant: a second round at the same instant could only second-guess the first.
+          const now = deps.clock.now();
+          if (lastRoundAt.get(scope) === now) return;
+          lastRoundAt.set(scope, now);
+          count(await runScopeRound(deps, [...(scopeStores.get(scope) ?? [])]));
+        },
+        log,
+      );
+      scopeLoops.set(scope, loop);
+    }
+    return loop;
+  };
+
+  const learn = (scope: number, storeId: string): void => {
+    if (stopping) return;
+    let stores = scopeStores.get(scope);
+    if (!stores) scopeStores.set(scope, (stores = new Set()));
+    stores.add(storeId);
+    scopeLoop(scope).poke();
+  };
+  const pokeAll = (): void => {
+    for (const scope of scopeStores.keys()) scopeLoop(scope).poke();
+  };
+
+  // Stores with pending work that no scope of this worker knows (a restart, a rebalance): run as one scope now and then.
+  const recovery = startPeriodicLoop(
+    'dispatch recovery',
+    slowInterval,
+    async () => {
+      const now = deps.clock.now();
+      if (lastRoundAt.get(-1) === now) return;
+      lastRoundAt.set(-1, now);
+      const known = new Set([...scopeStores.values()].flatMap((s) => [...s]));
+      const pending = await deps.db
+        .selectFrom('orders')
+        .select('store_id')
+        .distinct()
+        .where('status', 'in', ['placed', 'cooking', 'ready', 'batched'])
+        .execute();
+      const orphans = pending.map((r) => r.store_id).filter((id) => !known.has(id));
+      if (orphans.length > 0) count(await runScopeRound(deps, orphans));
+    },
+    log,
+  );
+  loops.push(recovery);
+  const pathRequests = startPeriodicLoop('stale path requests', slowInterval, () => retryStalePathRequests(deps), log);
+  loops.push(pathRequests);
+
   const stop = async (): Promise<void> => {
-    await Promise.all(loops.map((l) => l.stop()));
+    stopping = true;
+    await Promise.all([...loops, ...scopeLoops.values()].map((l) => l.stop()));
     await Promise.all(subscriptions.map((s) => s.close()));
   };
 
@@ -65,7 +141,6 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
         handler,
         maxAttempts: deps.consume.maxAttempts,
         backoffMs: deps.consume.backoffMs,
-        dedup: deps.consume.dedup,
         logger: log,
         registry: deps.registry,
         clock: deps.clock,
@@ -74,59 +149,30 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
   };
 
   try {
-    // The sweep: riders for sealed batches still without one (oldest first); and the safety nets for work whose
-    // event was lost to the dead-letter queue — stale hot-path requests, sealed batches never refined.
-    const sweep = startPeriodicLoop(
-      'sweep',
-      deps.sweepIntervalMs ?? 1_000,
-      async () => {
-        const steps: Array<[string, () => Promise<number>]> = [
-          ['stale path requests', () => retryStalePathRequests(deps)],
-          ['stale unrefined batches', () => refineStaleBatches(deps)],
-          ['unassigned batches', () => sweepUnassigned(deps)],
-        ];
-        for (const [step, run] of steps) {
-          await run().catch((error: unknown) => log.warn({ err: error, step }, 'sweep step failed; retrying next period'));
-        }
-      },
-      log,
-    );
-    loops.push(sweep);
-    const sealer = startPeriodicLoop('sealer', deps.sealIntervalMs ?? 500, () => sealDueBatches(deps), log);
-    loops.push(sealer);
-
     await Promise.all([
-      on('orderPlaced', PIPELINE_GROUPS.batcher, async (event) => {
-        await batchPlacedOrder(deps, PIPELINE_GROUPS.batcher, event.id, event.payload.storeId, event.payload.orderId, event.payload.cell);
-      }),
+      on('orderPlaced', PIPELINE_GROUPS.placed, async (event, message) => learn(message.partition, event.payload.storeId)),
+      on('orderReady', PIPELINE_GROUPS.ready, async (event, message) => learn(message.partition, event.payload.storeId)),
+      on('pathProvisioned', PIPELINE_GROUPS.provisioned, async (event, message) => learn(message.partition, event.payload.storeId)),
       on('pathProvision', PIPELINE_GROUPS.provisioner, async (event) => {
         await provisionPath(deps, event.payload);
-      }),
-      on('pathProvisioned', PIPELINE_GROUPS.rematch, async (event) => {
-        await rematchParkedOrders(deps, event.payload.storeId);
-      }),
-      on('orderReady', PIPELINE_GROUPS.readySealer, async (event) => {
-        await onOrderReady(deps, event.payload);
-      }),
-      on('routesRefine', PIPELINE_GROUPS.refiner, async (event) => {
-        await refineRoute(deps, event.payload);
       }),
       on('routesRefined', PIPELINE_GROUPS.regret, async (event) => {
         await recordRegret(deps, event.payload);
       }),
-      on('routesRefined', PIPELINE_GROUPS.assigner, async (event) => {
-        const outcome = await assignBatch(deps, event.payload.batchId);
-        if (outcome.kind === 'no_rider') log.info({ batchId: event.payload.batchId }, 'sealed batch waits for a rider');
-      }),
       on('riderUpdated', PIPELINE_GROUPS.riderFreed, async (event) => {
-        if (event.payload.status === 'idle') sweep.poke();
+        if (event.payload.status === 'idle') pokeAll();
       }),
     ]);
     return {
       poke: () => {
-        sealer.poke();
-        sweep.poke();
+        pokeAll();
+        recovery.poke();
       },
+      settled: async () => {
+        await Promise.all([recovery, ...scopeLoops.values()].map((l) => l.settled()));
+      },
+      scopes: () => scopeStores,
+      totals,
       stop,
     };
   } catch (error) {

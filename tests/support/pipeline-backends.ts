@@ -1,0 +1,64 @@
+/**
+ * The stores the dispatch pipeline's integration suites run on, both ways the product runs: `real` = a fresh database on
+ * the real PostgreSQL and a key prefix on the real Redis; `embedded` = PGlite (served over the wire protocol, as
+ * `npm start` does) and the in-memory geo store. Same migrations, same queries.
+ */
+import { createDatabase, type DatabaseHandle } from '../../internal/db/database.ts';
+import { startEmbeddedPostgres } from '../../internal/db/embedded-postgres.ts';
+import { migrateUp } from '../../internal/db/migrate.ts';
+import type { GeoStore } from '../../internal/geostore/geo-store.ts';
+import { MemoryGeoStore } from '../../internal/geostore/memory-geo-store.ts';
+import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
+import type { Clock } from '../../internal/platform/clock.ts';
+import { silentLogger } from '../../internal/platform/logger.ts';
+import { createTestDatabase } from './postgres.ts';
+import { createTestRedis } from './redis.ts';
+
+export type PipelineBackend = 'real' | 'embedded';
+export const PIPELINE_BACKENDS: readonly PipelineBackend[] = ['real', 'embedded'];
+
+export interface PipelineStores {
+  url: string;
+  database: DatabaseHandle;
+  geo: GeoStore;
+  close(): Promise<void>;
+}
+
+/** Opens fresh, migrated stores of `backend`; `riderTtlMs` lets a virtual clock jump minutes without riders expiring. */
+export async function openPipelineStores(name: string, backend: PipelineBackend, clock: Clock, options: { riderTtlMs?: number; maxConnections?: number } = {}): Promise<PipelineStores> {
+  if (backend === 'real') {
+    const testDb = await createTestDatabase(name, { migrate: async (url) => void (await migrateUp(url, silentLogger)) });
+    const redis = await createTestRedis().catch(async (error: unknown) => {
+      await testDb.drop();
+      throw error;
+    });
+    const database = createDatabase(testDb.url, { maxConnections: options.maxConnections ?? 20 });
+    return {
+      url: testDb.url,
+      database,
+      geo: new RedisGeoStore(redis.redis, { prefix: redis.prefix, clock, riderTtlMs: options.riderTtlMs }),
+      async close() {
+        await database.close();
+        await redis.cleanup();
+        await testDb.drop();
+      },
+    };
+  }
+  const embedded = await startEmbeddedPostgres();
+  try {
+    await migrateUp(embedded.url, silentLogger);
+  } catch (error) {
+    await embedded.close();
+    throw error;
+  }
+  const database = createDatabase(embedded.url, { maxConnections: options.maxConnections ?? 4 });
+  return {
+    url: embedded.url,
+    database,
+    geo: new MemoryGeoStore({ clock, riderTtlMs: options.riderTtlMs }),
+    async close() {
+      await database.close();
+      await embedded.close();
+    },
+  };
+}
