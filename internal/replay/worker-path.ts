@@ -74,6 +74,9 @@ export function travelModelRouter(metersPerMinute: number): Router {
     async nearest(point) {
       return { point: { lat: point.lat, lon: point.lon }, distanceM: 0 };
     },
+    async reachability() {
+      return { reachable: true };
+    },
     async close() {},
   };
 }
