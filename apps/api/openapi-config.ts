@@ -4,6 +4,13 @@ export const OPENAPI_OBJECT_CONFIG = {
   info: {
     title: 'deliverygo',
     version: '0.1.0',
-    description: 'Multi-order batching and rider dispatch for food delivery.',
+    description: [
+      'Multi-order batching and rider dispatch for food delivery.',
+      '',
+      'Input is strict: an unknown field in a JSON body (at any depth) or an unknown query parameter is refused with 400',
+      '`request.invalid_input`, `field` naming it. Bodies are `application/json` (else 415 `request.unsupported_media_type`)',
+      'of at most 2 MiB (else 413 `request.payload_too_large`). Every error has the `Error` shape; its `code` is a dotted',
+      '`area.reason` slug. Lists answer `{items, next_cursor}`, newest first: pass `next_cursor` back as `cursor`.',
+    ].join('\n'),
   },
 };

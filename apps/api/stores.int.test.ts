@@ -12,7 +12,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
   });
 
   describe('stores', () => {
-    it('creates a store with its H3 cell, gets it, and lists stores in creation order with paging', async () => {
+    it('creates a store with its H3 cell, gets it, and lists stores newest first with cursor paging', async () => {
       const a = await h.call('POST', '/stores', { name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246 });
       expect(a.status).toBe(201);
       expect(a.body).toMatchObject({ name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246, h3_cell: latLngToCell(43.7384, 7.4246, 8) });
@@ -26,12 +26,15 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
 
       const all = await h.call('GET', '/stores');
       expect(all.status).toBe(200);
-      expect(all.body.stores.map((s: { id: string }) => s.id)).toEqual([a.body.id, b.body.id]);
+      expect(all.body).toEqual({ items: [b.body, a.body], next_cursor: null });
 
       const page1 = await h.call('GET', '/stores?limit=1');
-      expect(page1.body.stores.map((s: { id: string }) => s.id)).toEqual([a.body.id]);
-      const page2 = await h.call('GET', `/stores?limit=1&after=${a.body.id}`);
-      expect(page2.body.stores.map((s: { id: string }) => s.id)).toEqual([b.body.id]);
+      expect(page1.body.items.map((s: { id: string }) => s.id)).toEqual([b.body.id]);
+      const page2 = await h.call('GET', `/stores?limit=1&cursor=${page1.body.next_cursor}`);
+      expect(page2.body.items.map((s: { id: string }) => s.id)).toEqual([a.body.id]);
+      expect(page2.body.next_cursor).toBeNull();
+      const badCursor = await h.call('GET', `/stores?cursor=${a.body.id}`);
+      expect(badCursor).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_input', field: 'cursor' } } });
     });
 
     it('answers 400 naming the field, 404 for an unknown store and 400 for a malformed id', async () => {

@@ -100,7 +100,7 @@ export function createApiClient(baseUrl: string, options: { timeoutMs?: number; 
   }
 
   return {
-    listStores: async () => (await call<{ stores: StoreDto[] }>('GET', '/stores?limit=500')).stores,
+    listStores: async () => (await call<{ items: StoreDto[] }>('GET', '/stores?limit=500')).items,
     createStore: (name, at) => call('POST', '/stores', { name, lat: at.lat, lon: at.lon }),
     registerRider: (name, at) => call('POST', '/riders', { name, lat: at.lat, lon: at.lon, status: 'idle' }),
     getRider: (id) => call('GET', `/riders/${id}`),

@@ -65,8 +65,8 @@ describe('the rider and order simulator', () => {
     expect(await sim.done).toContain('simulation summary');
 
     // The API agrees: the demo stores exist, and the deliveries are in today's figures.
-    const stores = (await (await fetch(`${base}/stores`)).json()) as { stores: unknown[] };
-    expect(stores.stores).toHaveLength(2);
+    const stores = (await (await fetch(`${base}/stores`)).json()) as { items: unknown[] };
+    expect(stores.items).toHaveLength(2);
     const stats = (await (await fetch(`${base}/stats/live`)).json()) as { orders: { delivered: number }; meanClickToDoorS: number | null };
     expect(stats.orders.delivered).toBeGreaterThanOrEqual(t.delivered);
     expect(stats.meanClickToDoorS).toBeGreaterThan(0);

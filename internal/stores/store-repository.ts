@@ -1,4 +1,5 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
+import { olderThan, pageKeyAt, toPage, type Page, type PageRequest } from '../db/keyset-page.ts';
 import type { Database, StoresTable } from '../db/schema.ts';
 
 export type StoreRow = Selectable<StoresTable>;
@@ -14,16 +15,10 @@ export async function findStore(db: Db, id: string): Promise<StoreRow | undefine
   return db.selectFrom('stores').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
-/** Stores in creation order (id breaks ties), at most `limit`, after the cursor `after` (a store id) when given. */
-export async function listStores(db: Db, limit: number, after?: string): Promise<StoreRow[]> {
-  let query = db.selectFrom('stores').selectAll();
-  if (after !== undefined) {
-    query = query.where((eb) =>
-      eb.or([
-        eb('created_at', '>', eb.selectFrom('stores').select('created_at').where('id', '=', after)),
-        eb.and([eb('created_at', '=', eb.selectFrom('stores').select('created_at').where('id', '=', after)), eb('id', '>', after)]),
-      ]),
-    );
-  }
-  return query.orderBy('created_at').orderBy('id').limit(limit).execute();
+/** Stores newest first (created_at, then id), as the other lists page (internal/db/keyset-page.ts). */
+export async function listStores(db: Db, page: PageRequest): Promise<Page<StoreRow>> {
+  let query = db.selectFrom('stores as s').selectAll('s').select(pageKeyAt('s.created_at').as('page_at'));
+  if (page.after !== undefined) query = query.where(olderThan('s.created_at', 's.id', page.after));
+  const rows = await query.orderBy('s.created_at', 'desc').orderBy('s.id', 'desc').limit(page.limit + 1).execute();
+  return toPage(rows, page.limit, ({ page_at: _at, ...store }) => store);
 }

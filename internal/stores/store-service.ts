@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { latLngToCell } from 'h3-js';
 import type { Kysely } from 'kysely';
+import type { Page, PageRequest } from '../db/keyset-page.ts';
 import type { Database } from '../db/schema.ts';
 import type { Clock } from '../platform/clock.ts';
 import { notFound } from '../platform/errors.ts';
@@ -22,7 +23,8 @@ export interface NewStore {
 export interface StoreService {
   create(input: NewStore): Promise<StoreRow>;
   get(id: string): Promise<StoreRow>;
-  list(limit: number, after?: string): Promise<StoreRow[]>;
+  /** One page of stores, newest first. */
+  list(page: PageRequest): Promise<Page<StoreRow>>;
 }
 
 /** Stores are data: created through the API, each with its H3 cell at the configured resolution. */
@@ -42,6 +44,6 @@ export function createStoreService(deps: StoreServiceDeps): StoreService {
       if (!store) throw notFound('store.not_found', `store ${id} does not exist`, { store_id: id });
       return store;
     },
-    list: (limit, after) => listStores(deps.db, limit, after),
+    list: (page) => listStores(deps.db, page),
   };
 }

@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { errorResponse, jsonResponse } from '../schemas/common.ts';
+import { pageJson, pageQuery, pageSchema } from '../schemas/page.ts';
 import { StoreSchema, storeJson } from '../schemas/store.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
@@ -8,24 +9,19 @@ export const listStoresRoute = createRoute({
   path: '/stores',
   tags: ['stores'],
   summary: 'List stores',
-  description: 'In creation order. Page with `after` = the last id of the previous page.',
-  request: {
-    query: z.strictObject({
-      limit: z.coerce.number().int().min(1).max(500).default(100),
-      after: z.uuid().optional(),
-    }),
-  },
+  description: 'Newest first (by `created_at`, then id). Page with `cursor`.',
+  request: { query: z.strictObject({ ...pageQuery }) },
   responses: {
-    200: jsonResponse(z.object({ stores: z.array(StoreSchema) }).openapi('StoreList'), 'Stores.'),
-    400: errorResponse('Invalid query; `field` names it.'),
+    200: jsonResponse(pageSchema(StoreSchema, 'StorePage'), 'A page of stores.'),
+    400: errorResponse('Invalid limit or cursor; `field` names it.'),
   },
 });
 
 /** `GET /stores`. */
 export function registerListStoresRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
   app.openapi(listStoresRoute, async (c) => {
-    const { limit, after } = c.req.valid('query');
-    const stores = await servicesOf(deps).stores.list(limit, after);
-    return c.json({ stores: stores.map(storeJson) }, 200);
+    const { limit, cursor } = c.req.valid('query');
+    const page = await servicesOf(deps).stores.list({ limit, after: cursor });
+    return c.json(pageJson(page, storeJson), 200);
   });
 }
