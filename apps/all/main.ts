@@ -42,7 +42,8 @@ collectDefaultMetrics({ register: metrics });
 const adapters = await openAdapters(config, logger, { clock: systemClock, applicationName: 'deliverygo', registry: metrics });
 // A demo city wants to see batches move: a short wait window keeps the sped-up kitchens and riders busy (unless a parameter
 // set was configured: then that one runs as given). The API gets the same set, so /health names what the worker runs.
-const dispatch = config.dispatch.source === 'built-in' ? withDispatchOverrides(config.dispatch, { waitWindowSeconds: 60 }, 'demo') : config.dispatch;
+const configured = config.dispatch.source.split(' + ').some((part) => part !== 'built-in' && part !== 'H3_RESOLUTION');
+const dispatch = configured ? config.dispatch : withDispatchOverrides(config.dispatch, { waitWindowSeconds: 60 }, 'demo');
 const demoConfig = { ...config, dispatch };
 const api = await composeApi(demoConfig, logger.child({ app: 'api' }), { adapters, metrics });
 const worker = await composeWorker(demoConfig, logger.child({ app: 'worker' }), { adapters, metrics });

@@ -84,7 +84,8 @@ async function main(): Promise<void> {
     if (args.writeFiles) await writeSolutionFiles(join(args.out, o.instance), o.result.solution);
     if (args.official) {
       const solutionDir = join(args.out, o.instance);
-      judged.push(limit(() => judgeOfficially(o.instance, dirs[i]!, solutionDir, o.metrics, args.evaluator ? { script: args.evaluator } : {})));
+      const options = args.evaluator ? { script: args.evaluator } : {};
+      judged.push(limit(() => judgeOfficially(o.instance, dirs[i]!, solutionDir, o.metrics, options)));
     }
     const line = progressBar(i + 1, dirs.length, `${o.instance} (${Math.round(o.elapsedMs)} ms)`);
     process.stderr.write(tty ? `\r${line}\x1b[K` : `${line}\n`);

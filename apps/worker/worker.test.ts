@@ -16,5 +16,5 @@ describe('the worker’s dispatch parameter set', () => {
     } finally {
       await worker.cleanup();
     }
-  }, 60_000);
+  }, 120_000); // PGlite start-up and migrations: tens of seconds on a loaded 2-core machine
 });

@@ -54,10 +54,12 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
 
     const dispatch = withDispatchOverrides(config.dispatch, options.dispatch ?? {}, 'options');
     const params = dispatch.params;
-    // The worker's own answer to "which parameters run here" (its /metrics), beside the API's /health.
-    new Gauge({ name: 'dispatch_params_info', help: 'The dispatch parameter set this worker runs (value 1).', labelNames: ['name', 'source', 'hash'], registers: [metrics] })
-      .labels(dispatch.name, dispatch.source, dispatch.hash)
-      .set(1);
+    // The worker's own answer to "which parameters run here" (its /metrics), beside the API's /health. Workers sharing a
+    // registry (tests) share the gauge, one series per set.
+    const info =
+      (metrics.getSingleMetric('dispatch_params_info') as Gauge | undefined) ??
+      new Gauge({ name: 'dispatch_params_info', help: 'The dispatch parameter set this worker runs (value 1).', labelNames: ['name', 'source', 'hash'], registers: [metrics] });
+    info.labels(dispatch.name, dispatch.source, dispatch.hash).set(1);
     const relay = new OutboxRelay({ db, pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
     logger.info({ adapters: adapters.kinds, dispatchParams: { name: dispatch.name, source: dispatch.source, hash: dispatch.hash } }, 'worker composed');
 

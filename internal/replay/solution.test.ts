@@ -38,4 +38,9 @@ describe('solution files in the official evaluator’s format', () => {
     ]);
     expect(grouped.map((m) => m.destination)).toEqual(['y', 'r1', 'o1']);
   });
+
+  it('refuses a fractional assignment or departure time, which the evaluator would truncate', () => {
+    expect(() => formatAssignments({ ...solution, assignments: [{ ...solution.assignments[0]!, pickupTime: 12.5 }] })).toThrow(/pickup_time 12.5/);
+    expect(() => formatMoves({ ...solution, moves: [{ ...solution.moves[0]!, departureTime: 3.25 }] })).toThrow(/departure_time 3.25/);
+  });
 });

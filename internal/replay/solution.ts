@@ -49,13 +49,21 @@ export const START_LOCATION = '0';
 const SEP = ' ';
 const line = (fields: ReadonlyArray<string | number>) => `${fields.join(SEP)}\n`;
 
+/** The evaluator reads assignment and move times with `int(float(…))`: a fraction would be cut off silently, so refuse it here. */
+function wholeMinute(value: number, what: string): number {
+  if (!Number.isInteger(value)) throw new Error(`solution file: ${what} ${value} is not a whole minute (the official evaluator truncates it)`);
+  return value;
+}
+
 export const ASSIGNMENTS_HEADER = ['assignment_time', 'pickup_time', 'courier', 'orders'] as const;
 export const ORDERS_HEADER = ['order', 'placement_time', 'ready_time', 'pickup_time', 'dropoff_time', 'courier'] as const;
 export const MOVES_HEADER = ['courier', 'departure_time', 'origin', 'destination'] as const;
 
 /** Header, then `assignment_time pickup_time courier order…` per assignment (the bundle's orders in drop order). */
 export function formatAssignments(s: Solution): string {
-  return line(ASSIGNMENTS_HEADER) + s.assignments.map((a) => line([a.assignmentTime, a.pickupTime, a.courier, ...a.orders])).join('');
+  const row = (a: SolutionAssignment) =>
+    line([wholeMinute(a.assignmentTime, 'assignment_time'), wholeMinute(a.pickupTime, 'pickup_time'), a.courier, ...a.orders]);
+  return line(ASSIGNMENTS_HEADER) + s.assignments.map(row).join('');
 }
 
 /** Header, then one row per delivered order. */
@@ -79,12 +87,18 @@ export function groupMovesByCourier(moves: readonly SolutionMove[]): SolutionMov
     if (list) list.push(m);
     else byCourier.set(m.courier, [m]);
   }
-  return [...byCourier.values()].flatMap((list) => list.map((m, i) => ({ m, i })).sort((a, b) => a.m.departureTime - b.m.departureTime || a.i - b.i).map((x) => x.m));
+  return [...byCourier.values()].flatMap((list) =>
+    list
+      .map((m, i) => ({ m, i }))
+      .sort((a, b) => a.m.departureTime - b.m.departureTime || a.i - b.i)
+      .map((x) => x.m),
+  );
 }
 
 /** Header, then `courier departure_time origin destination` per move, grouped by courier (see groupMovesByCourier). */
 export function formatMoves(s: Solution): string {
-  return line(MOVES_HEADER) + groupMovesByCourier(s.moves).map((m) => line([m.courier, m.departureTime, m.origin, m.destination])).join('');
+  const row = (m: SolutionMove) => line([m.courier, wholeMinute(m.departureTime, 'departure_time'), m.origin, m.destination]);
+  return line(MOVES_HEADER) + groupMovesByCourier(s.moves).map(row).join('');
 }
 
 /** Writes the three files into `dir` (created if needed). */
