@@ -31,11 +31,15 @@ import { candidatePaths } from './path-templates.ts';
 import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
 import { requestPath } from './provision-requests.ts';
 import { fetchTravelTime } from './router-travel-time.ts';
+import { cancelUnreachableOrders } from '../orders/unreachable-orders.ts';
+import { isPointOffNetwork } from '../routing/router.ts';
 
 export type MatchOutcome =
   | { kind: 'joined'; batchId: string; detourS: number; sealed: boolean }
   | { kind: 'opened'; batchId: string; sealed: boolean }
   | { kind: 'parked'; provisionRequested: boolean }
+  /** The router says the order's drop is off the road network: the order ended cancelled (`drop_unreachable`). */
+  | { kind: 'unroutable'; reason: string }
   | { kind: 'skipped'; reason: 'duplicate' | 'not_found' | 'already_batched' | 'not_open' };
 
 /**
@@ -229,7 +233,16 @@ async function matchOrder(
     domainOrder,
     MAX_CANDIDATE_BATCHES,
   );
-  const travel = await fetchTravelTime(deps.router, [domainStore.location, domainOrder.drop, ...batches.flatMap((b) => b.orders.map((o) => o.drop))]);
+  let travel;
+  try {
+    travel = await fetchTravelTime(deps.router, [domainStore.location, domainOrder.drop, ...batches.flatMap((b) => b.orders.map((o) => o.drop))]);
+  } catch (error) {
+    // The router's permanent answer about this order's own drop: retrying cannot help, so the order ends with its reason.
+    if (!isPointOffNetwork(error, domainOrder.drop)) throw error;
+    await cancelUnreachableOrders(trx, [order.id], error.message, new Date(now));
+    logger.warn({ orderId: order.id, storeId: store.id, err: error.message }, 'order drop is off the road network: cancelled as drop_unreachable');
+    return { kind: 'unroutable', reason: error.message };
+  }
   const rowById = new Map(openRows.map((r) => [r.id, r]));
   const quote = bestInsertion(batches, domainOrder, domainStore, travel, params);
 

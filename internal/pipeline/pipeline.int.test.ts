@@ -12,14 +12,16 @@ import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { RedisGeoStore } from '../geostore/redis-geo-store.ts';
 import { ManualClock } from '../platform/clock.ts';
 import { silentLogger } from '../platform/logger.ts';
-import { NoRouteError } from '../routing/router.ts';
+import { OsrmRouter } from '../routing/osrm-router.ts';
+import { startOsrmReplayServer } from '../routing/osrm-replay-server.ts';
+import { NoRouteError, RoutingUnavailableError, type Router } from '../routing/router.ts';
 import { StraightLineRouter } from '../routing/straight-line-router.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
 import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { onOrderReady, sealDueBatches } from './batch-sealer.ts';
 import { batchPlacedOrder, rematchParkedOrders } from './order-batcher.ts';
 import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
-import { pathIdOf } from './path-templates.ts';
+import { buildPathTemplate, pathIdOf, savePathTemplate } from './path-templates.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret } from './regret-recorder.ts';
 import { assignBatch, sweepUnassigned } from './rider-assigner.ts';
@@ -200,28 +202,75 @@ describe('sealing, refining, regret, assignment', () => {
 });
 
 describe('safety nets', () => {
-  it('keeps an unroutable cell parked without failing, and asks again for requests pending too long', async () => {
-    const store = await insertStore(database.db, offset(paris, -6_000, -6_000));
-    const o = await insertOrder(database.db, store.id, { drop: offset(paris, -5_000, -6_000), placedAt: clock.now() });
-    expect((await batchPlacedOrder(deps, 'test.batcher', `stale-${store.id}`, store.id, o.id)).kind).toBe('parked');
+  /** The straight-line router whose `route` fails with `failure`. */
+  const routeFailing = (failure: () => Error): Router => {
     const straight = new StraightLineRouter();
-    const noRoads = {
+    return {
       route: async () => {
-        throw new NoRouteError('no road');
+        throw failure();
       },
       table: straight.table.bind(straight),
       nearest: straight.nearest.bind(straight),
       reachability: straight.reachability.bind(straight),
       close: async () => {},
     };
-    expect(await provisionPath({ ...deps, router: noRoads }, { storeId: store.id, cell: o.cell })).toBeNull();
-    const pending = await sql<{ n: number }>`select count(*)::int as n from path_provision_requests where store_id = ${store.id}`.execute(database.db);
-    expect(pending.rows[0]!.n).toBe(1);
+  };
+  const pendingRequests = async (storeId: string) =>
+    (await sql<{ n: number }>`select count(*)::int as n from path_provision_requests where store_id = ${storeId}`.execute(database.db)).rows[0]!.n;
+  const provisionAsks = async (storeId: string) =>
+    (await database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute()).filter(
+      (r) => (r.event.payload as { storeId: string }).storeId === storeId,
+    ).length;
 
-    const asks = async () =>
-      (await database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute()).filter(
-        (r) => (r.event.payload as { storeId: string }).storeId === store.id,
-      ).length;
+  it('ends the orders parked for a cell no road leads to (a permanent answer): cancelled with the reason and an event, never asked again', async () => {
+    const store = await insertStore(database.db, offset(paris, -16_000, -6_000));
+    const o = await insertOrder(database.db, store.id, { drop: offset(paris, -15_000, -6_000), placedAt: clock.now() });
+    expect((await batchPlacedOrder(deps, 'test.batcher', `noroad-${store.id}`, store.id, o.id)).kind).toBe('parked');
+    expect(await provisionPath({ ...deps, router: routeFailing(() => new NoRouteError('OSRM NoRoute: Impossible route')) }, { storeId: store.id, cell: o.cell })).toBeNull();
+    const row = await database.db.selectFrom('orders').select(['status', 'cancel_reason', 'cancelled_at']).where('id', '=', o.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'cancelled', cancel_reason: 'drop_unreachable', cancelled_at: new Date(clock.now()) });
+    const events = (await database.db.selectFrom('outbox').select('event').where('topic', '=', 'order.updated').where('key', '=', o.id).execute()).map((r) => r.event.payload);
+    expect(events.at(-1)).toMatchObject({ orderId: o.id, status: 'cancelled', cancelReason: 'drop_unreachable', reason: 'OSRM NoRoute: Impossible route' });
+    expect(await pendingRequests(store.id)).toBe(0);
+    clock.advance(61_000);
+    expect(await retryStalePathRequests(deps)).toBe(0);
+    expect(await provisionAsks(store.id)).toBe(1);
+  });
+
+  it('cancels an order whose own drop the real OSRM snaps 1,104 m away when quoting its batch (recorded table), not retrying', async () => {
+    const osrm = await startOsrmReplayServer();
+    const router = new OsrmRouter({ baseUrl: osrm.url });
+    try {
+      // The recorded `table-drop-far-from-roads`: a store on Avenue de l'Hermitage and a drop in the sea.
+      const store = await insertStore(database.db, { lat: 43.7384, lon: 7.4246 });
+      const o = await insertOrder(database.db, store.id, { drop: { lat: 43.725, lon: 7.438 }, placedAt: clock.now() });
+      // A hot path covers the drop's cell (built while OSRM was down, by straight line), so the order is quoted.
+      const template = await buildPathTemplate(new StraightLineRouter(), store, o.cell, deps.params.h3Resolution, deps.params.corridorRings, 'StraightLineRouter');
+      await savePathTemplate(database.db, template);
+      await geoStore.indexPath(template.id, template.corridor);
+      const outcome = await batchPlacedOrder({ ...deps, router }, 'test.batcher', `sea-${store.id}`, store.id, o.id);
+      expect(outcome).toEqual({ kind: 'unroutable', reason: 'sources[1]: nearest road is 1104 m away (more than 1000 m)' });
+      expect(osrm.requests).toHaveLength(1);
+      expect(osrm.misses).toEqual([]);
+      const row = await database.db.selectFrom('orders').select(['status', 'cancel_reason']).where('id', '=', o.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'cancelled', cancel_reason: 'drop_unreachable' });
+      expect(await database.db.selectFrom('batch_orders').select('batch_id').where('order_id', '=', o.id).executeTakeFirst()).toBeUndefined();
+    } finally {
+      await router.close();
+      await osrm.close();
+    }
+  });
+
+  it('keeps a cell parked while the router cannot answer (transient, retried), and asks again for requests pending too long', async () => {
+    const store = await insertStore(database.db, offset(paris, -6_000, -6_000));
+    const o = await insertOrder(database.db, store.id, { drop: offset(paris, -5_000, -6_000), placedAt: clock.now() });
+    expect((await batchPlacedOrder(deps, 'test.batcher', `stale-${store.id}`, store.id, o.id)).kind).toBe('parked');
+    const down = routeFailing(() => new RoutingUnavailableError('OSRM route failed after 3 attempts: HTTP 503'));
+    await expect(provisionPath({ ...deps, router: down }, { storeId: store.id, cell: o.cell })).rejects.toBeInstanceOf(RoutingUnavailableError);
+    expect(await pendingRequests(store.id)).toBe(1);
+    expect((await database.db.selectFrom('orders').select('status').where('id', '=', o.id).executeTakeFirstOrThrow()).status).toBe('placed');
+
+    const asks = () => provisionAsks(store.id);
     expect(await asks()).toBe(1);
     expect(await retryStalePathRequests(deps)).toBe(0);
     clock.advance(61_000);
