@@ -85,6 +85,16 @@ describe.each(HARNESS_BACKENDS)('POST /orders with a road router, on the %s stor
     }
   });
 
+  it('does not keep a customer waiting on a hanging OSRM: past the check\'s time budget the order is accepted', async () => {
+    osrm.setFault({ kind: 'delay', ms: Number.POSITIVE_INFINITY });
+    try {
+      const res = await h.call('POST', '/orders', order(hermitage, SEA_DROP));
+      expect(res.status).toBe(201);
+    } finally {
+      osrm.setFault(null);
+    }
+  });
+
   it('records why an order was cancelled: by the customer', async () => {
     const id = (await h.call('POST', '/orders', order(fontvieille, CASINO))).body.id as string;
     const res = await h.call('POST', `/orders/${id}/cancel`);

@@ -156,7 +156,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         if (order.status === 'delivered') {
           // A retry of a confirmation whose answer was lost: the drop is done, answer what the first call answered.
           // The rider was checked above; the position in the retry does not matter any more.
-          const closed = order.delivery_closed_batch === true;
+          // Drops confirmed before migration 0006 have no flag: the batch's delivery instant then tells (same transaction).
+          const closed =
+            order.delivery_closed_batch ??
+            (batch.status === 'delivered' && batch.delivered_at?.getTime() === order.delivered_at?.getTime());
           const status: BatchStatus = closed ? 'delivered' : 'picked_up';
           return {
             batch: { ...batch, status },
@@ -181,22 +184,33 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         }
         const distance = check.distanceM;
 
-        const updatedOrder = await trx
-          .updateTable('orders')
-          .set({ status: next, delivered_at: now, delivered_lat: input.lat, delivered_lon: input.lon, delivery_distance_m: distance, updated_at: now })
-          .where('id', '=', order.id)
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        const records: OutgoingRecord[] = [orderUpdated(updatedOrder, now, { batchId, riderId: input.rider_id, deliveryDistanceM: distance })];
-
+        // The other drops still to do (the batch row is locked, so none changes meanwhile).
         const open = await trx
           .selectFrom('orders')
           .innerJoin('batch_orders', 'batch_orders.order_id', 'orders.id')
           .select('orders.id')
           .where('batch_orders.batch_id', '=', batchId)
+          .where('orders.id', '!=', order.id)
           .where('orders.status', 'not in', ['delivered', 'cancelled'])
           .execute();
         const lastDrop = open.length === 0;
+
+        const updatedOrder = await trx
+          .updateTable('orders')
+          // `delivery_closed_batch` lets a repeated confirmation answer exactly what this one answers.
+          .set({
+            status: next,
+            delivered_at: now,
+            delivered_lat: input.lat,
+            delivered_lon: input.lon,
+            delivery_distance_m: distance,
+            delivery_closed_batch: lastDrop,
+            updated_at: now,
+          })
+          .where('id', '=', order.id)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        const records: OutgoingRecord[] = [orderUpdated(updatedOrder, now, { batchId, riderId: input.rider_id, deliveryDistanceM: distance })];
 
         const rider = await findRider(trx, input.rider_id, true);
         if (!rider) throw notFound('rider.not_found', `rider ${input.rider_id} does not exist`, { rider_id: input.rider_id });
@@ -224,8 +238,6 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
           .returningAll()
           .executeTakeFirstOrThrow();
         if (lastDrop) records.push(riderUpdated(updatedRider, now, { batchId: null }));
-        // Remembered so that a repeated confirmation can answer exactly what this one answers.
-        await trx.updateTable('orders').set({ delivery_closed_batch: lastDrop }).where('id', '=', order.id).execute();
         await enqueue(trx, records);
         return { batch: updatedBatch, order_id: order.id, distance_m: distance, batch_delivered: lastDrop, replayed: false };
       });

@@ -49,6 +49,11 @@ export interface OrderServiceDeps {
    * `order.drop_unreachable`, field `drop`). The straight-line router has no roads and refuses nothing.
    */
   reachability?: Pick<Router, 'reachability'>;
+  /**
+   * How long placement waits for that check (default 1000 ms; OSRM answers in well under 1 ms). Past it the order is
+   * accepted unchecked, so a hanging router slows no customer by its retries.
+   */
+  reachabilityTimeoutMs?: number;
   /** Logs a placement accepted unchecked because the router could not answer. */
   logger?: Pick<Logger, 'warn'>;
 }
@@ -97,14 +102,25 @@ export async function assertDropReachable(
   router: Pick<Router, 'reachability'>,
   store: LatLng,
   drop: LatLng,
-  logger?: Pick<Logger, 'warn'>,
+  options: { logger?: Pick<Logger, 'warn'> | undefined; timeoutMs?: number | undefined } = {},
 ): Promise<void> {
+  const timeoutMs = options.timeoutMs ?? 1000;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), timeoutMs);
+  });
   let answer;
   try {
-    answer = await router.reachability(store, drop);
+    answer = await Promise.race([router.reachability(store, drop), late]);
   } catch (error) {
     if (!(error instanceof RoutingUnavailableError)) throw error;
-    logger?.warn({ err: error.message }, 'order placed without a road check: the router could not answer');
+    options.logger?.warn({ err: error.message }, 'order placed without a road check: the router could not answer');
+    return;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (answer === 'late') {
+    options.logger?.warn({ timeoutMs }, 'order placed without a road check: the router did not answer in time');
     return;
   }
   if (answer.reachable) return;
@@ -193,7 +209,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
       if (deps.reachability) {
         const store = await storePosition(input.store_id);
         if (!store) throw storeMissing();
-        await assertDropReachable(deps.reachability, store, input.drop, deps.logger);
+        await assertDropReachable(deps.reachability, store, input.drop, { logger: deps.logger, timeoutMs: deps.reachabilityTimeoutMs });
       }
       const hash = idempotencyKey !== undefined ? requestHash(input) : null;
       const cell = latLngToCell(input.drop.lat, input.drop.lon, deps.h3Resolution);

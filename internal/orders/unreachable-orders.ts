@@ -4,6 +4,20 @@ import { enqueue } from '../outbox/outbox.ts';
 import { orderUpdated } from './order-events.ts';
 import { nextOrderStatus } from './order-lifecycle.ts';
 
+/** Orders of `storeId` whose drop lies in `cell` and that wait for a batch (accepted, in no batch yet). */
+export async function unbatchedOrderIdsInCell(trx: Transaction<Database>, storeId: string, cell: string): Promise<string[]> {
+  const rows = await trx
+    .selectFrom('orders')
+    .leftJoin('batch_orders', 'batch_orders.order_id', 'orders.id')
+    .select('orders.id')
+    .where('orders.store_id', '=', storeId)
+    .where('orders.h3_cell', '=', cell)
+    .where('orders.status', 'in', ['placed', 'cooking', 'ready'])
+    .where('batch_orders.order_id', 'is', null)
+    .execute();
+  return rows.map((r) => r.id);
+}
+
 /**
  * Ends the orders dispatch cannot deliver because no rider can reach their drop by road (the road router said so
  * after the order was accepted, e.g. it was down at placement): each goes through the lifecycle's `cancel` step to

@@ -25,6 +25,9 @@ import { provisionPath } from './path-provisioner.ts';
 import { clearPathRequest, requestPath } from './provision-requests.ts';
 import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
 import { fetchTravelTime } from './router-travel-time.ts';
+import type { TravelTime } from '../dispatch/travel-time.ts';
+import { cancelUnreachableOrders } from '../orders/unreachable-orders.ts';
+import { isPointOffNetwork } from '../routing/router.ts';
 import { claimRiderRow, transitionBatch, transitionOrders } from './status-writes.ts';
 
 type Trx = Transaction<Database>;
@@ -211,13 +214,8 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
       const now = deps.clock.now();
       const loaded = await loadSnapshot(trx, deps, scope, now);
       if (loaded.orders.length === 0 && loaded.batches.length === 0) return EMPTY;
-      const points: GeoPoint[] = [
-        ...[...loaded.stores.values()].map((s) => s.location),
-        ...loaded.orders.map((o) => o.drop),
-        ...loaded.batches.flatMap((b) => b.orders.map((o) => o.drop)),
-        ...loaded.riders.map((r) => r.location),
-      ];
-      const travel = await fetchTravelTime(deps.router, points);
+      const travel = await roundTravelTime(trx, deps, loaded, now);
+      if (!travel) return EMPTY; // every order of the round ended as unreachable
       const snapshot = { now, stores: loaded.stores, paths: loaded.paths, orders: loaded.orders, batches: loaded.batches, plans: new Map<string, StopPlan>(), riders: loaded.riders };
       const decisions = dispatchRound(snapshot, travel, deps.params, randomUUID);
       return apply(trx, deps, loaded, decisions, now, claimed);
@@ -229,6 +227,33 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
   } catch (error) {
     await Promise.all(claimed.map((c) => deps.geoStore.releaseRider(c.riderId, c.batchId).catch(() => false)));
     throw error;
+  }
+}
+
+/**
+ * The travel times between every point of the round. When the router answers that an unbatched order's own drop is off
+ * the road network (a permanent answer), that order ends — cancelled as `drop_unreachable`, with its event — and the
+ * round goes on without it, rather than failing for every order of the scope on each round.
+ */
+async function roundTravelTime(trx: Trx, deps: PipelineDeps, loaded: Loaded, now: number): Promise<TravelTime | undefined> {
+  for (;;) {
+    if (loaded.orders.length === 0 && loaded.batches.length === 0) return undefined;
+    const points: GeoPoint[] = [
+      ...[...loaded.stores.values()].map((s) => s.location),
+      ...loaded.orders.map((o) => o.drop),
+      ...loaded.batches.flatMap((b) => b.orders.map((o) => o.drop)),
+      ...loaded.riders.map((r) => r.location),
+    ];
+    try {
+      return await fetchTravelTime(deps.router, points);
+    } catch (error) {
+      const offNetwork = loaded.orders.filter((o) => isPointOffNetwork(error, o.drop));
+      if (offNetwork.length === 0) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      const ended = await cancelUnreachableOrders(trx, offNetwork.map((o) => o.id), reason, new Date(now));
+      deps.logger.warn({ orders: ended, err: reason }, 'order drop is off the road network: cancelled as drop_unreachable');
+      loaded.orders = loaded.orders.filter((o) => !offNetwork.includes(o));
+    }
   }
 }
 

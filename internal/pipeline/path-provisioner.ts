@@ -9,7 +9,8 @@ import { loadStore } from './batch-rows.ts';
 import { buildPathTemplate, pathIdOf, savePathTemplate } from './path-templates.ts';
 import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
 import { clearPathRequest, stalePathRequests, touchPathRequest } from './provision-requests.ts';
-import { NoRouteError, NoSegmentError } from '../routing/router.ts';
+import { isPermanentRoutingError, type RoutingError } from '../routing/router.ts';
+import { cancelUnreachableOrders, unbatchedOrderIdsInCell } from '../orders/unreachable-orders.ts';
 
 /** Provisions (or re-indexes) the path of `storeId` toward `cell`; answers the path id, or null for an unknown store. */
 export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'pathProvision'>): Promise<string | null> {
@@ -28,11 +29,8 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
     try {
       template = await buildPathTemplate(router, store, cell, params.h3Resolution, params.corridorRings, router.constructor.name);
     } catch (error) {
-      if (!(error instanceof NoRouteError || error instanceof NoSegmentError)) throw error; // unavailable: retried
-      // An answer, not an outage: no road from the store to that cell. Its orders stay accepted and parked; the request
-      // stays pending and is asked again later by the stale-request sweep (the road network may be updated).
-      logger.warn({ storeId, cell, err: error }, 'no road route for a hot path; its orders stay parked');
-      await touchPathRequest(db, storeId, cell, new Date(deps.clock.now()));
+      if (!isPermanentRoutingError(error)) throw error; // the router could not answer: retried
+      await endUnroutablePath(deps, storeId, cell, error);
       return null;
     }
     await savePathTemplate(db, template);
@@ -52,8 +50,24 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
 }
 
 /**
+ * The router answered that no road leads from the store toward `cell` (no route, or the target is off the network):
+ * an answer, so asking again cannot help. The request ends, and the orders parked for it end too — cancelled with
+ * reason `drop_unreachable` and an `order.updated` event — instead of waiting forever. A later order in that cell asks
+ * afresh (once). Runs under the store lock, like the batcher's parking, so no order slips in between.
+ */
+async function endUnroutablePath(deps: PipelineDeps, storeId: string, cell: string, error: RoutingError): Promise<void> {
+  const now = new Date(deps.clock.now());
+  const ended = await deps.db.transaction().execute(async (trx) => {
+    await lockStore(trx, storeId);
+    await clearPathRequest(trx, storeId, cell);
+    return cancelUnreachableOrders(trx, await unbatchedOrderIdsInCell(trx, storeId, cell), error.message, now);
+  });
+  deps.logger.warn({ storeId, cell, err: error.message, cancelledOrders: ended }, 'no road toward a hot path: its parked orders end as drop_unreachable');
+}
+
+/**
  * Asks again for hot paths whose request has been pending longer than `olderThanMs` (the provisioning event was
- * dead-lettered, the worker died mid-way, or no route existed last time), so parked orders are never forgotten.
+ * dead-lettered after the router kept failing, or the worker died mid-way), so parked orders are never forgotten.
  * Answers how many were asked again.
  */
 export async function retryStalePathRequests(deps: PipelineDeps, olderThanMs = 60_000, limit = 50): Promise<number> {

@@ -12,10 +12,13 @@ import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { ManualClock } from '../platform/clock.ts';
 import { AppError } from '../platform/errors.ts';
 import { silentLogger } from '../platform/logger.ts';
-import { NoRouteError } from '../routing/router.ts';
+import { OsrmRouter } from '../routing/osrm-router.ts';
+import { startOsrmReplayServer } from '../routing/osrm-replay-server.ts';
+import { NoRouteError, RoutingUnavailableError, type Router } from '../routing/router.ts';
 import { StraightLineRouter } from '../routing/straight-line-router.ts';
 import { runScopeRound } from './dispatch-scope.ts';
 import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
+import { buildPathTemplate, savePathTemplate } from './path-templates.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret } from './regret-recorder.ts';
 import { transitionOrders } from './status-writes.ts';
@@ -158,27 +161,86 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     expect((await recordRegret(deps, payload)).firstTime).toBe(false);
   });
 
-  it('leaves an order of an unroutable cell unbatched without failing the round, and asks again later', async () => {
-    const store = await insertStore(stores.database.db, offset(paris, -6_000, -6_000));
-    const o = await insertOrder(stores.database.db, store.id, { drop: offset(paris, -5_000, -6_000), placedAt: clock.now() });
+  /** The straight-line router whose `route` fails with `failure`. */
+  const routeFailing = (failure: () => Error): Router => {
     const straight = new StraightLineRouter();
-    const noRoads = {
+    return {
       route: async () => {
-        throw new NoRouteError('no road');
+        throw failure();
       },
       table: straight.table.bind(straight),
       nearest: straight.nearest.bind(straight),
       reachability: straight.reachability.bind(straight),
       close: async () => {},
     };
+  };
+  const pendingRequests = async (storeId: string) =>
+    (await sql<{ n: number }>`select count(*)::int as n from path_provision_requests where store_id = ${storeId}`.execute(stores.database.db)).rows[0]!.n;
+  const provisionAsks = async (storeId: string) =>
+    (await stores.database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute()).filter(
+      (r) => (r.event.payload as { storeId: string }).storeId === storeId,
+    ).length;
+
+  it('ends the orders of a cell no road leads to (a permanent answer): cancelled with the reason and an event, never asked again', async () => {
+    const store = await insertStore(stores.database.db, offset(paris, -16_000, -6_000));
+    const o = await insertOrder(stores.database.db, store.id, { drop: offset(paris, -15_000, -6_000), placedAt: clock.now() });
+    const noRoads = routeFailing(() => new NoRouteError('OSRM NoRoute: Impossible route'));
     expect((await runScopeRound({ ...deps, router: noRoads }, [store.id])).batched).toBe(0);
-    expect(await statusOf('orders', o.id)).toBe('placed');
-    // The request stays pending (no second builder meanwhile); once it is stale it is asked again through path.provision,
-    // whose consumer (with roads again) builds the path; the next round batches the order.
-    expect((await runScopeRound(deps, [store.id])).batched).toBe(0);
+    const row = await stores.database.db.selectFrom('orders').select(['status', 'cancel_reason', 'cancelled_at']).where('id', '=', o.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ status: 'cancelled', cancel_reason: 'drop_unreachable', cancelled_at: new Date(clock.now()) });
+    const events = (await stores.database.db.selectFrom('outbox').select('event').where('topic', '=', 'order.updated').where('key', '=', o.id).execute()).map((r) => r.event.payload);
+    expect(events.at(-1)).toMatchObject({ orderId: o.id, status: 'cancelled', cancelReason: 'drop_unreachable', reason: 'OSRM NoRoute: Impossible route' });
+    expect(await pendingRequests(store.id)).toBe(0);
     clock.advance(61_000);
-    expect(await retryStalePathRequests(deps)).toBeGreaterThanOrEqual(1);
-    expect(await provisionPath(deps, { storeId: store.id, cell: o.cell })).not.toBeNull();
+    expect(await retryStalePathRequests(deps)).toBe(0);
+    expect(await provisionAsks(store.id)).toBe(0);
+  });
+
+  it('keeps an order waiting while the router cannot answer (transient: the round fails and the next one asks again)', async () => {
+    const store = await insertStore(stores.database.db, offset(paris, -6_000, -6_000));
+    const o = await insertOrder(stores.database.db, store.id, { drop: offset(paris, -5_000, -6_000), placedAt: clock.now() });
+    const down = routeFailing(() => new RoutingUnavailableError('OSRM route failed after 3 attempts: HTTP 503'));
+    await expect(runScopeRound({ ...deps, router: down }, [store.id])).rejects.toBeInstanceOf(RoutingUnavailableError);
+    expect(await statusOf('orders', o.id)).toBe('placed');
+    expect(await pendingRequests(store.id)).toBe(0);
     expect((await runScopeRound(deps, [store.id])).batched).toBe(1);
+  });
+});
+
+describe.each(PIPELINE_BACKENDS)('a drop off the road network on %s stores', (backend) => {
+  const clock = new ManualClock(Date.parse('2026-11-20T12:00:00Z'));
+  const bus = new MemoryEventBus({ partitions: 1 });
+  let stores: PipelineStores;
+
+  beforeAll(async () => {
+    stores = await openPipelineStores('pipeline_osrm', backend, clock);
+  });
+
+  afterAll(async () => {
+    await bus.close();
+    await stores?.close();
+  });
+
+  it('cancels an order whose own drop the real OSRM snaps 1,104 m away (recorded table), and the round goes on', async () => {
+    const osrm = await startOsrmReplayServer();
+    const router = new OsrmRouter({ baseUrl: osrm.url });
+    try {
+      const deps = fixtureDeps({ db: stores.database.db, bus, geoStore: stores.geo, router, clock });
+      // The recorded `table-drop-far-from-roads`: a store on Avenue de l'Hermitage and a drop in the sea.
+      const store = await insertStore(stores.database.db, { lat: 43.7384, lon: 7.4246 });
+      const o = await insertOrder(stores.database.db, store.id, { drop: { lat: 43.725, lon: 7.438 }, placedAt: clock.now() });
+      // A hot path covers the drop's cell (built while OSRM was down, by straight line), so the order is in the round.
+      const template = await buildPathTemplate(new StraightLineRouter(), store, o.cell, deps.params.h3Resolution, deps.params.corridorRings, 'StraightLineRouter');
+      await savePathTemplate(stores.database.db, template);
+      await stores.geo.indexPath(template.id, template.corridor);
+      expect(await runScopeRound(deps, [store.id])).toMatchObject({ batched: 0 });
+      expect(osrm.misses).toEqual([]);
+      const row = await stores.database.db.selectFrom('orders').select(['status', 'cancel_reason']).where('id', '=', o.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ status: 'cancelled', cancel_reason: 'drop_unreachable' });
+      expect(await stores.database.db.selectFrom('batch_orders').select('batch_id').where('order_id', '=', o.id).executeTakeFirst()).toBeUndefined();
+    } finally {
+      await router.close();
+      await osrm.close();
+    }
   });
 });

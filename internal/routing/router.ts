@@ -102,6 +102,14 @@ export function isPermanentRoutingError(error: unknown): error is RoutingError {
   return error instanceof RoutingError && error.permanent;
 }
 
+/**
+ * True when `error` says that `point` itself is off the road network (a `NoSegmentError` the router raised for that
+ * very point) — e.g. an order's drop in a table of several points: that order cannot be delivered, the others can.
+ */
+export function isPointOffNetwork(error: unknown, point: LatLng): error is NoSegmentError {
+  return error instanceof NoSegmentError && error.point !== undefined && error.point.lat === point.lat && error.point.lon === point.lon;
+}
+
 /** The road network has no route between the points (e.g. islands, one-way traps). */
 export class NoRouteError extends RoutingError {
   override readonly name = 'NoRouteError';
