@@ -34,7 +34,7 @@ describe('listenFailureMessage', () => {
     const error = await probeListen({ host: '127.0.0.1', port });
     const line = listenFailureMessage(error, { host: '127.0.0.1', port }, 'npm start');
     expect(line).toContain(`port ${port} is already in use (127.0.0.1:${port})`);
-    expect(line).toContain('PORT=8000 npm start');
+    expect(line).toContain(`pick another port: PORT=${port + 1} npm start`);
     expect(line).not.toContain('\n');
     // Without an address, the one the bind error carries; the worker's metrics port names its own variable.
     expect(listenFailureMessage(Object.assign(new Error('x'), { code: 'EADDRINUSE', address: '::', port: 8000 }), undefined, 'npm run worker', 'WORKER_METRICS_PORT')).toBe(

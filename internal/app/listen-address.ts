@@ -38,7 +38,7 @@ export function listenFailureMessage(
   const code = e?.code;
   address ??= { host: e?.address ?? '?', port: e?.port ?? 0 };
   const where = `${displayHost(address.host)}:${address.port}`;
-  const other = address.port === 8000 ? 8001 : 8000;
+  const other = address.port > 0 && address.port < 65_535 ? address.port + 1 : 8000;
   switch (code) {
     case 'EADDRINUSE':
       return `deliverygo: port ${address.port} is already in use (${where}) — stop the process holding it, or pick another port: ${portVariable}=${other} ${command}`;
@@ -57,10 +57,10 @@ export function listenFailureMessage(
  * Checks `address` before a slow start-up; when it cannot be bound, prints `listenFailureMessage` on stderr and exits 2
  * (an operator's mistake, not a crash: no log line, no stack trace).
  */
-export async function exitUnlessListenable(address: ListenAddress, command: string): Promise<void> {
+export async function exitUnlessListenable(address: ListenAddress, command: string, portVariable = 'PORT'): Promise<void> {
   const error = await probeListen(address);
   if (!error) return;
-  const message = listenFailureMessage(error, address, command);
+  const message = listenFailureMessage(error, address, command, portVariable);
   if (!message) return; // something unexpected: let the real bind report it
   process.stderr.write(`${message}\n`);
   process.exit(2);

@@ -97,7 +97,7 @@ describe('the compiled build (npm run build → node dist/…)', () => {
   ])('%s on a taken port says so in one plain line naming PORT, before starting anything', (command, entry) => {
     const { code, stdout, stderr } = runToEnd([entry], { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
     expect(code).toBe(2);
-    expect(stderr).toBe(`deliverygo: port ${port} is already in use (127.0.0.1:${port}) — stop the process holding it, or pick another port: PORT=8000 ${command}\n`);
+    expect(stderr).toBe(`deliverygo: port ${port} is already in use (127.0.0.1:${port}) — stop the process holding it, or pick another port: PORT=${port + 1} ${command}\n`);
     // Nothing else: no JSON log line (so no migration ran, no database started), no stack trace, no banner.
     expect(stdout).toBe('');
   });
