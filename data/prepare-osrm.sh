@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Prepares OSRM routing data (car profile, MLD) from an OpenStreetMap extract, inside the osrm/osrm-backend container:
-# osrm-extract -p /opt/car.lua → osrm-partition → osrm-customize. The result, data/<name>.osrm.*, is what
-# `osrm-routed --algorithm mld /data/<name>.osrm` (the docker-compose `osrm` service) serves.
+# Prepares OSRM routing data (car profile, MLD) from an OpenStreetMap extract: osrm-extract -p car.lua →
+# osrm-partition → osrm-customize. The result, data/<name>.osrm.*, is what `osrm-routed --algorithm mld
+# data/<name>.osrm` (the docker-compose `osrm` service) serves. The OSRM tools on the PATH are used when all three are
+# there; otherwise they run inside the osrm-backend image with Docker.
 #
 # Usage:
 #   data/prepare-osrm.sh [--name NAME] [--force] SOURCE
@@ -12,12 +13,15 @@
 # NAME defaults to the file name without .osm.pbf (-latest dropped) or the region's last part: monaco, berlin.
 # Without --force, a dataset already prepared from the same extract is left as it is.
 #
-# Environment: OSRM_IMAGE (default osrm/osrm-backend:v5.27.1), OSRM_PROFILE (default /opt/car.lua, a path inside the
-# image), OSRM_DATA_DIR (default: the directory of this script), GEOFABRIK_URL (default https://download.geofabrik.de).
+# Environment: OSRM_TOOLS (auto, the default: the PATH's osrm-* when present, else Docker; or path, or docker),
+# OSRM_IMAGE (default ghcr.io/project-osrm/osrm-backend:v26.4.1), OSRM_PROFILE (default: car.lua from the OSRM
+# installation on the PATH, or /opt/car.lua inside the image), OSRM_DATA_DIR (default: the directory of this script),
+# GEOFABRIK_URL (default https://download.geofabrik.de).
 set -euo pipefail
 
-image=${OSRM_IMAGE:-osrm/osrm-backend:v5.27.1}
-profile=${OSRM_PROFILE:-/opt/car.lua}
+image=${OSRM_IMAGE:-ghcr.io/project-osrm/osrm-backend:v26.4.1}
+tools=${OSRM_TOOLS:-auto}
+profile=${OSRM_PROFILE:-}
 data_dir=${OSRM_DATA_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 geofabrik=${GEOFABRIK_URL:-https://download.geofabrik.de}
 
@@ -26,7 +30,7 @@ die() {
   exit 1
 }
 usage() {
-  sed -n '5,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '7,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -77,8 +81,34 @@ if [ "$force" = 0 ] && [ -f "$done_marker" ] && { [ -n "$url" ] || [ "$done_mark
   exit 0
 fi
 
-command -v docker >/dev/null || die "docker is not installed (the tools run inside $image)"
-docker info >/dev/null 2>&1 || die "the docker engine is not reachable (is the daemon running, may this user use it?)"
+# Which OSRM tools: the PATH's (a native or from-source install), or the image's through Docker.
+on_path() { command -v osrm-extract >/dev/null && command -v osrm-partition >/dev/null && command -v osrm-customize >/dev/null; }
+case $tools in
+  auto) if on_path; then tools=path; else tools=docker; fi ;;
+  path) on_path || die "OSRM_TOOLS=path, but osrm-extract, osrm-partition and osrm-customize are not all on the PATH" ;;
+  docker) ;;
+  *) die "OSRM_TOOLS must be auto, path or docker, got '$tools'" ;;
+esac
+if [ "$tools" = path ]; then
+  if [ -z "$profile" ]; then
+    # car.lua ships in <prefix>/share/osrm/profiles beside <prefix>/bin/osrm-extract (the source tree has profiles/).
+    prefix=$(dirname "$(dirname "$(command -v osrm-extract)")")
+    for candidate in "$prefix/share/osrm/profiles/car.lua" "$prefix/profiles/car.lua" /usr/local/share/osrm/profiles/car.lua /usr/share/osrm/profiles/car.lua; do
+      if [ -f "$candidate" ]; then
+        profile=$candidate
+        break
+      fi
+    done
+    [ -n "$profile" ] || die "no car.lua found beside $(command -v osrm-extract); set OSRM_PROFILE to the OSRM profiles/car.lua"
+  fi
+  [ -f "$profile" ] || die "OSRM_PROFILE $profile does not exist"
+  echo "prepare-osrm: using $(command -v osrm-extract) and its siblings, profile $profile"
+else
+  profile=${profile:-/opt/car.lua}
+  command -v docker >/dev/null || die "neither the OSRM tools (osrm-extract, osrm-partition, osrm-customize) nor docker are on the PATH: install one (see data/README.md)"
+  docker info >/dev/null 2>&1 || die "the OSRM tools are not on the PATH and the docker engine is not reachable (is the daemon running, may this user use it?)"
+  echo "prepare-osrm: using the OSRM tools in $image (Docker)"
+fi
 
 if [ -n "$url" ]; then
   echo "prepare-osrm: downloading $url"
@@ -96,16 +126,26 @@ elif [ "$(cd "$(dirname "$source")" && pwd)/$(basename "$source")" != "$pbf" ]; 
   cp -p "$source" "$pbf"
 fi
 
+# run TOOL ARGS…: one OSRM tool, on the PATH or in the image (where data/ is mounted at /data).
 run() {
   echo "prepare-osrm: $*"
-  # Run as the calling user so the files in data/ are not owned by root.
-  docker run --rm -u "$(id -u):$(id -g)" -v "$data_dir:/data" "$image" "$@"
+  if [ "$tools" = path ]; then
+    "$@"
+  else
+    # Run as the calling user so the files in data/ are not owned by root.
+    docker run --rm -u "$(id -u):$(id -g)" -v "$data_dir:/data" "$image" "$@"
+  fi
 }
+if [ "$tools" = path ]; then dir=$data_dir; else dir=/data; fi
 rm -f "$data_dir/$name.osrm".*
-run osrm-extract -p "$profile" "/data/$name.osm.pbf"
-run osrm-partition "/data/$name.osrm"
-run osrm-customize "/data/$name.osrm"
+run osrm-extract -p "$profile" "$dir/$name.osm.pbf"
+run osrm-partition "$dir/$name.osrm"
+run osrm-customize "$dir/$name.osrm"
 
 [ -f "$done_marker" ] || die "osrm-customize did not produce $name.osrm.mldgr"
 echo "prepare-osrm: ready. Serve it with:"
-echo "  docker run --rm -p 5000:5000 -v \"$data_dir:/data\" $image osrm-routed --algorithm mld /data/$name.osrm"
+if [ "$tools" = path ]; then
+  echo "  osrm-routed --algorithm mld \"$data_dir/$name.osrm\""
+else
+  echo "  docker run --rm -p 5000:5000 -v \"$data_dir:/data\" $image osrm-routed --algorithm mld /data/$name.osrm"
+fi

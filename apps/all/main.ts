@@ -2,42 +2,38 @@
  * `npm start`: a whole living city in one process — the API, the worker and the rider/order simulator — on whatever
  * adapters the environment selects. With no environment at all that is the embedded set (PGlite, in-process bus,
  * in-memory geo store, straight-line router), so it needs no servers. Simulator flags pass through:
- * `npm start -- --riders 40 --rate 10`.
+ * `npm start -- --riders 40 --rate 10` (cli.ts; `npm start -- --help` lists them with the demo's defaults).
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { composeApi } from '../api/compose.ts';
-import { composeSimulator } from '../simulator/compose.ts';
-import { OptionsError, parseSimulatorArgs, USAGE, wantsHelp } from '../simulator/options.ts';
-import { composeWorker } from '../worker/worker.ts';
-import { openAdapters } from '../../internal/app/adapters.ts';
+import { describeBound, exitUnlessListenable, listenFailureMessage } from '../../internal/app/listen-address.ts';
 import { loadConfigOrExit } from '../../internal/app/run-service.ts';
 import { withDispatchOverrides } from '../../internal/config/dispatch-params.ts';
-import { systemClock } from '../../internal/platform/clock.ts';
-import { runUntilSignal, shutdownSteps } from '../../internal/platform/lifecycle.ts';
-import { createLogger } from '../../internal/platform/logger.ts';
+import { DEMO_ARGS, parseStartArgsOrExit } from './cli.ts';
 
-/** The demo city: a handful of stores around Monaco (the OSRM extract the compose stack routes on), sped up 30×. */
-const DEMO_ARGS = ['--riders', '20', '--stores', '4', '--center', '43.7384,7.4246', '--rate', '8', '--speed', '30', '--far-rate', '0.05'];
-
-const userArgs = process.argv.slice(2);
-if (wantsHelp(userArgs)) {
-  process.stdout.write(`usage: npm start -- [simulator options]\n${USAGE.split('\n').slice(1).join('\n')}\n`);
-  process.exit(0);
-}
-
+// Answered before the heavy modules load: --help, a bad flag, a bad variable, a taken port (one plain line each).
+const userArgs = parseStartArgsOrExit(process.argv.slice(2));
 const config = loadConfigOrExit();
-try {
-  parseSimulatorArgs([...DEMO_ARGS, ...userArgs]); // fail fast on a bad flag, before anything starts
-} catch (error) {
-  if (!(error instanceof OptionsError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(2);
-}
+await exitUnlessListenable(config.http, 'npm start');
+
+const [{ Registry, collectDefaultMetrics }, { composeApi }, { composeSimulator }, { parseSimulatorArgs }, { composeWorker }, { openAdapters }, { systemClock }, { runUntilSignal, shutdownSteps }, { createLogger }] =
+  await Promise.all([
+    import('prom-client'),
+    import('../api/compose.ts'),
+    import('../simulator/compose.ts'),
+    import('../simulator/options.ts'),
+    import('../worker/worker.ts'),
+    import('../../internal/app/adapters.ts'),
+    import('../../internal/platform/clock.ts'),
+    import('../../internal/platform/lifecycle.ts'),
+    import('../../internal/platform/logger.ts'),
+  ]);
 
 // The simulator's progress line is the console's summary; the services log warnings and errors only, unless asked.
 const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'deliverygo');
 const metrics = new Registry();
 collectDefaultMetrics({ register: metrics });
+const tty = process.stdout.isTTY;
+/** A plain line on the console, below the progress line that a terminal rewrites in place. */
+const say = (line: string) => process.stdout.write(`${tty ? '\n' : ''}${line}\n`);
 
 const adapters = await openAdapters(config, logger, { clock: systemClock, applicationName: 'deliverygo', registry: metrics });
 // A demo city wants to see batches move: a short wait window keeps the sped-up kitchens and riders busy (unless a parameter
@@ -52,7 +48,13 @@ let simulator: ReturnType<typeof composeSimulator> | undefined;
 const cleanup = () =>
   shutdownSteps(
     [
-      ['simulator', async () => void (await simulator?.cleanup())],
+      [
+        'simulator',
+        async () => {
+          const summary = await simulator?.cleanup(); // what the simulated city did, before the services stop
+          if (summary) say(summary);
+        },
+      ],
       ['api', () => api.cleanup()],
       ['worker', () => worker.cleanup()],
       ['adapters', () => adapters.close()],
@@ -61,9 +63,10 @@ const cleanup = () =>
   );
 
 try {
-  const { port } = await api.start();
+  const bound = await api.start();
   await worker.start();
-  const base = `http://127.0.0.1:${port}`;
+  // What is actually bound: the URL to open, and who can reach it.
+  const { url: base, scope } = describeBound(bound);
   process.stdout.write(
     [
       '',
@@ -71,18 +74,21 @@ try {
       `  live map   ${base}/map`,
       `  API docs   ${base}/docs`,
       `  health     ${base}/health`,
+      `  listening  ${scope}`,
+      '  stop       Ctrl-C',
       '',
     ].join('\n') + '\n',
   );
-  const tty = process.stdout.isTTY;
   simulator = composeSimulator(parseSimulatorArgs([...DEMO_ARGS, ...userArgs, '--api', base]), {
     logger: logger.child({ app: 'simulator' }),
     progress: (line) => process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`),
   });
   await simulator.start();
 } catch (error) {
-  logger.fatal({ err: error }, 'deliverygo failed to start');
+  const plain = listenFailureMessage(error, undefined, 'npm start'); // the port was taken after the check
+  if (plain) process.stderr.write(`${plain}\n`);
+  else logger.fatal({ err: error }, 'deliverygo failed to start');
   await cleanup().catch(() => {});
-  process.exit(1);
+  process.exit(plain ? 2 : 1);
 }
-void runUntilSignal(cleanup, logger);
+void runUntilSignal(cleanup, logger, { say });

@@ -51,6 +51,10 @@ describe('loadConfig', () => {
   it('reads HTTP_ADDR hosts, including IPv6, and an empty REDIS_ADDR host as this machine', () => {
     expect(loadConfig({ HTTP_ADDR: '127.0.0.1:8080' }).http).toEqual({ host: '127.0.0.1', port: 8080 });
     expect(loadConfig({ HTTP_ADDR: '[::1]:8081' }).http).toEqual({ host: '::1', port: 8081 });
+    // DeliveryGO's `:8000` keeps meaning every interface; HOST and PORT override either part.
+    expect(loadConfig({ HTTP_ADDR: ':8000' }).http).toEqual({ host: '0.0.0.0', port: 8000 });
+    expect(loadConfig({ HTTP_ADDR: ':8000', HOST: '::', PORT: '9001' }).http).toEqual({ host: '::', port: 9001 });
+    expect(loadConfig({ HOST: '0.0.0.0' }).http).toEqual({ host: '0.0.0.0', port: 8000 });
     expect(loadConfig({ REDIS_ADDR: ':6379' }).redisUrl).toBe('redis://localhost:6379');
   });
 
@@ -61,7 +65,7 @@ describe('loadConfig', () => {
       expect(config.redisUrl).toBeUndefined();
       expect(config.kafkaBrokers).toBeUndefined();
       expect(config.osrmUrl).toBeUndefined();
-      expect(config.http).toEqual({ host: '0.0.0.0', port: 8000 });
+      expect(config.http).toEqual({ host: '127.0.0.1', port: 8000 });
       expect(config.logLevel).toBe('info');
     }
   });
@@ -76,6 +80,7 @@ describe('loadConfig', () => {
     ['OSRM_ADDR', 'localhost:5000'],
     ['HTTP_ADDR', '8000'],
     ['HTTP_ADDR', ':99999'],
+    ['HOST', 'http://0.0.0.0'],
     ['PORT', 'eighty'],
     ['H3_RESOLUTION', '16'],
     ['LOG_LEVEL', 'loud'],

@@ -9,6 +9,7 @@ import { DispatchParamsError, loadDispatchParamSet, withDispatchOverrides, type 
  * straight-line router), so `npm start` works with no servers. DeliveryGO's variable names are accepted too.
  */
 export interface Config {
+  /** Where the API listens: `HOST` (default 127.0.0.1) and `PORT` (default 8000), or DeliveryGO's `HTTP_ADDR`. */
   http: { host: string; port: number };
   /** Port of the worker's `/metrics` endpoint (`WORKER_METRICS_PORT`, on `http.host`); unset = none. */
   workerMetricsPort: number | undefined;
@@ -120,6 +121,7 @@ const envSchema = z.object({
   OSRM_MAX_TABLE_SIZE: int(2, 10_000).default(100),
   ROUTER_SPEED_KMH: positive.default(30),
   ROUTER_DETOUR_FACTOR: z.coerce.number().min(1).max(5).default(1.3),
+  HOST: z.string().trim().regex(/^[A-Za-z0-9.\-_:]+$/, 'must be a host name or IP address (e.g. 127.0.0.1, 0.0.0.0, ::)').optional(),
   HTTP_ADDR: hostPort.optional(),
   PORT: int(0, 65_535).optional(),
   WORKER_METRICS_PORT: int(0, 65_535).optional(),
@@ -157,7 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const [host, port] = splitHttpAddr(e.HTTP_ADDR, e.PORT);
   const dispatch = loadDispatch(e.DISPATCH_PARAMS_FILE, e.DISPATCH_PARAMS, e.H3_RESOLUTION, readText);
   return {
-    http: { host, port },
+    http: { host: e.HOST ?? host, port },
     workerMetricsPort: e.WORKER_METRICS_PORT,
     databaseUrl: e.DATABASE_URL ?? e.POSTGRES_DSN,
     redisUrl: e.REDIS_URL ?? (e.REDIS_ADDR ? redisUrlOfAddr(e.REDIS_ADDR) : undefined),
@@ -211,9 +213,12 @@ function redisUrlOfAddr(addr: string): string {
   return addr.startsWith(':') ? `redis://localhost${addr}` : `redis://${addr}`;
 }
 
-/** HTTP_ADDR is DeliveryGO's `:8000` form (empty host = all interfaces); PORT wins when both are set. */
+/**
+ * HTTP_ADDR is DeliveryGO's `:8000` form (empty host = all interfaces); PORT and HOST win over its parts. With none of
+ * them set: 127.0.0.1:8000, this machine only — what a local demo wants; a container sets HOST=0.0.0.0 (Dockerfile).
+ */
 function splitHttpAddr(addr: string | undefined, port: number | undefined): [string, number] {
-  let host = '0.0.0.0';
+  let host = '127.0.0.1';
   let listenPort = 8000;
   if (addr) {
     const at = addr.lastIndexOf(':');

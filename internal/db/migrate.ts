@@ -1,9 +1,10 @@
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { runner } from 'node-pg-migrate';
 import type { Logger } from '../platform/logger.ts';
+import { PROJECT_ROOT } from '../platform/project-root.ts';
 
-/** `migrations/` at the repository root, independent of the process's working directory. */
-export const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+/** `migrations/` at the repository root, independent of the process's working directory (and of running from dist/). */
+export const MIGRATIONS_DIR = join(PROJECT_ROOT, 'migrations');
 
 /** node-pg-migrate's bookkeeping table. */
 export const MIGRATIONS_TABLE = 'pgmigrations';

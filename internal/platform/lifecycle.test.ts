@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { runUntilSignal, shutdownSteps, type ProcessLike } from './lifecycle.ts';
+import { describeShutdown, runUntilSignal, shutdownSteps, type ProcessLike } from './lifecycle.ts';
 import { silentLogger } from './logger.ts';
 
 class FakeProcess extends EventEmitter implements ProcessLike {
@@ -54,6 +54,39 @@ describe('runUntilSignal', () => {
     expect(proc.exits).toEqual([1]);
     finish();
     await done;
+  });
+});
+
+describe('runUntilSignal tells a person what it stopped', () => {
+  it('says that it is shutting down, then each step with the steps nested inside it', async () => {
+    const proc = new FakeProcess();
+    const said: string[] = [];
+    const api = () => shutdownSteps([['websocket hub', () => {}], ['http server', async () => {}]], silentLogger);
+    const cleanup = () => shutdownSteps([['api', api], ['adapters', () => {}]], silentLogger);
+    const done = runUntilSignal(cleanup, silentLogger, { process: proc, say: (line) => said.push(line) });
+    proc.emit('SIGINT', 'SIGINT');
+    expect(await done).toBe(0);
+    expect(said[0]).toBe('SIGINT: shutting down (again to exit at once)');
+    const report = said[1]!.split('\n');
+    expect(report[0]).toMatch(/^stopped in \d+\.\d s:$/);
+    expect(report[1]).toMatch(/^ {2}api {7}\d+\.\d\d s {2}websocket hub, http server$/);
+    expect(report[2]).toMatch(/^ {2}adapters {2}\d+\.\d\d s$/);
+    expect(said).toHaveLength(2);
+  });
+
+  it('marks a failed step', async () => {
+    const proc = new FakeProcess();
+    const said: string[] = [];
+    const cleanup = () => shutdownSteps([['worker', () => Promise.reject(new Error('consumer stuck'))], ['adapters', () => {}]], silentLogger);
+    const done = runUntilSignal(cleanup, silentLogger, { process: proc, say: (line) => said.push(line) });
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(await done).toBe(1);
+    expect(said[1]).toMatch(/worker {4}\d+\.\d\d s {2}FAILED/);
+    expect(said[1]).toContain('with errors: 1 shutdown step(s) failed');
+  });
+
+  it('describes an empty shutdown in one line', () => {
+    expect(describeShutdown([], 1234)).toBe('stopped in 1.2 s');
   });
 });
 

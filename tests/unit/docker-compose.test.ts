@@ -2,7 +2,8 @@
  * docker-compose.yml and the Dockerfile, checked without a Docker engine: the compose file is parsed and its wiring
  * compared with what the code actually does — the entrypoints exist, the environment names variables that
  * internal/config/config.ts reads and points at the compose services, every dependency and health condition has a
- * target — and the image is checked to contain every file the three processes import or read at run time.
+ * target — and the image is checked to compile every file the three processes import (build stage) and to contain the
+ * compiled JavaScript and every file they read at run time (runtime stage).
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -64,6 +65,9 @@ const APPS = {
   simulator: 'apps/simulator/main.ts',
 } as const;
 
+/** Where `npm run build` (tsconfig.build.json: rootDir `.`, outDir `dist`) writes a source file's JavaScript. */
+const compiled = (source: string) => `dist/${source.replace(/\.ts$/, '.js')}`;
+
 describe('docker-compose.yml', () => {
   it('declares the whole distributed deployment', () => {
     expect(Object.keys(services).sort()).toEqual(
@@ -114,9 +118,8 @@ describe('docker-compose.yml', () => {
     expect(resolve(dockerfile)).toBe(join(ROOT, 'Dockerfile'));
 
     const cmd = argv(service.command);
-    // `node --import tsx FILE`: the image runs TypeScript through tsx, a production dependency (npm ci --omit=dev).
-    expect(cmd.slice(0, 3)).toEqual(['node', '--import', 'tsx']);
-    expect(cmd[3]).toBe(entry);
+    // `node dist/…/main.js`: the image runs the JavaScript `npm run build` compiled from the entry's source.
+    expect(cmd.slice(0, 2)).toEqual(['node', compiled(entry)]);
     expect(statSync(join(ROOT, entry)).isFile()).toBe(true);
   });
 
@@ -188,7 +191,7 @@ describe('docker-compose.yml', () => {
   it('the simulator drives the api on the port the api listens on, with flags the simulator accepts', () => {
     const apiPort = loadConfig(envOf(services.api!)).http.port;
     const cmd = argv(services.simulator!.command);
-    const options = parseSimulatorArgs(cmd.slice(4));
+    const options = parseSimulatorArgs(cmd.slice(2));
     expect(new URL(options.api).hostname).toBe('api');
     expect(Number(new URL(options.api).port)).toBe(apiPort);
     // The api's healthcheck asks the same port.
@@ -225,20 +228,35 @@ describe('docker-compose.yml', () => {
 // ---------------------------------------------------------------------------------------------------------------
 // Dockerfile
 
-/** `COPY src… dest` lines (not `--from` stages): the repository paths that end up in the image. */
-function copiedPaths(): string[] {
-  const lines = read('Dockerfile').replace(/\\\n/g, ' ').split('\n');
-  const copied: string[] = [];
-  for (const line of lines) {
-    const m = /^\s*COPY\s+(.*)$/i.exec(line);
-    if (!m) continue;
-    const words = m[1]!.trim().split(/\s+/).filter((w) => !w.startsWith('--'));
-    expect(m[1], 'multi-stage COPY --from is not expected here').not.toMatch(/--from/);
-    copied.push(...words.slice(0, -1).map((w) => w.replace(/\/$/, '')));
-  }
-  return copied;
+/** One `FROM` stage of the Dockerfile: its name, the repository paths it COPYs in, and its other instructions. */
+interface Stage {
+  name: string | undefined;
+  copied: string[];
+  /** `COPY --from=STAGE SRC DEST` lines, as [stage, src]. */
+  copiedFrom: Array<[string, string]>;
+  lines: string[];
 }
 
+function dockerStages(): Stage[] {
+  const stages: Stage[] = [];
+  for (const line of read('Dockerfile').replace(/\\\n/g, ' ').split('\n')) {
+    const from = /^\s*FROM\s+\S+(?:\s+AS\s+(\S+))?/i.exec(line);
+    if (from) {
+      stages.push({ name: from[1], copied: [], copiedFrom: [], lines: [] });
+      continue;
+    }
+    const stage = stages.at(-1);
+    if (!stage || /^\s*(#|$)/.test(line)) continue;
+    stage.lines.push(line.trim());
+    const m = /^\s*COPY\s+(.*)$/i.exec(line);
+    if (!m) continue;
+    const source = /--from=(\S+)/.exec(m[1]!)?.[1];
+    const words = m[1]!.trim().split(/\s+/).filter((w) => !w.startsWith('--'));
+    if (source) stage.copiedFrom.push([source, words[0]!]);
+    else stage.copied.push(...words.slice(0, -1).map((w) => w.replace(/\/$/, '')));
+  }
+  return stages;
+}
 function dockerIgnored(): string[] {
   return existsSync(join(ROOT, '.dockerignore')) ? read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : [];
 }
@@ -276,24 +294,44 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Set<str
 }
 
 describe('Dockerfile', () => {
-  const copied = copiedPaths();
-  const inImage = (absolute: string) => {
+  const stages = dockerStages();
+  const build = stages.find((s) => s.name === 'build');
+  const runtime = stages.at(-1)!;
+  const within = (copied: string[]) => (absolute: string) => {
     const rel = relative(ROOT, absolute).split(sep).join('/');
     return copied.some((c) => rel === c || rel.startsWith(`${c}/`));
   };
 
-  it('installs production dependencies from the lock file, tsx among them', () => {
-    const dockerfile = read('Dockerfile');
-    expect(copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
-    expect(dockerfile).toMatch(/^RUN npm ci\b.*--omit=dev/m);
-    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
-    expect(Object.keys(pkg.dependencies)).toContain('tsx');
+  it('compiles dist/ in a build stage and runs it with production dependencies only (no tsx, no yaml)', () => {
+    expect(build, 'no `FROM … AS build` stage').toBeDefined();
+    expect(build!.copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']));
+    expect(build!.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^RUN npm ci\b/), 'RUN npm run build']));
+
+    expect(runtime).not.toBe(build);
+    expect(runtime.copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json']));
+    expect(runtime.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^RUN npm ci\b.*--omit=dev/)]));
+    expect(runtime.copiedFrom).toContainEqual(['build', '/app/dist']);
+    // No TypeScript in the runtime image: only what the compiled code reads from disk.
+    expect(runtime.copied).not.toEqual(expect.arrayContaining(['apps']));
+    expect(runtime.copied).not.toEqual(expect.arrayContaining(['internal']));
+    const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(runtime.lines.join('\n'))?.[1] ?? '[]') as string[];
+    expect(cmd).toEqual(['node', compiled(APPS.api)]);
+
+    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+    for (const tool of ['tsx', 'yaml', 'typescript']) {
+      expect(Object.keys(pkg.dependencies)).not.toContain(tool);
+      expect(Object.keys(pkg.devDependencies)).toContain(tool);
+    }
+    expect(pkg.scripts.build).toContain('tsc -p tsconfig.build.json');
+    for (const [script, entry] of [['api', APPS.api], ['worker', APPS.worker], ['simulator', APPS.simulator], ['start', 'apps/all/main.ts']]) {
+      expect(pkg.scripts[script!], `npm run ${script}`).toBe(`node ${compiled(entry!)}`);
+    }
   });
 
-  it('contains every file the api, worker and simulator import, and every package they import is a production dependency', () => {
+  it('compiles every file the api, worker and simulator import, and every package they import is a production dependency', () => {
     const { files, packages } = importGraph(Object.values(APPS));
-    const missing = [...files].filter((f) => !inImage(f)).map((f) => relative(ROOT, f));
-    expect(missing, `not COPY'd into the image (Dockerfile COPYs: ${copied.join(', ')})`).toEqual([]);
+    const missing = [...files].filter((f) => !within(build!.copied)(f)).map((f) => relative(ROOT, f));
+    expect(missing, `not COPY'd into the build stage (it COPYs: ${build!.copied.join(', ')})`).toEqual([]);
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     const dev = [...packages].filter((p) => !(p in pkg.dependencies));
     expect(dev, 'imported at run time but not in "dependencies" (npm ci --omit=dev leaves them out)').toEqual([]);
@@ -308,16 +346,16 @@ describe('Dockerfile', () => {
       expect(existsSync(file), `${file} is missing from the repository`).toBe(true);
       // Leaflet comes from node_modules, which `npm ci` fills inside the image.
       if (file.includes(`${sep}node_modules${sep}`)) continue;
-      expect(inImage(file), `${relative(ROOT, file)} is read at run time but not COPY'd into the image`).toBe(true);
+      expect(within(runtime.copied)(file), `${relative(ROOT, file)} is read at run time but not COPY'd into the runtime image`).toBe(true);
     }
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['leaflet', 'swagger-ui-dist']));
   });
 
-  it('.dockerignore keeps out node_modules and leaves in everything COPY needs', () => {
+  it('.dockerignore keeps out node_modules and dist/ and leaves in everything COPY needs', () => {
     const ignored = dockerIgnored();
-    expect(ignored).toContain('node_modules');
-    for (const path of copied) {
+    expect(ignored).toEqual(expect.arrayContaining(['node_modules', 'dist']));
+    for (const path of stages.flatMap((s) => s.copied)) {
       expect(ignored, `${path} is COPY'd but .dockerignore excludes it`).not.toContain(path);
       expect(existsSync(join(ROOT, path)), `Dockerfile COPYs ${path}, which does not exist`).toBe(true);
     }

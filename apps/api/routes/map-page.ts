@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { PROJECT_ROOT } from '../../../internal/platform/project-root.ts';
 import type { MapRouteDeps } from './map-schemas.ts';
 
 /**
@@ -12,7 +12,7 @@ import type { MapRouteDeps } from './map-schemas.ts';
  * app — so the map works without internet. Only known files are served (an allow-list, not a directory), so no path
  * reaches outside those two folders.
  */
-const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'web');
+const WEB_DIR = join(PROJECT_ROOT, 'web'); // beside the code, whether it runs from the sources or from dist/
 const LEAFLET_DIR = join(dirname(createRequire(import.meta.url).resolve('leaflet/package.json')), 'dist');
 
 const TYPES = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', png: 'image/png' } as const;
