@@ -4,7 +4,7 @@ import type { Event, OutgoingRecord } from '../eventbus/event-bus.ts';
 
 /**
  * Every topic deliverygo publishes, its key and its payload schema — the one place producers and consumers agree on.
- * DeliveryGO's names are kept (`path.provision`, `batches.assigned`, `routes.refine`, `routes.refined`).
+ * DeliveryGO's names are kept (`path.provision`, `batches.assigned`, `routes.refined`; stop ordering happens in the dispatch round).
  *
  * Keys keep related events in order: everything about one store's orders and batching is keyed by store id (so one
  * consumer batches a store's orders one at a time), route and assignment events by batch id, state-change events for
@@ -55,12 +55,7 @@ export const topics = {
       estimatedCostS: z.number(),
     }),
   },
-  /** Order a sealed batch's stops (key: batch id). */
-  routesRefine: {
-    name: 'routes.refine',
-    schema: z.object({ batchId: z.string(), storeId: z.string() }),
-  },
-  /** The optimizer's stop order and ETAs for a batch (key: batch id). */
+  /** A sealed batch's stop order and ETAs, decided in the dispatch round that sealed it (key: batch id). */
   routesRefined: {
     name: 'routes.refined',
     schema: z.object({

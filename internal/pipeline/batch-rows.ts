@@ -4,6 +4,7 @@
  */
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { BatchesTable, Database, OrdersTable, StoresTable } from '../db/schema.ts';
+import { latestReady } from '../dispatch/route-timing.ts';
 import type { Batch, Order, Store } from '../dispatch/types.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -70,17 +71,19 @@ export const toDomainStore = (row: StoreRow): Store => ({ id: row.id, location: 
  * `open` or `sealed`; anything else is a caller's bug.
  */
 export function toDomainBatch(row: BatchRow, orders: readonly OrderRow[]): Batch {
+  const members = orders.map(toDomainOrder);
   if (row.status !== 'open' && row.status !== 'sealed') throw new Error(`batch ${row.id} is ${row.status}: not the dispatcher's`);
   return {
     id: row.id,
     storeId: row.store_id,
     pathId: row.path_id,
-    orders: orders.map(toDomainOrder),
+    orders: members,
     openedAt: row.opened_at.getTime(),
     status: row.status,
     estimatedCostSeconds: row.estimated_cost_s,
     latestDepartureAt: row.latest_departure_at.getTime(),
-    readyAt: row.ready_at.getTime(),
+    // From the orders, not the stored column: a kitchen's "ready" mark since the last round moves it.
+    readyAt: latestReady(members),
   };
 }
 

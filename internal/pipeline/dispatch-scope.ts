@@ -179,7 +179,8 @@ async function loadRiders(trx: Trx, deps: PipelineDeps, now: number): Promise<Ri
     const last = r.stops[r.stops.length - 1]!;
     riders.push({ id: r.id, location: { lat: last.lat, lon: last.lon }, availableAt: Math.max(now + 1, Date.parse(last.eta) + dropAfterMs), shiftEndsAt: Infinity });
   }
-  return riders;
+  // One order for every round (ties in the matching are broken by it): by id.
+  return riders.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /** The stored stops of a stop plan (timed as if picked up at the ready time). */

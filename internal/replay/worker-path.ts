@@ -33,6 +33,9 @@ import type { MdrpInstance } from './instance.ts';
 import { mdrpTravelTime, serviceTimesOf, toGeo } from './travel-model.ts';
 
 const MINUTE = 60_000;
+/** Instance minute 0 on the worker's clock: one day after the epoch, so minute −1 is still a valid instant. */
+const BASE_MS = 24 * 60 * MINUTE;
+const at = (minute: number): number => BASE_MS + minute * MINUTE;
 
 /** One committed rider route, in instance ids. */
 export interface WorkerPathAssignment {
@@ -41,7 +44,7 @@ export interface WorkerPathAssignment {
   readonly orders: readonly string[];
   readonly assignedAt: number;
   readonly pickupAt: number;
-  /** Hand-over time per order (ms). */
+  /** Hand-over time per order (ms since instance minute 0). */
   readonly dropAt: Readonly<Record<string, number>>;
 }
 
@@ -133,7 +136,7 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
     const storeId = new Map(instance.restaurants.map((r, i) => [r.id, orderedId(1_000_000 + i)]));
     const courierOf = new Map<string, string>();
     const firstMinute = Math.min(...instance.orders.map((o) => o.placementTime), ...instance.couriers.map((c) => c.onTime));
-    clock.set((firstMinute - 1) * MINUTE);
+    clock.set(at(firstMinute - 1));
     await db
       .insertInto('stores')
       .values(instance.restaurants.map((r) => ({ id: storeId.get(r.id)!, name: r.id, ...toGeo(r), h3_cell: cellOf(toGeo(r), 8) })))
@@ -167,7 +170,7 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
     for (let t = firstMinute; t <= lastOff; t++) {
       const now = new Date(clock.now());
       // 1. Routes that ended by t: pick-up, drops and the rider idle at its last drop, through the lifecycles.
-      for (const route of inFlight.filter((r) => r.freeAt <= t * MINUTE)) {
+      for (const route of inFlight.filter((r) => r.freeAt <= at(t))) {
         inFlight.splice(inFlight.indexOf(route), 1);
         await db.transaction().execute(async (trx) => {
           const ids = (await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', route.batchId).execute()).map((r) => r.order_id);
@@ -199,9 +202,9 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
               drop_lon: drop.lon,
               h3_cell: cellOf(drop, 8),
               items: JSON.stringify([]),
-              placed_at: new Date(t * MINUTE - (placed.length - i)),
-              ready_at: new Date(o.readyTime * MINUTE),
-              promised_at: new Date((o.placementTime + p.targetClickToDoor) * MINUTE),
+              placed_at: new Date(at(t) - (placed.length - i)),
+              ready_at: new Date(at(o.readyTime)),
+              promised_at: new Date(at(o.placementTime + p.targetClickToDoor)),
             };
           });
           await trx.insertInto('orders').values(rows).execute();
@@ -230,7 +233,7 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
       // 3. Once the worker has seen every store with orders: the clock moves to t, one round.
       const stores = new Set(instance.orders.filter((o) => o.placementTime <= t).map((o) => storeId.get(o.restaurant)!));
       await waitFor('the order.placed events', () => [...stores].every((s) => [...pipeline.scopes().values()].some((set) => set.has(s))));
-      clock.set(t * MINUTE);
+      clock.set(at(t));
       pipeline.poke();
       await pipeline.settled();
       // 4. What the round committed.
@@ -238,7 +241,7 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
         .selectFrom('batches')
         .select(['id', 'rider_id', 'assigned_at', 'stops'])
         .where('status', '=', 'assigned')
-        .where('assigned_at', '=', new Date(t * MINUTE))
+        .where('assigned_at', '=', new Date(at(t)))
         .orderBy('id')
         .execute();
       for (const b of committed) {
@@ -250,8 +253,8 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
           courier: courierOf.get(b.rider_id!)!,
           orders: drops.map((d) => orderName.get(d.order_id!)!),
           assignedAt: t * MINUTE,
-          pickupAt: Date.parse(stops[0]!.eta),
-          dropAt: Object.fromEntries(drops.map((d) => [orderName.get(d.order_id!)!, Date.parse(d.eta)])),
+          pickupAt: Date.parse(stops[0]!.eta) - BASE_MS,
+          dropAt: Object.fromEntries(drops.map((d) => [orderName.get(d.order_id!)!, Date.parse(d.eta) - BASE_MS])),
         });
       }
       const assignedOrders = assignments.reduce((n, a) => n + a.orders.length, 0);

@@ -1,0 +1,89 @@
+/**
+ * Two workers, one city: two worker runtimes composed as `npm run worker` composes them (each with its own Kafka, Redis
+ * and Postgres clients, in one consumer group per consumer) on the real servers, through a rush of orders at six stores.
+ * Kafka splits the store-keyed partitions between them, so each runs the dispatch rounds of its own scopes; a rider is
+ * claimed by at most one of them and no order ends in two batches.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { composeWorker, type WorkerRuntime } from '../../apps/worker/worker.ts';
+import { silentLogger } from '../../internal/platform/logger.ts';
+import { offset } from '../../internal/pipeline/test-fixtures.ts';
+import { startDispatchStack, type DispatchStack } from '../support/dispatch-stack.ts';
+
+let stack: DispatchStack;
+const workers: WorkerRuntime[] = [];
+
+beforeAll(async () => {
+  stack = await startDispatchStack({ name: 'two_workers', inProcessWorker: false, env: { KAFKA_PARTITIONS: '4' } });
+  for (let i = 0; i < 2; i++) {
+    const w = await composeWorker(stack.config, silentLogger, { sweepIntervalMs: 300 });
+    workers.push(w);
+    await w.start();
+  }
+});
+
+afterAll(async () => {
+  await Promise.all(workers.map((w) => w.cleanup()));
+  await stack?.close();
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('two workers on one Kafka', () => {
+  it('split the stores by partition; every order in one batch, every rider claimed once', async () => {
+    const centre = { lat: 52.52, lon: 13.405 };
+    const storeAt = Array.from({ length: 6 }, (_, i) => offset(centre, Math.cos(i) * 3_000, Math.sin(i) * 3_000));
+    const stores: string[] = [];
+    for (const [i, at] of storeAt.entries()) {
+      const res = await stack.api('POST', '/stores', { name: `store ${i}`, ...at });
+      expect(res.status).toBe(201);
+      stores.push(res.body.id);
+    }
+    const riders: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const res = await stack.api('POST', '/riders', { name: `rider ${i}`, status: 'idle', ...offset(storeAt[i % 6]!, 150 + i * 20, -100) });
+      expect(res.status).toBe(201);
+      riders.push(res.body.id);
+    }
+    // The rush: 60 orders at once, 10 per store, in two drop areas per store.
+    const orderIds = await Promise.all(
+      Array.from({ length: 60 }, async (_, i) => {
+        const s = i % 6;
+        const drop = offset(storeAt[s]!, (i % 2 ? 1_200 : -900) + (i % 5) * 40, 800 + (i % 3) * 40);
+        const res = await stack.api('POST', '/orders', { store_id: stores[s], drop, items: [{ name: 'x', qty: 1 }], prep_minutes: 1 });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        return res.body.id as string;
+      }),
+    );
+    for (const id of orderIds) expect((await stack.api('POST', `/orders/${id}/ready`)).status).toBe(200);
+
+    // Wait until every rider carries a batch or no order waits any more.
+    const db = stack.database.db;
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const busy = await db.selectFrom('riders').select('id').where('status', '=', 'assigned').execute();
+      const waiting = await db.selectFrom('orders').select('id').where('id', 'in', orderIds).where('status', '!=', 'assigned').execute();
+      if (busy.length === riders.length || waiting.length === 0) break;
+      if (Date.now() > deadline) throw new Error(`timed out: ${busy.length} riders busy, ${waiting.length} orders waiting`);
+      await sleep(200);
+    }
+
+    // No order in two batches (and none lost).
+    const members = await db.selectFrom('batch_orders').select(['order_id', 'batch_id']).where('order_id', 'in', orderIds).execute();
+    expect(new Set(members.map((m) => m.order_id)).size).toBe(members.length);
+    // A rider on at most one active batch, and the geo store agrees with Postgres about who carries what.
+    const active = await db.selectFrom('batches').select(['id', 'rider_id']).where('status', '=', 'assigned').execute();
+    expect(new Set(active.map((b) => b.rider_id)).size).toBe(active.length);
+    expect(active.length).toBeGreaterThan(0);
+    for (const b of active) expect(await stack.geo.getRiderStatus(b.rider_id!)).toEqual({ status: 'busy', batchId: b.id });
+    const assignedRiders = await db.selectFrom('riders').select('id').where('status', '=', 'assigned').execute();
+    expect(assignedRiders.length).toBe(active.length);
+
+    // The work was split: each worker learned its own stores (Kafka gave each some partitions) and assigned batches.
+    const learned = workers.map((w) => new Set([...w.pipeline()!.scopes().values()].flatMap((s) => [...s])));
+    expect(learned[0]!.size).toBeGreaterThan(0);
+    expect(learned[1]!.size).toBeGreaterThan(0);
+    expect([...learned[0]!].filter((s) => learned[1]!.has(s))).toEqual([]);
+    for (const w of workers) expect(w.pipeline()!.totals.assigned).toBeGreaterThan(0);
+  }, 180_000);
+});
