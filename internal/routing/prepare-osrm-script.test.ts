@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 /**
- * data/prepare-osrm.sh drives `docker run osrm/osrm-backend …` and `curl`. CI has no Docker engine and no internet,
+ * data/prepare-osrm.sh drives `docker run ghcr.io/project-osrm/osrm-backend …` and `curl`. CI has no Docker engine and no internet,
  * so these tests put stand-ins for both on PATH: `docker` logs its arguments and creates the files each OSRM tool
  * would (refusing to run a step whose input is missing), `curl` serves a fixed body and its md5. What is checked is the
  * script's own logic — source resolution, naming, checksum, the tool sequence, idempotence — not OSRM.
@@ -81,10 +81,10 @@ describe('data/prepare-osrm.sh', () => {
   const log = async () => (await readFile(join(dir, 'log'), 'utf8').catch(() => '')).trim().split('\n');
   const dockerRuns = async () => (await log()).filter((l) => l.startsWith('run '));
 
-  it('prepares a local extract: extract with /opt/car.lua, partition, customize, in the osrm/osrm-backend image', async () => {
+  it('prepares a local extract: extract with /opt/car.lua, partition, customize, in the osrm-backend v26.4.1 image', async () => {
     const { code, out } = await run([MONACO]);
     expect(code, out).toBe(0);
-    const image = 'osrm/osrm-backend:v5.27.1';
+    const image = 'ghcr.io/project-osrm/osrm-backend:v26.4.1';
     const prefix = `run --rm -u ${process.getuid!()}:${process.getgid!()} -v ${dataDir}:/data ${image}`;
     expect(await dockerRuns()).toEqual([
       `${prefix} osrm-extract -p /opt/car.lua /data/monaco.osm.pbf`,
