@@ -25,6 +25,9 @@ import type { Logger } from '../../internal/platform/logger.ts';
 /** The demo city: a handful of stores around Monaco (the OSRM extract the compose stack routes on), sped up 30×. */
 export const DEMO_ARGS: readonly string[] = ['--riders', '20', '--stores', '4', '--center', '43.7384,7.4246', '--speed', '30', '--far-rate', '0.05'];
 
+/** Simulated ms between two runs of the worker's sealer and rider sweep (see `composeDemoCity`). */
+export const DISPATCH_LOOP_SIMULATED_MS = 15_000;
+
 export interface DemoCity {
   /** Starts the API (resolves with its port), the worker and then the simulator against the API. */
   start(onStarted?: (base: string) => void): Promise<{ base: string }>;
@@ -77,8 +80,11 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
     );
   try {
     api = await composeApi(config, logger.child({ app: 'api' }), { adapters, metrics, clock });
-    // The production dispatch parameters, on simulated time: no demo-only overrides.
-    worker = await composeWorker(config, logger.child({ app: 'worker' }), { adapters, metrics, clock });
+    // The production dispatch parameters, on simulated time: no demo-only overrides. Only the worker's polling loops
+    // (wall-clock timers) are tightened so that they look about every `DISPATCH_LOOP_SIMULATED_MS` of simulated time
+    // at any speed, as they do at 1× — within 100 ms–1 s of wall time, so a fast city does not spin the CPU.
+    const loopMs = Math.min(1_000, Math.max(100, Math.round(DISPATCH_LOOP_SIMULATED_MS / clock.speed)));
+    worker = await composeWorker(config, logger.child({ app: 'worker' }), { adapters, metrics, clock, sealIntervalMs: loopMs, sweepIntervalMs: loopMs });
   } catch (error) {
     await cleanup().catch(() => {});
     throw error;

@@ -176,7 +176,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           )
           .finally(() => {
             statsInFlight = false;
-            io.progress(progressLine(tally, lastStats, ordersPerMinute(options.mode, baseRate, clock.now())));
+            io.progress(progressLine(tally, lastStats, ordersPerMinute(options.mode, baseRate, clock.now()), clock.pace));
           });
       }, options.progressS * 1_000);
       if (options.durationS !== undefined) durationTimer = setTimeout(() => void cleanup(), options.durationS * 1_000);

@@ -60,6 +60,7 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
     const items = [{ name: pick(random, MENU), qty: 1 + Math.floor(random() * 3) }];
     const prepMinutes = Math.round(between(random, prep.min, prep.max) * 10) / 10;
     const key = randomUUID();
+    const clickedAt = clock.now();
     const input = { storeId: store.id, drop: { lat: round6(drop.lat), lon: round6(drop.lon) }, items, prepMinutes };
     let order;
     for (let attempt = 1; ; attempt++) {
@@ -83,8 +84,9 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
       if (error instanceof ApiCallError && error.status === 409) return;
       recordError(tally, 'cooking', error);
     });
-    // The kitchen: ready once the prep time has passed on the simulated clock (nothing is marked after a stop).
-    await clock.sleep(prepMinutes * 60_000, signal);
+    // The kitchen: ready once the prep time has passed since the click, on the simulated clock (nothing is marked after
+    // a stop). Counted from the click, not from the answers, so a slow API does not lengthen the prep.
+    await clock.sleep(prepMinutes * 60_000 - (clock.now() - clickedAt), signal);
     if (signal.aborted) return;
     await api
       .markReady(order.id)

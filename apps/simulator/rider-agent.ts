@@ -87,14 +87,18 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     }
   }
 
-  /** Pings in place and polls the rider until it carries a batch; null when stopped. */
+  /**
+   * Pings in place and polls the rider until it carries a batch; null when stopped. Paced on the simulated clock like
+   * the ride, so a slowed clock also slows the polling load.
+   */
   async function waitForAssignment(): Promise<string | null> {
-    const pollEvery = Math.max(1_000, deps.pingIntervalMs);
-    let lastPoll = 0;
+    const { clock } = deps;
+    const pollEvery = Math.max(1_000, deps.pingIntervalMs) * clock.speed;
+    let lastPoll = Number.NEGATIVE_INFINITY;
     while (!signal.aborted) {
       report(pos);
-      if (Date.now() - lastPoll >= pollEvery) {
-        lastPoll = Date.now();
+      if (clock.now() - lastPoll >= pollEvery) {
+        lastPoll = clock.now();
         try {
           const me = await api.getRider(id);
           if (me.batch_id) return me.batch_id;
@@ -104,7 +108,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
           log.debug({ err: error }, 'could not read the rider');
         }
       }
-      await sleep(deps.pingIntervalMs, signal);
+      await clock.sleep(deps.pingIntervalMs * clock.speed, signal);
     }
     return null;
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimClock } from './sim-clock.ts';
+import { paceAt, SimClock } from './sim-clock.ts';
 
 function manual(speed = 10, maxStepMs = 100) {
   let wall = 0;
@@ -66,5 +66,38 @@ describe('simulated clock', () => {
 
   it('rejects a speed that is not positive', () => {
     expect(() => new SimClock({ startMs: 0, speed: 0, autoTick: false })).toThrow(RangeError);
+  });
+});
+
+describe('simulated clock pacing', () => {
+  it('counts all wall time while the event loop has headroom, less as it saturates', () => {
+    expect(paceAt(0.2)).toBe(1);
+    expect(paceAt(0.7)).toBe(1);
+    expect(paceAt(0.835)).toBeCloseTo(0.55, 6);
+    expect(paceAt(0.97)).toBeCloseTo(0.1, 6);
+    expect(paceAt(1)).toBe(0.1);
+  });
+
+  it('slows simulated time while the process is saturated and recovers after', () => {
+    let wall = 0;
+    let utilisation = 1;
+    const clock = new SimClock({ startMs: 0, speed: 10, wallNow: () => wall, autoTick: false, utilisation: () => utilisation, paceWindowMs: 100 });
+    const run = (ms: number) => {
+      for (let i = 0; i < ms / 20; i++) {
+        wall += 20;
+        clock.tick();
+      }
+    };
+    run(1_000); // smoothed: ten windows of saturation
+    expect(clock.pace).toBeCloseTo(0.1, 1);
+    const before = clock.now();
+    run(1_000);
+    expect(clock.now() - before).toBeLessThan(1_000 * 10 * 0.15);
+    utilisation = 0.3;
+    run(500);
+    expect(clock.pace).toBe(1);
+    const after = clock.now();
+    run(1_000);
+    expect(clock.now() - after).toBeCloseTo(10_000, 0);
   });
 });

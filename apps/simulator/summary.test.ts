@@ -49,6 +49,7 @@ describe('simulation tally', () => {
     expect(line).toContain('409s 2');
     expect(progressLine(t, stats({ timeScale: 1 }), 2)).toContain('c2d 25m00s wall');
     expect(progressLine(t, null, 2)).toContain('409s 2'); // before the API's first answer
+    expect(progressLine(t, stats(), 2, 0.4)).toContain('[sim 18:05 slowed to 40 %]'); // the machine could not keep up
   });
 
   it('names every figure in the summary', () => {

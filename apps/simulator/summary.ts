@@ -74,8 +74,9 @@ export function timeUnit(stats: Pick<LiveStatsDto, 'timeScale'>): 'sim' | 'wall'
 }
 
 /** The single progress line, rewritten every few seconds: the API's figures (`stats`, null before the first answer). */
-export function progressLine(t: SimTally, stats: LiveStatsDto | null, ratePerMin: number): string {
-  const head = stats ? `[${timeUnit(stats)} ${clockTime(Date.parse(stats.at))}]` : '[sim –]';
+export function progressLine(t: SimTally, stats: LiveStatsDto | null, ratePerMin: number, pace = 1): string {
+  // A slowed simulated clock says so: the machine could not keep up with the requested speed.
+  const head = stats ? `[${timeUnit(stats)} ${clockTime(Date.parse(stats.at))}${pace < 0.95 ? ` slowed to ${Math.round(pace * 100)} %` : ''}]` : '[sim –]';
   const round1 = (n: number) => Math.round(n * 10) / 10;
   return [
     head,
