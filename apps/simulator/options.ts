@@ -45,7 +45,7 @@ export const DEFAULT_UTILISATION = 0.75;
  * The bundle the current dispatcher forms at that load: measured with `npm start` (the console's `bundle` figure is the
  * mean over the day's delivered batches) — see demand-sizing.ts.
  */
-export const DEFAULT_BUNDLE_SIZE = 1.3;
+export const DEFAULT_BUNDLE_SIZE = 1.2;
 
 export const USAGE = `usage: npm run simulator -- [options]
   --api URL            deliverygo API base URL (default http://127.0.0.1:8000)
