@@ -19,8 +19,8 @@
 /** @typedef {{id: string, storeId: string, status: OrderStatus, lat: number, lon: number, batchId: string|null, riderId: string|null, placedAt: string}} Order */
 /** @typedef {{kind: 'pickup'|'drop', orderId: string|null, lat: number, lon: number, eta: string}} Stop */
 /** @typedef {{id: string, storeId: string, status: BatchStatus, riderId: string|null, orderIds: string[], stops: Stop[]|null, path: Array<[number, number]>|null}} Batch */
-/** @typedef {{at: string, since: string, orders: {placed: number, delivered: number, cancelled: number, active: number}, riders: {idle: number, busy: number, offline: number}, batches: {active: number}, meanClickToDoorS: number|null}} Stats */
-/** @typedef {{at: string, stores: Store[], riders: Rider[], orders: Order[], batches: Batch[], stats: Stats}} Snapshot */
+/** @typedef {{at: string, since: string, timeScale: number, orders: {placed: number, delivered: number, cancelled: number, active: number, unassigned: number, waitingForRider: number}, riders: {idle: number, busy: number, offline: number}, batches: {active: number, meanSize: number|null}, meanClickToDoorS: number|null}} Stats */
+/** @typedef {{at: string, stores: Store[], riders: Rider[], orders: Order[], batches: Batch[], stats: Stats, recentDeliveredMs: number}} Snapshot */
 /** @typedef {{channel?: string, type: string, data: Record<string, any>, at?: string}} HubMessage */
 
 /** @type {any} */
@@ -54,8 +54,15 @@ const ORDER_LABELS = /** @type {Record<OrderStatus, string>} */ ({
 const BATCH_COLORS = { open: '#94a3b8', sealed: '#3b82f6', assigned: '#6366f1', picked_up: '#a855f7', delivered: '#16a34a', cancelled: '#ef4444' };
 const RIDER_COLORS = /** @type {Record<RiderStatus, string>} */ ({ idle: '#10b981', assigned: '#0ea5e9', delivering: '#d946ef', offline: '#9ca3af' });
 
-/** Delivered orders fade out after this long (the snapshot keeps them 5 minutes too). */
-const DELIVERED_TTL_MS = 5 * 60_000;
+/**
+ * Time. Every time the API sends is on its clock: under `npm start` a simulated one running `timeScale`× faster than
+ * the wall clock. The figures are shown in that time and labelled "simulated"; the page converts only its own timers
+ * (how long a delivered order stays drawn) into wall-clock milliseconds.
+ */
+const clock = { timeScale: 1, recentDeliveredMs: 5 * 60_000 };
+/** Wall-clock ms a delivered order stays drawn: the snapshot's window (clock ms) at the clock's speed. */
+const deliveredTtlWallMs = () => clock.recentDeliveredMs / Math.max(1, clock.timeScale);
+const simulated = () => clock.timeScale > 1;
 /** How long a marker glides to its new position; about one ping interval, so movement looks continuous. */
 const MOVE_MS = 900;
 const RESYNC_CONNECTED_MS = 30_000;
@@ -254,7 +261,7 @@ function orderPopup(o) {
   if (store) parts.push(`from ${esc(store.data.name)}`);
   if (o.batchId) parts.push(`batch ${short(o.batchId)}`);
   if (o.riderId) parts.push(`rider ${esc(riders.get(o.riderId)?.data.name ?? short(o.riderId))}`);
-  parts.push(`placed ${new Date(o.placedAt).toLocaleTimeString()}`);
+  parts.push(`placed ${clockTime(o.placedAt)}${simulated() ? ' (simulated)' : ''}`);
   return parts.join('<br>');
 }
 
@@ -277,7 +284,7 @@ function upsertOrder(o) {
     orders.set(o.id, entry);
   }
   if (o.status === 'delivered' && entry.removeTimer === null) {
-    entry.removeTimer = window.setTimeout(() => removeOrder(o.id), DELIVERED_TTL_MS);
+    entry.removeTimer = window.setTimeout(() => removeOrder(o.id), deliveredTtlWallMs());
   }
 }
 
@@ -379,6 +386,8 @@ function removeBatch(id) {
  * @param {Snapshot} snap
  */
 function applySnapshot(snap) {
+  clock.timeScale = snap.stats.timeScale ?? 1;
+  if (typeof snap.recentDeliveredMs === 'number') clock.recentDeliveredMs = snap.recentDeliveredMs;
   for (const s of snap.stores) upsertStore(s);
   const seen = { riders: new Set(snap.riders.map((r) => r.id)), orders: new Set(snap.orders.map((o) => o.id)), batches: new Set(snap.batches.map((b) => b.id)) };
   for (const id of [...riders.keys()]) if (!seen.riders.has(id)) removeRider(id);
@@ -443,6 +452,12 @@ function formatDuration(s) {
   return h > 0 ? `${h}h ${String(m).padStart(2, '0')}m` : `${m}m ${String(sec).padStart(2, '0')}s`;
 }
 
+/** `HH:MM:SS` UTC of an ISO instant on the API's clock (the simulated clock's zone is UTC). @param {string} iso */
+function clockTime(iso) {
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '–' : d.toISOString().slice(11, 19);
+}
+
 /** @param {string} id @param {string|number} value */
 function setText(id, value) {
   const el = document.getElementById(id);
@@ -451,13 +466,20 @@ function setText(id, value) {
 
 /** @param {Stats} s */
 function renderStats(s) {
+  clock.timeScale = s.timeScale ?? clock.timeScale;
+  const sim = simulated();
   setText('fig-placed', s.orders.placed.toLocaleString());
   setText('fig-delivered', s.orders.delivered.toLocaleString());
   setText('fig-active', s.orders.active.toLocaleString());
+  setText('fig-unassigned', (s.orders.unassigned ?? 0).toLocaleString());
   setText('fig-idle', s.riders.idle.toLocaleString());
   setText('fig-busy', s.riders.busy.toLocaleString());
   setText('fig-c2d', formatDuration(s.meanClickToDoorS));
+  setText('fig-c2d-label', `mean click-to-door (${sim ? 'simulated' : 'wall clock'})`);
+  setText('fig-day-label', sim ? 'Today (simulated day)' : 'Today');
   setText('stats-since', `since ${new Date(s.since).toISOString().slice(11, 16)} UTC`);
+  setText('clock', sim ? `simulated clock ${clockTime(s.at)} UTC · ${s.timeScale}× real time` : `${clockTime(s.at)} UTC`);
+  document.body.dataset.timeScale = String(s.timeScale ?? 1);
 }
 
 function renderStatusBar() {
@@ -475,8 +497,11 @@ function renderStatusBar() {
       .join('');
   }
   if (legend) {
+    // Delivered orders stay on the map only briefly: say so, so the count is not read as the day's total.
+    const recentMin = Math.round(clock.recentDeliveredMs / 60_000);
+    const label = (/** @type {OrderStatus} */ s) => (s === 'delivered' ? `delivered, last ${recentMin} min${simulated() ? ' (sim)' : ''}` : ORDER_LABELS[s]);
     legend.innerHTML = statuses
-      .map((s) => `<li><span class="swatch" style="background:${ORDER_COLORS[s]}"></span>${ORDER_LABELS[s]}<span class="n">${counts[s] ?? 0}</span></li>`)
+      .map((s) => `<li><span class="swatch" style="background:${ORDER_COLORS[s]}"></span>${label(s)}<span class="n">${counts[s] ?? 0}</span></li>`)
       .join('');
   }
   setText('counts', `${stores.size} stores · ${riders.size} riders · ${orders.size} orders · ${batches.size} batches`);
@@ -502,12 +527,13 @@ async function loadStats() {
 }
 
 /** @param {string} text @param {string} color */
-function feed(text, color) {
+function feed(text, color, at = /** @type {string|undefined} */ (undefined)) {
   const list = document.getElementById('feed');
   if (!list) return;
   list.querySelector('.feed-empty')?.remove();
   const li = document.createElement('li');
-  li.innerHTML = `<time>${new Date().toLocaleTimeString([], { hour12: false })}</time><span class="dot" style="background:${color}"></span><span>${text}</span>`;
+  // The event's own time (the API's clock, simulated under npm start), like every other time on the page.
+  li.innerHTML = `<time>${at ? clockTime(at) : new Date().toLocaleTimeString([], { hour12: false })}</time><span class="dot" style="background:${color}"></span><span>${text}</span>`;
   list.prepend(li);
   while (list.children.length > 12) list.lastElementChild?.remove();
 }
@@ -553,7 +579,7 @@ function applyEvent(msg) {
         upsertRider({ id: d.riderId, name: `rider ${short(d.riderId)}`, status: d.status, lat: pos?.lat ?? null, lon: pos?.lon ?? null, recordedAt: null, source: pos ? 'db' : null, batchId: d.batchId ?? null });
         scheduleResync();
       }
-      feed(`${esc(riders.get(d.riderId)?.data.name ?? `rider ${short(d.riderId)}`)} is <b>${esc(d.status)}</b>`, RIDER_COLORS[/** @type {RiderStatus} */ (d.status)] ?? '#999');
+      feed(`${esc(riders.get(d.riderId)?.data.name ?? `rider ${short(d.riderId)}`)} is <b>${esc(d.status)}</b>`, RIDER_COLORS[/** @type {RiderStatus} */ (d.status)] ?? '#999', msg.at);
       return;
     }
     case 'order.updated': {
@@ -567,7 +593,7 @@ function applyEvent(msg) {
         else scheduleResync();
       }
       if (status === 'placed' || status === 'delivered' || status === 'ready') {
-        feed(`order ${short(d.orderId)} <b>${esc(ORDER_LABELS[status] ?? status)}</b>`, ORDER_COLORS[status] ?? '#999');
+        feed(`order ${short(d.orderId)} <b>${esc(ORDER_LABELS[status] ?? status)}</b>`, ORDER_COLORS[status] ?? '#999', msg.at);
       }
       queueStatusBar();
       return;
@@ -581,7 +607,7 @@ function applyEvent(msg) {
       // A new batch, or a re-routed one, has stops and geometry only the snapshot carries.
       if (!b || status === 'sealed' || status === 'assigned') scheduleResync();
       if (status === 'assigned' || status === 'picked_up' || status === 'delivered') {
-        feed(`batch ${short(d.batchId)} <b>${esc(status.replace('_', ' '))}</b>`, BATCH_COLORS[status] ?? '#999');
+        feed(`batch ${short(d.batchId)} <b>${esc(status.replace('_', ' '))}</b>`, BATCH_COLORS[status] ?? '#999', msg.at);
       }
       return;
     }

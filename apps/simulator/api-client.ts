@@ -52,6 +52,16 @@ export interface ConfirmDto {
   batch_delivered: boolean;
 }
 
+/** `GET /stats/live`: the figures the live map shows, on the API's clock (`timeScale` > 1: simulated). */
+export interface LiveStatsDto {
+  at: string;
+  timeScale: number;
+  orders: { placed: number; delivered: number; cancelled: number; active: number; unassigned: number; waitingForRider: number };
+  riders: { idle: number; busy: number; offline: number };
+  batches: { active: number; meanSize: number | null };
+  meanClickToDoorS: number | null;
+}
+
 export interface ApiClient {
   listStores(): Promise<StoreDto[]>;
   createStore(name: string, at: Point): Promise<StoreDto>;
@@ -68,6 +78,7 @@ export interface ApiClient {
   getBatch(id: string): Promise<BatchDto>;
   pickup(batchId: string, riderId: string): Promise<void>;
   confirmDelivery(batchId: string, orderId: string, riderId: string, at: Point): Promise<ConfirmDto>;
+  liveStats(): Promise<LiveStatsDto>;
   close(): Promise<void>;
 }
 
@@ -126,6 +137,7 @@ export function createApiClient(baseUrl: string, options: { timeoutMs?: number; 
     pickup: async (batchId, riderId) => void (await call('POST', `/batches/${batchId}/pickup`, { rider_id: riderId })),
     confirmDelivery: (batchId, orderId, riderId, at) =>
       call('POST', `/batches/${batchId}/confirm-delivery`, { order_id: orderId, rider_id: riderId, lat: at.lat, lon: at.lon }),
+    liveStats: () => call('GET', '/stats/live'),
     close: () => dispatcher.close(),
   };
 }

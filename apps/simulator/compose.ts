@@ -1,12 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../internal/platform/logger.ts';
-import { createApiClient, type ApiClient, type StoreDto } from './api-client.ts';
+import { createApiClient, type ApiClient, type LiveStatsDto, type StoreDto } from './api-client.ts';
+import { describeSizing, sizeDemand, type DemandSizing } from './demand-sizing.ts';
 import { pointAtBearing, type Point } from './geo-math.ts';
 import type { SimulatorOptions } from './options.ts';
-import { runOrderGenerator } from './order-generator.ts';
+import { DEFAULT_DROP_RADIUS_M, runOrderGenerator } from './order-generator.ts';
 import { createPingBatcher } from './ping-batcher.ts';
 import { between, seededRandom, type Random } from './random.ts';
-import { defaultVirtualStart, ordersPerMinute, VirtualClock } from './rate-schedule.ts';
+import { defaultVirtualStart, ordersPerMinute } from './rate-schedule.ts';
+import { SimClock } from './sim-clock.ts';
 import { runRiderAgent } from './rider-agent.ts';
 import { emptyTally, progressLine, recordError, summaryText, type SimTally } from './summary.ts';
 
@@ -18,6 +20,12 @@ export interface SimulatorRuntime {
   /** Resolves when the run ended (by `--duration` or `cleanup`), with the summary. */
   readonly done: Promise<string>;
   readonly tally: SimTally;
+  /** The simulated clock the run follows. */
+  readonly clock: SimClock;
+  /** Base orders per simulated minute in force (set by `start`: `--rate`, else sized to the fleet). */
+  baseRate(): number;
+  /** How the base rate was sized; null when `--rate` set it. Set by `start`. */
+  sizing(): DemandSizing | null;
 }
 
 export interface SimulatorIo {
@@ -26,6 +34,11 @@ export interface SimulatorIo {
   progress(line: string): void;
   /** Overrides the HTTP client (tests). */
   api?: ApiClient;
+  /**
+   * The simulated clock the API and the worker run on too (`npm start`): GPS fixes are then stamped on it. Absent,
+   * the simulator keeps its own and assumes the API runs on the wall clock (a separately started API).
+   */
+  clock?: SimClock;
 }
 
 const STORE_NAMES = ['Pizzeria Monte', 'Sushi Kai', 'Green Bowl', 'Taco Loco', 'Curry House', 'Burger Barn', 'Pho Saigon', 'Falafel Corner', 'Noodle Bar', 'Bagel Co'];
@@ -48,12 +61,18 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
   const api = io.api ?? createApiClient(options.api, { connections: Math.min(256, options.riders + 16) });
   const random = seededRandom(options.seed);
   const tally = emptyTally();
-  const placedAt = new Map<string, number>();
   const controller = new AbortController();
   // Every rider and the order generator wait on this one signal at once.
   setMaxListeners(0, controller.signal);
   const realStart = Date.now();
-  const clock = new VirtualClock(realStart, defaultVirtualStart(options.mode, realStart), options.speed);
+  const clock = io.clock ?? new SimClock({ startMs: defaultVirtualStart(options.mode, realStart), speed: options.speed });
+  const simulatedStart = clock.now();
+  if (clock.speed !== options.speed) throw new RangeError(`the shared clock runs at ${clock.speed}×, the options say ${options.speed}×`);
+  const apiNow = io.clock ? () => clock.now() : () => Date.now();
+  let baseRate = options.rate ?? 0;
+  let sizing: DemandSizing | null = null;
+  let lastStats: LiveStatsDto | null = null;
+  let statsInFlight = false;
   const loops: Array<Promise<unknown>> = [];
   // A fifth of a ping interval: fixes of one interval travel together, and none waits long.
   const pings = createPingBatcher(api, { flushMs: Math.max(20, Math.min(250, options.pingIntervalMs / 5)) });
@@ -79,8 +98,10 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
       clearTimeout(durationTimer);
       await Promise.allSettled(loops);
       await pings.close();
+      lastStats = await api.liveStats().catch(() => lastStats);
       await api.close().catch(() => {});
-      const summary = summaryText(tally, Date.now() - realStart, options.speed);
+      const summary = summaryText(tally, Date.now() - realStart, clock.now() - simulatedStart, options.speed, lastStats);
+      if (!io.clock) clock.close(); // a shared clock belongs to the caller
       finish(summary);
       return summary;
     })());
@@ -89,10 +110,31 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
     tally,
     done,
     cleanup,
+    clock,
+    baseRate: () => baseRate,
+    sizing: () => sizing,
     async start() {
       const stores = await ensureStores();
       const storesById = new Map(stores.map((s) => [s.id, s]));
       const speedMps = (options.riderSpeedKmh / 3.6) * options.speed;
+      if (options.rate === undefined) {
+        // Overheads in simulated seconds: a wall-clock wait of w ms is w × speed simulated ms. A rider notices its
+        // assignment half a poll after it on average, and loses half a GPS step at the end of every leg.
+        const pollMs = Math.max(1_000, options.pingIntervalMs);
+        sizing = sizeDemand({
+          riders: options.riders,
+          stores,
+          dropRadiusM: DEFAULT_DROP_RADIUS_M,
+          riderSpeedMps: options.riderSpeedKmh / 3.6,
+          overheadPerBundleS: (pollMs / 2 / 1_000) * options.speed,
+          overheadPerLegS: (options.pingIntervalMs / 2 / 1_000) * options.speed,
+          bundleSize: options.bundleSize,
+          targetUtilisation: options.utilisation,
+          random: seededRandom(options.seed ^ 0x5eed),
+        });
+        baseRate = Math.round(sizing.ordersPerMinute * 100) / 100;
+        logger.info({ sizing }, `demand: ${describeSizing(sizing, options.riders)}`);
+      }
       for (let i = 0; i < options.riders; i++) {
         // Riders start near a store, where the work is.
         const home = stores[i % stores.length]!;
@@ -105,11 +147,11 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           pings,
           speedMps,
           pingIntervalMs: options.pingIntervalMs,
-          timeFactor: options.speed,
+          now: apiNow,
+          clock,
           farRate: options.farRate,
           random: seededRandom(options.seed + i + 1),
           tally,
-          placedAt,
           logger,
           signal: controller.signal,
         }).catch((error) => {
@@ -119,16 +161,26 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
         loops.push(agent);
       }
       loops.push(
-        runOrderGenerator({ api, stores, clock, mode: options.mode, rate: options.rate, random, tally, logger, placedAt, signal: controller.signal }).catch((error) =>
+        runOrderGenerator({ api, stores, clock, mode: options.mode, rate: baseRate, random, tally, logger, signal: controller.signal }).catch((error) =>
           logger.error({ err: error }, 'order generator stopped'),
         ),
       );
       progressTimer = setInterval(() => {
-        const now = Date.now();
-        io.progress(progressLine(tally, clock.virtualAt(now), ordersPerMinute(options.mode, options.rate, clock.virtualAt(now))));
+        if (statsInFlight) return; // a slow API: skip a line rather than pile up requests
+        statsInFlight = true;
+        void api
+          .liveStats()
+          .then(
+            (stats) => void (lastStats = stats),
+            (error: unknown) => recordError(tally, 'stats', error),
+          )
+          .finally(() => {
+            statsInFlight = false;
+            io.progress(progressLine(tally, lastStats, ordersPerMinute(options.mode, baseRate, clock.now()), clock.pace));
+          });
       }, options.progressS * 1_000);
       if (options.durationS !== undefined) durationTimer = setTimeout(() => void cleanup(), options.durationS * 1_000);
-      logger.info({ riders: options.riders, stores: stores.length, mode: options.mode, rate: options.rate, speed: options.speed, seed: options.seed }, 'simulation started');
+      logger.info({ riders: options.riders, stores: stores.length, mode: options.mode, rate: baseRate, speed: options.speed, seed: options.seed }, 'simulation started');
     },
   };
 }

@@ -4,7 +4,7 @@ import { OptionsError, parseSimulatorArgs } from './options.ts';
 describe('simulator flags', () => {
   it('has defaults', () => {
     const o = parseSimulatorArgs(['--seed', '7']);
-    expect(o).toMatchObject({ api: 'http://127.0.0.1:8000', riders: 10, stores: 5, mode: 'steady', rate: 2, speed: 1, farRate: 0.05, seed: 7, durationS: undefined });
+    expect(o).toMatchObject({ api: 'http://127.0.0.1:8000', riders: 10, stores: 5, mode: 'steady', rate: undefined, utilisation: 0.7, bundleSize: 1.2, speed: 1, farRate: 0.05, seed: 7, durationS: undefined });
     expect(o.center).toEqual({ lat: 48.8566, lon: 2.3522 });
   });
 
@@ -24,6 +24,9 @@ describe('simulator flags', () => {
     [['--center', '48.8'], '--center'],
     [['--far-rate', '1.5'], '--far-rate'],
     [['--speed', '0'], '--speed'],
+    [['--utilisation', '0'], '--utilisation'],
+    [['--utilisation', '1.2'], '--utilisation'],
+    [['--bundle', '0.5'], '--bundle'],
     [['--api', 'ftp://x'], '--api'],
     [['--bogus', '1'], 'bogus'],
   ])('rejects %j naming the flag', (args, flag) => {

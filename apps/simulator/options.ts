@@ -11,8 +11,15 @@ export interface SimulatorOptions {
   stores: number;
   center: Point;
   mode: SimulationMode;
-  /** Orders per virtual minute (tripled during the rush in `delivery_rush`). */
-  rate: number;
+  /**
+   * Orders per virtual minute (tripled during the rush in `delivery_rush`); undefined = sized to the fleet
+   * (demand-sizing.ts) so that `utilisation` of the riders' time is busy.
+   */
+  rate: number | undefined;
+  /** Target share of the riders' time the sized demand keeps busy (ignored with an explicit `rate`). */
+  utilisation: number;
+  /** Mean orders per bundle the sizing assumes the dispatcher forms. */
+  bundleSize: number;
   /** Virtual seconds per wall-clock second. */
   speed: number;
   /** Wall-clock seconds to run; undefined = until a signal. */
@@ -29,13 +36,28 @@ export interface SimulatorOptions {
   progressS: number;
 }
 
+/**
+ * The sized demand's defaults. The target is the low end of the 70–85 % band a fleet can hold (enough slack that random
+ * Poisson arrivals do not queue up, busy enough that the city looks alive) because the sizing model leaves out riders
+ * waiting at the store and API latency counted in simulated time, which measured about ten points on top: 0.75
+ * targeted gave 0.81–0.94 measured (apps/all/demo-city.int.test.ts at 60× on a loaded 2-core machine).
+ */
+export const DEFAULT_UTILISATION = 0.7;
+/**
+ * The bundle the current dispatcher forms at that load: measured with `npm start` (the console's `bundle` figure is the
+ * mean over the day's delivered batches) — see demand-sizing.ts.
+ */
+export const DEFAULT_BUNDLE_SIZE = 1.2;
+
 export const USAGE = `usage: npm run simulator -- [options]
   --api URL            deliverygo API base URL (default http://127.0.0.1:8000)
   --riders N           simulated riders (default 10)
   --stores N           demo stores to create around --center when the API has none (default 5)
   --center LAT,LON     centre of the demo city (default 48.8566,2.3522)
   --mode M             steady | delivery_rush (18:00–20:00 virtual at 3× the rate) (default steady)
-  --rate R             orders per virtual minute (default 2)
+  --rate R             orders per virtual minute (default: sized to the fleet, see --utilisation)
+  --utilisation U      share of the riders' time the sized demand keeps busy (default ${DEFAULT_UTILISATION})
+  --bundle B           mean orders per bundle the sizing assumes (default ${DEFAULT_BUNDLE_SIZE})
   --speed S            time speed-up factor (default 1)
   --duration SECONDS   stop after this many wall-clock seconds (default: run until Ctrl-C)
   --far-rate P         share of drops first confirmed ~150 m away, to see the 409 (default 0.05)
@@ -70,6 +92,8 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorOptions {
         center: { type: 'string' },
         mode: { type: 'string' },
         rate: { type: 'string' },
+        utilisation: { type: 'string' },
+        bundle: { type: 'string' },
         speed: { type: 'string' },
         duration: { type: 'string' },
         'far-rate': { type: 'string' },
@@ -106,7 +130,9 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorOptions {
     stores: num('stores', values.stores, 5, (n) => int(n) && n >= 1 && n <= 200, 'must be an integer in [1, 200]'),
     center: { lat, lon },
     mode,
-    rate: num('rate', values.rate, 2, (n) => n >= 0 && n <= 10_000, 'must be a number in [0, 10000]'),
+    rate: values.rate === undefined ? undefined : num('rate', values.rate, 0, (n) => n >= 0 && n <= 10_000, 'must be a number in [0, 10000]'),
+    utilisation: num('utilisation', values.utilisation, DEFAULT_UTILISATION, (n) => n > 0 && n <= 1, 'must be a share in (0, 1]'),
+    bundleSize: num('bundle', values.bundle, DEFAULT_BUNDLE_SIZE, (n) => n >= 1 && n <= 50, 'must be a number in [1, 50]'),
     speed: num('speed', values.speed, 1, (n) => n > 0 && n <= 1_000, 'must be a number in (0, 1000]'),
     durationS: duration,
     farRate: num('far-rate', values['far-rate'], 0.05, (n) => n >= 0 && n <= 1, 'must be a share in [0, 1]'),

@@ -1,6 +1,6 @@
 /**
- * When the simulated customers order. Time runs `speed` times faster than the wall clock ("virtual time"), so an
- * evening rush can be played in minutes; every rate here is per *virtual* minute.
+ * When the simulated customers order. Time runs `speed` times faster than the wall clock ("virtual time", see
+ * sim-clock.ts), so an evening rush can be played in minutes; every rate and wait here is in *virtual* time.
  *
  * - `steady`: `rate` orders per virtual minute all day.
  * - `delivery_rush`: `rate` outside the rush and `RUSH_FACTOR` × `rate` from 18:00 to 20:00 virtual time (UTC hours
@@ -12,27 +12,6 @@ export type SimulationMode = 'steady' | 'delivery_rush';
 export const RUSH_START_HOUR = 18;
 export const RUSH_END_HOUR = 20;
 export const RUSH_FACTOR = 3;
-
-/** Maps wall-clock milliseconds to virtual milliseconds: virtual time starts at `virtualStartMs` and runs `speed`× faster. */
-export class VirtualClock {
-  constructor(
-    readonly realStartMs: number,
-    readonly virtualStartMs: number,
-    readonly speed: number,
-  ) {
-    if (!(speed > 0)) throw new RangeError('speed must be positive');
-  }
-
-  /** The virtual time at wall-clock `realMs`. */
-  virtualAt(realMs: number): number {
-    return this.virtualStartMs + (realMs - this.realStartMs) * this.speed;
-  }
-
-  /** Wall-clock milliseconds that `virtualMs` of simulated time take. */
-  realDurationOf(virtualMs: number): number {
-    return virtualMs / this.speed;
-  }
-}
 
 /** Whether `virtualMs` falls in the evening rush [18:00, 20:00) UTC. */
 export function inRush(virtualMs: number): boolean {
@@ -47,15 +26,14 @@ export function ordersPerMinute(mode: SimulationMode, baseRate: number, virtualM
 }
 
 /**
- * The wall-clock wait until the next order: exponential inter-arrival times (a Poisson process) at the rate in force
- * now. `uniform` is a draw from [0, 1) (injected, so tests are deterministic); the rate is re-read at each arrival,
- * which is close enough when a rate holds for many arrivals.
+ * The simulated wait until the next order: exponential inter-arrival times (a Poisson process) at the rate in force
+ * at `virtualNowMs`. `uniform` is a draw from [0, 1) (injected, so tests are deterministic); the rate is re-read at
+ * each arrival, which is close enough when a rate holds for many arrivals.
  */
-export function nextArrivalGapMs(mode: SimulationMode, baseRate: number, clock: VirtualClock, realNowMs: number, uniform: number): number {
-  const perVirtualMinute = ordersPerMinute(mode, baseRate, clock.virtualAt(realNowMs));
+export function nextArrivalGapMs(mode: SimulationMode, baseRate: number, virtualNowMs: number, uniform: number): number {
+  const perVirtualMinute = ordersPerMinute(mode, baseRate, virtualNowMs);
   if (!(perVirtualMinute > 0)) return Number.POSITIVE_INFINITY;
-  const perRealMs = (perVirtualMinute * clock.speed) / 60_000;
-  return -Math.log(1 - Math.min(Math.max(uniform, 0), 0.999_999_999)) / perRealMs;
+  return (-Math.log(1 - Math.min(Math.max(uniform, 0), 0.999_999_999)) * 60_000) / perVirtualMinute;
 }
 
 /**

@@ -2,8 +2,9 @@ import type { Logger } from '../../internal/platform/logger.ts';
 import { ApiCallError, type ApiClient, type BatchDto, type StoreDto } from './api-client.ts';
 import { fixesAlong, pointAtBearing, type Point } from './geo-math.ts';
 import type { PingBatcher } from './ping-batcher.ts';
+import type { SimClock } from './sim-clock.ts';
 import { between, sleep, type Random } from './random.ts';
-import { recordDelivery, recordError, type SimTally } from './summary.ts';
+import { recordError, type SimTally } from './summary.ts';
 
 /**
  * One simulated rider: registers, goes idle, reports GPS fixes (batched with the other riders'), learns its assignment by polling `GET /riders/{id}`
@@ -23,13 +24,15 @@ export interface RiderAgentDeps {
   pings: PingBatcher;
   /** Real metres per second (virtual speed × time factor). */
   speedMps: number;
+  /** Wall ms between GPS fixes while waiting; riding, one fix per `pingIntervalMs × speed` simulated ms. */
   pingIntervalMs: number;
-  /** Time factor, for click-to-door in virtual time. */
-  timeFactor: number;
+  /** The simulated clock rides are timed on. */
+  clock: SimClock;
+  /** The API's clock (ms): GPS fixes are stamped in the API's time, simulated under `npm start`. */
+  now(): number;
   farRate: number;
   random: Random;
   tally: SimTally;
-  placedAt: ReadonlyMap<string, number>;
   logger: Logger;
   signal: AbortSignal;
 }
@@ -63,7 +66,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
    */
   function report(p: Point): void {
     pos = p;
-    deps.pings.add(id, p, Date.now()).then(
+    deps.pings.add(id, p, deps.now()).then(
       () => void (tally.pings += 1),
       (error: unknown) => {
         recordError(tally, 'location', error);
@@ -72,23 +75,30 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     );
   }
 
-  /** Rides straight segments through `points`, one GPS fix per ping interval. */
+  /**
+   * Rides straight segments through `points`, one GPS fix per ping interval. The interval is slept on the simulated
+   * clock, so a slowed clock (a busy machine) slows the ride with it.
+   */
   async function ride(points: Point[]): Promise<void> {
     for (const fix of fixesAlong([pos, ...points], deps.speedMps, deps.pingIntervalMs)) {
-      await sleep(deps.pingIntervalMs, signal);
+      await deps.clock.sleep(deps.pingIntervalMs * deps.clock.speed, signal);
       if (signal.aborted) return;
       report(fix);
     }
   }
 
-  /** Pings in place and polls the rider until it carries a batch; null when stopped. */
+  /**
+   * Pings in place and polls the rider until it carries a batch; null when stopped. Paced on the simulated clock like
+   * the ride, so a slowed clock also slows the polling load.
+   */
   async function waitForAssignment(): Promise<string | null> {
-    const pollEvery = Math.max(1_000, deps.pingIntervalMs);
-    let lastPoll = 0;
+    const { clock } = deps;
+    const pollEvery = Math.max(1_000, deps.pingIntervalMs) * clock.speed;
+    let lastPoll = Number.NEGATIVE_INFINITY;
     while (!signal.aborted) {
       report(pos);
-      if (Date.now() - lastPoll >= pollEvery) {
-        lastPoll = Date.now();
+      if (clock.now() - lastPoll >= pollEvery) {
+        lastPoll = clock.now();
         try {
           const me = await api.getRider(id);
           if (me.batch_id) return me.batch_id;
@@ -98,7 +108,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
           log.debug({ err: error }, 'could not read the rider');
         }
       }
-      await sleep(deps.pingIntervalMs, signal);
+      await clock.sleep(deps.pingIntervalMs * clock.speed, signal);
     }
     return null;
   }
@@ -148,9 +158,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
         if (error instanceof ApiCallError && error.code === 'delivery.too_far') tally.tooFar409 += 1;
         throw error;
       }
-      const placed = deps.placedAt.get(drop.orderId);
-      if (placed !== undefined) recordDelivery(tally, placed, Date.now(), deps.timeFactor);
-      else tally.delivered += 1;
+      tally.delivered += 1;
       if (result.batch_delivered) tally.batchesDelivered += 1;
     }
   }

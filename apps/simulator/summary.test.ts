@@ -1,20 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { ApiCallError } from './api-client.ts';
-import { emptyTally, formatDuration, meanClickToDoorS, progressLine, recordDelivery, recordError, summaryText } from './summary.ts';
+import { ApiCallError, type LiveStatsDto } from './api-client.ts';
+import { emptyTally, formatDuration, progressLine, recordError, summaryText, timeUnit } from './summary.ts';
+
+const stats = (over: Partial<LiveStatsDto> = {}): LiveStatsDto => ({
+  at: '2026-11-22T18:05:00.000Z',
+  timeScale: 30,
+  orders: { placed: 120, delivered: 100, cancelled: 0, active: 20, unassigned: 9, waitingForRider: 2 },
+  riders: { idle: 4, busy: 16, offline: 0 },
+  batches: { active: 12, meanSize: 1.4 },
+  meanClickToDoorS: 1_500,
+  ...over,
+});
 
 describe('simulation tally', () => {
-  it('measures click-to-door in virtual time over the timed deliveries only', () => {
-    const t = emptyTally();
-    expect(meanClickToDoorS(t)).toBeNull();
-    recordDelivery(t, 1_000, 61_000, 10); // 60 s wall clock × 10 = 600 virtual s
-    recordDelivery(t, 0, 120_000, 10); // 1 200 virtual s
-    t.delivered += 1; // an order another client placed: counted, not timed
-    expect(t.delivered).toBe(3);
-    expect(meanClickToDoorS(t)).toBe(900);
-    recordDelivery(t, 5_000, 4_000, 10); // clock skew never makes a negative time
-    expect(meanClickToDoorS(t)).toBe(600);
-  });
-
   it('counts failures by what failed and how, and lists them in the summary', () => {
     const t = emptyTally();
     recordError(t, 'location', new ApiCallError('POST', '/riders/x/location', 400, 'invalid_input', null));
@@ -22,7 +20,7 @@ describe('simulation tally', () => {
     recordError(t, 'order', new TypeError('fetch failed'));
     expect(t.httpErrors).toBe(3);
     expect(t.errorKinds).toEqual({ 'location 400 invalid_input': 2, 'order TypeError': 1 });
-    expect(summaryText(t, 1_000, 1)).toContain('2 × location 400 invalid_input');
+    expect(summaryText(t, 1_000, 1_000, 1, null)).toContain('2 × location 400 invalid_input');
   });
 
   it('formats durations', () => {
@@ -31,22 +29,37 @@ describe('simulation tally', () => {
     expect(formatDuration(3_720)).toBe('1h02m');
   });
 
-  it('keeps the progress on one line and names every figure in the summary', () => {
+  it('labels the API clock: simulated when sped up, wall otherwise', () => {
+    expect(timeUnit({ timeScale: 30 })).toBe('sim');
+    expect(timeUnit({ timeScale: 1 })).toBe('wall');
+  });
+
+  it('prints the API’s figures (the map’s) on one line, in labelled units', () => {
+    const t = emptyTally();
+    t.tooFar409 = 2;
+    const line = progressLine(t, stats(), 2.345);
+    expect(line).not.toContain('\n');
+    expect(line).toContain('[sim 18:05]');
+    expect(line).toContain('rate 2.3/min');
+    expect(line).toContain('orders 120');
+    expect(line).toContain('delivered 100');
+    expect(line).toContain('unassigned 9 (2 ready)');
+    expect(line).toContain('riders idle 4 busy 16');
+    expect(line).toContain('c2d 25m00s sim');
+    expect(line).toContain('409s 2');
+    expect(progressLine(t, stats({ timeScale: 1 }), 2)).toContain('c2d 25m00s wall');
+    expect(progressLine(t, null, 2)).toContain('409s 2'); // before the API's first answer
+    expect(progressLine(t, stats(), 2, 0.4)).toContain('[sim 18:05 slowed to 40 %]'); // the machine could not keep up
+  });
+
+  it('names every figure in the summary', () => {
     const t = emptyTally();
     t.ordersPlaced = 12;
     t.tooFar409 = 2;
-    recordDelivery(t, 0, 30_000, 20);
-    const line = progressLine(t, Date.parse('2026-11-22T18:05:00Z'), 6);
-    expect(line).not.toContain('\n');
-    expect(line).toContain('[sim 18:05]');
-    expect(line).toContain('orders 12');
-    expect(line).toContain('delivered 1');
-    expect(line).toContain('c2d 10m00s');
-    expect(line).toContain('409s 2');
-    const summary = summaryText(t, 120_000, 20);
+    const summary = summaryText(t, 120_000, 2_400_000, 20, stats());
     expect(summary).toContain('orders placed     12');
-    expect(summary).toContain('40m00s virtual');
-    expect(summary).toContain('mean click-to-door 10m00s');
+    expect(summary).toContain('40m00s simulated');
+    expect(summary).toContain('mean click-to-door 25m00s (simulated');
     expect(summary).toContain('409 too far       2');
   });
 });

@@ -1,8 +1,14 @@
 /**
  * The simulator's running tally, its one-line progress report and its final summary. Pure, so the arithmetic is
- * unit-tested: click-to-door is measured from the moment the order was placed to the moment its drop was confirmed,
- * in virtual time (wall-clock duration × speed), as the simulated customer experiences it.
+ * unit-tested.
+ *
+ * One source per figure: what the live map also shows (orders placed and delivered, the backlog, riders idle and busy,
+ * mean click-to-door) comes from the API's `GET /stats/live`, the very figures the map's panel reads, in the API's
+ * clock — simulated time under `npm start`, labelled "sim" (wall-clock time, labelled "wall", when the API runs on the
+ * system clock). The tally only counts what the API cannot know: the deliberate 409s and the simulator's own errors.
  */
+
+import type { LiveStatsDto } from './api-client.ts';
 
 export interface SimTally {
   ordersPlaced: number;
@@ -10,10 +16,6 @@ export interface SimTally {
   ordersReady: number;
   /** Orders whose drop a simulated rider confirmed. */
   delivered: number;
-  /** Deliveries of orders this run placed (their placement time is known), the base of the mean click-to-door. */
-  timedDeliveries: number;
-  /** Sum of the timed deliveries' click-to-door times, virtual seconds. */
-  clickToDoorSumS: number;
   /** 409 `delivery.too_far` answers (the deliberate far confirmations, and any real ones). */
   tooFar409: number;
   batchesPickedUp: number;
@@ -32,8 +34,6 @@ export function emptyTally(): SimTally {
     ordersFailed: 0,
     ordersReady: 0,
     delivered: 0,
-    timedDeliveries: 0,
-    clickToDoorSumS: 0,
     tooFar409: 0,
     batchesPickedUp: 0,
     batchesDelivered: 0,
@@ -45,24 +45,12 @@ export function emptyTally(): SimTally {
   };
 }
 
-/** Records one delivery: `placedRealMs` → `deliveredRealMs` on the wall clock, scaled by `speed` into virtual time. */
-export function recordDelivery(tally: SimTally, placedRealMs: number, deliveredRealMs: number, speed: number): void {
-  tally.delivered += 1;
-  tally.timedDeliveries += 1;
-  tally.clickToDoorSumS += (Math.max(0, deliveredRealMs - placedRealMs) * speed) / 1_000;
-}
-
 /** Counts one failed call under `what` and the error's status and slug when it is an API answer. */
 export function recordError(tally: SimTally, what: string, error: unknown): void {
   tally.httpErrors += 1;
   const e = error as { status?: number; code?: string; name?: string };
   const kind = [what, e.status ?? e.name ?? 'error', e.code].filter((x) => x !== undefined).join(' ');
   tally.errorKinds[kind] = (tally.errorKinds[kind] ?? 0) + 1;
-}
-
-/** Mean virtual click-to-door in seconds over the timed deliveries, or null before the first. */
-export function meanClickToDoorS(tally: SimTally): number | null {
-  return tally.timedDeliveries === 0 ? null : tally.clickToDoorSumS / tally.timedDeliveries;
 }
 
 /** `12m05s`, `1h02m`, or `–` for null. */
@@ -80,31 +68,53 @@ export function clockTime(virtualMs: number): string {
   return new Date(virtualMs).toISOString().slice(11, 16);
 }
 
-/** The single progress line, rewritten every few seconds. */
-export function progressLine(t: SimTally, virtualMs: number, ratePerMin: number): string {
+/** What the API's clock is, as a unit label: `sim` when it runs sped up, `wall` on the system clock. */
+export function timeUnit(stats: Pick<LiveStatsDto, 'timeScale'>): 'sim' | 'wall' {
+  return stats.timeScale > 1 ? 'sim' : 'wall';
+}
+
+/** The single progress line, rewritten every few seconds: the API's figures (`stats`, null before the first answer). */
+export function progressLine(t: SimTally, stats: LiveStatsDto | null, ratePerMin: number, pace = 1): string {
+  // A slowed simulated clock says so: the machine could not keep up with the requested speed.
+  const head = stats ? `[${timeUnit(stats)} ${clockTime(Date.parse(stats.at))}${pace < 0.95 ? ` slowed to ${Math.round(pace * 100)} %` : ''}]` : '[sim –]';
+  const round1 = (n: number) => Math.round(n * 10) / 10;
   return [
-    `[sim ${clockTime(virtualMs)}]`,
-    `rate ${ratePerMin}/min`,
-    `orders ${t.ordersPlaced}`,
-    `ready ${t.ordersReady}`,
-    `delivered ${t.delivered}`,
-    `riders busy ${t.ridersBusy}/${t.ridersRegistered}`,
-    `c2d ${formatDuration(meanClickToDoorS(t))}`,
+    head,
+    `rate ${round1(ratePerMin)}/min`,
+    ...(stats
+      ? [
+          `orders ${stats.orders.placed}`,
+          `delivered ${stats.orders.delivered}`,
+          `unassigned ${stats.orders.unassigned} (${stats.orders.waitingForRider} ready)`,
+          `riders idle ${stats.riders.idle} busy ${stats.riders.busy}`,
+          `bundle ${stats.batches.meanSize ?? '–'}`,
+          `c2d ${formatDuration(stats.meanClickToDoorS)} ${timeUnit(stats)}`,
+        ]
+      : []),
     `409s ${t.tooFar409}`,
     ...(t.httpErrors > 0 || t.ordersFailed > 0 ? [`errors ${t.httpErrors + t.ordersFailed}`] : []),
   ].join(' · ');
 }
 
-/** The final summary, several lines. */
-export function summaryText(t: SimTally, realElapsedMs: number, speed: number): string {
-  const virtualMin = (realElapsedMs * speed) / 60_000;
+/**
+ * The final summary, several lines; `simulatedElapsedMs` is what the simulated clock advanced (less than wall × speed
+ * when the machine could not keep up), `stats` the API's last answer to `GET /stats/live` (null if none).
+ */
+export function summaryText(t: SimTally, realElapsedMs: number, simulatedElapsedMs: number, speed: number, stats: LiveStatsDto | null): string {
+  const unit = stats ? timeUnit(stats) : 'sim';
   return [
     'simulation summary',
-    `  ran               ${formatDuration(realElapsedMs / 1_000)} wall clock = ${formatDuration(virtualMin * 60)} virtual (speed ${speed}×)`,
-    `  orders placed     ${t.ordersPlaced}${t.ordersFailed ? ` (${t.ordersFailed} failed)` : ''}`,
+    `  ran               ${formatDuration(realElapsedMs / 1_000)} wall clock = ${formatDuration(simulatedElapsedMs / 1_000)} simulated (speed ${speed}×)`,
+    `  orders placed     ${t.ordersPlaced} by this run${t.ordersFailed ? ` (${t.ordersFailed} failed)` : ''}`,
     `  orders ready      ${t.ordersReady}`,
-    `  delivered         ${t.delivered}`,
-    `  mean click-to-door ${formatDuration(meanClickToDoorS(t))} (virtual)`,
+    `  delivered         ${t.delivered} by this run's riders`,
+    ...(stats
+      ? [
+          `  API today (${unit}) ${stats.orders.placed} placed, ${stats.orders.delivered} delivered, ${stats.orders.unassigned} unassigned`,
+          `  mean click-to-door ${formatDuration(stats.meanClickToDoorS)} (${unit === 'sim' ? 'simulated' : 'wall clock'}, GET /stats/live)`,
+          `  mean bundle       ${stats.batches.meanSize ?? '–'} orders`,
+        ]
+      : []),
     `  batches           ${t.batchesPickedUp} picked up, ${t.batchesDelivered} delivered`,
     `  409 too far       ${t.tooFar409}`,
     `  riders            ${t.ridersRegistered} (${t.pings} GPS fixes posted)`,

@@ -47,6 +47,8 @@ export interface AdapterOptions {
   applicationName: string;
   /** Where the router's fallback counter goes. */
   registry: Registry;
+  /** How long (clock ms) a rider's position lives without a new ping; default the geo store's 60 s. */
+  riderTtlMs?: number;
 }
 
 /** Builds the adapters `config` selects; on a failure half-way, closes what was built and rethrows. */
@@ -71,7 +73,7 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     const { bus, adapter: busKind } = createEventBus(config, logger);
     teardown.push(['event bus', () => bus.close()]);
 
-    const { geo, close: closeGeo } = createGeoStore(config, logger, options.clock);
+    const { geo, close: closeGeo } = createGeoStore(config, logger, options.clock, options.riderTtlMs);
     teardown.push(['geo store', closeGeo]);
 
     const router = createRouter(
@@ -114,15 +116,15 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
  * (and reports Redis down on /health) while Redis is away; geo calls made meanwhile fail fast. It is disconnected
  * rather than QUIT at close: a QUIT queued on a client that never connected would wait forever.
  */
-function createGeoStore(config: Config, logger: Logger, clock: Clock): { geo: GeoStore; close(): Promise<void> } {
+function createGeoStore(config: Config, logger: Logger, clock: Clock, riderTtlMs: number | undefined): { geo: GeoStore; close(): Promise<void> } {
   if (!config.redisUrl) {
-    const geo = new MemoryGeoStore({ clock });
+    const geo = new MemoryGeoStore({ clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) });
     return { geo, close: () => geo.close() };
   }
   const redis = new Redis(config.redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true });
   redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
   void redis.connect().catch(() => {});
-  const geo = new RedisGeoStore(redis, { prefix: config.redisKeyPrefix, clock });
+  const geo = new RedisGeoStore(redis, { prefix: config.redisKeyPrefix, clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) });
   return {
     geo,
     close: async () => {

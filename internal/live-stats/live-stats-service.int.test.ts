@@ -84,11 +84,21 @@ describe('live figures', () => {
     expect(await service.stats()).toEqual({
       at: new Date(NOW).toISOString(),
       since: '2026-11-22T00:00:00.000Z',
-      orders: { placed: 6, delivered: 2, cancelled: 1, active: 3 },
+      timeScale: 1, // a ManualClock: no speed-up
+      // Unassigned: order 1 (placed, its ready time 8 min ahead, so not waiting for a rider yet).
+      orders: { placed: 6, delivered: 2, cancelled: 1, active: 3, unassigned: 1, waitingForRider: 0 },
       riders: { idle: 1, busy: 2, offline: 1 },
-      batches: { active: 1 },
+      // Batch 200 has no order delivered today: no mean size yet.
+      batches: { active: 1, meanSize: null },
       meanClickToDoorS: 20 * 60, // (30 + 10) / 2 minutes
     });
+  });
+
+  it('reports the clock’s speed, and the backlog waiting for a rider once the food is ready', async () => {
+    const sped = createLiveStatsService({ db: database.db, geo, clock: Object.assign(new ManualClock(NOW + 9 * 60_000), { speed: 30 }) });
+    const s = await sped.stats();
+    expect(s.timeScale).toBe(30);
+    expect(s.orders).toMatchObject({ unassigned: 1, waitingForRider: 1 }); // order 1's ready time (NOW + 8 min) passed
   });
 
   it('starts the day at midnight UTC', () => {
@@ -111,6 +121,7 @@ describe('map snapshot', () => {
     expect(snap.orders.find((o) => o.id === id(101))).toMatchObject({ batchId: null, riderId: null });
 
     expect(snap.batches).toHaveLength(1);
+    expect(snap.recentDeliveredMs).toBe(5 * 60_000);
     expect(snap.batches[0]).toMatchObject({
       id: id(200),
       status: 'assigned',

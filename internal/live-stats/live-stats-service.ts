@@ -1,21 +1,35 @@
 import { sql, type Kysely } from 'kysely';
 import type { BatchStatus, Database, OrderStatus, RiderStatus, StoredLineString, StoredStop } from '../db/schema.ts';
 import type { GeoStore } from '../geostore/geo-store.ts';
-import type { Clock } from '../platform/clock.ts';
+import { clockSpeed, type Clock } from '../platform/clock.ts';
 
 /**
  * What the live map and its figures panel show: one cheap snapshot the page loads once (and re-loads now and then),
  * after which the WebSocket hub's events keep it current.
  *
- * Cost: five indexed queries plus one geo-store read per on-shift rider, issued concurrently (ioredis pipelines
+ * Cost: a handful of indexed queries plus one geo-store read per on-shift rider, issued concurrently (ioredis pipelines
  * concurrent commands on its one connection, so N riders cost about one round trip, not N).
+ *
+ * Size: the snapshot holds live orders and those delivered in the last `RECENT_DELIVERED_MS` of the service's clock
+ * only, and a hot-path geometry only for batches a rider is on (the only routes the map draws), so it stays small
+ * while the city runs; `MAP_LIMITS` caps each list besides.
+ *
+ * Time: every instant and duration is on the service's clock. Under `npm start` that is the demo city's simulated
+ * clock, so `timeScale` (clock seconds per wall second) tells readers, and the console and the map label the figures
+ * "simulated" from it: both read them here, so they always agree.
  */
 
 /** Never more than this many of one kind on the map: the page stays usable and the snapshot cheap. */
 export const MAP_LIMITS = { stores: 500, riders: 2_000, orders: 3_000, batches: 1_000 } as const;
 
-/** Orders delivered this recently stay on the map (greyed) so a drop does not vanish the instant it happens. */
+/**
+ * Orders delivered this recently (clock time: simulated minutes in the demo city) stay on the map, greyed, so a drop
+ * does not vanish the instant it happens; then they leave it, so a long-running city stays readable.
+ */
 export const RECENT_DELIVERED_MS = 5 * 60_000;
+
+/** Orders no rider carries yet: the dispatch backlog (still cooking, ready, or waiting in a batch without a rider). */
+export const UNASSIGNED_ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'cooking', 'ready', 'batched'];
 
 export const ACTIVE_ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'cooking', 'ready', 'batched', 'assigned', 'picked_up'];
 export const ACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ['open', 'sealed', 'assigned', 'picked_up'];
@@ -71,16 +85,32 @@ export interface MapSnapshot {
   orders: MapOrder[];
   batches: MapBatch[];
   stats: LiveStats;
+  /** Clock milliseconds a delivered order stays listed (and drawn) after its delivery. */
+  recentDeliveredMs: number;
 }
 
 export interface LiveStats {
+  /** Clock time of the figures (simulated time when `timeScale` > 1). */
   at: string;
-  /** Start of the UTC day the figures cover. */
+  /** Start of the (clock) UTC day the daily figures cover. */
   since: string;
-  orders: { placed: number; delivered: number; cancelled: number; active: number };
+  /** Clock seconds per wall-clock second: 1 on the system clock, the speed-up when the city runs on a simulated clock. */
+  timeScale: number;
+  orders: {
+    placed: number;
+    delivered: number;
+    cancelled: number;
+    /** Neither delivered nor cancelled. */
+    active: number;
+    /** Active and carried by no rider yet (placed, cooking, ready or batched): the dispatch backlog. */
+    unassigned: number;
+    /** Unassigned orders whose food is ready (ready time passed): waiting for a rider right now. */
+    waitingForRider: number;
+  };
   riders: { idle: number; busy: number; offline: number };
-  batches: { active: number };
-  /** Mean seconds from placement to delivery of the orders delivered today; null before the first delivery. */
+  /** `mean size`: orders per batch over the batches with an order delivered today; null before the first. */
+  batches: { active: number; meanSize: number | null };
+  /** Mean clock seconds from placement to delivery of the orders delivered today; null before the first delivery. */
   meanClickToDoorS: number | null;
 }
 
@@ -115,7 +145,7 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
   async function stats(): Promise<LiveStats> {
     const nowMs = clock.now();
     const since = startOfUtcDay(nowMs);
-    const [orders, riders, batches] = await Promise.all([
+    const [orders, riders, batches, bundles] = await Promise.all([
       db
         .selectFrom('orders')
         .select([
@@ -123,25 +153,43 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
           sql<string>`count(*) filter (where delivered_at >= ${since})`.as('delivered'),
           sql<string>`count(*) filter (where cancelled_at >= ${since})`.as('cancelled'),
           sql<string>`count(*) filter (where status not in ('delivered', 'cancelled'))`.as('active'),
+          sql<string>`count(*) filter (where status in (${sql.join(UNASSIGNED_ORDER_STATUSES)}))`.as('unassigned'),
+          sql<string>`count(*) filter (where status in (${sql.join(UNASSIGNED_ORDER_STATUSES)}) and ready_at <= ${new Date(nowMs)})`.as('waiting'),
           sql<number | null>`avg(extract(epoch from delivered_at - placed_at)) filter (where delivered_at >= ${since})`.as('mean_s'),
         ])
         .where((eb) => eb.or([eb('placed_at', '>=', since), eb('delivered_at', '>=', since), eb('status', 'not in', ['delivered', 'cancelled'])]))
         .executeTakeFirstOrThrow(),
       db.selectFrom('riders').select(['status', sql<string>`count(*)`.as('n')]).groupBy('status').execute(),
       db.selectFrom('batches').select(sql<string>`count(*)`.as('n')).where('status', 'in', ACTIVE_BATCH_STATUSES).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('batch_orders as bo')
+        .innerJoin('orders as o', 'o.id', 'bo.order_id')
+        .select([sql<string>`count(*)`.as('orders'), sql<string>`count(distinct bo.batch_id)`.as('batches')])
+        .where('bo.batch_id', 'in', (eb) =>
+          eb.selectFrom('batch_orders as d').innerJoin('orders as od', 'od.id', 'd.order_id').select('d.batch_id').where('od.delivered_at', '>=', since),
+        )
+        .executeTakeFirstOrThrow(),
     ]);
     const byStatus = new Map(riders.map((r) => [r.status, Number(r.n)]));
     const mean = orders.mean_s === null ? null : Number(orders.mean_s);
     return {
       at: new Date(nowMs).toISOString(),
       since: since.toISOString(),
-      orders: { placed: Number(orders.placed), delivered: Number(orders.delivered), cancelled: Number(orders.cancelled), active: Number(orders.active) },
+      timeScale: clockSpeed(clock),
+      orders: {
+        placed: Number(orders.placed),
+        delivered: Number(orders.delivered),
+        cancelled: Number(orders.cancelled),
+        active: Number(orders.active),
+        unassigned: Number(orders.unassigned),
+        waitingForRider: Number(orders.waiting),
+      },
       riders: {
         idle: byStatus.get('idle') ?? 0,
         busy: (byStatus.get('assigned') ?? 0) + (byStatus.get('delivering') ?? 0),
         offline: byStatus.get('offline') ?? 0,
       },
-      batches: { active: Number(batches.n) },
+      batches: { active: Number(batches.n), meanSize: Number(bundles.batches) > 0 ? Math.round((Number(bundles.orders) / Number(bundles.batches)) * 100) / 100 : null },
       meanClickToDoorS: mean === null || Number.isNaN(mean) ? null : Math.round(mean * 10) / 10,
     };
   }
@@ -196,7 +244,8 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
     const rows = await db
       .selectFrom('batches as b')
       .leftJoin('path_templates as p', 'p.id', 'b.path_id')
-      .select(['b.id', 'b.store_id', 'b.status', 'b.rider_id', 'b.stops', 'p.geometry'])
+      // The map draws a hot path only under a rider's route: the others' geometry would be bytes nobody sees.
+      .select(['b.id', 'b.store_id', 'b.status', 'b.rider_id', 'b.stops', sql<StoredLineString | null>`case when b.status in ('assigned', 'picked_up') then p.geometry end`.as('geometry')])
       .where('b.status', 'in', ACTIVE_BATCH_STATUSES)
       .orderBy('b.opened_at', 'desc')
       .limit(MAP_LIMITS.batches)
@@ -233,7 +282,7 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
         batchList(),
         stats(),
       ]);
-      return { at: new Date(nowMs).toISOString(), stores, riders, orders, batches, stats: figures };
+      return { at: new Date(nowMs).toISOString(), stores, riders, orders, batches, stats: figures, recentDeliveredMs: RECENT_DELIVERED_MS };
     },
   };
 }

@@ -4,6 +4,16 @@
 export interface Clock {
   /** Milliseconds since the epoch. */
   now(): number;
+  /**
+   * Clock milliseconds per wall-clock millisecond when the clock runs sped up (the `npm start` demo city runs on a
+   * simulated clock); absent = 1. Lets a reader of timestamps say which time they are in.
+   */
+  readonly speed?: number;
+}
+
+/** How many clock seconds pass per wall-clock second (1 for the system clock). */
+export function clockSpeed(clock: Clock): number {
+  return clock.speed ?? 1;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };

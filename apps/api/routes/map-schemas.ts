@@ -21,21 +21,29 @@ const BatchStatus = z.enum(['open', 'sealed', 'assigned', 'picked_up', 'delivere
 
 export const LiveStatsSchema = z
   .object({
-    at: z.string(),
+    at: z.string().openapi({ description: 'Clock time of the figures (simulated time when `timeScale` > 1).' }),
     since: z.string().openapi({ description: 'Start of the UTC day the daily figures cover.' }),
+    timeScale: z.number().openapi({
+      description: 'Clock seconds per wall-clock second: 1 normally; the speed-up when the city runs on a simulated clock (`npm start`), in which case every time and duration here is simulated.',
+    }),
     orders: z.object({
       placed: z.number().int().openapi({ description: 'Orders placed today.' }),
       delivered: z.number().int().openapi({ description: 'Orders delivered today.' }),
       cancelled: z.number().int(),
       active: z.number().int().openapi({ description: 'Orders neither delivered nor cancelled.' }),
+      unassigned: z.number().int().openapi({ description: 'Active orders no rider carries yet (placed, cooking, ready, batched): the dispatch backlog.' }),
+      waitingForRider: z.number().int().openapi({ description: 'Unassigned orders whose ready time has passed.' }),
     }),
     riders: z.object({
       idle: z.number().int(),
       busy: z.number().int().openapi({ description: 'Assigned or delivering.' }),
       offline: z.number().int(),
     }),
-    batches: z.object({ active: z.number().int().openapi({ description: 'Open, sealed, assigned or picked up.' }) }),
-    meanClickToDoorS: z.number().nullable().openapi({ description: 'Mean seconds from placement to delivery of the orders delivered today.' }),
+    batches: z.object({
+      active: z.number().int().openapi({ description: 'Open, sealed, assigned or picked up.' }),
+      meanSize: z.number().nullable().openapi({ description: 'Orders per batch over the batches with an order delivered today.' }),
+    }),
+    meanClickToDoorS: z.number().nullable().openapi({ description: 'Mean clock seconds from placement to delivery of the orders delivered today (simulated when `timeScale` > 1).' }),
   })
   .openapi('LiveStats');
 
@@ -77,9 +85,13 @@ export const MapSnapshotSchema = z
         stops: z
           .array(z.object({ kind: z.enum(['pickup', 'drop']), orderId: z.string().nullable(), lat: z.number(), lon: z.number(), eta: z.string() }))
           .nullable(),
-        path: z.array(z.tuple([z.number(), z.number()])).nullable().openapi({ description: 'Hot path geometry as [lat, lon] pairs.' }),
+        path: z
+          .array(z.tuple([z.number(), z.number()]))
+          .nullable()
+          .openapi({ description: 'Hot path geometry as [lat, lon] pairs, for batches a rider is on (assigned, picked up); null otherwise.' }),
       }),
     ),
     stats: LiveStatsSchema,
+    recentDeliveredMs: z.number().int().openapi({ description: 'How long (clock ms) a delivered order stays listed after its delivery.' }),
   })
   .openapi('MapSnapshot');

@@ -9,9 +9,10 @@ export const mapStateRoute = createRoute({
   summary: 'Live map snapshot',
   description: [
     'Everything the live map draws: stores, on-shift riders with their live position (geo store; the last known one',
-    'from Postgres when it expired), active orders (and those delivered in the last 5 minutes) with their drop point,',
-    'and active batches with their stops and hot-path geometry, plus the `/stats/live` figures. The page loads it once',
-    'and then follows the `map` channel of the WebSocket hub at `/ws`.',
+    'from Postgres when it expired), active orders (and those delivered in the last `recentDeliveredMs`, 5 minutes of',
+    'clock time) with their drop point, and active batches with their stops (and hot-path geometry while a rider is on',
+    'them), plus the `/stats/live` figures. Bounded by what is live, not by history. The page loads it once and then',
+    'follows the `map` channel of the WebSocket hub at `/ws`.',
   ].join(' '),
   responses: {
     200: jsonResponse(MapSnapshotSchema, 'The snapshot.'),

@@ -1,0 +1,122 @@
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { composeApi, type ApiRuntime } from '../api/compose.ts';
+import { composeSimulator, type SimulatorRuntime } from '../simulator/compose.ts';
+import { parseSimulatorArgs, type SimulatorOptions } from '../simulator/options.ts';
+import { defaultVirtualStart } from '../simulator/rate-schedule.ts';
+import { SimClock } from '../simulator/sim-clock.ts';
+import { composeWorker, type WorkerRuntime } from '../worker/worker.ts';
+import { openAdapters, type Adapters } from '../../internal/app/adapters.ts';
+import { describeBound } from '../../internal/app/listen-address.ts';
+import { DEMO_ARGS } from './cli.ts';
+import type { Config } from '../../internal/config/config.ts';
+import { DEFAULT_RIDER_TTL_MS } from '../../internal/geostore/geo-store.ts';
+import { shutdownSteps } from '../../internal/platform/lifecycle.ts';
+import type { Logger } from '../../internal/platform/logger.ts';
+
+/**
+ * The `npm start` city: the API, the worker and the simulator in one process, on one set of adapters and on ONE
+ * simulated clock. The clock matters: the simulator plays the city `speed`× faster than the wall clock, so the API and
+ * the worker run on the same sped-up clock — every timestamp they write (placed, ready, delivered), every dispatch
+ * window and ETA, and every figure `/stats/live` reports is then simulated time, consistent with the simulated
+ * kitchens and riders. (On the wall clock the dispatcher's windows and ETAs were 30× off the riders' real pace, and the
+ * map's click-to-door said "0m 58s" while the console said "33m".)
+ *
+ * Demand: no `--rate` in the defaults, so the simulator sizes the base rate to the fleet (demand-sizing.ts).
+ */
+
+/** Simulated ms between two runs of the worker's sealer and rider sweep (see `composeDemoCity`). */
+export const DISPATCH_LOOP_SIMULATED_MS = 15_000;
+
+export interface DemoCity {
+  /** Starts the API, the worker and then the simulator against the API; `onStarted` hears what the API bound. */
+  start(onStarted?: (bound: { url: string; scope: string }) => void): Promise<{ base: string }>;
+  readonly adapters: Adapters;
+  readonly api: ApiRuntime;
+  readonly worker: WorkerRuntime;
+  /** Set once `start` resolved. */
+  simulator(): SimulatorRuntime | undefined;
+  readonly clock: SimClock;
+  readonly options: SimulatorOptions;
+  /** Stops the simulator, the API, the worker and the adapters, in that order. Idempotent. */
+  cleanup(): Promise<void>;
+}
+
+export interface DemoCityIo {
+  logger: Logger;
+  /** Receives the simulator's progress line. */
+  progress(line: string): void;
+  /** Receives plain console lines (the simulator's summary on shutdown). */
+  say?(line: string): void;
+  metrics?: Registry;
+}
+
+/**
+ * Composes the demo city from `config` (an unset service URL = its embedded adapter) and the simulator flags
+ * `userArgs` (appended to `DEMO_ARGS`, so they win). Throws `OptionsError` on a bad flag before anything starts.
+ */
+export async function composeDemoCity(config: Config, userArgs: readonly string[], io: DemoCityIo): Promise<DemoCity> {
+  const { logger } = io;
+  const provisional = parseSimulatorArgs([...DEMO_ARGS, ...userArgs]); // fail fast on a bad flag
+  const realStart = Date.now();
+  const clock = new SimClock({ startMs: defaultVirtualStart(provisional.mode, realStart), speed: provisional.speed });
+  const metrics = io.metrics ?? new Registry();
+  if (!io.metrics) collectDefaultMetrics({ register: metrics });
+
+  // A rider whose pings stop leaves the geo store after the default 60 s of *wall* time: pings come on a wall-clock
+  // cadence, and a busy machine must not make the whole fleet vanish for the dispatcher between two of them.
+  const adapters = await openAdapters(config, logger, { clock, applicationName: 'deliverygo', registry: metrics, riderTtlMs: DEFAULT_RIDER_TTL_MS * clock.speed });
+  let api: ApiRuntime | undefined;
+  let worker: WorkerRuntime | undefined;
+  let simulator: SimulatorRuntime | undefined;
+  const cleanup = () =>
+    shutdownSteps(
+      [
+        [
+          'simulator',
+          async () => {
+            const summary = await simulator?.cleanup(); // what the simulated city did, before the services stop
+            if (summary) io.say?.(summary);
+          },
+        ],
+        ['api', async () => api?.cleanup()],
+        ['worker', async () => worker?.cleanup()],
+        ['adapters', () => adapters.close()],
+        ['clock', async () => clock.close()],
+      ],
+      logger,
+    );
+  try {
+    api = await composeApi(config, logger.child({ app: 'api' }), { adapters, metrics, clock });
+    // The production dispatch parameters, on simulated time: no demo-only overrides. Only the worker's polling loops
+    // (wall-clock timers) are tightened so that they look about every `DISPATCH_LOOP_SIMULATED_MS` of simulated time
+    // at any speed, as they do at 1× — within 100 ms–1 s of wall time, so a fast city does not spin the CPU.
+    const loopMs = Math.min(1_000, Math.max(100, Math.round(DISPATCH_LOOP_SIMULATED_MS / clock.speed)));
+    worker = await composeWorker(config, logger.child({ app: 'worker' }), { adapters, metrics, clock, sweepIntervalMs: loopMs });
+  } catch (error) {
+    await cleanup().catch(() => {});
+    throw error;
+  }
+  const [apiRuntime, workerRuntime] = [api, worker];
+  return {
+    adapters,
+    api: apiRuntime,
+    worker: workerRuntime,
+    clock,
+    options: provisional,
+    simulator: () => simulator,
+    cleanup,
+    async start(onStarted) {
+      const bound = describeBound(await apiRuntime.start());
+      await workerRuntime.start();
+      const base = bound.url;
+      onStarted?.(bound);
+      simulator = composeSimulator(parseSimulatorArgs([...DEMO_ARGS, ...userArgs, '--api', base]), {
+        logger: logger.child({ app: 'simulator' }),
+        progress: io.progress,
+        clock,
+      });
+      await simulator.start();
+      return { base };
+    },
+  };
+}
