@@ -88,7 +88,7 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
   try {
     api = await composeApi(config, logger.child({ app: 'api' }), { adapters, metrics, clock });
     // The production dispatch parameters, on simulated time: no demo-only overrides. Only the worker's polling loops
-    // (wall-clock timers) are tightened so that they look about every `DISPATCH_LOOP_SIMULATED_MS` of simulated time
+    // (wall-clock timers) are tightened so that its rounds run about every `DISPATCH_LOOP_SIMULATED_MS` of simulated time
     // at any speed, as they do at 1× — within 100 ms–1 s of wall time, so a fast city does not spin the CPU.
     const loopMs = Math.min(1_000, Math.max(100, Math.round(DISPATCH_LOOP_SIMULATED_MS / clock.speed)));
     worker = await composeWorker(config, logger.child({ app: 'worker' }), { adapters, metrics, clock, sweepIntervalMs: loopMs });
