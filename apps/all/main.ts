@@ -49,7 +49,6 @@ try {
         `  health     ${url}/health`,
         `  listening  ${scope}`,
         `  clock      simulated, ${city.clock.speed}× the wall clock (every time and figure below and on the map is simulated)`,
-        '',
       ].join('\n') + '\n',
     ),
   );
