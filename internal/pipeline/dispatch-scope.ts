@@ -24,7 +24,7 @@ import { BATCH_COLUMNS, loadBatchOrders, ORDER_COLUMNS, toDomainBatch, toDomainO
 import { provisionPath } from './path-provisioner.ts';
 import { clearPathRequest, requestPath } from './provision-requests.ts';
 import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
-import { fetchTravelTime } from './router-travel-time.ts';
+import { fetchTravelTimes } from './router-travel-time.ts';
 import { claimRiderRow, transitionBatch, transitionOrders } from './status-writes.ts';
 
 type Trx = Transaction<Database>;
@@ -212,13 +212,13 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
       const now = deps.clock.now();
       const loaded = await loadSnapshot(trx, deps, scope, now);
       if (loaded.orders.length === 0 && loaded.batches.length === 0) return EMPTY;
-      const points: GeoPoint[] = [
-        ...[...loaded.stores.values()].map((s) => s.location),
-        ...loaded.orders.map((o) => o.drop),
-        ...loaded.batches.flatMap((b) => b.orders.map((o) => o.drop)),
-        ...loaded.riders.map((r) => r.location),
-      ];
-      const travel = await fetchTravelTime(deps.router, points);
+      // One table per store (its location and its drops) and one riders → stores: the pairs the core asks for.
+      const perStore = new Map<string, GeoPoint[]>([...loaded.stores.values()].map((s) => [s.id, [s.location]]));
+      for (const o of [...loaded.orders, ...loaded.batches.flatMap((b) => b.orders)]) perStore.get(o.storeId)?.push(o.drop);
+      const travel = await fetchTravelTimes(deps.router, [...perStore.values()], {
+        from: loaded.riders.map((r) => r.location),
+        to: [...loaded.stores.values()].map((s) => s.location),
+      });
       const snapshot = { now, stores: loaded.stores, paths: loaded.paths, orders: loaded.orders, batches: loaded.batches, plans: new Map<string, StopPlan>(), riders: loaded.riders };
       const decisions = dispatchRound(snapshot, travel, deps.params, randomUUID);
       return apply(trx, deps, loaded, decisions, now, claimed);
