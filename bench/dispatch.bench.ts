@@ -3,8 +3,10 @@
  *
  *  1. POST /orders throughput and latency (target ≥ 1,000 orders/s with P99 < 25 ms), while the worker batches them.
  *  2. Order ready → rider assigned latency (target P99 < 500 ms with riders available): the server-side interval
- *     `batches.assigned_at − orders.ready_marked_at`, i.e. API transaction → outbox → Kafka `order.ready` → seal →
- *     Kafka `routes.refine` → optimizer → Kafka `routes.refined` → rider search, claim and commit.
+ *     `batches.assigned_at − orders.ready_marked_at`, i.e. API transaction → outbox → Kafka `order.ready` → the worker's
+ *     scope round (snapshot, dispatch core: seal, stop order, matching; rider claim and commit in one transaction).
+ *
+ * `--workers N` (default 1) runs N worker processes in one consumer group: Kafka splits the store partitions between them.
  *
  * The API runs as its own process (`npm run api`: apps/api/main.ts, `--api-workers N` sets API_WORKERS for node:cluster),
  * so this process is only the load generator (undici, keep-alive); the worker runs as its own process
@@ -32,6 +34,9 @@ const argValue = (name: string): string | undefined => {
 /** `--orders N`: orders per POST /orders run (default 6000). `--partitions N`: KAFKA_PARTITIONS (default 3). */
 const ORDERS_MEASURED = READY_ONLY ? 0 : Math.min(50_000, Number(argValue('--orders') ?? 6_000));
 const PARTITIONS = Math.min(64, Number(argValue('--partitions') ?? 3));
+const WORKERS = Math.min(4, Math.max(1, Number(argValue('--workers') ?? 1)));
+/** `--out FILE`: where the report goes (default bench/results/dispatch.md). */
+const OUT = argValue('--out') ?? 'results/dispatch.md';
 /** `--api-workers N`: API_WORKERS of the API process (default 1). */
 const API_WORKERS = Math.min(8, Math.max(1, Number(argValue('--api-workers') ?? 1)));
 /** `--orders-only`: part 1a only (POST /orders, API alone), no report; a quick look while tuning. */
@@ -164,7 +169,7 @@ async function main(): Promise<void> {
     env: { KAFKA_PARTITIONS: String(PARTITIONS) },
   });
   const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
-  let worker: ChildProcess | undefined;
+  const workers: ChildProcess[] = [];
   try {
     const centre = { lat: 52.52, lon: 13.405 };
     const stores: Array<{ id: string; at: { lat: number; lon: number } }> = [];
@@ -201,7 +206,7 @@ async function main(): Promise<void> {
     }
 
     // The worker process starts with that backlog in the outbox.
-    worker = await startWorkerProcess(stack.env);
+    for (let w = 0; w < WORKERS; w++) workers.push(await startWorkerProcess(stack.env));
     const backlogOrders = seq;
     const backlog = await drain(stack, seq);
     if (backlog.batched < seq) throw new Error(`the worker batched only ${backlog.batched} of ${seq} orders`);
@@ -278,8 +283,8 @@ async function main(): Promise<void> {
         }
       }),
     );
-    // Where the time goes, per hop: ready → sealed (order.ready consumed), sealed → refined (routes.refine consumed,
-    // stops optimized), refined → assigned (routes.refined consumed, rider claimed and committed).
+    // Where the time goes, per hop: ready → sealed (order.ready consumed, the scope's round sealed), sealed → refined and
+    // refined → assigned (both within the same round since the dispatch core decides them together).
     const hops = await stack.database.db
       .selectFrom('batches')
       .innerJoin('batch_orders', 'batch_orders.batch_id', 'batches.id')
@@ -307,7 +312,7 @@ async function main(): Promise<void> {
     else await writeReport({ alone, withWorker, alonePaced, withWorkerPaced, backlog: { ...backlog, orders: backlogOrders }, after, total: seq, ready, batches: sizes.length, multi });
   } finally {
     await pool.close();
-    if (worker) await stopWorkerProcess(worker);
+    await Promise.all(workers.map(stopWorkerProcess));
     await stack.close();
   }
 }
@@ -338,8 +343,8 @@ Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, loa
 
 Real servers on 127.0.0.1: PostgreSQL, Redis, Kafka (one broker, ${PARTITIONS} partitions per topic), straight-line router.
 The API runs as its own process, started as \`npm run api\` (apps/api/main.ts) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
-the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; the worker (outbox relay + the whole dispatch chain)
-runs as a third process, as in production. All of them, Postgres, Redis and Kafka share the same ${cpus().length} cores.
+the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; **${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}** (outbox relay,
+dispatch consumers, the per-partition scope rounds of the dispatch core; one consumer group, so Kafka splits the partitions) run beside it, as in production. All of them, Postgres, Redis and Kafka share the same ${cpus().length} cores.
 The machine is shared: other suites and processes were running during the measurement (see the load average).
 
 ## 1. POST /orders
@@ -367,7 +372,8 @@ run it needed ${f(r.after.seconds)} s more to batch all ${r.total} orders. ${r.b
 ## 2. Order ready → rider assigned
 
 ${READY_TRIALS} trials, ${READY_STREAMS} at a time, ${READY_STORES} stores with ${RIDERS_PER_READY_STORE} idle riders each. Each trial places an order,
-waits until it is batched, then \`POST /orders/{id}/ready\`; the batch seals on "all ready", is refined and gets a rider.
+waits until it is batched, then \`POST /orders/{id}/ready\`; the next round of its scope seals the batch (its ready time
+has come), orders its stops and commits a rider, in one transaction.
 Server-side latency = \`batches.assigned_at − orders.ready_marked_at\` (same clock); the client column adds the HTTP
 round trip and the 15 ms polling of the database.
 
@@ -379,11 +385,11 @@ round trip and the 15 ms polling of the database.
 | hop: sealed_at → routes.refined | ${r.ready.breakdown.sealedToRefined.n} | ${f(r.ready.breakdown.sealedToRefined.p50)} | ${f(r.ready.breakdown.sealedToRefined.p90)} | ${f(r.ready.breakdown.sealedToRefined.p99)} | ${f(r.ready.breakdown.sealedToRefined.max)} | | |
 | hop: routes.refined → assigned_at | ${r.ready.breakdown.refinedToAssigned.n} | ${f(r.ready.breakdown.refinedToAssigned.p50)} | ${f(r.ready.breakdown.refinedToAssigned.p90)} | ${f(r.ready.breakdown.refinedToAssigned.p99)} | ${f(r.ready.breakdown.refinedToAssigned.max)} | | |
 
-The path crosses Kafka three times (order.ready → routes.refine → routes.refined), each hop being an outbox commit,
-the relay's publish (acks=all) and a consumer fetch.
+The path crosses Kafka once (order.ready, which pokes the store's scope): an outbox commit, the relay's publish (acks=all)
+and a consumer fetch; seal, stop order (routes.refined) and the rider claim then commit together in one round.
 `;
   await mkdir(new URL('results/', import.meta.url), { recursive: true });
-  await writeFile(new URL('results/dispatch.md', import.meta.url), text);
+  await writeFile(new URL(OUT, import.meta.url), text);
   console.log(text);
 }
 

@@ -90,21 +90,25 @@ export function matchBatches(
     }
     return matches;
   }
+  // Only batches with candidates take part: a batch without any could only take its own "no rider" column, so leaving
+  // it out changes nothing for the others — and keeps the matrix small when a backlog waits with no rider near.
+  const rows = candidates.flatMap((fits, i) => (fits.length > 0 ? [i] : []));
   const columnOf = new Map<string, number>();
-  for (const fits of candidates) for (const fit of fits) if (!columnOf.has(fit.rider.id)) columnOf.set(fit.rider.id, columnOf.size);
+  for (const i of rows) for (const fit of candidates[i]!) if (!columnOf.has(fit.rider.id)) columnOf.set(fit.rider.id, columnOf.size);
   const riderColumns = columnOf.size;
   // One private "no rider" column per batch, so every batch can stay unmatched.
-  const width = riderColumns + items.length;
-  const cost = candidates.map((fits, i) => {
+  const width = riderColumns + rows.length;
+  const cost = rows.map((i, r) => {
     const row = new Array<number>(width).fill(NOT_A_CANDIDATE);
-    row[riderColumns + i] = NO_RIDER;
-    for (const fit of fits) row[columnOf.get(fit.rider.id)!] = -weight(i, fit);
+    row[riderColumns + r] = NO_RIDER;
+    for (const fit of candidates[i]!) row[columnOf.get(fit.rider.id)!] = -weight(i, fit);
     return row;
   });
   const chosen = minCostAssignment(cost);
   const matches: Match[] = [];
-  chosen.forEach((column, i) => {
+  chosen.forEach((column, r) => {
     if (column < 0 || column >= riderColumns) return;
+    const i = rows[r]!;
     const fit = candidates[i]!.find((f) => columnOf.get(f.rider.id) === column);
     if (fit) matches.push({ batchId: items[i]!.batch.id, riderId: fit.rider.id, fit });
   });

@@ -24,7 +24,7 @@ import { BATCH_COLUMNS, loadBatchOrders, ORDER_COLUMNS, toDomainBatch, toDomainO
 import { provisionPath } from './path-provisioner.ts';
 import { clearPathRequest, requestPath } from './provision-requests.ts';
 import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
-import { fetchTravelTime } from './router-travel-time.ts';
+import { fetchTravelTimes } from './router-travel-time.ts';
 import type { TravelTime } from '../dispatch/travel-time.ts';
 import { cancelUnreachableOrders } from '../orders/unreachable-orders.ts';
 import { isPointOffNetwork } from '../routing/router.ts';
@@ -239,14 +239,14 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
 async function roundTravelTime(trx: Trx, deps: PipelineDeps, loaded: Loaded, now: number): Promise<TravelTime | undefined> {
   for (;;) {
     if (loaded.orders.length === 0 && loaded.batches.length === 0) return undefined;
-    const points: GeoPoint[] = [
-      ...[...loaded.stores.values()].map((s) => s.location),
-      ...loaded.orders.map((o) => o.drop),
-      ...loaded.batches.flatMap((b) => b.orders.map((o) => o.drop)),
-      ...loaded.riders.map((r) => r.location),
-    ];
+    // One table per store (its location and its drops) and one riders → stores: the pairs the core asks for.
+    const perStore = new Map<string, GeoPoint[]>([...loaded.stores.values()].map((s) => [s.id, [s.location]]));
+    for (const o of [...loaded.orders, ...loaded.batches.flatMap((b) => b.orders)]) perStore.get(o.storeId)?.push(o.drop);
     try {
-      return await fetchTravelTime(deps.router, points);
+      return await fetchTravelTimes(deps.router, [...perStore.values()], {
+        from: loaded.riders.map((r) => r.location),
+        to: [...loaded.stores.values()].map((s) => s.location),
+      });
     } catch (error) {
       const offNetwork = loaded.orders.filter((o) => isPointOffNetwork(error, o.drop));
       if (offNetwork.length === 0) throw error;

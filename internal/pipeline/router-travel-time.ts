@@ -1,5 +1,5 @@
 /**
- * A TravelTime (the dispatch domain's synchronous port) backed by one Router.table call for the points a decision
+ * A TravelTime (the dispatch domain's synchronous port) backed by Router.table calls for the points a dispatch round
  * involves: road seconds and metres, never degrees.
  */
 import type { TravelTime } from '../dispatch/travel-time.ts';
@@ -14,31 +14,59 @@ export class UnknownPointError extends Error {
 }
 
 /**
- * Fetches the all-pairs duration/distance table of `points` (duplicates collapse) and answers from it. A pair the
- * road network cannot connect (`null` in the table) costs `Infinity`, which every domain rule treats as infeasible.
+ * A TravelTime over several Router tables: all pairs within each of `groups` (a store and its drops: the only pairs
+ * batching, sealing and stop ordering ask for) and every `from` → `to` of `links` (riders → stores, for the matching).
+ * Σ n² instead of (Σ n)² lookups: a scope with many stores does not pay for pairs no decision needs. A pair outside
+ * every table throws UnknownPointError (a caller's bug, never a routing answer).
  */
-export async function fetchTravelTime(router: Router, points: readonly GeoPoint[]): Promise<TravelTime> {
-  const index = new Map<string, number>();
-  const unique: GeoPoint[] = [];
-  for (const p of points) {
-    const key = keyOf(p);
-    if (index.has(key)) continue;
-    index.set(key, unique.length);
-    unique.push(p);
+export async function fetchTravelTimes(
+  router: Router,
+  groups: ReadonlyArray<readonly GeoPoint[]>,
+  links: { from: readonly GeoPoint[]; to: readonly GeoPoint[] },
+): Promise<TravelTime> {
+  interface Table {
+    rows: Map<string, number>;
+    cols: Map<string, number>;
+    durations: ReadonlyArray<ReadonlyArray<number | null>>;
+    distances: ReadonlyArray<ReadonlyArray<number | null>>;
   }
-  if (unique.length === 0) throw new RangeError('fetchTravelTime needs at least one point');
-  const latLngs = unique;
-  const table = await router.table(latLngs, latLngs);
-  const lookup = (matrix: ReadonlyArray<ReadonlyArray<number | null>>, from: GeoPoint, to: GeoPoint): number => {
-    const i = index.get(keyOf(from));
-    const j = index.get(keyOf(to));
-    if (i === undefined || j === undefined) {
-      throw new UnknownPointError(`no travel time fetched for ${keyOf(from)} → ${keyOf(to)}`);
+  const dedupe = (points: readonly GeoPoint[]) => {
+    const index = new Map<string, number>();
+    const unique: GeoPoint[] = [];
+    for (const p of points) {
+      const key = keyOf(p);
+      if (index.has(key)) continue;
+      index.set(key, unique.length);
+      unique.push(p);
     }
-    return matrix[i]?.[j] ?? Infinity;
+    return { index, unique };
+  };
+  const requests: Array<Promise<Table>> = [];
+  for (const group of groups) {
+    const { index, unique } = dedupe(group);
+    if (unique.length === 0) continue;
+    requests.push(router.table(unique, unique).then((t) => ({ rows: index, cols: index, durations: t.durationsS, distances: t.distancesM })));
+  }
+  const from = dedupe(links.from);
+  const to = dedupe(links.to);
+  if (from.unique.length > 0 && to.unique.length > 0) {
+    requests.push(router.table(from.unique, to.unique).then((t) => ({ rows: from.index, cols: to.index, durations: t.durationsS, distances: t.distancesM })));
+  }
+  const tables = await Promise.all(requests);
+  const lookup = (kind: 'durations' | 'distances', a: GeoPoint, b: GeoPoint): number => {
+    const ka = keyOf(a);
+    const kb = keyOf(b);
+    for (const t of tables) {
+      const i = t.rows.get(ka);
+      if (i === undefined) continue;
+      const j = t.cols.get(kb);
+      if (j === undefined) continue;
+      return t[kind][i]?.[j] ?? Infinity;
+    }
+    throw new UnknownPointError(`no travel time fetched for ${ka} → ${kb}`);
   };
   return {
-    durationSeconds: (from, to) => lookup(table.durationsS, from, to),
-    distanceMeters: (from, to) => lookup(table.distancesM, from, to),
+    durationSeconds: (a, b) => lookup('durations', a, b),
+    distanceMeters: (a, b) => lookup('distances', a, b),
   };
 }

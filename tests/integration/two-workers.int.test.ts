@@ -1,8 +1,8 @@
 /**
  * Two workers, one city: two worker runtimes composed as `npm run worker` composes them (each with its own Kafka, Redis
  * and Postgres clients, in one consumer group per consumer) on the real servers, through a rush of orders at six stores.
- * Kafka splits the store-keyed partitions between them, so each runs the dispatch rounds of its own scopes; a rider is
- * claimed by at most one of them and no order ends in two batches.
+ * Kafka splits the store-keyed partitions between them, so each runs the dispatch rounds of the scopes it hears about; a
+ * rider is claimed by at most one of them and no order ends in two batches.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeWorker, type WorkerRuntime } from '../../apps/worker/worker.ts';
@@ -30,7 +30,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('two workers on one Kafka', () => {
-  it('split the stores by partition; every order in one batch, every rider claimed once', async () => {
+  it('both serve the rush; every order in one batch, every rider claimed once', async () => {
     const centre = { lat: 52.52, lon: 13.405 };
     const storeAt = Array.from({ length: 6 }, (_, i) => offset(centre, Math.cos(i) * 3_000, Math.sin(i) * 3_000));
     const stores: string[] = [];
@@ -79,11 +79,12 @@ describe('two workers on one Kafka', () => {
     const assignedRiders = await db.selectFrom('riders').select('id').where('status', '=', 'assigned').execute();
     expect(assignedRiders.length).toBe(active.length);
 
-    // The work was split: each worker learned its own stores (Kafka gave each some partitions) and assigned batches.
+    // Both took part: Kafka gave each worker partitions (so store events), and each committed riders. (A worker keeps
+    // running the stores it learned before a rebalance moved their partition away; store locks serialise such rounds.)
     const learned = workers.map((w) => new Set([...w.pipeline()!.scopes().values()].flatMap((s) => [...s])));
     expect(learned[0]!.size).toBeGreaterThan(0);
     expect(learned[1]!.size).toBeGreaterThan(0);
-    expect([...learned[0]!].filter((s) => learned[1]!.has(s))).toEqual([]);
-    for (const w of workers) expect(w.pipeline()!.totals.assigned).toBeGreaterThan(0);
+    expect(workers.map((w) => w.pipeline()!.totals.rounds).every((n) => n > 0)).toBe(true);
+    expect(workers.reduce((n, w) => n + w.pipeline()!.totals.assigned, 0)).toBe(active.length);
   }, 180_000);
 });
