@@ -25,19 +25,19 @@ export function defaultEvaluatorScript(instanceDir: string): string {
 }
 
 /** The figures the evaluator prints in solution_performance.txt (rounded to 2 decimals there). */
-export interface OfficialFigures {
-  readonly delivered: number;
-  readonly orders: number;
-  readonly totalPayment: number;
-  readonly clickToDoorMean: number;
-  readonly clickToDoorP90: number;
-  readonly overageMean: number;
-  readonly readyToPickupMean: number;
-  readonly readyToPickupP90: number;
-  readonly utilisationMean: number;
-  readonly utilisationP10: number;
-  readonly ordersPerBundle: number;
-}
+export type OfficialFigures = Pick<
+  Metrics,
+  | 'delivered'
+  | 'orders'
+  | 'clickToDoorMean'
+  | 'clickToDoorP90'
+  | 'overageMean'
+  | 'readyToPickupMean'
+  | 'readyToPickupP90'
+  | 'utilisationMean'
+  | 'utilisationP10'
+  | 'ordersPerBundle'
+> & { readonly totalPayment: number };
 
 export interface OfficialVerdict {
   readonly feasible: boolean;

@@ -8,10 +8,10 @@
  * missing or older than the sources, rather than rebuilding under the feet of other tests that run it.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scaledMs } from '../support/time-scale.ts';
+import { freePort } from '../support/free-port.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -26,16 +26,6 @@ function cleanEnvironment(extra: Record<string, string>): Record<string, string>
   return { ...env, ...extra };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Runs a compiled entry to its end (bounded); its exit code and output. */
 function runToEnd(args: string[], env: Record<string, string>) {

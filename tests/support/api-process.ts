@@ -4,8 +4,8 @@
  * stopped with SIGTERM (SIGKILL after 30 s).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './free-port.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -40,17 +40,6 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   return api;
 }
 
-/** A port of 127.0.0.1 nobody listens on right now. */
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** Waits (bounded, 90 s) until `url` answers at all; fails at once if `child` exits first. */
 async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
