@@ -19,6 +19,7 @@ export default defineConfig({
           include: ['internal/**/*.test.ts', 'apps/**/*.test.ts', 'tests/unit/**/*.test.ts'],
           exclude: ['**/*.int.test.ts', '**/node_modules/**'],
           testTimeout: scaledMs(20_000),
+          hookTimeout: scaledMs(10_000),
           expect: { poll: { timeout: scaledMs(5_000) } },
         },
       },

@@ -167,9 +167,12 @@ describe('WsHub', () => {
     (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
     const padding = 'x'.repeat(16 * 1024);
     const total = 2_000; // 32 MB: far beyond loopback socket buffers
+    // In chunks of 32 frames (512 KB, well within a loopback socket's buffer), each published once the fast client has
+    // read the previous one: the fast client never falls behind, however busy the machine, while the paused one does.
+    const chunk = 32;
     for (let n = 0; n < total; n++) {
       await h.feed.publish({ channel: 'map', type: 'rider.location', data: { n, padding }, at: new Date().toISOString() });
-      if (n % 100 === 0) await sleep(1);
+      if (n % chunk === chunk - 1) await fast.waitFor((f) => (f.data as { n?: number } | undefined)?.n === n, 20_000);
     }
     await fast.waitFor((f) => (f.data as { n?: number } | undefined)?.n === total - 1, 20_000);
     const dropped = await metric(h.registry, 'ws_dropped_messages_total');
