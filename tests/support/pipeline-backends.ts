@@ -4,7 +4,7 @@
  * `npm start` does) and the in-memory geo store. Same migrations, same queries.
  */
 import { createDatabase, type DatabaseHandle } from '../../internal/db/database.ts';
-import { startEmbeddedPostgres } from '../../internal/db/embedded-postgres.ts';
+import { startMigratedEmbeddedPostgres } from './embedded-database.ts';
 import { migrateUp } from '../../internal/db/migrate.ts';
 import type { GeoStore } from '../../internal/geostore/geo-store.ts';
 import { MemoryGeoStore } from '../../internal/geostore/memory-geo-store.ts';
@@ -44,13 +44,7 @@ export async function openPipelineStores(name: string, backend: PipelineBackend,
       },
     };
   }
-  const embedded = await startEmbeddedPostgres();
-  try {
-    await migrateUp(embedded.url, silentLogger);
-  } catch (error) {
-    await embedded.close();
-    throw error;
-  }
+  const embedded = await startMigratedEmbeddedPostgres();
   const database = createDatabase(embedded.url, { maxConnections: options.maxConnections ?? 4 });
   return {
     url: embedded.url,

@@ -11,7 +11,7 @@ import { migrateUp } from '../../../internal/db/migrate.ts';
 import type { GeoStore } from '../../../internal/geostore/geo-store.ts';
 import { MemoryGeoStore } from '../../../internal/geostore/memory-geo-store.ts';
 import { RedisGeoStore } from '../../../internal/geostore/redis-geo-store.ts';
-import { startEmbeddedPostgres } from '../../../internal/db/embedded-postgres.ts';
+import { startMigratedEmbeddedPostgres } from '../../../tests/support/embedded-database.ts';
 import { ManualClock } from '../../../internal/platform/clock.ts';
 import { silentLogger } from '../../../internal/platform/logger.ts';
 import type { Router } from '../../../internal/routing/router.ts';
@@ -119,13 +119,7 @@ async function realStores(prefix: string, clock: ManualClock): Promise<HarnessSt
 }
 
 async function embeddedStores(clock: ManualClock): Promise<HarnessStores> {
-  const embedded = await startEmbeddedPostgres();
-  try {
-    await migrateUp(embedded.url, silentLogger);
-  } catch (error) {
-    await embedded.close();
-    throw error;
-  }
+  const embedded = await startMigratedEmbeddedPostgres();
   return { url: embedded.url, geo: new MemoryGeoStore({ clock }), close: () => embedded.close() };
 }
 
