@@ -9,7 +9,7 @@ import { migrateUp } from '../db/migrate.ts';
 import { openDatabase } from '../db/open-database.ts';
 import type { Database } from '../db/schema.ts';
 import { createEventBus } from '../eventbus/create-event-bus.ts';
-import type { EventBus } from '../eventbus/event-bus.ts';
+import type { EventBus, KeyPartitioner } from '../eventbus/event-bus.ts';
 import type { GeoStore } from '../geostore/geo-store.ts';
 import { MemoryGeoStore } from '../geostore/memory-geo-store.ts';
 import { RedisGeoStore } from '../geostore/redis-geo-store.ts';
@@ -31,7 +31,7 @@ import type { Router } from '../routing/router.ts';
 export interface Adapters {
   db: Kysely<Database>;
   pool: pg.Pool;
-  bus: EventBus;
+  bus: EventBus & KeyPartitioner;
   geo: GeoStore;
   router: Router;
   /** Which adapter serves each part, for logs and `/health`. */

@@ -1,6 +1,7 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import type { BatchesTable, BatchStatus, Database } from '../db/schema.ts';
 import type { OutgoingRecord } from '../eventbus/event-bus.ts';
+import { nextBatchStatus } from '../dispatch/batch-lifecycle.ts';
 import { batchUpdated, orderUpdated, riderUpdated } from '../orders/order-events.ts';
 import { nextOrderStatus } from '../orders/order-lifecycle.ts';
 import { illegalTransition } from '../orders/order-service.ts';
@@ -90,7 +91,8 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         const batch = await lockBatch(trx, batchId);
         // A batch nobody carries yet is a state problem (409), not someone else's batch (403).
         if (batch.rider_id !== null) assertRider(batch, riderId);
-        if (batch.status !== 'assigned' || batch.rider_id === null) throw illegalBatchTransition(batch, 'picked_up');
+        const batchNext = nextBatchStatus(batch.status, 'pick_up');
+        if (batchNext === null || batch.rider_id === null) throw illegalBatchTransition(batch, 'picked_up');
 
         const orders = await trx
           .selectFrom('orders')
@@ -121,7 +123,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         }
         const updatedBatch = await trx
           .updateTable('batches')
-          .set({ status: 'picked_up', picked_up_at: now, updated_at: now })
+          .set({ status: batchNext, picked_up_at: now, updated_at: now })
           .where('id', '=', batchId)
           .returningAll()
           .executeTakeFirstOrThrow();
@@ -169,7 +171,8 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
             replayed: true,
           };
         }
-        if (batch.status !== 'picked_up') throw illegalBatchTransition(batch, 'delivered');
+        const batchNext = nextBatchStatus(batch.status, 'deliver');
+        if (batchNext === null) throw illegalBatchTransition(batch, 'delivered');
         const next = nextOrderStatus(order.status, 'deliver');
         if (next === null) throw illegalTransition(order.id, order.status, 'deliver');
 
@@ -224,7 +227,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
           riderStatus = riderNext;
           updatedBatch = await trx
             .updateTable('batches')
-            .set({ status: 'delivered', delivered_at: now, updated_at: now })
+            .set({ status: batchNext, delivered_at: now, updated_at: now })
             .where('id', '=', batchId)
             .returningAll()
             .executeTakeFirstOrThrow();

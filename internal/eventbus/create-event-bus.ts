@@ -1,12 +1,12 @@
 import type { Config } from '../config/config.ts';
 import type { Logger } from '../platform/logger.ts';
-import type { EventBus } from './event-bus.ts';
+import type { EventBus, KeyPartitioner } from './event-bus.ts';
 import { KafkaEventBus } from './kafka-event-bus.ts';
 import { MemoryEventBus } from './memory-event-bus.ts';
 import { PrefixedEventBus } from './prefixed-event-bus.ts';
 
 export interface ConfiguredEventBus {
-  bus: EventBus;
+  bus: EventBus & KeyPartitioner;
   /** Which adapter `config` selected, for logs and `/health`. */
   adapter: 'kafka' | 'memory';
 }

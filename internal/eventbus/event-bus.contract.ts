@@ -8,6 +8,7 @@ import {
   encodeEvent,
   type Event,
   type EventBus,
+  type KeyPartitioner,
   type MessageHandler,
   type RawPublisher,
   type ReceivedMessage,
@@ -26,7 +27,7 @@ export interface EventBusFeatures {
   waitMs: number;
 }
 
-export type ContractBus = EventBus & RawPublisher;
+export type ContractBus = EventBus & RawPublisher & KeyPartitioner;
 
 /**
  * THE event-bus contract, written once and run against every adapter (see `EventBus` for the prose version). Each test
@@ -373,6 +374,40 @@ export function eventBusContract(
       expect(letters[1]!.reason).toContain('occurredAt');
       expect(letters[2]!.reason).toMatch(/^invalid payload for order\.placed: lat/);
       expect((parse(dead.items[2]!) as Event).id).toBe(schemaFailure.id);
+    });
+
+    it('tells each member the partitions it owns, and a key arrives on the partition partitionOf names, at its owner', async () => {
+      const bus = await newBus();
+      const topic = uniqueName('assign');
+      const group = uniqueName('g');
+      const all = Array.from({ length: features.partitions }, (_, p) => p);
+      const owned = { a: new Inbox<readonly number[]>(), b: new Inbox<readonly number[]>() };
+      const seen = new Inbox<{ member: 'a' | 'b'; message: ReceivedMessage }>();
+      const latest = (inbox: Inbox<readonly number[]>) => inbox.items.at(-1) ?? [];
+      const a = await subscribe(topic, group, async (message) => seen.push({ member: 'a', message }), { onAssignment: (p) => owned.a.push(p) });
+      await owned.a.until((items) => items.at(-1)?.length === all.length, 'a lone member to own every partition', waitMs);
+      await subscribe(topic, group, async (message) => seen.push({ member: 'b', message }), { onAssignment: (p) => owned.b.push(p) });
+      const split = () => {
+        const [pa, pb] = [latest(owned.a), latest(owned.b)];
+        return pa.length > 0 && pb.length > 0 && [...pa, ...pb].sort().join() === all.join();
+      };
+      // With one partition only one member can own it; the other is told it owns none.
+      if (features.partitions >= 2) {
+        await owned.a.until(split, 'the partitions to be split between the two members', waitMs);
+        await owned.b.until(split, 'the partitions to be split between the two members', waitMs);
+      }
+
+      const keys = Array.from({ length: 12 }, (_, i) => `store-${i}`);
+      for (const key of keys) await bus.publish(topic, key, makeEvent('test.assign', { key }));
+      await seen.until((items) => items.length >= keys.length, 'every keyed event', waitMs);
+      for (const { member, message } of seen.items) {
+        expect(message.partition).toBe(await bus.partitionOf(topic, message.key));
+        expect(latest(owned[member])).toContain(message.partition);
+      }
+
+      // The first member leaves: the other is told it owns everything now.
+      await a.close();
+      await owned.b.until((items) => items.at(-1)?.length === all.length, 'the remaining member to own every partition', waitMs);
     });
 
     it('publishAll keeps the array order per topic and key', async () => {

@@ -72,6 +72,16 @@ export type MessageHandler = (message: ReceivedMessage) => Promise<void>;
 export interface SubscribeOptions {
   /** Where a group with no committed position starts: `earliest` (default) or `latest`. */
   from?: 'earliest' | 'latest';
+  /**
+   * Told the partitions of `topic` this member owns, each time the group assigns them (after joining and after every
+   * rebalance; an empty list when it owns none). Work that follows a partition — a dispatch scope — follows this.
+   */
+  onAssignment?: (partitions: readonly number[]) => void;
+}
+
+/** Which partition of a topic a key is published to — the same function the adapter's producer uses. */
+export interface KeyPartitioner {
+  partitionOf(topic: string, key: string): Promise<number>;
 }
 
 export interface Subscription {

@@ -25,6 +25,7 @@ import {
   type OutgoingRecord,
   type RawPublisher,
   type ReceivedMessage,
+  type KeyPartitioner,
   type SubscribeOptions,
   type Subscription,
 } from './event-bus.ts';
@@ -90,7 +91,7 @@ export const kafkaGroupId = (group: string, topic: string): string => `${group}:
  * messages), so while a handler runs we heartbeat on a timer; otherwise a handler slower than the session timeout
  * gets its member evicted, its commit rejected and its message redelivered — forever, if it is always that slow.
  */
-export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
+export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner {
   private readonly options: Required<Omit<KafkaEventBusOptions, 'logger' | 'brokers' | 'clientId' | 'retry'>>;
   private readonly kafkaConfig: KafkaConfig;
   private readonly logger: Logger;
@@ -99,6 +100,10 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
   private adminReady: Promise<Admin> | undefined;
   /** Topics known to exist (or being created); a failed creation is forgotten so the next call retries. */
   private readonly topics = new Map<string, Promise<void>>();
+  /** Partition counts read from the broker, per topic. */
+  private readonly partitionCounts = new Map<string, Promise<number>>();
+  /** The producer's own partitioner, for `partitionOf`. */
+  private readonly keyPartitioner = Partitioners.DefaultPartitioner();
   private readonly subscriptions = new Set<KafkaSubscription>();
   private queue: QueuedSend[] = [];
   private flushing: Promise<void> | undefined;
@@ -219,6 +224,8 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
     // an offset (a message published in between would otherwise be skipped).
     const { promise: ready, resolve, reject } = deferred();
     ready.catch(() => undefined); // a crash after we stopped waiting must not become an unhandled rejection
+    // Every join (the first, and each rebalance) tells the member which partitions of its topic it now owns.
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => options.onAssignment?.(payload.memberAssignment[topic] ?? []));
     const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
       removeJoin();
       if (from === 'earliest') return resolve();
@@ -330,6 +337,26 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
     })();
     this.adminReady.catch(() => (this.adminReady = undefined));
     return this.adminReady;
+  }
+
+  /**
+   * The partition the producer puts `key` on: kafkajs's default partitioner (murmur2, as Java's client) over the
+   * topic's partition count, read once from the broker (the topic may predate `partitions`).
+   */
+  async partitionOf(topic: string, key: string): Promise<number> {
+    let count = this.partitionCounts.get(topic);
+    if (!count) {
+      count = this.retryTransient(`read partitions of ${topic}`, this.options.startDeadlineMs, async () => {
+        await this.ensureTopics([topic]);
+        const admin = await this.admin();
+        const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+        return topics[0]!.partitions.length;
+      });
+      this.partitionCounts.set(topic, count);
+      count.catch(() => this.partitionCounts.delete(topic));
+    }
+    const partitionMetadata = Array.from({ length: await count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    return this.keyPartitioner({ topic, partitionMetadata, message: { key, value: null } });
   }
 
   /** Creates the topics not known yet (in one request); "already exists" counts as success. */

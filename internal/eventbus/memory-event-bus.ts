@@ -6,6 +6,7 @@ import {
   type Event,
   type EventBus,
   type Headers,
+  type KeyPartitioner,
   type MessageHandler,
   type OutgoingRecord,
   type RawPublisher,
@@ -38,7 +39,7 @@ export interface MemoryEventBusOptions {
  * signal while there is nothing to do — publishing and membership changes wake them — so an idle bus costs nothing and
  * a busy one is not bounded by a polling interval.
  */
-export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber {
+export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner {
   private readonly topics = new Map<string, Topic>();
   private readonly subscriptions = new Set<MemorySubscription>();
   private readonly partitions: number;
@@ -65,6 +66,11 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber {
     for (const record of records) this.append(record.topic, record.key, encodeEvent(record.event), record.headers ?? {});
   }
 
+  /** The partition `key` lands on in `topic` (FNV-1a, see `partitionOf` below). */
+  async partitionOf(topic: string, key: string): Promise<number> {
+    return partitionOf(key, this.topic(topic).partitions.length);
+  }
+
   async publishRaw(topic: string, key: string, value: string, headers: Headers = {}): Promise<void> {
     this.append(topic, key, value, headers);
   }
@@ -75,7 +81,7 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber {
     handler: MessageHandler,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    return this.join(topicName, groupName, options, { handler, inFlight: new Set() });
+    return this.join(topicName, groupName, options, { handler, inFlight: new Set(), onAssignment: options.onAssignment });
   }
 
   private join(topicName: string, groupName: string, options: SubscribeOptions, member: Member): Subscription {
@@ -88,7 +94,7 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber {
       for (let p = 0; p < topic.partitions.length; p++) void this.deliver(topic, group, p);
     }
     group.members.push(member);
-    group.wakeAll();
+    group.reassign();
     const subscription = new MemorySubscription(group, member, () => this.subscriptions.delete(subscription));
     this.subscriptions.add(subscription);
     return subscription;
@@ -103,6 +109,7 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber {
       },
       batch,
       inFlight: new Set(),
+      onAssignment: options.onAssignment,
     });
   }
 
@@ -200,6 +207,8 @@ interface Member {
   batch?: { handler: BatchHandler; maxBatch: number };
   /** Settled outcomes of handlers currently running for this member (resolve to the error, or undefined). */
   inFlight: Set<Promise<unknown>>;
+  /** `SubscribeOptions.onAssignment`. */
+  onAssignment?: (partitions: readonly number[]) => void;
 }
 
 /** One partition's append-only log. Offsets are absolute; `base` is the offset of the oldest message still kept. */
@@ -248,6 +257,15 @@ class Group {
   leave(member: Member): void {
     const index = this.members.indexOf(member);
     if (index >= 0) this.members.splice(index, 1);
+    this.reassign();
+  }
+
+  /** A member joined or left: tells every member its partitions (as a Kafka rebalance does), then wakes the loops. */
+  reassign(): void {
+    this.members.forEach((member, index) => {
+      const owned = this.positions.map((_, p) => p).filter((p) => p % this.members.length === index);
+      member.onAssignment?.(owned);
+    });
     this.wakeAll();
   }
 

@@ -296,6 +296,7 @@ export interface ConsumeOptions<S extends z.ZodType> {
   registry?: Registry;
   clock?: Clock;
   from?: SubscribeOptions['from'];
+  onAssignment?: SubscribeOptions['onAssignment'];
 }
 
 /**
@@ -328,7 +329,7 @@ export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOpti
     decoded,
   );
   const handler = withDeadLetter(bus, { logger: log, clock: options.clock, metrics, group }, retried);
-  return bus.subscribe(topic, group, handler, { from: options.from });
+  return bus.subscribe(topic, group, handler, { from: options.from, onAssignment: options.onAssignment });
 }
 
 // --------------------------------------------------------------------------------------------------------------- helpers

@@ -1,4 +1,4 @@
-import type { Event, EventBus, Headers, MessageHandler, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.ts';
+import type { Event, EventBus, Headers, KeyPartitioner, MessageHandler, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.ts';
 import { supportsBatch, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
 
 /**
@@ -8,9 +8,9 @@ import { supportsBatch, type BatchHandler, type BatchSubscribeOptions, type Batc
  * The prefix is invisible above this line: handlers receive the unprefixed topic name, so dead-lettering
  * (`<topic>.dlq`, published back through this bus) lands under the same prefix too.
  */
-export class PrefixedEventBus implements EventBus, BatchSubscriber {
+export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartitioner {
   constructor(
-    private readonly inner: EventBus,
+    private readonly inner: EventBus & KeyPartitioner,
     private readonly prefix: string,
   ) {}
 
@@ -32,6 +32,10 @@ export class PrefixedEventBus implements EventBus, BatchSubscriber {
     if (!supportsBatch(this.inner)) throw new TypeError('the wrapped event bus cannot consume in batches');
     const strip = (name: string) => (name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name);
     return this.inner.subscribeBatch(this.prefix + topic, group, (messages) => handler(messages.map((m) => ({ ...m, topic: strip(m.topic) }))), options);
+  }
+
+  partitionOf(topic: string, key: string): Promise<number> {
+    return this.inner.partitionOf(this.prefix + topic, key);
   }
 
   close(): Promise<void> {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { latLngToCell } from 'h3-js';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, OrderStatus } from '../db/schema.ts';
+import { nextBatchStatus } from '../dispatch/batch-lifecycle.ts';
 import { record } from '../events/catalog.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
@@ -330,9 +331,11 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
             await trx.deleteFrom('batch_orders').where('order_id', '=', id).execute();
             const remaining = await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', batch.id).orderBy('sequence').execute();
             // An empty open batch would otherwise be sealed and dispatched with nothing in it.
+            const batchNext = remaining.length === 0 ? nextBatchStatus(batch.status, 'cancel') : batch.status;
+            if (batchNext === null) throw conflict('batch.illegal_transition', `batch ${batch.id} cannot cancel from ${batch.status}`, { batch_id: batch.id, from: batch.status, event: 'cancel' });
             const updatedBatch = await trx
               .updateTable('batches')
-              .set({ order_count: remaining.length, status: remaining.length === 0 ? 'cancelled' : batch.status, updated_at: now })
+              .set({ order_count: remaining.length, status: batchNext, updated_at: now })
               .where('id', '=', batch.id)
               .returningAll()
               .executeTakeFirstOrThrow();

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
 import type { DispatchParams } from '../dispatch/params.ts';
-import type { EventBus } from '../eventbus/event-bus.ts';
+import type { EventBus, KeyPartitioner } from '../eventbus/event-bus.ts';
 import type { GeoStore } from '../geostore/geo-store.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -12,7 +12,7 @@ import type { Router } from '../routing/router.ts';
 /** Everything the worker-side dispatch chain needs; the worker's composition root builds it from config. */
 export interface PipelineDeps {
   db: Kysely<Database>;
-  bus: EventBus;
+  bus: EventBus & KeyPartitioner;
   geoStore: GeoStore;
   router: Router;
   clock: Clock;

@@ -1,18 +1,25 @@
 /**
  * The worker-side dispatch, wired. Every decision is the dispatch core's (internal/dispatch/dispatch-round.ts, the same
- * function the MDRPLIB replay runs); this module only decides *when* a scope's round runs:
+ * function the MDRPLIB replay runs); this module only decides *when* and *where* a round runs.
  *
- *   order.placed, order.ready  → learn the store's scope (its partition of the store-keyed topics) and poke it
- *   path.provisioned           → poke the store's scope
- *   rider.updated (idle)       → poke every scope (a rider is free again)
- *   path.provision             → path provisioner (stale requests asked again by the sweep)
- *   routes.refined             → regret recorder (batch_regret + dispatch_batch_regret)
- *   scope loop (per partition) → runScopeRound: paths, snapshot, core, apply (dispatch-scope.ts), at most once per
- *                                clock instant, and every `sweepIntervalMs` anyway (riders freed, deadlines reached)
- *   recovery loop              → stores with pending work that no known scope covers (after a restart or rebalance)
+ * Scopes follow Kafka partitions. Every store-keyed topic is keyed by store id, so a store's events share one partition
+ * number. A worker OWNS the partitions its `order.placed` consumer is assigned (that assignment is the dispatch split;
+ * two workers of one group each own part of the city, and a rebalance moves whole scopes):
  *
- * A scope is the set of stores whose events arrive on one partition, so with Kafka two workers of one group split the
- * city by partitions; rounds over the same stores serialise on store locks, riders are claimed atomically.
+ *   order.placed                → learn the store into its (owned) scope and poke that scope's loop
+ *   order.ready, path.provisioned → owned partition: poke the scope; another worker's partition: one nudge round for
+ *                                 just that store, at once (those topics' groups are split independently, and the
+ *                                 owner would otherwise only see the order at its next sweep)
+ *   rider.updated (idle)        → poke every owned scope (a rider is free again)
+ *   path.provision              → path provisioner (stale requests asked again by the sweep)
+ *   routes.refined              → regret recorder (batch_regret + dispatch_batch_regret)
+ *   scope loop (per partition)  → runScopeRound: paths, snapshot, core, apply (dispatch-scope.ts), at most once per
+ *                                 clock instant, and every `sweepIntervalMs` anyway (riders freed, deadlines reached)
+ *   recovery loop               → stores with pending work in an owned partition that no scope knows yet (a restart,
+ *                                 or partitions taken over in a rebalance) are learned into their scope
+ *
+ * Rounds over the same stores serialise on store locks (a nudge and the owner's round never interleave) and riders are
+ * claimed atomically, so no order ends in two batches and no rider in two trips even while a rebalance is under way.
  */
 import type { z } from 'zod';
 import { consume, type EventHandler } from '../eventbus/middleware.ts';
@@ -41,6 +48,8 @@ export interface RunningPipeline {
   settled(): Promise<void>;
   /** Stores per scope (partition), as learned from the events so far. */
   scopes(): ReadonlyMap<number, ReadonlySet<string>>;
+  /** Partitions of `order.placed` this worker owns (its dispatch scopes). */
+  ownedPartitions(): ReadonlySet<number>;
   /** Totals of every round so far (tests, benchmarks, logs). */
   readonly totals: { rounds: number; batched: number; sealed: number; merged: number; assigned: number; claimsLost: number };
   /** Stops the loops, then the consumers (each finishes the message in hand). */
@@ -91,25 +100,60 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
     return loop;
   };
 
+  /** Partitions of `order.placed` this worker owns; set by the group's assignment. */
+  let owned = new Set<number>();
+  const retiring: Promise<void>[] = [];
+  const assign = (partitions: readonly number[]): void => {
+    owned = new Set(partitions);
+    for (const [scope, loop] of scopeLoops) {
+      if (owned.has(scope)) continue;
+      // A partition moved to another worker: its stores are that worker's now.
+      scopeLoops.delete(scope);
+      scopeStores.delete(scope);
+      lastRoundAt.delete(scope);
+      retiring.push(loop.stop());
+    }
+    log.info({ partitions: [...owned].sort((a, b) => a - b) }, 'dispatch scopes assigned');
+    recovery.poke();
+  };
+
   const learn = (scope: number, storeId: string): void => {
-    if (stopping) return;
+    if (stopping || !owned.has(scope)) return;
     let stores = scopeStores.get(scope);
     if (!stores) scopeStores.set(scope, (stores = new Set()));
     stores.add(storeId);
     scopeLoop(scope).poke();
   };
   const pokeAll = (): void => {
-    for (const scope of scopeStores.keys()) scopeLoop(scope).poke();
+    for (const scope of scopeLoops.keys()) scopeLoop(scope).poke();
   };
 
-  // Stores with pending work that no scope of this worker knows (a restart, a rebalance): run as one scope now and then.
+  // Stores whose event reached this worker although another one owns their partition: one round each, coalesced.
+  const nudged = new Set<string>();
+  const nudges = startPeriodicLoop(
+    'dispatch nudges',
+    slowInterval,
+    async () => {
+      const stores = [...nudged];
+      nudged.clear();
+      if (stores.length > 0) count(await runScopeRound(deps, stores));
+    },
+    log,
+  );
+  loops.push(nudges);
+  const onStoreEvent = (partition: number, storeId: string): void => {
+    if (stopping) return;
+    if (owned.has(partition)) return learn(partition, storeId);
+    nudged.add(storeId);
+    nudges.poke();
+  };
+
+  // Stores with pending work in an owned partition that no scope knows (after a restart or a rebalance).
   const recovery = startPeriodicLoop(
     'dispatch recovery',
     slowInterval,
     async () => {
-      const now = deps.clock.now();
-      if (lastRoundAt.get(-1) === now) return;
-      lastRoundAt.set(-1, now);
+      if (owned.size === 0) return;
       const known = new Set([...scopeStores.values()].flatMap((s) => [...s]));
       const pending = await deps.db
         .selectFrom('orders')
@@ -117,8 +161,9 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
         .distinct()
         .where('status', 'in', ['placed', 'cooking', 'ready', 'batched'])
         .execute();
-      const orphans = pending.map((r) => r.store_id).filter((id) => !known.has(id));
-      if (orphans.length > 0) count(await runScopeRound(deps, orphans));
+      for (const { store_id: storeId } of pending) {
+        if (!known.has(storeId)) learn(await deps.bus.partitionOf(topics.orderPlaced.name, storeId), storeId);
+      }
     },
     log,
   );
@@ -129,10 +174,16 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
   const stop = async (): Promise<void> => {
     stopping = true;
     await Promise.all([...loops, ...scopeLoops.values()].map((l) => l.stop()));
+    await Promise.all(retiring);
     await Promise.all(subscriptions.map((s) => s.close()));
   };
 
-  const on = async <T extends TopicName>(topic: T, group: string, handler: EventHandler<PayloadOf<T>>) => {
+  const on = async <T extends TopicName>(
+    topic: T,
+    group: string,
+    handler: EventHandler<PayloadOf<T>>,
+    onAssignment?: (partitions: readonly number[]) => void,
+  ) => {
     subscriptions.push(
       await consume(deps.bus, {
         topic: topics[topic].name,
@@ -144,15 +195,16 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
         logger: log,
         registry: deps.registry,
         clock: deps.clock,
+        onAssignment,
       }),
     );
   };
 
   try {
     await Promise.all([
-      on('orderPlaced', PIPELINE_GROUPS.placed, async (event, message) => learn(message.partition, event.payload.storeId)),
-      on('orderReady', PIPELINE_GROUPS.ready, async (event, message) => learn(message.partition, event.payload.storeId)),
-      on('pathProvisioned', PIPELINE_GROUPS.provisioned, async (event, message) => learn(message.partition, event.payload.storeId)),
+      on('orderPlaced', PIPELINE_GROUPS.placed, async (event, message) => onStoreEvent(message.partition, event.payload.storeId), assign),
+      on('orderReady', PIPELINE_GROUPS.ready, async (event, message) => onStoreEvent(message.partition, event.payload.storeId)),
+      on('pathProvisioned', PIPELINE_GROUPS.provisioned, async (event, message) => onStoreEvent(message.partition, event.payload.storeId)),
       on('pathProvision', PIPELINE_GROUPS.provisioner, async (event) => {
         await provisionPath(deps, event.payload);
       }),
@@ -169,9 +221,10 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
         recovery.poke();
       },
       settled: async () => {
-        await Promise.all([recovery, ...scopeLoops.values()].map((l) => l.settled()));
+        await Promise.all([recovery, nudges, ...scopeLoops.values()].map((l) => l.settled()));
       },
       scopes: () => scopeStores,
+      ownedPartitions: () => owned,
       totals,
       stop,
     };

@@ -8,7 +8,7 @@ import type { Kysely } from 'kysely';
 import { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
 import { resolveDispatchParams, type DispatchParamsInput } from '../dispatch/params.ts';
-import type { EventBus } from '../eventbus/event-bus.ts';
+import type { EventBus, KeyPartitioner } from '../eventbus/event-bus.ts';
 import type { GeoStore } from '../geostore/geo-store.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
@@ -18,7 +18,7 @@ import type { PipelineDeps } from './pipeline-deps.ts';
 
 export interface FixtureDepsInput {
   db: Kysely<Database>;
-  bus: EventBus;
+  bus: EventBus & KeyPartitioner;
   geoStore: GeoStore;
   router: Router;
   clock?: Clock;

@@ -3,13 +3,20 @@
  * composes it (outbox relay + every pipeline consumer, on Kafka) and the HTTP API as `npm run api` composes it
  * (composeApi), listening on 127.0.0.1 — isolated by a fresh Postgres database, a Redis key prefix and a Kafka topic
  * prefix, all from the one configuration.
+ *
+ * `backend: 'embedded'` runs the same two composition roots over the adapters `npm start` uses (PGlite, the in-process
+ * bus, the in-memory geo store), built once and shared by both, as apps/all does.
  */
 import { composeApi } from '../../apps/api/compose.ts';
 import { composeWorker, type WorkerOptions, type WorkerRuntime } from '../../apps/worker/worker.ts';
+import { openAdapters } from '../../internal/app/adapters.ts';
 import { loadConfig, type Config } from '../../internal/config/config.ts';
 import { createDatabase, type DatabaseHandle } from '../../internal/db/database.ts';
 import { migrateUp } from '../../internal/db/migrate.ts';
+import type { GeoStore } from '../../internal/geostore/geo-store.ts';
 import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
+import { systemClock } from '../../internal/platform/clock.ts';
+import { Registry } from 'prom-client';
 import { silentLogger, type Logger } from '../../internal/platform/logger.ts';
 import { startApiProcess } from './api-process.ts';
 import { deleteTopics, listTopics, uniqueTopic } from './kafka.ts';
@@ -25,8 +32,8 @@ export interface ApiAnswer<T = any> {
 export interface DispatchStack {
   config: Config;
   baseUrl: string;
-  database: DatabaseHandle;
-  geo: RedisGeoStore;
+  database: Pick<DatabaseHandle, 'db'>;
+  geo: GeoStore;
   /** The in-process worker; undefined with `inProcessWorker: false`. */
   worker: WorkerRuntime | undefined;
   /** The environment the stack's config was loaded from: a worker process started with it joins this stack. */
@@ -36,8 +43,14 @@ export interface DispatchStack {
   close(): Promise<void>;
 }
 
+/** Where a stack runs: the real test servers, or the embedded adapters of `npm start`. */
+export const DISPATCH_BACKENDS = ['real servers', 'embedded'] as const;
+export type DispatchBackend = (typeof DISPATCH_BACKENDS)[number];
+
 export interface DispatchStackOptions {
   name: string;
+  /** Default 'real servers'. */
+  backend?: DispatchBackend;
   logger?: Logger;
   worker?: WorkerOptions;
   /** Extra environment for loadConfig (e.g. LOG_LEVEL). */
@@ -52,6 +65,7 @@ export interface DispatchStackOptions {
 }
 
 export async function startDispatchStack(options: DispatchStackOptions): Promise<DispatchStack> {
+  if (options.backend === 'embedded') return startEmbeddedStack(options);
   const logger = options.logger ?? silentLogger;
   const closers: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
@@ -100,16 +114,49 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     closers.push(() => geo.close());
     const baseUrl = `http://127.0.0.1:${port}`;
 
-    const api = async <T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer<T>> => {
-      const response = await fetch(`${baseUrl}${path}`, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await response.text();
-      return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
-    };
-    return { config, baseUrl, database, geo, worker, env, api, close };
+    return { config, baseUrl, database, geo, worker, env, api: apiClient(baseUrl), close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
+
+/** One JSON request at a time to the API at `baseUrl`. */
+function apiClient(baseUrl: string): DispatchStack['api'] {
+  return async <T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer<T>> => {
+    const response = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  };
+}
+
+/** The stack on the embedded adapters: one set, shared by the worker and the API, as `npm start` shares it. */
+async function startEmbeddedStack(options: DispatchStackOptions): Promise<DispatchStack> {
+  if (options.inProcessWorker === false || options.apiProcess) throw new TypeError('the embedded stack runs worker and API in this process');
+  const logger = options.logger ?? silentLogger;
+  const closers: Array<() => Promise<void>> = [];
+  const close = async (): Promise<void> => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
+  try {
+    const env = { HTTP_ADDR: '127.0.0.1:0', LOG_LEVEL: 'silent', BUS_BACKOFF_MS: '50', ...options.env };
+    const config = loadConfig(env);
+    const metrics = new Registry();
+    const clock = options.worker?.clock ?? systemClock;
+    const adapters = await openAdapters(config, logger, { clock, applicationName: 'deliverygo-test', registry: metrics });
+    closers.push(() => adapters.close());
+    const worker = await composeWorker(config, logger, { ...options.worker, adapters, metrics });
+    closers.push(() => worker.cleanup());
+    await worker.start();
+    const apiRuntime = await composeApi(config, logger, { adapters, metrics, clock });
+    closers.push(() => apiRuntime.cleanup());
+    const { port } = await apiRuntime.start();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    return { config, baseUrl, database: { db: adapters.db }, geo: adapters.geo, worker, env, api: apiClient(baseUrl), close };
   } catch (error) {
     await close();
     throw error;
