@@ -6,7 +6,11 @@
  *     `batches.assigned_at − orders.ready_marked_at`, i.e. API transaction → outbox → Kafka `order.ready` → the worker's
  *     scope round (snapshot, dispatch core: seal, stop order, matching; rider claim and commit in one transaction).
  *
- * `--workers N` (default 1) runs N worker processes in one consumer group: Kafka splits the store partitions between them.
+ * Each run measures one and then two worker processes (`--workers N` measures only N) in one consumer group: Kafka
+ * splits the store partitions between them (each worker owns the scopes of its `order.placed` partitions). For each
+ * worker count, on a fresh stack: part 2 three times, each beside its same-run baseline (the raw kafkajs produce →
+ * consume round trip on the same broker), then part 1b (orders with the workers running). Part 1a (the API alone) runs
+ * once, at the end, with the workers stopped. Idle riders stream GPS (a bulk ping every 10 s), as real riders do.
  *
  * The API runs as its own process (`npm run api`: apps/api/main.ts, `--api-workers N` sets API_WORKERS for node:cluster),
  * so this process is only the load generator (undici, keep-alive); the worker runs as its own process
@@ -20,6 +24,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
+import { randomUUID } from 'node:crypto';
+import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'undici';
 import { offset } from '../internal/pipeline/test-fixtures.ts';
 import { startDispatchStack, type DispatchStack } from '../tests/support/dispatch-stack.ts';
@@ -34,7 +40,9 @@ const argValue = (name: string): string | undefined => {
 /** `--orders N`: orders per POST /orders run (default 6000). `--partitions N`: KAFKA_PARTITIONS (default 3). */
 const ORDERS_MEASURED = READY_ONLY ? 0 : Math.min(50_000, Number(argValue('--orders') ?? 6_000));
 const PARTITIONS = Math.min(64, Number(argValue('--partitions') ?? 3));
-const WORKERS = Math.min(4, Math.max(1, Number(argValue('--workers') ?? 1)));
+const WORKER_COUNTS = argValue('--workers') ? [Math.min(4, Math.max(1, Number(argValue('--workers'))))] : [1, 2];
+/** Repetitions of part 2 per worker count (the report gives the median). */
+const READY_REPS = 3;
 /** `--out FILE`: where the report goes (default bench/results/dispatch.md). */
 const OUT = argValue('--out') ?? 'results/dispatch.md';
 /** `--api-workers N`: API_WORKERS of the API process (default 1). */
@@ -47,6 +55,13 @@ const READY_STORES = 10;
 const RIDERS_PER_READY_STORE = 12;
 const READY_TRIALS = 200;
 const READY_STREAMS = 5;
+/**
+ * Prep time of the part-2 orders. Long on purpose: with a realistic prep the dispatcher often commits a just-in-time
+ * rider (one far enough to arrive when the food is ready) before the kitchen marks it ready, and ready → assigned is
+ * then 0. Four hours keeps every batch out of the matching (horizonSeconds) until "ready" arrives, so every trial
+ * measures the event path: order.ready → the scope's round → seal, stops, rider claim.
+ */
+const READY_PREP_MINUTES = 240;
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -149,96 +164,55 @@ async function pacedOrders(pool: Pool, count: number, rate: number, body: () => 
   return { ...summary(latencies), rps: count / elapsedS, errors, elapsedS };
 }
 
-/** Waits (bounded) until `total` orders are in batches; answers the seconds waited and the count reached. */
-async function drain(stack: DispatchStack, total: number): Promise<{ seconds: number; batched: number }> {
+/** Waits (bounded) until `total` orders of `storeIds` are in batches; answers the seconds waited and the count reached. */
+async function drain(stack: DispatchStack, total: number, storeIds: readonly string[]): Promise<{ seconds: number; batched: number }> {
   const started = performance.now();
   let batched = 0;
   for (let i = 0; i < 2_400; i++) {
-    batched = Number((await stack.database.db.selectFrom('batch_orders').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
+    batched = Number(
+      (
+        await stack.database.db
+          .selectFrom('batch_orders')
+          .innerJoin('orders', 'orders.id', 'batch_orders.order_id')
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('orders.store_id', 'in', [...storeIds])
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
     if (batched >= total) break;
     await sleep(250);
   }
   return { seconds: (performance.now() - started) / 1000, batched };
 }
 
-async function main(): Promise<void> {
-  const stack: DispatchStack = await startDispatchStack({
-    name: 'bench_dispatch',
-    inProcessWorker: false,
-    apiProcess: { workers: API_WORKERS },
-    env: { KAFKA_PARTITIONS: String(PARTITIONS) },
-  });
-  const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
-  const workers: ChildProcess[] = [];
+/** One repetition of part 2: fresh stores and riders, READY_TRIALS trials, READY_STREAMS at a time. */
+async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Promise<ReadyStats> {
+  const centre = { lat: 52.52, lon: 13.405 };
+  const readyStores: Array<{ id: string; at: { lat: number; lon: number } }> = [];
+  const riders: Array<{ id: string; at: { lat: number; lon: number } }> = [];
+  for (let s = 0; s < READY_STORES; s++) {
+    const at = offset(centre, 20_000 + (s % 5) * 4_000 + rep * 25_000, (Math.floor(s / 5) - 0.5) * 6_000);
+    const id = (await postJson(pool, '/stores', { name: `ready store ${rep}.${s}`, ...at })).json.id as string;
+    readyStores.push({ id, at });
+    for (let r = 0; r < RIDERS_PER_READY_STORE; r++) {
+      const riderAt = offset(at, 150 + r * 70, (r % 4) * 120 - 180);
+      const res = await postJson(pool, '/riders', { name: `rider ${rep}.${s}.${r}`, status: 'idle', ...riderAt });
+      if (res.status !== 201) throw new Error(`POST /riders answered ${res.status}: ${JSON.stringify(res.json)}`);
+      riders.push({ id: res.json.id as string, at: riderAt });
+    }
+  }
+  // Riders stream GPS: without pings an idle rider leaves the geo index after its TTL (60 s).
+  const ping = async () => {
+    const recorded_at = new Date().toISOString();
+    await postJson(pool, '/riders/locations', { pings: riders.map((r) => ({ rider_id: r.id, ...r.at, recorded_at })) });
+  };
+  const pinger = setInterval(() => void ping().catch(() => {}), 10_000);
+  const readyLatencies: number[] = [];
+  const clientLatencies: number[] = [];
+  let readyErrors = 0;
+  let assignedBeforeReady = 0;
+  let trial = 0;
   try {
-    const centre = { lat: 52.52, lon: 13.405 };
-    const stores: Array<{ id: string; at: { lat: number; lon: number } }> = [];
-    for (let s = 0; s < ORDER_STORES; s++) {
-      const at = offset(centre, (s % 5) * 3_000 - 6_000, Math.floor(s / 5) * 3_000 - 4_500);
-      stores.push({ id: (await postJson(pool, '/stores', { name: `store ${s}`, ...at })).json.id as string, at });
-    }
-    let seq = 0;
-    const orderBody = () => {
-      const i = seq++;
-      const store = stores[i % stores.length]!;
-      return {
-        store_id: store.id,
-        drop: offset(store.at, 600 + ((i * 37) % 1_500), ((i * 53) % 2_000) - 1_000),
-        items: [{ name: 'bench bowl', qty: 1 + (i % 3) }],
-        prep_minutes: 20,
-      };
-    };
-
-    // ------------------------------------------------------------ 1a. POST /orders, API alone (no worker running yet)
-    let alone: OrderStats | undefined;
-    let alonePaced: OrderStats | undefined;
-    let withWorkerPaced: OrderStats | undefined;
-    if (!READY_ONLY) {
-      for (let i = 0; i < ORDERS_WARMUP; i++) {
-        const res = await postJson(pool, '/orders', orderBody());
-        if (res.status !== 201) throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
-      }
-      alone = await postOrders(pool, ORDERS_MEASURED, orderBody);
-      console.log('POST /orders, API alone', alone);
-      alonePaced = await pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, orderBody);
-      console.log(`POST /orders, API alone, paced ${PACED_RATE}/s`, alonePaced);
-      if (ORDERS_ONLY) return;
-    }
-
-    // The worker process starts with that backlog in the outbox.
-    for (let w = 0; w < WORKERS; w++) workers.push(await startWorkerProcess(stack.env));
-    const backlogOrders = seq;
-    const backlog = await drain(stack, seq);
-    if (backlog.batched < seq) throw new Error(`the worker batched only ${backlog.batched} of ${seq} orders`);
-    console.log(`worker started and batched the ${seq}-order backlog in ${backlog.seconds.toFixed(1)} s`);
-
-    // ------------------------------------------------------------ 1b. POST /orders while the worker batches them
-    let withWorker: OrderStats | undefined;
-    let after: { seconds: number; batched: number } | undefined;
-    if (!READY_ONLY) {
-      withWorker = await postOrders(pool, ORDERS_MEASURED, orderBody);
-      console.log('POST /orders, worker running', withWorker);
-      withWorkerPaced = await pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, orderBody);
-      console.log(`POST /orders, worker running, paced ${PACED_RATE}/s`, withWorkerPaced);
-      after = await drain(stack, seq);
-      console.log(`worker batched ${after.batched}/${seq} orders ${after.seconds.toFixed(1)} s after the last POST`);
-    }
-
-    // ---------------------------------------------------------------------------------- 2. ready → rider assigned
-    const readyStores: Array<{ id: string; at: { lat: number; lon: number } }> = [];
-    for (let s = 0; s < READY_STORES; s++) {
-      const at = offset(centre, 20_000 + (s % 5) * 4_000, (Math.floor(s / 5) - 0.5) * 6_000);
-      const id = (await postJson(pool, '/stores', { name: `ready store ${s}`, ...at })).json.id as string;
-      readyStores.push({ id, at });
-      for (let r = 0; r < RIDERS_PER_READY_STORE; r++) {
-        const res = await postJson(pool, '/riders', { name: `rider ${s}.${r}`, status: 'idle', ...offset(at, 150 + r * 70, (r % 4) * 120 - 180) });
-        if (res.status !== 201) throw new Error(`POST /riders answered ${res.status}: ${JSON.stringify(res.json)}`);
-      }
-    }
-    const readyLatencies: number[] = [];
-    const clientLatencies: number[] = [];
-    let readyErrors = 0;
-    let trial = 0;
     await Promise.all(
       Array.from({ length: READY_STREAMS }, async (_, stream) => {
         // Each stream owns two stores, so a trial's order is alone in its batch and the batch seals on "ready".
@@ -247,7 +221,7 @@ async function main(): Promise<void> {
         while (trial++ < READY_TRIALS) {
           const store = mine[k++ % mine.length]!;
           const drop = offset(store.at, 900 + (k % 5) * 80, (k % 3) * 150 - 150);
-          const placed = await postJson(pool, '/orders', { store_id: store.id, drop, items: [{ name: 'x', qty: 1 }], prep_minutes: 15 });
+          const placed = await postJson(pool, '/orders', { store_id: store.id, drop, items: [{ name: 'x', qty: 1 }], prep_minutes: READY_PREP_MINUTES });
           const orderId = placed.json.id as string;
           let batchId: string | undefined;
           for (let i = 0; i < 600 && !batchId; i++) {
@@ -275,7 +249,8 @@ async function main(): Promise<void> {
           }
           clientLatencies.push(performance.now() - t0);
           const marked = (await stack.database.db.selectFrom('orders').select('ready_marked_at').where('id', '=', orderId).executeTakeFirstOrThrow()).ready_marked_at!;
-          readyLatencies.push(assigned.getTime() - marked.getTime());
+          if (assigned.getTime() < marked.getTime()) assignedBeforeReady++;
+          readyLatencies.push(Math.max(0, assigned.getTime() - marked.getTime()));
           // Free the rider again (pickup + drop), so riders stay available for the next trials.
           const batch = await stack.database.db.selectFrom('batches').select('rider_id').where('id', '=', batchId).executeTakeFirstOrThrow();
           await postJson(pool, `/batches/${batchId}/pickup`, { rider_id: batch.rider_id });
@@ -283,52 +258,171 @@ async function main(): Promise<void> {
         }
       }),
     );
-    // Where the time goes, per hop: ready → sealed (order.ready consumed, the scope's round sealed), sealed → refined and
-    // refined → assigned (both within the same round since the dispatch core decides them together).
-    const hops = await stack.database.db
-      .selectFrom('batches')
-      .innerJoin('batch_orders', 'batch_orders.batch_id', 'batches.id')
-      .innerJoin('orders', 'orders.id', 'batch_orders.order_id')
-      .innerJoin('outbox', (join) => join.onRef(sql`outbox.event->'payload'->>'batchId'`, '=', sql`batches.id::text`).on('outbox.topic', '=', 'routes.refined'))
-      .select(['orders.ready_marked_at', 'batches.sealed_at', 'batches.assigned_at', 'outbox.event'])
-      .where('batches.store_id', 'in', readyStores.map((st) => st.id))
-      .where('batches.assigned_at', 'is not', null)
-      .execute();
-    const breakdown = {
-      readyToSealed: summary(hops.map((h) => h.sealed_at!.getTime() - h.ready_marked_at!.getTime())),
-      sealedToRefined: summary(hops.map((h) => Date.parse(h.event.occurredAt) - h.sealed_at!.getTime())),
-      refinedToAssigned: summary(hops.map((h) => h.assigned_at!.getTime() - Date.parse(h.event.occurredAt))),
-    };
-    console.log('breakdown', breakdown);
-    const ready = { ...summary(readyLatencies), errors: readyErrors, client: summary(clientLatencies), breakdown };
-    console.log('ready → assigned', ready);
-
-    const sizes = await stack.database.db
-      .selectFrom('batches')
-      .select(['order_count'])
-      .execute();
-    const multi = sizes.filter((b) => b.order_count >= 2).length;
-    if (!alone || !withWorker || !alonePaced || !withWorkerPaced || !after || process.argv.includes('--no-report')) console.log('report not written');
-    else await writeReport({ alone, withWorker, alonePaced, withWorkerPaced, backlog: { ...backlog, orders: backlogOrders }, after, total: seq, ready, batches: sizes.length, multi });
   } finally {
-    await pool.close();
-    await Promise.all(workers.map(stopWorkerProcess));
-    await stack.close();
+    clearInterval(pinger);
+  }
+  // Where the time goes: ready → sealed (order.ready consumed, the scope's round sealed) and sealed → assigned (the same
+  // round's matching, rider claim and commit, or a later round when the claim was lost).
+  const hops = await stack.database.db
+    .selectFrom('batches')
+    .innerJoin('batch_orders', 'batch_orders.batch_id', 'batches.id')
+    .innerJoin('orders', 'orders.id', 'batch_orders.order_id')
+    .select(['orders.ready_marked_at', 'batches.sealed_at', 'batches.assigned_at'])
+    .where('batches.store_id', 'in', readyStores.map((st) => st.id))
+    .where('batches.assigned_at', 'is not', null)
+    .execute();
+  const breakdown = {
+    readyToSealed: summary(hops.map((h) => h.sealed_at!.getTime() - h.ready_marked_at!.getTime())),
+    sealedToAssigned: summary(hops.map((h) => h.assigned_at!.getTime() - h.sealed_at!.getTime())),
+  };
+  return { ...summary(readyLatencies), errors: readyErrors, assignedBeforeReady, client: summary(clientLatencies), breakdown };
+}
+
+/**
+ * The baseline of part 2, measured in the same minutes: `trials` sequential produce → consume round trips with raw
+ * kafkajs on the same broker (acks=all, the consumer's default fetch wait as the workers use it), milliseconds each.
+ */
+async function kafkaRoundTrip(stack: DispatchStack, trials = 200): Promise<ReturnType<typeof summary>> {
+  const kafka = new Kafka({ clientId: 'bench-baseline', brokers: stack.config.kafkaBrokers!, logLevel: logLevel.NOTHING });
+  const topic = `${stack.config.kafka.topicPrefix}baseline.${randomUUID().slice(0, 8)}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: 1 }] });
+  const producer = kafka.producer({ idempotent: true });
+  const consumer = kafka.consumer({ groupId: `${topic}.g`, maxWaitTimeInMs: 250 });
+  const waiting = new Map<string, () => void>();
+  try {
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({ eachMessage: async ({ message }) => waiting.get(message.value!.toString())?.() });
+    await joined;
+    const latencies: number[] = [];
+    for (let i = 0; i < trials; i++) {
+      const id = String(i);
+      const received = new Promise<void>((resolve) => waiting.set(id, resolve));
+      const t0 = performance.now();
+      await producer.send({ topic, acks: -1, messages: [{ key: 'k', value: id }] });
+      await received;
+      latencies.push(performance.now() - t0);
+      waiting.delete(id);
+    }
+    return summary(latencies);
+  } finally {
+    await consumer.disconnect().catch(() => {});
+    await producer.disconnect().catch(() => {});
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {});
+    await admin.disconnect().catch(() => {});
   }
 }
 
-async function writeReport(r: {
-  alone: OrderStats;
-  withWorker: OrderStats;
-  alonePaced: OrderStats;
-  withWorkerPaced: OrderStats;
-  backlog: { seconds: number; orders: number };
-  after: { seconds: number; batched: number };
+type ReadyStats = ReturnType<typeof summary> & {
+  errors: number;
+  /** Trials whose rider was committed before the kitchen marked the order ready (counted as 0 ms). */
+  assignedBeforeReady: number;
+  client: ReturnType<typeof summary>;
+  breakdown: Record<'readyToSealed' | 'sealedToAssigned', ReturnType<typeof summary>>;
+};
+
+/** What one worker count measured. */
+interface WorkerRun {
+  workers: number;
+  reps: Array<{ load: number; baseline: ReturnType<typeof summary>; ready: ReadyStats }>;
+  withWorker?: OrderStats;
+  withWorkerPaced?: OrderStats;
+  after?: { seconds: number; batched: number };
   total: number;
-  ready: ReturnType<typeof summary> & { errors: number; client: ReturnType<typeof summary>; breakdown: Record<'readyToSealed' | 'sealedToRefined' | 'refinedToAssigned', ReturnType<typeof summary>> };
   batches: number;
   multi: number;
-}): Promise<void> {
+}
+
+async function main(): Promise<void> {
+  const runs: WorkerRun[] = [];
+  let alone: OrderStats | undefined;
+  let alonePaced: OrderStats | undefined;
+  for (const [index, workerCount] of WORKER_COUNTS.entries()) {
+    const stack: DispatchStack = await startDispatchStack({
+      name: 'bench_dispatch',
+      inProcessWorker: false,
+      apiProcess: { workers: API_WORKERS },
+      env: { KAFKA_PARTITIONS: String(PARTITIONS) },
+    });
+    const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
+    const workers: ChildProcess[] = [];
+    try {
+      for (let w = 0; w < workerCount; w++) workers.push(await startWorkerProcess(stack.env));
+      const run: WorkerRun = { workers: workerCount, reps: [], total: 0, batches: 0, multi: 0 };
+      // ------------------------------------------------------ 2. ready → rider assigned, beside the raw Kafka round trip
+      for (let rep = 0; rep < READY_REPS; rep++) {
+        const load = loadavg()[0]!;
+        const baseline = await kafkaRoundTrip(stack);
+        const ready = await measureReady(stack, pool, rep);
+        console.log(`${workerCount} worker(s), rep ${rep + 1}: ready → assigned`, ready, 'kafka round trip', baseline);
+        run.reps.push({ load, baseline, ready });
+      }
+
+      // ------------------------------------------------------ 1b. POST /orders while the workers batch them
+      const centre = { lat: 52.52, lon: 13.405 };
+      const stores: Array<{ id: string; at: { lat: number; lon: number } }> = [];
+      for (let s = 0; s < ORDER_STORES; s++) {
+        const at = offset(centre, (s % 5) * 3_000 - 6_000, Math.floor(s / 5) * 3_000 - 4_500);
+        stores.push({ id: (await postJson(pool, '/stores', { name: `store ${s}`, ...at })).json.id as string, at });
+      }
+      let seq = 0;
+      const orderBody = () => {
+        const i = seq++;
+        const store = stores[i % stores.length]!;
+        return {
+          store_id: store.id,
+          drop: offset(store.at, 600 + ((i * 37) % 1_500), ((i * 53) % 2_000) - 1_000),
+          items: [{ name: 'bench bowl', qty: 1 + (i % 3) }],
+          prep_minutes: 20,
+        };
+      };
+      if (!READY_ONLY) {
+        for (let i = 0; i < ORDERS_WARMUP; i++) {
+          const res = await postJson(pool, '/orders', orderBody());
+          if (res.status !== 201) throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
+        }
+        run.withWorker = await postOrders(pool, ORDERS_MEASURED, orderBody);
+        console.log(`POST /orders, ${workerCount} worker(s) running`, run.withWorker);
+        run.withWorkerPaced = await pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, orderBody);
+        console.log(`POST /orders, ${workerCount} worker(s) running, paced ${PACED_RATE}/s`, run.withWorkerPaced);
+        run.after = await drain(stack, seq, stores.map((st) => st.id));
+        console.log(`workers batched ${run.after.batched}/${seq} orders ${run.after.seconds.toFixed(1)} s after the last POST`);
+      }
+      run.total = seq;
+      const sizes = await stack.database.db.selectFrom('batches').select(['order_count']).where('store_id', 'in', stores.map((st) => st.id)).execute();
+      run.batches = sizes.length;
+      run.multi = sizes.filter((b) => b.order_count >= 2).length;
+      runs.push(run);
+
+      // ------------------------------------------------------ 1a. POST /orders, API alone (workers stopped), once
+      await Promise.all(workers.splice(0).map(stopWorkerProcess));
+      if (!READY_ONLY && index === WORKER_COUNTS.length - 1) {
+        alone = await postOrders(pool, ORDERS_MEASURED, orderBody);
+        console.log('POST /orders, API alone', alone);
+        alonePaced = await pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, orderBody);
+        console.log(`POST /orders, API alone, paced ${PACED_RATE}/s`, alonePaced);
+      }
+    } finally {
+      await pool.close();
+      await Promise.all(workers.map(stopWorkerProcess));
+      await stack.close();
+    }
+  }
+  if (process.argv.includes('--no-report')) console.log('report not written');
+  else await writeReport({ runs, alone, alonePaced });
+}
+
+/** The median of `values` (the middle one of three). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+async function writeReport(r: { runs: WorkerRun[]; alone?: OrderStats; alonePaced?: OrderStats }): Promise<void> {
   const f = (v: number, d = 1) => v.toFixed(d);
   const cpu = cpus();
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
@@ -336,6 +430,34 @@ async function writeReport(r: {
   // answers arrive after the last send).
   const row = (label: string, o: OrderStats, paced = false) =>
     `| ${label} | ${f(o.rps, 0)} | ${f(o.p50, 2)} | ${f(o.p90, 2)} | ${f(o.p99, 2)} | ${f(o.max, 2)} | ${o.errors} | ≥ 1,000/s: ${verdict(o.errors === 0 && (paced ? PACED_RATE >= 1000 && o.rps >= PACED_RATE * 0.99 : o.rps >= 1000))}; P99 < 25 ms: ${verdict(o.p99 < 25)} |`;
+  const medianRow = (run: WorkerRun) => {
+    const p50 = median(run.reps.map((x) => x.ready.p50));
+    const p99s = run.reps.map((x) => x.ready.p99);
+    const base99 = median(run.reps.map((x) => x.baseline.p99));
+    const base50 = median(run.reps.map((x) => x.baseline.p50));
+    const errors = run.reps.reduce((n, x) => n + x.ready.errors, 0);
+    return `| ${run.workers} | ${f(p50)} | **${f(median(p99s))}** (${f(Math.min(...p99s))}–${f(Math.max(...p99s))}) | ${f(base50, 2)} | ${f(base99, 2)} | ${f(median(p99s) / base99)}× | ${errors} | ${verdict(median(p99s) < 500 && errors === 0)} |`;
+  };
+  const repRows = r.runs
+    .flatMap((run) =>
+      run.reps.map(
+        (x, i) =>
+          `| ${run.workers} | ${i + 1} | ${f(x.load, 2)} | ${x.ready.n} | ${x.ready.assignedBeforeReady} | ${f(x.ready.p50)} | ${f(x.ready.p90)} | ${f(x.ready.p99)} | ${f(x.ready.max)} | ${f(x.ready.breakdown.readyToSealed.p99)} | ${f(x.ready.breakdown.sealedToAssigned.p99)} | ${f(x.baseline.p50, 2)} | ${f(x.baseline.p99, 2)} |`,
+      ),
+    )
+    .join('\n');
+  const orderRows = r.runs
+    .filter((run) => run.withWorker && run.withWorkerPaced)
+    .flatMap((run) => [
+      row(`${run.workers} worker(s) running, closed loop (${ORDER_CONCURRENCY} in flight)`, run.withWorker!),
+      row(`${run.workers} worker(s) running, paced ${PACED_RATE}/s (open loop)`, run.withWorkerPaced!, true),
+    ])
+    .concat(r.alone && r.alonePaced ? [row(`API alone, closed loop (${ORDER_CONCURRENCY} in flight)`, r.alone), row(`API alone, paced ${PACED_RATE}/s (open loop)`, r.alonePaced, true)] : [])
+    .join('\n');
+  const drains = r.runs
+    .filter((run) => run.after)
+    .map((run) => `- ${run.workers} worker(s): all ${run.total} orders batched ${f(run.after!.seconds)} s after the last POST (${run.after!.batched} batched); ${run.batches} batches, ${run.multi} of them with 2+ orders.`)
+    .join('\n');
   const text = `# Dispatch benchmark
 
 Generated by \`npx tsx bench/dispatch.bench.ts\` (bench/dispatch.bench.ts) on ${new Date().toISOString().slice(0, 10)}:
@@ -343,50 +465,46 @@ Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, loa
 
 Real servers on 127.0.0.1: PostgreSQL, Redis, Kafka (one broker, ${PARTITIONS} partitions per topic), straight-line router.
 The API runs as its own process, started as \`npm run api\` (apps/api/main.ts) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
-the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; **${WORKERS} worker process${WORKERS > 1 ? 'es' : ''}** (outbox relay,
-dispatch consumers, the per-partition scope rounds of the dispatch core; one consumer group, so Kafka splits the partitions) run beside it, as in production. All of them, Postgres, Redis and Kafka share the same ${cpus().length} cores.
-The machine is shared: other suites and processes were running during the measurement (see the load average).
+the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; the worker processes (\`npm run worker\`: outbox relay,
+dispatch consumers, the scope rounds of the dispatch core) run in one consumer group, so Kafka splits the partitions
+between them and each sweeps the stores of the \`order.placed\` partitions it owns. Everything shares the same ${cpu.length} cores.
+Each worker count runs on a fresh stack (database, Redis prefix, topic prefix).
 
-## 1. POST /orders
+## 1. Order ready → rider assigned, one and two workers
 
-${ORDERS_MEASURED} orders per row over ${ORDER_STORES} stores (after ${ORDERS_WARMUP} warm-up requests).
-"API alone": no worker process yet (the outbox only fills). "worker running": the worker relays, provisions hot paths and
-batches at the same time, on the same 2 cores.
+${READY_REPS} runs per worker count, each of ${READY_TRIALS} trials, ${READY_STREAMS} at a time, on ${READY_STORES} new stores with ${RIDERS_PER_READY_STORE} idle riders each
+(riders ping their position every 10 s). A trial places an order (prep ${READY_PREP_MINUTES} min: see READY_PREP_MINUTES in the bench — with a
+realistic prep the dispatcher often commits a just-in-time rider before the food is ready, and the latency is then 0), waits until it is batched, then
+\`POST /orders/{id}/ready\`; the next round of its scope seals the batch, orders its stops and commits a rider in one
+transaction. Latency = \`batches.assigned_at − orders.ready_marked_at\` (server clock).
+**Baseline**, measured just before each run on the same broker: ${200} sequential produce → consume round trips with
+raw kafkajs (acks=all). The ready → assigned path crosses Kafka once (order.ready: outbox commit, relay publish, consumer
+fetch), so the ratio says what the rest (round, snapshot, decisions, commit) costs.
+
+| workers | p50 ms (median of ${READY_REPS}) | **p99 ms** (median, range) | Kafka RT p50 ms | Kafka RT p99 ms | p99 ÷ Kafka RT p99 | errors | P99 < 500 ms |
+|---:|---:|---:|---:|---:|---:|---:|---|
+${r.runs.map(medianRow).join('\n')}
+
+Every run:
+
+| workers | run | load (1 min) before | n | assigned before ready | p50 ms | p90 ms | p99 ms | max ms | ready → sealed p99 | sealed → assigned p99 | Kafka RT p50 | Kafka RT p99 |
+|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${repRows}
+
+## 2. POST /orders with the workers running, and the API alone
+
+${READY_ONLY ? 'Not measured (--ready-only).' : `${ORDERS_MEASURED} orders per row over ${ORDER_STORES} stores (after ${ORDERS_WARMUP} warm-up requests), after part 1 on the same stack.
+"API alone" ran last, with the worker processes stopped (the outbox only fills).
 
 | run | orders/s | p50 ms | p90 ms | p99 ms | max ms | errors | target |
 |---|---:|---:|---:|---:|---:|---:|---|
-${row(`API alone, closed loop (${ORDER_CONCURRENCY} in flight)`, r.alone)}
-${row(`API alone, paced ${PACED_RATE}/s (open loop)`, r.alonePaced, true)}
-${row(`worker running, closed loop (${ORDER_CONCURRENCY} in flight)`, r.withWorker)}
-${row(`worker running, paced ${PACED_RATE}/s (open loop)`, r.withWorkerPaced, true)}
+${orderRows}
 
-Closed loop: ${ORDER_CONCURRENCY} requests always in flight, so it shows the ceiling, and by Little's law latency ≈ ${ORDER_CONCURRENCY} / throughput
-(P99 < 25 ms there would need well over 1,300 orders/s). Paced: requests sent on a fixed ${PACED_RATE}/s schedule whatever the
-answers do, latency counted from the scheduled send time (a stall is charged for every request it delays) — the
-issue's "≥ 1,000 orders/s with P99 < 25 ms" is this row at 1,000/s (its orders/s falls below the rate when the API cannot keep up).
+Closed loop: ${ORDER_CONCURRENCY} requests always in flight, so it shows the ceiling (by Little's law latency ≈ ${ORDER_CONCURRENCY} / throughput).
+Paced: requests sent on a fixed ${PACED_RATE}/s schedule whatever the answers do, latency counted from the scheduled send time.
+These rows are single runs without a same-run bare-server baseline (issue 16 covers that).
 
-The worker, started after the first run, batched that backlog of ${r.backlog.orders} orders in ${f(r.backlog.seconds)} s
-(${f(r.backlog.orders / r.backlog.seconds, 0)} orders/s end to end: relay → Kafka → path provisioning → batching). After the second
-run it needed ${f(r.after.seconds)} s more to batch all ${r.total} orders. ${r.batches} batches in the whole run, ${r.multi} of them with 2+ orders.
-
-## 2. Order ready → rider assigned
-
-${READY_TRIALS} trials, ${READY_STREAMS} at a time, ${READY_STORES} stores with ${RIDERS_PER_READY_STORE} idle riders each. Each trial places an order,
-waits until it is batched, then \`POST /orders/{id}/ready\`; the next round of its scope seals the batch (its ready time
-has come), orders its stops and commits a rider, in one transaction.
-Server-side latency = \`batches.assigned_at − orders.ready_marked_at\` (same clock); the client column adds the HTTP
-round trip and the 15 ms polling of the database.
-
-| measure | n | p50 ms | p90 ms | p99 ms | max ms | errors | target |
-|---|---:|---:|---:|---:|---:|---:|---|
-| server: ready_marked_at → assigned_at | ${r.ready.n} | ${f(r.ready.p50)} | ${f(r.ready.p90)} | ${f(r.ready.p99)} | ${f(r.ready.max)} | ${r.ready.errors} | P99 < 500 ms: ${verdict(r.ready.p99 < 500)} |
-| client: POST ready → assigned seen | ${r.ready.client.n} | ${f(r.ready.client.p50)} | ${f(r.ready.client.p90)} | ${f(r.ready.client.p99)} | ${f(r.ready.client.max)} | | |
-| hop: ready_marked_at → sealed_at | ${r.ready.breakdown.readyToSealed.n} | ${f(r.ready.breakdown.readyToSealed.p50)} | ${f(r.ready.breakdown.readyToSealed.p90)} | ${f(r.ready.breakdown.readyToSealed.p99)} | ${f(r.ready.breakdown.readyToSealed.max)} | | |
-| hop: sealed_at → routes.refined | ${r.ready.breakdown.sealedToRefined.n} | ${f(r.ready.breakdown.sealedToRefined.p50)} | ${f(r.ready.breakdown.sealedToRefined.p90)} | ${f(r.ready.breakdown.sealedToRefined.p99)} | ${f(r.ready.breakdown.sealedToRefined.max)} | | |
-| hop: routes.refined → assigned_at | ${r.ready.breakdown.refinedToAssigned.n} | ${f(r.ready.breakdown.refinedToAssigned.p50)} | ${f(r.ready.breakdown.refinedToAssigned.p90)} | ${f(r.ready.breakdown.refinedToAssigned.p99)} | ${f(r.ready.breakdown.refinedToAssigned.max)} | | |
-
-The path crosses Kafka once (order.ready, which pokes the store's scope): an outbox commit, the relay's publish (acks=all)
-and a consumer fetch; seal, stop order (routes.refined) and the rider claim then commit together in one round.
+${drains}`}
 `;
   await mkdir(new URL('results/', import.meta.url), { recursive: true });
   await writeFile(new URL(OUT, import.meta.url), text);
