@@ -50,6 +50,11 @@ export const OrderSchema = z
     items: z.array(OrderItemSchema),
     placed_at: z.string(),
     ready_at: z.string().openapi({ description: 'When the kitchen expects it ready.' }),
+    kitchen_status: z.enum(['waiting', 'cooking', 'ready']).openapi({
+      description:
+        'Where the kitchen is, whatever dispatch has done: `waiting` (not started), `cooking`, `ready`. Once an order is batched `status` follows dispatch, so this is the kitchen’s view.',
+    }),
+    cooking_started_at: z.string().nullable().openapi({ description: 'When the store said it started cooking (`POST /orders/{id}/cooking`).' }),
     ready_marked_at: z.string().nullable().openapi({ description: 'When the store marked it ready (start of the matching SLA).' }),
     promised_at: z.string(),
     batched_at: z.string().nullable(),
@@ -79,6 +84,8 @@ export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
     items: o.items as Array<{ name: string; qty: number }>,
     placed_at: o.placed_at.toISOString(),
     ready_at: o.ready_at.toISOString(),
+    kitchen_status: o.ready_marked_at !== null || o.status === 'ready' ? 'ready' : o.cooking_started_at !== null || o.status === 'cooking' ? 'cooking' : 'waiting',
+    cooking_started_at: iso(o.cooking_started_at),
     ready_marked_at: iso(o.ready_marked_at),
     promised_at: o.promised_at.toISOString(),
     batched_at: iso(o.batched_at),
@@ -101,6 +108,8 @@ export const orderTransition = {
     200: jsonResponse(OrderSchema, 'The order after the change.'),
     400: errorResponse('Malformed id.'),
     404: errorResponse('No such order (`order.not_found`).'),
-    409: errorResponse('Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`).'),
+    409: errorResponse(
+      'Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`), a repeated kitchen step (`order.already_cooking`, `order.already_ready`) or a cancellation after the batch was sealed (`order.cancel_too_late`).',
+    ),
   },
 };
