@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { roundToDecimetre } from '../../../internal/delivery/drop-distance.ts';
 import type { OrderWithDispatch } from '../../../internal/orders/order-repository.ts';
 import { errorResponse, IdParamSchema, InstantSchema, iso, jsonResponse, LatLonSchema } from './common.ts';
 
@@ -69,7 +70,7 @@ export const OrderSchema = z
     batch_id: z.string().nullable(),
     rider_id: z.string().nullable(),
     eta: z.string().nullable().openapi({ description: 'Estimated drop time from the refined route, once known.' }),
-    delivery_distance_m: z.number().nullable().openapi({ description: 'How far from the drop the rider confirmed delivery.' }),
+    delivery_distance_m: z.number().nullable().openapi({ description: 'How far from the drop the rider confirmed delivery, metres to 0.1 (as the confirmation answered).' }),
   })
   .openapi('Order');
 
@@ -97,7 +98,8 @@ export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
     batch_id: o.batch_id,
     rider_id: o.rider_id,
     eta: live ? iso(o.eta) : null,
-    delivery_distance_m: o.delivery_distance_m,
+    // To the 0.1 m the confirmation answered with (the row keeps the exact haversine figure).
+    delivery_distance_m: o.delivery_distance_m === null ? null : roundToDecimetre(o.delivery_distance_m),
   };
 }
 
