@@ -58,7 +58,15 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
   const { logger } = io;
   const provisional = parseSimulatorArgs([...DEMO_ARGS, ...userArgs]); // fail fast on a bad flag
   const realStart = Date.now();
-  const clock = new SimClock({ startMs: defaultVirtualStart(provisional.mode, realStart), speed: provisional.speed });
+  // At 1× the simulated clock IS the wall clock: it never drops time, so timestamps a person or a client writes from
+  // their own clock (`recorded_at` of a GPS ping, a `since` filter) mean the same to the API — the README's walk-through
+  // runs on such a quiet instance. Faster, it slows itself down when the process cannot keep up (sim-clock.ts).
+  const realTime = provisional.speed === 1 && provisional.mode === 'steady';
+  const clock = new SimClock({
+    startMs: defaultVirtualStart(provisional.mode, realStart),
+    speed: provisional.speed,
+    ...(realTime ? { minPace: 1, maxStepMs: Number.POSITIVE_INFINITY } : {}),
+  });
   const metrics = io.metrics ?? new Registry();
   if (!io.metrics) collectDefaultMetrics({ register: metrics });
 

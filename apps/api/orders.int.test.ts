@@ -147,7 +147,8 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
     it('goes placed → cooking → ready, recording ready_marked_at and emitting order.ready', async () => {
       const id = await place();
       h.clock.advance(60_000);
-      expect((await h.call('POST', `/orders/${id}/cooking`)).body.status).toBe('cooking');
+      const cooking = await h.call('POST', `/orders/${id}/cooking`);
+      expect(cooking.body).toMatchObject({ status: 'cooking', kitchen_status: 'cooking', cooking_started_at: new Date(h.clock.now()).toISOString() });
       h.clock.advance(60_000);
       const ready = await h.call('POST', `/orders/${id}/ready`);
       expect(ready.status).toBe(200);
@@ -188,6 +189,43 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       const cancel = await h.call('POST', `/orders/${id}/cancel`);
       expect(cancel.status).toBe(409);
       expect(cancel.body.error).toMatchObject({ code: 'order.cancel_too_late', details: { batch_id: batchId, batch_status: 'sealed' } });
+    });
+
+    it('records cooking on a batched or assigned order without undoing dispatch, and publishes it', async () => {
+      const id = await place();
+      const pathId = await insertPathTemplate(h, storeId, DROP);
+      const batchId = await insertBatch(h, { storeId, pathId, orderIds: [id], status: 'open' });
+      expect((await h.call('GET', `/orders/${id}`)).body).toMatchObject({ status: 'batched', kitchen_status: 'waiting', cooking_started_at: null });
+      h.clock.advance(30_000);
+      const cooking = await h.call('POST', `/orders/${id}/cooking`);
+      expect(cooking.status).toBe(200);
+      expect(cooking.body).toMatchObject({ status: 'batched', batch_id: batchId, kitchen_status: 'cooking', cooking_started_at: new Date(h.clock.now()).toISOString() });
+      const updates = (await outboxOf(id)).filter((e) => e.topic === 'order.updated');
+      expect(updates.at(-1)!.event.payload).toMatchObject({ status: 'batched', cookingStartedAt: cooking.body.cooking_started_at });
+      // Still in its batch, which is untouched.
+      expect((await h.call('GET', `/batches/${batchId}`)).body).toMatchObject({ status: 'open', order_count: 1 });
+
+      const again = await h.call('POST', `/orders/${id}/cooking`);
+      expect(again.status).toBe(409);
+      expect(again.body.error).toMatchObject({ code: 'order.already_cooking', details: { cooking_started_at: cooking.body.cooking_started_at } });
+      const ready = await h.call('POST', `/orders/${id}/ready`);
+      expect(ready.body).toMatchObject({ status: 'batched', kitchen_status: 'ready' });
+    });
+
+    it('refuses cooking after ready on a batched order, and any kitchen step after pickup', async () => {
+      const id = await place();
+      const pathId = await insertPathTemplate(h, storeId, DROP);
+      await insertBatch(h, { storeId, pathId, orderIds: [id], status: 'open' });
+      expect((await h.call('POST', `/orders/${id}/ready`)).body.kitchen_status).toBe('ready');
+      const late = await h.call('POST', `/orders/${id}/cooking`);
+      expect(late.status).toBe(409);
+      expect(late.body.error.code).toBe('order.already_ready');
+      expect((await h.call('GET', `/orders/${id}`)).body.cooking_started_at).toBeNull();
+
+      const picked = await place();
+      await h.database.db.updateTable('orders').set({ status: 'picked_up' }).where('id', '=', picked).execute();
+      const afterPickup = await h.call('POST', `/orders/${picked}/cooking`);
+      expect(afterPickup.body.error).toMatchObject({ code: 'order.illegal_transition', details: { from: 'picked_up', to: 'cooking' } });
     });
 
     it('cancels an order of an open batch, taking it out of the batch (and cancelling a batch left empty)', async () => {

@@ -80,7 +80,8 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
     }
     tally.ordersPlaced += 1;
     await api.markCooking(order.id).catch((error) => {
-      // 409: the batcher took the order already (only a placed order starts cooking) — expected, not a failure.
+      // 409: the order moved on without us (cancelled, or already picked up) — not a failure. A batched order still
+      // takes the kitchen's step (it keeps its status and records cooking_started_at).
       if (error instanceof ApiCallError && error.status === 409) return;
       recordError(tally, 'cooking', error);
     });

@@ -27,6 +27,27 @@ describe('simulated clock', () => {
     expect(clock.lostWallMs).toBe(1_900);
   });
 
+  it('with no step cap and minPace 1 follows the wall clock through stalls and saturation (npm start -- --speed 1)', () => {
+    let wall = 0;
+    const clock = new SimClock({
+      startMs: 1_000_000,
+      speed: 1,
+      maxStepMs: Number.POSITIVE_INFINITY,
+      minPace: 1,
+      wallNow: () => wall,
+      utilisation: () => 1, // a saturated event loop
+      paceWindowMs: 1,
+      autoTick: false,
+    });
+    for (const step of [20, 2_000, 20, 5_000]) {
+      wall += step;
+      clock.tick();
+    }
+    expect(clock.pace).toBe(1);
+    expect(clock.now()).toBe(1_000_000 + 7_040);
+    expect(clock.lostWallMs).toBe(0);
+  });
+
   it('never goes backwards between ticks', () => {
     const { clock, advance } = manual(10, 100);
     let last = clock.now();

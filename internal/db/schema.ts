@@ -100,6 +100,8 @@ export interface OrdersTable {
   path_id: Nullable<string>;
   placed_at: Timestamp;
   ready_at: Timestamp;
+  /** When the store said it started cooking (migrations/0008); null until then, whatever the status. */
+  cooking_started_at: NullableTimestamp;
   ready_marked_at: NullableTimestamp;
   promised_at: Timestamp;
   batched_at: NullableTimestamp;

@@ -7,8 +7,8 @@ const expected: Record<OrderStatus, Record<OrderEvent, OrderStatus | null>> = {
   placed: { start_cooking: 'cooking', mark_ready: 'ready', batch: 'batched', assign: null, pick_up: null, deliver: null, cancel: 'cancelled' },
   cooking: { start_cooking: null, mark_ready: 'ready', batch: 'batched', assign: null, pick_up: null, deliver: null, cancel: 'cancelled' },
   ready: { start_cooking: null, mark_ready: null, batch: 'batched', assign: null, pick_up: null, deliver: null, cancel: 'cancelled' },
-  batched: { start_cooking: null, mark_ready: 'batched', batch: null, assign: 'assigned', pick_up: null, deliver: null, cancel: 'cancelled' },
-  assigned: { start_cooking: null, mark_ready: 'assigned', batch: null, assign: null, pick_up: 'picked_up', deliver: null, cancel: 'cancelled' },
+  batched: { start_cooking: 'batched', mark_ready: 'batched', batch: null, assign: 'assigned', pick_up: null, deliver: null, cancel: 'cancelled' },
+  assigned: { start_cooking: 'assigned', mark_ready: 'assigned', batch: null, assign: null, pick_up: 'picked_up', deliver: null, cancel: 'cancelled' },
   picked_up: { start_cooking: null, mark_ready: null, batch: null, assign: null, pick_up: null, deliver: 'delivered', cancel: null },
   delivered: { start_cooking: null, mark_ready: null, batch: null, assign: null, pick_up: null, deliver: null, cancel: null },
   cancelled: { start_cooking: null, mark_ready: null, batch: null, assign: null, pick_up: null, deliver: null, cancel: null },
@@ -43,6 +43,18 @@ describe('nextOrderStatus', () => {
         const to = nextOrderStatus(from, event);
         expect(['placed', 'cooking', 'ready']).not.toContain(to);
       }
+    }
+  });
+
+  it('accepts the kitchen steps on an order dispatch holds without moving it (batched or assigned)', () => {
+    for (const from of ['batched', 'assigned'] as const) {
+      expect(nextOrderStatus(from, 'start_cooking')).toBe(from);
+      expect(nextOrderStatus(from, 'mark_ready')).toBe(from);
+    }
+    // Once the rider has the food the kitchen has nothing left to say.
+    for (const from of ['picked_up', 'delivered', 'cancelled'] as const) {
+      expect(nextOrderStatus(from, 'start_cooking')).toBeNull();
+      expect(nextOrderStatus(from, 'mark_ready')).toBeNull();
     }
   });
 

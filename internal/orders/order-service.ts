@@ -78,7 +78,10 @@ export interface PlacedOrder {
 export interface OrderService {
   place(input: NewOrder, idempotencyKey?: string): Promise<PlacedOrder>;
   get(id: string): Promise<OrderWithDispatch>;
-  /** The store accepted the order and started cooking. */
+  /**
+   * The store accepted the order and started cooking: records `cooking_started_at`; placed → cooking, while a batched
+   * or assigned order keeps its status (order-lifecycle.ts).
+   */
   startCooking(id: string): Promise<OrderWithDispatch>;
   /** The kitchen finished: records `ready_marked_at` (the start of the matching SLA) and emits `order.ready`. */
   markReady(id: string): Promise<OrderWithDispatch>;
@@ -273,10 +276,36 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
     get: view,
 
     startCooking: (id) =>
-      step(id, 'start_cooking', async (order, next, now, trx) => {
-        const updated = await trx.updateTable('orders').set({ status: next, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
-        await enqueue(trx, [orderUpdated(updated, now)]);
-      }),
+      step(
+        id,
+        'start_cooking',
+        async (order, next, now, trx) => {
+          // On a batched or assigned order the status stays (dispatch's), but the kitchen's fact is recorded and
+          // published like any change: the answer and `order.updated` both show `cooking_started_at`.
+          if (order.ready_marked_at !== null) {
+            throw conflict('order.already_ready', `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}; cooking comes before ready`, {
+              order_id: id,
+              ready_marked_at: order.ready_marked_at.toISOString(),
+            });
+          }
+          const updated = await trx
+            .updateTable('orders')
+            .set({ status: next, cooking_started_at: now, updated_at: now })
+            .where('id', '=', id)
+            .returningAll()
+            .executeTakeFirstOrThrow();
+          await enqueue(trx, [orderUpdated(updated, now, { cookingStartedAt: now.toISOString() })]);
+        },
+        // A second "cooking" is a repeat, whatever the status is by now (as for "ready").
+        (order) => {
+          if (order.cooking_started_at !== null) {
+            throw conflict('order.already_cooking', `order ${id} started cooking at ${order.cooking_started_at.toISOString()}`, {
+              order_id: id,
+              cooking_started_at: order.cooking_started_at.toISOString(),
+            });
+          }
+        },
+      ),
 
     markReady: (id) =>
       step(

@@ -7,7 +7,8 @@ export const orderCookingRoute = createRoute({
   path: '/orders/{id}/cooking',
   tags: ['orders'],
   summary: 'Store accepted the order and started cooking',
-  description: 'placed → cooking.',
+  description:
+    'Records `cooking_started_at` (`kitchen_status`: `cooking`) and publishes `order.updated`. From placed the status becomes `cooking`; a batched or assigned order — dispatch often batches an order within a second of placement — keeps its status, as the kitchen step is a fact about the food, not a dispatch decision. Twice: 409 `order.already_cooking`; after ready: 409 `order.already_ready` (status `ready`: `order.illegal_transition`); after pickup: 409 `order.illegal_transition`.',
   ...orderTransition,
 });
 

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { roundToDecimetre } from '../../../internal/delivery/drop-distance.ts';
 import type { OrderWithDispatch } from '../../../internal/orders/order-repository.ts';
 import { errorResponse, IdParamSchema, InstantSchema, iso, jsonResponse, LatLonSchema } from './common.ts';
 
@@ -50,6 +51,11 @@ export const OrderSchema = z
     items: z.array(OrderItemSchema),
     placed_at: z.string(),
     ready_at: z.string().openapi({ description: 'When the kitchen expects it ready.' }),
+    kitchen_status: z.enum(['waiting', 'cooking', 'ready']).openapi({
+      description:
+        'Where the kitchen is, whatever dispatch has done: `waiting` (not started), `cooking`, `ready`. Once an order is batched `status` follows dispatch, so this is the kitchen’s view.',
+    }),
+    cooking_started_at: z.string().nullable().openapi({ description: 'When the store said it started cooking (`POST /orders/{id}/cooking`).' }),
     ready_marked_at: z.string().nullable().openapi({ description: 'When the store marked it ready (start of the matching SLA).' }),
     promised_at: z.string(),
     batched_at: z.string().nullable(),
@@ -64,7 +70,7 @@ export const OrderSchema = z
     batch_id: z.string().nullable(),
     rider_id: z.string().nullable(),
     eta: z.string().nullable().openapi({ description: 'Estimated drop time from the refined route, once known.' }),
-    delivery_distance_m: z.number().nullable().openapi({ description: 'How far from the drop the rider confirmed delivery.' }),
+    delivery_distance_m: z.number().nullable().openapi({ description: 'How far from the drop the rider confirmed delivery, metres to 0.1 (as the confirmation answered).' }),
   })
   .openapi('Order');
 
@@ -79,6 +85,8 @@ export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
     items: o.items as Array<{ name: string; qty: number }>,
     placed_at: o.placed_at.toISOString(),
     ready_at: o.ready_at.toISOString(),
+    kitchen_status: o.ready_marked_at !== null || o.status === 'ready' ? 'ready' : o.cooking_started_at !== null || o.status === 'cooking' ? 'cooking' : 'waiting',
+    cooking_started_at: iso(o.cooking_started_at),
     ready_marked_at: iso(o.ready_marked_at),
     promised_at: o.promised_at.toISOString(),
     batched_at: iso(o.batched_at),
@@ -90,7 +98,8 @@ export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
     batch_id: o.batch_id,
     rider_id: o.rider_id,
     eta: live ? iso(o.eta) : null,
-    delivery_distance_m: o.delivery_distance_m,
+    // To the 0.1 m the confirmation answered with (the row keeps the exact haversine figure).
+    delivery_distance_m: o.delivery_distance_m === null ? null : roundToDecimetre(o.delivery_distance_m),
   };
 }
 
@@ -101,6 +110,8 @@ export const orderTransition = {
     200: jsonResponse(OrderSchema, 'The order after the change.'),
     400: errorResponse('Malformed id.'),
     404: errorResponse('No such order (`order.not_found`).'),
-    409: errorResponse('Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`).'),
+    409: errorResponse(
+      'Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`), a repeated kitchen step (`order.already_cooking`, `order.already_ready`) or a cancellation after the batch was sealed (`order.cancel_too_late`).',
+    ),
   },
 };
