@@ -6,6 +6,7 @@
  *  - the unassigned backlog stays bounded (Little's law: orders arrive at the base rate and stay unassigned for their
  *    prep time plus the wait for a rider, so the bound allows every order the longest prep plus 20 minutes);
  *  - it does not grow over the last half hour (least-squares slope over those 31 samples);
+ *  - the riders' busy share after the warm-up is in the sizing's band (70–85 %, asserted with a few points of slack);
  *  - idle riders appear (the fleet is not saturated) and the riders deliver.
  *
  * Time: everything waits on the city's simulated clock, which slows itself down when the machine cannot keep up
@@ -112,6 +113,10 @@ describe('the default demo city', () => {
     expect(report.maxUnassigned, JSON.stringify({ ...report, samples: undefined })).toBeLessThanOrEqual(bound);
     // Not growing over the last half hour: the fitted trend adds at most a few orders (Poisson noise), not a queue.
     expect(growthPerHalfHour, JSON.stringify({ ...report, samples: undefined })).toBeLessThanOrEqual(Math.max(6, 0.25 * meanLast));
+    // Demand sized to the fleet: the busy share after the warm-up lands in the 70–85 % band the sizing aims at, give or
+    // take the noise of one seeded city (a few points).
+    expect(report.utilisationAfterWarmUp, JSON.stringify({ ...report, samples: undefined })).toBeGreaterThanOrEqual(0.65);
+    expect(report.utilisationAfterWarmUp, JSON.stringify({ ...report, samples: undefined })).toBeLessThanOrEqual(0.9);
     // Idle riders appear after the warm-up — in at least a quarter of the last hour's samples.
     const lastHour = samples.filter((s) => s.minute > samples.length - 60);
     expect(lastHour.filter((s) => s.idle > 0).length).toBeGreaterThanOrEqual(lastHour.length / 4);

@@ -4,7 +4,7 @@ import { OptionsError, parseSimulatorArgs } from './options.ts';
 describe('simulator flags', () => {
   it('has defaults', () => {
     const o = parseSimulatorArgs(['--seed', '7']);
-    expect(o).toMatchObject({ api: 'http://127.0.0.1:8000', riders: 10, stores: 5, mode: 'steady', rate: undefined, utilisation: 0.65, bundleSize: 1.1, speed: 1, farRate: 0.05, seed: 7, durationS: undefined });
+    expect(o).toMatchObject({ api: 'http://127.0.0.1:8000', riders: 10, stores: 5, mode: 'steady', rate: undefined, utilisation: 0.55, bundleSize: 1.1, speed: 1, farRate: 0.05, seed: 7, durationS: undefined });
     expect(o.center).toEqual({ lat: 48.8566, lon: 2.3522 });
   });
 

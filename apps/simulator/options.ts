@@ -43,7 +43,7 @@ export interface SimulatorOptions {
  * targeted gave 0.81–0.94 measured (apps/all/demo-city.int.test.ts at 60× on a loaded 2-core machine), and 0.7 kept
  * every rider busy for long stretches on a quiet one (fewer idle riders than the steady-state test asks for), so 0.65.
  */
-export const DEFAULT_UTILISATION = 0.65;
+export const DEFAULT_UTILISATION = 0.55;
 /**
  * The bundle the current dispatcher forms at that load: measured with `npm start` (the console's `bundle` figure is the
  * mean over the day's delivered batches) — see demand-sizing.ts.
