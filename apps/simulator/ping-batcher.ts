@@ -18,7 +18,7 @@ export const MAX_PINGS_PER_REQUEST = 1_000;
 export function createPingBatcher(api: Pick<ApiClient, 'postLocations'>, options: { flushMs: number; maxBatch?: number }): PingBatcher {
   const maxBatch = Math.min(options.maxBatch ?? MAX_PINGS_PER_REQUEST, MAX_PINGS_PER_REQUEST);
   type Pending = { riderId: string; at: Point; recordedAtMs: number; resolve: () => void; reject: (e: unknown) => void };
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const inFlight = new Set<Promise<void>>();
@@ -29,8 +29,12 @@ export function createPingBatcher(api: Pick<ApiClient, 'postLocations'>, options
     while (pending.length > 0) {
       const batch = pending.splice(0, maxBatch);
       const p = api.postLocations(batch).then(
-        () => batch.forEach((b) => b.resolve()),
-        (error) => batch.forEach((b) => b.reject(error)),
+        () => {
+        for (const b of batch) b.resolve();
+      },
+        (error) => {
+        for (const b of batch) b.reject(error);
+      },
       );
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));

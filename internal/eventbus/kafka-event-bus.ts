@@ -283,7 +283,10 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber {
         const byTopic = new Map<string, Message[]>();
         for (const r of records) {
           let messages = byTopic.get(r.topic);
-          if (!messages) byTopic.set(r.topic, (messages = []));
+          if (!messages) {
+            messages = [];
+            byTopic.set(r.topic, messages);
+          }
           messages.push({ key: r.key, value: r.value, headers: r.headers });
         }
         const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));

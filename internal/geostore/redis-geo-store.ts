@@ -193,7 +193,7 @@ export class RedisGeoStore implements GeoStore {
         this.pending = [];
         try {
           const results = await this.applyPings(batch.map((b) => b.ping));
-          batch.forEach((b, i) => b.resolve(results[i]!));
+          for (const [i, b] of batch.entries()) b.resolve(results[i]!);
         } catch (error) {
           for (const b of batch) b.reject(error);
         }

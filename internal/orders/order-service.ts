@@ -5,7 +5,7 @@ import type { Database, OrderStatus } from '../db/schema.ts';
 import { record } from '../events/catalog.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
-import { AppError, conflict, invalidInput, notFound } from '../platform/errors.ts';
+import { type AppError, conflict, invalidInput, notFound } from '../platform/errors.ts';
 import { findStore } from '../stores/store-repository.ts';
 import { batchUpdated, orderUpdated } from './order-events.ts';
 import { nextOrderStatus, targetOfEvent, type OrderEvent } from './order-lifecycle.ts';
@@ -272,7 +272,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
     get: view,
 
     startCooking: (id) =>
-      step(id, 'start_cooking', async (order, next, now, trx) => {
+      step(id, 'start_cooking', async (_order, next, now, trx) => {
         const updated = await trx.updateTable('orders').set({ status: next, updated_at: now }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
         await enqueue(trx, [orderUpdated(updated, now)]);
       }),

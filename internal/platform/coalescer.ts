@@ -43,7 +43,7 @@ export class Coalescer<I, O> {
     try {
       const results = await this.run(batch.map((b) => b.item));
       if (results.length !== batch.length) throw new Error(`coalesced batch of ${batch.length} answered ${results.length} results`);
-      batch.forEach((b, i) => b.resolve(results[i]!));
+      for (const [i, b] of batch.entries()) b.resolve(results[i]!);
     } catch (error) {
       for (const b of batch) b.reject(error);
     } finally {
