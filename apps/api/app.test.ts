@@ -65,7 +65,7 @@ describe('error shape', () => {
   it('names array elements and missing fields, and lists every issue', async () => {
     const { status, json } = await post(appWithTestRoute(), JSON.stringify({ drop: { lat: 1.5 }, items: [{ qty: 1 }, { qty: -2 }] }));
     expect(status).toBe(400);
-    const fields = (json.error.details?.issues as Array<{ field: string }>).map((i) => i.field).sort();
+    const fields = (json.error.details!.issues as Array<{ field: string }>).map((i) => i.field).sort();
     expect(fields).toEqual(['drop.lon', 'items[1].qty']);
   });
 

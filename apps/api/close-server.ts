@@ -7,7 +7,7 @@ import type { ServerType } from '@hono/node-server';
  * `close()` open until the client hangs up.
  */
 export async function closeServer(server: ServerType | undefined, graceMs = 10_000): Promise<void> {
-  if (!server || !server.listening) return;
+  if (!server?.listening) return;
   const http = server as Server;
   const closed = new Promise<void>((resolve, reject) => server.close((error) => (error ? reject(error) : resolve())));
   // A keep-alive connection whose request finishes after close() stays open, idle, until the client's keep-alive

@@ -125,7 +125,7 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
   });
 
   describe('GET /riders', () => {
-    let riders: string[] = [];
+    const riders: string[] = [];
 
     beforeAll(async () => {
       for (const [i, name] of ['Ada', 'Bo', 'Cy', 'Di', 'Ed'].entries()) {
@@ -170,7 +170,7 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
   });
 
   describe('GET /batches', () => {
-    let batches: Array<{ id: string; store: string; status: string; rider: string | null }> = [];
+    const batches: Array<{ id: string; store: string; status: string; rider: string | null }> = [];
 
     beforeAll(async () => {
       await h.database.db.deleteFrom('batch_orders').execute();

@@ -3,7 +3,7 @@
  * Replays every N-th instance (a subset, so the result can be checked on the rest), runs one pass of coordinate descent
  * over the search space (or the named dimensions of it) from the configured parameter set (the defaults unless
  * DISPATCH_PARAMS_FILE / DISPATCH_PARAMS say otherwise), and prints the trial table and the chosen parameters (markdown,
- * for docs/dispatch-quality.md). `--write` saves the chosen set as a parameter file the worker and the replay load with
+ * for docs/dispatch-quality-appendix.md). `--write` saves the chosen set as a parameter file the worker and the replay load with
  * `DISPATCH_PARAMS_FILE=<file>` (internal/config/dispatch-params.ts); `--name` names it (default `tuned-<date>`).
  */
 import { mkdir, writeFile } from 'node:fs/promises';

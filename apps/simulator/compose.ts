@@ -171,7 +171,9 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
         void api
           .liveStats()
           .then(
-            (stats) => void (lastStats = stats),
+            (stats) => {
+        lastStats = stats;
+      },
             (error: unknown) => recordError(tally, 'stats', error),
           )
           .finally(() => {

@@ -91,7 +91,9 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
     if (signal.aborted) return;
     await api
       .markReady(order.id)
-      .then(() => void (tally.ordersReady += 1))
+      .then(() => {
+          tally.ordersReady += 1;
+        })
       .catch((error) => {
         // 409: the order moved on without us (a rider already picked it up, or it was cancelled) — not a failure.
         if (error instanceof ApiCallError && error.status === 409) return;

@@ -1,3 +1,4 @@
+import { Coalescer } from '../../internal/platform/coalescer.ts';
 import type { ApiClient } from './api-client.ts';
 import type { Point } from './geo-math.ts';
 
@@ -17,38 +18,26 @@ export const MAX_PINGS_PER_REQUEST = 1_000;
 
 export function createPingBatcher(api: Pick<ApiClient, 'postLocations'>, options: { flushMs: number; maxBatch?: number }): PingBatcher {
   const maxBatch = Math.min(options.maxBatch ?? MAX_PINGS_PER_REQUEST, MAX_PINGS_PER_REQUEST);
-  type Pending = { riderId: string; at: Point; recordedAtMs: number; resolve: () => void; reject: (e: unknown) => void };
-  let pending: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
+  type Ping = { riderId: string; at: Point; recordedAtMs: number };
+  // The platform coalescer: a fix waits up to flushMs for company (a full request leaves at once); requests overlap.
+  const queue = new Coalescer<Ping, void>(
+    async (pings) => {
+      await api.postLocations(pings);
+      return pings.map(() => undefined);
+    },
+    { maxInFlight: Number.POSITIVE_INFINITY, maxBatch, lingerMs: options.flushMs },
+  );
   let closed = false;
-  const inFlight = new Set<Promise<void>>();
-
-  function flush(): void {
-    clearTimeout(timer);
-    timer = undefined;
-    while (pending.length > 0) {
-      const batch = pending.splice(0, maxBatch);
-      const p = api.postLocations(batch).then(
-        () => batch.forEach((b) => b.resolve()),
-        (error) => batch.forEach((b) => b.reject(error)),
-      );
-      inFlight.add(p);
-      void p.finally(() => inFlight.delete(p));
-    }
-  }
 
   return {
     add(riderId, at, recordedAtMs) {
-      return new Promise((resolve, reject) => {
-        pending.push({ riderId, at, recordedAtMs, resolve, reject });
-        if (closed || pending.length >= maxBatch) flush();
-        else timer ??= setTimeout(flush, options.flushMs);
-      });
+      const ping = { riderId, at, recordedAtMs };
+      if (closed) return api.postLocations([ping]).then(() => undefined);
+      return queue.call(ping);
     },
     async close() {
       closed = true;
-      flush();
-      await Promise.allSettled([...inFlight]);
+      await queue.close();
     },
   };
 }

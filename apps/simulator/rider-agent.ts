@@ -67,7 +67,9 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
   function report(p: Point): void {
     pos = p;
     deps.pings.add(id, p, deps.now()).then(
-      () => void (tally.pings += 1),
+      () => {
+          tally.pings += 1;
+        },
       (error: unknown) => {
         recordError(tally, 'location', error);
         log.debug({ err: error }, 'location not accepted');

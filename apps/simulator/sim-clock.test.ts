@@ -4,7 +4,9 @@ import { paceAt, SimClock } from './sim-clock.ts';
 function manual(speed = 10, maxStepMs = 100) {
   let wall = 0;
   const clock = new SimClock({ startMs: 1_000_000, speed, maxStepMs, wallNow: () => wall, autoTick: false });
-  return { clock, advance: (ms: number) => void (wall += ms) };
+  return { clock, advance: (ms: number) => {
+      wall += ms;
+    } };
 }
 
 describe('simulated clock', () => {

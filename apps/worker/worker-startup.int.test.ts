@@ -36,8 +36,12 @@ describe('worker start-up', () => {
     let ready = false;
     let failure: unknown;
     const starting = worker.start().then(
-      () => void (ready = true),
-      (error: unknown) => void (failure = error),
+      () => {
+        ready = true;
+      },
+      (error: unknown) => {
+        failure = error;
+      },
     );
     try {
       // The broker is not there: start-up must keep waiting, not fail.

@@ -7,7 +7,7 @@ import { nextOrderStatus } from '../orders/order-lifecycle.ts';
 import { illegalTransition } from '../orders/order-service.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
-import { AppError, conflict, forbidden, notFound } from '../platform/errors.ts';
+import { type AppError, conflict, forbidden, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { markAvailable, type RiderAvailabilityPort } from '../riders/rider-availability.ts';
 import { nextRiderStatus } from '../riders/rider-lifecycle.ts';

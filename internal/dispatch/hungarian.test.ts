@@ -7,7 +7,10 @@ function bruteForce(cost: number[][]): number {
   let best = Infinity;
   const used = new Array<boolean>(m).fill(false);
   const go = (i: number, acc: number) => {
-    if (i === n) return void (best = Math.min(best, acc));
+    if (i === n) {
+      best = Math.min(best, acc);
+      return;
+    }
     for (let j = 0; j < m; j++) {
       if (used[j]) continue;
       used[j] = true;
@@ -33,7 +36,10 @@ describe('minCostAssignment', () => {
 
   it('matches brute force on random rectangular matrices', () => {
     let seed = 7;
-    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 100 - 50;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return (seed / 2 ** 31) * 100 - 50;
+    };
     for (let t = 0; t < 50; t++) {
       const n = 1 + (t % 4);
       const m = n + (t % 3);

@@ -41,7 +41,7 @@ describe('optimizeStops', () => {
     // 200 s + 240 s service + 400 s + 240 s service.
     expect(plan.refinedCostSeconds).toBe(1080);
     expect(plan.regret).toBeCloseTo(0.08);
-    expect(plan.etas['near']).toBe(15 * 60_000 + (120 + 200 + 120) * 1000);
+    expect(plan.etas.near).toBe(15 * 60_000 + (120 + 200 + 120) * 1000);
     expect(batch.orders.map((o) => o.id)).toEqual(['near', 'far']);
   });
 });

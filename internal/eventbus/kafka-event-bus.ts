@@ -13,6 +13,7 @@ import {
   type Message,
   type Producer,
 } from 'kafkajs';
+import { Coalescer } from '../platform/coalescer.ts';
 import { AppError, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { retryUntil } from '../platform/retry-until.ts';
@@ -105,8 +106,11 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
   /** The producer's own partitioner, for `partitionOf`. */
   private readonly keyPartitioner = Partitioners.DefaultPartitioner();
   private readonly subscriptions = new Set<KafkaSubscription>();
-  private queue: QueuedSend[] = [];
-  private flushing: Promise<void> | undefined;
+  /** Publishes made while a send is in flight leave together in the next one (see `send`). */
+  private readonly sending = new Coalescer<OutboundRecord[], void>((sends) => this.send(sends), {
+    maxInFlight: 1,
+    maxBatch: Number.POSITIVE_INFINITY,
+  });
   private closed = false;
   /** Aborted by `close()`: stops retry loops that wait for the broker. */
   private readonly closing = new AbortController();
@@ -264,7 +268,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     this.closed = true;
     this.closing.abort();
     await Promise.all([...this.subscriptions].map((s) => s.close()));
-    await this.flushing;
+    await this.sending.close();
     const [producer, admin] = await Promise.allSettled([this.producerReady, this.adminReady]);
     if (producer.status === 'fulfilled' && producer.value) await producer.value.disconnect();
     if (admin.status === 'fulfilled' && admin.value) await admin.value.disconnect();
@@ -274,45 +278,35 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
 
   private enqueue(records: OutboundRecord[]): Promise<void> {
     if (this.closed) return Promise.reject(unavailable('eventbus.closed', 'the event bus is closed'));
-    const { promise, resolve, reject } = deferred();
-    this.queue.push({ records, resolve, reject });
-    this.flushing ??= this.flush();
-    return promise;
+    return this.sending.call(records);
   }
 
-  /** Sends everything queued, one `sendBatch` at a time, until the queue is empty. */
-  private async flush(): Promise<void> {
-    while (this.queue.length > 0) {
-      const sends = this.queue;
-      this.queue = [];
-      try {
-        const records = sends.flatMap((s) => s.records);
-        const byTopic = new Map<string, Message[]>();
-        for (const r of records) {
-          let messages = byTopic.get(r.topic);
-          if (!messages) byTopic.set(r.topic, (messages = []));
-          messages.push({ key: r.key, value: r.value, headers: r.headers });
+  /**
+   * Sends the publishes queued while the previous send was in flight, as one `sendBatch` (the coalescer runs one at a
+   * time, in call order, so per-key order holds). A failure rejects every publish of that send.
+   */
+  private async send(sends: OutboundRecord[][]): Promise<undefined[]> {
+    try {
+      const byTopic = new Map<string, Message[]>();
+      for (const r of sends.flat()) {
+        let messages = byTopic.get(r.topic);
+        if (!messages) {
+          messages = [];
+          byTopic.set(r.topic, messages);
         }
-        const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-        await this.retryTransient(`publish to ${[...byTopic.keys()].join(', ')}`, this.options.publishDeadlineMs, async () => {
-          const producer = await this.producer();
-          await this.ensureTopics(byTopic.keys());
-          await producer.sendBatch({ acks: -1, topicMessages });
-        });
-        for (const s of sends) s.resolve();
-      } catch (error) {
-        const topics = [...new Set(sends.flatMap((s) => s.records.map((r) => r.topic)))];
-        const failure = new AppError(
-          'unavailable',
-          'eventbus.publish_failed',
-          `cannot publish to ${topics.join(', ')}: ${String(error)}`,
-          { topics },
-          { cause: error },
-        );
-        for (const s of sends) s.reject(failure);
+        messages.push({ key: r.key, value: r.value, headers: r.headers });
       }
+      const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+      await this.retryTransient(`publish to ${[...byTopic.keys()].join(', ')}`, this.options.publishDeadlineMs, async () => {
+        const producer = await this.producer();
+        await this.ensureTopics(byTopic.keys());
+        await producer.sendBatch({ acks: -1, topicMessages });
+      });
+      return sends.map(() => undefined);
+    } catch (error) {
+      const topics = [...new Set(sends.flatMap((records) => records.map((r) => r.topic)))];
+      throw new AppError('unavailable', 'eventbus.publish_failed', `cannot publish to ${topics.join(', ')}: ${String(error)}`, { topics }, { cause: error });
     }
-    this.flushing = undefined;
   }
 
   private producer(): Promise<Producer> {
@@ -401,12 +395,6 @@ interface OutboundRecord {
   key: string;
   value: string;
   headers: Headers;
-}
-
-interface QueuedSend {
-  records: OutboundRecord[];
-  resolve: () => void;
-  reject: (error: unknown) => void;
 }
 
 class KafkaSubscription implements Subscription {

@@ -7,7 +7,6 @@ import { Inbox, makeEvent, uniqueName } from './event-bus.contract.ts';
 import { deadLetterTopic, encodeEvent, type ReceivedMessage } from './event-bus.ts';
 import { MemoryEventBus } from './memory-event-bus.ts';
 import {
-  backoffDelay,
   consume,
   decodeEvent,
   PoisonMessageError,
@@ -26,17 +25,6 @@ const message = (value: string, overrides: Partial<ReceivedMessage> = {}): Recei
   partition: 0,
   offset: '7',
   ...overrides,
-});
-
-describe('backoffDelay', () => {
-  it('doubles per attempt, caps, and keeps half of the delay fixed (equal jitter)', () => {
-    const low = () => 0;
-    const high = () => 0.999_999;
-    expect([1, 2, 3, 4].map((a) => backoffDelay(a, 100, 10_000, low))).toEqual([50, 100, 200, 400]);
-    expect([1, 2, 3, 4].map((a) => backoffDelay(a, 100, 10_000, high))).toEqual([100, 200, 400, 800]);
-    expect(backoffDelay(20, 100, 1_000, high)).toBe(1_000);
-    expect(backoffDelay(20, 100, 1_000, low)).toBe(500);
-  });
 });
 
 describe('withRetry', () => {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import type { Registry } from 'prom-client';
+import { BackoffDelays } from '../platform/backoff.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import {
@@ -135,23 +136,15 @@ export function decodeEvent<S extends z.ZodType>(
 export interface RetryOptions {
   /** Total attempts including the first (≥ 1). */
   maxAttempts: number;
-  /** Delay before the second attempt; doubles on each further attempt. */
+  /**
+   * Delay before the second attempt; doubles on each further attempt, with equal jitter (half fixed, half random, so
+   * consumers failing together do not retry in lock-step). See platform/backoff.ts.
+   */
   backoffMs: number;
   /** Upper bound of one delay. Default: 30 s. */
   maxBackoffMs?: number;
-  /** Source of randomness for the jitter, in [0, 1). Default `Math.random`. */
-  random?: () => number;
   /** Called before each pause, e.g. to log or count retries. */
   onRetry?: (info: { message: ReceivedMessage; attempt: number; delayMs: number; error: unknown }) => void;
-}
-
-/**
- * Delay before attempt `attempt + 1` (attempt counts from 1): exponential, capped, with "equal jitter" — half fixed, half
- * random — so that consumers failing together do not retry in lock-step, yet the delay never collapses to zero.
- */
-export function backoffDelay(attempt: number, backoffMs: number, maxBackoffMs: number, random: () => number): number {
-  const exponential = Math.min(maxBackoffMs, backoffMs * 2 ** (attempt - 1));
-  return Math.round(exponential / 2 + random() * (exponential / 2));
 }
 
 /**
@@ -164,9 +157,9 @@ export function withRetry(options: RetryOptions, inner: MessageHandler): Message
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
     throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${options.maxAttempts}`);
   }
-  const maxBackoffMs = options.maxBackoffMs ?? 30_000;
-  const random = options.random ?? Math.random;
+  const backoff = { initialMs: options.backoffMs, maxMs: Math.max(options.backoffMs, options.maxBackoffMs ?? 30_000) };
   return async (message) => {
+    const delays = new BackoffDelays(backoff);
     for (let attempt = 1; ; attempt++) {
       try {
         await inner(message);
@@ -178,7 +171,7 @@ export function withRetry(options: RetryOptions, inner: MessageHandler): Message
         }
         if (isPermanentError(error)) throw new PermanentFailureError(attempt, error);
         if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(attempt, error);
-        const delayMs = backoffDelay(attempt, options.backoffMs, maxBackoffMs, random);
+        const delayMs = delays.next();
         options.onRetry?.({ message, attempt, delayMs, error });
         await sleep(delayMs);
       }

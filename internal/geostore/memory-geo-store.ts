@@ -62,7 +62,10 @@ export class MemoryGeoStore implements GeoStore {
     }
     for (const cell of corridor) {
       let paths = this.pathsByCell.get(cell);
-      if (!paths) this.pathsByCell.set(cell, (paths = new Set()));
+      if (!paths) {
+        paths = new Set();
+        this.pathsByCell.set(cell, paths);
+      }
       paths.add(pathId);
     }
     this.cellsByPath.set(pathId, corridor);

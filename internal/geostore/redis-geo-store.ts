@@ -14,7 +14,7 @@
  * (`rec` = recordedAt, `seen` = lastSeenAt.) Every write that reads first is a Lua script (redis-scripts.ts),
  * registered with ioredis `defineCommand`: one EVALSHA round trip per call; `updateRiderPositions` sends its pings as
  * PING_MANY_LUA calls of up to PINGS_PER_CALL pings, pipelined into one round trip, and concurrent
- * `updateRiderPosition` calls are coalesced the same way (see `PingCoalescer`): on a box where every syscall is dear,
+ * `updateRiderPosition` calls are coalesced the same way (see `updateRiderPosition`; platform/coalescer.ts): on a box where every syscall is dear,
  * one write and one read per batch instead of per ping. Liveness is decided with the store's clock (see geo-store.ts, "Time"); PEXPIRE on the position
  * hash frees the memory of riders that stop pinging, and searches prune them from the GEO sets before they search.
  *
@@ -23,6 +23,7 @@
  */
 import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis';
 import { systemClock, type Clock } from '../platform/clock.ts';
+import { Coalescer } from '../platform/coalescer.ts';
 import {
   GeoStoreClosedError,
   type GeoStore,
@@ -168,10 +169,7 @@ export class RedisGeoStore implements GeoStore {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertPing(ping);
-    return new Promise<PingResult>((resolve, reject) => {
-      this.pending.push({ ping: { ...ping, riderId }, resolve, reject });
-      if (!this.flushing) void this.flushPending();
-    });
+    return this.pinging.call({ ...ping, riderId });
   }
 
   async updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
@@ -181,27 +179,11 @@ export class RedisGeoStore implements GeoStore {
     return this.applyPings(pings);
   }
 
-  /** Single pings queued while a batch is in flight. */
-  private pending: Array<{ ping: RiderPingOf; resolve: (r: PingResult) => void; reject: (e: unknown) => void }> = [];
-  private flushing = false;
-
-  private async flushPending(): Promise<void> {
-    this.flushing = true;
-    try {
-      while (this.pending.length > 0) {
-        const batch = this.pending;
-        this.pending = [];
-        try {
-          const results = await this.applyPings(batch.map((b) => b.ping));
-          batch.forEach((b, i) => b.resolve(results[i]!));
-        } catch (error) {
-          for (const b of batch) b.reject(error);
-        }
-      }
-    } finally {
-      this.flushing = false;
-    }
-  }
+  /** Single pings: one batch in flight; the pings that arrive meanwhile leave together when it returns. */
+  private readonly pinging = new Coalescer<RiderPingOf, PingResult>((pings) => this.applyPings(pings), {
+    maxInFlight: 1,
+    maxBatch: Number.POSITIVE_INFINITY, // applyPings cuts any batch into script calls of PINGS_PER_CALL
+  });
 
   /** PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline. */
   private async applyPings(pings: readonly RiderPingOf[]): Promise<PingResult[]> {

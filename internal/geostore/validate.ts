@@ -35,7 +35,7 @@ export function assertCell(value: unknown, field: string): asserts value is stri
 export function checkCells(cells: unknown, field: string, allowEmpty: boolean): string[] {
   if (!Array.isArray(cells)) throw new GeoStoreInputError(field, 'must be an array of H3 cells');
   if (!allowEmpty && cells.length === 0) throw new GeoStoreInputError(field, 'must not be empty');
-  cells.forEach((cell, i) => assertCell(cell, `${field}[${i}]`));
+  for (const [i, cell] of cells.entries()) assertCell(cell, `${field}[${i}]`);
   return [...new Set(cells as string[])];
 }
 

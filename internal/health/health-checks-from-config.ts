@@ -19,6 +19,7 @@ export interface ConfiguredHealthChecks {
  */
 export function healthChecksFromConfig(
   config: Config,
+  // biome-ignore lint/suspicious/noExplicitAny: any schema; the check only runs `select 1`
   deps: { db: Kysely<any>; databaseAdapter: 'postgres' | 'pglite' },
 ): ConfiguredHealthChecks {
   const closers: Array<() => Promise<void>> = [];

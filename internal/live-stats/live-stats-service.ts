@@ -134,7 +134,7 @@ export function startOfUtcDay(nowMs: number): Date {
 
 /** A stored GeoJSON line ([lon, lat]) in Leaflet's [lat, lon] order; null for anything that is not one. */
 export function leafletPath(geometry: StoredLineString | null | undefined): Array<[number, number]> | null {
-  if (!geometry || geometry.type !== 'LineString' || !Array.isArray(geometry.coordinates)) return null;
+  if (geometry?.type !== 'LineString' || !Array.isArray(geometry.coordinates)) return null;
   return geometry.coordinates.map(([lon, lat]) => [lat, lon]);
 }
 

@@ -13,7 +13,10 @@ export class ListenerRegistry {
   add(channel: string, listener: LiveListener): boolean {
     let set = this.byChannel.get(channel);
     const first = !set;
-    if (!set) this.byChannel.set(channel, (set = new Set()));
+    if (!set) {
+      set = new Set();
+      this.byChannel.set(channel, set);
+    }
     set.add(listener);
     return first;
   }
@@ -21,7 +24,7 @@ export class ListenerRegistry {
   /** Removes `listener`; true when the channel has no listener left. */
   remove(channel: string, listener: LiveListener): boolean {
     const set = this.byChannel.get(channel);
-    if (!set || !set.delete(listener)) return false;
+    if (!set?.delete(listener)) return false;
     if (set.size > 0) return false;
     this.byChannel.delete(channel);
     return true;

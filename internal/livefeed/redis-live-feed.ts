@@ -22,7 +22,10 @@ function frameWriter(): (m: LiveMessage) => string {
   return (m) => {
     if (typeof m.data !== 'object' || m.data === null) return JSON.stringify(m);
     let data = encoded.get(m.data);
-    if (data === undefined) encoded.set(m.data, (data = JSON.stringify(m.data)));
+    if (data === undefined) {
+      data = JSON.stringify(m.data);
+      encoded.set(m.data, data);
+    }
     return `{"channel":${JSON.stringify(m.channel)},"type":${JSON.stringify(m.type)},"data":${data},"at":${JSON.stringify(m.at)}}`;
   };
 }
@@ -91,7 +94,7 @@ export class RedisLiveFeed implements LiveFeed {
    * post's pings) as PUBLISH_MANY_LUA calls of MESSAGES_PER_CALL — one command instead of hundreds, which is where a
    * client spends its CPU (Redis does the same PUBLISHes either way). Order is kept: call order, then array order.
    */
-  private async sendAll(batches: ReadonlyArray<readonly LiveMessage[]>): Promise<void[]> {
+  private async sendAll(batches: ReadonlyArray<readonly LiveMessage[]>): Promise<undefined[]> {
     const done = batches.map(() => undefined);
     const messages = batches.length === 1 ? batches[0]! : batches.flat();
     if (messages.length === 1) {

@@ -6,7 +6,7 @@ import { nextBatchStatus } from '../dispatch/batch-lifecycle.ts';
 import { record } from '../events/catalog.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
-import { AppError, conflict, invalidInput, notFound } from '../platform/errors.ts';
+import { type AppError, conflict, invalidInput, notFound } from '../platform/errors.ts';
 import { findStore } from '../stores/store-repository.ts';
 import { batchUpdated, orderUpdated } from './order-events.ts';
 import { nextOrderStatus, targetOfEvent, type OrderEvent } from './order-lifecycle.ts';

@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type pg from 'pg';
 import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
 import type { Database } from '../db/schema.ts';
+import { BackoffDelays } from '../platform/backoff.ts';
 import type { Logger } from '../platform/logger.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
 
@@ -52,8 +53,8 @@ const RELISTEN_INTERVAL_MS = 5_000;
 export class OutboxRelay {
   private readonly batchSize: number;
   private readonly pollIntervalMs: number;
-  private readonly backoffInitialMs: number;
-  private readonly backoffMaxMs: number;
+  /** Waits after consecutive failed batches (no jitter: one relay at a time publishes, there is no herd). */
+  private readonly backoff: BackoffDelays;
 
   private running = false;
   private loopDone: Promise<void> | undefined;
@@ -66,8 +67,8 @@ export class OutboxRelay {
   constructor(private readonly options: OutboxRelayOptions) {
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
-    this.backoffInitialMs = options.backoff?.initialMs ?? 100;
-    this.backoffMaxMs = options.backoff?.maxMs ?? 10_000;
+    const initialMs = options.backoff?.initialMs ?? 100;
+    this.backoff = new BackoffDelays({ initialMs, maxMs: Math.max(initialMs, options.backoff?.maxMs ?? 10_000), jitter: 'none' });
   }
 
   /** Starts relaying in the background. Calling it twice is a no-op. */
@@ -144,13 +145,14 @@ export class OutboxRelay {
       }
       if (outcome.kind === 'failed') {
         failures += 1;
-        const delay = Math.min(this.backoffMaxMs, this.backoffInitialMs * 2 ** (failures - 1));
+        const delay = this.backoff.next();
         logger.warn({ err: outcome.error, rows: outcome.count, failures, retryInMs: delay }, 'outbox relay batch failed; will retry');
         await this.sleep(delay, false);
         continue;
       }
       if (failures > 0) logger.info({ failures }, 'outbox relay recovered');
       failures = 0;
+      this.backoff.reset();
       if (outcome.kind === 'published') {
         logger.debug({ count: outcome.count }, 'outbox batch published');
         if (outcome.count === this.batchSize) continue; // more may be waiting

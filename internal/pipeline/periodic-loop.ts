@@ -1,3 +1,4 @@
+import { Coalescer } from '../platform/coalescer.ts';
 import type { Logger } from '../platform/logger.ts';
 
 export interface PeriodicLoop {
@@ -11,49 +12,40 @@ export interface PeriodicLoop {
 
 /**
  * Runs `tick` every `intervalMs` (measured from the end of the previous run, so runs never overlap). A failing run is
- * logged and the loop goes on: the next run retries whatever was left.
+ * logged and the loop goes on: the next run retries whatever was left. Pokes are calls to the platform `Coalescer`
+ * (one run in flight): the pokes that arrive during a run all become one more run, right after it.
  */
 export function startPeriodicLoop(name: string, intervalMs: number, tick: () => Promise<unknown>, logger: Logger): PeriodicLoop {
   let running = true;
   let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> | undefined;
-  let again = false;
-
-  const run = (): void => {
-    if (!running) return;
-    if (current) {
-      again = true;
-      return;
-    }
-    clearTimeout(timer);
-    current = (async () => {
+  const runs = new Coalescer<void, void>(
+    async (pokes) => {
+      const done = pokes.map(() => undefined);
+      if (!running) return done; // stopped while queued: no further run
+      clearTimeout(timer);
       try {
         await tick();
       } catch (error) {
         logger.warn({ err: error, loop: name }, 'periodic run failed; retrying next period');
       }
-    })().finally(() => {
-      current = undefined;
-      if (!running) return;
-      if (again) {
-        again = false;
-        setImmediate(run);
-      } else {
-        timer = setTimeout(run, intervalMs);
-      }
-    });
+      // The next period counts from now; a poke queued meanwhile runs at once and restarts it.
+      if (running) timer = setTimeout(run, intervalMs);
+      return done;
+    },
+    { maxInFlight: 1, maxBatch: Number.POSITIVE_INFINITY },
+  );
+  const run = (): void => {
+    if (running) void runs.call();
   };
   timer = setTimeout(run, intervalMs);
 
   return {
     poke: run,
-    settled: async () => {
-      while (current) await current.catch(() => {}).then(() => new Promise((resolve) => setImmediate(resolve)));
-    },
+    settled: () => runs.drain(),
     stop: async () => {
       running = false;
       clearTimeout(timer);
-      await current;
+      await runs.drain();
     },
   };
 }

@@ -10,14 +10,14 @@ import { expectConsistentBatches } from '../../tests/support/batch-integrity.ts'
 import { openPipelineStores, PIPELINE_BACKENDS, type PipelineStores } from '../../tests/support/pipeline-backends.ts';
 import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { ManualClock } from '../platform/clock.ts';
-import { AppError } from '../platform/errors.ts';
+import type { AppError } from '../platform/errors.ts';
 import { silentLogger } from '../platform/logger.ts';
 import { OsrmRouter } from '../routing/osrm-router.ts';
 import { startOsrmReplayServer } from '../routing/osrm-replay-server.ts';
 import { NoRouteError, RoutingUnavailableError, type Router } from '../routing/router.ts';
 import { StraightLineRouter } from '../routing/straight-line-router.ts';
 import { runScopeRound } from './dispatch-scope.ts';
-import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
+import { retryStalePathRequests } from './path-provisioner.ts';
 import { buildPathTemplate, savePathTemplate } from './path-templates.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret } from './regret-recorder.ts';

@@ -120,7 +120,10 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
   const learn = (scope: number, storeId: string): void => {
     if (stopping || !owned.has(scope)) return;
     let stores = scopeStores.get(scope);
-    if (!stores) scopeStores.set(scope, (stores = new Set()));
+    if (!stores) {
+        stores = new Set();
+        scopeStores.set(scope, stores);
+      }
     stores.add(storeId);
     scopeLoop(scope).poke();
   };

@@ -3,7 +3,8 @@
  * have no leader yet): errors the caller classifies as transient are retried with capped exponential backoff and
  * jitter (cockatiel) until a deadline; anything else, or the deadline, fails at once with the last error.
  */
-import { ExponentialBackoff, handleWhen, retry } from 'cockatiel';
+import { handleWhen, retry } from 'cockatiel';
+import { exponentialBackoff } from './backoff.ts';
 import type { Logger } from './logger.ts';
 
 export interface RetryUntilOptions {
@@ -35,7 +36,7 @@ export async function retryUntil<T>(operation: (attempt: number) => Promise<T>, 
     handleWhen((error) => !options.signal?.aborted && Date.now() < giveUpAt && options.isTransient(error)),
     {
       maxAttempts: Number.MAX_SAFE_INTEGER,
-      backoff: new ExponentialBackoff({ initialDelay: options.initialDelayMs ?? 100, maxDelay: options.maxDelayMs ?? 5_000 }),
+      backoff: exponentialBackoff({ initialMs: options.initialDelayMs ?? 100, maxMs: options.maxDelayMs ?? 5_000 }),
     },
   );
   policy.onRetry((event) => {

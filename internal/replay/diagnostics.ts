@@ -96,9 +96,9 @@ export function formatSplitTable(rows: ReadonlyArray<{ instance: string; split: 
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(width) : c.padStart(11))).join('  ');
   const fmt = (s: ReadyToPickupSplit) => [s.readyToPickup, s.positional, s.partner, s.competition].map((v) => v.toFixed(2));
   const mean = (key: keyof ReadyToPickupSplit) => rows.reduce((a, r) => a + r.split[key], 0) / Math.max(1, rows.length);
-  const out = [line(head), line(head.map((h, i) => '-'.repeat(i === 0 ? width : 11)))];
+  const out = [line(head), line(head.map((_h, i) => '-'.repeat(i === 0 ? width : 11)))];
   for (const r of rows) out.push(line([r.instance, ...fmt(r.split)]));
-  out.push(line(head.map((h, i) => '-'.repeat(i === 0 ? width : 11))));
+  out.push(line(head.map((_h, i) => '-'.repeat(i === 0 ? width : 11))));
   out.push(line([`MEAN (${rows.length})`, ...(['readyToPickup', 'positional', 'partner', 'competition'] as const).map((k) => mean(k).toFixed(2))]));
   return out.join('\n');
 }

@@ -19,9 +19,20 @@ function counting() {
     }
   };
   const inner: Router = {
-    route: async (from, to) => (calls.route++, gate(), real.route(from, to)),
-    table: async (s, d) => (calls.table++, gate(), real.table(s, d)),
-    nearest: async (p) => (calls.nearest++, real.nearest(p)),
+    route: async (from, to) => {
+      calls.route++;
+      gate();
+      return real.route(from, to);
+    },
+    table: async (s, d) => {
+      calls.table++;
+      gate();
+      return real.table(s, d);
+    },
+    nearest: async (p) => {
+      calls.nearest++;
+      return real.nearest(p);
+    },
     reachability: (from, to) => real.reachability(from, to),
     close: () => real.close(),
   };

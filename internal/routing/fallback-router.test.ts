@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { Registry } from 'prom-client';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { FallbackRouter, type RoutingLogger } from './fallback-router.ts';
 import { OsrmRouter } from './osrm-router.ts';
 import { startOsrmReplayServer, type ReplayServer } from './osrm-replay-server.ts';
@@ -41,7 +41,7 @@ describe('FallbackRouter (OSRM replay primary, straight-line fallback)', () => {
   });
   afterAll(() => server.close());
 
-  function setup(breaker: { failureThreshold?: number; resetTimeoutMs?: number; now?: () => number } = {}) {
+  function setup(breaker: { failureThreshold?: number; resetTimeoutMs?: number } = {}) {
     const registry = new Registry();
     const { logger, lines } = recordingLogger();
     const osrm = new OsrmRouter({ baseUrl: server.url, retries: 0, breaker });
@@ -58,8 +58,11 @@ describe('FallbackRouter (OSRM replay primary, straight-line fallback)', () => {
   });
 
   it('falls back when OSRM fails, counts every decision, logs once per state change', async () => {
-    let now = 0;
-    const { router, registry, lines, osrm } = setup({ failureThreshold: 2, resetTimeoutMs: 5000, now: () => now });
+    // The breaker (cockatiel) reads Date.now for its reset timeout: fake only Date, so sockets and timers run as usual.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    onTestFinished(() => void vi.useRealTimers());
+    vi.setSystemTime(0);
+    const { router, registry, lines, osrm } = setup({ failureThreshold: 2, resetTimeoutMs: 5000 });
     const straight = (await straightLine.route(CASINO, FONTVIEILLE)).distanceM;
     server.setFault({ kind: 'status', status: 503 });
 
@@ -81,7 +84,7 @@ describe('FallbackRouter (OSRM replay primary, straight-line fallback)', () => {
 
     // OSRM recovers; after the reset timeout the probe succeeds and OSRM answers again.
     server.setFault(null);
-    now = 5000;
+    vi.setSystemTime(5000);
     expect((await router.route(CASINO, FONTVIEILLE)).distanceM).toBe(OSRM_DISTANCE);
     expect((await router.nearest(CASINO)).distanceM).toBeGreaterThan(0);
 
@@ -135,7 +138,11 @@ describe('FallbackRouter (OSRM replay primary, straight-line fallback)', () => {
 
   it('accepts a pino logger', async () => {
     const out: string[] = [];
-    const logger = pino(new Writable({ write: (chunk, _enc, done) => (out.push(String(chunk)), done()) }));
+    const logger = pino(new Writable({ write: (chunk, _enc, done) => {
+          out.push(String(chunk));
+          done();
+        },
+      }));
     const dead = new OsrmRouter({ baseUrl: 'http://127.0.0.1:9', retries: 0, timeoutMs: 500 });
     closers.push(() => dead.close());
     const router = new FallbackRouter({ primary: dead, fallback: straightLine, registry: new Registry(), logger });

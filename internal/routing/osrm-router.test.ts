@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Registry } from 'prom-client';
 import { FallbackRouter } from './fallback-router.ts';
 import { assertSnapped, cleanOsrmFigure, interpretOsrmResponse, OsrmRouter, osrmSchemas, type OsrmRouterOptions } from './osrm-router.ts';
@@ -353,8 +353,11 @@ describe('OsrmRouter against the recorded responses', () => {
 
   describe('circuit breaker', () => {
     it('opens after consecutive failures, fails fast while open, probes after the reset timeout, closes on success', async () => {
-      let now = 0;
-      const router = make({ retries: 0, breaker: { failureThreshold: 2, resetTimeoutMs: 1000, now: () => now } });
+      // The breaker (cockatiel) reads Date.now for its reset timeout: fake only Date, so sockets and timers run as usual.
+      vi.useFakeTimers({ toFake: ['Date'] });
+      onTestFinished(() => void vi.useRealTimers());
+      vi.setSystemTime(0);
+      const router = make({ retries: 0, breaker: { failureThreshold: 2, resetTimeoutMs: 1000 } });
       server.setFault({ kind: 'status', status: 503 });
       for (let i = 0; i < 2; i++) {
         expect(await rejection(router.nearest(CASINO))).toMatchObject({ circuitOpen: false });
@@ -366,7 +369,7 @@ describe('OsrmRouter against the recorded responses', () => {
       expect(fast).toMatchObject({ circuitOpen: true });
       expect(server.requests.length).toBe(before); // not sent at all
 
-      now = 1000;
+      vi.setSystemTime(1000);
       server.setFault(null);
       expect((await router.route(CASINO, FONTVIEILLE)).distanceM).toBe(2432.2);
       expect(router.circuitState).toBe('closed');

@@ -1,7 +1,8 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { handleWhen, type RetryPolicy, retry } from 'cockatiel';
 import { Pool } from 'undici';
 import { z } from 'zod';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitState } from './circuit-breaker.ts';
+import { exponentialBackoff } from '../platform/backoff.ts';
+import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitState } from '../platform/circuit-breaker.ts';
 import {
   assertLatLng,
   assertLatLngList,
@@ -194,6 +195,14 @@ function range(from: number, count: number): string {
   return Array.from({ length: count }, (_, i) => from + i).join(';');
 }
 
+/** A failed attempt worth retrying (5xx, network error, timeout); `cause` is what happened. Never leaves the router. */
+class TransientOsrmError extends Error {
+  override readonly name = 'TransientOsrmError';
+  constructor(cause: unknown) {
+    super('transient OSRM failure', { cause });
+  }
+}
+
 /**
  * Router backed by osrm-routed's HTTP API (route, table, nearest), over an undici keep-alive pool.
  *
@@ -208,7 +217,8 @@ export class OsrmRouter implements Router {
   private readonly profile: string;
   private readonly timeoutMs: number;
   private readonly retries: number;
-  private readonly retryBaseDelayMs: number;
+  /** cockatiel retry of transient failures: `retries` more attempts, equal-jitter exponential backoff capped at 1 s. */
+  private readonly retryPolicy: RetryPolicy;
   private readonly tableMaxSize: number;
   private readonly tableConcurrency: number;
   private readonly maxSnapDistanceM: number;
@@ -219,12 +229,16 @@ export class OsrmRouter implements Router {
     this.profile = options.profile ?? 'driving';
     this.timeoutMs = options.timeoutMs ?? 2000;
     this.retries = options.retries ?? 2;
-    this.retryBaseDelayMs = options.retryBaseDelayMs ?? 50;
     this.tableMaxSize = options.tableMaxSize ?? 100;
     this.tableConcurrency = options.tableConcurrency ?? 4;
     this.maxSnapDistanceM = options.maxSnapDistanceM ?? 1000;
     if (!Number.isInteger(this.tableMaxSize) || this.tableMaxSize < 1) throw new RangeError('tableMaxSize must be >= 1');
     if (!Number.isInteger(this.retries) || this.retries < 0) throw new RangeError('retries must be >= 0');
+    const initialMs = Math.min(1000, options.retryBaseDelayMs ?? 50);
+    this.retryPolicy = retry(
+      handleWhen((err) => err instanceof TransientOsrmError),
+      { maxAttempts: this.retries, backoff: exponentialBackoff({ initialMs, maxMs: 1000 }) },
+    );
     this.breaker = options.breaker instanceof CircuitBreaker ? options.breaker : new CircuitBreaker(options.breaker);
     const keepAlive = options.keepAliveTimeoutMs ?? 4000;
     this.pool = new Pool(url.origin, {
@@ -375,36 +389,36 @@ export class OsrmRouter implements Router {
 
   private async getWithRetries<T>(path: string, schema: z.ZodType<T>, fieldOf: (i: number) => string): Promise<T> {
     const service = path.slice(1, path.indexOf('/', 1));
-    let lastError: unknown;
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
-      if (attempt > 0) {
-        const cap = Math.min(1000, this.retryBaseDelayMs * 2 ** (attempt - 1));
-        await sleep(cap / 2 + Math.random() * (cap / 2));
-      }
-      try {
-        const response = await this.pool.request({
-          method: 'GET',
-          path: this.prefix + path,
-          headers: { accept: 'application/json' },
-          signal: AbortSignal.timeout(this.timeoutMs),
-        });
-        const text = await response.body.text();
-        if (response.statusCode >= 500) {
-          lastError = new Error(`HTTP ${response.statusCode}`);
-          continue;
-        }
-        return interpretOsrmResponse(response.statusCode, text, schema, fieldOf);
-      } catch (err) {
-        if (err instanceof RoutingError) throw err;
-        if (this.pool.closed || this.pool.destroyed) {
-          throw new RoutingUnavailableError('OSRM router is closed', { cause: err });
-        }
-        lastError = err; // network error, reset connection or timeout: worth another attempt
-      }
+    try {
+      return await this.retryPolicy.execute(() => this.getOnce(path, schema, fieldOf));
+    } catch (err) {
+      if (!(err instanceof TransientOsrmError)) throw err;
+      const lastError = err.cause;
+      const reason = lastError instanceof Error ? lastError.message : String(lastError);
+      throw new RoutingUnavailableError(`OSRM ${service} failed after ${this.retries + 1} attempts: ${reason}`, {
+        cause: lastError,
+      });
     }
-    const reason = lastError instanceof Error ? lastError.message : String(lastError);
-    throw new RoutingUnavailableError(`OSRM ${service} failed after ${this.retries + 1} attempts: ${reason}`, {
-      cause: lastError,
-    });
+  }
+
+  /** One attempt; a 5xx, network error, reset connection or timeout is a `TransientOsrmError` (worth another). */
+  private async getOnce<T>(path: string, schema: z.ZodType<T>, fieldOf: (i: number) => string): Promise<T> {
+    try {
+      const response = await this.pool.request({
+        method: 'GET',
+        path: this.prefix + path,
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      const text = await response.body.text();
+      if (response.statusCode >= 500) throw new TransientOsrmError(new Error(`HTTP ${response.statusCode}`));
+      return interpretOsrmResponse(response.statusCode, text, schema, fieldOf);
+    } catch (err) {
+      if (err instanceof RoutingError || err instanceof TransientOsrmError) throw err;
+      if (this.pool.closed || this.pool.destroyed) {
+        throw new RoutingUnavailableError('OSRM router is closed', { cause: err });
+      }
+      throw new TransientOsrmError(err);
+    }
   }
 }

@@ -140,12 +140,12 @@ export function routerContract(name: string, makeSubject: () => Promise<Contract
       const t = await router.table(TWENTY_FIVE, TWENTY_FIVE);
       expectSquareWithZeroDiagonal(t.durationsS, 25);
       expectSquareWithZeroDiagonal(t.distancesM, 25);
-      t.durationsS.forEach((row, i) =>
-        row.forEach((cell, j) => {
+      for (const [i, row] of t.durationsS.entries()) {
+        for (const [j, cell] of row.entries()) {
           if (i !== j) expect(cell).toBeGreaterThan(0);
           if (i !== j) expect(t.distancesM[i]![j]).toBeGreaterThan(0);
-        }),
-      );
+        }
+      }
     });
 
     it('snaps a point to the network and reports the snap distance', async () => {

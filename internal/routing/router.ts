@@ -197,5 +197,5 @@ export function assertLatLngList(points: unknown, field: string): asserts points
   if (!Array.isArray(points) || points.length === 0) {
     throw new InvalidInputError(field, 'must be a non-empty array of {lat, lon}');
   }
-  points.forEach((p, i) => assertLatLng(p, `${field}[${i}]`));
+  for (const [i, p] of points.entries()) assertLatLng(p, `${field}[${i}]`);
 }

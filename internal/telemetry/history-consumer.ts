@@ -119,7 +119,10 @@ export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<R
 const byRegistry = new WeakMap<Registry, ReturnType<typeof createMetrics>>();
 function historyMetrics(registry: Registry) {
   let m = byRegistry.get(registry);
-  if (!m) byRegistry.set(registry, (m = createMetrics(registry)));
+  if (!m) {
+    m = createMetrics(registry);
+    byRegistry.set(registry, m);
+  }
   return m;
 }
 function createMetrics(registry: Registry) {

@@ -8,6 +8,7 @@ import type { GeoStore } from '../geostore/geo-store.ts';
 import { createLiveFeed } from '../livefeed/create-live-feed.ts';
 import type { LiveFeed } from '../livefeed/live-feed.ts';
 import { startLiveFeedForwarder } from '../livefeed/live-feed-forwarder.ts';
+import { BackoffDelays } from '../platform/backoff.ts';
 import type { Clock } from '../platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../platform/lifecycle.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -67,6 +68,7 @@ export async function startTelemetryApi(deps: TelemetryApiDeps): Promise<Telemet
     let stopped = false;
     let forwarder: { stop(): Promise<void> } | undefined;
     const forwarderReady = (async () => {
+      const delays = new BackoffDelays({ initialMs: 1_000, maxMs: 30_000 });
       for (let attempt = 1; !stopped; attempt++) {
         try {
           forwarder = await startLiveFeedForwarder({ bus: deps.bus, feed, logger, registry: deps.registry, consume: config.bus });
@@ -74,7 +76,7 @@ export async function startTelemetryApi(deps: TelemetryApiDeps): Promise<Telemet
           return;
         } catch (error) {
           logger.warn({ err: error, attempt }, 'live feed forwarder could not start; retrying');
-          await new Promise((r) => setTimeout(r, Math.min(30_000, 500 * 2 ** attempt)).unref?.());
+          await new Promise((r) => setTimeout(r, delays.next()).unref?.());
         }
       }
     })();

@@ -189,7 +189,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
 
     async ingestMany(pings) {
       const now = clock.now();
-      pings.forEach((p, i) => checkFuture(p.recordedAt, `pings[${i}].recorded_at`, now));
+      for (const [i, p] of pings.entries()) checkFuture(p.recordedAt, `pings[${i}].recorded_at`, now);
       const existing = await riders.filterExisting(pings.map((p) => p.riderId));
       const known: RiderPingOf[] = [];
       for (const p of pings) if (existing.has(p.riderId)) known.push(p);

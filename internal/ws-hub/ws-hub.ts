@@ -190,7 +190,10 @@ export class WsHub {
       client.channels.add(channel);
       let set = this.subscribers.get(channel);
       const first = !set;
-      if (!set) this.subscribers.set(channel, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        this.subscribers.set(channel, set);
+      }
       set.add(client);
       try {
         await this.retainFeed(channel);
@@ -213,7 +216,7 @@ export class WsHub {
 
   private removeSubscriber(client: Client, channel: string): void {
     const set = this.subscribers.get(channel);
-    if (!set || !set.delete(client)) return;
+    if (!set?.delete(client)) return;
     this.releaseFeed(channel);
     if (set.size === 0) {
       this.subscribers.delete(channel);
@@ -245,7 +248,10 @@ export class WsHub {
     this.unmapOrder(orderId);
     this.orderToRider.set(orderId, riderId);
     let orders = this.riderToOrders.get(riderId);
-    if (!orders) this.riderToOrders.set(riderId, (orders = new Set()));
+    if (!orders) {
+      orders = new Set();
+      this.riderToOrders.set(riderId, orders);
+    }
     orders.add(orderId);
     void this.retainFeed(channels.rider(riderId)).catch((error: unknown) => this.log.warn({ err: error, riderId }, 'cannot follow rider'));
   }

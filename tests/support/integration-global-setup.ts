@@ -2,7 +2,7 @@
  * Global setup of the `integration` vitest project (see vitest.config.ts).
  *
  * Integration suites talk to real servers. When one of them is missing the run must FAIL, loudly and before any
- * suite starts, naming the server and how to start it — never skip (docs/TEAM.md). Each server gets a real protocol
+ * suite starts, naming the server and how to start it — never skip (CONTRIBUTING.md). Each server gets a real protocol
  * round trip with a short timeout: an open port alone does not prove that PostgreSQL, Redis or Kafka is behind it.
  */
 import { Kafka, logLevel } from 'kafkajs';

@@ -11,7 +11,7 @@ export const DEFAULT_TEST_KAFKA_BROKERS = '127.0.0.1:9092';
 
 /** The bootstrap brokers for tests (env TEST_KAFKA_BROKERS, comma-separated `host:port`). */
 export function testKafkaBrokers(): string[] {
-  // Test-only setting: tests/support is allowed to read the environment (see docs/TEAM.md).
+  // Test-only setting: tests/support is allowed to read the environment (see CONTRIBUTING.md).
   const raw = process.env.TEST_KAFKA_BROKERS || DEFAULT_TEST_KAFKA_BROKERS;
   return raw
     .split(',')

@@ -13,7 +13,7 @@ export const DEFAULT_TEST_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/tes
  * this connection, so its role needs CREATEDB (the default `postgres` role is a superuser).
  */
 export function testDatabaseUrl(): string {
-  // Test-only setting: tests/support is allowed to read the environment (see docs/TEAM.md).
+  // Test-only setting: tests/support is allowed to read the environment (see CONTRIBUTING.md).
   return process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
 }
 

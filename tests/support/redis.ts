@@ -10,7 +10,7 @@ export const DEFAULT_TEST_REDIS_URL = 'redis://127.0.0.1:6379';
 
 /** The Redis server for tests (env TEST_REDIS_URL). */
 export function testRedisUrl(): string {
-  // Test-only setting: tests/support is allowed to read the environment (see docs/TEAM.md).
+  // Test-only setting: tests/support is allowed to read the environment (see CONTRIBUTING.md).
   return process.env.TEST_REDIS_URL || DEFAULT_TEST_REDIS_URL;
 }
 

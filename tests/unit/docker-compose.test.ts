@@ -148,7 +148,10 @@ describe('docker-compose.yml', () => {
       const visit = (s: string) => {
         for (const [t, condition] of Object.entries(dependsOn(services[s]!))) {
           expect(condition, `${s} → ${t}`).not.toBe('service_started');
-          if (!transitive.has(t)) transitive.add(t), visit(t);
+          if (!transitive.has(t)) {
+        transitive.add(t);
+        visit(t);
+      }
         }
       };
       visit(name);

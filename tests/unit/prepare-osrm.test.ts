@@ -33,6 +33,7 @@ function sandbox(tools: Array<'osrm' | 'docker'>) {
   if (tools.includes('osrm')) {
     mkdirSync(join(dir, 'prefix', 'share', 'osrm', 'profiles'), { recursive: true });
     writeFileSync(join(dir, 'prefix', 'share', 'osrm', 'profiles', 'car.lua'), '-- car profile\n');
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell parameter expansion, not a JS template
     tool('osrm-extract', 'f=$3; touch "${f%.osm.pbf}.osrm"');
     tool('osrm-partition', 'touch "$1.partition"');
     tool('osrm-customize', 'touch "$1.mldgr"');

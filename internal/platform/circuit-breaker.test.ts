@@ -1,19 +1,27 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CircuitBreaker, CircuitOpenError, type CircuitState } from './circuit-breaker.ts';
 
 const ok = () => Promise.resolve('ok');
 const boom = () => Promise.reject(new Error('boom'));
 
+// cockatiel reads the wall clock (Date.now) for the reset timeout: only Date is faked, timers and promises run as usual.
+beforeEach(() => {
+  vi.useFakeTimers({ toFake: ['Date'] });
+  vi.setSystemTime(0);
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 function setup(failureThreshold = 3, resetTimeoutMs = 1000) {
-  let now = 0;
-  const breaker = new CircuitBreaker({ failureThreshold, resetTimeoutMs, now: () => now });
+  const breaker = new CircuitBreaker({ failureThreshold, resetTimeoutMs });
   const changes: string[] = [];
   breaker.onStateChange(({ from, to }) => changes.push(`${from}->${to}`));
   return {
     breaker,
     changes,
     advance: (ms: number) => {
-      now += ms;
+      vi.setSystemTime(Date.now() + ms);
     },
   };
 }
@@ -81,6 +89,15 @@ describe('CircuitBreaker', () => {
     const { breaker } = setup(1);
     const answer = () => Promise.reject(new RangeError('no route'));
     await expect(breaker.run(answer, (e) => !(e instanceof RangeError))).rejects.toThrow('no route');
+    expect(breaker.state).toBe('closed');
+  });
+
+  it('counts an answer (an error isFailure rejects) as a success: it resets the run of failures', async () => {
+    const { breaker } = setup(2);
+    await fail(breaker, 1);
+    const answer = () => Promise.reject(new RangeError('no route'));
+    await expect(breaker.run(answer, (e) => !(e instanceof RangeError))).rejects.toThrow('no route');
+    await fail(breaker, 1);
     expect(breaker.state).toBe('closed');
   });
 
