@@ -23,7 +23,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { sql } from 'kysely';
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'undici';
@@ -47,8 +46,6 @@ const READY_REPS = 3;
 const OUT = argValue('--out') ?? 'results/dispatch.md';
 /** `--api-workers N`: API_WORKERS of the API process (default 1). */
 const API_WORKERS = Math.min(8, Math.max(1, Number(argValue('--api-workers') ?? 1)));
-/** `--orders-only`: part 1a only (POST /orders, API alone), no report; a quick look while tuning. */
-const ORDERS_ONLY = process.argv.includes('--orders-only');
 const ORDER_CONCURRENCY = 32;
 const ORDER_STORES = 20;
 const READY_STORES = 10;

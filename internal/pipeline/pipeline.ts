@@ -146,7 +146,10 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
   loops.push(nudges);
   const onStoreEvent = (partition: number, storeId: string): void => {
     if (stopping) return;
-    if (owned.has(partition)) return learn(partition, storeId);
+    if (owned.has(partition)) {
+      learn(partition, storeId);
+      return;
+    }
     nudged.add(storeId);
     nudges.poke();
   };
