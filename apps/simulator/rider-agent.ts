@@ -62,13 +62,23 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
   tally.ridersRegistered += 1;
   const log = logger.child({ rider: deps.name, riderId: id });
 
+  let lastStamp = Number.NEGATIVE_INFINITY;
+  /**
+   * A fix's `recorded_at`: the API's now, but always after the previous fix's. The server keeps only a strictly newer
+   * fix, and the fix at the door often follows the ride's last one within the same millisecond.
+   */
+  function stamp(): number {
+    lastStamp = Math.max(deps.now(), lastStamp + 1);
+    return lastStamp;
+  }
+
   /**
    * Reports a GPS fix through the shared ping batcher. Not awaited by the riding loop: the fix travels with the
    * others of this interval while the rider keeps moving, so the batching delay never slows the ride down.
    */
   function report(p: Point): void {
     pos = p;
-    deps.pings.add(id, p, deps.now()).then(
+    deps.pings.add(id, p, stamp()).then(
       () => {
           tally.pings += 1;
         },
@@ -85,7 +95,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
    */
   async function fixAt(p: Point): Promise<void> {
     pos = p;
-    await deps.pings.add(id, p, deps.now());
+    await deps.pings.add(id, p, stamp());
     tally.pings += 1;
   }
 
