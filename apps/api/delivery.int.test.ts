@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDeliveryService } from '../../internal/delivery/delivery-service.ts';
 import { haversineM } from '../../internal/geo/haversine.ts';
+import { silentLogger } from '../../internal/platform/logger.ts';
 import { createApiHarness, insertBatch, insertPathTemplate, north, type ApiHarness, HARNESS_BACKENDS } from './testing/api-harness.ts';
 
 describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
@@ -289,6 +291,28 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       h.clock.advance(45_000);
       const fresh = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId });
       expect(fresh.status).toBe(200);
+    });
+
+    it('answers 503 delivery.fix_unavailable (not 500, not "no fix") while the geo store cannot be read', async () => {
+      const s = await pickedUpBatch();
+      await gps(s.riderId, DROP_A);
+      const geo = h.geo;
+      const away = createDeliveryService({
+        db: h.database.db,
+        clock: h.clock,
+        logger: silentLogger,
+        geo: {
+          getRiderPosition: () => Promise.reject(new Error('connect ECONNREFUSED 127.0.0.1:6379')),
+          updateRiderPosition: (id, ping) => geo.updateRiderPosition(id, ping),
+          setRiderAvailability: (id, status) => geo.setRiderAvailability(id, status),
+          releaseRider: (id, batchId) => geo.releaseRider(id, batchId),
+        },
+      });
+      await expect(away.confirmDelivery(s.batchId, { order_id: s.orderA, rider_id: s.riderId })).rejects.toMatchObject({
+        kind: 'unavailable',
+        slug: 'delivery.fix_unavailable',
+      });
+      expect((await h.call('GET', `/orders/${s.orderA}`)).body.status).toBe('picked_up');
     });
 
     it('answers 400 naming lon when the body sends lat without lon', async () => {

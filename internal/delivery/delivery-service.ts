@@ -7,7 +7,7 @@ import { nextOrderStatus } from '../orders/order-lifecycle.ts';
 import { illegalTransition } from '../orders/order-service.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
-import { type AppError, conflict, forbidden, notFound } from '../platform/errors.ts';
+import { AppError, conflict, forbidden, notFound, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { markAvailable, type RiderAvailabilityPort } from '../riders/rider-availability.ts';
 import { nextRiderStatus } from '../riders/rider-lifecycle.ts';
@@ -96,6 +96,12 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
   const { db, clock, geo, logger } = deps;
   const radiusM = deps.deliveryRadiusM ?? DELIVERY_RADIUS_M;
   const fixMaxAgeMs = deps.fixMaxAgeMs ?? DEFAULT_FIX_MAX_AGE_MS;
+  /** The rider's current fix; the geo store being away is a 503 (retry), not a bug and not "no fix". */
+  const riderFix = (riderId: string) =>
+    geo.getRiderPosition(riderId).catch((error: unknown) => {
+      if (error instanceof AppError) throw error;
+      throw unavailable('delivery.fix_unavailable', `the rider's GPS fix cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    });
 
   return {
     async pickup(batchId, riderId) {
@@ -195,7 +201,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         const fix = judgeFix({
           riderId: input.rider_id,
           orderId: order.id,
-          fix: await geo.getRiderPosition(input.rider_id),
+          fix: await riderFix(input.rider_id),
           nowMs: now.getTime(),
           maxAgeMs: fixMaxAgeMs,
           claimed: input.lat !== undefined && input.lon !== undefined ? { lat: input.lat, lon: input.lon } : null,

@@ -35,6 +35,7 @@ export const confirmDeliveryRoute = createRoute({
     409: errorResponse(
       "The rider's GPS fix is too far from the drop (`delivery.too_far`, `details.distance_m`), missing (`delivery.no_fix`) or too old (`delivery.stale_fix`), the claimed point disagrees with it (`delivery.claim_disagrees`), or the batch/order is in the wrong state.",
     ),
+    503: errorResponse("The rider's GPS fix cannot be read: the geo store is unavailable (`delivery.fix_unavailable`); retry."),
   },
 });
 
