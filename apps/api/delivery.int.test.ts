@@ -293,6 +293,21 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(fresh.status).toBe(200);
     });
 
+    it('refuses a live fix older than a configured DELIVERY_FIX_MAX_AGE_S (30 s) with delivery.stale_fix', async () => {
+      const s = await pickedUpBatch();
+      // The service as compose builds it with DELIVERY_FIX_MAX_AGE_S=30, over this suite's stores.
+      const strict = createDeliveryService({ db: h.database.db, clock: h.clock, logger: silentLogger, geo: h.geo, fixMaxAgeMs: 30_000 });
+      await gps(s.riderId, DROP_A);
+      h.clock.advance(45_000); // still live in the geo store (60 s), but older than 30 s
+      await expect(strict.confirmDelivery(s.batchId, { order_id: s.orderA, rider_id: s.riderId })).rejects.toMatchObject({
+        kind: 'conflict',
+        slug: 'delivery.stale_fix',
+        details: { fix_age_s: 45, max_fix_age_s: 30 },
+      });
+      await gps(s.riderId, DROP_A);
+      expect(await strict.confirmDelivery(s.batchId, { order_id: s.orderA, rider_id: s.riderId })).toMatchObject({ order_id: s.orderA, replayed: false });
+    });
+
     it('answers 503 delivery.fix_unavailable (not 500, not "no fix") while the geo store cannot be read', async () => {
       const s = await pickedUpBatch();
       await gps(s.riderId, DROP_A);
