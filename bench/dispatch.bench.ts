@@ -251,6 +251,8 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
           // Free the rider again (pickup + drop), so riders stay available for the next trials.
           const batch = await stack.database.db.selectFrom('batches').select('rider_id').where('id', '=', batchId).executeTakeFirstOrThrow();
           await postJson(pool, `/batches/${batchId}/pickup`, { rider_id: batch.rider_id });
+          // The drop is judged on the rider's own GPS fix: post one at the door first.
+          await postJson(pool, `/riders/${batch.rider_id}/location`, { ...drop, recorded_at: new Date().toISOString() });
           await postJson(pool, `/batches/${batchId}/confirm-delivery`, { order_id: orderId, rider_id: batch.rider_id, ...drop });
         }
       }),

@@ -94,7 +94,10 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
       logger,
     );
   try {
-    api = await composeApi(config, logger.child({ app: 'api' }), { adapters, metrics, clock });
+    // The freshness of a rider's GPS fix at a drop confirmation is budgeted in wall time for the same reason: the rider
+    // posts its fix and then confirms, two HTTP calls whose latency is real, not simulated (60 s sim at 30× = 2 s).
+    const apiConfig: Config = { ...config, delivery: { fixMaxAgeMs: config.delivery.fixMaxAgeMs * clock.speed } };
+    api = await composeApi(apiConfig, logger.child({ app: 'api' }), { adapters, metrics, clock });
     // The production dispatch parameters, on simulated time: no demo-only overrides. Only the worker's polling loops
     // (wall-clock timers) are tightened so that its rounds run about every `DISPATCH_LOOP_SIMULATED_MS` of simulated time
     // at any speed, as they do at 1× — within 100 ms–1 s of wall time, so a fast city does not spin the CPU.

@@ -48,7 +48,7 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
 
     // Only a road router can refuse a drop; the straight-line router would cost a store read per order for nothing.
     const roadRouter = adapters.kinds.router === 'osrm' ? adapters.router : undefined;
-    const services = createApiServices({ db, clock, logger, geo, h3Resolution: config.h3Resolution, roadRouter });
+    const services = createApiServices({ db, clock, logger, geo, h3Resolution: config.h3Resolution, roadRouter, fixMaxAgeMs: config.delivery.fixMaxAgeMs });
     const liveStats = createLiveStatsService({ db, geo, clock });
     const live = await startTelemetryApi({ config, db, geo, bus, clock, logger, registry: metrics });
     teardown.push(['telemetry', () => live.close()]);

@@ -42,6 +42,8 @@ export interface ApiServicesDeps {
   h3Resolution: number;
   /** Minutes from ready to the promised delivery when an order gives no `promised_at` (default 30). */
   deliveryPromiseMin?: number;
+  /** How old the rider's GPS fix may be for a drop confirmation (config `delivery.fixMaxAgeMs`; default 60 s). */
+  fixMaxAgeMs?: number | undefined;
   /** A road router (OSRM): drops no rider can reach are refused at placement. Leave out for the straight-line router. */
   roadRouter?: Pick<Router, 'reachability'> | undefined;
 }
@@ -60,7 +62,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
       ...(deps.deliveryPromiseMin !== undefined ? { deliveryPromiseMin: deps.deliveryPromiseMin } : {}),
       ...(deps.roadRouter ? { reachability: deps.roadRouter } : {}),
     }),
-    delivery: createDeliveryService({ db, clock, geo, logger }),
+    delivery: createDeliveryService({ db, clock, geo, logger, ...(deps.fixMaxAgeMs !== undefined ? { fixMaxAgeMs: deps.fixMaxAgeMs } : {}) }),
     batches: { get: (id) => getBatchView(db, id) },
     stats: { regret: () => regretStats(db) },
     lists: {

@@ -10,8 +10,10 @@ import { recordError, type SimTally } from './summary.ts';
  * One simulated rider: registers, goes idle, reports GPS fixes (batched with the other riders'), learns its assignment by polling `GET /riders/{id}`
  * (which names the batch it carries), rides to the store along straight segments, picks up, rides the drops in the
  * refined stop order (or the batch's sequence before refinement), confirms each drop at the drop point, and is idle
- * again when the API says the batch is delivered. Some confirmations are made deliberately ~150 m away first
- * (`farRate`), to see the API refuse them with 409 `delivery.too_far`.
+ * again when the API says the batch is delivered. The API judges a drop on the rider's own last GPS fix, so the rider
+ * posts a fix at the door (and waits for it to be taken) before every confirmation. Some confirmations are made
+ * deliberately ~150 m away first (`farRate`: a fix there, then the confirmation), to see the API refuse them with 409
+ * `delivery.too_far`.
  */
 
 export interface RiderAgentDeps {
@@ -60,13 +62,23 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
   tally.ridersRegistered += 1;
   const log = logger.child({ rider: deps.name, riderId: id });
 
+  let lastStamp = Number.NEGATIVE_INFINITY;
+  /**
+   * A fix's `recorded_at`: the API's now, but always after the previous fix's. The server keeps only a strictly newer
+   * fix, and the fix at the door often follows the ride's last one within the same millisecond.
+   */
+  function stamp(): number {
+    lastStamp = Math.max(deps.now(), lastStamp + 1);
+    return lastStamp;
+  }
+
   /**
    * Reports a GPS fix through the shared ping batcher. Not awaited by the riding loop: the fix travels with the
    * others of this interval while the rider keeps moving, so the batching delay never slows the ride down.
    */
   function report(p: Point): void {
     pos = p;
-    deps.pings.add(id, p, deps.now()).then(
+    deps.pings.add(id, p, stamp()).then(
       () => {
           tally.pings += 1;
         },
@@ -75,6 +87,16 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
         log.debug({ err: error }, 'location not accepted');
       },
     );
+  }
+
+  /**
+   * Posts a fix at `p` and waits until the API has taken it: a drop confirmation is judged on the fix the server
+   * holds, so the one at the door must be there before the confirmation is sent.
+   */
+  async function fixAt(p: Point): Promise<void> {
+    pos = p;
+    await deps.pings.add(id, p, stamp());
+    tally.pings += 1;
   }
 
   /**
@@ -144,7 +166,9 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
       if (signal.aborted) return;
       if (random() < deps.farRate) {
         try {
-          await api.confirmDelivery(batchId, drop.orderId, id, pointAtBearing(drop, FAR_CONFIRM_M, between(random, 0, 2 * Math.PI)));
+          const far = pointAtBearing(drop, FAR_CONFIRM_M, between(random, 0, 2 * Math.PI));
+          await fixAt(far);
+          await api.confirmDelivery(batchId, drop.orderId, id, far);
           log.warn({ order: drop.orderId }, `a confirmation ${FAR_CONFIRM_M} m from the drop was accepted`);
         } catch (error) {
           if (error instanceof ApiCallError && error.status === 409 && error.code === 'delivery.too_far') tally.tooFar409 += 1;
@@ -155,7 +179,11 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
       const at = pointAtBearing(drop, between(random, 0, 5), between(random, 0, 2 * Math.PI));
       let result;
       try {
-        result = await withRetries('confirm', () => api.confirmDelivery(batchId, drop.orderId, id, at));
+        // Every attempt posts its fix first: a retry after a slow answer must not be judged on an old fix.
+        result = await withRetries('confirm', async () => {
+          await fixAt(at);
+          return api.confirmDelivery(batchId, drop.orderId, id, at);
+        });
       } catch (error) {
         if (error instanceof ApiCallError && error.code === 'delivery.too_far') tally.tooFar409 += 1;
         throw error;

@@ -85,6 +85,8 @@ describe('loadConfig', () => {
     ['H3_RESOLUTION', '16'],
     ['LOG_LEVEL', 'loud'],
     ['API_WORKERS', '0'],
+    ['DELIVERY_FIX_MAX_AGE_S', '0'],
+    ['DELIVERY_FIX_MAX_AGE_S', 'a minute'],
     ['MAP_TILE_URL', 'tile.openstreetmap.org/{z}/{x}/{y}.png'],
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError({ ...deliveryGoEnv, [name]: value });
@@ -101,6 +103,11 @@ describe('loadConfig', () => {
   it('runs one API process unless API_WORKERS asks for more', () => {
     expect(loadConfig({}).apiWorkers).toBe(1);
     expect(loadConfig({ API_WORKERS: '2' }).apiWorkers).toBe(2);
+  });
+
+  it('accepts a drop on a GPS fix at most 60 s old unless DELIVERY_FIX_MAX_AGE_S says otherwise', () => {
+    expect(loadConfig({}).delivery).toEqual({ fixMaxAgeMs: 60_000 });
+    expect(loadConfig({ DELIVERY_FIX_MAX_AGE_S: '30' }).delivery).toEqual({ fixMaxAgeMs: 30_000 });
   });
 
   it('names every malformed variable at once', () => {

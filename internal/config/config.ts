@@ -58,6 +58,12 @@ export interface Config {
    */
   telemetry: { historyBatchRows: number; historyLingerMs: number };
   /**
+   * Drop confirmation: how old (since the server received it, on the injected clock) the rider's GPS fix may be for a
+   * drop to be accepted on it (`DELIVERY_FIX_MAX_AGE_S`, default 60). A fix older than the geo store keeps positions
+   * (60 s) is gone anyway, so a larger value does not accept older fixes.
+   */
+  delivery: { fixMaxAgeMs: number };
+  /**
    * The WebSocket hub on `/ws`: ping period (`WS_HEARTBEAT_MS`, default 15 000), frames queued per slow client before the
    * oldest is dropped (`WS_MAX_QUEUE`, default 1 000), socket buffer above which a client is slow
    * (`WS_MAX_BUFFERED_BYTES`, default 1 MiB).
@@ -137,6 +143,7 @@ const envSchema = z.object({
   WS_MAX_QUEUE: int(1, 1_000_000).default(1_000),
   WS_MAX_BUFFERED_BYTES: int(1_024, 1 << 30).default(1 << 20),
   API_WORKERS: int(1, 64).default(1),
+  DELIVERY_FIX_MAX_AGE_S: int(1, 86_400).default(60),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -181,6 +188,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     map: { tileUrl: e.MAP_TILE_URL },
     telemetry: { historyBatchRows: e.TELEMETRY_HISTORY_BATCH_ROWS, historyLingerMs: e.TELEMETRY_HISTORY_LINGER_MS },
     ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxQueue: e.WS_MAX_QUEUE, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES },
+    delivery: { fixMaxAgeMs: e.DELIVERY_FIX_MAX_AGE_S * 1_000 },
     apiWorkers: e.API_WORKERS,
     logLevel: e.LOG_LEVEL,
   };

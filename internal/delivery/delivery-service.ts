@@ -7,12 +7,13 @@ import { nextOrderStatus } from '../orders/order-lifecycle.ts';
 import { illegalTransition } from '../orders/order-service.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
-import { type AppError, conflict, forbidden, notFound } from '../platform/errors.ts';
+import { AppError, conflict, forbidden, notFound, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { markAvailable, type RiderAvailabilityPort } from '../riders/rider-availability.ts';
 import { nextRiderStatus } from '../riders/rider-lifecycle.ts';
 import { findRider } from '../riders/rider-repository.ts';
 import { checkDropDistance, DELIVERY_RADIUS_M } from './drop-distance.ts';
+import { DEFAULT_FIX_MAX_AGE_MS, DELIVERY_CLAIM_TOLERANCE_M, judgeFix } from './drop-evidence.ts';
 
 export { DELIVERY_RADIUS_M };
 
@@ -25,13 +26,22 @@ export interface DeliveryServiceDeps {
   logger: Logger;
   /** Override of {@link DELIVERY_RADIUS_M}. */
   deliveryRadiusM?: number;
+  /**
+   * How old (on `clock`, since the server received it) the rider's GPS fix may be for a drop to be confirmed on it
+   * (`DELIVERY_FIX_MAX_AGE_S`; default {@link DEFAULT_FIX_MAX_AGE_MS}).
+   */
+  fixMaxAgeMs?: number;
 }
 
 export interface DeliveryConfirmation {
   order_id: string;
   rider_id: string;
-  lat: number;
-  lon: number;
+  /**
+   * Where the rider's app says it stands (optional). It is evidence of nothing: the server decides on the rider's own
+   * last GPS fix, and a claimed point only has to agree with that fix.
+   */
+  lat?: number | undefined;
+  lon?: number | undefined;
 }
 
 export interface ConfirmedDelivery {
@@ -51,7 +61,9 @@ export interface DeliveryService {
   /** The assigned rider collected the batch at the store. */
   pickup(batchId: string, riderId: string): Promise<BatchRow>;
   /**
-   * The rider handed one order over, standing at (lat, lon). Confirming an already delivered drop again (same batch,
+   * The rider handed one order over. Accepted only when the rider's latest GPS fix the server received (the geo
+   * store's current position) is fresh and within the delivery radius of that order's drop; a claimed (lat, lon)
+   * must agree with that fix. Confirming an already delivered drop again (same batch,
    * same rider) answers what the first confirmation answered, with `replayed: true`.
    */
   confirmDelivery(batchId: string, input: DeliveryConfirmation): Promise<ConfirmedDelivery>;
@@ -83,6 +95,13 @@ function assertRider(batch: BatchRow, riderId: string): void {
 export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryService {
   const { db, clock, geo, logger } = deps;
   const radiusM = deps.deliveryRadiusM ?? DELIVERY_RADIUS_M;
+  const fixMaxAgeMs = deps.fixMaxAgeMs ?? DEFAULT_FIX_MAX_AGE_MS;
+  /** The rider's current fix; the geo store being away is a 503 (retry), not a bug and not "no fix". */
+  const riderFix = (riderId: string) =>
+    geo.getRiderPosition(riderId).catch((error: unknown) => {
+      if (error instanceof AppError) throw error;
+      throw unavailable('delivery.fix_unavailable', `the rider's GPS fix cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+    });
 
   return {
     async pickup(batchId, riderId) {
@@ -169,6 +188,7 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
             distance_m: order.delivery_distance_m ?? 0,
             batch_delivered: closed,
             replayed: true,
+            at: null,
           };
         }
         const batchNext = nextBatchStatus(batch.status, 'deliver');
@@ -176,8 +196,19 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         const next = nextOrderStatus(order.status, 'deliver');
         if (next === null) throw illegalTransition(order.id, order.status, 'deliver');
 
-        // The rider's reported position against THIS order's drop (DeliveryGO compared a point with itself).
-        const check = checkDropDistance({ lat: input.lat, lon: input.lon }, { lat: order.drop_lat, lon: order.drop_lon }, radiusM);
+        // The server's evidence: the rider's latest fix as the geo store received it (read after the batch lock, so a
+        // ping that arrived before this confirmation is seen). The body's point is only checked against it.
+        const fix = judgeFix({
+          riderId: input.rider_id,
+          orderId: order.id,
+          fix: await riderFix(input.rider_id),
+          nowMs: now.getTime(),
+          maxAgeMs: fixMaxAgeMs,
+          claimed: input.lat !== undefined && input.lon !== undefined ? { lat: input.lat, lon: input.lon } : null,
+          claimToleranceM: DELIVERY_CLAIM_TOLERANCE_M,
+        });
+        // The fix against THIS order's drop (DeliveryGO compared a point with itself).
+        const check = checkDropDistance(fix, { lat: order.drop_lat, lon: order.drop_lon }, radiusM);
         if (!check.accepted) {
           throw conflict('delivery.too_far', `the rider is ${check.shownM} m from the drop of order ${order.id}; at most ${radiusM} m is accepted`, {
             distance_m: check.shownM,
@@ -204,8 +235,8 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
           .set({
             status: next,
             delivered_at: now,
-            delivered_lat: input.lat,
-            delivered_lon: input.lon,
+            delivered_lat: fix.lat,
+            delivered_lon: fix.lon,
             delivery_distance_m: distance,
             delivery_closed_batch: lastDrop,
             updated_at: now,
@@ -236,19 +267,20 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         // Where the rider stood is its freshest known position: an idle rider is offered again from there.
         const updatedRider = await trx
           .updateTable('riders')
-          .set({ status: riderStatus, last_lat: input.lat, last_lon: input.lon, last_seen_at: now, updated_at: now })
+          .set({ status: riderStatus, last_lat: fix.lat, last_lon: fix.lon, last_seen_at: now, updated_at: now })
           .where('id', '=', rider.id)
           .returningAll()
           .executeTakeFirstOrThrow();
         if (lastDrop) records.push(riderUpdated(updatedRider, now, { batchId: null }));
         await enqueue(trx, records);
-        return { batch: updatedBatch, order_id: order.id, distance_m: distance, batch_delivered: lastDrop, replayed: false };
+        return { batch: updatedBatch, order_id: order.id, distance_m: distance, batch_delivered: lastDrop, replayed: false, at: { lat: fix.lat, lon: fix.lon } };
       });
       // A replay changed nothing; the rider may even carry another batch by now.
       if (result.batch_delivered && !result.replayed) {
-        await markAvailable(geo, logger, input.rider_id, { lat: input.lat, lon: input.lon }, now.getTime(), batchId);
+        await markAvailable(geo, logger, input.rider_id, result.at ?? null, now.getTime(), batchId);
       }
-      return result;
+      const { at: _at, ...answer } = result;
+      return answer;
     },
   };
 }

@@ -92,7 +92,20 @@ describe.each(DISPATCH_BACKENDS)('dispatch chain (HTTP → bus → worker → HT
       expect(res.status, JSON.stringify(res.body)).toBe(200);
     }
 
-    // Simulated riders: pick up the batch they were given and confirm each drop at the drop point.
+    // Simulated riders: pick up the batch they were given and confirm each drop at the drop point. The API judges a drop
+    // on the rider's own last GPS fix, so each posts a fix where it stands first (a strictly newer one each time: the
+    // geo store ignores a fix not newer than the current one).
+    const lastFixAt = new Map<string, number>();
+    const gps = async (riderId: string, at: { lat: number; lon: number }): Promise<void> => {
+      const recordedAt = Math.max(Date.now(), (lastFixAt.get(riderId) ?? 0) + 1);
+      lastFixAt.set(riderId, recordedAt);
+      const res = await stack.api('POST', `/riders/${riderId}/location`, { ...at, recorded_at: new Date(recordedAt).toISOString() });
+      expect([res.status, res.body?.status], JSON.stringify(res.body)).toEqual([202, 'accepted']);
+    };
+    const confirmAt = async (batchId: string, riderId: string, orderId: string, at: { lat: number; lon: number }) => {
+      await gps(riderId, at);
+      return stack.api('POST', `/batches/${batchId}/confirm-delivery`, { order_id: orderId, rider_id: riderId, ...at });
+    };
     let tooFarChecked = false;
     const tooFar: number[] = [];
     const accepted: number[] = [];
@@ -115,13 +128,13 @@ describe.each(DISPATCH_BACKENDS)('dispatch chain (HTTP → bus → worker → HT
           const order = orders.find((o) => o.id === stop.order_id)!;
           if (!tooFarChecked) {
             tooFarChecked = true;
-            const far = await stack.api('POST', `/batches/${batchId}/confirm-delivery`, { order_id: order.id, rider_id: riderId, ...offset(order.drop, 31, 0) });
+            const far = await confirmAt(batchId, riderId, order.id, offset(order.drop, 31, 0));
             tooFar.push(far.status);
-            const near = await stack.api('POST', `/batches/${batchId}/confirm-delivery`, { order_id: order.id, rider_id: riderId, ...offset(order.drop, 29, 0) });
+            const near = await confirmAt(batchId, riderId, order.id, offset(order.drop, 29, 0));
             accepted.push(near.status);
             expect(near.status, JSON.stringify(near.body)).toBe(200);
           } else {
-            const res = await stack.api('POST', `/batches/${batchId}/confirm-delivery`, { order_id: order.id, rider_id: riderId, ...order.drop });
+            const res = await confirmAt(batchId, riderId, order.id, order.drop);
             expect(res.status, JSON.stringify(res.body)).toBe(200);
           }
           delivered.add(order.id);

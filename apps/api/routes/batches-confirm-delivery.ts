@@ -10,9 +10,13 @@ export const confirmDeliveryRoute = createRoute({
   tags: ['batches'],
   summary: 'Confirm one drop of a picked-up batch',
   description: [
-    "The rider's reported position must be at most 30 m (haversine, compared at the 0.1 m shown: 30.0 m passes, 30.1 m",
-    'does not) from that order\'s drop; otherwise 409 `delivery.too_far` with `distance_m` in the details. After the last',
-    'drop the batch is `delivered` and the rider `idle` and available again at that position. Confirming a drop that is',
+    "The server decides on its own evidence: the rider's latest GPS fix it received (`POST /riders/{id}/location` or",
+    '`POST /riders/locations`; post one at the door, then confirm). That fix must have been received at most',
+    '`DELIVERY_FIX_MAX_AGE_S` seconds ago (default 60; 409 `delivery.stale_fix`, or `delivery.no_fix` when the server holds',
+    'no current fix: none was ever posted, or the last is older than the 60 s the server keeps a position) and lie at most 30 m (haversine, compared at the 0.1 m shown: 30.0 m passes, 30.1 m',
+    "does not) from that order's drop; otherwise 409 `delivery.too_far` with `distance_m` in the details. `lat`/`lon` in the",
+    "body are optional; when sent they must lie within 30 m of the fix, else 409 `delivery.claim_disagrees`. After the last",
+    'drop the batch is `delivered` and the rider `idle` and available again at that fix. Confirming a drop that is',
     'already delivered again (the same rider retrying after a lost answer) changes nothing and answers what the first',
     'confirmation answered, with `Idempotent-Replayed: true`.',
   ].join(' '),
@@ -28,7 +32,10 @@ export const confirmDeliveryRoute = createRoute({
     400: errorResponse('Invalid input; `field` names it.'),
     403: errorResponse('Another rider carries this batch (`batch.not_your_batch`).'),
     404: errorResponse('No such batch (`batch.not_found`) or the order is not in it (`delivery.order_not_in_batch`).'),
-    409: errorResponse('Too far from the drop (`delivery.too_far`, `details.distance_m`), or the batch/order is in the wrong state.'),
+    409: errorResponse(
+      "The rider's GPS fix is too far from the drop (`delivery.too_far`, `details.distance_m`), missing (`delivery.no_fix`) or too old (`delivery.stale_fix`), the claimed point disagrees with it (`delivery.claim_disagrees`), or the batch/order is in the wrong state.",
+    ),
+    503: errorResponse("The rider's GPS fix cannot be read: the geo store is unavailable (`delivery.fix_unavailable`); retry."),
   },
 });
 

@@ -83,8 +83,16 @@ export const ConfirmDeliverySchema = z
   .strictObject({
     order_id: z.uuid(),
     rider_id: z.uuid(),
-    lat: RiderLatSchema.openapi({ description: "The rider's position when handing the order over." }),
-    lon: LonSchema,
+    lat: RiderLatSchema.optional().openapi({
+      description:
+        "Optional: where the rider's app says it stands. The drop is judged on the rider's last GPS fix the server received, not on this point; when sent (with `lon`), it must lie within 30 m of that fix.",
+    }),
+    lon: LonSchema.optional(),
+  })
+  // Half a point is a client bug, not a position: both or neither.
+  .refine((b) => (b.lat === undefined) === (b.lon === undefined), {
+    message: 'lat and lon go together: send both or neither',
+    path: ['lon'],
   })
   .openapi('DeliveryConfirmation');
 

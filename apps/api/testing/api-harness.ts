@@ -17,6 +17,10 @@ import { silentLogger } from '../../../internal/platform/logger.ts';
 import type { Router } from '../../../internal/routing/router.ts';
 import { createTestDatabase, type TestDatabase } from '../../../tests/support/postgres.ts';
 import { createTestRedis, type TestRedis } from '../../../tests/support/redis.ts';
+import { MemoryEventBus } from '../../../internal/eventbus/memory-event-bus.ts';
+import { MemoryLiveFeed } from '../../../internal/livefeed/memory-live-feed.ts';
+import { KnownRiders } from '../../../internal/telemetry/known-riders.ts';
+import { createTelemetryService, ridersExistIn } from '../../../internal/telemetry/telemetry-service.ts';
 import { createApiApp } from '../app.ts';
 import { createApiServices } from '../services.ts';
 
@@ -55,6 +59,8 @@ export const HARNESS_BACKENDS: readonly HarnessBackend[] = ['real', 'embedded'];
 export interface HarnessOptions {
   /** A road router for placement's reachability check (e.g. OSRM over the recorded exchanges); none by default. */
   roadRouter?: Router;
+  /** How old a rider's GPS fix may be for a drop confirmation (default: the service's 60 s). */
+  fixMaxAgeMs?: number;
 }
 
 export async function createApiHarness(prefix: string, backend: HarnessBackend = 'real', options: HarnessOptions = {}): Promise<ApiHarness> {
@@ -63,8 +69,27 @@ export async function createApiHarness(prefix: string, backend: HarnessBackend =
   try {
     const database = createDatabase(store.url, { maxConnections: backend === 'real' ? 25 : 8 });
     const { geo } = store;
-    const services = createApiServices({ db: database.db, clock, logger: silentLogger, geo, h3Resolution: 8, roadRouter: options.roadRouter });
-    const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services });
+    const services = createApiServices({
+      db: database.db,
+      clock,
+      logger: silentLogger,
+      geo,
+      h3Resolution: 8,
+      roadRouter: options.roadRouter,
+      fixMaxAgeMs: options.fixMaxAgeMs,
+    });
+    // GPS pings go through the real telemetry service into the geo store (drop confirmations are judged on them); the
+    // history and live fan-out go to in-process stand-ins nobody reads here.
+    const telemetry = createTelemetryService({
+      db: database.db,
+      geo,
+      bus: new MemoryEventBus(),
+      feed: new MemoryLiveFeed(),
+      riders: new KnownRiders(ridersExistIn(database.db)),
+      clock,
+      logger: silentLogger,
+    });
+    const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services, telemetry });
     return {
       app,
       database,
