@@ -19,7 +19,7 @@ export interface ConfiguredHealthChecks {
  */
 export function healthChecksFromConfig(
   config: Config,
-  deps: { db: Kysely<any>; databaseAdapter: 'postgres' | 'pglite' },
+  deps: { db: Kysely<any>; databaseAdapter: 'postgres' | 'pglite'; routerKind?: 'osrm' | 'road' | 'straight-line' },
 ): ConfiguredHealthChecks {
   const closers: Array<() => Promise<void>> = [];
   const checks: HealthCheck[] = [postgresHealthCheck(deps.db, deps.databaseAdapter)];
@@ -51,9 +51,9 @@ export function healthChecksFromConfig(
   }
 
   checks.push(
-    config.osrmUrl
+    config.osrmUrl && (deps.routerKind ?? 'osrm') === 'osrm'
       ? httpHealthCheck('router', 'osrm', config.osrmUrl, config.osrm.timeoutMs)
-      : inProcessHealthCheck('router', 'straight-line'),
+      : inProcessHealthCheck('router', deps.routerKind ?? 'straight-line'),
   );
 
   return {
