@@ -1,7 +1,7 @@
 import Flatbush from 'flatbush';
 import { LRUCache } from 'lru-cache';
 import createGraph, { type Graph, type Link, type NodeId } from 'ngraph.graph';
-import { aStar, type PathFinder } from 'ngraph.path';
+import { nba, type PathFinder } from 'ngraph.path';
 import { haversineM } from '../geo/haversine.ts';
 import { localDistanceM, type RoadEdge, type RoadGraph } from './road-graph.ts';
 import {
@@ -20,7 +20,7 @@ import {
 export interface RoadRouterOptions {
   /** A point farther than this from every road is off the network (`NoSegmentError`), as with OSRM. Default 1000 m. */
   maxSnapDistanceM?: number;
-  /** Table cells (source, destination pairs of snapped points) kept between calls. Default 200 000. */
+  /** Table cells (source, destination pairs of snapped points) kept between calls. Default 200 000; 0 turns it off. */
   pairCacheSize?: number;
 }
 
@@ -65,8 +65,9 @@ const EARTH_RADIUS_M = 6_371_008.8;
  * (data/<city>/graph.json), in process and without a server.
  *
  * - The graph is an ngraph.graph, oriented (one-way streets are links in one direction only); searches are
- *   ngraph.path's A* on travel time, with the straight-line distance at the fastest edge speed as its (admissible)
- *   heuristic.
+ *   ngraph.path's NBA* (bidirectional A*) on travel time, with the straight-line distance at the fastest edge speed as
+ *   its (admissible) heuristic. One search per table cell: a 25×25 table costs a few hundred ms cold, which is why
+ *   cells are cached.
  * - A point snaps to the nearest position on any edge (a Flatbush index over the edges' segments, in local metres),
  *   not only to a node; the query then starts mid-edge: the point joins the graph as a temporary node linked to the
  *   ends of its edge that the edge's direction allows (and directly to a destination on the same edge), removed once
@@ -84,7 +85,7 @@ export class RoadRouter implements Router {
   /** Segment i of the index is `segments[2i]`'s edge, starting at point `segments[2i + 1]`. */
   private readonly segments: Int32Array;
   private readonly lat0: number;
-  private readonly pairs: LRUCache<string, { durationS: number; distanceM: number } | 'none'>;
+  private readonly pairs: LRUCache<string, { durationS: number; distanceM: number } | 'none'> | undefined;
   private readonly snaps = new LRUCache<string, Snap | { tooFarM: number; at: [number, number] }>({ max: 50_000 });
   private closed = false;
 
@@ -93,7 +94,8 @@ export class RoadRouter implements Router {
     options: RoadRouterOptions = {},
   ) {
     this.maxSnapDistanceM = options.maxSnapDistanceM ?? 1000;
-    this.pairs = new LRUCache({ max: options.pairCacheSize ?? 200_000 });
+    const pairCacheSize = options.pairCacheSize ?? 200_000;
+    this.pairs = pairCacheSize > 0 ? new LRUCache({ max: pairCacheSize }) : undefined;
     this.edges = roads.edges;
     this.lat0 = (roads.bbox[1] + roads.bbox[3]) / 2;
     this.graph = createGraph<NodeData, LinkData>();
@@ -115,7 +117,7 @@ export class RoadRouter implements Router {
     });
     for (const { from, to, ...data } of best.values()) this.graph.addLink(from, to, data);
     const fastestMps = fastest;
-    this.finder = aStar<NodeData, LinkData>(this.graph, {
+    this.finder = nba<NodeData, LinkData>(this.graph, {
       oriented: true,
       distance: (_a, _b, link) => link.data.durationS,
       heuristic: (a, b) => localDistanceM([a.data.lon, a.data.lat], [b.data.lon, b.data.lat]) / fastestMps,
@@ -171,7 +173,7 @@ export class RoadRouter implements Router {
           distancesM[i]![j] = 0;
           return;
         }
-        const hit = this.pairs.get(`${a.key}|${b.key}`);
+        const hit = this.pairs?.get(`${a.key}|${b.key}`);
         if (hit === undefined) missing.push([i, j]);
         else if (hit !== 'none') {
           durationsS[i]![j] = hit.durationS;
@@ -193,7 +195,7 @@ export class RoadRouter implements Router {
           if (src[i]!.key === dst[j]!.key || durationsS[i]![j] !== null) return;
           const answer = answers[r]![c];
           if (answer === undefined) return; // not asked (cached as none, or not missing)
-          this.pairs.set(`${src[i]!.key}|${dst[j]!.key}`, answer ? { durationS: answer.durationS, distanceM: answer.distanceM } : 'none');
+          this.pairs?.set(`${src[i]!.key}|${dst[j]!.key}`, answer ? { durationS: answer.durationS, distanceM: answer.distanceM } : 'none');
           if (answer) {
             durationsS[i]![j] = answer.durationS;
             distancesM[i]![j] = answer.distanceM;
@@ -230,7 +232,7 @@ export class RoadRouter implements Router {
 
   async close(): Promise<void> {
     this.closed = true;
-    this.pairs.clear();
+    this.pairs?.clear();
     this.snaps.clear();
   }
 
@@ -343,7 +345,7 @@ export class RoadRouter implements Router {
       return sources.map((_, i) =>
         destinations.map((_, j) => {
           if (only && !only.has(`${i},${j}`)) return undefined;
-          const nodes = this.finder.find(`s${i}`, `d${j}`); // target first, source last
+          const nodes = this.finder.find(`s${i}`, `d${j}`); // target first, source last (ngraph.path's order)
           if (nodes.length === 0) return null;
           let durationS = 0;
           let distanceM = 0;
