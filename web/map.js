@@ -135,7 +135,7 @@ async function drawStreets(path) {
     /** @param {any} feature */
     const weight = (feature) => STREET_WEIGHT[feature?.properties?.highway] ?? 2;
     // A light casing under a white fill: streets read as streets at every zoom.
-    L.geoJSON(data, { renderer: casing, interactive: false, style: (/** @type {any} */ f) => ({ color: '#c8d0dc', weight: weight(f) + 2, opacity: 1, lineCap: 'round' }) }).addTo(map);
+    L.geoJSON(data, { renderer: casing, interactive: false, style: (/** @type {any} */ f) => ({ color: '#aeb8c6', weight: weight(f) + 2, opacity: 1, lineCap: 'round' }) }).addTo(map);
     const layer = L.geoJSON(data, {
       renderer: casing,
       interactive: false,

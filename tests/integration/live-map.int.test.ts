@@ -165,7 +165,7 @@ describe('GET /map base layer without MAP_TILE_URL', () => {
     await expect.poll(() => page.evaluate(() => (globalThis as any).deliverygoMap.streetCount()), { timeout: scaledMs(15_000) }).toBeGreaterThan(1_000);
     expect(await page.locator('.leaflet-control-attribution').textContent()).toContain('OpenStreetMap');
     // Look at Monaco: the streets' canvas is painted (a good share of its pixels), not blank.
-    await page.evaluate(() => (globalThis as any).deliverygoMap.map.setView([43.7384, 7.4246], 16, { animate: false }));
+    await page.evaluate(() => void (globalThis as any).deliverygoMap.map.setView([43.7384, 7.4246], 16, { animate: false }));
     const painted = await page.evaluate(async () => {
       const w = globalThis as any;
       await new Promise((resolve) => w.requestAnimationFrame(() => w.requestAnimationFrame(resolve)));
