@@ -23,7 +23,8 @@ import type { LatLng, Router } from '../routing/router.ts';
 
 /**
  * Every adapter a deliverygo process talks to, chosen by the configuration: a real server where its URL is set,
- * the embedded twin where it is not (PGlite, in-process bus, in-memory geo store, straight-line router).
+ * the embedded twin where it is not (PGlite, in-process bus, in-memory geo store, and the road router for `npm start`'s
+ * city or the straight-line router).
  *
  * Built once per process. The API and the worker each build their own when they run alone; `npm start` builds one
  * set and hands it to both, so they share the embedded database, bus and geo store.
