@@ -57,6 +57,27 @@ export function batchItinerary(batch: BatchDto, store: Point | undefined): { pic
   return { pickup: store ?? null, drops };
 }
 
+/**
+ * The points a rider passes from `from` to `target`: along `streets` (the router's geometry, which starts and ends where
+ * the two points snap onto the road, so the ride joins it from `from` and leaves it for `target`), or straight when
+ * there is no router or it cannot answer (`onError` hears why).
+ */
+export async function legPath(
+  from: Point,
+  target: Point,
+  streets?: (from: Point, to: Point) => Promise<Point[]>,
+  onError: (error: unknown) => void = () => {},
+): Promise<Point[]> {
+  if (streets) {
+    try {
+      return [from, ...(await streets(from, target)), target];
+    } catch (error) {
+      onError(error);
+    }
+  }
+  return [from, target];
+}
+
 export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
   const { api, tally, logger, signal, random } = deps;
   let pos: Point = deps.start;
@@ -87,15 +108,8 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
    * clock, so a slowed clock (a busy machine) slows the ride with it.
    */
   async function ride(target: Point): Promise<void> {
-    let path: Point[] = [target];
-    if (deps.streets) {
-      try {
-        path = [...(await deps.streets(pos, target)), target];
-      } catch (error) {
-        log.debug({ err: error }, 'no street route; riding straight');
-      }
-    }
-    for (const fix of fixesAlong([pos, ...path], deps.speedMps, deps.pingIntervalMs)) {
+    const path = await legPath(pos, target, deps.streets, (error) => log.debug({ err: error }, 'no street route; riding straight'));
+    for (const fix of fixesAlong(path, deps.speedMps, deps.pingIntervalMs)) {
       await deps.clock.sleep(deps.pingIntervalMs * deps.clock.speed, signal);
       if (signal.aborted) return;
       report(fix);
