@@ -65,6 +65,16 @@ describe('RoadRouter on Monaco', () => {
     await expect(router.nearest({ lat: 48.8566, lon: 2.3522 })).rejects.toBeInstanceOf(NoSegmentError); // Paris
   });
 
+  it('answers tables asked at the same time (interleaved at their yields) exactly as one after the other', async () => {
+    const fresh = () => new RoadRouter(loadRoadGraph(MONACO_GRAPH), { pairCacheSize: 0 });
+    const a = [CASINO, FONTVIEILLE, DEMO_CENTER, { lat: 43.7467, lon: 7.4353 }, { lat: 43.7347, lon: 7.4221 }, { lat: 43.7385, lon: 7.4196 }];
+    const b = [{ lat: 43.747584, lon: 7.414834 }, { lat: 43.735781, lon: 7.430171 }, { lat: 43.730192, lon: 7.423735 }, CASINO];
+    const sequential = fresh();
+    const expected = [await sequential.table(a, a), await sequential.table(b, b), await sequential.route(FONTVIEILLE, CASINO)];
+    const concurrent = fresh();
+    expect(await Promise.all([concurrent.table(a, a), concurrent.table(b, b), concurrent.route(FONTVIEILLE, CASINO)])).toEqual(expected);
+  });
+
   it('answers a repeated table from its pair cache with the same figures', async () => {
     const points = [CASINO, FONTVIEILLE, DEMO_CENTER];
     const first = await router.table(points, points);

@@ -88,6 +88,8 @@ export class RoadRouter implements Router {
   private readonly pairs: LRUCache<string, { durationS: number; distanceM: number } | 'none'> | undefined;
   private readonly snaps = new LRUCache<string, Snap | { tooFarM: number; at: [number, number] }>({ max: 50_000 });
   private closed = false;
+  /** Numbers each search's temporary nodes, so that searches interleaved at their yields never share one. */
+  private queries = 0;
 
   constructor(
     readonly roads: RoadGraph,
@@ -147,7 +149,7 @@ export class RoadRouter implements Router {
     const a = this.snapOrThrow(from, 'from');
     const b = this.snapOrThrow(to, 'to');
     if (a.key === b.key) return { distanceM: 0, durationS: 0, geometry: { type: 'LineString', coordinates: [a.at, b.at] } };
-    const answer = this.search([a], [b], true)[0]![0];
+    const answer = (await this.search([a], [b], true))[0]![0];
     if (!answer) throw new NoRouteError('no road route between from and to');
     const coordinates: Array<[number, number]> = [a.at];
     for (const link of answer.links) {
@@ -184,7 +186,7 @@ export class RoadRouter implements Router {
     if (missing.length > 0) {
       const rows = [...new Set(missing.map(([i]) => i))];
       const cols = [...new Set(missing.map(([, j]) => j))];
-      const answers = this.search(
+      const answers = await this.search(
         rows.map((i) => src[i]!),
         cols.map((j) => dst[j]!),
         false,
@@ -226,7 +228,7 @@ export class RoadRouter implements Router {
     }
     const [a, b] = [ends[0][1] as Snap, ends[1][1] as Snap];
     if (a.key === b.key) return { reachable: true };
-    const answer = this.search([a], [b], false)[0]![0];
+    const answer = (await this.search([a], [b], false))[0]![0];
     return answer ? { reachable: true } : { reachable: false, reason: 'no road route between them' };
   }
 
@@ -299,11 +301,16 @@ export class RoadRouter implements Router {
 
   /**
    * Fastest paths from every source to every destination (`only` limits the pairs searched, as "row,col"). The query
-   * points join the graph as temporary nodes: a source only has links out, a destination only links in, so no path
-   * passes through another query point. `null`: no path; `undefined`: not asked.
+   * points join the graph as temporary nodes named for this query: a source only has links out, a destination only
+   * links in, so no path passes through another query point — this query's or a concurrent one's. That lets a long
+   * table yield to the event loop every few milliseconds (the API shares the process) while other queries run.
+   * `null`: no path; `undefined`: not asked.
    */
-  private search(sources: readonly Snap[], destinations: readonly Snap[], withLinks: boolean, only?: Set<string>): Array<Array<PathAnswer | null | undefined>> {
+  private async search(sources: readonly Snap[], destinations: readonly Snap[], withLinks: boolean, only?: Set<string>): Promise<Array<Array<PathAnswer | null | undefined>>> {
     const g = this.graph;
+    const q = (this.queries = (this.queries + 1) % Number.MAX_SAFE_INTEGER);
+    const sId = (i: number) => `q${q}s${i}`;
+    const dId = (j: number) => `q${q}d${j}`;
     const added: NodeId[] = [];
     const addLinks = (id: NodeId, at: [number, number], links: Array<[NodeId, NodeId, LinkData]>) => {
       g.addNode(id, { lon: at[0], lat: at[1] });
@@ -326,27 +333,41 @@ export class RoadRouter implements Router {
       sources.forEach((s, i) => {
         const e = this.edges[s.edge]!;
         const links: Array<[NodeId, NodeId, LinkData]> = [];
-        if (e.forward) links.push([`s${i}`, e.to, part(s.edge, s.offsetM, e.lengthM)]);
-        if (e.backward) links.push([`s${i}`, e.from, part(s.edge, s.offsetM, 0)]);
-        addLinks(`s${i}`, s.at, links);
+        if (e.forward) links.push([sId(i), e.to, part(s.edge, s.offsetM, e.lengthM)]);
+        if (e.backward) links.push([sId(i), e.from, part(s.edge, s.offsetM, 0)]);
+        addLinks(sId(i), s.at, links);
       });
       destinations.forEach((d, j) => {
         const e = this.edges[d.edge]!;
         const links: Array<[NodeId, NodeId, LinkData]> = [];
-        if (e.forward) links.push([e.from, `d${j}`, part(d.edge, 0, d.offsetM)]);
-        if (e.backward) links.push([e.to, `d${j}`, part(d.edge, e.lengthM, d.offsetM)]);
+        if (e.forward) links.push([e.from, dId(j), part(d.edge, 0, d.offsetM)]);
+        if (e.backward) links.push([e.to, dId(j), part(d.edge, e.lengthM, d.offsetM)]);
         sources.forEach((s, i) => {
           if (s.edge !== d.edge) return;
           // Both on one edge: straight along it when its direction allows.
-          if ((e.forward && d.offsetM >= s.offsetM) || (e.backward && d.offsetM <= s.offsetM)) links.push([`s${i}`, `d${j}`, part(d.edge, s.offsetM, d.offsetM)]);
+          if ((e.forward && d.offsetM >= s.offsetM) || (e.backward && d.offsetM <= s.offsetM)) links.push([sId(i), dId(j), part(d.edge, s.offsetM, d.offsetM)]);
         });
-        addLinks(`d${j}`, d.at, links);
+        addLinks(dId(j), d.at, links);
       });
-      return sources.map((_, i) =>
-        destinations.map((_, j) => {
-          if (only && !only.has(`${i},${j}`)) return undefined;
-          const nodes = this.finder.find(`s${i}`, `d${j}`); // target first, source last (ngraph.path's order)
-          if (nodes.length === 0) return null;
+      const answers: Array<Array<PathAnswer | null | undefined>> = [];
+      let sliceStart = performance.now();
+      for (let i = 0; i < sources.length; i++) {
+        const row: Array<PathAnswer | null | undefined> = [];
+        answers.push(row);
+        for (let j = 0; j < destinations.length; j++) {
+          if (only && !only.has(`${i},${j}`)) {
+            row.push(undefined);
+            continue;
+          }
+          if (performance.now() - sliceStart > YIELD_EVERY_MS) {
+            await new Promise((resolve) => setImmediate(resolve));
+            sliceStart = performance.now();
+          }
+          const nodes = this.finder.find(sId(i), dId(j)); // target first, source last (ngraph.path's order)
+          if (nodes.length === 0) {
+            row.push(null);
+            continue;
+          }
           let durationS = 0;
           let distanceM = 0;
           const links: LinkData[] = [];
@@ -356,9 +377,10 @@ export class RoadRouter implements Router {
             distanceM += link.data.distanceM;
             if (withLinks) links.push(link.data);
           }
-          return { durationS, distanceM, links };
-        }),
-      );
+          row.push({ durationS, distanceM, links });
+        }
+      }
+      return answers;
     } finally {
       for (const id of added) g.removeNode(id);
     }
@@ -381,6 +403,9 @@ export class RoadRouter implements Router {
     return fromM <= toM ? out : out.reverse();
   }
 }
+
+/** Milliseconds of searching between two yields to the event loop in a table. */
+const YIELD_EVERY_MS = 8;
 
 const round7 = (v: number) => Math.round(v * 1e7) / 1e7;
 const tooFarFromRoad = (distanceM: number, maxM: number) => `nearest road is ${Math.round(distanceM)} m away (more than ${maxM} m)`;
