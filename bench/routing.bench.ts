@@ -148,7 +148,8 @@ Each row is the median (by p50) of three runs made one after the other in this p
 "road graph (embedded)" is \`RoadRouter\` on data/monaco/graph.json (built by \`npm run roads\` from the same Monaco
 extract OSRM was prepared from; loaded and indexed in ${Math.round(roadLoadMs)} ms), answering the same questions in process:
 no network, but the whole search — snapping (Flatbush), then ngraph.path NBA* (bidirectional A*) per cell — in JavaScript, with its pair cache off
-(OSRM's figures above likewise exclude any cache). Its calls are synchronous, so concurrency adds nothing. The last row is the
+(OSRM's figures above likewise exclude any cache). Its searches share the one JavaScript thread (a table yields every 8 ms, so
+the API in the same process stays responsive): concurrency adds no throughput, and 8 tables in flight each take ~8× as long. The last row is the
 same table with the pair cache warm, as a dispatch round mostly asks it (the points of the previous round).
 
 | adapter | operation | concurrency | iterations | requests/s | p50 ms | p99 ms | errors |
