@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../platform/project-root.ts';
 import { loadRoadGraph, parseRoadGraph, ROAD_GRAPH_FORMAT, type RoadGraphFile } from './road-graph.ts';
 import { RoadRouter } from './road-router.ts';
+import { loadRecordings } from './osrm-replay-server.ts';
 import { routerContract } from './router.contract.ts';
 import { isPointOffNetwork, NoSegmentError, type LatLng } from './router.ts';
 import { haversineM } from './straight-line-router.ts';
@@ -43,6 +44,20 @@ describe('RoadRouter on Monaco', () => {
     // City speeds: between 10 and 70 km/h on average.
     expect(r.distanceM / r.durationS).toBeGreaterThan(10 / 3.6);
     expect(r.distanceM / r.durationS).toBeLessThan(70 / 3.6);
+  });
+
+  it('measures the same road distances as OSRM on the same extract (the recorded 5×5 table)', async () => {
+    const recording = (await loadRecordings()).find((r) => r.name === 'table-5x5')!;
+    const points = recording.request.path.split('/')[4]!.split('?')[0]!.split(';').map((pair) => {
+      const [lon, lat] = pair.split(',').map(Number);
+      return { lat: lat!, lon: lon! };
+    });
+    const osrm = (recording.response.body as { distances: number[][] }).distances;
+    const ours = (await router.table(points, points)).distancesM;
+    const gaps = osrm.flatMap((row, i) => row.flatMap((m, j) => (i === j ? [] : [Math.abs(ours[i]![j]! - m) / m])));
+    // OSRM minimises time with turn penalties, so a few pairs take another (longer) way; most agree within 15 %.
+    expect(gaps.filter((g) => g <= 0.15).length).toBeGreaterThanOrEqual(0.8 * gaps.length);
+    expect(Math.max(...gaps)).toBeLessThan(0.5);
   });
 
   it('respects one-way streets: the two directions of a pair differ somewhere in the city', async () => {
