@@ -21,5 +21,7 @@ COPY --from=build /app/dist ./dist
 COPY migrations ./migrations
 # The live map page (GET /map reads web/map.html, map.js, map.css at run time; Leaflet itself comes from node_modules).
 COPY web ./web
+# The demo city's road graph and street layer (OpenStreetMap, ODbL): the map's offline streets, ROUTER=road's graph.
+COPY data/monaco ./data/monaco
 EXPOSE 8000
 CMD ["node", "dist/apps/api/main.js"]

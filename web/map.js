@@ -26,7 +26,7 @@
 /** @type {any} */
 const L = /** @type {any} */ (globalThis).L;
 
-/** @type {{tileUrl: string|null, wsPath: string, statePath: string}} */
+/** @type {{tileUrl: string|null, roadsPath: string|null, wsPath: string, statePath: string}} */
 const CONFIG = JSON.parse(document.getElementById('map-config')?.textContent || '{}');
 
 /** @type {Record<OrderStatus, string>} */
@@ -107,7 +107,48 @@ if (CONFIG.tileUrl) {
     },
   });
   new Grid({ maxZoom: 20 }).addTo(map);
-  map.attributionControl.addAttribution('offline grid — set MAP_TILE_URL for tiles');
+  if (CONFIG.roadsPath) void drawStreets(CONFIG.roadsPath);
+  else map.attributionControl.addAttribution('offline grid — set MAP_TILE_URL for tiles');
+}
+
+/** Street widths (px) by OSM highway class: the main roads stand out, service ways and pedestrian streets recede. */
+const STREET_WEIGHT = /** @type {Record<string, number>} */ ({
+  motorway: 5, trunk: 5, primary: 4.5, secondary: 4, tertiary: 3.5, motorway_link: 3, trunk_link: 3, primary_link: 3,
+  secondary_link: 3, tertiary_link: 3, residential: 3, unclassified: 3, living_street: 2.5, service: 1.8, pedestrian: 2,
+});
+
+/** Streets drawn so far (for the browser tests). */
+let streetCount = 0;
+
+/**
+ * The offline base layer: the city's streets (OpenStreetMap data, built by `npm run roads`) as GeoJSON from this
+ * server, drawn on one canvas under everything else. Not interactive: it is the map, not data.
+ * @param {string} path
+ */
+async function drawStreets(path) {
+  try {
+    const res = await fetch(path);
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const data = await res.json();
+    map.createPane('streets').style.zIndex = '250';
+    const casing = L.canvas({ pane: 'streets' });
+    /** @param {any} feature */
+    const weight = (feature) => STREET_WEIGHT[feature?.properties?.highway] ?? 2;
+    // A light casing under a white fill: streets read as streets at every zoom.
+    L.geoJSON(data, { renderer: casing, interactive: false, style: (/** @type {any} */ f) => ({ color: '#aeb8c6', weight: weight(f) + 2, opacity: 1, lineCap: 'round' }) }).addTo(map);
+    const layer = L.geoJSON(data, {
+      renderer: casing,
+      interactive: false,
+      style: (/** @type {any} */ f) => ({ color: f?.properties?.highway === 'pedestrian' ? '#f4efe6' : '#ffffff', weight: weight(f), opacity: 1, lineCap: 'round' }),
+    }).addTo(map);
+    streetCount = layer.getLayers().length;
+    document.body.dataset.streets = String(streetCount);
+    map.attributionControl.addAttribution('streets © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors, ODbL');
+    if (!fitted && stores.size === 0 && riders.size === 0) map.fitBounds(layer.getBounds(), { animate: false });
+  } catch (error) {
+    map.attributionControl.addAttribution('offline grid — set MAP_TILE_URL for tiles');
+    console.warn('street layer unavailable', error);
+  }
 }
 
 L.control.scale({ imperial: false, position: 'bottomright' }).addTo(map);
@@ -692,6 +733,7 @@ function retry() {
   stores,
   batches,
   riderLatLng: (/** @type {string} */ id) => riders.get(id)?.marker?.getLatLng() ?? null,
+  streetCount: () => streetCount,
 };
 
 void loadSnapshot().then(() => {

@@ -15,7 +15,8 @@ const ENVIRONMENT = `environment:
   DATABASE_URL         PostgreSQL URL (default: embedded PGlite, in memory)
   REDIS_URL            Redis URL (default: in-memory geo store)
   KAFKA_BROKERS        host:port,… (default: in-process event bus)
-  OSRM_URL             OSRM base URL (default: straight-line router)
+  OSRM_URL             OSRM base URL (default: the embedded road router on Monaco's streets, data/monaco)
+  ROUTER               auto (default), road or straight-line
   LOG_LEVEL            info shows warnings and errors only in npm start (default info)`;
 
 /** `npm start -- --help`: the simulator's flags with the defaults `npm start` actually runs with. */

@@ -64,6 +64,8 @@ describe('the default demo city', () => {
     const config = loadConfig({ PORT: '0', LOG_LEVEL: 'error' });
     city = await composeDemoCity(config, ['--seed', '7', '--speed', String(SPEED), '--progress', '3600'], { logger: silentLogger, progress: () => {} });
     const { base } = await city.start();
+    // Monaco's committed road graph: the city routes on its streets (riders follow them, ETAs are road times).
+    expect(city.adapters.kinds.router).toBe('road');
     const sim = city.simulator()!;
     const rate = sim.baseRate();
     expect(sim.sizing(), 'the default demand is sized to the fleet').not.toBeNull();

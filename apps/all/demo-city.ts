@@ -72,7 +72,7 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
 
   // A rider whose pings stop leaves the geo store after the default 60 s of *wall* time: pings come on a wall-clock
   // cadence, and a busy machine must not make the whole fleet vanish for the dispatcher between two of them.
-  const adapters = await openAdapters(config, logger, { clock, applicationName: 'deliverygo', registry: metrics, riderTtlMs: DEFAULT_RIDER_TTL_MS * clock.speed });
+  const adapters = await openAdapters(config, logger, { clock, applicationName: 'deliverygo', registry: metrics, riderTtlMs: DEFAULT_RIDER_TTL_MS * clock.speed, cityCenter: provisional.center });
   let api: ApiRuntime | undefined;
   let worker: WorkerRuntime | undefined;
   let simulator: SimulatorRuntime | undefined;
@@ -125,6 +125,8 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
         logger: logger.child({ app: 'simulator' }),
         progress: io.progress,
         clock,
+        // Riders navigate with the city's router: on the road graph (the default for Monaco) they follow the streets.
+        router: adapters.router,
       });
       await simulator.start();
       return { base };

@@ -1,7 +1,8 @@
 /**
  * `npm start`: a whole living city in one process — the API, the worker and the rider/order simulator — on whatever
  * adapters the environment selects, all on one simulated clock (demo-city.ts). With no environment at all that is the
- * embedded set (PGlite, in-process bus, in-memory geo store, straight-line router), so it needs no servers. Simulator
+ * embedded set (PGlite, in-process bus, in-memory geo store, the road router on the demo city's streets), so it needs no
+ * servers. Simulator
  * flags pass through: `npm start -- --riders 40 --speed 10` (cli.ts; `npm start -- --help` lists them with the demo's
  * defaults).
  */

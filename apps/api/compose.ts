@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getRequestListener, type ServerType } from '@hono/node-server';
@@ -6,6 +7,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Config } from '../../internal/config/config.ts';
 import { createLiveStatsService } from '../../internal/live-stats/live-stats-service.ts';
 import { systemClock, type Clock } from '../../internal/platform/clock.ts';
+import { roadLayerPath } from '../../internal/routing/create-router.ts';
 import { openAdapters, type Adapters } from '../../internal/app/adapters.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
@@ -46,8 +48,9 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
     if (!options.adapters) teardown.push(['adapters', () => adapters.close()]);
     const { db, geo, bus } = adapters;
 
-    // Only a road router can refuse a drop; the straight-line router would cost a store read per order for nothing.
-    const roadRouter = adapters.kinds.router === 'osrm' ? adapters.router : undefined;
+    // Only a road router (OSRM or the embedded road graph) can refuse a drop; the straight-line router would cost a
+    // store read per order for nothing.
+    const roadRouter = adapters.kinds.router !== 'straight-line' ? adapters.router : undefined;
     const services = createApiServices({ db, clock, logger, geo, h3Resolution: config.h3Resolution, roadRouter, fixMaxAgeMs: config.delivery.fixMaxAgeMs });
     const liveStats = createLiveStatsService({ db, geo, clock });
     const live = await startTelemetryApi({ config, db, geo, bus, clock, logger, registry: metrics });
@@ -60,6 +63,8 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       services,
       liveStats,
       mapTileUrl: config.map.tileUrl,
+      // The demo city's streets (or ROADS_DIR's) are the map's base layer when no tile server is configured.
+      roadLayerFile: existsSync(roadLayerPath(config.router.roadsDir)) ? roadLayerPath(config.router.roadsDir) : undefined,
       telemetry: live.telemetry,
     });
     logger.info({ adapters: adapters.kinds }, 'api composed');

@@ -1,7 +1,7 @@
 import { setMaxListeners } from 'node:events';
 import type { Logger } from '../../internal/platform/logger.ts';
 import { createApiClient, type ApiClient, type LiveStatsDto, type StoreDto } from './api-client.ts';
-import { describeSizing, sizeDemand, type DemandSizing } from './demand-sizing.ts';
+import { describeSizing, measureDetour, sizeDemand, type DemandSizing } from './demand-sizing.ts';
 import { pointAtBearing, type Point } from './geo-math.ts';
 import type { SimulatorOptions } from './options.ts';
 import { DEFAULT_DROP_RADIUS_M, runOrderGenerator } from './order-generator.ts';
@@ -10,6 +10,7 @@ import { between, seededRandom, type Random } from './random.ts';
 import { defaultVirtualStart, ordersPerMinute } from './rate-schedule.ts';
 import { SimClock } from './sim-clock.ts';
 import { runRiderAgent } from './rider-agent.ts';
+import type { Router } from '../../internal/routing/router.ts';
 import { emptyTally, progressLine, recordError, summaryText, type SimTally } from './summary.ts';
 
 export interface SimulatorRuntime {
@@ -39,6 +40,11 @@ export interface SimulatorIo {
    * the simulator keeps its own and assumes the API runs on the wall clock (a separately started API).
    */
   clock?: SimClock;
+  /**
+   * The router riders navigate with (`npm start` shares the city's own): riders then ride its route geometry, along
+   * the streets when it is the road router or OSRM. Absent: straight lines.
+   */
+  router?: Router;
 }
 
 const STORE_NAMES = ['Pizzeria Monte', 'Sushi Kai', 'Green Bowl', 'Taco Loco', 'Curry House', 'Burger Barn', 'Pho Saigon', 'Falafel Corner', 'Noodle Bar', 'Bagel Co'];
@@ -51,6 +57,42 @@ export function demoStoreSites(center: Point, count: number, random: Random): Ar
     return { name: i < STORE_NAMES.length ? base : `${base} ${Math.floor(i / STORE_NAMES.length) + 1}`, lat: p.lat, lon: p.lon };
   });
 }
+
+/** A router's route geometry as the points a rider passes (`[lon, lat]` → `{lat, lon}`). */
+export function streetsOf(router: Router): (from: Point, to: Point) => Promise<Point[]> {
+  return async (from, to) => (await router.route(from, to)).geometry.coordinates.map(([lon, lat]) => ({ lat, lon }));
+}
+
+/** How far from a street a sampled door or store may be before it is moved onto the street (metres). */
+const STREET_SNAP_M = 150;
+
+/**
+ * Customers live by streets: a sampled drop is moved onto the nearest street when one is within `STREET_SNAP_M`,
+ * and resampled (a few times) when it fell in the sea or beyond the road data. Without success, the last sample.
+ */
+export function placeOnStreets(router: Router): (sample: () => Point) => Promise<Point> {
+  return async (sample) => {
+    let p = sample();
+    for (let attempt = 0; attempt < 8; attempt++, p = sample()) {
+      const snapped = await router.nearest(p).catch(() => undefined);
+      if (snapped && snapped.distanceM <= STREET_SNAP_M) return snapped.point;
+    }
+    return p;
+  };
+}
+
+/** A store site moved onto a street: the nearest one, or (off the road data) the first on the way to `center`. */
+async function storeOnStreet(router: Router, site: Point, center: Point): Promise<Point> {
+  for (let f = 0; f <= 1; f += 0.125) {
+    const p = { lat: site.lat + (center.lat - site.lat) * f, lon: site.lon + (center.lon - site.lon) * f };
+    const snapped = await router.nearest(p).catch(() => undefined);
+    if (snapped && snapped.distanceM <= STREET_SNAP_M) return snapped.point;
+  }
+  return site;
+}
+
+/** A router's road metres between two points. */
+const roadDistance = (router: Router) => async (a: Point, b: Point) => (await router.route(a, b)).distanceM;
 
 /**
  * The simulator's composition root: one HTTP client, the order generator and one agent per rider, all stopped by one
@@ -86,7 +128,11 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
     const existing = await api.listStores();
     if (existing.length > 0) return existing;
     const created: StoreDto[] = [];
-    for (const site of demoStoreSites(options.center, options.stores, random)) created.push(await api.createStore(site.name, site));
+    for (const site of demoStoreSites(options.center, options.stores, random)) {
+      // With a road network, a store stands on a street (not in the harbour): riders and dispatch can reach it.
+      const at = io.router ? await storeOnStreet(io.router, site, options.center) : site;
+      created.push(await api.createStore(site.name, { lat: at.lat, lon: at.lon }));
+    }
     logger.info({ stores: created.length }, 'created demo stores');
     return created;
   }
@@ -131,6 +177,8 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           bundleSize: options.bundleSize,
           targetUtilisation: options.utilisation,
           random: seededRandom(options.seed ^ 0x5eed),
+          // Riders following streets ride farther than the straight line: size for the city's real legs.
+          ...(io.router ? { detourFactor: await measureDetour(stores, DEFAULT_DROP_RADIUS_M, seededRandom(options.seed ^ 0xde7), roadDistance(io.router), placeOnStreets(io.router)) } : {}),
         });
         baseRate = Math.round(sizing.ordersPerMinute * 100) / 100;
         logger.info({ sizing }, `demand: ${describeSizing(sizing, options.riders)}`);
@@ -154,6 +202,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           tally,
           logger,
           signal: controller.signal,
+          ...(io.router ? { streets: streetsOf(io.router) } : {}),
         }).catch((error) => {
           recordError(tally, 'rider', error);
           logger.error({ err: error, rider: i + 1 }, 'rider stopped');
@@ -161,7 +210,18 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
         loops.push(agent);
       }
       loops.push(
-        runOrderGenerator({ api, stores, clock, mode: options.mode, rate: baseRate, random, tally, logger, signal: controller.signal }).catch((error) =>
+        runOrderGenerator({
+          api,
+          stores,
+          clock,
+          mode: options.mode,
+          rate: baseRate,
+          random,
+          tally,
+          logger,
+          signal: controller.signal,
+          ...(io.router ? { placeDrop: placeOnStreets(io.router) } : {}),
+        }).catch((error) =>
           logger.error({ err: error }, 'order generator stopped'),
         ),
       );

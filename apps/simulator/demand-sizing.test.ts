@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sizeDemand, type DemandSizingInput } from './demand-sizing.ts';
+import { measureDetour, sizeDemand, type DemandSizingInput } from './demand-sizing.ts';
 import { pathLengthM, pointAtBearing } from './geo-math.ts';
 import { seededRandom } from './random.ts';
 
@@ -56,5 +56,22 @@ describe('demand sized to the fleet', () => {
     expect(sizeDemand(input({ stores: [] })).ordersPerMinute).toBe(0);
     expect(() => sizeDemand(input({ bundleSize: 0.5 }))).toThrow(RangeError);
     expect(() => sizeDemand(input({ targetUtilisation: 0 }))).toThrow(RangeError);
+  });
+
+  it('sizes riders who follow streets for the measured detour: twice the road, half the orders', async () => {
+    const straight = sizeDemand(input());
+    const roads = sizeDemand(input({ detourFactor: 2, random: seededRandom(1) }));
+    expect(roads.bundleMinutes).toBeCloseTo(2 * straight.bundleMinutes, 6);
+    expect(roads.ordersPerMinute).toBeCloseTo(straight.ordersPerMinute / 2, 6);
+    expect(() => sizeDemand(input({ detourFactor: 0.5 }))).toThrow(RangeError);
+    // The detour is road metres over straight metres on the legs the router answers; the others are left out.
+    let calls = 0;
+    const detour = await measureDetour(stores, { min: 400, max: 2_500 }, seededRandom(2), async (a, b) => {
+      calls += 1;
+      if (calls % 3 === 0) throw new Error('off the network');
+      return 2.5 * pathLengthM([a, b]);
+    });
+    expect(detour).toBeCloseTo(2.5, 6);
+    expect(await measureDetour(stores, { min: 400, max: 2_500 }, seededRandom(2), async () => Promise.reject(new Error('down')))).toBe(1);
   });
 });

@@ -20,7 +20,8 @@ import { sampleDrop, type DropRadius } from './order-generator.ts';
  *
  *     rate = u × N × b / T(b)   orders per simulated minute.
  *
- * Distances are straight lines because the simulated riders ride straight lines. Drop→drop is the mean over two
+ * Distances are straight lines times `detourFactor`: 1 when the simulated riders ride straight lines, the city's measured
+ * road ÷ straight ratio when they follow its streets (`measureDetour`). Drop→drop is the mean over two
  * random drops of one store, an upper bound (bundle-mates share a corridor), so the real utilisation lands at or a
  * little below the target.
  */
@@ -42,6 +43,8 @@ export interface DemandSizingInput {
   random: Random;
   /** Monte-Carlo samples per mean (default 4,000: the means are then within ~1 %). */
   samples?: number;
+  /** Ridden metres per straight-line metre (default 1: riders ride straight lines). */
+  detourFactor?: number;
 }
 
 export interface DemandSizing {
@@ -55,6 +58,8 @@ export interface DemandSizing {
   meanRepositionM: number;
   meanStoreToDropM: number;
   meanDropToDropM: number;
+  /** Ridden metres per straight-line metre the sizing assumed. */
+  detourFactor: number;
 }
 
 /**
@@ -86,12 +91,43 @@ export function sizeDemand(input: DemandSizingInput): DemandSizing {
   const meanRepositionM = stores.length ? reposition / samples : 0;
   const meanStoreToDropM = stores.length ? out / samples : 0;
   const meanDropToDropM = stores.length ? between / samples : 0;
-  const rideS = (meanRepositionM + meanStoreToDropM + (bundleSize - 1) * meanDropToDropM) / input.riderSpeedMps;
+  const detour = input.detourFactor ?? 1;
+  if (!(detour >= 1)) throw new RangeError('detourFactor must be at least 1');
+  const rideS = (detour * (meanRepositionM + meanStoreToDropM + (bundleSize - 1) * meanDropToDropM)) / input.riderSpeedMps;
   // Legs: to the store, then one per drop.
   const bundleS = rideS + input.overheadPerBundleS + (1 + bundleSize) * input.overheadPerLegS;
   const bundleMinutes = bundleS / 60;
   const ordersPerMinute = stores.length === 0 || input.riders === 0 ? 0 : (targetUtilisation * input.riders * bundleSize) / bundleMinutes;
-  return { ordersPerMinute, bundleMinutes, bundleSize, targetUtilisation, meanRepositionM, meanStoreToDropM, meanDropToDropM };
+  return { ordersPerMinute, bundleMinutes, bundleSize, targetUtilisation, meanRepositionM, meanStoreToDropM, meanDropToDropM, detourFactor: detour };
+}
+
+/**
+ * The mean ratio of ridden (road) to straight-line metres over `samples` store → drop legs of this city, measured with
+ * `roadDistanceM` (the router riders navigate with); legs it cannot answer (a drop off the network) are skipped. 1 when
+ * none could be measured.
+ */
+export async function measureDetour(
+  stores: readonly Point[],
+  dropRadiusM: DropRadius,
+  random: Random,
+  roadDistanceM: (a: Point, b: Point) => Promise<number>,
+  placeDrop: (sample: () => Point) => Promise<Point> = async (sample) => sample(),
+  samples = 60,
+): Promise<number> {
+  let road = 0;
+  let straight = 0;
+  for (let i = 0; i < samples && stores.length > 0; i++) {
+    const store = pick(random, stores);
+    const drop = await placeDrop(() => sampleDrop(store, dropRadiusM, random));
+    try {
+      const m = await roadDistanceM(store, drop);
+      road += m;
+      straight += distanceM(store, drop);
+    } catch {
+      // off the network or no route: such an order is refused, it does not load the fleet
+    }
+  }
+  return straight > 0 ? Math.max(1, road / straight) : 1;
 }
 
 /** `2.4/min (75 % of 20 riders; 13.1 min per bundle of 1.5)`, for the console. */

@@ -42,6 +42,11 @@ export interface OrderGeneratorDeps {
   dropRadiusM?: DropRadius;
   /** Prep time range, virtual minutes. */
   prepMinutes?: { min: number; max: number };
+  /**
+   * Turns the drop sampler into a customer's door: `npm start` moves it onto a nearby street (resampling one that
+   * falls in the sea, see `placeOnStreets`). Default: the sample as it is.
+   */
+  placeDrop?: (sample: () => Point) => Promise<Point>;
 }
 
 /** Longest single wait, simulated ms: the rate may change meanwhile (rush hour), and inter-arrival times are memoryless. */
@@ -56,7 +61,7 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
 
   async function placeOne(): Promise<void> {
     const store = pick(random, deps.stores);
-    const drop = sampleDrop(store, radius, random);
+    const drop = deps.placeDrop ? await deps.placeDrop(() => sampleDrop(store, radius, random)) : sampleDrop(store, radius, random);
     const items = [{ name: pick(random, MENU), qty: 1 + Math.floor(random() * 3) }];
     const prepMinutes = Math.round(between(random, prep.min, prep.max) * 10) / 10;
     const key = randomUUID();

@@ -8,7 +8,8 @@ import { recordError, type SimTally } from './summary.ts';
 
 /**
  * One simulated rider: registers, goes idle, reports GPS fixes (batched with the other riders'), learns its assignment by polling `GET /riders/{id}`
- * (which names the batch it carries), rides to the store along straight segments, picks up, rides the drops in the
+ * (which names the batch it carries), rides to the store along the streets its router gives (straight segments
+ * without one), picks up, rides the drops in the
  * refined stop order (or the batch's sequence before refinement), confirms each drop at the drop point, and is idle
  * again when the API says the batch is delivered. The API judges a drop on the rider's own last GPS fix, so the rider
  * posts a fix at the door (and waits for it to be taken) before every confirmation. Some confirmations are made
@@ -37,6 +38,11 @@ export interface RiderAgentDeps {
   tally: SimTally;
   logger: Logger;
   signal: AbortSignal;
+  /**
+   * The streets between two points, as the rider's navigation app would give them (`npm start` passes its Router's
+   * route geometry). Absent, or when it fails (an off-road drop, no route), the rider rides the straight line.
+   */
+  streets?: (from: Point, to: Point) => Promise<Point[]>;
 }
 
 /** How far the deliberate wrong confirmations are made from the drop (the API accepts 30 m). */
@@ -51,6 +57,27 @@ export function batchItinerary(batch: BatchDto, store: Point | undefined): { pic
   }
   const drops = [...batch.orders].sort((a, b) => a.sequence - b.sequence).map((o) => ({ lat: o.drop.lat, lon: o.drop.lon, orderId: o.id }));
   return { pickup: store ?? null, drops };
+}
+
+/**
+ * The points a rider passes from `from` to `target`: along `streets` (the router's geometry, which starts and ends where
+ * the two points snap onto the road, so the ride joins it from `from` and leaves it for `target`), or straight when
+ * there is no router or it cannot answer (`onError` hears why).
+ */
+export async function legPath(
+  from: Point,
+  target: Point,
+  streets?: (from: Point, to: Point) => Promise<Point[]>,
+  onError: (error: unknown) => void = () => {},
+): Promise<Point[]> {
+  if (streets) {
+    try {
+      return [from, ...(await streets(from, target)), target];
+    } catch (error) {
+      onError(error);
+    }
+  }
+  return [from, target];
 }
 
 export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
@@ -100,11 +127,13 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
   }
 
   /**
-   * Rides straight segments through `points`, one GPS fix per ping interval. The interval is slept on the simulated
+   * Rides to `target` along the streets (`deps.streets`; straight without it), one GPS fix per ping interval, and ends
+   * exactly on `target` (a drop a few metres off the road is walked to). The interval is slept on the simulated
    * clock, so a slowed clock (a busy machine) slows the ride with it.
    */
-  async function ride(points: Point[]): Promise<void> {
-    for (const fix of fixesAlong([pos, ...points], deps.speedMps, deps.pingIntervalMs)) {
+  async function ride(target: Point): Promise<void> {
+    const path = await legPath(pos, target, deps.streets, (error) => log.debug({ err: error }, 'no street route; riding straight'));
+    for (const fix of fixesAlong(path, deps.speedMps, deps.pingIntervalMs)) {
       await deps.clock.sleep(deps.pingIntervalMs * deps.clock.speed, signal);
       if (signal.aborted) return;
       report(fix);
@@ -153,7 +182,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     const batch = await api.getBatch(batchId);
     const { pickup, drops } = batchItinerary(batch, deps.stores.get(batch.store_id));
     if (batch.status === 'assigned') {
-      if (pickup) await ride([pickup]);
+      if (pickup) await ride(pickup);
       if (signal.aborted) return;
       await withRetries('pickup', () => api.pickup(batchId, id));
       tally.batchesPickedUp += 1;
@@ -162,7 +191,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     const pending = new Set(current.orders.filter((o) => o.status !== 'delivered').map((o) => o.id));
     for (const drop of drops) {
       if (!pending.has(drop.orderId)) continue;
-      await ride([drop]);
+      await ride(drop);
       if (signal.aborted) return;
       if (random() < deps.farRate) {
         try {

@@ -18,12 +18,13 @@ import type { HealthCheck } from '../health/health-check.ts';
 import type { Clock } from '../platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../platform/lifecycle.ts';
 import type { Logger } from '../platform/logger.ts';
-import { createRouter } from '../routing/create-router.ts';
-import type { Router } from '../routing/router.ts';
+import { selectRouter, type RouterKind } from '../routing/create-router.ts';
+import type { LatLng, Router } from '../routing/router.ts';
 
 /**
  * Every adapter a deliverygo process talks to, chosen by the configuration: a real server where its URL is set,
- * the embedded twin where it is not (PGlite, in-process bus, in-memory geo store, straight-line router).
+ * the embedded twin where it is not (PGlite, in-process bus, in-memory geo store, and the road router for `npm start`'s
+ * city or the straight-line router).
  *
  * Built once per process. The API and the worker each build their own when they run alone; `npm start` builds one
  * set and hands it to both, so they share the embedded database, bus and geo store.
@@ -35,7 +36,7 @@ export interface Adapters {
   geo: GeoStore;
   router: Router;
   /** Which adapter serves each part, for logs and `/health`. */
-  kinds: { postgres: 'postgres' | 'pglite'; bus: 'kafka' | 'memory'; geo: 'redis' | 'memory'; router: 'osrm' | 'straight-line' };
+  kinds: { postgres: 'postgres' | 'pglite'; bus: 'kafka' | 'memory'; geo: 'redis' | 'memory'; router: RouterKind };
   healthChecks: HealthCheck[];
   /** Closes everything in reverse build order. Idempotent. */
   close(): Promise<void>;
@@ -49,6 +50,11 @@ export interface AdapterOptions {
   registry: Registry;
   /** How long (clock ms) a rider's position lives without a new ping; default the geo store's 60 s. */
   riderTtlMs?: number;
+  /**
+   * The city this process serves (`npm start`'s demo centre): with `ROUTER=auto` and no OSRM, the road router is used
+   * when the road graph covers it. Unset: straight line unless `ROUTER=road`.
+   */
+  cityCenter?: LatLng;
 }
 
 /** Builds the adapters `config` selects; on a failure half-way, closes what was built and rethrows. */
@@ -76,9 +82,12 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     const { geo, close: closeGeo } = createGeoStore(config, logger, options.clock, options.riderTtlMs);
     teardown.push(['geo store', closeGeo]);
 
-    const router = createRouter(
+    const { router, kind: routerKind } = selectRouter(
       {
         osrmUrl: config.osrmUrl,
+        mode: config.router.mode,
+        roadsDir: config.router.roadsDir,
+        roadsAt: options.cityCenter,
         osrm: { timeoutMs: config.osrm.timeoutMs, tableMaxSize: config.osrm.maxTableSize },
         straightLine: { speedMps: config.router.speedMps, detourFactor: config.router.detourFactor },
       },
@@ -86,7 +95,7 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     );
     teardown.push(['router', () => router.close()]);
 
-    const health = healthChecksFromConfig(config, { db: postgres.db, databaseAdapter: postgres.adapter });
+    const health = healthChecksFromConfig(config, { db: postgres.db, databaseAdapter: postgres.adapter, routerKind });
     teardown.push(['health check clients', () => health.close()]);
 
     let closing: Promise<void> | undefined;
@@ -100,7 +109,7 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
         postgres: postgres.adapter,
         bus: busKind,
         geo: geo.adapter,
-        router: config.osrmUrl ? 'osrm' : 'straight-line',
+        router: routerKind,
       },
       healthChecks: health.checks,
       close: () => (closing ??= shutdownSteps([...teardown].reverse(), logger)),

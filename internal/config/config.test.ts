@@ -88,10 +88,17 @@ describe('loadConfig', () => {
     ['DELIVERY_FIX_MAX_AGE_S', '0'],
     ['DELIVERY_FIX_MAX_AGE_S', 'a minute'],
     ['MAP_TILE_URL', 'tile.openstreetmap.org/{z}/{x}/{y}.png'],
+    ['ROUTER', 'osrm-please'],
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError({ ...deliveryGoEnv, [name]: value });
     expect(error.message).toContain(name);
     for (const other of Object.keys(deliveryGoEnv).filter((n) => n !== name)) expect(error.message).not.toContain(other);
+  });
+
+  it('picks the router automatically unless ROUTER says road or straight-line; ROADS_DIR names the road data', () => {
+    expect(loadConfig({}).router).toMatchObject({ mode: 'auto', roadsDir: undefined });
+    expect(loadConfig({ ROUTER: 'straight-line' }).router.mode).toBe('straight-line');
+    expect(loadConfig({ ROUTER: 'road', ROADS_DIR: ' data/berlin ' }).router).toMatchObject({ mode: 'road', roadsDir: 'data/berlin' });
   });
 
   it('leaves the map tile layer off unless MAP_TILE_URL is set, and keeps the template as given', () => {

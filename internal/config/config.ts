@@ -37,7 +37,13 @@ export interface Config {
   /** OSRM base URL, or undefined for the straight-line router. */
   osrmUrl: string | undefined;
   osrm: { timeoutMs: number; maxTableSize: number };
-  router: { speedMps: number; detourFactor: number };
+  /**
+   * `mode` (`ROUTER`: `auto`, `road` or `straight-line`; default `auto`) picks the router when OSRM is not used:
+   * `auto` lets `npm start` route on the demo city's road graph (`roadsDir`, `ROADS_DIR`, default data/monaco) and
+   * the API or worker alone on the straight line; `road` always uses the graph, `straight-line` never.
+   * `speedMps`/`detourFactor` (`ROUTER_SPEED_KMH`, `ROUTER_DETOUR_FACTOR`) shape the straight line.
+   */
+  router: { mode: 'auto' | 'road' | 'straight-line'; roadsDir: string | undefined; speedMps: number; detourFactor: number };
   /** H3 resolution of order and store cells: the dispatch set's `h3Resolution` (`H3_RESOLUTION` or the parameter file). */
   h3Resolution: number;
   /**
@@ -125,6 +131,8 @@ const envSchema = z.object({
   OSRM_ADDR: url(['http:', 'https:']).optional(),
   OSRM_TIMEOUT_MS: int(1, 120_000).default(2_000),
   OSRM_MAX_TABLE_SIZE: int(2, 10_000).default(100),
+  ROUTER: z.enum(['auto', 'road', 'straight-line']).default('auto'),
+  ROADS_DIR: z.string().trim().min(1).optional(),
   ROUTER_SPEED_KMH: positive.default(30),
   ROUTER_DETOUR_FACTOR: z.coerce.number().min(1).max(5).default(1.3),
   HOST: z.string().trim().regex(/^[A-Za-z0-9.\-_:]+$/, 'must be a host name or IP address (e.g. 127.0.0.1, 0.0.0.0, ::)').optional(),
@@ -181,7 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     osrmUrl: e.OSRM_URL ?? e.OSRM_ADDR,
     osrm: { timeoutMs: e.OSRM_TIMEOUT_MS, maxTableSize: e.OSRM_MAX_TABLE_SIZE },
-    router: { speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },
+    router: { mode: e.ROUTER, roadsDir: e.ROADS_DIR, speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },
     h3Resolution: dispatch.params.h3Resolution,
     dispatch,
     bus: { maxAttempts: e.BUS_MAX_ATTEMPTS, backoffMs: e.BUS_BACKOFF_MS },

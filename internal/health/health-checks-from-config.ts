@@ -20,7 +20,7 @@ export interface ConfiguredHealthChecks {
 export function healthChecksFromConfig(
   config: Config,
   // biome-ignore lint/suspicious/noExplicitAny: any schema; the check only runs `select 1`
-  deps: { db: Kysely<any>; databaseAdapter: 'postgres' | 'pglite' },
+  deps: { db: Kysely<any>; databaseAdapter: 'postgres' | 'pglite'; routerKind?: 'osrm' | 'road' | 'straight-line' },
 ): ConfiguredHealthChecks {
   const closers: Array<() => Promise<void>> = [];
   const checks: HealthCheck[] = [postgresHealthCheck(deps.db, deps.databaseAdapter)];
@@ -52,9 +52,9 @@ export function healthChecksFromConfig(
   }
 
   checks.push(
-    config.osrmUrl
+    config.osrmUrl && (deps.routerKind ?? 'osrm') === 'osrm'
       ? httpHealthCheck('router', 'osrm', config.osrmUrl, config.osrm.timeoutMs)
-      : inProcessHealthCheck('router', 'straight-line'),
+      : inProcessHealthCheck('router', deps.routerKind ?? 'straight-line'),
   );
 
   return {

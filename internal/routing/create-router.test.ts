@@ -1,6 +1,7 @@
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
-import { createRouter } from './create-router.ts';
+import { createRouter, selectRouter } from './create-router.ts';
+import { RoadRouter } from './road-router.ts';
 import { FallbackRouter, type RoutingLogger } from './fallback-router.ts';
 import { startOsrmReplayServer } from './osrm-replay-server.ts';
 import { routerContract } from './router.contract.ts';
@@ -57,5 +58,33 @@ describe('createRouter', () => {
       await router.close();
       await server.close();
     }
+  });
+});
+
+describe('selectRouter: ROUTER and the demo city', () => {
+  const MONACO = { lat: 43.7384, lon: 7.4246 };
+  const PARIS = { lat: 48.8566, lon: 2.3522 };
+  const deps = () => ({ registry: new Registry(), logger: quiet });
+
+  it('routes a city on the road graph (auto, no OSRM) when the graph covers it, and on the straight line otherwise', async () => {
+    const monaco = selectRouter({ roadsAt: MONACO }, deps());
+    expect(monaco.kind).toBe('road');
+    expect(monaco.router).toBeInstanceOf(RoadRouter);
+    expect(selectRouter({ roadsAt: PARIS }, deps()).kind).toBe('straight-line');
+    // The API or the worker alone name no city: straight line, as before.
+    expect(selectRouter({}, deps()).kind).toBe('straight-line');
+    // A missing graph in auto mode is not an error: straight line.
+    expect(selectRouter({ roadsAt: MONACO, roadsDir: '/nonexistent' }, deps()).kind).toBe('straight-line');
+    // OSRM wins in auto mode.
+    const osrm = selectRouter({ osrmUrl: 'http://127.0.0.1:9', roadsAt: MONACO }, deps());
+    expect(osrm.kind).toBe('osrm');
+    await osrm.router.close();
+  });
+
+  it('obeys ROUTER=road and ROUTER=straight-line', () => {
+    expect(selectRouter({ mode: 'road' }, deps()).kind).toBe('road');
+    expect(selectRouter({ mode: 'road', roadsAt: PARIS, osrmUrl: 'http://127.0.0.1:9' }, deps()).kind).toBe('road');
+    expect(selectRouter({ mode: 'straight-line', roadsAt: MONACO, osrmUrl: 'http://127.0.0.1:9' }, deps()).kind).toBe('straight-line');
+    expect(() => selectRouter({ mode: 'road', roadsDir: '/nonexistent' }, deps())).toThrow(/nonexistent/);
   });
 });

@@ -153,6 +153,37 @@ describe('GET /map in headless Chromium', () => {
   });
 });
 
+describe('GET /map base layer without MAP_TILE_URL', () => {
+  it('draws the demo city\'s streets (OpenStreetMap, attributed) under the markers', async () => {
+    const page = await chromium.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
+    await page.goto(`${base}/map`);
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
+    // Every street of data/monaco/roads.geojson became a line on the map.
+    await expect.poll(() => page.evaluate(() => (globalThis as any).deliverygoMap.streetCount()), { timeout: scaledMs(15_000) }).toBeGreaterThan(1_000);
+    expect(await page.locator('.leaflet-control-attribution').textContent()).toContain('OpenStreetMap');
+    // Look at Monaco: the streets' canvas is painted (a good share of its pixels), not blank.
+    await page.evaluate(() => void (globalThis as any).deliverygoMap.map.setView([43.7384, 7.4246], 16, { animate: false }));
+    const painted = await page.evaluate(async () => {
+      const w = globalThis as any;
+      await new Promise((resolve) => w.requestAnimationFrame(() => w.requestAnimationFrame(resolve)));
+      const canvas = w.document.querySelector('.leaflet-streets-pane canvas');
+      if (!canvas) return -1;
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height) as { data: Uint8ClampedArray };
+      let inked = 0;
+      for (let i = 3; i < data.length; i += 4 * 7) if (data[i]! > 0) inked += 1;
+      return inked / (data.length / (4 * 7));
+    });
+    expect(painted).toBeGreaterThan(0.05);
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'live-map-streets.png') });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('GET /map without the WebSocket hub', () => {
   it('falls back to polling the snapshot, keeps retrying the socket, and still moves riders', async () => {
     const rider = await created<{ id: string }>('/riders', { name: 'Offline-hub rider', status: 'idle', ...offset(CENTER, -300, 200) });

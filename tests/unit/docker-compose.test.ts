@@ -11,6 +11,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { parseSimulatorArgs } from '../../apps/simulator/options.ts';
+import { roadGraphPath, roadLayerPath } from '../../internal/routing/create-router.ts';
 import { MAP_ASSETS } from '../../apps/api/routes/map-page.ts';
 import { loadConfig } from '../../internal/config/config.ts';
 import { MIGRATIONS_DIR } from '../../internal/db/migrate.ts';
@@ -343,8 +344,14 @@ describe('Dockerfile', () => {
     expect(packages).toContain('hono');
   });
 
-  it('contains the files the processes read from disk: the map page (web/) and the SQL migrations', () => {
-    const runtimeFiles = [...Object.values(MAP_ASSETS).map((a) => a.file), join(dirname(MAP_ASSETS['map.js']!.file), 'map.html'), MIGRATIONS_DIR];
+  it('contains the files the processes read from disk: the map page (web/), the SQL migrations and the demo city\'s roads', () => {
+    const runtimeFiles = [
+      ...Object.values(MAP_ASSETS).map((a) => a.file),
+      join(dirname(MAP_ASSETS['map.js']!.file), 'map.html'),
+      MIGRATIONS_DIR,
+      roadGraphPath(undefined),
+      roadLayerPath(undefined),
+    ];
     for (const file of runtimeFiles) {
       expect(existsSync(file), `${file} is missing from the repository`).toBe(true);
       // Leaflet comes from node_modules, which `npm ci` fills inside the image.

@@ -2,7 +2,8 @@ import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../internal/platform/logger.ts';
 import { createApiApp } from '../app.ts';
-import { MAP_ASSETS, mapPageConfigJson } from './map-page.ts';
+import { roadLayerPath } from '../../../internal/routing/create-router.ts';
+import { MAP_ASSETS, mapPageConfigJson, ROADS_PATH } from './map-page.ts';
 
 const app = (mapTileUrl?: string) => createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), mapTileUrl });
 
@@ -26,6 +27,23 @@ describe('GET /map and its assets', () => {
     const html = await (await app('https://tiles.example/{z}/{x}/{y}.png').request('/map')).text();
     expect(html).toContain('"tileUrl":"https://tiles.example/{z}/{x}/{y}.png"');
     expect(mapPageConfigJson({ mapTileUrl: 'https://x/</script><b>' })).not.toContain('</script>');
+  });
+
+  it('serves the street layer and names it to the page only when no tile URL is set', async () => {
+    const roads = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), roadLayerFile: roadLayerPath(undefined) });
+    expect(await (await roads.request('/map')).text()).toContain(`"roadsPath":"${ROADS_PATH}"`);
+    const res = await roads.request(ROADS_PATH);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/geo+json');
+    const layer = (await res.json()) as { type: string; features: Array<{ geometry: { type: string } }> };
+    expect(layer.type).toBe('FeatureCollection');
+    expect(layer.features.length).toBeGreaterThan(1_000);
+    expect(layer.features.every((f) => f.geometry.type === 'LineString')).toBe(true);
+    // With tiles, the tiles are the base layer: no street layer.
+    const tiled = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), mapTileUrl: 'https://t/{z}/{x}/{y}.png', roadLayerFile: roadLayerPath(undefined) });
+    expect(await (await tiled.request('/map')).text()).toContain('"roadsPath":null');
+    expect((await tiled.request(ROADS_PATH)).status).toBe(404);
+    expect(await (await app().request('/map')).text()).toContain('"roadsPath":null');
   });
 
   it('serves Leaflet with the right types, and nothing outside the allow-list', async () => {

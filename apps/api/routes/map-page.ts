@@ -33,8 +33,12 @@ export const MAP_ASSETS: Record<string, { file: string; type: string }> = {
 
 /** The page's settings, embedded as JSON; `<` is escaped so no value can close the script element. */
 export function mapPageConfigJson(deps: MapRouteDeps): string {
-  return JSON.stringify({ tileUrl: deps.mapTileUrl ?? null, wsPath: '/ws', statePath: '/map/state' }).replace(/</g, '\\u003c');
+  const roadsPath = !deps.mapTileUrl && deps.roadLayerFile ? ROADS_PATH : null;
+  return JSON.stringify({ tileUrl: deps.mapTileUrl ?? null, roadsPath, wsPath: '/ws', statePath: '/map/state' }).replace(/</g, '\\u003c');
 }
+
+/** Where the page fetches the street layer (OpenStreetMap-derived GeoJSON): once per page load, cached by the browser. */
+export const ROADS_PATH = '/map/roads.geojson';
 
 export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): void {
   // Leaflet never changes while the process runs: read once. The page's own files are small and read per request,
@@ -56,6 +60,14 @@ export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): voi
     const html = (await load(join(WEB_DIR, 'map.html'))).toString('utf8').replace('__MAP_CONFIG__', mapPageConfigJson(deps));
     return c.html(html, 200, { 'Cache-Control': 'no-store' });
   });
+
+  // The street layer is a few hundred KB read once and kept: it changes only when `npm run roads` rebuilds it (restart).
+  if (deps.roadLayerFile && !deps.mapTileUrl) {
+    const file = deps.roadLayerFile;
+    app.get(ROADS_PATH, async (c) =>
+      c.body(new Uint8Array(await load(file)), 200, { 'Content-Type': 'application/geo+json', 'Cache-Control': 'public, max-age=3600' }),
+    );
+  }
 
   app.get('/map/assets/*', async (c) => {
     const name = c.req.path.slice('/map/assets/'.length);

@@ -6,8 +6,13 @@ import { unavailable } from '../../../internal/platform/errors.ts';
 export interface MapRouteDeps {
   /** Snapshot and figures; without it `/map/state` and `/stats/live` answer 503 `api.services_missing`. */
   liveStats?: LiveStatsService | undefined;
-  /** Leaflet tile URL template (config `MAP_TILE_URL`); unset draws the offline grid. */
+  /** Leaflet tile URL template (config `MAP_TILE_URL`); unset draws the offline base layer. */
   mapTileUrl?: string | undefined;
+  /**
+   * The city's streets as GeoJSON (`npm run roads` writes data/<city>/roads.geojson), served at `/map/roads.geojson`
+   * and drawn as the base layer when `mapTileUrl` is unset; absent, the offline grid alone.
+   */
+  roadLayerFile?: string | undefined;
 }
 
 export function liveStatsOf(deps: MapRouteDeps): LiveStatsService {
