@@ -198,10 +198,12 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
       riders.push({ id: res.json.id as string, at: riderAt });
     }
   }
-  // Riders stream GPS: without pings an idle rider leaves the geo index after its TTL (60 s).
+  // Riders stream GPS: without pings an idle rider leaves the geo index after its TTL (60 s). Each pings where it last
+  // stood (a rider that delivered stays at that door), so a ping never moves it away from the fix its drop is judged on.
+  const where = new Map<string, { lat: number; lon: number }>();
   const ping = async () => {
     const recorded_at = new Date().toISOString();
-    await postJson(pool, '/riders/locations', { pings: riders.map((r) => ({ rider_id: r.id, ...r.at, recorded_at })) });
+    await postJson(pool, '/riders/locations', { pings: riders.map((r) => ({ rider_id: r.id, ...(where.get(r.id) ?? r.at), recorded_at })) });
   };
   const pinger = setInterval(() => void ping().catch(() => {}), 10_000);
   const readyLatencies: number[] = [];
@@ -252,8 +254,10 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
           const batch = await stack.database.db.selectFrom('batches').select('rider_id').where('id', '=', batchId).executeTakeFirstOrThrow();
           await postJson(pool, `/batches/${batchId}/pickup`, { rider_id: batch.rider_id });
           // The drop is judged on the rider's own GPS fix: post one at the door first.
+          where.set(batch.rider_id!, drop);
           await postJson(pool, `/riders/${batch.rider_id}/location`, { ...drop, recorded_at: new Date().toISOString() });
-          await postJson(pool, `/batches/${batchId}/confirm-delivery`, { order_id: orderId, rider_id: batch.rider_id, ...drop });
+          const confirmed = await postJson(pool, `/batches/${batchId}/confirm-delivery`, { order_id: orderId, rider_id: batch.rider_id, ...drop });
+          if (confirmed.status !== 200) throw new Error(`confirm-delivery answered ${confirmed.status}: ${JSON.stringify(confirmed.json)}`);
         }
       }),
     );

@@ -51,7 +51,10 @@ export const roadLayerPath = (roadsDir: string | undefined): string => join(road
 const graphs = new Map<string, RoadGraph>();
 function graphAt(path: string): RoadGraph {
   let graph = graphs.get(path);
-  if (!graph) graphs.set(path, (graph = loadRoadGraph(path)));
+  if (!graph) {
+    graph = loadRoadGraph(path);
+    graphs.set(path, graph);
+  }
   return graph;
 }
 

@@ -101,7 +101,7 @@ export class RoadRouter implements Router {
     this.edges = roads.edges;
     this.lat0 = (roads.bbox[1] + roads.bbox[3]) / 2;
     this.graph = createGraph<NodeData, LinkData>();
-    roads.nodes.forEach(([lon, lat], i) => this.graph.addNode(i, { lon, lat }));
+    for (const [i, [lon, lat]] of roads.nodes.entries()) this.graph.addNode(i, { lon, lat });
     let fastest = 1;
     // One link per ordered pair of nodes (ngraph's plain graph keeps one): of two edges joining them, the faster.
     const best = new Map<string, LinkData & { from: number; to: number }>();
@@ -168,7 +168,7 @@ export class RoadRouter implements Router {
     const distancesM = src.map(() => new Array<number | null>(dst.length).fill(null));
     // Cells not cached yet, grouped by source, then searched with every query point in the graph at once.
     const missing: Array<[number, number]> = [];
-    src.forEach((a, i) =>
+    src.forEach((a, i) => {
       dst.forEach((b, j) => {
         if (a.key === b.key) {
           durationsS[i]![j] = 0;
@@ -181,8 +181,8 @@ export class RoadRouter implements Router {
           durationsS[i]![j] = hit.durationS;
           distancesM[i]![j] = hit.distanceM;
         }
-      }),
-    );
+      });
+    });
     if (missing.length > 0) {
       const rows = [...new Set(missing.map(([i]) => i))];
       const cols = [...new Set(missing.map(([, j]) => j))];
@@ -192,7 +192,7 @@ export class RoadRouter implements Router {
         false,
         new Set(missing.map(([i, j]) => `${rows.indexOf(i)},${cols.indexOf(j)}`)),
       );
-      rows.forEach((i, r) =>
+      rows.forEach((i, r) => {
         cols.forEach((j, c) => {
           if (src[i]!.key === dst[j]!.key || durationsS[i]![j] !== null) return;
           const answer = answers[r]![c];
@@ -202,8 +202,8 @@ export class RoadRouter implements Router {
             durationsS[i]![j] = answer.durationS;
             distancesM[i]![j] = answer.distanceM;
           }
-        }),
-      );
+        });
+      });
     }
     return { durationsS, distancesM };
   }
@@ -308,7 +308,8 @@ export class RoadRouter implements Router {
    */
   private async search(sources: readonly Snap[], destinations: readonly Snap[], withLinks: boolean, only?: Set<string>): Promise<Array<Array<PathAnswer | null | undefined>>> {
     const g = this.graph;
-    const q = (this.queries = (this.queries + 1) % Number.MAX_SAFE_INTEGER);
+    this.queries = (this.queries + 1) % Number.MAX_SAFE_INTEGER;
+    const q = this.queries;
     const sId = (i: number) => `q${q}s${i}`;
     const dId = (j: number) => `q${q}d${j}`;
     const added: NodeId[] = [];
