@@ -40,7 +40,7 @@ describe.each(HARNESS_BACKENDS)('unstorable text on the %s stores', (backend) =>
   it('refuses it in a query parameter and in an unknown field name too', async () => {
     const query = await h.call('GET', '/stores?cursor=%00');
     expect(query).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_text', field: 'cursor' } } });
-    const key = await h.call('POST', '/stores', { name: 'ok', ...HERE, ['bad\u0000key']: 1 });
+    const key = await h.call('POST', '/stores', { name: 'ok', ...HERE, 'bad\u0000key': 1 });
     expect(key).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_text', field: 'bad\u0000key' } } });
   });
 
