@@ -117,6 +117,26 @@ describe('Postgres and Redis away, then back', () => {
     );
     expect((await app.call('GET', location)).status).toBe(200);
   });
+
+  it('answers 503 within the command timeout while Redis is silent (a partition: no reset, no refusal), and 202 once it answers', async () => {
+    const rider = await app.call('POST', '/riders', { name: 'Cy', ...HERE });
+    const location = `/riders/${rider.body.id}/location`;
+    expect((await app.call('POST', location, ping())).status).toBe(202);
+
+    redisProxy.blackhole();
+    // REDIS_COMMAND_TIMEOUT_MS is 2 s: the request must not hang on the silent connection.
+    expectOutage(await app.call('POST', location, ping()), 'redis', 5_000);
+
+    await redisProxy.restore();
+    await waitFor(
+      async () => {
+        const res = await app.call('POST', location, ping());
+        expect(res.status).not.toBe(500);
+        return res.status === 202;
+      },
+      { timeoutMs: 15_000, what: 'a ping to be accepted after Redis answered again' },
+    );
+  });
 });
 
 describe('Kafka away, then back', () => {

@@ -16,7 +16,7 @@ export interface Config {
   /** Postgres URL, or undefined for embedded PGlite. */
   databaseUrl: string | undefined;
   /**
-   * How long getting a pooled Postgres connection may take (`DATABASE_CONNECT_TIMEOUT_MS`, default 3 000): connecting, or
+   * How long getting a pooled Postgres connection may take (`DATABASE_CONNECT_TIMEOUT_MS`, default 5 000): connecting, or
    * waiting for a free one. Past it the request answers 503 `dependency.unavailable` instead of hanging.
    */
   databaseConnectTimeoutMs: number;
@@ -129,7 +129,7 @@ const envSchema = z.object({
   KAFKA_START_DEADLINE_MS: int(0, 3_600_000).default(120_000),
   KAFKA_PUBLISH_DEADLINE_MS: int(0, 600_000).default(30_000),
   KAFKA_REQUEST_PUBLISH_DEADLINE_MS: int(1, 600_000).default(3_000),
-  DATABASE_CONNECT_TIMEOUT_MS: int(1, 600_000).default(3_000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
   REDIS_COMMAND_TIMEOUT_MS: int(1, 600_000).default(2_000),
   KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{0,100}$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
   REDIS_KEY_PREFIX: z.string().trim().min(1).max(100).default('dg:'),

@@ -11,7 +11,7 @@ export interface DatabaseOptions {
   statementTimeoutMs?: number;
   /**
    * How long getting a connection may take — connecting, or waiting for a free one — before the call fails with an
-   * outage error (503 at the API). Default 3 s: a Postgres that is away must not hold requests.
+   * outage error (503 at the API). Default 10 s; the services take `DATABASE_CONNECT_TIMEOUT_MS` (5 s).
    */
   connectTimeoutMs?: number;
   /** Shown in `pg_stat_activity`, which makes "who holds this lock" questions answerable. */
@@ -41,7 +41,7 @@ export function createDatabase(url: string, options: DatabaseOptions = {}): Data
     connectionString: url,
     max: options.maxConnections ?? 10,
     idleTimeoutMillis: 30_000,
-    connectionTimeoutMillis: options.connectTimeoutMs ?? 3_000,
+    connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
     statement_timeout: statementTimeoutMs,
     // Client side: a server that stopped answering (network cut) cannot enforce statement_timeout itself.
     query_timeout: statementTimeoutMs + 5_000,

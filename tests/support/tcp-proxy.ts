@@ -5,13 +5,17 @@ import { freePort } from './free-port.ts';
  * A loopback TCP proxy in front of a shared server (Postgres, Redis), so a test can make that server "go down" for
  * its own clients only and bring it back — the shared server itself is never touched.
  *  - `cut()`: stops listening and resets every proxied connection: clients see their connection die, then refused.
- *  - `restore()`: listens again on the same port; new connections reach the server.
+ *  - `blackhole()`: the server stops answering (a network partition): connections stay open and new ones are
+ *    accepted, but nothing is forwarded either way.
+ *  - `restore()`: listens again on the same port (after `cut`) or drops the silent connections (after `blackhole`);
+ *    new connections reach the server.
  */
 export interface TcpProxy {
   readonly port: number;
   /** `url` with its host:port replaced by the proxy's. */
   via(url: string): string;
   cut(): Promise<void>;
+  blackhole(): void;
   restore(): Promise<void>;
   close(): Promise<void>;
 }
@@ -21,10 +25,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const port = await freePort();
   const sockets = new Set<Socket>();
   let server: Server | undefined;
+  let silent = false;
 
   const listen = (): Promise<void> =>
     new Promise((resolve, reject) => {
       const s = createServer((client) => {
+        if (silent) {
+          sockets.add(client);
+          client.on('error', () => sockets.delete(client)).on('close', () => sockets.delete(client));
+          return; // accepted, never answered
+        }
         const upstream = createConnection(target.port, target.host);
         sockets.add(client);
         sockets.add(upstream);
@@ -62,7 +72,19 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return parsed.toString();
     },
     cut: stop,
+    blackhole() {
+      silent = true;
+      for (const socket of sockets) {
+        socket.unpipe();
+        socket.pause();
+      }
+    },
     restore: async () => {
+      if (silent) {
+        silent = false;
+        for (const socket of sockets) socket.destroy();
+        sockets.clear();
+      }
       if (!server) await listen();
     },
     close: stop,
