@@ -139,7 +139,10 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
   const busAway = (why: string) => unavailable(DEPENDENCY_UNAVAILABLE, `kafka is unavailable, retry later (${why})`, { dependency: 'kafka' });
   const publishHistory = (pings: readonly HistoryPing[]): Promise<void> => {
     if (stalled) return Promise.reject(busAway('an earlier publish is still unacknowledged'));
-    const sent = historyPublisher.call(pings);
+    // Whatever the bus says (publish failed after its retries, closed), for the ping it is Kafka being away.
+    const sent = historyPublisher.call(pings).catch((error: unknown) => {
+      throw error instanceof AppError && error.slug === DEPENDENCY_UNAVAILABLE ? error : busAway(error instanceof Error ? error.message : String(error));
+    });
     if (!Number.isFinite(publishDeadlineMs)) return sent;
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => {
