@@ -129,7 +129,7 @@ describe('telemetry service', () => {
   it('answers a bus failure as 503 dependency.unavailable (kafka)', async () => {
     const clock = new ManualClock(NOW);
     const bus = { publishAll: async () => Promise.reject(new Error('cannot publish to rider.location: KafkaJSNumberOfRetriesExceeded')) } as unknown as EventBus;
-    const riders = new KnownRiders(async (ids) => ids);
+    const riders = new KnownRiders(async (ids) => [...ids]);
     const service = createTelemetryService({ db: null as never, geo: new MemoryGeoStore({ clock }), bus, feed: new MemoryLiveFeed(), riders, clock, logger: silentLogger, publishDeadlineMs: 1_000 });
     await expect(service.ingest('r1', { lat: 43.7, lon: 7.42, recordedAt: NOW })).rejects.toMatchObject({ kind: 'unavailable', slug: 'dependency.unavailable', details: { dependency: 'kafka' } });
   });
