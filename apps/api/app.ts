@@ -12,6 +12,7 @@ import {
   validationHook,
 } from './error-handler.ts';
 import { httpMetrics } from './http-metrics.ts';
+import { storableTextOnly } from './storable-text.ts';
 import { registerConfirmDeliveryRoute } from './routes/batches-confirm-delivery.ts';
 import { registerGetBatchRoute } from './routes/batches-get.ts';
 import { registerListBatchesRoute } from './routes/batches-list.ts';
@@ -68,6 +69,8 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   app.use(httpMetrics(deps.metrics));
   // Before any route reads a body: a body over the limit is refused unread, as the ingest lane refuses it.
   app.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: (c) => c.json(payloadTooLargeBody(), 413) }));
+  // Before every route's validator: NUL and lone surrogates are a 400 naming the field, never a Postgres 500.
+  app.use(storableTextOnly());
   // Listed in the document even before a route references it: it is the body of every 4xx/5xx answer.
   app.openAPIRegistry.register('Error', ErrorBodySchema);
 

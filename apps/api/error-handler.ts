@@ -3,6 +3,7 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
+import { dependencyFailure } from '../../internal/platform/dependency-errors.ts';
 import { AppError, httpStatusOf } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 
@@ -22,6 +23,8 @@ export const REQUEST_ERROR_CODES = {
   payloadTooLarge: 'request.payload_too_large',
   /** A body sent with a content type the route does not take (JSON routes take `application/json`). */
   unsupportedMediaType: 'request.unsupported_media_type',
+  /** A string no Postgres text column can hold (NUL, a lone UTF-16 surrogate); `field` names it. */
+  invalidText: 'request.invalid_text',
   /** No route for this method and path. */
   routeNotFound: 'route.not_found',
   /** Any other refusal by the HTTP layer. */
@@ -29,6 +32,12 @@ export const REQUEST_ERROR_CODES = {
   /** A bug: logged with its stack, never described to the client. */
   internal: 'server.internal_error',
 } as const;
+
+/**
+ * `Retry-After` (seconds) of every 503: a dependency outage or a missing service. Short, because the pool and the
+ * Redis and Kafka clients reconnect on their own and the next request after the server's return succeeds.
+ */
+export const RETRY_AFTER_SECONDS = 2;
 
 /** The largest request body any route reads (Hono and the ingest lane alike). A full bulk ping post is ~170 KB. */
 export const MAX_REQUEST_BODY_BYTES = 2 * 1024 * 1024;
@@ -43,8 +52,9 @@ export const ErrorBodySchema = z
       code: z.string().openapi({
         description:
           'Stable machine-readable `area.reason` slug: `request.invalid_input` (schema failure or unknown field), `request.malformed_body`, ' +
-          '`request.payload_too_large`, `request.unsupported_media_type`, `route.not_found`, `server.internal_error`, or the domain\'s own, ' +
-          'such as `order.not_found`.',
+          '`request.payload_too_large`, `request.unsupported_media_type`, `request.invalid_text` (a string Postgres cannot store: NUL or a ' +
+          'lone surrogate), `route.not_found`, `server.internal_error`, `dependency.unavailable` (503 with `Retry-After`: Postgres, Redis or ' +
+          'Kafka is away; `details.dependency` names it), or the domain\'s own, such as `order.not_found`.',
       }),
       message: z.string(),
       field: z.string().optional().openapi({ description: 'The offending input, as a path: `drop.lat`, `items[2].qty`.' }),
@@ -120,31 +130,46 @@ const codeOfHttpStatus: Partial<Record<number, string>> = {
   415: REQUEST_ERROR_CODES.unsupportedMediaType, // @hono/zod-openapi's media-type gate
 };
 
+/** An error's answer: status, body and the headers it needs (`Retry-After` on a 503). */
+export interface ErrorAnswer {
+  status: ContentfulStatusCode;
+  body: ErrorBody;
+  headers: Record<string, string>;
+}
+
 /**
- * Anything thrown while serving a request → its status and body.
+ * Anything thrown while serving a request → its status, body and headers.
  * `AppError` → its kind's status (`httpStatusOf`), code = its slug, `details.field` lifted to `field`.
- * Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a bug: 500, logged with the stack,
- * and no internals in the body.
+ * A driver error saying Postgres, Redis or Kafka is away (dependency-errors.ts) → 503 `dependency.unavailable`.
+ * Every 503 carries `Retry-After`. Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a
+ * bug: 500, logged with the stack, and no internals in the body.
  */
-export function errorAnswer(error: unknown, logger: Logger, request: { method: string; path: string }): { status: ContentfulStatusCode; body: ErrorBody } {
+export function errorAnswer(thrown: unknown, logger: Logger, request: { method: string; path: string }): ErrorAnswer {
+  const error = dependencyFailure(thrown) ?? thrown;
   if (error instanceof AppError) {
     const status: ErrorStatus = httpStatusOf[error.kind];
     const { field, ...rest } = error.details;
-    if (status >= 500) logger.error({ err: error, ...request }, 'request failed');
-    return { status, body: errorBody(error.slug, error.message, typeof field === 'string' ? field : undefined, typeof field === 'string' ? rest : error.details) };
+    // An outage is expected and reported by /health: one warning line, not an error with a stack per request.
+    if (status === 503) logger.warn({ slug: error.slug, details: error.details, reason: error.message, ...request }, 'request refused: dependency unavailable');
+    else if (status >= 500) logger.error({ err: error, ...request }, 'request failed');
+    return {
+      status,
+      body: errorBody(error.slug, error.message, typeof field === 'string' ? field : undefined, typeof field === 'string' ? rest : error.details),
+      headers: status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {},
+    };
   }
   if (error instanceof HTTPException && error.status < 500) {
     const code = codeOfHttpStatus[error.status] ?? REQUEST_ERROR_CODES.refused;
-    return { status: error.status, body: errorBody(code, error.message || 'request refused') };
+    return { status: error.status, body: errorBody(code, error.message || 'request refused'), headers: {} };
   }
   logger.error({ err: error, ...request }, 'unexpected error');
-  return { status: 500, body: errorBody(REQUEST_ERROR_CODES.internal, 'internal error') };
+  return { status: 500, body: errorBody(REQUEST_ERROR_CODES.internal, 'internal error'), headers: {} };
 }
 
 /** Hono's `onError`: everything thrown from a handler or middleware lands here and is answered by `errorAnswer`. */
 export function createErrorHandler(logger: Logger): ErrorHandler {
   return (error, c) => {
-    const { status, body } = errorAnswer(error, logger, { method: c.req.method, path: c.req.path });
-    return c.json(body, status);
+    const { status, body, headers } = errorAnswer(error, logger, { method: c.req.method, path: c.req.path });
+    return c.json(body, status, headers);
   };
 }

@@ -12,6 +12,7 @@ import { withIngestLane } from './ingest-lane.ts';
 const RIDER = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const GHOST = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const BROKEN = '16fd2706-8baf-433b-82eb-8c7fada847da';
+const AWAY = '6b1c2d3e-0000-4000-8000-00000000a0a1';
 const at = '2026-11-22T10:00:00.000Z';
 
 /** A telemetry service that records what it is given: GHOST is unknown, BROKEN fails like a bug. */
@@ -22,6 +23,7 @@ function fakeTelemetry() {
     async ingest(riderId: string, ping: PingInput) {
       if (riderId === GHOST) throw notFound('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId });
       if (riderId === BROKEN) throw new Error('boom');
+      if (riderId === AWAY) throw new Error('Connection terminated unexpectedly'); // pg's words when Postgres goes away
       single.push({ riderId, ping });
       return { applied: ping.recordedAt > 0 };
     },
@@ -77,6 +79,9 @@ describe('ingest lane', () => {
     ['an empty bulk post', '/riders/locations', JSON.stringify({ pings: [] })],
     ['an unknown field', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at, battery: 80 })],
     ['an unknown field in a bulk ping', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, altitude: 3 }] })],
+    ['a NUL in a string', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: `${at}\u0000` })],
+    ['a lone surrogate in a bulk ping', '/riders/locations', JSON.stringify({ pings: [{ rider_id: `${RIDER}\ud800`, lat: 43, lon: 7, recorded_at: at }] })],
+    ['a dependency outage', `/riders/${AWAY}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
     ['an unknown top-level field in a bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }], source: 'app' })],
   ];
 
@@ -84,6 +89,17 @@ describe('ingest lane', () => {
     const viaLane = await post(laneBase, path, body);
     const viaHono = await post(honoBase, path, body);
     expect(viaLane).toEqual(viaHono);
+  });
+
+  it('answers an unstorable string 400 naming the field, and an outage 503 with Retry-After, on both paths', async () => {
+    for (const base of [laneBase, honoBase]) {
+      const nul = await post(base, '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: `${at}\u0000` }] }));
+      expect(nul).toMatchObject({ status: 400, json: { error: { code: 'request.invalid_text', field: 'pings[0].recorded_at' } } });
+      const res = await fetch(`${base}/riders/${AWAY}/location`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lat: 43, lon: 7, recorded_at: at }) });
+      expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('2');
+      expect(await res.json()).toMatchObject({ error: { code: 'dependency.unavailable', details: { dependency: 'postgres' } } });
+    }
   });
 
   it('hands the service the parsed ping and names the field of a bad one', async () => {

@@ -16,6 +16,7 @@ import { httpRequestDuration } from './http-metrics.ts';
 import { ingestPing, ingestPings } from './routes/rider-location-ingest.ts';
 import { PingBatchSchema, PingSchema } from './routes/rider-location-schemas.ts';
 import { IdParamSchema } from './schemas/common.ts';
+import { findUnstorableText, invalidTextBody } from './storable-text.ts';
 
 /** Same rule as Hono's JSON validator: `application/json` or `application/*+json`, with parameters. */
 const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(\s*;.*)?$/i;
@@ -27,7 +28,7 @@ export interface IngestLaneDeps {
   metrics: Registry;
 }
 
-type Answer = { status: number; body: unknown };
+type Answer = { status: number; body: unknown; headers?: Record<string, string> };
 
 /** A request the lane serves: its route pattern (the metrics label) and, for a single ping, the raw `{id}`. */
 type Lane = { pattern: '/riders/locations'; rawId?: undefined } | { pattern: '/riders/:id/location'; rawId: string };
@@ -73,9 +74,10 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
       return;
     }
     const end = duration.startTimer();
-    const send = ({ status, body }: Answer, close = false): void => {
+    const send = ({ status, body, headers }: Answer, close = false): void => {
       const json = JSON.stringify(body);
       res.writeHead(status, {
+        ...headers,
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(json),
         ...(close ? { connection: 'close' } : {}),
@@ -94,6 +96,11 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
           json = JSON.parse(raw);
         } catch {
           send({ status: 400, body: errorBody(REQUEST_ERROR_CODES.malformedBody, 'Malformed JSON in request body') });
+          return;
+        }
+        const unstorable = findUnstorableText(json);
+        if (unstorable !== undefined) {
+          send({ status: 400, body: invalidTextBody(unstorable, 'json') });
           return;
         }
         try {

@@ -2,6 +2,7 @@ import { stringify } from 'yaml';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { createApiApp } from './app.ts';
+import { RETRY_AFTER_SECONDS } from './error-handler.ts';
 import { OPENAPI_OBJECT_CONFIG } from './openapi-config.ts';
 
 /** Path of the committed document, relative to the repository root. */
@@ -13,6 +14,34 @@ export const OPENAPI_YAML_PATH = new URL('../../api/openapi.yaml', import.meta.u
  */
 export function renderOpenApiYaml(): string {
   const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry() });
-  const document = app.getOpenAPI31Document(OPENAPI_OBJECT_CONFIG);
+  const document = withOutageResponses(app.getOpenAPI31Document(OPENAPI_OBJECT_CONFIG));
   return `# Generated from the routes in apps/api/routes by \`npm run openapi\`. Do not edit.\n${stringify(document, { lineWidth: 0 })}`;
+}
+
+type Operation = { responses?: Record<string, { description: string; headers?: Record<string, unknown>; content?: unknown }> };
+
+const RETRY_AFTER_HEADER = {
+  description: `Seconds to wait before retrying (${RETRY_AFTER_SECONDS}).`,
+  schema: { type: 'integer', minimum: 1 },
+};
+const OUTAGE = 'A server it needs is away (`dependency.unavailable`, `details.dependency`: `postgres`, `redis`, `kafka`); retry after `Retry-After` seconds.';
+
+/**
+ * Every operation answering in the `Error` shape can also meet an outage: it documents the 503 (error-handler.ts
+ * answers it for any route, so it is declared here once rather than in each route file), with its `Retry-After`.
+ * `/health` reports outages in its own shape.
+ */
+function withOutageResponses<D extends { paths?: object }>(document: D): D {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    if (path === '/health') continue;
+    for (const operation of Object.values(item as object) as Operation[]) {
+      const responses = operation?.responses;
+      if (!responses || !JSON.stringify(responses).includes('#/components/schemas/Error')) continue;
+      const existing = responses['503'];
+      responses['503'] = existing
+        ? { ...existing, description: `${existing.description} ${OUTAGE}`, headers: { ...existing.headers, 'Retry-After': RETRY_AFTER_HEADER } }
+        : { description: OUTAGE, headers: { 'Retry-After': RETRY_AFTER_HEADER }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+    }
+  }
+  return document;
 }

@@ -130,7 +130,14 @@ function createGeoStore(config: Config, logger: Logger, clock: Clock, riderTtlMs
     const geo = new MemoryGeoStore({ clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) });
     return { geo, close: () => geo.close() };
   }
-  const redis = new Redis(config.redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true });
+  // Fail fast while Redis is away: one retry per command and a command timeout (which also bounds the wait in the
+  // offline queue), so a request answers 503 within REDIS_COMMAND_TIMEOUT_MS; the client keeps reconnecting by itself.
+  const redis = new Redis(config.redisUrl, {
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.redisCommandTimeoutMs,
+    lazyConnect: true,
+  });
   redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
   void redis.connect().catch(() => {});
   const geo = new RedisGeoStore(redis, { prefix: config.redisKeyPrefix, clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) });

@@ -15,10 +15,20 @@ export interface Config {
   workerMetricsPort: number | undefined;
   /** Postgres URL, or undefined for embedded PGlite. */
   databaseUrl: string | undefined;
+  /**
+   * How long getting a pooled Postgres connection may take (`DATABASE_CONNECT_TIMEOUT_MS`, default 5 000): connecting, or
+   * waiting for a free one. Past it the request answers 503 `dependency.unavailable` instead of hanging.
+   */
+  databaseConnectTimeoutMs: number;
   /** Redis URL, or undefined for the in-memory geo/state store. */
   redisUrl: string | undefined;
   /** Prepended to every Redis key the geo store writes (`REDIS_KEY_PREFIX`, default `dg:`). */
   redisKeyPrefix: string;
+  /**
+   * Longest a Redis command may take, queued while reconnecting included (`REDIS_COMMAND_TIMEOUT_MS`, default 2 000);
+   * with Redis away a request answers 503 within about this long.
+   */
+  redisCommandTimeoutMs: number;
   /** Kafka brokers, or undefined for the in-process bus. */
   kafkaBrokers: string[] | undefined;
   /**
@@ -31,8 +41,13 @@ export interface Config {
     topicPrefix: string;
     /** How long start-up (subscribing, creating topics) waits out a broker that is down or still electing leaders. */
     startDeadlineMs: number;
-    /** How long one publish waits out transient broker failures before it fails. */
+    /** How long one publish waits out transient broker failures before it fails (background publishers: the outbox relay). */
     publishDeadlineMs: number;
+    /**
+     * How long a request waits for its publish (`KAFKA_REQUEST_PUBLISH_DEADLINE_MS`, default 3 000): the GPS ingest answers
+     * 503 past it rather than holding the rider's request for the background deadline.
+     */
+    requestPublishDeadlineMs: number;
   };
   /** OSRM base URL, or undefined for the straight-line router. */
   osrmUrl: string | undefined;
@@ -125,6 +140,9 @@ const envSchema = z.object({
   KAFKA_PARTITIONS: int(1, 256).default(3),
   KAFKA_START_DEADLINE_MS: int(0, 3_600_000).default(120_000),
   KAFKA_PUBLISH_DEADLINE_MS: int(0, 600_000).default(30_000),
+  KAFKA_REQUEST_PUBLISH_DEADLINE_MS: int(1, 600_000).default(3_000),
+  DATABASE_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
+  REDIS_COMMAND_TIMEOUT_MS: int(1, 600_000).default(2_000),
   KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{0,100}$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
   REDIS_KEY_PREFIX: z.string().trim().min(1).max(100).default('dg:'),
   OSRM_URL: url(['http:', 'https:']).optional(),
@@ -179,6 +197,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: e.DATABASE_URL ?? e.POSTGRES_DSN,
     redisUrl: e.REDIS_URL ?? (e.REDIS_ADDR ? redisUrlOfAddr(e.REDIS_ADDR) : undefined),
     redisKeyPrefix: e.REDIS_KEY_PREFIX,
+    databaseConnectTimeoutMs: e.DATABASE_CONNECT_TIMEOUT_MS,
+    redisCommandTimeoutMs: e.REDIS_COMMAND_TIMEOUT_MS,
     kafkaBrokers: e.KAFKA_BROKERS,
     kafka: {
       clientId: e.KAFKA_CLIENT_ID,
@@ -186,6 +206,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       topicPrefix: e.KAFKA_TOPIC_PREFIX,
       startDeadlineMs: e.KAFKA_START_DEADLINE_MS,
       publishDeadlineMs: e.KAFKA_PUBLISH_DEADLINE_MS,
+      requestPublishDeadlineMs: e.KAFKA_REQUEST_PUBLISH_DEADLINE_MS,
     },
     osrmUrl: e.OSRM_URL ?? e.OSRM_ADDR,
     osrm: { timeoutMs: e.OSRM_TIMEOUT_MS, maxTableSize: e.OSRM_MAX_TABLE_SIZE },

@@ -305,7 +305,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       return sends.map(() => undefined);
     } catch (error) {
       const topics = [...new Set(sends.flatMap((records) => records.map((r) => r.topic)))];
-      throw new AppError('unavailable', 'eventbus.publish_failed', `cannot publish to ${topics.join(', ')}: ${String(error)}`, { topics }, { cause: error });
+      throw new AppError('unavailable', 'eventbus.publish_failed', `cannot publish to ${topics.join(', ')}: ${String(error)}`, { topics, dependency: 'kafka' }, { cause: error });
     }
   }
 

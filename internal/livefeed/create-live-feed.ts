@@ -21,7 +21,13 @@ export function createLiveFeed(config: Config, logger: Logger): ConfiguredLiveFe
     const feed = new MemoryLiveFeed(logger);
     return { feed, close: () => feed.close() };
   }
-  const redis = new Redis(config.redisUrl, { connectTimeout: 2_000, maxRetriesPerRequest: 1, lazyConnect: true });
+  // As the geo store's client: fail fast while Redis is away (live publishing is best effort anyway).
+  const redis = new Redis(config.redisUrl, {
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    commandTimeout: config.redisCommandTimeoutMs,
+    lazyConnect: true,
+  });
   redis.on('error', (error) => logger.debug({ err: error }, 'live feed redis connection error'));
   void redis.connect().catch(() => {});
   const feed = new RedisLiveFeed(redis, { prefix: `${config.redisKeyPrefix}live:`, logger });

@@ -71,7 +71,9 @@ export class RedisLiveFeed implements LiveFeed {
     // No ready check: ioredis sends its INFO probe after connecting, and when SUBSCRIBEs queued meanwhile went first
     // the probe fails ("connection in subscriber mode") and the queued subscriptions are rejected. We connect
     // explicitly before the first SUBSCRIBE instead (see `connected`).
-    this.subscriber = publisher.duplicate({ lazyConnect: true, enableReadyCheck: false });
+    // No command timeout here (the publisher may have one): a SUBSCRIBE queued across an outage is re-sent by ioredis
+    // on reconnect, and one that timed out would leave the channel silently unsubscribed.
+    this.subscriber = publisher.duplicate({ lazyConnect: true, enableReadyCheck: false, commandTimeout: undefined });
     this.subscriber.on('error', (error) => logger.debug({ err: error }, 'live feed subscriber connection error'));
     this.subscriber.on('message', (redisChannel: string, text: string) => {
       if (redisChannel.startsWith(this.prefix)) this.listeners.dispatch(redisChannel.slice(this.prefix.length), text);

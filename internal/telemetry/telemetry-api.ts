@@ -52,7 +52,16 @@ export async function startTelemetryApi(deps: TelemetryApiDeps): Promise<Telemet
     const { feed, close: closeFeed } = createLiveFeed(config, logger);
     steps.push(['live feed', closeFeed]);
     const riders = new KnownRiders(ridersExistIn(db));
-    const telemetry = createTelemetryService({ db, geo: deps.geo, bus: deps.bus, feed, riders, clock: deps.clock, logger });
+    const telemetry = createTelemetryService({
+      db,
+      geo: deps.geo,
+      bus: deps.bus,
+      feed,
+      riders,
+      clock: deps.clock,
+      logger,
+      publishDeadlineMs: config.kafka.requestPublishDeadlineMs,
+    });
     const hub = new WsHub({
       feed,
       registry: deps.registry,

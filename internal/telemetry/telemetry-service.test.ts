@@ -26,7 +26,7 @@ function gatedBus() {
   return { bus, published, release };
 }
 
-async function setup() {
+async function setup(options: { publishDeadlineMs?: number } = {}) {
   const clock = new ManualClock(NOW);
   const geo = new MemoryGeoStore({ clock });
   const feed = new MemoryLiveFeed();
@@ -34,7 +34,7 @@ async function setup() {
   for (const channel of ['rider:r1', 'rider:r2', 'map']) await feed.subscribe(channel, (m) => live.push(m));
   const gated = gatedBus();
   const riders = new KnownRiders(async (ids) => ids.filter((id) => id.startsWith('r')));
-  const service = createTelemetryService({ db: null as never, geo, bus: gated.bus, feed, riders, clock, logger: silentLogger });
+  const service = createTelemetryService({ db: null as never, geo, bus: gated.bus, feed, riders, clock, logger: silentLogger, ...options });
   return { service, live, geo, ...gated };
 }
 
@@ -107,5 +107,30 @@ describe('telemetry service', () => {
     const map = t.live.filter((m) => m.channel === 'map');
     expect(map).toHaveLength(1);
     expect(map[0]).toMatchObject({ type: 'rider.locations', data: { locations: [{ riderId: 'r1', lat: 1 }, { riderId: 'r2', lat: 2 }] } });
+  });
+
+  it('answers 503 dependency.unavailable (kafka) past the request publish deadline, refuses at once while that publish hangs, and recovers', async () => {
+    const t = await setup({ publishDeadlineMs: 50 });
+    const started = Date.now();
+    const first = await t.service.ingest('r1', { lat: 43.7, lon: 7.42, recordedAt: NOW - 3_000 }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(AppError);
+    expect(first).toMatchObject({ kind: 'unavailable', slug: 'dependency.unavailable', details: { dependency: 'kafka' } });
+    expect(Date.now() - started).toBeLessThan(2_000);
+    // The broker has not taken the first record: a second ping is refused without queueing behind it.
+    const second = await t.service.ingestMany([{ riderId: 'r2', lat: 43.7, lon: 7.42, recordedAt: NOW - 2_000 }]).catch((e: unknown) => e);
+    expect(second).toMatchObject({ slug: 'dependency.unavailable', details: { dependency: 'kafka' } });
+    expect(t.published).toHaveLength(1);
+    // The broker takes it: pings are published and answered again.
+    t.release();
+    await expect.poll(async () => (await t.service.ingest('r1', { lat: 43.7, lon: 7.42, recordedAt: NOW - 1_000 }).then(() => 'ok', () => 'refused'))).toBe('ok');
+    expect(t.published.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('answers a bus failure as 503 dependency.unavailable (kafka)', async () => {
+    const clock = new ManualClock(NOW);
+    const bus = { publishAll: async () => Promise.reject(new Error('cannot publish to rider.location: KafkaJSNumberOfRetriesExceeded')) } as unknown as EventBus;
+    const riders = new KnownRiders(async (ids) => [...ids]);
+    const service = createTelemetryService({ db: null as never, geo: new MemoryGeoStore({ clock }), bus, feed: new MemoryLiveFeed(), riders, clock, logger: silentLogger, publishDeadlineMs: 1_000 });
+    await expect(service.ingest('r1', { lat: 43.7, lon: 7.42, recordedAt: NOW })).rejects.toMatchObject({ kind: 'unavailable', slug: 'dependency.unavailable', details: { dependency: 'kafka' } });
   });
 });

@@ -7,6 +7,7 @@ import { Coalescer } from '../platform/coalescer.ts';
 import type { GeoStore, NearbyRider, RiderPing, RiderPingOf, RiderPosition } from '../geostore/geo-store.ts';
 import { channels, MAP_CELL_RESOLUTION, type LiveFeed, type LiveMessage } from '../livefeed/live-feed.ts';
 import type { Clock } from '../platform/clock.ts';
+import { DEPENDENCY_UNAVAILABLE, dependencyFailure } from '../platform/dependency-errors.ts';
 import { AppError, invalidInput, notFound, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { readRoute, type RoutePoint } from './history-repository.ts';
@@ -63,6 +64,11 @@ export interface TelemetryServiceDeps {
   logger: Logger;
   /** Pings stamped further in the future than this are refused (a device with a wrong clock). Default 5 min. */
   maxFutureMs?: number;
+  /**
+   * How long a ping waits for the bus to take its history record (`KAFKA_REQUEST_PUBLISH_DEADLINE_MS`) before it is
+   * answered 503; the bus itself keeps trying for its own, longer deadline. Default: no limit of its own.
+   */
+  publishDeadlineMs?: number;
 }
 
 /**
@@ -122,6 +128,44 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
     { maxInFlight: 1, maxBatch: 256 },
   );
 
+  /**
+   * The history publish of one request, bounded by `publishDeadlineMs`. A publish past the deadline leaves the bus
+   * "stalled": until it settles (the broker is back, or the bus gives up), later pings fail at once instead of
+   * queueing behind it — a broker outage answers 503 in milliseconds, and no backlog of pings already refused (and
+   * resent by their riders) builds up to be published on recovery.
+   */
+  const publishDeadlineMs = deps.publishDeadlineMs ?? Number.POSITIVE_INFINITY;
+  let stalled: Promise<unknown> | undefined;
+  const busAway = (why: string) => unavailable(DEPENDENCY_UNAVAILABLE, `kafka is unavailable, retry later (${why})`, { dependency: 'kafka' });
+  const publishHistory = (pings: readonly HistoryPing[]): Promise<void> => {
+    if (stalled) return Promise.reject(busAway('an earlier publish is still unacknowledged'));
+    // Whatever the bus says (publish failed after its retries, closed), for the ping it is Kafka being away.
+    const sent = historyPublisher.call(pings).catch((error: unknown) => {
+      throw error instanceof AppError && error.slug === DEPENDENCY_UNAVAILABLE ? error : busAway(error instanceof Error ? error.message : String(error));
+    });
+    if (!Number.isFinite(publishDeadlineMs)) return sent;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const settled = () => {
+          if (stalled === sent) stalled = undefined;
+        };
+        stalled = sent;
+        sent.then(settled, settled);
+        reject(busAway(`no acknowledgement within ${publishDeadlineMs} ms`));
+      }, publishDeadlineMs);
+      sent.then(
+        () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
+    });
+  };
+
   const locationData = (riderId: string, p: PingInput): RiderLocationData => {
     const data: RiderLocationData = { riderId, lat: p.lat, lon: p.lon, recordedAt: new Date(p.recordedAt).toISOString() };
     if (p.speed !== undefined) data.speed = p.speed;
@@ -169,6 +213,8 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
   /** Geo-store and bus failures are the servers being away: 503, not a bug. */
   const dependency = (what: string) => (error: unknown) => {
     if (error instanceof AppError) throw error;
+    const outage = dependencyFailure(error);
+    if (outage) throw outage;
     throw unavailable(`telemetry.${what}_unavailable`, `${what} is unavailable: ${error instanceof Error ? error.message : String(error)}`);
   };
 
@@ -178,7 +224,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       checkFuture(ping.recordedAt, 'recorded_at', now);
       if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
       const at = new Date(now);
-      const history = historyPublisher.call([historyPing(riderId, ping)]).catch(dependency('bus'));
+      const history = publishHistory([historyPing(riderId, ping)]).catch(dependency('bus'));
       history.catch(() => undefined); // awaited below; do not let it go unhandled while the geo store answers
       const result = await geo.updateRiderPosition(riderId, ping).catch(dependency('geostore'));
       // Live first: the fast path does not wait for Kafka's acknowledgement (the 202 does).
@@ -194,7 +240,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       const known: RiderPingOf[] = [];
       for (const p of pings) if (existing.has(p.riderId)) known.push(p);
       const at = new Date(now);
-      const history = known.length > 0 ? historyPublisher.call(known.map((p) => historyPing(p.riderId, p))).catch(dependency('bus')) : Promise.resolve();
+      const history = known.length > 0 ? publishHistory(known.map((p) => historyPing(p.riderId, p))).catch(dependency('bus')) : Promise.resolve();
       history.catch(() => undefined); // awaited below
       const applied = known.length > 0 ? await geo.updateRiderPositions(known).catch(dependency('geostore')) : [];
       const results: PingOutcome[] = [];

@@ -1,0 +1,63 @@
+import type { MiddlewareHandler } from 'hono';
+import { errorBody, fieldPath, REQUEST_ERROR_CODES, type ErrorBody } from './error-handler.ts';
+
+/**
+ * Text Postgres cannot store: NUL (no `text` value may hold it: "invalid byte sequence for encoding UTF8: 0x00") and a
+ * lone UTF-16 surrogate (JSON may escape one, `"\ud800"`, but it has no UTF-8 form). Found once, here, for every
+ * string of a request — body fields at any depth, object keys, query parameters — so no route can forget it and no
+ * such string reaches a query as a 500.
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** True when Postgres can store `text`. */
+export const isStorableText = (text: string): boolean => !text.includes('\u0000') && !LONE_SURROGATE.test(text);
+
+/** The path (`items[2].name`) of the first string in `value` (a parsed JSON document) that Postgres cannot store. */
+export function findUnstorableText(value: unknown, path: PropertyKey[] = []): string | undefined {
+  if (typeof value === 'string') return isStorableText(value) ? undefined : fieldPath(path) || '(body)';
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findUnstorableText(value[i], [...path, i]);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (!isStorableText(key)) return fieldPath([...path, key]);
+    const found = findUnstorableText(item, [...path, key]);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/** The 400 answer for an unstorable string at `field`. */
+export const invalidTextBody = (field: string, target: 'json' | 'query'): ErrorBody =>
+  errorBody(REQUEST_ERROR_CODES.invalidText, `${field}: contains a NUL character or a lone UTF-16 surrogate, which cannot be stored`, field, { in: target });
+
+const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(\s*;.*)?$/i;
+
+/**
+ * Refuses a request whose query or JSON body holds an unstorable string: 400 `request.invalid_text` naming the field.
+ * It reads the JSON body through Hono's body cache, so the route's validator parses it once; a malformed body is left
+ * to that validator (400 `request.malformed_body`).
+ */
+export function storableTextOnly(): MiddlewareHandler {
+  return async (c, next) => {
+    for (const [name, values] of Object.entries(c.req.queries())) {
+      const bad = values.findIndex((v) => !isStorableText(v));
+      if (bad !== -1 || !isStorableText(name)) return c.json(invalidTextBody(values.length > 1 ? `${name}[${bad}]` : name, 'query'), 400);
+    }
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && JSON_CONTENT_TYPE.test(c.req.header('content-type') ?? '')) {
+      let json: unknown;
+      try {
+        json = await c.req.json();
+      } catch {
+        return next(); // malformed: the validator answers it
+      }
+      const field = findUnstorableText(json);
+      if (field !== undefined) return c.json(invalidTextBody(field, 'json'), 400);
+    }
+    return next();
+  };
+}
