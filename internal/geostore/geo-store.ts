@@ -127,6 +127,8 @@ export interface NearbyRider extends RiderState {
 export interface GeoStore {
   /** Which adapter this is, for `/health`. */
   readonly adapter: 'redis' | 'memory';
+  /** How long (store clock ms) a position lives after it was received. */
+  readonly riderTtlMs: number;
 
   /** Makes `cells` the corridor of `pathId`, replacing any previous one. */
   indexPath(pathId: string, cells: readonly string[]): Promise<void>;

@@ -39,6 +39,9 @@ const OFFLINE: RiderState = { status: 'offline', batchId: null };
 
 export class MemoryGeoStore implements GeoStore {
   readonly adapter = 'memory' as const;
+  get riderTtlMs(): number {
+    return this.ttlMs;
+  }
   private readonly clock: Clock;
   private readonly ttlMs: number;
   private readonly pathsByCell = new Map<string, Set<string>>();

@@ -91,6 +91,9 @@ const SCRIPTS: Record<keyof GeoScripts<unknown>, { lua: string; numberOfKeys: nu
 
 export class RedisGeoStore implements GeoStore {
   readonly adapter = 'redis' as const;
+  get riderTtlMs(): number {
+    return this.ttlMs;
+  }
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly clock: Clock;
