@@ -60,10 +60,16 @@ export async function reconcileGeoStore(deps: ReconcilerDeps): Promise<Reconcile
 
 /** Every path template, re-indexed under its stored corridor, a page at a time (keyset on id). */
 async function reindexPaths(deps: ReconcilerDeps): Promise<number> {
-  let after = '';
+  let after: string | null = null;
   let count = 0;
   for (;;) {
-    const page = await deps.db.selectFrom('path_templates').select(['id', 'corridor_cells']).where('id', '>', after).orderBy('id').limit(PAGE).execute();
+    const page = await deps.db
+      .selectFrom('path_templates')
+      .select(['id', 'corridor_cells'])
+      .$if(after !== null, (q) => q.where('id', '>', after!))
+      .orderBy('id')
+      .limit(PAGE)
+      .execute();
     if (page.length === 0) return count;
     await Promise.all(page.map((p) => deps.geoStore.indexPath(p.id, p.corridor_cells)));
     count += page.length;
@@ -83,13 +89,14 @@ interface Fix {
 async function restoreRiders(deps: ReconcilerDeps, outcome: ReconcileOutcome): Promise<void> {
   const { db, geoStore } = deps;
   const cutoff = deps.clock.now() - geoStore.riderTtlMs;
-  let after = '';
+  // Keyset paging; no lower bound on the first page ('' is not a uuid).
+  let after: string | null = null;
   for (;;) {
     const riders = await db
       .selectFrom('riders')
       .select(['id', 'status', 'last_lat', 'last_lon', 'last_seen_at'])
       .where('status', 'in', ['idle', 'assigned', 'delivering'])
-      .where('id', '>', after)
+      .$if(after !== null, (q) => q.where('id', '>', after!))
       .orderBy('id')
       .limit(PAGE)
       .execute();

@@ -8,7 +8,6 @@
  */
 import { Counter, type Registry } from 'prom-client';
 import type { Config } from '../config/config.ts';
-import type { Logger } from '../platform/logger.ts';
 import { reconcileGeoStore, type ReconcileOutcome, type ReconcilerDeps } from './geo-reconciler.ts';
 import { startPeriodicLoop, type PeriodicLoop } from './periodic-loop.ts';
 import { releaseSilentRiders, silentRiderMetrics, type SilentRiderOutcome } from './silent-riders.ts';
