@@ -118,8 +118,9 @@ async function restoreRiders(deps: ReconcilerDeps, outcome: ReconcileOutcome): P
         if (r.last_lat !== null && r.last_lon !== null && seen !== undefined && seen > cutoff && (!fix || seen > fix.receivedAt)) {
           fix = { lat: r.last_lat, lon: r.last_lon, recordedAt: seen, receivedAt: seen };
         }
-        // A newer ping that arrived since the restart wins: the store ignores a ping that is not newer.
-        if (fix) {
+        // A ping that arrived since the restart wins: seed only where the store has no live position (as markAvailable
+        // does; `recordedAt` of a seed from `riders.last_seen_at` is server time and must not shadow device pings).
+        if (fix && (await geoStore.getRiderPosition(r.id)) === null) {
           await geoStore.updateRiderPosition(r.id, { lat: fix.lat, lon: fix.lon, recordedAt: fix.recordedAt });
           outcome.positioned++;
         }
