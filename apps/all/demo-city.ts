@@ -102,7 +102,10 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
     // (wall-clock timers) are tightened so that its rounds run about every `DISPATCH_LOOP_SIMULATED_MS` of simulated time
     // at any speed, as they do at 1× — within 100 ms–1 s of wall time, so a fast city does not spin the CPU.
     const loopMs = Math.min(1_000, Math.max(100, Math.round(DISPATCH_LOOP_SIMULATED_MS / clock.speed)));
-    worker = await composeWorker(config, logger.child({ app: 'worker' }), { adapters, metrics, clock, sweepIntervalMs: loopMs });
+    // Rider silence, like the geo store's TTL above, is measured against pings sent on a wall-clock cadence: scaled so a
+    // fast city does not take batches from riders between two of their pings.
+    const selfHealing = { ...config.selfHealing, riderSilentAfterMs: config.selfHealing.riderSilentAfterMs * clock.speed };
+    worker = await composeWorker({ ...config, selfHealing }, logger.child({ app: 'worker' }), { adapters, metrics, clock, sweepIntervalMs: loopMs });
   } catch (error) {
     await cleanup().catch(() => {});
     throw error;

@@ -5,6 +5,7 @@ import type { DispatchParamsInput } from '../../internal/dispatch/params.ts';
 import { openAdapters, type Adapters } from '../../internal/app/adapters.ts';
 import { OutboxRelay } from '../../internal/outbox/outbox-relay.ts';
 import { startPipeline, type RunningPipeline } from '../../internal/pipeline/pipeline.ts';
+import { startSelfHealing, type SelfHealing } from '../../internal/pipeline/self-healing.ts';
 import { systemClock, type Clock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
@@ -20,6 +21,8 @@ export interface WorkerRuntime {
   poke(): void;
   /** The running dispatch pipeline (after `start`): its scopes, totals and `settled()`. */
   pipeline(): RunningPipeline | undefined;
+  /** The self-healing loops (after `start`): geo store rebuilds and silent riders' batches released. */
+  selfHealing(): SelfHealing | undefined;
   /** Stops intake, drains in-flight work, flushes the bus, closes the pool. Idempotent. */
   cleanup(): Promise<void>;
 }
@@ -35,6 +38,11 @@ export interface WorkerOptions {
   adapters?: Adapters;
   /** The process-wide metrics registry, when shared. */
   metrics?: Registry;
+  /**
+   * False turns the self-healing loops off (geo store rebuild, silent riders): for harnesses that drive rider state and
+   * a virtual clock themselves (the replay's worker path). Default on.
+   */
+  selfHealing?: boolean;
 }
 
 /**
@@ -65,6 +73,7 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
 
     let pipeline: RunningPipeline | undefined;
     let telemetry: TelemetryWorker | undefined;
+    let healing: SelfHealing | undefined;
     let cleaning: Promise<void> | undefined;
     return {
       metrics,
@@ -82,6 +91,8 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
           consume: { maxAttempts: config.bus.maxAttempts, backoffMs: config.bus.backoffMs },
           sweepIntervalMs: options.sweepIntervalMs,
         });
+        // Started after the pipeline so a rebuild at start-up can poke its rounds; its first check runs at once.
+        if (options.selfHealing !== false) healing = startSelfHealing({ db, geoStore, clock, logger, registry: metrics, settings: config.selfHealing, onRepaired: () => pipeline?.poke() });
         telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
         if (config.workerMetricsPort !== undefined) {
           const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);
@@ -92,11 +103,12 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
       },
       poke: () => pipeline?.poke(),
       pipeline: () => pipeline,
+      selfHealing: () => healing,
       // Order: stop taking new work (loops, consumers) and finish what is in hand, then the relay's last batch, then
       // flush/close the bus (commits offsets), then the stores and the pool the others needed until the end.
       cleanup: () =>
         (cleaning ??= shutdownSteps(
-          [['dispatch pipeline', async () => pipeline?.stop()], ['telemetry history', async () => telemetry?.stop()], ['outbox relay', () => relay.stop()], ...[...teardown].reverse()],
+          [['self-healing', async () => healing?.stop()], ['dispatch pipeline', async () => pipeline?.stop()], ['telemetry history', async () => telemetry?.stop()], ['outbox relay', () => relay.stop()], ...[...teardown].reverse()],
           logger,
         )),
     };

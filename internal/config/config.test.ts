@@ -117,6 +117,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ DELIVERY_FIX_MAX_AGE_S: '30' }).delivery).toEqual({ fixMaxAgeMs: 30_000 });
   });
 
+  it('reads the self-healing settings (rider silence in seconds, on the clock) and refuses nonsense', () => {
+    expect(loadConfig({}).selfHealing).toEqual({ reconcileIntervalMs: 15_000, riderSilentAfterMs: 120_000, silentCheckIntervalMs: 10_000 });
+    expect(loadConfig({ RIDER_SILENT_AFTER_S: '300', GEO_RECONCILE_INTERVAL_MS: '5000' }).selfHealing).toMatchObject({ riderSilentAfterMs: 300_000, reconcileIntervalMs: 5_000 });
+    expect(configError({ RIDER_SILENT_AFTER_S: '0' }).message).toContain('RIDER_SILENT_AFTER_S');
+  });
+
   it('names every malformed variable at once', () => {
     const error = configError({ POSTGRES_DSN: 'nope', KAFKA_BROKERS: 'nope' });
     expect(error.message).toContain('POSTGRES_DSN');

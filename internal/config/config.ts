@@ -91,6 +91,14 @@ export interface Config {
    */
   ws: { heartbeatMs: number; maxQueue: number; maxBufferedBytes: number };
   /**
+   * The worker's self-healing loops (clock time). `reconcileIntervalMs` (`GEO_RECONCILE_INTERVAL_MS`, default 15 000):
+   * how often the worker checks that the geo store still holds its data and rebuilds it from Postgres when not (Redis
+   * restarted empty). `riderSilentAfterMs` (`RIDER_SILENT_AFTER_S`, default 120 s): a rider whose last GPS fix is older
+   * loses its not-yet-picked-up batch back to dispatch; `silentCheckIntervalMs` (`RIDER_SILENT_CHECK_INTERVAL_MS`,
+   * default 10 000) is how often that is checked.
+   */
+  selfHealing: { reconcileIntervalMs: number; riderSilentAfterMs: number; silentCheckIntervalMs: number };
+  /**
    * API processes (`API_WORKERS`, default 1): above 1, `npm run api` forks that many node:cluster workers sharing the
    * listening port (apps/api/cluster.ts), for when one event loop is the bottleneck. The WebSocket hub is cluster-safe
    * (fan-out goes through Redis pub/sub).
@@ -170,6 +178,9 @@ const envSchema = z.object({
   WS_MAX_BUFFERED_BYTES: int(1_024, 1 << 30).default(1 << 20),
   API_WORKERS: int(1, 64).default(1),
   DELIVERY_FIX_MAX_AGE_S: int(1, 86_400).default(60),
+  GEO_RECONCILE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
+  RIDER_SILENT_AFTER_S: int(10, 86_400).default(120),
+  RIDER_SILENT_CHECK_INTERVAL_MS: int(100, 3_600_000).default(10_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -218,6 +229,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     telemetry: { historyBatchRows: e.TELEMETRY_HISTORY_BATCH_ROWS, historyLingerMs: e.TELEMETRY_HISTORY_LINGER_MS },
     ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxQueue: e.WS_MAX_QUEUE, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES },
     delivery: { fixMaxAgeMs: e.DELIVERY_FIX_MAX_AGE_S * 1_000 },
+    selfHealing: {
+      reconcileIntervalMs: e.GEO_RECONCILE_INTERVAL_MS,
+      riderSilentAfterMs: e.RIDER_SILENT_AFTER_S * 1_000,
+      silentCheckIntervalMs: e.RIDER_SILENT_CHECK_INTERVAL_MS,
+    },
     apiWorkers: e.API_WORKERS,
     logLevel: e.LOG_LEVEL,
   };

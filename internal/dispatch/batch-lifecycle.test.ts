@@ -20,4 +20,9 @@ describe('batch lifecycle', () => {
     expect(nextBatchStatus('open', 'merge')).toBe('cancelled');
     expect(nextBatchStatus('sealed', 'merge')).toBe('cancelled');
   });
+
+  it('releases only an assigned batch (its rider went silent before the pickup) back to sealed', () => {
+    expect(nextBatchStatus('assigned', 'release')).toBe('sealed');
+    for (const from of ['open', 'sealed', 'picked_up', 'delivered', 'cancelled'] as const) expect(nextBatchStatus(from, 'release')).toBeNull();
+  });
 });

@@ -515,6 +515,32 @@ export function geoStoreContract(name: string, makeStore: (options: GeoStoreFact
       });
     });
 
+    describe('epoch marker and restoring a busy rider', () => {
+      it('answers null until an epoch is written, then what was written last', async () => {
+        const { store: s } = await setup();
+        expect(await s.getEpoch()).toBeNull();
+        await s.setEpoch('e1');
+        await s.setEpoch('e2');
+        expect(await s.getEpoch()).toBe('e2');
+        await expect(s.setEpoch('')).rejects.toBeInstanceOf(GeoStoreInputError);
+      });
+
+      it('sets a rider busy with its batch (never searchable), which a release of that batch frees', async () => {
+        const { store: s } = await setup();
+        await s.updateRiderPosition('r1', at(CENTRE, 1));
+        await s.setRiderAvailability('r1', 'busy', 'b1');
+        expect(await s.getRiderStatus('r1')).toEqual({ status: 'busy', batchId: 'b1' });
+        expect(await s.searchAvailable(CENTRE, 500, 10)).toEqual([]);
+        expect(await s.claimRider('r1', 'b2')).toBe(false);
+        expect(await s.releaseRider('r1', 'b2')).toBe(false);
+        expect(await s.releaseRider('r1', 'b1')).toBe(true);
+        expect((await s.searchAvailable(CENTRE, 500, 10)).map((r) => r.riderId)).toEqual(['r1']);
+        // A batch given with another status is not recorded.
+        await s.setRiderAvailability('r1', 'available', 'b3');
+        expect(await s.getRiderStatus('r1')).toEqual({ status: 'available', batchId: null });
+      });
+    });
+
     describe('lifecycle', () => {
       it('answers ping while open; after close every method rejects and close may be repeated', async () => {
         const { store: s } = await setup();

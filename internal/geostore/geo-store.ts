@@ -37,8 +37,9 @@
  *   (great-circle distance, within 0.1 % of `haversineM`), nearest first, at most `limit`, each with its distance, its
  *   last position and status. `searchNearby` covers every rider with a live position, whatever its status (the ops
  *   map); riders whose position expired never appear in either (no ghosts).
- * - `setRiderAvailability(riderId, status)` sets the status unconditionally and clears any batch (an operator or the
- *   rider app saying so). `available` takes effect at once when the position is live, or with the next ping.
+ * - `setRiderAvailability(riderId, status, batchId?)` sets the status unconditionally and clears any batch (an operator
+ *   or the rider app saying so); `busy` with `batchId` records that batch (the reconciler restoring a busy rider from
+ *   Postgres). `available` takes effect at once when the position is live, or with the next ping.
  * - `claimRider(riderId, batchId)` succeeds only while the rider is available for dispatch: it then becomes `busy`
  *   with `batchId` and leaves the available set, atomically. Of any number of concurrent claims on one rider exactly
  *   one answers `true`. A claim is not idempotent: claiming a busy rider answers `false` even for the same batch
@@ -46,6 +47,11 @@
  * - `releaseRider(riderId, batchId?)` turns a `busy` rider back to `available` (at its last position, when that is
  *   still live) and answers `true`; when the rider is not busy, or is busy with another batch than the given one (a
  *   late release of an old batch), it changes nothing and answers `false`.
+ *
+ * **Epoch marker.** `getEpoch()` answers what `setEpoch(epoch)` last wrote, or null when nothing was written since
+ * the store was created — or since it lost its data (Redis restarted empty, a new in-memory store). The marker has no
+ * TTL: its absence is how the worker's reconciler (internal/pipeline/geo-reconciler.ts) tells that everything the
+ * store held is gone and must be rebuilt from Postgres.
  *
  * **Time.** Every adapter takes a `Clock`. `lastSeenAt` and every liveness decision ("is this position older than
  * `riderTtlMs`?") use that clock, so a virtual clock drives expiry identically in both adapters (the contract suite
@@ -121,6 +127,8 @@ export interface NearbyRider extends RiderState {
 export interface GeoStore {
   /** Which adapter this is, for `/health`. */
   readonly adapter: 'redis' | 'memory';
+  /** How long (store clock ms) a position lives after it was received. */
+  readonly riderTtlMs: number;
 
   /** Makes `cells` the corridor of `pathId`, replacing any previous one. */
   indexPath(pathId: string, cells: readonly string[]): Promise<void>;
@@ -142,8 +150,8 @@ export interface GeoStore {
   /** Status and batch; `offline` for an unknown rider. Independent of whether the position is live. */
   getRiderStatus(riderId: string): Promise<RiderState>;
 
-  /** Sets the status unconditionally, clearing any batch. */
-  setRiderAvailability(riderId: string, status: RiderStatus): Promise<void>;
+  /** Sets the status unconditionally, clearing any batch; `busy` with `batchId` records that batch. */
+  setRiderAvailability(riderId: string, status: RiderStatus, batchId?: string): Promise<void>;
   /** Available riders within `radiusM` of `center`, nearest first, at most `limit`. */
   searchAvailable(center: LatLng, radiusM: number, limit: number): Promise<NearbyRider[]>;
   /** Every live rider (any status) within `radiusM` of `center`, nearest first, at most `limit`. */
@@ -152,6 +160,11 @@ export interface GeoStore {
   claimRider(riderId: string, batchId: string): Promise<boolean>;
   /** Busy → available (again in searches if its position is live); with `batchId`, only if busy with that batch. */
   releaseRider(riderId: string, batchId?: string): Promise<boolean>;
+
+  /** The marker `setEpoch` wrote; null when the store is new or lost its data. */
+  getEpoch(): Promise<string | null>;
+  /** Writes the marker (no TTL). */
+  setEpoch(epoch: string): Promise<void>;
 
   /** Resolves when the backing store answers. */
   ping(): Promise<void>;

@@ -39,6 +39,9 @@ const OFFLINE: RiderState = { status: 'offline', batchId: null };
 
 export class MemoryGeoStore implements GeoStore {
   readonly adapter = 'memory' as const;
+  get riderTtlMs(): number {
+    return this.ttlMs;
+  }
   private readonly clock: Clock;
   private readonly ttlMs: number;
   private readonly pathsByCell = new Map<string, Set<string>>();
@@ -46,6 +49,7 @@ export class MemoryGeoStore implements GeoStore {
   private readonly positions = new Map<string, StoredPosition>();
   /** Only `available` and `busy` riders have an entry: `offline` is the absence of one. */
   private readonly states = new Map<string, RiderState>();
+  private epoch: string | null = null;
   private closed = false;
 
   constructor(options: GeoStoreOptions = {}) {
@@ -127,12 +131,33 @@ export class MemoryGeoStore implements GeoStore {
     return { ...this.stateOf(riderId) };
   }
 
-  async setRiderAvailability(riderId: string, status: RiderStatus): Promise<void> {
+  async setRiderAvailability(riderId: string, status: RiderStatus, batchId?: string): Promise<void> {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertStatus(status);
+    if (batchId !== undefined) assertId(batchId, 'batchId');
     if (status === 'offline') this.states.delete(riderId);
-    else this.states.set(riderId, { status, batchId: null });
+    else this.states.set(riderId, { status, batchId: status === 'busy' ? (batchId ?? null) : null });
+  }
+
+  async getEpoch(): Promise<string | null> {
+    this.assertOpen();
+    return this.epoch;
+  }
+
+  async setEpoch(epoch: string): Promise<void> {
+    this.assertOpen();
+    assertId(epoch, 'epoch');
+    this.epoch = epoch;
+  }
+
+  /** Forgets everything (paths, positions, states, the epoch), as a Redis restarted empty does: for tests. */
+  clear(): void {
+    this.pathsByCell.clear();
+    this.cellsByPath.clear();
+    this.positions.clear();
+    this.states.clear();
+    this.epoch = null;
   }
 
   async searchAvailable(center: LatLng, radiusM: number, limit: number): Promise<NearbyRider[]> {

@@ -10,6 +10,7 @@
  * | `riders:available`         | GEO    | riders with status available and a live position                       |
  * | `riders:live`              | GEO    | every rider with a position (any status), for the ops map              |
  * | `riders:seen`              | zset   | riderId → lastSeenAt, to prune members whose position expired          |
+ * | `epoch`                    | string | the reconciler's marker; gone after Redis restarted empty              |
  *
  * (`rec` = recordedAt, `seen` = lastSeenAt.) Every write that reads first is a Lua script (redis-scripts.ts),
  * registered with ioredis `defineCommand`: one EVALSHA round trip per call; `updateRiderPositions` sends its pings as
@@ -90,6 +91,9 @@ const SCRIPTS: Record<keyof GeoScripts<unknown>, { lua: string; numberOfKeys: nu
 
 export class RedisGeoStore implements GeoStore {
   readonly adapter = 'redis' as const;
+  get riderTtlMs(): number {
+    return this.ttlMs;
+  }
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly clock: Clock;
@@ -248,11 +252,23 @@ export class RedisGeoStore implements GeoStore {
     return stateOf(await this.redis.hmget(this.stateKey(riderId), 'status', 'batch'));
   }
 
-  async setRiderAvailability(riderId: string, status: RiderStatus): Promise<void> {
+  async setRiderAvailability(riderId: string, status: RiderStatus, batchId?: string): Promise<void> {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertStatus(status);
-    await this.scripts.geostoreAvailability(...this.riderKeys(riderId), riderId, status, this.cutoff());
+    if (batchId !== undefined) assertId(batchId, 'batchId');
+    await this.scripts.geostoreAvailability(...this.riderKeys(riderId), riderId, status, this.cutoff(), status === 'busy' ? (batchId ?? '') : '');
+  }
+
+  async getEpoch(): Promise<string | null> {
+    this.assertOpen();
+    return this.redis.get(this.key('epoch'));
+  }
+
+  async setEpoch(epoch: string): Promise<void> {
+    this.assertOpen();
+    assertId(epoch, 'epoch');
+    await this.redis.set(this.key('epoch'), epoch);
   }
 
   async searchAvailable(center: LatLng, radiusM: number, limit: number): Promise<NearbyRider[]> {

@@ -129,12 +129,14 @@ return 1
 `;
 
 /**
- * Set the status unconditionally (clearing the batch) and fix riders:available membership to match.
- * KEYS: state hash, position hash, riders:available. ARGV: riderId, status, cutoff.
+ * Set the status unconditionally (clearing the batch; `busy` records ARGV[4] when given) and fix riders:available
+ * membership to match.
+ * KEYS: state hash, position hash, riders:available. ARGV: riderId, status, cutoff, batchId|''.
  */
 export const AVAILABILITY_LUA = `
 redis.call('DEL', KEYS[1])
 if ARGV[2] ~= 'offline' then redis.call('HSET', KEYS[1], 'status', ARGV[2]) end
+if ARGV[2] == 'busy' and ARGV[4] and ARGV[4] ~= '' then redis.call('HSET', KEYS[1], 'batch', ARGV[4]) end
 if ARGV[2] == 'available' then
   local pos = redis.call('HMGET', KEYS[2], 'lat', 'lon', 'seen')
   if pos[3] and tonumber(pos[3]) > tonumber(ARGV[3]) then

@@ -17,6 +17,7 @@ import type { OrderStatus } from '../db/schema.ts';
  *   pick_up       | -         | -         | -       | -        | picked_up | -         | -         | -
  *   deliver       | -         | -         | -       | -        | -         | delivered | -         | -
  *   cancel        | cancelled | cancelled | cancel. | cancel.  | cancel.** | -         | -         | -
+ *   release       | -         | -         | -       | -        | batched   | -         | -         | -
  *
  *   -   illegal: the API answers 409 `order.illegal_transition` naming from and to.
  *   *   a kitchen step on an order dispatch already holds: status stays, `cooking_started_at` / `ready_marked_at` is
@@ -25,11 +26,13 @@ import type { OrderStatus } from '../db/schema.ts';
  *   **  legal for the order itself; the service still refuses when the order's batch is sealed or has a rider
  *       (taking an order out of a batch in flight would invalidate the route), so in practice only orders of an
  *       open batch are cancelled after batching.
+ *
+ *   `release` follows its batch back to dispatch when the assigned rider went silent before the pickup.
  */
-export type OrderEvent = 'start_cooking' | 'mark_ready' | 'batch' | 'assign' | 'pick_up' | 'deliver' | 'cancel';
+export type OrderEvent = 'start_cooking' | 'mark_ready' | 'batch' | 'assign' | 'pick_up' | 'deliver' | 'cancel' | 'release';
 
 export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'cooking', 'ready', 'batched', 'assigned', 'picked_up', 'delivered', 'cancelled'];
-export const ORDER_EVENTS: readonly OrderEvent[] = ['start_cooking', 'mark_ready', 'batch', 'assign', 'pick_up', 'deliver', 'cancel'];
+export const ORDER_EVENTS: readonly OrderEvent[] = ['start_cooking', 'mark_ready', 'batch', 'assign', 'pick_up', 'deliver', 'cancel', 'release'];
 
 const TABLE: Record<OrderEvent, Partial<Record<OrderStatus, OrderStatus>>> = {
   start_cooking: { placed: 'cooking', batched: 'batched', assigned: 'assigned' },
@@ -39,6 +42,7 @@ const TABLE: Record<OrderEvent, Partial<Record<OrderStatus, OrderStatus>>> = {
   pick_up: { assigned: 'picked_up' },
   deliver: { picked_up: 'delivered' },
   cancel: { placed: 'cancelled', cooking: 'cancelled', ready: 'cancelled', batched: 'cancelled', assigned: 'cancelled' },
+  release: { assigned: 'batched' },
 };
 
 /** The status an event leads to when the order is in `current`; null when the event is illegal there. */
@@ -56,6 +60,7 @@ export function targetOfEvent(event: OrderEvent): OrderStatus {
     pick_up: 'picked_up',
     deliver: 'delivered',
     cancel: 'cancelled',
+    release: 'batched',
   };
   return targets[event];
 }

@@ -5,10 +5,10 @@
  * silent write.
  */
 import type { Transaction, Updateable } from 'kysely';
-import type { BatchesTable, BatchStatus, Database, OrdersTable, OrderStatus } from '../db/schema.ts';
+import type { BatchesTable, BatchStatus, Database, OrdersTable, OrderStatus, RiderStatus } from '../db/schema.ts';
 import { nextBatchStatus, type BatchEvent } from '../dispatch/batch-lifecycle.ts';
 import { nextOrderStatus, type OrderEvent } from '../orders/order-lifecycle.ts';
-import { nextRiderStatus } from '../riders/rider-lifecycle.ts';
+import { nextRiderStatus, type RiderTransition } from '../riders/rider-lifecycle.ts';
 import { conflict } from '../platform/errors.ts';
 
 type Trx = Transaction<Database>;
@@ -65,4 +65,17 @@ export async function claimRiderRow(trx: Trx, riderId: string, now: Date): Promi
   const to = nextRiderStatus('idle', 'assign')!;
   const updated = await trx.updateTable('riders').set({ status: to, updated_at: now }).where('id', '=', riderId).where('status', '=', 'idle').executeTakeFirst();
   return Number(updated.numUpdatedRows) === 1;
+}
+
+/**
+ * Applies a dispatch step to rider `riderId` (read under a row lock) through the rider lifecycle; answers the new
+ * status. Throws on an illegal transition, like the batch and order writes.
+ */
+export async function transitionRider(trx: Trx, riderId: string, step: RiderTransition, now: Date): Promise<RiderStatus> {
+  const row = await trx.selectFrom('riders').select('status').where('id', '=', riderId).forUpdate().executeTakeFirst();
+  if (!row) throw conflict('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId, step });
+  const next = nextRiderStatus(row.status, step);
+  if (next === null) throw conflict('rider.illegal_transition', `rider ${riderId} cannot ${step} from ${row.status}`, { rider_id: riderId, from: row.status, step });
+  await trx.updateTable('riders').set({ status: next, updated_at: now }).where('id', '=', riderId).where('status', '=', row.status).execute();
+  return next;
 }

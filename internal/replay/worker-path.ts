@@ -130,6 +130,8 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
       dispatch: { service: serviceTimesOf(p) },
       // Rounds run when the harness pokes, once per simulated minute (and never twice at one instant).
       sweepIntervalMs: 3e8,
+      // The harness drives rider state and positions itself; couriers carry batches for many silent virtual minutes.
+      selfHealing: false,
     });
     closers.unshift(() => worker.cleanup());
 

@@ -20,14 +20,15 @@ describe('shiftChange', () => {
 });
 
 describe('nextRiderStatus', () => {
-  it('follows idle → assigned → delivering → idle and nothing else', () => {
+  it('follows idle → assigned → delivering → idle (or assigned → idle on release) and nothing else', () => {
     const legal = new Map([
       ['idle:assign', 'assigned'],
       ['assigned:pick_up', 'delivering'],
       ['delivering:finish', 'idle'],
+      ['assigned:release', 'idle'],
     ]);
     for (const from of ALL) {
-      for (const step of ['assign', 'pick_up', 'finish'] as const) {
+      for (const step of ['assign', 'pick_up', 'finish', 'release'] as const) {
         expect(nextRiderStatus(from, step), `${from}:${step}`).toBe(legal.get(`${from}:${step}`) ?? null);
       }
     }

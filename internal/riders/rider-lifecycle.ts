@@ -7,13 +7,15 @@ import type { RiderStatus } from '../db/schema.ts';
  *   idle → assigned       dispatch gives it a batch (the worker)
  *   assigned → delivering it picked the batch up (POST /batches/{id}/pickup)
  *   delivering → idle     its last drop was confirmed (POST /batches/{id}/confirm-delivery)
+ *   assigned → idle       it went silent before picking its batch up; the batch went back to dispatch (the worker's
+ *                         silent-rider loop). Idle, not offline: it is dispatched again only once its pings resume.
  *
  * A rider carrying a batch (assigned, delivering) cannot go off shift or be declared idle by hand: the batch
  * would be orphaned, so the API answers 409 `rider.illegal_transition`.
  */
 export type ShiftStatus = 'idle' | 'offline';
 
-export type RiderTransition = 'pick_up' | 'finish' | 'assign';
+export type RiderTransition = 'pick_up' | 'finish' | 'assign' | 'release';
 
 /**
  * What a shift change (`wanted`) does to a rider in `current`: `change` applies it, `same` is a repeat that changes
@@ -29,6 +31,7 @@ const DISPATCH: Record<RiderTransition, { from: RiderStatus; to: RiderStatus }> 
   assign: { from: 'idle', to: 'assigned' },
   pick_up: { from: 'assigned', to: 'delivering' },
   finish: { from: 'delivering', to: 'idle' },
+  release: { from: 'assigned', to: 'idle' },
 };
 
 /** The status a dispatch step leads to from `current`, or null when the rider is not in the step's start state. */

@@ -12,7 +12,7 @@ import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
 import type { Clock } from '../../internal/platform/clock.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { createTestDatabase } from './postgres.ts';
-import { createTestRedis } from './redis.ts';
+import { createTestRedis, deleteByPrefix } from './redis.ts';
 
 export type PipelineBackend = 'real' | 'embedded';
 export const PIPELINE_BACKENDS: readonly PipelineBackend[] = ['real', 'embedded'];
@@ -21,6 +21,11 @@ export interface PipelineStores {
   url: string;
   database: DatabaseHandle;
   geo: GeoStore;
+  /**
+   * Makes the geo store lose everything, as a Redis restarted empty does: `real` deletes the suite's key prefix (never
+   * FLUSHALL: other suites share the server), `embedded` clears the in-memory store.
+   */
+  flushGeo(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,6 +42,9 @@ export async function openPipelineStores(name: string, backend: PipelineBackend,
       url: testDb.url,
       database,
       geo: new RedisGeoStore(redis.redis, { prefix: redis.prefix, clock, riderTtlMs: options.riderTtlMs }),
+      async flushGeo() {
+        await deleteByPrefix(redis.redis, redis.prefix);
+      },
       async close() {
         await database.close();
         await redis.cleanup();
@@ -46,10 +54,14 @@ export async function openPipelineStores(name: string, backend: PipelineBackend,
   }
   const embedded = await startMigratedEmbeddedPostgres();
   const database = createDatabase(embedded.url, { maxConnections: options.maxConnections ?? 4 });
+  const geo = new MemoryGeoStore({ clock, riderTtlMs: options.riderTtlMs });
   return {
     url: embedded.url,
     database,
-    geo: new MemoryGeoStore({ clock, riderTtlMs: options.riderTtlMs }),
+    geo,
+    async flushGeo() {
+      geo.clear();
+    },
     async close() {
       await database.close();
       await embedded.close();
