@@ -479,7 +479,9 @@ ${READY_REPS} runs per worker count, each of ${READY_TRIALS} trials, ${READY_STR
 (riders ping their position every 10 s). A trial places an order (prep ${READY_PREP_MINUTES} min: see READY_PREP_MINUTES in the bench — with a
 realistic prep the dispatcher often commits a just-in-time rider before the food is ready, and the latency is then 0), waits until it is batched, then
 \`POST /orders/{id}/ready\`; the next round of its scope seals the batch, orders its stops and commits a rider in one
-transaction. Latency = \`batches.assigned_at − orders.ready_marked_at\` (server clock).
+transaction. Latency = \`batches.assigned_at − orders.ready_marked_at\` (server clock). A round stamps its decisions with the
+instant it started, so a round that started a few ms before the ready mark and read it in its snapshot stamps
+\`assigned_at\` earlier ("assigned before ready", counted as 0).
 **Baseline**, measured just before each run on the same broker: ${200} sequential produce → consume round trips with
 raw kafkajs (acks=all). The ready → assigned path crosses Kafka once (order.ready: outbox commit, relay publish, consumer
 fetch), so the ratio says what the rest (round, snapshot, decisions, commit) costs.
