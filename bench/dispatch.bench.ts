@@ -97,7 +97,12 @@ async function stopWorkerProcess(child: ChildProcess): Promise<void> {
 }
 
 async function postJson(pool: Pool, path: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await pool.request({ method: 'POST', path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await pool.request({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   const text = await res.body.text();
   return { status: res.statusCode, json: text ? JSON.parse(text) : undefined };
 }
@@ -162,7 +167,11 @@ async function pacedOrders(pool: Pool, count: number, rate: number, body: () => 
 }
 
 /** Waits (bounded) until `total` orders of `storeIds` are in batches; answers the seconds waited and the count reached. */
-async function drain(stack: DispatchStack, total: number, storeIds: readonly string[]): Promise<{ seconds: number; batched: number }> {
+async function drain(
+  stack: DispatchStack,
+  total: number,
+  storeIds: readonly string[],
+): Promise<{ seconds: number; batched: number }> {
   const started = performance.now();
   let batched = 0;
   for (let i = 0; i < 2_400; i++) {
@@ -203,7 +212,9 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
   const where = new Map<string, { lat: number; lon: number }>();
   const ping = async () => {
     const recorded_at = new Date().toISOString();
-    await postJson(pool, '/riders/locations', { pings: riders.map((r) => ({ rider_id: r.id, ...(where.get(r.id) ?? r.at), recorded_at })) });
+    await postJson(pool, '/riders/locations', {
+      pings: riders.map((r) => ({ rider_id: r.id, ...(where.get(r.id) ?? r.at), recorded_at })),
+    });
   };
   const pinger = setInterval(() => void ping().catch(() => {}), 10_000);
   const readyLatencies: number[] = [];
@@ -220,11 +231,22 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
         while (trial++ < READY_TRIALS) {
           const store = mine[k++ % mine.length]!;
           const drop = offset(store.at, 900 + (k % 5) * 80, (k % 3) * 150 - 150);
-          const placed = await postJson(pool, '/orders', { store_id: store.id, drop, items: [{ name: 'x', qty: 1 }], prep_minutes: READY_PREP_MINUTES });
+          const placed = await postJson(pool, '/orders', {
+            store_id: store.id,
+            drop,
+            items: [{ name: 'x', qty: 1 }],
+            prep_minutes: READY_PREP_MINUTES,
+          });
           const orderId = placed.json.id as string;
           let batchId: string | undefined;
           for (let i = 0; i < 600 && !batchId; i++) {
-            batchId = (await stack.database.db.selectFrom('batch_orders').select('batch_id').where('order_id', '=', orderId).executeTakeFirst())?.batch_id;
+            batchId = (
+              await stack.database.db
+                .selectFrom('batch_orders')
+                .select('batch_id')
+                .where('order_id', '=', orderId)
+                .executeTakeFirst()
+            )?.batch_id;
             if (!batchId) await sleep(20);
           }
           if (!batchId) {
@@ -239,7 +261,13 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
           }
           let assigned: Date | null = null;
           for (let i = 0; i < 600 && !assigned; i++) {
-            assigned = (await stack.database.db.selectFrom('batches').select('assigned_at').where('id', '=', batchId).executeTakeFirstOrThrow()).assigned_at;
+            assigned = (
+              await stack.database.db
+                .selectFrom('batches')
+                .select('assigned_at')
+                .where('id', '=', batchId)
+                .executeTakeFirstOrThrow()
+            ).assigned_at;
             if (!assigned) await sleep(15);
           }
           if (!assigned) {
@@ -247,17 +275,35 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
             continue;
           }
           clientLatencies.push(performance.now() - t0);
-          const marked = (await stack.database.db.selectFrom('orders').select('ready_marked_at').where('id', '=', orderId).executeTakeFirstOrThrow()).ready_marked_at!;
+          const marked = (
+            await stack.database.db
+              .selectFrom('orders')
+              .select('ready_marked_at')
+              .where('id', '=', orderId)
+              .executeTakeFirstOrThrow()
+          ).ready_marked_at!;
           if (assigned.getTime() < marked.getTime()) assignedBeforeReady++;
           readyLatencies.push(Math.max(0, assigned.getTime() - marked.getTime()));
           // Free the rider again (pickup + drop), so riders stay available for the next trials.
-          const batch = await stack.database.db.selectFrom('batches').select('rider_id').where('id', '=', batchId).executeTakeFirstOrThrow();
+          const batch = await stack.database.db
+            .selectFrom('batches')
+            .select('rider_id')
+            .where('id', '=', batchId)
+            .executeTakeFirstOrThrow();
           await postJson(pool, `/batches/${batchId}/pickup`, { rider_id: batch.rider_id });
           // The drop is judged on the rider's own GPS fix: post one at the door first.
           where.set(batch.rider_id!, drop);
-          await postJson(pool, `/riders/${batch.rider_id}/location`, { ...drop, recorded_at: new Date().toISOString() });
-          const confirmed = await postJson(pool, `/batches/${batchId}/confirm-delivery`, { order_id: orderId, rider_id: batch.rider_id, ...drop });
-          if (confirmed.status !== 200) throw new Error(`confirm-delivery answered ${confirmed.status}: ${JSON.stringify(confirmed.json)}`);
+          await postJson(pool, `/riders/${batch.rider_id}/location`, {
+            ...drop,
+            recorded_at: new Date().toISOString(),
+          });
+          const confirmed = await postJson(pool, `/batches/${batchId}/confirm-delivery`, {
+            order_id: orderId,
+            rider_id: batch.rider_id,
+            ...drop,
+          });
+          if (confirmed.status !== 200)
+            throw new Error(`confirm-delivery answered ${confirmed.status}: ${JSON.stringify(confirmed.json)}`);
         }
       }),
     );
@@ -271,14 +317,24 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
     .innerJoin('batch_orders', 'batch_orders.batch_id', 'batches.id')
     .innerJoin('orders', 'orders.id', 'batch_orders.order_id')
     .select(['orders.ready_marked_at', 'batches.sealed_at', 'batches.assigned_at'])
-    .where('batches.store_id', 'in', readyStores.map((st) => st.id))
+    .where(
+      'batches.store_id',
+      'in',
+      readyStores.map((st) => st.id),
+    )
     .where('batches.assigned_at', 'is not', null)
     .execute();
   const breakdown = {
     readyToSealed: summary(hops.map((h) => h.sealed_at!.getTime() - h.ready_marked_at!.getTime())),
     sealedToAssigned: summary(hops.map((h) => h.assigned_at!.getTime() - h.sealed_at!.getTime())),
   };
-  return { ...summary(readyLatencies), errors: readyErrors, assignedBeforeReady, client: summary(clientLatencies), breakdown };
+  return {
+    ...summary(readyLatencies),
+    errors: readyErrors,
+    assignedBeforeReady,
+    client: summary(clientLatencies),
+    breakdown,
+  };
 }
 
 /**
@@ -286,7 +342,11 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
  * kafkajs on the same broker (acks=all, the consumer's default fetch wait as the workers use it), milliseconds each.
  */
 async function kafkaRoundTrip(stack: DispatchStack, trials = 200): Promise<ReturnType<typeof summary>> {
-  const kafka = new Kafka({ clientId: 'bench-baseline', brokers: stack.config.kafkaBrokers!, logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'bench-baseline',
+    brokers: stack.config.kafkaBrokers!,
+    logLevel: logLevel.NOTHING,
+  });
   const topic = `${stack.config.kafka.topicPrefix}baseline.${randomUUID().slice(0, 8)}`;
   const admin = kafka.admin();
   await admin.connect();
@@ -386,17 +446,32 @@ async function main(): Promise<void> {
       if (!READY_ONLY) {
         for (let i = 0; i < ORDERS_WARMUP; i++) {
           const res = await postJson(pool, '/orders', orderBody());
-          if (res.status !== 201) throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
+          if (res.status !== 201)
+            throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
         }
         run.withWorker = await postOrders(pool, ORDERS_MEASURED, orderBody);
         console.log(`POST /orders, ${workerCount} worker(s) running`, run.withWorker);
         run.withWorkerPaced = await pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, orderBody);
         console.log(`POST /orders, ${workerCount} worker(s) running, paced ${PACED_RATE}/s`, run.withWorkerPaced);
-        run.after = await drain(stack, seq, stores.map((st) => st.id));
-        console.log(`workers batched ${run.after.batched}/${seq} orders ${run.after.seconds.toFixed(1)} s after the last POST`);
+        run.after = await drain(
+          stack,
+          seq,
+          stores.map((st) => st.id),
+        );
+        console.log(
+          `workers batched ${run.after.batched}/${seq} orders ${run.after.seconds.toFixed(1)} s after the last POST`,
+        );
       }
       run.total = seq;
-      const sizes = await stack.database.db.selectFrom('batches').select(['order_count']).where('store_id', 'in', stores.map((st) => st.id)).execute();
+      const sizes = await stack.database.db
+        .selectFrom('batches')
+        .select(['order_count'])
+        .where(
+          'store_id',
+          'in',
+          stores.map((st) => st.id),
+        )
+        .execute();
       run.batches = sizes.length;
       run.multi = sizes.filter((b) => b.order_count >= 2).length;
       runs.push(run);
@@ -455,16 +530,28 @@ async function writeReport(r: { runs: WorkerRun[]; alone?: OrderStats; alonePace
       row(`${run.workers} worker(s) running, closed loop (${ORDER_CONCURRENCY} in flight)`, run.withWorker!),
       row(`${run.workers} worker(s) running, paced ${PACED_RATE}/s (open loop)`, run.withWorkerPaced!, true),
     ])
-    .concat(r.alone && r.alonePaced ? [row(`API alone, closed loop (${ORDER_CONCURRENCY} in flight)`, r.alone), row(`API alone, paced ${PACED_RATE}/s (open loop)`, r.alonePaced, true)] : [])
+    .concat(
+      r.alone && r.alonePaced
+        ? [
+            row(`API alone, closed loop (${ORDER_CONCURRENCY} in flight)`, r.alone),
+            row(`API alone, paced ${PACED_RATE}/s (open loop)`, r.alonePaced, true),
+          ]
+        : [],
+    )
     .join('\n');
   const drains = r.runs
     .filter((run) => run.after)
-    .map((run) => `- ${run.workers} worker(s): all ${run.total} orders batched ${f(run.after!.seconds)} s after the last POST (${run.after!.batched} batched); ${run.batches} batches, ${run.multi} of them with 2+ orders.`)
+    .map(
+      (run) =>
+        `- ${run.workers} worker(s): all ${run.total} orders batched ${f(run.after!.seconds)} s after the last POST (${run.after!.batched} batched); ${run.batches} batches, ${run.multi} of them with 2+ orders.`,
+    )
     .join('\n');
   const text = `# Dispatch benchmark
 
 Generated by \`npx tsx bench/dispatch.bench.ts\` (bench/dispatch.bench.ts) on ${new Date().toISOString().slice(0, 10)}:
-Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min) at the end.
+Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')} (1 / 5 / 15 min) at the end.
 
 Real servers on 127.0.0.1: PostgreSQL, Redis, Kafka (one broker, ${PARTITIONS} partitions per topic), straight-line router.
 The API runs as its own process, started as \`npm run api\` (apps/api/main.ts) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
@@ -498,7 +585,10 @@ ${repRows}
 
 ## 2. POST /orders with the workers running, and the API alone
 
-${READY_ONLY ? 'Not measured (--ready-only).' : `${ORDERS_MEASURED} orders per row over ${ORDER_STORES} stores (after ${ORDERS_WARMUP} warm-up requests), after part 1 on the same stack.
+${
+  READY_ONLY
+    ? 'Not measured (--ready-only).'
+    : `${ORDERS_MEASURED} orders per row over ${ORDER_STORES} stores (after ${ORDERS_WARMUP} warm-up requests), after part 1 on the same stack.
 "API alone" ran last, with the worker processes stopped (the outbox only fills).
 
 | run | orders/s | p50 ms | p90 ms | p99 ms | max ms | errors | target |
@@ -509,7 +599,8 @@ Closed loop: ${ORDER_CONCURRENCY} requests always in flight, so it shows the cei
 Paced: requests sent on a fixed ${PACED_RATE}/s schedule whatever the answers do, latency counted from the scheduled send time.
 These rows are single runs without a same-run bare-server baseline (issue 16 covers that).
 
-${drains}`}
+${drains}`
+}
 `;
   await mkdir(new URL('results/', import.meta.url), { recursive: true });
   await writeFile(new URL(OUT, import.meta.url), text);

@@ -25,11 +25,18 @@ async function throughThe(bus: EventBus, total: number): Promise<number> {
   let count = 0;
   let done!: () => void;
   const all = new Promise<void>((r) => (done = r));
-  await bus.subscribe(topic, unique('g'), async () => {
-    if (++count === total) done();
-  }, { from: 'latest' });
+  await bus.subscribe(
+    topic,
+    unique('g'),
+    async () => {
+      if (++count === total) done();
+    },
+    { from: 'latest' },
+  );
   const started = performance.now();
-  await bus.publishAll(Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 64}`, event: makeEvent('t', { i }) })));
+  await bus.publishAll(
+    Array.from({ length: total }, (_, i) => ({ topic, key: `k${i % 64}`, event: makeEvent('t', { i }) })),
+  );
   await all;
   return total / ((performance.now() - started) / 1000);
 }
@@ -52,13 +59,19 @@ async function rawKafka(total: number): Promise<number> {
   let joined!: () => void;
   const join = new Promise<void>((r) => (joined = r));
   consumer.on(consumer.events.GROUP_JOIN, () => joined());
-  await consumer.run({ partitionsConsumedConcurrently: 3, eachMessage: async () => void (++count === total && done()) });
+  await consumer.run({
+    partitionsConsumedConcurrently: 3,
+    eachMessage: async () => void (++count === total && done()),
+  });
   await join;
   const started = performance.now();
   await producer.send({
     topic,
     acks: -1,
-    messages: Array.from({ length: total }, (_, i) => ({ key: `k${i % 64}`, value: JSON.stringify(makeEvent('t', { i })) })),
+    messages: Array.from({ length: total }, (_, i) => ({
+      key: `k${i % 64}`,
+      value: JSON.stringify(makeEvent('t', { i })),
+    })),
   });
   await all;
   const rate = total / ((performance.now() - started) / 1000);

@@ -10,7 +10,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { mean } from '../internal/replay/metrics.ts';
-import { defaultEvaluatorScript, judgeOfficially, limitConcurrency, type OfficialOutcome } from '../internal/replay/official-evaluator.ts';
+import {
+  defaultEvaluatorScript,
+  judgeOfficially,
+  limitConcurrency,
+  type OfficialOutcome,
+} from '../internal/replay/official-evaluator.ts';
 import { officialMarkdownTable, officialProblems, officialSummaryLine } from '../internal/replay/report.ts';
 import { writeSolutionFiles } from '../internal/replay/solution.ts';
 import { listInstanceDirs, runSuite } from '../internal/replay/suite.ts';
@@ -38,7 +43,8 @@ try {
 const outcomes = await Promise.all(judged);
 const seconds = (performance.now() - started) / 1000;
 const problems = officialProblems(outcomes);
-const c2d = (rows: readonly OfficialOutcome[]) => mean(rows.map((r) => r.verdict.figures?.clickToDoorMean ?? NaN)).toFixed(2);
+const c2d = (rows: readonly OfficialOutcome[]) =>
+  mean(rows.map((r) => r.verdict.figures?.clickToDoorMean ?? NaN)).toFixed(2);
 const base = outcomes.filter((r) => /^[0-4]o100t100s1p100$/.test(r.instance));
 const body = [
   '## Official evaluator on every instance',
@@ -57,5 +63,7 @@ const body = [
   officialMarkdownTable(outcomes),
 ].join('\n');
 await writeResultSection('official', body, 'replay.md', '# Replay benchmarks');
-process.stdout.write(`${officialSummaryLine(outcomes)} (${seconds.toFixed(0)} s)\n${problems.map((p) => `  ${p}\n`).join('')}`);
+process.stdout.write(
+  `${officialSummaryLine(outcomes)} (${seconds.toFixed(0)} s)\n${problems.map((p) => `  ${p}\n`).join('')}`,
+);
 if (problems.length > 0 || outcomes.length === 0) process.exitCode = 1;

@@ -21,7 +21,8 @@ const key = (c: string, o: readonly string[]) => `${c}: ${[...o].sort().join(','
 const a = pure.solution.assignments.map((x) => key(x.courier, x.orders)).sort();
 const b = new Set(worker.assignments.map((x) => key(x.courier, x.orders)));
 const placement = new Map(inst.orders.map((o) => [o.id, o.placementTime]));
-const pureC2d = pure.solution.orders.reduce((s, o) => s + o.dropoffTime - placement.get(o.order)!, 0) / pure.solution.orders.length;
+const pureC2d =
+  pure.solution.orders.reduce((s, o) => s + o.dropoffTime - placement.get(o.order)!, 0) / pure.solution.orders.length;
 const same = a.filter((x) => b.has(x)).length;
 const section = `## Worker path: ${full.name}, the whole day
 

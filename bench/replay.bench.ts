@@ -12,7 +12,9 @@ import { replayInstance } from '../internal/replay/replay-runner.ts';
 import { writeResultSection } from './telemetry-results.ts';
 
 const root = process.argv[2] ?? '../shared/mdrplib';
-const sources = await Promise.all(['1', '2', '3', '4'].map((seed) => loadInstance(join(root, `${seed}o100t100s1p100`))));
+const sources = await Promise.all(
+  ['1', '2', '3', '4'].map((seed) => loadInstance(join(root, `${seed}o100t100s1p100`))),
+);
 const day = mergeInstances('seeds1-4o100t100s1p100', sources);
 
 // Wall time and this process's CPU time: the machine is shared, and other jobs inflate wall time but not CPU time.

@@ -103,13 +103,34 @@ async function main(): Promise<void> {
   for (const [adapter, router, routeIterations, tableIterations] of adapters) {
     for (const concurrency of [1, 8]) {
       cases.push(
-        { adapter, runs: 3, operation: 'route', concurrency, iterations: routeIterations, run: () => router.route(from, to) },
-        { adapter, runs: 3, operation: 'table 25×25', concurrency, iterations: tableIterations, run: () => router.table(table25, table25) },
+        {
+          adapter,
+          runs: 3,
+          operation: 'route',
+          concurrency,
+          iterations: routeIterations,
+          run: () => router.route(from, to),
+        },
+        {
+          adapter,
+          runs: 3,
+          operation: 'table 25×25',
+          concurrency,
+          iterations: tableIterations,
+          run: () => router.table(table25, table25),
+        },
       );
     }
   }
   // What a dispatch round mostly pays: the same points as the previous round, answered from the pair cache.
-  cases.push({ adapter: 'road graph, pair cache warm', runs: 3, operation: 'table 25×25', concurrency: 1, iterations: 2000, run: () => roadCached.table(table25, table25) });
+  cases.push({
+    adapter: 'road graph, pair cache warm',
+    runs: 3,
+    operation: 'table 25×25',
+    concurrency: 1,
+    iterations: 2000,
+    run: () => roadCached.table(table25, table25),
+  });
 
   const rows: string[] = [];
   let failed = false;

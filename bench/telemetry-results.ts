@@ -4,7 +4,12 @@
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 
-export async function writeResultSection(name: string, body: string, file = 'telemetry.md', heading = '# Telemetry benchmarks'): Promise<void> {
+export async function writeResultSection(
+  name: string,
+  body: string,
+  file = 'telemetry.md',
+  heading = '# Telemetry benchmarks',
+): Promise<void> {
   const url = new URL(`./results/${file}`, import.meta.url);
   await mkdir(new URL('./results/', import.meta.url), { recursive: true });
   const start = `<!-- ${name}:start -->`;
@@ -13,6 +18,9 @@ export async function writeResultSection(name: string, body: string, file = 'tel
   const block = `${start}\n${body}\n${end}`;
   const from = text.indexOf(start);
   const to = text.indexOf(end);
-  text = from >= 0 && to > from ? text.slice(0, from) + block + text.slice(to + end.length) : `${text.trimEnd()}\n\n${block}\n`;
+  text =
+    from >= 0 && to > from
+      ? text.slice(0, from) + block + text.slice(to + end.length)
+      : `${text.trimEnd()}\n\n${block}\n`;
   await writeFile(url, text);
 }

@@ -102,11 +102,34 @@ interface WrkResult {
   max: number;
 }
 
-function runWrk(script: string, base: string, kind: 'single' | 'bulk', connections: number, seconds: number, firstInstant: number): WrkResult {
-  const out = execFileSync('wrk', ['-t1', `-c${connections}`, `-d${seconds}s`, '--timeout', '10s', '-s', script, base, '--', kind, String(firstInstant)], {
-    encoding: 'utf8',
-    maxBuffer: 1 << 20,
-  });
+function runWrk(
+  script: string,
+  base: string,
+  kind: 'single' | 'bulk',
+  connections: number,
+  seconds: number,
+  firstInstant: number,
+): WrkResult {
+  const out = execFileSync(
+    'wrk',
+    [
+      '-t1',
+      `-c${connections}`,
+      `-d${seconds}s`,
+      '--timeout',
+      '10s',
+      '-s',
+      script,
+      base,
+      '--',
+      kind,
+      String(firstInstant),
+    ],
+    {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+    },
+  );
   const line = out.split('\n').find((l) => l.startsWith('RESULT '));
   if (!line) throw new Error(`wrk printed no result:\n${out}`);
   return JSON.parse(line.slice('RESULT '.length)) as WrkResult;
@@ -120,7 +143,10 @@ const TICKS_PER_SECOND = Number(execFileSync('getconf', ['CLK_TCK'], { encoding:
 function processTreeCpuSeconds(pid: number): number {
   const children = (() => {
     try {
-      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+      return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
     } catch {
       return [];
     }
@@ -158,7 +184,11 @@ async function main(): Promise<void> {
   const singleConnections = env('BENCH_SINGLE_CONNECTIONS', 32);
   const bulkConnections = env('BENCH_BULK_CONNECTIONS', 4);
   const riderCount = 10_000;
-  execFileSync('bash', [join(ROOT, 'scripts/ensure-apt-package.sh'), '/usr/bin/wrk', 'wrk', 'the telemetry benchmark’s load generator'], { stdio: 'inherit' });
+  execFileSync(
+    'bash',
+    [join(ROOT, 'scripts/ensure-apt-package.sh'), '/usr/bin/wrk', 'wrk', 'the telemetry benchmark’s load generator'],
+    { stdio: 'inherit' },
+  );
   const loadBefore = loadavg();
 
   const testDb = await createTestDatabase('bench_telemetry');
@@ -173,7 +203,9 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   try {
     const riders = Array.from({ length: riderCount }, () => randomUUID());
-    await sql`INSERT INTO riders (id, name) SELECT id, 'bench rider' FROM unnest(${riders}::uuid[]) AS id`.execute(db.db);
+    await sql`INSERT INTO riders (id, name) SELECT id, 'bench rider' FROM unnest(${riders}::uuid[]) AS id`.execute(
+      db.db,
+    );
     const ridersFile = join(work, 'riders.txt');
     writeFileSync(ridersFile, `${riders.join('\n')}\n`);
     const script = join(work, 'ingest.lua');
@@ -186,8 +218,17 @@ async function main(): Promise<void> {
     let firstInstant = Date.now() - 16 * 3_600_000;
     for (let round = 0; round < 2 * workers; round++) {
       for (let i = 0; i < riderCount; i += 1_000) {
-        const pings = riders.slice(i, i + 1_000).map((rider_id) => ({ rider_id, lat: 43.7, lon: 7.4, recorded_at: new Date(firstInstant + round).toISOString() }));
-        const res = await fetch(`${base}/riders/locations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pings }) });
+        const pings = riders.slice(i, i + 1_000).map((rider_id) => ({
+          rider_id,
+          lat: 43.7,
+          lon: 7.4,
+          recorded_at: new Date(firstInstant + round).toISOString(),
+        }));
+        const res = await fetch(`${base}/riders/locations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ pings }),
+        });
         if (res.status !== 202) throw new Error(`warm-up post answered ${res.status}: ${await res.text()}`);
       }
     }
@@ -228,7 +269,14 @@ async function main(): Promise<void> {
     const drain = async (bus: EventBus, group: string, maxSeconds: number) => {
       await sql`TRUNCATE rider_locations`.execute(db.db);
       const drainStart = performance.now();
-      const history = await startHistoryConsumer({ db: db.db, bus, logger: silentLogger, consume: config.bus, group, batch: { maxRows: config.telemetry.historyBatchRows, lingerMs: config.telemetry.historyLingerMs } });
+      const history = await startHistoryConsumer({
+        db: db.db,
+        bus,
+        logger: silentLogger,
+        consume: config.bus,
+        group,
+        batch: { maxRows: config.telemetry.historyBatchRows, lingerMs: config.telemetry.historyLingerMs },
+      });
       let rows = 0;
       let lastChange = performance.now();
       let lastRows = -1;
@@ -259,7 +307,6 @@ async function main(): Promise<void> {
     console.log('history per message', perMessage);
     await workerBus.close();
 
-
     const f1 = (v: number) => v.toFixed(1);
     lines.push(
       `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}); API as \`npm run api\` with API_WORKERS=${workers}, load generator wrk (1 thread), Postgres, Redis and Kafka all on this machine. ${seconds} s measured after a 2 s warm-up per scenario; 10 000 riders; latencies are wrk's (closed loop, from sending the request to the whole response).`,
@@ -272,8 +319,14 @@ async function main(): Promise<void> {
       '',
       '| consumption | rows | seconds | rows/s | INSERTs | mean rows / INSERT | max |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...([['bus-level batches (`subscribeBatch`, what the worker runs)', batched], ['per message (`subscribe`, one in flight per partition; stopped after 20 s)', perMessage]] as const).map(
-        ([name, d]) => `| ${name} | ${d.rows} | ${f1(d.drainSeconds)} | ${(d.rows / Math.max(d.drainSeconds, 0.001)).toFixed(0)} | ${d.stats.batches} | ${f1(d.stats.rows / Math.max(1, d.stats.batches))} | ${d.stats.maxBatch} |`,
+      ...(
+        [
+          ['bus-level batches (`subscribeBatch`, what the worker runs)', batched],
+          ['per message (`subscribe`, one in flight per partition; stopped after 20 s)', perMessage],
+        ] as const
+      ).map(
+        ([name, d]) =>
+          `| ${name} | ${d.rows} | ${f1(d.drainSeconds)} | ${(d.rows / Math.max(d.drainSeconds, 0.001)).toFixed(0)} | ${d.stats.batches} | ${f1(d.stats.rows / Math.max(1, d.stats.batches))} | ${d.stats.maxBatch} |`,
       ),
     );
   } finally {

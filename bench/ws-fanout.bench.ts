@@ -67,8 +67,18 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function summarise(latencies: number[], sent: number, postErrors: number, expected: number): Summary {
   const sorted = Float64Array.from(latencies).sort();
-  const at = (p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN);
-  return { sent, postErrors, received: sorted.length, expected, p50: at(50), p90: at(90), p99: at(99), max: sorted.length ? sorted[sorted.length - 1]! : NaN };
+  const at = (p: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]! : NaN;
+  return {
+    sent,
+    postErrors,
+    received: sorted.length,
+    expected,
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    max: sorted.length ? sorted[sorted.length - 1]! : NaN,
+  };
 }
 
 // ------------------------------------------------------------------------------------------------- client side
@@ -86,7 +96,12 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
 
   const onFrame = (raw: WebSocket.RawData) => {
     const now = performance.now();
-    const frame = JSON.parse(raw.toString()) as { type: string; channel: string; at: string; data?: { riderId: string; recordedAt: string } };
+    const frame = JSON.parse(raw.toString()) as {
+      type: string;
+      channel: string;
+      at: string;
+      data?: { riderId: string; recordedAt: string };
+    };
     if (frame.type !== 'rider.location' || !frame.data) return;
     const t0 = sentAt.get(`${frame.data.riderId}|${frame.data.recordedAt}`);
     if (t0 === undefined) return;
@@ -139,7 +154,9 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
   }
   for (const s of sockets) s.on('message', onFrame);
   const subscribed = await subscribeAll((i) => `rider:${job.riders[i]}`);
-  console.error(`clients: ${sockets.length} connected, ${subscribed} subscribed in ${((performance.now() - connectStart) / 1000).toFixed(1)} s`);
+  console.error(
+    `clients: ${sockets.length} connected, ${subscribed} subscribed in ${((performance.now() - connectStart) / 1000).toFixed(1)} s`,
+  );
   const connectSeconds = (performance.now() - connectStart) / 1000;
 
   const pool = new Pool(`http://${job.host}`, { connections: 32, pipelining: 1 });
@@ -227,7 +244,10 @@ async function main(): Promise<void> {
   const testDb = await createTestDatabase('bench_ws');
   const redis = await createTestRedis();
   const topicPrefix = `${uniqueTopic('bench-ws')}.`;
-  const config = realServersConfig({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix }, { LOG_LEVEL: 'error' });
+  const config = realServersConfig(
+    { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix },
+    { LOG_LEVEL: 'error' },
+  );
   const api = await composeApi(config, createLogger('error', 'bench-api'));
   const { port } = await api.start();
   const db = createDatabase(testDb.url);
@@ -235,12 +255,23 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   try {
     const riders = Array.from({ length: clients }, () => randomUUID());
-    await sql`INSERT INTO riders (id, name) SELECT id, 'bench rider' FROM unnest(${riders}::uuid[]) AS id`.execute(db.db);
+    await sql`INSERT INTO riders (id, name) SELECT id, 'bench rider' FROM unnest(${riders}::uuid[]) AS id`.execute(
+      db.db,
+    );
     // Riders ping continuously in production: the API's known-riders cache and the geo store are warm. Warm them
     // with one bulk post per 1 000 riders, older than every measured ping (so those stay newer and are published).
     for (let i = 0; i < riders.length; i += 1_000) {
-      const pings = riders.slice(i, i + 1_000).map((rider_id) => ({ rider_id, lat: 43.7, lon: 7.42, recorded_at: new Date(Date.now() - 3_600_000).toISOString() }));
-      const res = await fetch(`http://127.0.0.1:${port}/riders/locations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ pings }) });
+      const pings = riders.slice(i, i + 1_000).map((rider_id) => ({
+        rider_id,
+        lat: 43.7,
+        lon: 7.42,
+        recorded_at: new Date(Date.now() - 3_600_000).toISOString(),
+      }));
+      const res = await fetch(`http://127.0.0.1:${port}/riders/locations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ pings }),
+      });
       if (res.status !== 202) throw new Error(`warm-up post answered ${res.status}`);
     }
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -255,25 +286,40 @@ async function main(): Promise<void> {
         resolve(m);
       });
       child!.once('exit', (code) => code !== 0 && reject(new Error(`client process exited ${code}`)));
-      child!.send({ host: `127.0.0.1:${port}`, riders, rate, seconds, broadcastRate, broadcastSeconds: Math.min(seconds, 5) } satisfies ClientJob);
+      child!.send({
+        host: `127.0.0.1:${port}`,
+        riders,
+        rate,
+        seconds,
+        broadcastRate,
+        broadcastSeconds: Math.min(seconds, 5),
+      } satisfies ClientJob);
     });
     const cpu = process.cpuUsage(cpuBefore);
     const wall = (performance.now() - started) / 1000;
     loopDelay.disable();
-    const delay = { p50: loopDelay.percentile(50) / 1e6, p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 };
+    const delay = {
+      p50: loopDelay.percentile(50) / 1e6,
+      p99: loopDelay.percentile(99) / 1e6,
+      max: loopDelay.max / 1e6,
+    };
     console.log(JSON.stringify(report, null, 2));
     const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : 'n/a');
     const row = (name: string, s: Summary, r: number) =>
       `| ${name} | ${r} | ${s.sent} (${s.postErrors} failed) | ${s.received} / ${s.expected} | ${f(s.p50, 2)} | ${f(s.p90, 2)} | ${f(s.p99, 2)} | ${f(s.max, 1)} |`;
     lines.push(
-      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg ${loadavg().map((l) => l.toFixed(2)).join(' ')}); API in one process, ${report.connected} WebSocket clients + the poster in a second process, Redis/Kafka/Postgres local. Connecting and subscribing the clients took ${f(report.connectSeconds)} s. API process CPU over the run: ${f((cpu.user + cpu.system) / 1e6 / wall, 2)} cores; its event-loop delay p50 ${f(delay.p50)} ms, p99 ${f(delay.p99)} ms, max ${f(delay.max)} ms.`,
+      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(
+          ' ',
+        )}); API in one process, ${report.connected} WebSocket clients + the poster in a second process, Redis/Kafka/Postgres local. Connecting and subscribing the clients took ${f(report.connectSeconds)} s. API process CPU over the run: ${f((cpu.user + cpu.system) / 1e6 / wall, 2)} cores; its event-loop delay p50 ${f(delay.p50)} ms, p99 ${f(delay.p99)} ms, max ${f(delay.max)} ms.`,
       '',
       '| scenario | pings/s | pings posted | frames received / expected | p50 ms | p90 ms | p99 ms | max ms |',
       '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       row(`per-rider: each client on its own \`rider:{id}\` (${seconds} s)`, report.perRider, rate),
       row(`broadcast: all clients on \`map\` (${Math.min(seconds, 5)} s)`, report.broadcast, broadcastRate),
       '',
-      'The fan-out part alone — from the API receiving the POST (the frame\'s `at`, millisecond resolution) to the frame\'s arrival; the rest of the end-to-end time is the HTTP request reaching the API:',
+      "The fan-out part alone — from the API receiving the POST (the frame's `at`, millisecond resolution) to the frame's arrival; the rest of the end-to-end time is the HTTP request reaching the API:",
       '',
       '| scenario | p50 ms | p90 ms | p99 ms | max ms |',
       '| --- | ---: | ---: | ---: | ---: |',

@@ -38,8 +38,14 @@ function staleness() {
 const why = staleness();
 if (why) {
   // Tests pass DELIVERYGO_BUILD_CHECK_ONLY=1: they must not rebuild dist/ while other tests run from it.
-  if (!hasSources || !existsSync(join(root, 'node_modules', 'typescript')) || process.env.DELIVERYGO_BUILD_CHECK_ONLY === '1') {
-    process.stderr.write(`deliverygo is not built (${why}) and the compiler is not installed: run \`npm ci\` then \`npm run build\`.\n`);
+  if (
+    !hasSources ||
+    !existsSync(join(root, 'node_modules', 'typescript')) ||
+    process.env.DELIVERYGO_BUILD_CHECK_ONLY === '1'
+  ) {
+    process.stderr.write(
+      `deliverygo is not built (${why}) and the compiler is not installed: run \`npm ci\` then \`npm run build\`.\n`,
+    );
     process.exit(1);
   }
   process.stderr.write(`deliverygo: building dist/ first (${why}) …\n`);

@@ -51,8 +51,20 @@ const ORDER_LABELS = /** @type {Record<OrderStatus, string>} */ ({
   cancelled: 'cancelled',
 });
 /** @type {Record<BatchStatus, string>} */
-const BATCH_COLORS = { open: '#94a3b8', sealed: '#3b82f6', assigned: '#6366f1', picked_up: '#a855f7', delivered: '#16a34a', cancelled: '#ef4444' };
-const RIDER_COLORS = /** @type {Record<RiderStatus, string>} */ ({ idle: '#10b981', assigned: '#0ea5e9', delivering: '#d946ef', offline: '#9ca3af' });
+const BATCH_COLORS = {
+  open: '#94a3b8',
+  sealed: '#3b82f6',
+  assigned: '#6366f1',
+  picked_up: '#a855f7',
+  delivered: '#16a34a',
+  cancelled: '#ef4444',
+};
+const RIDER_COLORS = /** @type {Record<RiderStatus, string>} */ ({
+  idle: '#10b981',
+  assigned: '#0ea5e9',
+  delivering: '#d946ef',
+  offline: '#9ca3af',
+});
 
 /**
  * Time. Every time the API sends is on its clock: under `npm start` a simulated one running `timeScale`× faster than
@@ -76,7 +88,10 @@ const map = L.map('map', { zoomControl: true, preferCanvas: false, worldCopyJump
 map.attributionControl.setPrefix('Leaflet');
 
 if (CONFIG.tileUrl) {
-  L.tileLayer(CONFIG.tileUrl, { maxZoom: 19, attribution: `tiles: ${new URL(CONFIG.tileUrl.replace(/[{}]/g, '')).host}` }).addTo(map);
+  L.tileLayer(CONFIG.tileUrl, {
+    maxZoom: 19,
+    attribution: `tiles: ${new URL(CONFIG.tileUrl.replace(/[{}]/g, '')).host}`,
+  }).addTo(map);
 } else {
   /** A quiet "graph paper" background: no network, yet panning and zooming still feel like a map. */
   const Grid = L.GridLayer.extend({
@@ -113,8 +128,21 @@ if (CONFIG.tileUrl) {
 
 /** Street widths (px) by OSM highway class: the main roads stand out, service ways and pedestrian streets recede. */
 const STREET_WEIGHT = /** @type {Record<string, number>} */ ({
-  motorway: 5, trunk: 5, primary: 4.5, secondary: 4, tertiary: 3.5, motorway_link: 3, trunk_link: 3, primary_link: 3,
-  secondary_link: 3, tertiary_link: 3, residential: 3, unclassified: 3, living_street: 2.5, service: 1.8, pedestrian: 2,
+  motorway: 5,
+  trunk: 5,
+  primary: 4.5,
+  secondary: 4,
+  tertiary: 3.5,
+  motorway_link: 3,
+  trunk_link: 3,
+  primary_link: 3,
+  secondary_link: 3,
+  tertiary_link: 3,
+  residential: 3,
+  unclassified: 3,
+  living_street: 2.5,
+  service: 1.8,
+  pedestrian: 2,
 });
 
 /** Streets drawn so far (for the browser tests). */
@@ -135,15 +163,26 @@ async function drawStreets(path) {
     /** @param {any} feature */
     const weight = (feature) => STREET_WEIGHT[feature?.properties?.highway] ?? 2;
     // A light casing under a white fill: streets read as streets at every zoom.
-    L.geoJSON(data, { renderer: casing, interactive: false, style: (/** @type {any} */ f) => ({ color: '#aeb8c6', weight: weight(f) + 2, opacity: 1, lineCap: 'round' }) }).addTo(map);
+    L.geoJSON(data, {
+      renderer: casing,
+      interactive: false,
+      style: (/** @type {any} */ f) => ({ color: '#aeb8c6', weight: weight(f) + 2, opacity: 1, lineCap: 'round' }),
+    }).addTo(map);
     const layer = L.geoJSON(data, {
       renderer: casing,
       interactive: false,
-      style: (/** @type {any} */ f) => ({ color: f?.properties?.highway === 'pedestrian' ? '#f4efe6' : '#ffffff', weight: weight(f), opacity: 1, lineCap: 'round' }),
+      style: (/** @type {any} */ f) => ({
+        color: f?.properties?.highway === 'pedestrian' ? '#f4efe6' : '#ffffff',
+        weight: weight(f),
+        opacity: 1,
+        lineCap: 'round',
+      }),
     }).addTo(map);
     streetCount = layer.getLayers().length;
     document.body.dataset.streets = String(streetCount);
-    map.attributionControl.addAttribution('streets © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors, ODbL');
+    map.attributionControl.addAttribution(
+      'streets © <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors, ODbL',
+    );
     if (!fitted && stores.size === 0 && riders.size === 0) map.fitBounds(layer.getBounds(), { animate: false });
   } catch (error) {
     map.attributionControl.addAttribution('offline grid — set MAP_TILE_URL for tiles');
@@ -188,7 +227,12 @@ function upsertStore(s) {
     known.marker.setLatLng([s.lat, s.lon]);
     return;
   }
-  const icon = L.divIcon({ className: 'store-marker', html: `<div class="store-pin" data-store-id="${esc(s.id)}"></div>`, iconSize: [22, 22], iconAnchor: [11, 11] });
+  const icon = L.divIcon({
+    className: 'store-marker',
+    html: `<div class="store-pin" data-store-id="${esc(s.id)}"></div>`,
+    iconSize: [22, 22],
+    iconAnchor: [11, 11],
+  });
   const marker = L.marker([s.lat, s.lon], { icon, pane: 'stores', keyboard: false, title: s.name })
     .bindTooltip(esc(s.name), { permanent: true, direction: 'right', offset: [12, 0], className: 'store-label' })
     .bindPopup(() => `<b>${esc(s.name)}</b><br>store ${short(s.id)}`)
@@ -238,7 +282,12 @@ function upsertRider(r) {
   }
   /** @type {{data: Rider, marker: any, anim: number|null}} */
   const entry = { data: r, marker: null, anim: null };
-  const icon = L.divIcon({ className: riderClass(entry), html: `<div class="rider-dot" data-rider-id="${esc(r.id)}"></div>`, iconSize: [20, 20], iconAnchor: [10, 10] });
+  const icon = L.divIcon({
+    className: riderClass(entry),
+    html: `<div class="rider-dot" data-rider-id="${esc(r.id)}"></div>`,
+    iconSize: [20, 20],
+    iconAnchor: [10, 10],
+  });
   entry.marker = L.marker([r.lat, r.lon], { icon, pane: 'riders', keyboard: false, title: r.name, riseOnHover: true })
     .bindPopup(() => riderPopup(entry.data))
     .addTo(map);
@@ -292,12 +341,21 @@ function glide(r, to) {
 function orderStyle(o) {
   const color = ORDER_COLORS[o.status] ?? '#64748b';
   const done = o.status === 'delivered';
-  return { radius: done ? 3.5 : 5, color: '#ffffff', weight: 1.2, fillColor: color, fillOpacity: done ? 0.45 : 0.9, opacity: done ? 0.5 : 1 };
+  return {
+    radius: done ? 3.5 : 5,
+    color: '#ffffff',
+    weight: 1.2,
+    fillColor: color,
+    fillOpacity: done ? 0.45 : 0.9,
+    opacity: done ? 0.5 : 1,
+  };
 }
 
 /** @param {Order} o */
 function orderPopup(o) {
-  const parts = [`<b>order ${short(o.id)}</b> <span class="popup-status" style="background:${ORDER_COLORS[o.status]}">${esc(ORDER_LABELS[o.status] ?? o.status)}</span>`];
+  const parts = [
+    `<b>order ${short(o.id)}</b> <span class="popup-status" style="background:${ORDER_COLORS[o.status]}">${esc(ORDER_LABELS[o.status] ?? o.status)}</span>`,
+  ];
   const store = stores.get(o.storeId);
   if (store) parts.push(`from ${esc(store.data.name)}`);
   if (o.batchId) parts.push(`batch ${short(o.batchId)}`);
@@ -317,7 +375,11 @@ function upsertOrder(o) {
     const el = entry.marker.getElement();
     if (el) el.setAttribute('class', `leaflet-interactive order-marker status-${o.status}`);
   } else {
-    const marker = L.circleMarker([o.lat, o.lon], { ...orderStyle(o), pane: 'orders', className: `order-marker status-${o.status}` })
+    const marker = L.circleMarker([o.lat, o.lon], {
+      ...orderStyle(o),
+      pane: 'orders',
+      className: `order-marker status-${o.status}`,
+    })
       .bindPopup(() => orderPopup(entry ? entry.data : o))
       .addTo(map);
     marker.getElement()?.setAttribute('data-order-id', o.id);
@@ -394,11 +456,22 @@ function upsertBatch(b) {
     entry.route.setLatLngs(points);
     entry.route.setStyle(style);
   } else {
-    entry.route = L.polyline(points, style).bindPopup(() => batchPopup(b.id)).addTo(map);
+    entry.route = L.polyline(points, style)
+      .bindPopup(() => batchPopup(b.id))
+      .addTo(map);
   }
   if (b.path && b.path.length > 1) {
     if (entry.path) entry.path.setLatLngs(b.path);
-    else entry.path = L.polyline(b.path, { color: '#475569', weight: 2, opacity: 0.5, dashArray: '4 6', pane: 'routes', interactive: false, className: 'hot-path' }).addTo(map);
+    else
+      entry.path = L.polyline(b.path, {
+        color: '#475569',
+        weight: 2,
+        opacity: 0.5,
+        dashArray: '4 6',
+        pane: 'routes',
+        interactive: false,
+        className: 'hot-path',
+      }).addTo(map);
   }
 }
 
@@ -406,7 +479,7 @@ function upsertBatch(b) {
 function batchPopup(id) {
   const b = batches.get(id)?.data;
   if (!b) return '';
-  const rider = b.riderId ? riders.get(b.riderId)?.data.name ?? short(b.riderId) : 'none yet';
+  const rider = b.riderId ? (riders.get(b.riderId)?.data.name ?? short(b.riderId)) : 'none yet';
   return `<b>batch ${short(b.id)}</b> <span class="popup-status" style="background:${BATCH_COLORS[b.status]}">${esc(b.status)}</span><br>${b.orderIds.length} order(s) · rider ${esc(rider)}`;
 }
 
@@ -430,7 +503,11 @@ function applySnapshot(snap) {
   clock.timeScale = snap.stats.timeScale ?? 1;
   if (typeof snap.recentDeliveredMs === 'number') clock.recentDeliveredMs = snap.recentDeliveredMs;
   for (const s of snap.stores) upsertStore(s);
-  const seen = { riders: new Set(snap.riders.map((r) => r.id)), orders: new Set(snap.orders.map((o) => o.id)), batches: new Set(snap.batches.map((b) => b.id)) };
+  const seen = {
+    riders: new Set(snap.riders.map((r) => r.id)),
+    orders: new Set(snap.orders.map((o) => o.id)),
+    batches: new Set(snap.batches.map((b) => b.id)),
+  };
   for (const id of [...riders.keys()]) if (!seen.riders.has(id)) removeRider(id);
   for (const id of [...orders.keys()]) if (!seen.orders.has(id)) removeOrder(id);
   for (const id of [...batches.keys()]) if (!seen.batches.has(id)) removeBatch(id);
@@ -446,7 +523,8 @@ function fitToContent() {
   /** @type {Array<[number, number]>} */
   const points = [];
   for (const s of stores.values()) points.push([s.data.lat, s.data.lon]);
-  for (const r of riders.values()) if (r.data.lat !== null && r.data.lon !== null) points.push([r.data.lat, r.data.lon]);
+  for (const r of riders.values())
+    if (r.data.lat !== null && r.data.lon !== null) points.push([r.data.lat, r.data.lon]);
   if (points.length === 0) for (const o of orders.values()) points.push([o.data.lat, o.data.lon]);
   if (points.length === 0) return;
   map.fitBounds(L.latLngBounds(points).pad(0.25), { maxZoom: 15, animate: false });
@@ -519,7 +597,10 @@ function renderStats(s) {
   setText('fig-c2d-label', `mean click-to-door (${sim ? 'simulated' : 'wall clock'})`);
   setText('fig-day-label', sim ? 'Today (simulated day)' : 'Today');
   setText('stats-since', `since ${new Date(s.since).toISOString().slice(11, 16)} UTC`);
-  setText('clock', sim ? `simulated clock ${clockTime(s.at)} UTC · ${s.timeScale}× real time` : `${clockTime(s.at)} UTC`);
+  setText(
+    'clock',
+    sim ? `simulated clock ${clockTime(s.at)} UTC · ${s.timeScale}× real time` : `${clockTime(s.at)} UTC`,
+  );
   document.body.dataset.timeScale = String(s.timeScale ?? 1);
 }
 
@@ -532,17 +613,27 @@ function renderStatusBar() {
   const legend = document.getElementById('status-legend');
   const statuses = /** @type {OrderStatus[]} */ (Object.keys(ORDER_COLORS).filter((s) => s !== 'cancelled'));
   if (bar) {
-    bar.innerHTML = total === 0 ? '' : statuses
-      .filter((s) => counts[s])
-      .map((s) => `<span title="${ORDER_LABELS[s]}: ${counts[s]}" style="width:${((counts[s] ?? 0) / total) * 100}%;background:${ORDER_COLORS[s]}"></span>`)
-      .join('');
+    bar.innerHTML =
+      total === 0
+        ? ''
+        : statuses
+            .filter((s) => counts[s])
+            .map(
+              (s) =>
+                `<span title="${ORDER_LABELS[s]}: ${counts[s]}" style="width:${((counts[s] ?? 0) / total) * 100}%;background:${ORDER_COLORS[s]}"></span>`,
+            )
+            .join('');
   }
   if (legend) {
     // Delivered orders stay on the map only briefly: say so, so the count is not read as the day's total.
     const recentMin = Math.round(clock.recentDeliveredMs / 60_000);
-    const label = (/** @type {OrderStatus} */ s) => (s === 'delivered' ? `delivered, last ${recentMin} min${simulated() ? ' (sim)' : ''}` : ORDER_LABELS[s]);
+    const label = (/** @type {OrderStatus} */ s) =>
+      s === 'delivered' ? `delivered, last ${recentMin} min${simulated() ? ' (sim)' : ''}` : ORDER_LABELS[s];
     legend.innerHTML = statuses
-      .map((s) => `<li><span class="swatch" style="background:${ORDER_COLORS[s]}"></span>${label(s)}<span class="n">${counts[s] ?? 0}</span></li>`)
+      .map(
+        (s) =>
+          `<li><span class="swatch" style="background:${ORDER_COLORS[s]}"></span>${label(s)}<span class="n">${counts[s] ?? 0}</span></li>`,
+      )
       .join('');
   }
   setText('counts', `${stores.size} stores · ${riders.size} riders · ${orders.size} orders · ${batches.size} batches`);
@@ -595,7 +686,13 @@ function applyEvent(msg) {
       const lon = Number(d.lon);
       if (!Number.isFinite(lat) || !Number.isFinite(lon)) return;
       if (r) {
-        r.data = { ...r.data, source: 'geo', recordedAt: d.recordedAt ?? r.data.recordedAt, ...(d.status ? { status: d.status } : {}), ...(d.batchId !== undefined ? { batchId: d.batchId } : {}) };
+        r.data = {
+          ...r.data,
+          source: 'geo',
+          recordedAt: d.recordedAt ?? r.data.recordedAt,
+          ...(d.status ? { status: d.status } : {}),
+          ...(d.batchId !== undefined ? { batchId: d.batchId } : {}),
+        };
         if (r.marker) {
           glide(r, [lat, lon]);
           r.data.lat = lat;
@@ -603,7 +700,16 @@ function applyEvent(msg) {
           restyleRider(r);
         } else upsertRider({ ...r.data, lat, lon });
       } else {
-        upsertRider({ id: d.riderId, name: `rider ${short(d.riderId)}`, status: d.status ?? 'idle', lat, lon, recordedAt: d.recordedAt ?? null, source: 'geo', batchId: d.batchId ?? null });
+        upsertRider({
+          id: d.riderId,
+          name: `rider ${short(d.riderId)}`,
+          status: d.status ?? 'idle',
+          lat,
+          lon,
+          recordedAt: d.recordedAt ?? null,
+          source: 'geo',
+          batchId: d.batchId ?? null,
+        });
         scheduleResync(); // learn its name and status
       }
       return;
@@ -617,24 +723,56 @@ function applyEvent(msg) {
         restyleRider(r);
       } else {
         const pos = d.position ?? null;
-        upsertRider({ id: d.riderId, name: `rider ${short(d.riderId)}`, status: d.status, lat: pos?.lat ?? null, lon: pos?.lon ?? null, recordedAt: null, source: pos ? 'db' : null, batchId: d.batchId ?? null });
+        upsertRider({
+          id: d.riderId,
+          name: `rider ${short(d.riderId)}`,
+          status: d.status,
+          lat: pos?.lat ?? null,
+          lon: pos?.lon ?? null,
+          recordedAt: null,
+          source: pos ? 'db' : null,
+          batchId: d.batchId ?? null,
+        });
         scheduleResync();
       }
-      feed(`${esc(riders.get(d.riderId)?.data.name ?? `rider ${short(d.riderId)}`)} is <b>${esc(d.status)}</b>`, RIDER_COLORS[/** @type {RiderStatus} */ (d.status)] ?? '#999', msg.at);
+      feed(
+        `${esc(riders.get(d.riderId)?.data.name ?? `rider ${short(d.riderId)}`)} is <b>${esc(d.status)}</b>`,
+        RIDER_COLORS[/** @type {RiderStatus} */ (d.status)] ?? '#999',
+        msg.at,
+      );
       return;
     }
     case 'order.updated': {
       const o = orders.get(d.orderId);
       const status = /** @type {OrderStatus} */ (d.status);
       if (o) {
-        upsertOrder({ ...o.data, status, ...(d.batchId !== undefined ? { batchId: d.batchId } : {}), ...(d.riderId !== undefined ? { riderId: d.riderId } : {}) });
+        upsertOrder({
+          ...o.data,
+          status,
+          ...(d.batchId !== undefined ? { batchId: d.batchId } : {}),
+          ...(d.riderId !== undefined ? { riderId: d.riderId } : {}),
+        });
       } else if (status !== 'cancelled') {
         const drop = d.drop ?? (d.lat !== undefined ? { lat: d.lat, lon: d.lon } : null);
-        if (drop) upsertOrder({ id: d.orderId, storeId: d.storeId, status, lat: drop.lat, lon: drop.lon, batchId: d.batchId ?? null, riderId: d.riderId ?? null, placedAt: msg.at ?? new Date().toISOString() });
+        if (drop)
+          upsertOrder({
+            id: d.orderId,
+            storeId: d.storeId,
+            status,
+            lat: drop.lat,
+            lon: drop.lon,
+            batchId: d.batchId ?? null,
+            riderId: d.riderId ?? null,
+            placedAt: msg.at ?? new Date().toISOString(),
+          });
         else scheduleResync();
       }
       if (status === 'placed' || status === 'delivered' || status === 'ready') {
-        feed(`order ${short(d.orderId)} <b>${esc(ORDER_LABELS[status] ?? status)}</b>`, ORDER_COLORS[status] ?? '#999', msg.at);
+        feed(
+          `order ${short(d.orderId)} <b>${esc(ORDER_LABELS[status] ?? status)}</b>`,
+          ORDER_COLORS[status] ?? '#999',
+          msg.at,
+        );
       }
       queueStatusBar();
       return;
@@ -643,12 +781,21 @@ function applyEvent(msg) {
       const b = batches.get(d.batchId);
       const status = /** @type {BatchStatus} */ (d.status);
       if (b) {
-        upsertBatch({ ...b.data, status, ...(d.riderId !== undefined ? { riderId: d.riderId } : {}), ...(Array.isArray(d.orderIds) ? { orderIds: d.orderIds } : {}) });
+        upsertBatch({
+          ...b.data,
+          status,
+          ...(d.riderId !== undefined ? { riderId: d.riderId } : {}),
+          ...(Array.isArray(d.orderIds) ? { orderIds: d.orderIds } : {}),
+        });
       }
       // A new batch, or a re-routed one, has stops and geometry only the snapshot carries.
       if (!b || status === 'sealed' || status === 'assigned') scheduleResync();
       if (status === 'assigned' || status === 'picked_up' || status === 'delivered') {
-        feed(`batch ${short(d.batchId)} <b>${esc(status.replace('_', ' '))}</b>`, BATCH_COLORS[status] ?? '#999', msg.at);
+        feed(
+          `batch ${short(d.batchId)} <b>${esc(status.replace('_', ' '))}</b>`,
+          BATCH_COLORS[status] ?? '#999',
+          msg.at,
+        );
       }
       return;
     }

@@ -13,7 +13,11 @@ describe("npm start's command line", () => {
       expect(lineOf(flag), `--${flag}`).toMatch(new RegExp(`\\(default ${DEMO_ARGS[i + 1]!.replace('.', '\\.')}\\)$`));
     }
     // The values differ from the simulator's own defaults, so the check above is not vacuous.
-    expect([demo.riders, demo.speed, demo.center.lat]).not.toEqual([standalone.riders, standalone.speed, standalone.center.lat]);
+    expect([demo.riders, demo.speed, demo.center.lat]).not.toEqual([
+      standalone.riders,
+      standalone.speed,
+      standalone.center.lat,
+    ]);
     expect(usage).not.toContain('48.8566'); // the standalone simulator's Paris
     expect(usage).not.toContain('--api'); // npm start drives its own API
     expect(usage).toMatch(/^usage: npm start -- \[options\]/);
@@ -29,9 +33,11 @@ describe("npm start's command line", () => {
       }
       throw new Error('--bogus was accepted');
     })();
-    expect(describeOptionsError(error, 'npm start')).toBe('npm start: unknown option --bogus — see `npm start -- --help`');
-    expect(describeOptionsError(new OptionsError('--riders: must be an integer in [0, 5000], got "x"'), 'npm start')).toBe(
-      'npm start: --riders: must be an integer in [0, 5000], got "x" — see `npm start -- --help`',
+    expect(describeOptionsError(error, 'npm start')).toBe(
+      'npm start: unknown option --bogus — see `npm start -- --help`',
     );
+    expect(
+      describeOptionsError(new OptionsError('--riders: must be an integer in [0, 5000], got "x"'), 'npm start'),
+    ).toBe('npm start: --riders: must be an integer in [0, 5000], got "x" — see `npm start -- --help`');
   });
 });

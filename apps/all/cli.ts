@@ -6,7 +6,20 @@
 import { OptionsError, parseSimulatorArgs, USAGE } from '../simulator/options.ts';
 
 /** The demo city: a handful of stores around Monaco (the OSRM extract the compose stack routes on), sped up 30×. */
-export const DEMO_ARGS: readonly string[] = ['--riders', '20', '--stores', '4', '--center', '43.7384,7.4246', '--speed', '30', '--far-rate', '0.05', '--utilisation', '0.8'];
+export const DEMO_ARGS: readonly string[] = [
+  '--riders',
+  '20',
+  '--stores',
+  '4',
+  '--center',
+  '43.7384,7.4246',
+  '--speed',
+  '30',
+  '--far-rate',
+  '0.05',
+  '--utilisation',
+  '0.8',
+];
 
 /** The environment `npm start` reads, with what it does when a variable is unset (internal/config/config.ts). */
 const ENVIRONMENT = `environment:

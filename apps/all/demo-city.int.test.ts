@@ -59,10 +59,15 @@ afterAll(async () => {
 });
 
 describe('the default demo city', () => {
-  it('holds a steady state over two simulated hours: bounded backlog, not growing at the end, idle riders', { timeout: BUDGET_MS + 60_000 }, async () => {
+  it('holds a steady state over two simulated hours: bounded backlog, not growing at the end, idle riders', {
+    timeout: BUDGET_MS + 60_000,
+  }, async () => {
     // No service URL: every part embedded, exactly as plain `npm start`. PORT 0: a free port.
     const config = loadConfig({ PORT: '0', LOG_LEVEL: 'error' });
-    city = await composeDemoCity(config, ['--seed', '7', '--speed', String(SPEED), '--progress', '3600'], { logger: silentLogger, progress: () => {} });
+    city = await composeDemoCity(config, ['--seed', '7', '--speed', String(SPEED), '--progress', '3600'], {
+      logger: silentLogger,
+      progress: () => {},
+    });
     const { base } = await city.start();
     // Monaco's committed road graph: the city routes on its streets (riders follow them, ETAs are road times).
     expect(city.adapters.kinds.router).toBe('road');
@@ -76,7 +81,10 @@ describe('the default demo city', () => {
     const samples: Sample[] = [];
     for (let minute = 1; minute <= SIMULATED_MS / SAMPLE_EVERY_MS; minute++) {
       await city.clock.sleep(start + minute * SAMPLE_EVERY_MS - city.clock.now());
-      expect(Date.now() - wallStart, `wall budget (TEST_TIME_SCALE scales it) exhausted at simulated minute ${minute}`).toBeLessThan(BUDGET_MS);
+      expect(
+        Date.now() - wallStart,
+        `wall budget (TEST_TIME_SCALE scales it) exhausted at simulated minute ${minute}`,
+      ).toBeLessThan(BUDGET_MS);
       const stats = (await (await fetch(`${base}/stats/live`)).json()) as LiveStatsDto;
       samples.push({
         minute,
@@ -109,15 +117,22 @@ describe('the default demo city', () => {
       samples,
     };
     await mkdir(join(import.meta.dirname, '..', '..', 'test-artifacts'), { recursive: true });
-    await writeFile(join(import.meta.dirname, '..', '..', 'test-artifacts', 'demo-city-steady-state.json'), JSON.stringify(report, null, 2));
+    await writeFile(
+      join(import.meta.dirname, '..', '..', 'test-artifacts', 'demo-city-steady-state.json'),
+      JSON.stringify(report, null, 2),
+    );
 
     // Bounded: no sample above what Little's law allows with a 20-minute wait for a rider.
     expect(report.maxUnassigned, JSON.stringify({ ...report, samples: undefined })).toBeLessThanOrEqual(bound);
     // Not growing over the last half hour: the fitted trend adds at most a few orders (Poisson noise), not a queue.
-    expect(growthPerHalfHour, JSON.stringify({ ...report, samples: undefined })).toBeLessThanOrEqual(Math.max(6, 0.25 * meanLast));
+    expect(growthPerHalfHour, JSON.stringify({ ...report, samples: undefined })).toBeLessThanOrEqual(
+      Math.max(6, 0.25 * meanLast),
+    );
     // Demand sized to the fleet: the busy share after the warm-up lands in the 70–85 % band the sizing aims at, give or
     // take the noise of one seeded city (a few points).
-    expect(report.utilisationAfterWarmUp, JSON.stringify({ ...report, samples: undefined })).toBeGreaterThanOrEqual(0.65);
+    expect(report.utilisationAfterWarmUp, JSON.stringify({ ...report, samples: undefined })).toBeGreaterThanOrEqual(
+      0.65,
+    );
     expect(report.utilisationAfterWarmUp, JSON.stringify({ ...report, samples: undefined })).toBeLessThanOrEqual(0.9);
     // Idle riders appear after the warm-up — in at least a quarter of the last hour's samples.
     const lastHour = samples.filter((s) => s.minute > samples.length - 60);

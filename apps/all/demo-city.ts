@@ -72,7 +72,13 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
 
   // A rider whose pings stop leaves the geo store after the default 60 s of *wall* time: pings come on a wall-clock
   // cadence, and a busy machine must not make the whole fleet vanish for the dispatcher between two of them.
-  const adapters = await openAdapters(config, logger, { clock, applicationName: 'deliverygo', registry: metrics, riderTtlMs: DEFAULT_RIDER_TTL_MS * clock.speed, cityCenter: provisional.center });
+  const adapters = await openAdapters(config, logger, {
+    clock,
+    applicationName: 'deliverygo',
+    registry: metrics,
+    riderTtlMs: DEFAULT_RIDER_TTL_MS * clock.speed,
+    cityCenter: provisional.center,
+  });
   let api: ApiRuntime | undefined;
   let worker: WorkerRuntime | undefined;
   let simulator: SimulatorRuntime | undefined;
@@ -104,8 +110,16 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
     const loopMs = Math.min(1_000, Math.max(100, Math.round(DISPATCH_LOOP_SIMULATED_MS / clock.speed)));
     // Rider silence, like the geo store's TTL above, is measured against pings sent on a wall-clock cadence: scaled so a
     // fast city does not take batches from riders between two of their pings.
-    const selfHealing = { ...config.selfHealing, riderSilentAfterMs: config.selfHealing.riderSilentAfterMs * clock.speed };
-    worker = await composeWorker({ ...config, selfHealing }, logger.child({ app: 'worker' }), { adapters, metrics, clock, sweepIntervalMs: loopMs });
+    const selfHealing = {
+      ...config.selfHealing,
+      riderSilentAfterMs: config.selfHealing.riderSilentAfterMs * clock.speed,
+    };
+    worker = await composeWorker({ ...config, selfHealing }, logger.child({ app: 'worker' }), {
+      adapters,
+      metrics,
+      clock,
+      sweepIntervalMs: loopMs,
+    });
   } catch (error) {
     await cleanup().catch(() => {});
     throw error;

@@ -15,7 +15,13 @@ const userArgs = parseStartArgsOrExit(process.argv.slice(2));
 const config = loadConfigOrExit();
 await exitUnlessListenable(config.http, 'npm start');
 
-const [{ Registry, collectDefaultMetrics }, { composeDemoCity }, { describeSizing }, { runUntilSignal }, { createLogger }] = await Promise.all([
+const [
+  { Registry, collectDefaultMetrics },
+  { composeDemoCity },
+  { describeSizing },
+  { runUntilSignal },
+  { createLogger },
+] = await Promise.all([
   import('prom-client'),
   import('./demo-city.ts'),
   import('../simulator/demand-sizing.ts'),
@@ -33,7 +39,12 @@ const say = (line: string) => process.stdout.write(`${tty ? '\n' : ''}${line}\n`
 
 let city: Awaited<ReturnType<typeof composeDemoCity>>;
 try {
-  city = await composeDemoCity(config, userArgs, { logger, metrics, say, progress: (line) => process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`) });
+  city = await composeDemoCity(config, userArgs, {
+    logger,
+    metrics,
+    say,
+    progress: (line) => process.stdout.write(tty ? `\r\x1b[2K${line}` : `${line}\n`),
+  });
 } catch (error) {
   logger.fatal({ err: error }, 'deliverygo failed to start');
   process.exit(1);
@@ -44,7 +55,9 @@ try {
     process.stdout.write(
       [
         '',
-        `deliverygo is running (${Object.entries(city.adapters.kinds).map(([part, kind]) => `${part}: ${kind}`).join(', ')})`,
+        `deliverygo is running (${Object.entries(city.adapters.kinds)
+          .map(([part, kind]) => `${part}: ${kind}`)
+          .join(', ')})`,
         `  live map   ${url}/map`,
         `  API docs   ${url}/docs`,
         `  health     ${url}/health`,

@@ -35,11 +35,14 @@ function appWithTestRoute(checks: HealthCheck[] = []) {
         },
       },
     },
-    responses: { 200: { description: 'ok', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } } },
+    responses: {
+      200: { description: 'ok', content: { 'application/json': { schema: z.object({ ok: z.boolean() }) } } },
+    },
   });
   app.openapi(quote, (c) => {
     const body = c.req.valid('json');
-    if (body.drop.lat === 0) throw invalidInput('quote.on_equator', 'no deliveries on the equator', { field: 'drop.lat' });
+    if (body.drop.lat === 0)
+      throw invalidInput('quote.on_equator', 'no deliveries on the equator', { field: 'drop.lat' });
     if (body.drop.lat === 1) throw conflict('quote.taken', 'already quoted', { quote_id: 'q1' });
     if (body.drop.lat === 2) throw new Error('database password is hunter2');
     return c.json({ ok: true }, 200);
@@ -47,8 +50,16 @@ function appWithTestRoute(checks: HealthCheck[] = []) {
   return app;
 }
 
-async function post(app: ReturnType<typeof appWithTestRoute>, body: string, query = ''): Promise<{ status: number; json: ErrorBody }> {
-  const res = await app.request(`/test/quotes${query}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+async function post(
+  app: ReturnType<typeof appWithTestRoute>,
+  body: string,
+  query = '',
+): Promise<{ status: number; json: ErrorBody }> {
+  const res = await app.request(`/test/quotes${query}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+  });
   return { status: res.status, json: (await res.json()) as ErrorBody };
 }
 
@@ -63,7 +74,10 @@ describe('error shape', () => {
   });
 
   it('names array elements and missing fields, and lists every issue', async () => {
-    const { status, json } = await post(appWithTestRoute(), JSON.stringify({ drop: { lat: 1.5 }, items: [{ qty: 1 }, { qty: -2 }] }));
+    const { status, json } = await post(
+      appWithTestRoute(),
+      JSON.stringify({ drop: { lat: 1.5 }, items: [{ qty: 1 }, { qty: -2 }] }),
+    );
     expect(status).toBe(400);
     const fields = (json.error.details!.issues as Array<{ field: string }>).map((i) => i.field).sort();
     expect(fields).toEqual(['drop.lon', 'items[1].qty']);
@@ -103,7 +117,9 @@ describe('error shape', () => {
   it('answers unknown routes with 404 in the same shape', async () => {
     const res = await appWithTestRoute().request('/no/such/route');
     expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ error: { code: 'route.not_found', message: 'no route for GET /no/such/route' } });
+    expect(await res.json()).toEqual({
+      error: { code: 'route.not_found', message: 'no route for GET /no/such/route' },
+    });
   });
 
   it('passes valid input through to the handler', async () => {
@@ -120,7 +136,12 @@ describe('error shape', () => {
 describe('GET /health', () => {
   it('names the dispatch parameter set it was given', async () => {
     const dispatchParams = { name: 'tuned-x', source: '/etc/dg/dispatch.json', hash: '0123456789ab' };
-    const app = createApiApp({ logger: silentLogger, healthChecks: [up('bus', 'memory')], metrics: new Registry(), dispatchParams });
+    const app = createApiApp({
+      logger: silentLogger,
+      healthChecks: [up('bus', 'memory')],
+      metrics: new Registry(),
+      dispatchParams,
+    });
     const res = await app.request('/health');
     expect(res.status).toBe(200);
     expect(((await res.json()) as { dispatch_params: unknown }).dispatch_params).toEqual(dispatchParams);
@@ -129,7 +150,10 @@ describe('GET /health', () => {
   it('is 200 ok when every check is up', async () => {
     const res = await appWithTestRoute([up('postgres', 'postgres'), up('bus', 'memory')]).request('/health');
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { status: string; checks: Record<string, { adapter: string; status: string; latency_ms: number }> };
+    const body = (await res.json()) as {
+      status: string;
+      checks: Record<string, { adapter: string; status: string; latency_ms: number }>;
+    };
     expect(body.status).toBe('ok');
     expect(body.checks.postgres).toMatchObject({ adapter: 'postgres', status: 'up' });
     expect(body.checks.bus).toMatchObject({ adapter: 'memory', status: 'up' });
@@ -137,11 +161,17 @@ describe('GET /health', () => {
   });
 
   it('is 503 degraded, saying why, when a check is down', async () => {
-    const res = await appWithTestRoute([up('postgres', 'postgres'), down('router', 'osrm', 'connect ECONNREFUSED')]).request('/health');
+    const res = await appWithTestRoute([
+      up('postgres', 'postgres'),
+      down('router', 'osrm', 'connect ECONNREFUSED'),
+    ]).request('/health');
     expect(res.status).toBe(503);
     expect(await res.json()).toMatchObject({
       status: 'degraded',
-      checks: { postgres: { status: 'up' }, router: { adapter: 'osrm', status: 'down', error: 'connect ECONNREFUSED' } },
+      checks: {
+        postgres: { status: 'up' },
+        router: { adapter: 'osrm', status: 'down', error: 'connect ECONNREFUSED' },
+      },
     });
   });
 });
@@ -151,13 +181,18 @@ describe('ops routes', () => {
     const app = appWithTestRoute([up('postgres', 'postgres')]);
     await app.request('/health');
 
-    const doc = (await (await app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      openapi: string;
+      paths: Record<string, unknown>;
+    };
     expect(doc.openapi).toBe('3.1.0');
     expect(doc.paths).toHaveProperty('/health');
 
     const metrics = await app.request('/metrics');
     expect(metrics.headers.get('content-type')).toContain('text/plain');
-    expect(await metrics.text()).toMatch(/http_request_duration_seconds_count\{method="GET",route="\/health",status="200"\} 1/);
+    expect(await metrics.text()).toMatch(
+      /http_request_duration_seconds_count\{method="GET",route="\/health",status="200"\} 1/,
+    );
 
     const docs = await app.request('/docs');
     const html = await docs.text();

@@ -43,7 +43,10 @@ describe('closeServer', () => {
     const client = new Agent({ keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
     try {
       await (await undiciFetch(`${base}/fast`, { dispatcher: client })).text(); // an idle keep-alive connection
-      const inFlight = undiciFetch(`${base}/slow`, { dispatcher: client }).then(async (r) => [r.status, await r.text()]);
+      const inFlight = undiciFetch(`${base}/slow`, { dispatcher: client }).then(async (r) => [
+        r.status,
+        await r.text(),
+      ]);
       await entered.promise;
       const closing = closeServer(server);
       release.open();

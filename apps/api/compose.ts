@@ -44,14 +44,24 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
     const metrics = options.metrics ?? new Registry();
     if (!options.metrics) collectDefaultMetrics({ register: metrics });
 
-    const adapters = options.adapters ?? (await openAdapters(config, logger, { clock, applicationName: 'deliverygo-api', registry: metrics }));
+    const adapters =
+      options.adapters ??
+      (await openAdapters(config, logger, { clock, applicationName: 'deliverygo-api', registry: metrics }));
     if (!options.adapters) teardown.push(['adapters', () => adapters.close()]);
     const { db, geo, bus } = adapters;
 
     // Only a road router (OSRM or the embedded road graph) can refuse a drop; the straight-line router would cost a
     // store read per order for nothing.
     const roadRouter = adapters.kinds.router !== 'straight-line' ? adapters.router : undefined;
-    const services = createApiServices({ db, clock, logger, geo, h3Resolution: config.h3Resolution, roadRouter, fixMaxAgeMs: config.delivery.fixMaxAgeMs });
+    const services = createApiServices({
+      db,
+      clock,
+      logger,
+      geo,
+      h3Resolution: config.h3Resolution,
+      roadRouter,
+      fixMaxAgeMs: config.delivery.fixMaxAgeMs,
+    });
     const liveStats = createLiveStatsService({ db, geo, clock });
     const live = await startTelemetryApi({ config, db, geo, bus, clock, logger, registry: metrics });
     teardown.push(['telemetry', () => live.close()]);
@@ -64,7 +74,9 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       liveStats,
       mapTileUrl: config.map.tileUrl,
       // The demo city's streets (or ROADS_DIR's) are the map's base layer when no tile server is configured.
-      roadLayerFile: existsSync(roadLayerPath(config.router.roadsDir)) ? roadLayerPath(config.router.roadsDir) : undefined,
+      roadLayerFile: existsSync(roadLayerPath(config.router.roadsDir))
+        ? roadLayerPath(config.router.roadsDir)
+        : undefined,
       telemetry: live.telemetry,
     });
     logger.info({ adapters: adapters.kinds }, 'api composed');
@@ -89,7 +101,11 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
         }),
       cleanup: () =>
         (cleaning ??= shutdownSteps(
-          [['websocket hub', () => live.closeHub()], ['http server', () => closeServer(server)], ...[...teardown].reverse()],
+          [
+            ['websocket hub', () => live.closeHub()],
+            ['http server', () => closeServer(server)],
+            ...[...teardown].reverse(),
+          ],
           logger,
         )),
     };

@@ -25,7 +25,9 @@ interface Answer {
 const HERE = { lat: 43.7384, lon: 7.4246 };
 
 /** An API on its own port with `env`; `call` answers status, body, Retry-After and how long the answer took. */
-async function startApi(env: Record<string, string>): Promise<{ api: ApiRuntime; call(method: string, path: string, body?: unknown): Promise<Answer> }> {
+async function startApi(
+  env: Record<string, string>,
+): Promise<{ api: ApiRuntime; call(method: string, path: string, body?: unknown): Promise<Answer> }> {
   const api = await composeApi(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env }), silentLogger);
   const { port } = await api.start();
   return {
@@ -37,7 +39,12 @@ async function startApi(env: Record<string, string>): Promise<{ api: ApiRuntime;
         ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, retryAfter: res.headers.get('retry-after'), ms: Date.now() - started };
+      return {
+        status: res.status,
+        body: text ? JSON.parse(text) : undefined,
+        retryAfter: res.headers.get('retry-after'),
+        ms: Date.now() - started,
+      };
     },
   };
 }
@@ -67,7 +74,11 @@ describe('Postgres and Redis away, then back', () => {
       startTcpProxy({ host: pgUrl.hostname, port: Number(pgUrl.port || 5432) }),
       startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }),
     ]);
-    app = await startApi({ DATABASE_URL: pgProxy.via(db.url), REDIS_URL: redisProxy.via(redis.url), REDIS_KEY_PREFIX: redis.prefix });
+    app = await startApi({
+      DATABASE_URL: pgProxy.via(db.url),
+      REDIS_URL: redisProxy.via(redis.url),
+      REDIS_KEY_PREFIX: redis.prefix,
+    });
   });
 
   afterAll(async () => {
@@ -93,7 +104,10 @@ describe('Postgres and Redis away, then back', () => {
       { timeoutMs: 10_000, what: 'a store to be created after Postgres came back' },
     );
     expect(back.body.name).toBe('After');
-    expect((await app.call('GET', '/stores')).body.items.map((s: { name: string }) => s.name)).toEqual(['After', 'Before']);
+    expect((await app.call('GET', '/stores')).body.items.map((s: { name: string }) => s.name)).toEqual([
+      'After',
+      'Before',
+    ]);
   });
 
   it('answers 503 with Retry-After while Redis is away, and 202 again once it is back', async () => {
@@ -157,29 +171,38 @@ describe('Kafka away, then back', () => {
     await db?.drop();
   });
 
-  it('answers a GPS ping 503 with Retry-After within the request deadline (not the bus deadline), and 202 once the broker is back', async () => {
-    const rider = await app.call('POST', '/riders', { name: 'Bo', ...HERE });
-    expect(rider.status).toBe(201);
-    const location = `/riders/${rider.body.id}/location`;
-    await waitFor(async () => (await app.call('POST', location, ping())).status === 202, { timeoutMs: 60_000, what: 'the first ping to be published' });
+  it(
+    'answers a GPS ping 503 with Retry-After within the request deadline (not the bus deadline), and 202 once the broker is back',
+    async () => {
+      const rider = await app.call('POST', '/riders', { name: 'Bo', ...HERE });
+      expect(rider.status).toBe(201);
+      const location = `/riders/${rider.body.id}/location`;
+      await waitFor(async () => (await app.call('POST', location, ping())).status === 202, {
+        timeoutMs: 60_000,
+        what: 'the first ping to be published',
+      });
 
-    await kafka.stop({ hard: true });
-    // KAFKA_REQUEST_PUBLISH_DEADLINE_MS (3 s) plus slack, far below KAFKA_PUBLISH_DEADLINE_MS (30 s).
-    expectOutage(await app.call('POST', location, ping()), 'kafka', 6_000);
-    // While that publish is unacknowledged, further pings are refused at once instead of queueing.
-    const next = await app.call('POST', location, ping());
-    expectOutage(next, 'kafka', 6_000);
-    expect(next.ms).toBeLessThan(scaledMs(1_000));
-    expect((await app.call('POST', '/riders/locations', { pings: [{ rider_id: rider.body.id, ...ping() }] })).status).toBe(503);
+      await kafka.stop({ hard: true });
+      // KAFKA_REQUEST_PUBLISH_DEADLINE_MS (3 s) plus slack, far below KAFKA_PUBLISH_DEADLINE_MS (30 s).
+      expectOutage(await app.call('POST', location, ping()), 'kafka', 6_000);
+      // While that publish is unacknowledged, further pings are refused at once instead of queueing.
+      const next = await app.call('POST', location, ping());
+      expectOutage(next, 'kafka', 6_000);
+      expect(next.ms).toBeLessThan(scaledMs(1_000));
+      expect(
+        (await app.call('POST', '/riders/locations', { pings: [{ rider_id: rider.body.id, ...ping() }] })).status,
+      ).toBe(503);
 
-    await kafka.start();
-    await waitFor(
-      async () => {
-        const res = await app.call('POST', location, ping());
-        expect(res.status).not.toBe(500);
-        return res.status === 202;
-      },
-      { timeoutMs: 90_000, what: 'a ping to be accepted after Kafka came back', intervalMs: 500 },
-    );
-  }, scaledMs(300_000));
+      await kafka.start();
+      await waitFor(
+        async () => {
+          const res = await app.call('POST', location, ping());
+          expect(res.status).not.toBe(500);
+          return res.status === 202;
+        },
+        { timeoutMs: 90_000, what: 'a ping to be accepted after Kafka came back', intervalMs: 500 },
+      );
+    },
+    scaledMs(300_000),
+  );
 });

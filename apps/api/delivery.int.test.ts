@@ -2,7 +2,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDeliveryService } from '../../internal/delivery/delivery-service.ts';
 import { haversineM } from '../../internal/geo/haversine.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
-import { createApiHarness, insertBatch, insertPathTemplate, north, type ApiHarness, HARNESS_BACKENDS } from './testing/api-harness.ts';
+import {
+  createApiHarness,
+  insertBatch,
+  insertPathTemplate,
+  north,
+  type ApiHarness,
+  HARNESS_BACKENDS,
+} from './testing/api-harness.ts';
 
 describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
   let h: ApiHarness;
@@ -35,7 +42,14 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
    */
   async function assignedBatch(dropA = DROP_A, dropB = DROP_B): Promise<Scenario> {
     const place = async (drop: { lat: number; lon: number }) =>
-      (await h.call('POST', '/orders', { store_id: storeId, drop, items: [{ name: 'pizza', qty: 1 }], prep_minutes: 10 })).body.id as string;
+      (
+        await h.call('POST', '/orders', {
+          store_id: storeId,
+          drop,
+          items: [{ name: 'pizza', qty: 1 }],
+          prep_minutes: 10,
+        })
+      ).body.id as string;
     const orderA = await place(dropA);
     const orderB = await place(dropB);
     const riderId = (await h.call('POST', '/riders', { name: 'Ada', status: 'idle', ...STORE })).body.id as string;
@@ -57,7 +71,10 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
    */
   async function gps(riderId: string, at: { lat: number; lon: number }): Promise<void> {
     h.clock.advance(1_000);
-    const res = await h.call('POST', `/riders/${riderId}/location`, { ...at, recorded_at: new Date(h.clock.now()).toISOString() });
+    const res = await h.call('POST', `/riders/${riderId}/location`, {
+      ...at,
+      recorded_at: new Date(h.clock.now()).toISOString(),
+    });
     expect([res.status, res.body?.status]).toEqual([202, 'accepted']);
   }
 
@@ -76,13 +93,30 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       const s = await assignedBatch();
       const res = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
       expect(res.status).toBe(200);
-      expect(res.body).toMatchObject({ id: s.batchId, status: 'picked_up', rider_id: s.riderId, picked_up_at: new Date(h.clock.now()).toISOString() });
+      expect(res.body).toMatchObject({
+        id: s.batchId,
+        status: 'picked_up',
+        rider_id: s.riderId,
+        picked_up_at: new Date(h.clock.now()).toISOString(),
+      });
       expect(res.body.orders.map((o: { status: string }) => o.status)).toEqual(['picked_up', 'picked_up']);
       expect(res.body.stops.map((st: { order_id: string }) => st.order_id)).toEqual([s.orderA, s.orderB]);
-      expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({ status: 'delivering', batch_id: s.batchId });
-      expect((await h.call('GET', `/orders/${s.orderA}`)).body).toMatchObject({ status: 'picked_up', batch_id: s.batchId, rider_id: s.riderId });
+      expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({
+        status: 'delivering',
+        batch_id: s.batchId,
+      });
+      expect((await h.call('GET', `/orders/${s.orderA}`)).body).toMatchObject({
+        status: 'picked_up',
+        batch_id: s.batchId,
+        rider_id: s.riderId,
+      });
 
-      const topics = await h.database.db.selectFrom('outbox').select(['topic', 'key']).where('key', 'in', [s.batchId, s.riderId, s.orderA]).orderBy('id').execute();
+      const topics = await h.database.db
+        .selectFrom('outbox')
+        .select(['topic', 'key'])
+        .where('key', 'in', [s.batchId, s.riderId, s.orderA])
+        .orderBy('id')
+        .execute();
       expect(topics.slice(-3)).toEqual([
         { topic: 'batch.updated', key: s.batchId },
         { topic: 'order.updated', key: s.orderA },
@@ -95,27 +129,41 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       // An order whose batch has a rider can no longer be cancelled.
       const cancelAssigned = await h.call('POST', `/orders/${s.orderB}/cancel`);
       expect(cancelAssigned.status).toBe(409);
-      expect(cancelAssigned.body.error).toMatchObject({ code: 'order.cancel_too_late', details: { batch_status: 'assigned' } });
+      expect(cancelAssigned.body.error).toMatchObject({
+        code: 'order.cancel_too_late',
+        details: { batch_status: 'assigned' },
+      });
       const other = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.otherRiderId });
       expect(other.status).toBe(403);
       expect(other.body.error.code).toBe('batch.not_your_batch');
       await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
       const again = await h.call('POST', `/batches/${s.batchId}/pickup`, { rider_id: s.riderId });
       expect(again.status).toBe(409);
-      expect(again.body.error).toMatchObject({ code: 'batch.illegal_transition', details: { from: 'picked_up', to: 'picked_up' } });
+      expect(again.body.error).toMatchObject({
+        code: 'batch.illegal_transition',
+        details: { from: 'picked_up', to: 'picked_up' },
+      });
       const cancelPickedUp = await h.call('POST', `/orders/${s.orderA}/cancel`);
-      expect(cancelPickedUp.body.error).toMatchObject({ code: 'order.illegal_transition', details: { from: 'picked_up', to: 'cancelled' } });
-      expect((await h.call('POST', '/batches/0f8fad5b-d9cb-469f-a165-70867728950e/pickup', { rider_id: s.riderId })).status).toBe(404);
+      expect(cancelPickedUp.body.error).toMatchObject({
+        code: 'order.illegal_transition',
+        details: { from: 'picked_up', to: 'cancelled' },
+      });
+      expect(
+        (await h.call('POST', '/batches/0f8fad5b-d9cb-469f-a165-70867728950e/pickup', { rider_id: s.riderId })).status,
+      ).toBe(404);
     });
   });
 
   describe('POST /batches/{id}/confirm-delivery', () => {
-    it("accepts a rider 29 m from the drop by its GPS and refuses one 31 m away with the distance", async () => {
+    it('accepts a rider 29 m from the drop by its GPS and refuses one 31 m away with the distance', async () => {
       const s = await pickedUpBatch();
       const far = north(DROP_A, 31);
       await gps(s.riderId, far);
       // No point in the body: the server's own fix is the evidence.
-      const tooFar = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId });
+      const tooFar = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+      });
       expect(tooFar.status).toBe(409);
       expect(tooFar.body.error.code).toBe('delivery.too_far');
       expect(tooFar.body.error.details.distance_m).toBeCloseTo(31, 1);
@@ -124,10 +172,23 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
 
       const near = north(DROP_A, 29);
       await gps(s.riderId, near);
-      const ok = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId });
+      const ok = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+      });
       expect(ok.status).toBe(200);
-      expect(ok.body).toEqual({ batch_id: s.batchId, batch_status: 'picked_up', order_id: s.orderA, distance_m: 29, batch_delivered: false });
-      const row = await h.database.db.selectFrom('orders').selectAll().where('id', '=', s.orderA).executeTakeFirstOrThrow();
+      expect(ok.body).toEqual({
+        batch_id: s.batchId,
+        batch_status: 'picked_up',
+        order_id: s.orderA,
+        distance_m: 29,
+        batch_delivered: false,
+      });
+      const row = await h.database.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('id', '=', s.orderA)
+        .executeTakeFirstOrThrow();
       expect(row).toMatchObject({ status: 'delivered', delivered_lat: near.lat, delivered_lon: near.lon });
       expect(row.delivery_distance_m).toBeCloseTo(haversineM(near, DROP_A), 6);
       // Compared with THIS order's drop: standing at A's drop does not deliver B.
@@ -140,7 +201,10 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       const s = await pickedUpBatch();
       const refused = await confirmAt(s, s.orderA, north(DROP_A, 30.1));
       expect(refused.status).toBe(409);
-      expect(refused.body.error).toMatchObject({ code: 'delivery.too_far', details: { distance_m: 30.1, max_distance_m: 30 } });
+      expect(refused.body.error).toMatchObject({
+        code: 'delivery.too_far',
+        details: { distance_m: 30.1, max_distance_m: 30 },
+      });
       expect(refused.body.error.message).toContain('is 30.1 m from the drop');
       expect(refused.body.error.message).toContain('at most 30 m is accepted');
 
@@ -167,7 +231,10 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       const bodyB = { order_id: s.orderB, rider_id: s.riderId, ...north(DROP_B, 3) };
       const firstB = await confirmAt(s, s.orderB, north(DROP_B, 3));
       expect(firstB.body).toMatchObject({ batch_status: 'delivered', batch_delivered: true });
-      const outboxBefore = await h.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const outboxBefore = await h.database.db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
 
       // Two minutes later the rider's fix has expired: a replay changes nothing, so it needs no fresh evidence.
       h.clock.advance(120_000);
@@ -181,39 +248,67 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect([againB.status, againB.body]).toEqual([200, firstB.body]);
 
       // Nothing written: no event, the delivery time and place unchanged, the rider still idle and available.
-      const outboxAfter = await h.database.db.selectFrom('outbox').select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow();
+      const outboxAfter = await h.database.db
+        .selectFrom('outbox')
+        .select((eb) => eb.fn.countAll<string>().as('n'))
+        .executeTakeFirstOrThrow();
       expect(outboxAfter.n).toBe(outboxBefore.n);
-      const row = await h.database.db.selectFrom('orders').selectAll().where('id', '=', s.orderA).executeTakeFirstOrThrow();
+      const row = await h.database.db
+        .selectFrom('orders')
+        .selectAll()
+        .where('id', '=', s.orderA)
+        .executeTakeFirstOrThrow();
       expect(row.delivered_lat).toBe(bodyA.lat);
       expect(row.delivered_at).toEqual(deliveredAtA);
       expect(await h.geo.getRiderStatus(s.riderId)).toEqual({ status: 'available', batchId: null });
       // Only the rider who delivered gets the replay.
-      expect((await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { ...bodyA, rider_id: s.otherRiderId })).status).toBe(403);
+      expect(
+        (await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { ...bodyA, rider_id: s.otherRiderId })).status,
+      ).toBe(403);
     });
 
     it('answers 403 to another rider, 404 for an order not in the batch, the first answer again for a repeat', async () => {
       const s = await pickedUpBatch();
-      const other = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.otherRiderId, ...DROP_A });
+      const other = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.otherRiderId,
+        ...DROP_A,
+      });
       expect(other.status).toBe(403);
       expect(other.body.error.code).toBe('batch.not_your_batch');
 
       const stranger = (await assignedBatch()).orderA;
-      const notIn = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: stranger, rider_id: s.riderId, ...DROP_A });
+      const notIn = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: stranger,
+        rider_id: s.riderId,
+        ...DROP_A,
+      });
       expect(notIn.status).toBe(404);
       expect(notIn.body.error).toMatchObject({ code: 'delivery.order_not_in_batch', field: 'order_id' });
 
       const first = await confirmAt(s, s.orderA, DROP_A);
       expect(first.status).toBe(200);
-      const repeat = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      const repeat = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+        ...DROP_A,
+      });
       expect(repeat.status).toBe(200);
       expect(repeat.body).toEqual(first.body);
     });
 
     it('refuses a drop before pickup', async () => {
       const s = await assignedBatch();
-      const early = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      const early = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+        ...DROP_A,
+      });
       expect(early.status).toBe(409);
-      expect(early.body.error).toMatchObject({ code: 'batch.illegal_transition', details: { from: 'assigned', to: 'delivered' } });
+      expect(early.body.error).toMatchObject({
+        code: 'batch.illegal_transition',
+        details: { from: 'assigned', to: 'delivered' },
+      });
     });
 
     it('delivers the batch on the last drop and makes the rider idle and available again where it stands', async () => {
@@ -226,12 +321,21 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(last.body).toMatchObject({ batch_status: 'delivered', batch_delivered: true });
       const batch = await h.call('GET', `/batches/${s.batchId}`);
       expect(batch.body).toMatchObject({ status: 'delivered', delivered_at: new Date(h.clock.now()).toISOString() });
-      expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({ status: 'idle', batch_id: null, last_position: north(DROP_B, 5) });
+      expect((await h.call('GET', `/riders/${s.riderId}`)).body).toMatchObject({
+        status: 'idle',
+        batch_id: null,
+        last_position: north(DROP_B, 5),
+      });
       expect(await h.geo.getRiderStatus(s.riderId)).toEqual({ status: 'available', batchId: null });
       const found = await h.geo.searchAvailable(DROP_B, 2_000, 100);
       expect(found.map((r) => r.riderId)).toContain(s.riderId);
 
-      const events = await h.database.db.selectFrom('outbox').selectAll().where('key', 'in', [s.batchId, s.riderId]).orderBy('id').execute();
+      const events = await h.database.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('key', 'in', [s.batchId, s.riderId])
+        .orderBy('id')
+        .execute();
       expect(events.slice(-2).map((e) => [e.topic, (e.event.payload as { status: string }).status])).toEqual([
         ['batch.updated', 'delivered'],
         ['rider.updated', 'idle'],
@@ -261,19 +365,30 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
     it("refuses a body that claims the drop while the rider's GPS says 2 km away", async () => {
       const s = await pickedUpBatch();
       await gps(s.riderId, north(DROP_A, 2_000));
-      const lie = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      const lie = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+        ...DROP_A,
+      });
       expect(lie.status).toBe(409);
       expect(lie.body.error).toMatchObject({ code: 'delivery.claim_disagrees', details: { max_claim_to_fix_m: 30 } });
       expect(lie.body.error.details.claim_to_fix_m).toBeCloseTo(2_000, 0);
       // Without the claim the fix alone decides: still 2 km.
-      const bare = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId });
+      const bare = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+      });
       expect(bare.status).toBe(409);
       expect(bare.body.error).toMatchObject({ code: 'delivery.too_far' });
       expect(bare.body.error.details.distance_m).toBeCloseTo(2_000, 0);
       expect((await h.call('GET', `/orders/${s.orderA}`)).body.status).toBe('picked_up');
       // A claim a few metres off the fix (GPS jitter) agrees with it.
       await gps(s.riderId, DROP_A);
-      const ok = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...north(DROP_A, 8) });
+      const ok = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+        ...north(DROP_A, 8),
+      });
       expect(ok.status).toBe(200);
       expect(ok.body).toMatchObject({ order_id: s.orderA, distance_m: 0 });
     });
@@ -282,30 +397,51 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       const s = await pickedUpBatch();
       await gps(s.riderId, DROP_A);
       h.clock.advance(120_000);
-      const stale = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, ...DROP_A });
+      const stale = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+        ...DROP_A,
+      });
       expect(stale.status).toBe(409);
-      expect(stale.body.error).toMatchObject({ code: 'delivery.no_fix', details: { rider_id: s.riderId, max_fix_age_s: 60 } });
+      expect(stale.body.error).toMatchObject({
+        code: 'delivery.no_fix',
+        details: { rider_id: s.riderId, max_fix_age_s: 60 },
+      });
       expect((await h.call('GET', `/orders/${s.orderA}`)).body.status).toBe('picked_up');
 
       await gps(s.riderId, DROP_A);
       h.clock.advance(45_000);
-      const fresh = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId });
+      const fresh = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+      });
       expect(fresh.status).toBe(200);
     });
 
     it('refuses a live fix older than a configured DELIVERY_FIX_MAX_AGE_S (30 s) with delivery.stale_fix', async () => {
       const s = await pickedUpBatch();
       // The service as compose builds it with DELIVERY_FIX_MAX_AGE_S=30, over this suite's stores.
-      const strict = createDeliveryService({ db: h.database.db, clock: h.clock, logger: silentLogger, geo: h.geo, fixMaxAgeMs: 30_000 });
+      const strict = createDeliveryService({
+        db: h.database.db,
+        clock: h.clock,
+        logger: silentLogger,
+        geo: h.geo,
+        fixMaxAgeMs: 30_000,
+      });
       await gps(s.riderId, DROP_A);
       h.clock.advance(45_000); // still live in the geo store (60 s), but older than 30 s
-      await expect(strict.confirmDelivery(s.batchId, { order_id: s.orderA, rider_id: s.riderId })).rejects.toMatchObject({
+      await expect(
+        strict.confirmDelivery(s.batchId, { order_id: s.orderA, rider_id: s.riderId }),
+      ).rejects.toMatchObject({
         kind: 'conflict',
         slug: 'delivery.stale_fix',
         details: { fix_age_s: 45, max_fix_age_s: 30 },
       });
       await gps(s.riderId, DROP_A);
-      expect(await strict.confirmDelivery(s.batchId, { order_id: s.orderA, rider_id: s.riderId })).toMatchObject({ order_id: s.orderA, replayed: false });
+      expect(await strict.confirmDelivery(s.batchId, { order_id: s.orderA, rider_id: s.riderId })).toMatchObject({
+        order_id: s.orderA,
+        replayed: false,
+      });
     });
 
     it('answers 503 delivery.fix_unavailable (not 500, not "no fix") while the geo store cannot be read', async () => {
@@ -332,7 +468,11 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
 
     it('answers 400 naming lon when the body sends lat without lon', async () => {
       const s = await pickedUpBatch();
-      const half = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, { order_id: s.orderA, rider_id: s.riderId, lat: DROP_A.lat });
+      const half = await h.call('POST', `/batches/${s.batchId}/confirm-delivery`, {
+        order_id: s.orderA,
+        rider_id: s.riderId,
+        lat: DROP_A.lat,
+      });
       expect(half.status).toBe(400);
       expect(half.body.error.field).toBe('lon');
     });

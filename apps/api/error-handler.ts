@@ -54,10 +54,13 @@ export const ErrorBodySchema = z
           'Stable machine-readable `area.reason` slug: `request.invalid_input` (schema failure or unknown field), `request.malformed_body`, ' +
           '`request.payload_too_large`, `request.unsupported_media_type`, `request.invalid_text` (a string Postgres cannot store: NUL or a ' +
           'lone surrogate), `route.not_found`, `server.internal_error`, `dependency.unavailable` (503 with `Retry-After`: Postgres, Redis or ' +
-          'Kafka is away; `details.dependency` names it), or the domain\'s own, such as `order.not_found`.',
+          "Kafka is away; `details.dependency` names it), or the domain's own, such as `order.not_found`.",
       }),
       message: z.string(),
-      field: z.string().optional().openapi({ description: 'The offending input, as a path: `drop.lat`, `items[2].qty`.' }),
+      field: z
+        .string()
+        .optional()
+        .openapi({ description: 'The offending input, as a path: `drop.lat`, `items[2].qty`.' }),
       details: z.record(z.string(), z.unknown()).optional(),
     }),
   })
@@ -150,11 +153,20 @@ export function errorAnswer(thrown: unknown, logger: Logger, request: { method: 
     const status: ErrorStatus = httpStatusOf[error.kind];
     const { field, ...rest } = error.details;
     // An outage is expected and reported by /health: one warning line, not an error with a stack per request.
-    if (status === 503) logger.warn({ slug: error.slug, details: error.details, reason: error.message, ...request }, 'request refused: dependency unavailable');
+    if (status === 503)
+      logger.warn(
+        { slug: error.slug, details: error.details, reason: error.message, ...request },
+        'request refused: dependency unavailable',
+      );
     else if (status >= 500) logger.error({ err: error, ...request }, 'request failed');
     return {
       status,
-      body: errorBody(error.slug, error.message, typeof field === 'string' ? field : undefined, typeof field === 'string' ? rest : error.details),
+      body: errorBody(
+        error.slug,
+        error.message,
+        typeof field === 'string' ? field : undefined,
+        typeof field === 'string' ? rest : error.details,
+      ),
       headers: status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {},
     };
   }

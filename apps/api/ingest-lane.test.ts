@@ -21,7 +21,8 @@ function fakeTelemetry() {
   const bulk: Array<Array<PingInput & { riderId: string }>> = [];
   const telemetry = {
     async ingest(riderId: string, ping: PingInput) {
-      if (riderId === GHOST) throw notFound('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId });
+      if (riderId === GHOST)
+        throw notFound('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId });
       if (riderId === BROKEN) throw new Error('boom');
       if (riderId === AWAY) throw new Error('Connection terminated unexpectedly'); // pg's words when Postgres goes away
       single.push({ riderId, ping });
@@ -44,7 +45,9 @@ const metrics = new Registry();
 const fake = fakeTelemetry();
 
 const listen = (server: Server) =>
-  new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  new Promise<string>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 
 beforeAll(async () => {
   const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics, telemetry: fake.telemetry });
@@ -61,28 +64,69 @@ afterAll(async () => {
 
 const post = async (base: string, path: string, body: string, contentType = 'application/json') => {
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
-  return { status: res.status, type: res.headers.get('content-type'), json: (await res.json()) as Record<string, unknown> };
+  return {
+    status: res.status,
+    type: res.headers.get('content-type'),
+    json: (await res.json()) as Record<string, unknown>,
+  };
 };
 
 describe('ingest lane', () => {
   const cases: Array<[string, string, string]> = [
-    ['a valid ping', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43.7, lon: 7.42, recorded_at: at, speed: 3, heading: 90, accuracy: 5 })],
+    [
+      'a valid ping',
+      `/riders/${RIDER}/location`,
+      JSON.stringify({ lat: 43.7, lon: 7.42, recorded_at: at, speed: 3, heading: 90, accuracy: 5 }),
+    ],
     ['a bad latitude', `/riders/${RIDER}/location`, JSON.stringify({ lat: 95, lon: 7.42, recorded_at: at })],
     ['a missing instant', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7 })],
     ['a malformed id', '/riders/not-a-uuid/location', JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
-    ['an id that is not valid percent-encoding', '/riders/%E0%A4%A/location', JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
+    [
+      'an id that is not valid percent-encoding',
+      '/riders/%E0%A4%A/location',
+      JSON.stringify({ lat: 43, lon: 7, recorded_at: at }),
+    ],
     ['malformed JSON', `/riders/${RIDER}/location`, '{"lat":'],
     ['an unknown rider', `/riders/${GHOST}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
     ['a failing service', `/riders/${BROKEN}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
-    ['a valid bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }] })],
-    ['a bad ping in a bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }, { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at }] })],
+    [
+      'a valid bulk post',
+      '/riders/locations',
+      JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }] }),
+    ],
+    [
+      'a bad ping in a bulk post',
+      '/riders/locations',
+      JSON.stringify({
+        pings: [
+          { rider_id: RIDER, lat: 43, lon: 7, recorded_at: at },
+          { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at },
+        ],
+      }),
+    ],
     ['an empty bulk post', '/riders/locations', JSON.stringify({ pings: [] })],
-    ['an unknown field', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at, battery: 80 })],
-    ['an unknown field in a bulk ping', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, altitude: 3 }] })],
+    [
+      'an unknown field',
+      `/riders/${RIDER}/location`,
+      JSON.stringify({ lat: 43, lon: 7, recorded_at: at, battery: 80 }),
+    ],
+    [
+      'an unknown field in a bulk ping',
+      '/riders/locations',
+      JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, altitude: 3 }] }),
+    ],
     ['a NUL in a string', `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: `${at}\u0000` })],
-    ['a lone surrogate in a bulk ping', '/riders/locations', JSON.stringify({ pings: [{ rider_id: `${RIDER}\ud800`, lat: 43, lon: 7, recorded_at: at }] })],
+    [
+      'a lone surrogate in a bulk ping',
+      '/riders/locations',
+      JSON.stringify({ pings: [{ rider_id: `${RIDER}\ud800`, lat: 43, lon: 7, recorded_at: at }] }),
+    ],
     ['a dependency outage', `/riders/${AWAY}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
-    ['an unknown top-level field in a bulk post', '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }], source: 'app' })],
+    [
+      'an unknown top-level field in a bulk post',
+      '/riders/locations',
+      JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }], source: 'app' }),
+    ],
   ];
 
   it.each(cases)('answers %s exactly as the documented Hono route does', async (_name, path, body) => {
@@ -93,39 +137,95 @@ describe('ingest lane', () => {
 
   it('answers an unstorable string 400 naming the field, and an outage 503 with Retry-After, on both paths', async () => {
     for (const base of [laneBase, honoBase]) {
-      const nul = await post(base, '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: `${at}\u0000` }] }));
-      expect(nul).toMatchObject({ status: 400, json: { error: { code: 'request.invalid_text', field: 'pings[0].recorded_at' } } });
-      const res = await fetch(`${base}/riders/${AWAY}/location`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ lat: 43, lon: 7, recorded_at: at }) });
+      const nul = await post(
+        base,
+        '/riders/locations',
+        JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: `${at}\u0000` }] }),
+      );
+      expect(nul).toMatchObject({
+        status: 400,
+        json: { error: { code: 'request.invalid_text', field: 'pings[0].recorded_at' } },
+      });
+      const res = await fetch(`${base}/riders/${AWAY}/location`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ lat: 43, lon: 7, recorded_at: at }),
+      });
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('2');
-      expect(await res.json()).toMatchObject({ error: { code: 'dependency.unavailable', details: { dependency: 'postgres' } } });
+      expect(await res.json()).toMatchObject({
+        error: { code: 'dependency.unavailable', details: { dependency: 'postgres' } },
+      });
     }
   });
 
   it('hands the service the parsed ping and names the field of a bad one', async () => {
     fake.single.length = 0;
-    const ok = await post(laneBase, `/riders/${RIDER}/location`, JSON.stringify({ lat: 43.7, lon: 7.42, recorded_at: at, speed: 3 }));
+    const ok = await post(
+      laneBase,
+      `/riders/${RIDER}/location`,
+      JSON.stringify({ lat: 43.7, lon: 7.42, recorded_at: at, speed: 3 }),
+    );
     expect(ok).toMatchObject({ status: 202, json: { rider_id: RIDER, status: 'accepted' } });
-    expect(fake.single).toEqual([{ riderId: RIDER, ping: { lat: 43.7, lon: 7.42, recordedAt: Date.parse(at), speed: 3 } }]);
-    const bad = await post(laneBase, '/riders/locations', JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }, { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at }] }));
-    expect(bad).toMatchObject({ status: 400, json: { error: { code: 'request.invalid_input', field: 'pings[1].lat' } } });
-    const unknown = await post(laneBase, `/riders/${RIDER}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at, battery: 80 }));
-    expect(unknown).toMatchObject({ status: 400, json: { error: { code: 'request.invalid_input', field: 'battery', message: 'battery: unknown field' } } });
+    expect(fake.single).toEqual([
+      { riderId: RIDER, ping: { lat: 43.7, lon: 7.42, recordedAt: Date.parse(at), speed: 3 } },
+    ]);
+    const bad = await post(
+      laneBase,
+      '/riders/locations',
+      JSON.stringify({
+        pings: [
+          { rider_id: RIDER, lat: 43, lon: 7, recorded_at: at },
+          { rider_id: RIDER, lat: 'north', lon: 7, recorded_at: at },
+        ],
+      }),
+    );
+    expect(bad).toMatchObject({
+      status: 400,
+      json: { error: { code: 'request.invalid_input', field: 'pings[1].lat' } },
+    });
+    const unknown = await post(
+      laneBase,
+      `/riders/${RIDER}/location`,
+      JSON.stringify({ lat: 43, lon: 7, recorded_at: at, battery: 80 }),
+    );
+    expect(unknown).toMatchObject({
+      status: 400,
+      json: { error: { code: 'request.invalid_input', field: 'battery', message: 'battery: unknown field' } },
+    });
     const malformed = await post(laneBase, `/riders/${RIDER}/location`, '{"lat":');
     expect(malformed).toMatchObject({ status: 400, json: { error: { code: 'request.malformed_body' } } });
   });
 
   it('leaves every other request to Hono: other routes, methods and content types', async () => {
-    const plain = await fetch(`${laneBase}/riders/${RIDER}/location`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
-    const viaHono = await fetch(`${honoBase}/riders/${RIDER}/location`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{}' });
+    const plain = await fetch(`${laneBase}/riders/${RIDER}/location`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
+    const viaHono = await fetch(`${honoBase}/riders/${RIDER}/location`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(plain.status).toBe(viaHono.status);
-    expect((await fetch(`${laneBase}/no/such/route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status).toBe(404);
+    expect(
+      (
+        await fetch(`${laneBase}/no/such/route`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+        })
+      ).status,
+    ).toBe(404);
     expect((await fetch(`${laneBase}/health`)).status).toBe(200);
   });
 
   it('refuses a body over 2 MiB with 413 without handing it to the service', async () => {
     fake.bulk.length = 0;
-    const huge = JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, pad: 'x'.repeat(3 * 1024 * 1024) }] });
+    const huge = JSON.stringify({
+      pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at, pad: 'x'.repeat(3 * 1024 * 1024) }],
+    });
     const res = await post(laneBase, '/riders/locations', huge);
     expect(res).toMatchObject({ status: 413, json: { error: { code: 'request.payload_too_large' } } });
     expect(fake.bulk).toHaveLength(0);
@@ -136,7 +236,11 @@ describe('ingest lane', () => {
 
   it('counts its requests in the same histogram, by route pattern', async () => {
     const text = await metrics.metrics();
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/riders\/:id\/location",status="202"\} \d+/);
-    expect(text).toMatch(/http_request_duration_seconds_count\{method="POST",route="\/riders\/locations",status="400"\} \d+/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/riders\/:id\/location",status="202"\} \d+/,
+    );
+    expect(text).toMatch(
+      /http_request_duration_seconds_count\{method="POST",route="\/riders\/locations",status="400"\} \d+/,
+    );
   });
 });

@@ -59,12 +59,16 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
   const answer = async (lane: Lane, json: unknown): Promise<Answer> => {
     if (lane.rawId === undefined) {
       const body = validated(PingBatchSchema, json, 'json');
-      return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPings(deps.telemetry, body.value) };
+      return 'error' in body
+        ? { status: 400, body }
+        : { status: 202, body: await ingestPings(deps.telemetry, body.value) };
     }
     const param = validated(IdParamSchema, { id: decodedSegment(lane.rawId) }, 'param');
     if ('error' in param) return { status: 400, body: param };
     const body = validated(PingSchema, json, 'json');
-    return 'error' in body ? { status: 400, body } : { status: 202, body: await ingestPing(deps.telemetry, param.value.id, body.value) };
+    return 'error' in body
+      ? { status: 400, body }
+      : { status: 202, body: await ingestPing(deps.telemetry, param.value.id, body.value) };
   };
 
   return (req, res) => {
@@ -134,7 +138,15 @@ function readBody(req: IncomingMessage): Promise<string | undefined> {
       if (size > MAX_REQUEST_BODY_BYTES) tooLarge = true;
       if (!tooLarge) chunks.push(chunk);
     });
-    req.on('end', () => resolve(tooLarge ? undefined : chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8')));
+    req.on('end', () =>
+      resolve(
+        tooLarge
+          ? undefined
+          : chunks.length === 1
+            ? chunks[0]!.toString('utf8')
+            : Buffer.concat(chunks, size).toString('utf8'),
+      ),
+    );
     req.on('error', reject);
   });
 }

@@ -31,17 +31,26 @@ describe.each(HARNESS_BACKENDS)('unstorable text on the %s stores', (backend) =>
     const res = await h.call('POST', '/orders', {
       store_id: store.body.id,
       drop: { lat: 43.74, lon: 7.43 },
-      items: [{ name: 'miso', qty: 1 }, { name: 'ma\u0000ki', qty: 2 }],
+      items: [
+        { name: 'miso', qty: 1 },
+        { name: 'ma\u0000ki', qty: 2 },
+      ],
       prep_minutes: 5,
     });
-    expect(res).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_text', field: 'items[1].name' } } });
+    expect(res).toMatchObject({
+      status: 400,
+      body: { error: { code: 'request.invalid_text', field: 'items[1].name' } },
+    });
   });
 
   it('refuses it in a query parameter and in an unknown field name too', async () => {
     const query = await h.call('GET', '/stores?cursor=%00');
     expect(query).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_text', field: 'cursor' } } });
     const key = await h.call('POST', '/stores', { name: 'ok', ...HERE, 'bad\u0000key': 1 });
-    expect(key).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_text', field: 'bad\u0000key' } } });
+    expect(key).toMatchObject({
+      status: 400,
+      body: { error: { code: 'request.invalid_text', field: 'bad\u0000key' } },
+    });
   });
 
   it('keeps well-formed text, surrogate pairs included', async () => {

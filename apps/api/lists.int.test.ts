@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCursor } from './schemas/page.ts';
-import { createApiHarness, insertBatch, insertPathTemplate, type ApiHarness, HARNESS_BACKENDS } from './testing/api-harness.ts';
+import {
+  createApiHarness,
+  insertBatch,
+  insertPathTemplate,
+  type ApiHarness,
+  HARNESS_BACKENDS,
+} from './testing/api-harness.ts';
 
 type Listed = { id: string };
 
@@ -22,7 +28,12 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
   });
 
   const place = async (storeId: string): Promise<string> => {
-    const res = await h.call('POST', '/orders', { store_id: storeId, drop: DROP, items: [{ name: 'x', qty: 1 }], prep_minutes: 10 });
+    const res = await h.call('POST', '/orders', {
+      store_id: storeId,
+      drop: DROP,
+      items: [{ name: 'x', qty: 1 }],
+      prep_minutes: 10,
+    });
     expect(res.status).toBe(201);
     return res.body.id;
   };
@@ -65,7 +76,10 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
     });
 
     it('pages through every order newest first, without duplicates or gaps, in the order the API promises', async () => {
-      const rows = await h.database.db.selectFrom('orders').select(['id', sql<string>`to_char(placed_at, 'YYYYMMDDHH24MISSUS')`.as('at')]).execute();
+      const rows = await h.database.db
+        .selectFrom('orders')
+        .select(['id', sql<string>`to_char(placed_at, 'YYYYMMDDHH24MISSUS')`.as('at')])
+        .execute();
       const expected = newestFirst(rows);
       expect(expected).toHaveLength(placed.length);
       const { ids, sizes } = await pageThrough('/orders', 3);
@@ -100,7 +114,9 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
       expect(await ids(`store_id=${storeB}`)).toEqual(ofB);
       const since = placed.slice(4).sort();
       expect(await ids(`since=${encodeURIComponent(sinceIso)}`)).toEqual(since);
-      expect(await ids(`store_id=${storeB}&status=cooking&since=${encodeURIComponent(sinceIso)}`)).toEqual([placed[4]!]);
+      expect(await ids(`store_id=${storeB}&status=cooking&since=${encodeURIComponent(sinceIso)}`)).toEqual([
+        placed[4]!,
+      ]);
       expect(await ids(`store_id=${storeB}&status=placed`)).toEqual([placed[2]!, placed[6]!].sort());
     });
 
@@ -118,7 +134,9 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
       expect(await fieldOf('limit=501')).toBe('limit');
       expect(await fieldOf('limit=ten')).toBe('limit');
       expect(await fieldOf('cursor=garbage!')).toBe('cursor');
-      expect(await fieldOf(`cursor=${Buffer.from('{"at":"yesterday","id":"x"}').toString('base64url')}`)).toBe('cursor');
+      expect(await fieldOf(`cursor=${Buffer.from('{"at":"yesterday","id":"x"}').toString('base64url')}`)).toBe(
+        'cursor',
+      );
       expect(await fieldOf(`cursor=${Buffer.from('[1,2]').toString('base64url')}`)).toBe('cursor');
       expect(await fieldOf('stauts=placed')).toBe('stauts');
     });
@@ -143,7 +161,13 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
 
       const order = await place(storeA);
       const pathId = await insertPathTemplate(h, storeA, DROP);
-      const batchId = await insertBatch(h, { storeId: storeA, pathId, orderIds: [order], status: 'assigned', riderId: riders[0]! });
+      const batchId = await insertBatch(h, {
+        storeId: storeA,
+        pathId,
+        orderIds: [order],
+        status: 'assigned',
+        riderId: riders[0]!,
+      });
       const assigned = await h.call('GET', '/riders?status=assigned');
       expect(assigned.body.items).toEqual([(await h.call('GET', `/riders/${riders[0]}`)).body]);
       expect(assigned.body.items[0]).toMatchObject({ status: 'assigned', batch_id: batchId });
@@ -153,7 +177,9 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
       // Three riders whose created_at differ by microseconds: a millisecond cursor would skip or repeat them.
       const ids = riders.slice(0, 3);
       for (const [i, id] of ids.entries()) {
-        await sql`update riders set created_at = ${`2030-01-01T00:00:00.00000${i + 1}Z`}::timestamptz where id = ${id}`.execute(h.database.db);
+        await sql`update riders set created_at = ${`2030-01-01T00:00:00.00000${i + 1}Z`}::timestamptz where id = ${id}`.execute(
+          h.database.db,
+        );
       }
       const { ids: listed, sizes } = await pageThrough('/riders', 1);
       expect(listed.slice(0, 3)).toEqual([...ids].reverse());
@@ -164,7 +190,10 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
     it('answers a bad status or cursor with 400 naming it', async () => {
       const bad = await h.call('GET', '/riders?status=asleep');
       expect(bad).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_input', field: 'status' } } });
-      const cursor = await h.call('GET', `/riders?cursor=${encodeCursor({ at: '2026-11-22T12:00:00.000Z', id: riders[0]! })}`);
+      const cursor = await h.call(
+        'GET',
+        `/riders?cursor=${encodeCursor({ at: '2026-11-22T12:00:00.000Z', id: riders[0]! })}`,
+      );
       expect(cursor).toMatchObject({ status: 400, body: { error: { field: 'cursor' } } });
     });
   });
@@ -187,7 +216,13 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
         h.clock.advance(30_000);
         const orders = [await place(p.store), await place(p.store)];
         const pathId = await insertPathTemplate(h, p.store, DROP);
-        const id = await insertBatch(h, { storeId: p.store, pathId, orderIds: orders, status: p.status, ...(p.rider ? { riderId: p.rider } : {}) });
+        const id = await insertBatch(h, {
+          storeId: p.store,
+          pathId,
+          orderIds: orders,
+          status: p.status,
+          ...(p.rider ? { riderId: p.rider } : {}),
+        });
         batches.push({ id, store: p.store, status: p.status, rider: p.rider ?? null });
       }
     });
@@ -203,17 +238,28 @@ describe.each(HARNESS_BACKENDS)('list endpoints on the %s stores', (backend) => 
 
     it('filters by status, store and rider, alone and combined', async () => {
       const ids = async (query: string) => (await pageThrough(`/batches?${query}`, 1)).ids;
-      const expect_ = (pick: (b: (typeof batches)[number]) => boolean) => batches.filter(pick).map((b) => b.id).reverse();
+      const expect_ = (pick: (b: (typeof batches)[number]) => boolean) =>
+        batches
+          .filter(pick)
+          .map((b) => b.id)
+          .reverse();
       expect(await ids('status=open')).toEqual(expect_((b) => b.status === 'open'));
       expect(await ids(`store_id=${storeA}`)).toEqual(expect_((b) => b.store === storeA));
-      expect(await ids(`store_id=${storeB}&status=sealed`)).toEqual(expect_((b) => b.store === storeB && b.status === 'sealed'));
+      expect(await ids(`store_id=${storeB}&status=sealed`)).toEqual(
+        expect_((b) => b.store === storeB && b.status === 'sealed'),
+      );
       const rider = batches[2]!.rider!;
       expect(await ids(`rider_id=${rider}`)).toEqual([batches[2]!.id]);
       expect(await ids(`rider_id=${rider}&status=open`)).toEqual([]);
     });
 
     it('answers bad filters with 400 naming them', async () => {
-      for (const [query, field] of [['status=lost', 'status'], ['rider_id=7', 'rider_id'], ['store_id=', 'store_id'], ['cursor=', 'cursor']]) {
+      for (const [query, field] of [
+        ['status=lost', 'status'],
+        ['rider_id=7', 'rider_id'],
+        ['store_id=', 'store_id'],
+        ['cursor=', 'cursor'],
+      ]) {
         const res = await h.call('GET', `/batches?${query}`);
         expect(res, query).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_input', field } } });
       }

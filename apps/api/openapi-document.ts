@@ -18,13 +18,16 @@ export function renderOpenApiYaml(): string {
   return `# Generated from the routes in apps/api/routes by \`npm run openapi\`. Do not edit.\n${stringify(document, { lineWidth: 0 })}`;
 }
 
-type Operation = { responses?: Record<string, { description: string; headers?: Record<string, unknown>; content?: unknown }> };
+type Operation = {
+  responses?: Record<string, { description: string; headers?: Record<string, unknown>; content?: unknown }>;
+};
 
 const RETRY_AFTER_HEADER = {
   description: `Seconds to wait before retrying (${RETRY_AFTER_SECONDS}).`,
   schema: { type: 'integer', minimum: 1 },
 };
-const OUTAGE = 'A server it needs is away (`dependency.unavailable`, `details.dependency`: `postgres`, `redis`, `kafka`); retry after `Retry-After` seconds.';
+const OUTAGE =
+  'A server it needs is away (`dependency.unavailable`, `details.dependency`: `postgres`, `redis`, `kafka`); retry after `Retry-After` seconds.';
 
 /**
  * Every operation answering in the `Error` shape can also meet an outage: it documents the 503 (error-handler.ts
@@ -39,8 +42,16 @@ function withOutageResponses<D extends { paths?: object }>(document: D): D {
       if (!responses || !JSON.stringify(responses).includes('#/components/schemas/Error')) continue;
       const existing = responses['503'];
       responses['503'] = existing
-        ? { ...existing, description: `${existing.description} ${OUTAGE}`, headers: { ...existing.headers, 'Retry-After': RETRY_AFTER_HEADER } }
-        : { description: OUTAGE, headers: { 'Retry-After': RETRY_AFTER_HEADER }, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+        ? {
+            ...existing,
+            description: `${existing.description} ${OUTAGE}`,
+            headers: { ...existing.headers, 'Retry-After': RETRY_AFTER_HEADER },
+          }
+        : {
+            description: OUTAGE,
+            headers: { 'Retry-After': RETRY_AFTER_HEADER },
+            content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+          };
     }
   }
   return document;

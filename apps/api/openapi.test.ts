@@ -7,7 +7,10 @@ describe('api/openapi.yaml', () => {
   it('matches the document generated from the routes', async () => {
     const committed = await readFile(OPENAPI_YAML_PATH, 'utf8').catch(() => '');
     const generated = renderOpenApiYaml();
-    expect(committed === generated, 'api/openapi.yaml is stale or missing: run `npm run openapi` and commit the result').toBe(true);
+    expect(
+      committed === generated,
+      'api/openapi.yaml is stale or missing: run `npm run openapi` and commit the result',
+    ).toBe(true);
   });
 
   it('is OpenAPI 3.1 titled deliverygo, listing the API routes and the error shape', () => {

@@ -24,10 +24,21 @@ describe.each(HARNESS_BACKENDS)('POST /orders with a road router, on the %s stor
   let h: ApiHarness;
   let hermitage: string;
   let fontvieille: string;
-  const order = (storeId: string, drop: { lat: number; lon: number }) => ({ store_id: storeId, drop, items: [{ name: 'pizza', qty: 1 }], prep_minutes: 10 });
+  const order = (storeId: string, drop: { lat: number; lon: number }) => ({
+    store_id: storeId,
+    drop,
+    items: [{ name: 'pizza', qty: 1 }],
+    prep_minutes: 10,
+  });
   const counts = async () => {
-    const orders = await h.database.db.selectFrom('orders').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
-    const outbox = await h.database.db.selectFrom('outbox').select(sql<string>`count(*)`.as('n')).executeTakeFirstOrThrow();
+    const orders = await h.database.db
+      .selectFrom('orders')
+      .select(sql<string>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
+    const outbox = await h.database.db
+      .selectFrom('outbox')
+      .select(sql<string>`count(*)`.as('n'))
+      .executeTakeFirstOrThrow();
     return { orders: orders.n, outbox: outbox.n };
   };
 
@@ -51,12 +62,18 @@ describe.each(HARNESS_BACKENDS)('POST /orders with a road router, on the %s stor
     expect(res.body.error).toMatchObject({
       code: 'order.drop_unreachable',
       field: 'drop',
-      details: { snap_distance_m: 1104.1, max_snap_distance_m: 1000, reason: 'nearest road is 1104 m away (more than 1000 m)' },
+      details: {
+        snap_distance_m: 1104.1,
+        max_snap_distance_m: 1000,
+        reason: 'nearest road is 1104 m away (more than 1000 m)',
+      },
     });
     expect(res.body.error.message).toMatch(/^drop: /);
     expect(await counts()).toEqual(before);
     // A retry with the same key is refused the same way (nothing was stored under it).
-    expect((await h.call('POST', '/orders', order(hermitage, SEA_DROP), { 'idempotency-key': `sea-${backend}` })).status).toBe(400);
+    expect(
+      (await h.call('POST', '/orders', order(hermitage, SEA_DROP), { 'idempotency-key': `sea-${backend}` })).status,
+    ).toBe(400);
     expect(osrm.misses).toEqual([]);
   });
 
@@ -85,7 +102,7 @@ describe.each(HARNESS_BACKENDS)('POST /orders with a road router, on the %s stor
     }
   });
 
-  it('does not keep a customer waiting on a hanging OSRM: past the check\'s time budget the order is accepted', async () => {
+  it("does not keep a customer waiting on a hanging OSRM: past the check's time budget the order is accepted", async () => {
     osrm.setFault({ kind: 'delay', ms: Number.POSITIVE_INFINITY });
     try {
       const res = await h.call('POST', '/orders', order(hermitage, SEA_DROP));
@@ -113,5 +130,10 @@ describe('POST /orders with the straight-line router', () => {
     const res = await h.call('POST', '/orders', order(store, SEA_DROP));
     expect(res.status).toBe(201);
   });
-  const order = (storeId: string, drop: { lat: number; lon: number }) => ({ store_id: storeId, drop, items: [{ name: 'pizza', qty: 1 }], prep_minutes: 10 });
+  const order = (storeId: string, drop: { lat: number; lon: number }) => ({
+    store_id: storeId,
+    drop,
+    items: [{ name: 'pizza', qty: 1 }],
+    prep_minutes: 10,
+  });
 });

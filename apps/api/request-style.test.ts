@@ -16,7 +16,17 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 const SLUG = /^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$/;
 
 // zod's internal definition, as far as walking a schema needs it.
-type Def = { type: string; catchall?: Node; shape?: Record<string, Node>; element?: Node; innerType?: Node; in?: Node; options?: Node[]; items?: Node[]; valueType?: Node };
+type Def = {
+  type: string;
+  catchall?: Node;
+  shape?: Record<string, Node>;
+  element?: Node;
+  innerType?: Node;
+  in?: Node;
+  options?: Node[];
+  items?: Node[];
+  valueType?: Node;
+};
 type Node = { _zod: { def: Def } };
 
 /** Paths of every object inside `schema` that accepts unknown keys. */
@@ -25,7 +35,10 @@ function looseObjects(schema: Node, path = '$'): string[] {
   switch (def.type) {
     case 'object': {
       const self = def.catchall?._zod.def.type === 'never' ? [] : [path];
-      return [...self, ...Object.entries(def.shape ?? {}).flatMap(([key, child]) => looseObjects(child, `${path}.${key}`))];
+      return [
+        ...self,
+        ...Object.entries(def.shape ?? {}).flatMap(([key, child]) => looseObjects(child, `${path}.${key}`)),
+      ];
     }
     case 'array':
       return looseObjects(def.element!, `${path}[]`);
@@ -53,7 +66,18 @@ describe('request input', () => {
   it('every documented route takes strict JSON bodies and strict query strings', () => {
     const routes = app()
       .openAPIRegistry.definitions.filter((d) => d.type === 'route')
-      .map((d) => (d as unknown as { route: { method: string; path: string; request?: { body?: { content: Record<string, { schema: Node }> }; query?: Node } } }).route);
+      .map(
+        (d) =>
+          (
+            d as unknown as {
+              route: {
+                method: string;
+                path: string;
+                request?: { body?: { content: Record<string, { schema: Node }> }; query?: Node };
+              };
+            }
+          ).route,
+      );
     const checked: string[] = [];
     const loose: string[] = [];
     for (const route of routes) {
@@ -68,11 +92,23 @@ describe('request input', () => {
         loose.push(...looseObjects(route.request.query).map((p) => `${name} query ${p}`));
       }
     }
-    expect(checked).toEqual(expect.arrayContaining(['POST /orders body', 'POST /riders/locations body', 'GET /orders query', 'GET /stores query']));
+    expect(checked).toEqual(
+      expect.arrayContaining([
+        'POST /orders body',
+        'POST /riders/locations body',
+        'GET /orders query',
+        'GET /stores query',
+      ]),
+    );
     expect(loose).toEqual([]);
   });
 
-  const order = { store_id: '0f8fad5b-d9cb-469f-a165-70867728950e', drop: { lat: 43.74, lon: 7.43 }, items: [{ name: 'x', qty: 1 }], prep_minutes: 5 };
+  const order = {
+    store_id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    drop: { lat: 43.74, lon: 7.43 },
+    items: [{ name: 'x', qty: 1 }],
+    prep_minutes: 5,
+  };
   const post = (path: string, body: string, contentType = 'application/json') =>
     app().request(path, { method: 'POST', headers: { 'content-type': contentType }, body });
 
@@ -84,16 +120,22 @@ describe('request input', () => {
     ] as const) {
       const res = await post('/orders', JSON.stringify(body));
       expect(res.status, field).toBe(400);
-      expect(await res.json()).toMatchObject({ error: { code: 'request.invalid_input', field, message: `${field}: unknown field` } });
+      expect(await res.json()).toMatchObject({
+        error: { code: 'request.invalid_input', field, message: `${field}: unknown field` },
+      });
     }
     const query = await app().request('/orders?stauts=placed');
-    expect(await query.json()).toMatchObject({ error: { code: 'request.invalid_input', field: 'stauts', details: { in: 'query' } } });
+    expect(await query.json()).toMatchObject({
+      error: { code: 'request.invalid_input', field: 'stauts', details: { in: 'query' } },
+    });
   });
 
   it('refuses a body over the limit with 413 before reading it, and a non-JSON body with 415', async () => {
     const huge = await post('/orders', JSON.stringify({ ...order, junk: 'x'.repeat(5 * 1024 * 1024) }));
     expect(huge.status).toBe(413);
-    expect(await huge.json()).toEqual({ error: { code: 'request.payload_too_large', message: `request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes` } });
+    expect(await huge.json()).toEqual({
+      error: { code: 'request.payload_too_large', message: `request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes` },
+    });
     const plain = await post('/orders', JSON.stringify(order), 'text/plain');
     expect(plain.status).toBe(415);
     expect(await plain.json()).toMatchObject({ error: { code: 'request.unsupported_media_type' } });
@@ -113,7 +155,8 @@ describe('error codes', () => {
       }
     }
     const slugs = new Map<string, string>();
-    const built = /\b(?:invalidInput|notFound|conflict|forbidden|unavailable)\(\s*'([^']*)'|new AppError\(\s*'[a-z_]+',\s*'([^']*)'|super\(\s*'(?:invalid_input|unauthorized|forbidden|not_found|conflict|unavailable|internal)',\s*'([^']*)'/g;
+    const built =
+      /\b(?:invalidInput|notFound|conflict|forbidden|unavailable)\(\s*'([^']*)'|new AppError\(\s*'[a-z_]+',\s*'([^']*)'|super\(\s*'(?:invalid_input|unauthorized|forbidden|not_found|conflict|unavailable|internal)',\s*'([^']*)'/g;
     for (const file of files) {
       for (const m of (await readFile(file, 'utf8')).matchAll(built)) slugs.set(m[1] ?? m[2] ?? m[3]!, file);
     }

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApiHarness, insertBatch, insertPathTemplate, type ApiHarness, HARNESS_BACKENDS } from './testing/api-harness.ts';
+import {
+  createApiHarness,
+  insertBatch,
+  insertPathTemplate,
+  type ApiHarness,
+  HARNESS_BACKENDS,
+} from './testing/api-harness.ts';
 
 describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
   let h: ApiHarness;
@@ -23,8 +29,15 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect((await h.geo.getRiderPosition(res.body.id))?.lat).toBeCloseTo(HERE.lat, 5);
       expect(await availableIds()).not.toContain(res.body.id);
       expect((await h.call('GET', `/riders/${res.body.id}`)).body).toEqual(res.body);
-      const events = await h.database.db.selectFrom('outbox').selectAll().where('topic', '=', 'rider.updated').where('key', '=', res.body.id).execute();
-      expect(events.map((e) => e.event.payload)).toEqual([expect.objectContaining({ riderId: res.body.id, status: 'offline' })]);
+      const events = await h.database.db
+        .selectFrom('outbox')
+        .selectAll()
+        .where('topic', '=', 'rider.updated')
+        .where('key', '=', res.body.id)
+        .execute();
+      expect(events.map((e) => e.event.payload)).toEqual([
+        expect.objectContaining({ riderId: res.body.id, status: 'offline' }),
+      ]);
     });
 
     it('goes on shift (available at its last position) and off shift (removed), repeats being no-ops', async () => {
@@ -46,21 +59,41 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(await availableIds()).toContain(idle.body.id);
 
       const nowhere = await h.call('POST', '/riders', { name: 'Di' });
-      const on = await h.call('POST', `/riders/${nowhere.body.id}/status`, { status: 'idle', lat: 43.7385, lon: 7.4247 });
+      const on = await h.call('POST', `/riders/${nowhere.body.id}/status`, {
+        status: 'idle',
+        lat: 43.7385,
+        lon: 7.4247,
+      });
       expect(on.body).toMatchObject({ status: 'idle', last_position: { lat: 43.7385, lon: 7.4247 } });
       expect(await availableIds()).toContain(nowhere.body.id);
     });
 
     it('refuses to take a rider carrying a batch off shift (409) and shows its batch', async () => {
       const store = (await h.call('POST', '/stores', { name: 'S', ...HERE })).body.id;
-      const order = (await h.call('POST', '/orders', { store_id: store, drop: { lat: 43.74, lon: 7.43 }, items: [{ name: 'x', qty: 1 }], prep_minutes: 5 })).body.id;
+      const order = (
+        await h.call('POST', '/orders', {
+          store_id: store,
+          drop: { lat: 43.74, lon: 7.43 },
+          items: [{ name: 'x', qty: 1 }],
+          prep_minutes: 5,
+        })
+      ).body.id;
       const rider = (await h.call('POST', '/riders', { name: 'Ed', status: 'idle', ...HERE })).body.id;
       const pathId = await insertPathTemplate(h, store, { lat: 43.74, lon: 7.43 });
-      const batchId = await insertBatch(h, { storeId: store, pathId, orderIds: [order], status: 'assigned', riderId: rider });
+      const batchId = await insertBatch(h, {
+        storeId: store,
+        pathId,
+        orderIds: [order],
+        status: 'assigned',
+        riderId: rider,
+      });
 
       const off = await h.call('POST', `/riders/${rider}/status`, { status: 'offline' });
       expect(off.status).toBe(409);
-      expect(off.body.error).toMatchObject({ code: 'rider.illegal_transition', details: { from: 'assigned', to: 'offline' } });
+      expect(off.body.error).toMatchObject({
+        code: 'rider.illegal_transition',
+        details: { from: 'assigned', to: 'offline' },
+      });
       expect((await h.call('GET', `/riders/${rider}`)).body).toMatchObject({ status: 'assigned', batch_id: batchId });
     });
 
@@ -70,7 +103,9 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(half.body.error.field).toBe('lon');
       const polar = await h.call('POST', '/riders', { name: 'Gu', lat: 89, lon: 0 });
       expect(polar.body.error.field).toBe('lat');
-      const badStatus = await h.call('POST', '/riders/0f8fad5b-d9cb-469f-a165-70867728950e/status', { status: 'delivering' });
+      const badStatus = await h.call('POST', '/riders/0f8fad5b-d9cb-469f-a165-70867728950e/status', {
+        status: 'delivering',
+      });
       expect(badStatus.body.error.field).toBe('status');
       const unknown = await h.call('POST', '/riders/0f8fad5b-d9cb-469f-a165-70867728950e/status', { status: 'idle' });
       expect(unknown.status).toBe(404);

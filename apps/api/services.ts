@@ -62,7 +62,13 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
       ...(deps.deliveryPromiseMin !== undefined ? { deliveryPromiseMin: deps.deliveryPromiseMin } : {}),
       ...(deps.roadRouter ? { reachability: deps.roadRouter } : {}),
     }),
-    delivery: createDeliveryService({ db, clock, geo, logger, ...(deps.fixMaxAgeMs !== undefined ? { fixMaxAgeMs: deps.fixMaxAgeMs } : {}) }),
+    delivery: createDeliveryService({
+      db,
+      clock,
+      geo,
+      logger,
+      ...(deps.fixMaxAgeMs !== undefined ? { fixMaxAgeMs: deps.fixMaxAgeMs } : {}),
+    }),
     batches: { get: (id) => getBatchView(db, id) },
     stats: { regret: () => regretStats(db) },
     lists: {
@@ -78,6 +84,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
  * build the app that way (the document depends on the routes, not on the adapters); the composed API always has them.
  */
 export function servicesOf(deps: { services?: ApiServices | undefined }): ApiServices {
-  if (!deps.services) throw unavailable('api.services_missing', 'this API instance was built without its domain services');
+  if (!deps.services)
+    throw unavailable('api.services_missing', 'this API instance was built without its domain services');
   return deps.services;
 }

@@ -16,7 +16,17 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
     const now = new Date(h.clock.now());
     await h.database.db
       .insertInto('batches')
-      .values({ id, store_id: storeId, path_id: pathId, status: 'delivered', capacity: 3, opened_at: now, window_closes_at: now, latest_departure_at: now, ready_at: now })
+      .values({
+        id,
+        store_id: storeId,
+        path_id: pathId,
+        status: 'delivered',
+        capacity: 3,
+        opened_at: now,
+        window_closes_at: now,
+        latest_departure_at: now,
+        ready_at: now,
+      })
       .execute();
     await h.database.db
       .insertInto('batch_regret')
@@ -27,7 +37,10 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
   describe('GET /stats/regret', () => {
     it('is empty-handed with no rows, then summarises count, mean, p50, p95 and the share above 0.20', async () => {
       const empty = await h.call('GET', '/stats/regret');
-      expect(empty).toMatchObject({ status: 200, body: { count: 0, mean: null, p50: null, p95: null, share_above_threshold: null, threshold: 0.2 } });
+      expect(empty).toMatchObject({
+        status: 200,
+        body: { count: 0, mean: null, p50: null, p95: null, share_above_threshold: null, threshold: 0.2 },
+      });
 
       const storeId = (await h.call('POST', '/stores', { name: 'S', lat: 43.7384, lon: 7.4246 })).body.id;
       const pathId = await insertPathTemplate(h, storeId, { lat: 43.74, lon: 7.43 });

@@ -33,7 +33,12 @@ export function findUnstorableText(value: unknown, path: PropertyKey[] = []): st
 
 /** The 400 answer for an unstorable string at `field`. */
 export const invalidTextBody = (field: string, target: 'json' | 'query'): ErrorBody =>
-  errorBody(REQUEST_ERROR_CODES.invalidText, `${field}: contains a NUL character or a lone UTF-16 surrogate, which cannot be stored`, field, { in: target });
+  errorBody(
+    REQUEST_ERROR_CODES.invalidText,
+    `${field}: contains a NUL character or a lone UTF-16 surrogate, which cannot be stored`,
+    field,
+    { in: target },
+  );
 
 const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(\s*;.*)?$/i;
 
@@ -46,9 +51,14 @@ export function storableTextOnly(): MiddlewareHandler {
   return async (c, next) => {
     for (const [name, values] of Object.entries(c.req.queries())) {
       const bad = values.findIndex((v) => !isStorableText(v));
-      if (bad !== -1 || !isStorableText(name)) return c.json(invalidTextBody(values.length > 1 ? `${name}[${bad}]` : name, 'query'), 400);
+      if (bad !== -1 || !isStorableText(name))
+        return c.json(invalidTextBody(values.length > 1 ? `${name}[${bad}]` : name, 'query'), 400);
     }
-    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && JSON_CONTENT_TYPE.test(c.req.header('content-type') ?? '')) {
+    if (
+      c.req.method !== 'GET' &&
+      c.req.method !== 'HEAD' &&
+      JSON_CONTENT_TYPE.test(c.req.header('content-type') ?? '')
+    ) {
       let json: unknown;
       try {
         json = await c.req.json();

@@ -15,7 +15,12 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
     it('creates a store with its H3 cell, gets it, and lists stores newest first with cursor paging', async () => {
       const a = await h.call('POST', '/stores', { name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246 });
       expect(a.status).toBe(201);
-      expect(a.body).toMatchObject({ name: 'Pizzeria Monte', lat: 43.7384, lon: 7.4246, h3_cell: latLngToCell(43.7384, 7.4246, 8) });
+      expect(a.body).toMatchObject({
+        name: 'Pizzeria Monte',
+        lat: 43.7384,
+        lon: 7.4246,
+        h3_cell: latLngToCell(43.7384, 7.4246, 8),
+      });
       h.clock.advance(1000);
       const b = await h.call('POST', '/stores', { name: 'Sushi Port', lat: 43.735, lon: 7.421 });
       expect(b.status).toBe(201);
@@ -34,7 +39,10 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(page2.body.items.map((s: { id: string }) => s.id)).toEqual([a.body.id]);
       expect(page2.body.next_cursor).toBeNull();
       const badCursor = await h.call('GET', `/stores?cursor=${a.body.id}`);
-      expect(badCursor).toMatchObject({ status: 400, body: { error: { code: 'request.invalid_input', field: 'cursor' } } });
+      expect(badCursor).toMatchObject({
+        status: 400,
+        body: { error: { code: 'request.invalid_input', field: 'cursor' } },
+      });
     });
 
     it('answers 400 naming the field, 404 for an unknown store and 400 for a malformed id', async () => {

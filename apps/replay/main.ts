@@ -29,7 +29,9 @@ interface Args {
 }
 
 function usage(message: string): never {
-  process.stderr.write(`${message}\nusage: npm run replay -- <instance dir> | --all <folder> [--out dir] [--params file.json] [--no-files] [--diagnose] [--official [--evaluator script.py]]\n`);
+  process.stderr.write(
+    `${message}\nusage: npm run replay -- <instance dir> | --all <folder> [--out dir] [--params file.json] [--no-files] [--diagnose] [--official [--evaluator script.py]]\n`,
+  );
   process.exit(2);
 }
 
@@ -56,7 +58,16 @@ function parseArgs(argv: readonly string[]): Args {
   }
   if (dirs.length === 0) usage('no instance folder given');
   if (official && !writeFiles) usage('--official reads the written solution files: drop --no-files');
-  return { dirs, all, out, writeFiles, diagnose, official, ...(paramsFile ? { paramsFile } : {}), ...(evaluator ? { evaluator } : {}) };
+  return {
+    dirs,
+    all,
+    out,
+    writeFiles,
+    diagnose,
+    official,
+    ...(paramsFile ? { paramsFile } : {}),
+    ...(evaluator ? { evaluator } : {}),
+  };
 }
 
 async function main(): Promise<void> {
@@ -64,14 +75,18 @@ async function main(): Promise<void> {
   // The same parameter set the worker would run: the configuration's, or the file given with --params.
   let dispatch;
   try {
-    dispatch = loadConfig(args.paramsFile ? { ...process.env, DISPATCH_PARAMS_FILE: args.paramsFile } : process.env).dispatch;
+    dispatch = loadConfig(
+      args.paramsFile ? { ...process.env, DISPATCH_PARAMS_FILE: args.paramsFile } : process.env,
+    ).dispatch;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     usage(error.message);
   }
   const params = dispatch.params;
   process.stderr.write(`dispatch parameters: ${dispatch.name} (hash ${dispatch.hash}, from ${dispatch.source})\n`);
-  const dirs = args.all ? (await Promise.all(args.dirs.map((d) => listInstanceDirs(resolve(d))))).flat() : args.dirs.map((d) => resolve(d));
+  const dirs = args.all
+    ? (await Promise.all(args.dirs.map((d) => listInstanceDirs(resolve(d))))).flat()
+    : args.dirs.map((d) => resolve(d));
   if (dirs.length === 0) usage(`no MDRPLIB instance folders under ${args.dirs.join(', ')}`);
   const tty = process.stderr.isTTY;
   const started = performance.now();
@@ -93,11 +108,16 @@ async function main(): Promise<void> {
   if (tty) process.stderr.write('\n');
   const summary = summarize(outcomes);
   process.stdout.write(`${formatTable(outcomes, summary.mean, summary)}\n\n`);
-  if (args.diagnose) process.stdout.write(`ready-to-pickup split (minutes per delivered order):\n${formatSplitTable(splits)}\n\n`);
+  if (args.diagnose)
+    process.stdout.write(`ready-to-pickup split (minutes per delivered order):\n${formatSplitTable(splits)}\n\n`);
   const undelivered = outcomes.reduce((a, o) => a + o.metrics.orders - o.metrics.delivered, 0);
   const structural = outcomes.reduce((a, o) => a + (o.structurallyUndeliverable ?? 0), 0);
   const lost = outcomes.reduce((a, o) => a + (o.lostToScheduling ?? 0), 0);
-  const lostPct = outcomes.reduce((a, o) => a + (100 * (o.lostToScheduling ?? 0)) / (o.metrics.orders - (o.structurallyUndeliverable ?? 0)), 0) / outcomes.length;
+  const lostPct =
+    outcomes.reduce(
+      (a, o) => a + (100 * (o.lostToScheduling ?? 0)) / (o.metrics.orders - (o.structurallyUndeliverable ?? 0)),
+      0,
+    ) / outcomes.length;
   process.stdout.write(
     `deliverability: ${undelivered} undelivered = ${structural} no courier could ever pick up before its off_time ` +
       `+ ${lost} lost to scheduling (mean ${lostPct.toFixed(3)} % of deliverable orders)\n`,
@@ -105,7 +125,9 @@ async function main(): Promise<void> {
   const counts = countByRule(outcomes.flatMap((o) => o.violationList));
   process.stdout.write(
     `feasibility: ${summary.violations} violation(s) — ` +
-      Object.entries(counts).map(([rule, n]) => `${rule} ${RULES[rule as keyof typeof RULES]}: ${n}`).join('; ') +
+      Object.entries(counts)
+        .map(([rule, n]) => `${rule} ${RULES[rule as keyof typeof RULES]}: ${n}`)
+        .join('; ') +
       '\n',
   );
   for (const o of outcomes.filter((x) => x.violations > 0).slice(0, 5)) {
@@ -120,7 +142,12 @@ async function main(): Promise<void> {
   if (args.official) {
     const official = await Promise.all(judged);
     const problems = officialProblems(official);
-    process.stdout.write(`${officialSummaryLine(official)}\n${problems.slice(0, 20).map((p) => `  ${p}\n`).join('')}`);
+    process.stdout.write(
+      `${officialSummaryLine(official)}\n${problems
+        .slice(0, 20)
+        .map((p) => `  ${p}\n`)
+        .join('')}`,
+    );
     if (problems.length > 0) process.exitCode = 1;
   }
 }

@@ -22,10 +22,27 @@ describe('npm run tune -- --write', () => {
     // One small instance, one dimension: a real (short) tuning run.
     const { stdout } = await run(
       process.execPath,
-      ['--import', 'tsx', 'apps/replay/tune.ts', '../shared/mdrplib', '--every', '120', '--offset', '8', '--space', 'batchCapacity', '--write', file, '--name', 'round-trip'],
+      [
+        '--import',
+        'tsx',
+        'apps/replay/tune.ts',
+        '../shared/mdrplib',
+        '--every',
+        '120',
+        '--offset',
+        '8',
+        '--space',
+        'batchCapacity',
+        '--write',
+        file,
+        '--name',
+        'round-trip',
+      ],
       { env: { ...process.env, DISPATCH_PARAMS_FILE: '', DISPATCH_PARAMS: '', H3_RESOLUTION: '' } },
     );
-    const printed = JSON.parse(stdout.slice(stdout.indexOf('{'), stdout.lastIndexOf('}') + 1)) as typeof DEFAULT_DISPATCH_PARAMS;
+    const printed = JSON.parse(
+      stdout.slice(stdout.indexOf('{'), stdout.lastIndexOf('}') + 1),
+    ) as typeof DEFAULT_DISPATCH_PARAMS;
     expect([1, 2, 3]).toContain(printed.batchCapacity);
     expect({ ...printed, batchCapacity: DEFAULT_DISPATCH_PARAMS.batchCapacity }).toEqual(DEFAULT_DISPATCH_PARAMS);
 

@@ -38,13 +38,18 @@ function integer(name: string, fallback: number): number {
 }
 
 async function main(): Promise<void> {
-  const folder = process.argv.slice(2).find((a, i, all) => !a.startsWith('--') && !VALUE_OPTIONS.includes(all[i - 1] ?? ''));
+  const folder = process.argv
+    .slice(2)
+    .find((a, i, all) => !a.startsWith('--') && !VALUE_OPTIONS.includes(all[i - 1] ?? ''));
   if (!folder) fail('no MDRPLIB folder given');
   const every = Math.max(1, integer('--every', 5));
   const offset = integer('--offset', 0);
-  const names = value('--space')?.split(',').map((s) => s.trim());
+  const names = value('--space')
+    ?.split(',')
+    .map((s) => s.trim());
   const unknown = names?.filter((n) => !SEARCH_SPACE.some((d) => d.name === n)) ?? [];
-  if (unknown.length > 0) fail(`--space: unknown dimension(s) ${unknown.join(', ')}; known: ${SEARCH_SPACE.map((d) => d.name).join(', ')}`);
+  if (unknown.length > 0)
+    fail(`--space: unknown dimension(s) ${unknown.join(', ')}; known: ${SEARCH_SPACE.map((d) => d.name).join(', ')}`);
   const space = names ? SEARCH_SPACE.filter((d) => names.includes(d.name)) : SEARCH_SPACE;
   const out = value('--write');
   const name = value('--name') ?? `tuned-${new Date().toISOString().slice(0, 10)}`;
@@ -58,7 +63,9 @@ async function main(): Promise<void> {
   }
   const dirs = (await listInstanceDirs(resolve(folder))).filter((_, i) => i % every === offset % every);
   const instances: MdrpInstance[] = await Promise.all(dirs.map((d) => loadInstance(d)));
-  process.stderr.write(`tuning on ${instances.length} instances (every ${every}th, offset ${offset}) from ${start.name} (hash ${start.hash})\n`);
+  process.stderr.write(
+    `tuning on ${instances.length} instances (every ${every}th, offset ${offset}) from ${start.name} (hash ${start.hash})\n`,
+  );
   const started = performance.now();
   const { best, trials } = await coordinateDescent(
     start.params,
@@ -71,12 +78,16 @@ async function main(): Promise<void> {
       ),
   );
   const chosen = resolveDispatchParams(best);
-  process.stdout.write(`${trialsTable(trials)}\n\nchosen parameters (${trials.length} trials, ${((performance.now() - started) / 1000).toFixed(0)} s):\n`);
+  process.stdout.write(
+    `${trialsTable(trials)}\n\nchosen parameters (${trials.length} trials, ${((performance.now() - started) / 1000).toFixed(0)} s):\n`,
+  );
   process.stdout.write(`${JSON.stringify(chosen, null, 2)}\n`);
   if (out) {
     await mkdir(dirname(resolve(out)), { recursive: true });
     await writeFile(out, formatDispatchParamsFile(name, chosen));
-    process.stdout.write(`wrote ${out}: ${name} (hash ${dispatchParamsHash(chosen)}); load it with DISPATCH_PARAMS_FILE=${out}\n`);
+    process.stdout.write(
+      `wrote ${out}: ${name} (hash ${dispatchParamsHash(chosen)}); load it with DISPATCH_PARAMS_FILE=${out}\n`,
+    );
   }
 }
 

@@ -56,7 +56,14 @@ export interface ConfirmDto {
 export interface LiveStatsDto {
   at: string;
   timeScale: number;
-  orders: { placed: number; delivered: number; cancelled: number; active: number; unassigned: number; waitingForRider: number };
+  orders: {
+    placed: number;
+    delivered: number;
+    cancelled: number;
+    active: number;
+    unassigned: number;
+    waitingForRider: number;
+  };
   riders: { idle: number; busy: number; offline: number };
   batches: { active: number; meanSize: number | null };
   meanClickToDoorS: number | null;
@@ -71,8 +78,13 @@ export interface ApiClient {
   setRiderOffline(id: string): Promise<RiderDto>;
   postLocation(id: string, at: Point, recordedAtMs: number): Promise<void>;
   /** `POST /riders/locations`: many riders' fixes in one request; one outcome per ping. */
-  postLocations(pings: ReadonlyArray<{ riderId: string; at: Point; recordedAtMs: number }>): Promise<Array<'accepted' | 'ignored' | 'unknown_rider'>>;
-  placeOrder(input: { storeId: string; drop: Point; items: Array<{ name: string; qty: number }>; prepMinutes: number }, idempotencyKey?: string): Promise<OrderDto>;
+  postLocations(
+    pings: ReadonlyArray<{ riderId: string; at: Point; recordedAtMs: number }>,
+  ): Promise<Array<'accepted' | 'ignored' | 'unknown_rider'>>;
+  placeOrder(
+    input: { storeId: string; drop: Point; items: Array<{ name: string; qty: number }>; prepMinutes: number },
+    idempotencyKey?: string,
+  ): Promise<OrderDto>;
   markCooking(orderId: string): Promise<void>;
   markReady(orderId: string): Promise<void>;
   getBatch(id: string): Promise<BatchDto>;
@@ -83,12 +95,20 @@ export interface ApiClient {
 }
 
 /** A client for the API at `baseUrl` (e.g. `http://127.0.0.1:8000`). */
-export function createApiClient(baseUrl: string, options: { timeoutMs?: number; connections?: number } = {}): ApiClient {
+export function createApiClient(
+  baseUrl: string,
+  options: { timeoutMs?: number; connections?: number } = {},
+): ApiClient {
   const dispatcher = new Agent({ connections: options.connections ?? 64, keepAliveTimeout: 10_000 });
   const timeoutMs = options.timeoutMs ?? 10_000;
   const root = baseUrl.replace(/\/+$/, '');
 
-  async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
+  async function call<T>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<T> {
     const res = await fetch(`${root}${path}`, {
       method,
       dispatcher,
@@ -118,11 +138,24 @@ export function createApiClient(baseUrl: string, options: { timeoutMs?: number; 
     setRiderIdle: (id, at) => call('POST', `/riders/${id}/status`, { status: 'idle', lat: at.lat, lon: at.lon }),
     setRiderOffline: (id) => call('POST', `/riders/${id}/status`, { status: 'offline' }),
     postLocation: async (id, at, recordedAtMs) => {
-      await call('POST', `/riders/${id}/location`, { lat: at.lat, lon: at.lon, recorded_at: new Date(recordedAtMs).toISOString() });
+      await call('POST', `/riders/${id}/location`, {
+        lat: at.lat,
+        lon: at.lon,
+        recorded_at: new Date(recordedAtMs).toISOString(),
+      });
     },
     postLocations: async (pings) => {
-      const body = { pings: pings.map((p) => ({ rider_id: p.riderId, lat: p.at.lat, lon: p.at.lon, recorded_at: new Date(p.recordedAtMs).toISOString() })) };
-      return (await call<{ results: Array<'accepted' | 'ignored' | 'unknown_rider'> }>('POST', '/riders/locations', body)).results;
+      const body = {
+        pings: pings.map((p) => ({
+          rider_id: p.riderId,
+          lat: p.at.lat,
+          lon: p.at.lon,
+          recorded_at: new Date(p.recordedAtMs).toISOString(),
+        })),
+      };
+      return (
+        await call<{ results: Array<'accepted' | 'ignored' | 'unknown_rider'> }>('POST', '/riders/locations', body)
+      ).results;
     },
     placeOrder: (input, idempotencyKey = randomUUID()) =>
       call(
@@ -136,7 +169,12 @@ export function createApiClient(baseUrl: string, options: { timeoutMs?: number; 
     getBatch: (id) => call('GET', `/batches/${id}`),
     pickup: async (batchId, riderId) => void (await call('POST', `/batches/${batchId}/pickup`, { rider_id: riderId })),
     confirmDelivery: (batchId, orderId, riderId, at) =>
-      call('POST', `/batches/${batchId}/confirm-delivery`, { order_id: orderId, rider_id: riderId, lat: at.lat, lon: at.lon }),
+      call('POST', `/batches/${batchId}/confirm-delivery`, {
+        order_id: orderId,
+        rider_id: riderId,
+        lat: at.lat,
+        lon: at.lon,
+      }),
     liveStats: () => call('GET', '/stats/live'),
     close: () => dispatcher.close(),
   };

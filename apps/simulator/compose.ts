@@ -47,14 +47,33 @@ export interface SimulatorIo {
   router?: Router;
 }
 
-const STORE_NAMES = ['Pizzeria Monte', 'Sushi Kai', 'Green Bowl', 'Taco Loco', 'Curry House', 'Burger Barn', 'Pho Saigon', 'Falafel Corner', 'Noodle Bar', 'Bagel Co'];
+const STORE_NAMES = [
+  'Pizzeria Monte',
+  'Sushi Kai',
+  'Green Bowl',
+  'Taco Loco',
+  'Curry House',
+  'Burger Barn',
+  'Pho Saigon',
+  'Falafel Corner',
+  'Noodle Bar',
+  'Bagel Co',
+];
 
 /** Demo stores spread around `center`: evenly in angle, 0.6–2.5 km out. */
 export function demoStoreSites(center: Point, count: number, random: Random): Array<{ name: string } & Point> {
   return Array.from({ length: count }, (_, i) => {
-    const p = pointAtBearing(center, between(random, 600, 2_500), (2 * Math.PI * i) / count + between(random, -0.3, 0.3));
+    const p = pointAtBearing(
+      center,
+      between(random, 600, 2_500),
+      (2 * Math.PI * i) / count + between(random, -0.3, 0.3),
+    );
     const base = STORE_NAMES[i % STORE_NAMES.length]!;
-    return { name: i < STORE_NAMES.length ? base : `${base} ${Math.floor(i / STORE_NAMES.length) + 1}`, lat: p.lat, lon: p.lon };
+    return {
+      name: i < STORE_NAMES.length ? base : `${base} ${Math.floor(i / STORE_NAMES.length) + 1}`,
+      lat: p.lat,
+      lon: p.lon,
+    };
   });
 }
 
@@ -107,9 +126,11 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
   // Every rider and the order generator wait on this one signal at once.
   setMaxListeners(0, controller.signal);
   const realStart = Date.now();
-  const clock = io.clock ?? new SimClock({ startMs: defaultVirtualStart(options.mode, realStart), speed: options.speed });
+  const clock =
+    io.clock ?? new SimClock({ startMs: defaultVirtualStart(options.mode, realStart), speed: options.speed });
   const simulatedStart = clock.now();
-  if (clock.speed !== options.speed) throw new RangeError(`the shared clock runs at ${clock.speed}×, the options say ${options.speed}×`);
+  if (clock.speed !== options.speed)
+    throw new RangeError(`the shared clock runs at ${clock.speed}×, the options say ${options.speed}×`);
   const apiNow = io.clock ? () => clock.now() : () => Date.now();
   let baseRate = options.rate ?? 0;
   let sizing: DemandSizing | null = null;
@@ -146,7 +167,13 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
       await pings.close();
       lastStats = await api.liveStats().catch(() => lastStats);
       await api.close().catch(() => {});
-      const summary = summaryText(tally, Date.now() - realStart, clock.now() - simulatedStart, options.speed, lastStats);
+      const summary = summaryText(
+        tally,
+        Date.now() - realStart,
+        clock.now() - simulatedStart,
+        options.speed,
+        lastStats,
+      );
       if (!io.clock) clock.close(); // a shared clock belongs to the caller
       finish(summary);
       return summary;
@@ -178,7 +205,17 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           targetUtilisation: options.utilisation,
           random: seededRandom(options.seed ^ 0x5eed),
           // Riders following streets ride farther than the straight line: size for the city's real legs.
-          ...(io.router ? { detourFactor: await measureDetour(stores, DEFAULT_DROP_RADIUS_M, seededRandom(options.seed ^ 0xde7), roadDistance(io.router), placeOnStreets(io.router)) } : {}),
+          ...(io.router
+            ? {
+                detourFactor: await measureDetour(
+                  stores,
+                  DEFAULT_DROP_RADIUS_M,
+                  seededRandom(options.seed ^ 0xde7),
+                  roadDistance(io.router),
+                  placeOnStreets(io.router),
+                ),
+              }
+            : {}),
         });
         baseRate = Math.round(sizing.ordersPerMinute * 100) / 100;
         logger.info({ sizing }, `demand: ${describeSizing(sizing, options.riders)}`);
@@ -221,9 +258,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           logger,
           signal: controller.signal,
           ...(io.router ? { placeDrop: placeOnStreets(io.router) } : {}),
-        }).catch((error) =>
-          logger.error({ err: error }, 'order generator stopped'),
-        ),
+        }).catch((error) => logger.error({ err: error }, 'order generator stopped')),
       );
       progressTimer = setInterval(() => {
         if (statsInFlight) return; // a slow API: skip a line rather than pile up requests
@@ -232,17 +267,29 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           .liveStats()
           .then(
             (stats) => {
-        lastStats = stats;
-      },
+              lastStats = stats;
+            },
             (error: unknown) => recordError(tally, 'stats', error),
           )
           .finally(() => {
             statsInFlight = false;
-            io.progress(progressLine(tally, lastStats, ordersPerMinute(options.mode, baseRate, clock.now()), clock.pace));
+            io.progress(
+              progressLine(tally, lastStats, ordersPerMinute(options.mode, baseRate, clock.now()), clock.pace),
+            );
           });
       }, options.progressS * 1_000);
       if (options.durationS !== undefined) durationTimer = setTimeout(() => void cleanup(), options.durationS * 1_000);
-      logger.info({ riders: options.riders, stores: stores.length, mode: options.mode, rate: baseRate, speed: options.speed, seed: options.seed }, 'simulation started');
+      logger.info(
+        {
+          riders: options.riders,
+          stores: stores.length,
+          mode: options.mode,
+          rate: baseRate,
+          speed: options.speed,
+          seed: options.seed,
+        },
+        'simulation started',
+      );
     },
   };
 }

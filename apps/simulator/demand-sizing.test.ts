@@ -31,7 +31,9 @@ describe('demand sized to the fleet', () => {
 
   it('scales with the fleet and the target, and counts bundle-mates’ extra legs and the overheads', () => {
     const base = sizeDemand(input());
-    expect(sizeDemand(input({ riders: 40, random: seededRandom(1) })).ordersPerMinute).toBeGreaterThan(base.ordersPerMinute * 1.9);
+    expect(sizeDemand(input({ riders: 40, random: seededRandom(1) })).ordersPerMinute).toBeGreaterThan(
+      base.ordersPerMinute * 1.9,
+    );
     const busier = sizeDemand(input({ targetUtilisation: 0.85, random: seededRandom(1) }));
     expect(busier.ordersPerMinute).toBeGreaterThan(base.ordersPerMinute);
     const bundled = sizeDemand(input({ bundleSize: 2, random: seededRandom(1) }));
@@ -72,6 +74,10 @@ describe('demand sized to the fleet', () => {
       return 2.5 * pathLengthM([a, b]);
     });
     expect(detour).toBeCloseTo(2.5, 6);
-    expect(await measureDetour(stores, { min: 400, max: 2_500 }, seededRandom(2), async () => Promise.reject(new Error('down')))).toBe(1);
+    expect(
+      await measureDetour(stores, { min: 400, max: 2_500 }, seededRandom(2), async () =>
+        Promise.reject(new Error('down')),
+      ),
+    ).toBe(1);
   });
 });

@@ -81,7 +81,8 @@ export function sizeDemand(input: DemandSizingInput): DemandSizing {
     for (let i = 0; i < samples; i++) {
       const next = pick(random, stores);
       let nearest = Number.POSITIVE_INFINITY;
-      for (let r = 0; r < idle; r++) nearest = Math.min(nearest, distanceM(sampleDrop(pick(random, stores), input.dropRadiusM, random), next));
+      for (let r = 0; r < idle; r++)
+        nearest = Math.min(nearest, distanceM(sampleDrop(pick(random, stores), input.dropRadiusM, random), next));
       reposition += nearest;
       const first = sampleDrop(next, input.dropRadiusM, random);
       out += distanceM(next, first);
@@ -93,12 +94,23 @@ export function sizeDemand(input: DemandSizingInput): DemandSizing {
   const meanDropToDropM = stores.length ? between / samples : 0;
   const detour = input.detourFactor ?? 1;
   if (!(detour >= 1)) throw new RangeError('detourFactor must be at least 1');
-  const rideS = (detour * (meanRepositionM + meanStoreToDropM + (bundleSize - 1) * meanDropToDropM)) / input.riderSpeedMps;
+  const rideS =
+    (detour * (meanRepositionM + meanStoreToDropM + (bundleSize - 1) * meanDropToDropM)) / input.riderSpeedMps;
   // Legs: to the store, then one per drop.
   const bundleS = rideS + input.overheadPerBundleS + (1 + bundleSize) * input.overheadPerLegS;
   const bundleMinutes = bundleS / 60;
-  const ordersPerMinute = stores.length === 0 || input.riders === 0 ? 0 : (targetUtilisation * input.riders * bundleSize) / bundleMinutes;
-  return { ordersPerMinute, bundleMinutes, bundleSize, targetUtilisation, meanRepositionM, meanStoreToDropM, meanDropToDropM, detourFactor: detour };
+  const ordersPerMinute =
+    stores.length === 0 || input.riders === 0 ? 0 : (targetUtilisation * input.riders * bundleSize) / bundleMinutes;
+  return {
+    ordersPerMinute,
+    bundleMinutes,
+    bundleSize,
+    targetUtilisation,
+    meanRepositionM,
+    meanStoreToDropM,
+    meanDropToDropM,
+    detourFactor: detour,
+  };
 }
 
 /**

@@ -71,10 +71,17 @@ export class OptionsError extends Error {
   override name = 'OptionsError';
 }
 
-function num(name: string, raw: string | undefined, fallback: number, check: (n: number) => boolean, rule: string): number {
+function num(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  check: (n: number) => boolean,
+  rule: string,
+): number {
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || !check(n)) throw new OptionsError(`--${name}: ${rule}, got ${JSON.stringify(raw)}`);
+  if (raw.trim() === '' || !Number.isFinite(n) || !check(n))
+    throw new OptionsError(`--${name}: ${rule}, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -116,30 +123,69 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorOptions {
     throw new OptionsError(`--api: must be an http(s) URL, got ${JSON.stringify(api)}`);
   }
   const mode = values.mode ?? 'steady';
-  if (mode !== 'steady' && mode !== 'delivery_rush') throw new OptionsError(`--mode: must be steady or delivery_rush, got ${JSON.stringify(mode)}`);
+  if (mode !== 'steady' && mode !== 'delivery_rush')
+    throw new OptionsError(`--mode: must be steady or delivery_rush, got ${JSON.stringify(mode)}`);
   const centerRaw = values.center ?? '48.8566,2.3522';
   const parts = centerRaw.split(',').map((s) => Number(s.trim()));
   const [lat, lon] = parts;
-  if (parts.length !== 2 || lat === undefined || lon === undefined || !Number.isFinite(lat) || !Number.isFinite(lon) || Math.abs(lat) > 85 || Math.abs(lon) > 180) {
+  if (
+    parts.length !== 2 ||
+    lat === undefined ||
+    lon === undefined ||
+    !Number.isFinite(lat) ||
+    !Number.isFinite(lon) ||
+    Math.abs(lat) > 85 ||
+    Math.abs(lon) > 180
+  ) {
     throw new OptionsError(`--center: must be LAT,LON within ±85,±180, got ${JSON.stringify(centerRaw)}`);
   }
   const int = (n: number) => Number.isInteger(n);
-  const duration = values.duration === undefined ? undefined : num('duration', values.duration, 0, (n) => n > 0, 'must be a positive number of seconds');
+  const duration =
+    values.duration === undefined
+      ? undefined
+      : num('duration', values.duration, 0, (n) => n > 0, 'must be a positive number of seconds');
   return {
     api,
     riders: num('riders', values.riders, 10, (n) => int(n) && n >= 0 && n <= 5_000, 'must be an integer in [0, 5000]'),
     stores: num('stores', values.stores, 5, (n) => int(n) && n >= 1 && n <= 200, 'must be an integer in [1, 200]'),
     center: { lat, lon },
     mode,
-    rate: values.rate === undefined ? undefined : num('rate', values.rate, 0, (n) => n >= 0 && n <= 10_000, 'must be a number in [0, 10000]'),
-    utilisation: num('utilisation', values.utilisation, DEFAULT_UTILISATION, (n) => n > 0 && n <= 1, 'must be a share in (0, 1]'),
-    bundleSize: num('bundle', values.bundle, DEFAULT_BUNDLE_SIZE, (n) => n >= 1 && n <= 50, 'must be a number in [1, 50]'),
+    rate:
+      values.rate === undefined
+        ? undefined
+        : num('rate', values.rate, 0, (n) => n >= 0 && n <= 10_000, 'must be a number in [0, 10000]'),
+    utilisation: num(
+      'utilisation',
+      values.utilisation,
+      DEFAULT_UTILISATION,
+      (n) => n > 0 && n <= 1,
+      'must be a share in (0, 1]',
+    ),
+    bundleSize: num(
+      'bundle',
+      values.bundle,
+      DEFAULT_BUNDLE_SIZE,
+      (n) => n >= 1 && n <= 50,
+      'must be a number in [1, 50]',
+    ),
     speed: num('speed', values.speed, 1, (n) => n > 0 && n <= 1_000, 'must be a number in (0, 1000]'),
     durationS: duration,
     farRate: num('far-rate', values['far-rate'], 0.05, (n) => n >= 0 && n <= 1, 'must be a share in [0, 1]'),
     riderSpeedKmh: num('rider-speed', values['rider-speed'], 25, (n) => n > 0 && n <= 200, 'must be in (0, 200]'),
-    pingIntervalMs: num('ping-ms', values['ping-ms'], 1_000, (n) => int(n) && n >= 100 && n <= 60_000, 'must be an integer in [100, 60000]'),
-    seed: num('seed', values.seed, Math.floor(Math.random() * 2 ** 31), (n) => int(n) && n >= 0, 'must be a non-negative integer'),
+    pingIntervalMs: num(
+      'ping-ms',
+      values['ping-ms'],
+      1_000,
+      (n) => int(n) && n >= 100 && n <= 60_000,
+      'must be an integer in [100, 60000]',
+    ),
+    seed: num(
+      'seed',
+      values.seed,
+      Math.floor(Math.random() * 2 ** 31),
+      (n) => int(n) && n >= 0,
+      'must be a non-negative integer',
+    ),
     progressS: num('progress', values.progress, 3, (n) => n > 0 && n <= 3_600, 'must be in (0, 3600]'),
   };
 }

@@ -25,7 +25,18 @@ export function sampleDrop(store: Point, radius: DropRadius, random: Random): Po
   return pointAtBearing(store, between(random, radius.min, radius.max), between(random, 0, 2 * Math.PI));
 }
 
-const MENU = ['Margherita', 'Ramen', 'Pad thai', 'Burger', 'Falafel wrap', 'Poke bowl', 'Tacos', 'Dal', 'Caesar salad', 'Pho'];
+const MENU = [
+  'Margherita',
+  'Ramen',
+  'Pad thai',
+  'Burger',
+  'Falafel wrap',
+  'Poke bowl',
+  'Tacos',
+  'Dal',
+  'Caesar salad',
+  'Pho',
+];
 
 export interface OrderGeneratorDeps {
   api: ApiClient;
@@ -61,7 +72,9 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
 
   async function placeOne(): Promise<void> {
     const store = pick(random, deps.stores);
-    const drop = deps.placeDrop ? await deps.placeDrop(() => sampleDrop(store, radius, random)) : sampleDrop(store, radius, random);
+    const drop = deps.placeDrop
+      ? await deps.placeDrop(() => sampleDrop(store, radius, random))
+      : sampleDrop(store, radius, random);
     const items = [{ name: pick(random, MENU), qty: 1 + Math.floor(random() * 3) }];
     const prepMinutes = Math.round(between(random, prep.min, prep.max) * 10) / 10;
     const key = randomUUID();
@@ -97,8 +110,8 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
     await api
       .markReady(order.id)
       .then(() => {
-          tally.ordersReady += 1;
-        })
+        tally.ordersReady += 1;
+      })
       .catch((error) => {
         // 409: the order moved on without us (a rider already picked it up, or it was cancelled) — not a failure.
         if (error instanceof ApiCallError && error.status === 409) return;

@@ -16,7 +16,10 @@ export interface PingBatcher {
 /** The API's limit per request (riders-locations route). */
 export const MAX_PINGS_PER_REQUEST = 1_000;
 
-export function createPingBatcher(api: Pick<ApiClient, 'postLocations'>, options: { flushMs: number; maxBatch?: number }): PingBatcher {
+export function createPingBatcher(
+  api: Pick<ApiClient, 'postLocations'>,
+  options: { flushMs: number; maxBatch?: number },
+): PingBatcher {
   const maxBatch = Math.min(options.maxBatch ?? MAX_PINGS_PER_REQUEST, MAX_PINGS_PER_REQUEST);
   type Ping = { riderId: string; at: Point; recordedAtMs: number };
   // The platform coalescer: a fix waits up to flushMs for company (a full request leaves at once); requests overlap.

@@ -30,7 +30,12 @@ export function ordersPerMinute(mode: SimulationMode, baseRate: number, virtualM
  * at `virtualNowMs`. `uniform` is a draw from [0, 1) (injected, so tests are deterministic); the rate is re-read at
  * each arrival, which is close enough when a rate holds for many arrivals.
  */
-export function nextArrivalGapMs(mode: SimulationMode, baseRate: number, virtualNowMs: number, uniform: number): number {
+export function nextArrivalGapMs(
+  mode: SimulationMode,
+  baseRate: number,
+  virtualNowMs: number,
+  uniform: number,
+): number {
   const perVirtualMinute = ordersPerMinute(mode, baseRate, virtualNowMs);
   if (!(perVirtualMinute > 0)) return Number.POSITIVE_INFINITY;
   return (-Math.log(1 - Math.min(Math.max(uniform, 0), 0.999_999_999)) * 60_000) / perVirtualMinute;

@@ -63,11 +63,18 @@ describe('a rider’s ride between two points', () => {
     const fixes = fixesAlong(path, 8, 1_000); // one fix every 8 m
     expect(fixes.length).toBeGreaterThan(100);
     // Off the road only on the way from the door to the street, at either end (as far as that door is from its street).
-    const reach = { from: (await router.nearest(casino)).distanceM + 8, to: (await router.nearest(fontvieille)).distanceM + 8 };
+    const reach = {
+      from: (await router.nearest(casino)).distanceM + 8,
+      to: (await router.nearest(fontvieille)).distanceM + 8,
+    };
     let onRoad = 0;
     for (const fix of fixes) {
       if ((await router.nearest(fix)).distanceM <= 2) onRoad += 1;
-      else expect(pathLengthM([fix, casino]) <= reach.from || pathLengthM([fix, fontvieille]) <= reach.to, JSON.stringify(fix)).toBe(true);
+      else
+        expect(
+          pathLengthM([fix, casino]) <= reach.from || pathLengthM([fix, fontvieille]) <= reach.to,
+          JSON.stringify(fix),
+        ).toBe(true);
     }
     expect(onRoad).toBeGreaterThan(fixes.length - 12);
     expect(fixes.at(-1)).toEqual(fontvieille);

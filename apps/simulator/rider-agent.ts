@@ -49,13 +49,20 @@ export interface RiderAgentDeps {
 export const FAR_CONFIRM_M = 150;
 
 /** The points a rider rides for a batch: its pickup, then every drop with its order id, in riding order. */
-export function batchItinerary(batch: BatchDto, store: Point | undefined): { pickup: Point | null; drops: Array<Point & { orderId: string }> } {
+export function batchItinerary(
+  batch: BatchDto,
+  store: Point | undefined,
+): { pickup: Point | null; drops: Array<Point & { orderId: string }> } {
   if (batch.stops && batch.stops.length > 0) {
     const pickup = batch.stops.find((s) => s.kind === 'pickup') ?? null;
-    const drops = batch.stops.filter((s) => s.kind === 'drop' && s.order_id !== null).map((s) => ({ lat: s.lat, lon: s.lon, orderId: s.order_id! }));
+    const drops = batch.stops
+      .filter((s) => s.kind === 'drop' && s.order_id !== null)
+      .map((s) => ({ lat: s.lat, lon: s.lon, orderId: s.order_id! }));
     return { pickup: pickup ? { lat: pickup.lat, lon: pickup.lon } : (store ?? null), drops };
   }
-  const drops = [...batch.orders].sort((a, b) => a.sequence - b.sequence).map((o) => ({ lat: o.drop.lat, lon: o.drop.lon, orderId: o.id }));
+  const drops = [...batch.orders]
+    .sort((a, b) => a.sequence - b.sequence)
+    .map((o) => ({ lat: o.drop.lat, lon: o.drop.lon, orderId: o.id }));
   return { pickup: store ?? null, drops };
 }
 
@@ -107,8 +114,8 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
     pos = p;
     deps.pings.add(id, p, stamp()).then(
       () => {
-          tally.pings += 1;
-        },
+        tally.pings += 1;
+      },
       (error: unknown) => {
         recordError(tally, 'location', error);
         log.debug({ err: error }, 'location not accepted');
@@ -132,7 +139,9 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
    * clock, so a slowed clock (a busy machine) slows the ride with it.
    */
   async function ride(target: Point): Promise<void> {
-    const path = await legPath(pos, target, deps.streets, (error) => log.debug({ err: error }, 'no street route; riding straight'));
+    const path = await legPath(pos, target, deps.streets, (error) =>
+      log.debug({ err: error }, 'no street route; riding straight'),
+    );
     for (const fix of fixesAlong(path, deps.speedMps, deps.pingIntervalMs)) {
       await deps.clock.sleep(deps.pingIntervalMs * deps.clock.speed, signal);
       if (signal.aborted) return;
@@ -171,7 +180,12 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
       try {
         return await run();
       } catch (error) {
-        if (i >= attempts || signal.aborted || (error instanceof ApiCallError && error.status < 500 && error.status !== 409)) throw error;
+        if (
+          i >= attempts ||
+          signal.aborted ||
+          (error instanceof ApiCallError && error.status < 500 && error.status !== 409)
+        )
+          throw error;
         log.debug({ err: error, attempt: i }, `${what} failed; retrying`);
         await sleep(500 * i, signal);
       }
@@ -200,7 +214,8 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
           await api.confirmDelivery(batchId, drop.orderId, id, far);
           log.warn({ order: drop.orderId }, `a confirmation ${FAR_CONFIRM_M} m from the drop was accepted`);
         } catch (error) {
-          if (error instanceof ApiCallError && error.status === 409 && error.code === 'delivery.too_far') tally.tooFar409 += 1;
+          if (error instanceof ApiCallError && error.status === 409 && error.code === 'delivery.too_far')
+            tally.tooFar409 += 1;
           else throw error;
         }
       }

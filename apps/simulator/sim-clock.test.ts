@@ -4,9 +4,12 @@ import { paceAt, SimClock } from './sim-clock.ts';
 function manual(speed = 10, maxStepMs = 100) {
   let wall = 0;
   const clock = new SimClock({ startMs: 1_000_000, speed, maxStepMs, wallNow: () => wall, autoTick: false });
-  return { clock, advance: (ms: number) => {
+  return {
+    clock,
+    advance: (ms: number) => {
       wall += ms;
-    } };
+    },
+  };
 }
 
 describe('simulated clock', () => {
@@ -104,7 +107,14 @@ describe('simulated clock pacing', () => {
   it('slows simulated time while the process is saturated and recovers after', () => {
     let wall = 0;
     let utilisation = 1;
-    const clock = new SimClock({ startMs: 0, speed: 10, wallNow: () => wall, autoTick: false, utilisation: () => utilisation, paceWindowMs: 100 });
+    const clock = new SimClock({
+      startMs: 0,
+      speed: 10,
+      wallNow: () => wall,
+      autoTick: false,
+      utilisation: () => utilisation,
+      paceWindowMs: 100,
+    });
     const run = (ms: number) => {
       for (let i = 0; i < ms / 20; i++) {
         wall += 20;

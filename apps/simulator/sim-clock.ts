@@ -99,7 +99,10 @@ export class SimClock implements Clock {
 
   /** Simulated epoch ms now: the last tick plus the wall time since (capped like a tick), so it never goes backwards. */
   now(): number {
-    return this.committed + Math.min(Math.max(0, this.wallNow() - this.lastWall), this.maxStepMs) * this.speed * this.currentPace;
+    return (
+      this.committed +
+      Math.min(Math.max(0, this.wallNow() - this.lastWall), this.maxStepMs) * this.speed * this.currentPace
+    );
   }
 
   /** Share of wall time the clock counts now (1 = full speed; less while the process is saturated). */

@@ -40,8 +40,26 @@ afterAll(async () => {
 describe('the rider and order simulator', () => {
   it('drives orders from placement to delivery through the HTTP API', { timeout: scaledMs(120_000) }, async () => {
     const options = parseSimulatorArgs([
-      '--api', base, '--riders', '4', '--stores', '2', '--center', '52.52,13.405', '--rate', '6', '--speed', '30',
-      '--far-rate', '0.5', '--ping-ms', '250', '--seed', '11', '--progress', '1',
+      '--api',
+      base,
+      '--riders',
+      '4',
+      '--stores',
+      '2',
+      '--center',
+      '52.52,13.405',
+      '--rate',
+      '6',
+      '--speed',
+      '30',
+      '--far-rate',
+      '0.5',
+      '--ping-ms',
+      '250',
+      '--seed',
+      '11',
+      '--progress',
+      '1',
     ]);
     const lines: string[] = [];
     const sim = composeSimulator(options, { logger: silentLogger, progress: (line) => lines.push(line) });
@@ -49,7 +67,10 @@ describe('the rider and order simulator', () => {
     try {
       // Until two orders were delivered and at least one far confirmation was refused (or the test times out).
       await expect
-        .poll(() => ({ delivered: sim.tally.delivered >= 2, refused: sim.tally.tooFar409 >= 1 }), { timeout: scaledMs(90_000), interval: 500 })
+        .poll(() => ({ delivered: sim.tally.delivered >= 2, refused: sim.tally.tooFar409 >= 1 }), {
+          timeout: scaledMs(90_000),
+          interval: 500,
+        })
         .toEqual({ delivered: true, refused: true });
     } finally {
       await sim.cleanup();
@@ -68,7 +89,10 @@ describe('the rider and order simulator', () => {
     // The API agrees: the demo stores exist, and the deliveries are in today's figures.
     const stores = (await (await fetch(`${base}/stores`)).json()) as { items: unknown[] };
     expect(stores.items).toHaveLength(2);
-    const stats = (await (await fetch(`${base}/stats/live`)).json()) as { orders: { delivered: number }; meanClickToDoorS: number | null };
+    const stats = (await (await fetch(`${base}/stats/live`)).json()) as {
+      orders: { delivered: number };
+      meanClickToDoorS: number | null;
+    };
     expect(stats.orders.delivered).toBeGreaterThanOrEqual(t.delivered);
     expect(stats.meanClickToDoorS).toBeGreaterThan(0);
   });

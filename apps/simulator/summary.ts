@@ -76,7 +76,9 @@ export function timeUnit(stats: Pick<LiveStatsDto, 'timeScale'>): 'sim' | 'wall'
 /** The single progress line, rewritten every few seconds: the API's figures (`stats`, null before the first answer). */
 export function progressLine(t: SimTally, stats: LiveStatsDto | null, ratePerMin: number, pace = 1): string {
   // A slowed simulated clock says so: the machine could not keep up with the requested speed.
-  const head = stats ? `[${timeUnit(stats)} ${clockTime(Date.parse(stats.at))}${pace < 0.95 ? ` slowed to ${Math.round(pace * 100)} %` : ''}]` : '[sim –]';
+  const head = stats
+    ? `[${timeUnit(stats)} ${clockTime(Date.parse(stats.at))}${pace < 0.95 ? ` slowed to ${Math.round(pace * 100)} %` : ''}]`
+    : '[sim –]';
   const round1 = (n: number) => Math.round(n * 10) / 10;
   return [
     head,
@@ -100,7 +102,13 @@ export function progressLine(t: SimTally, stats: LiveStatsDto | null, ratePerMin
  * The final summary, several lines; `simulatedElapsedMs` is what the simulated clock advanced (less than wall × speed
  * when the machine could not keep up), `stats` the API's last answer to `GET /stats/live` (null if none).
  */
-export function summaryText(t: SimTally, realElapsedMs: number, simulatedElapsedMs: number, speed: number, stats: LiveStatsDto | null): string {
+export function summaryText(
+  t: SimTally,
+  realElapsedMs: number,
+  simulatedElapsedMs: number,
+  speed: number,
+  stats: LiveStatsDto | null,
+): string {
   const unit = stats ? timeUnit(stats) : 'sim';
   return [
     'simulation summary',

@@ -6,7 +6,11 @@ import { createLogger } from '../../internal/platform/logger.ts';
 const config = loadConfigOrExit();
 // A taken metrics port is reported now, in one line, before the database and the bus start.
 if (config.workerMetricsPort !== undefined) {
-  await exitUnlessListenable({ host: config.http.host, port: config.workerMetricsPort }, 'npm run worker', 'WORKER_METRICS_PORT');
+  await exitUnlessListenable(
+    { host: config.http.host, port: config.workerMetricsPort },
+    'npm run worker',
+    'WORKER_METRICS_PORT',
+  );
 }
 const logger = createLogger(config.logLevel, 'worker');
 const { composeWorker } = await import('./worker.ts'); // loaded after the checks: PGlite, Kafka, the dispatch core…

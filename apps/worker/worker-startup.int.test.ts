@@ -30,48 +30,65 @@ afterAll(async () => {
 });
 
 describe('worker start-up', () => {
-  it('started before the broker, becomes ready when the broker comes up and relays events', async () => {
-    const config = loadConfig({ DATABASE_URL: testDb.url, KAFKA_BROKERS: kafka.brokers.join(','), LOG_LEVEL: 'silent' });
-    const worker = await composeWorker(config, silentLogger);
-    let ready = false;
-    let failure: unknown;
-    const starting = worker.start().then(
-      () => {
-        ready = true;
-      },
-      (error: unknown) => {
-        failure = error;
-      },
-    );
-    try {
-      // The broker is not there: start-up must keep waiting, not fail.
-      await new Promise((r) => setTimeout(r, 2_000));
-      expect(failure).toBeUndefined();
-      expect(ready).toBe(false);
-
-      await kafka.start();
-      await starting;
-      expect(failure).toBeUndefined();
-      expect(ready).toBe(true);
-
-      // And it works: an event committed to the outbox reaches a consumer on the broker that came up late.
-      const consumerBus = createEventBus(config, silentLogger).bus;
-      const db = createDatabase(testDb.url);
+  it(
+    'started before the broker, becomes ready when the broker comes up and relays events',
+    async () => {
+      const config = loadConfig({
+        DATABASE_URL: testDb.url,
+        KAFKA_BROKERS: kafka.brokers.join(','),
+        LOG_LEVEL: 'silent',
+      });
+      const worker = await composeWorker(config, silentLogger);
+      let ready = false;
+      let failure: unknown;
+      const starting = worker.start().then(
+        () => {
+          ready = true;
+        },
+        (error: unknown) => {
+          failure = error;
+        },
+      );
       try {
-        const topic = `worker-startup.${randomUUID()}`;
-        const received: Event[] = [];
-        await consumerBus.subscribe(topic, 'worker-startup-test', async (m) => void received.push(JSON.parse(m.value) as Event));
-        const event: Event = { id: randomUUID(), type: 'order.placed', occurredAt: new Date().toISOString(), payload: { order: 1 } };
-        await db.db.transaction().execute((trx) => enqueue(trx, [{ topic, key: 'order-1', event }]));
-        await waitFor(() => received.length > 0, { timeoutMs: 30_000, what: 'the relayed event' });
-        expect(received).toEqual([event]);
+        // The broker is not there: start-up must keep waiting, not fail.
+        await new Promise((r) => setTimeout(r, 2_000));
+        expect(failure).toBeUndefined();
+        expect(ready).toBe(false);
+
+        await kafka.start();
+        await starting;
+        expect(failure).toBeUndefined();
+        expect(ready).toBe(true);
+
+        // And it works: an event committed to the outbox reaches a consumer on the broker that came up late.
+        const consumerBus = createEventBus(config, silentLogger).bus;
+        const db = createDatabase(testDb.url);
+        try {
+          const topic = `worker-startup.${randomUUID()}`;
+          const received: Event[] = [];
+          await consumerBus.subscribe(
+            topic,
+            'worker-startup-test',
+            async (m) => void received.push(JSON.parse(m.value) as Event),
+          );
+          const event: Event = {
+            id: randomUUID(),
+            type: 'order.placed',
+            occurredAt: new Date().toISOString(),
+            payload: { order: 1 },
+          };
+          await db.db.transaction().execute((trx) => enqueue(trx, [{ topic, key: 'order-1', event }]));
+          await waitFor(() => received.length > 0, { timeoutMs: 30_000, what: 'the relayed event' });
+          expect(received).toEqual([event]);
+        } finally {
+          await consumerBus.close();
+          await db.close();
+        }
       } finally {
-        await consumerBus.close();
-        await db.close();
+        await starting;
+        await worker.cleanup();
       }
-    } finally {
-      await starting;
-      await worker.cleanup();
-    }
-  }, scaledMs(300_000));
+    },
+    scaledMs(300_000),
+  );
 });

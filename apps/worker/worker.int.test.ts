@@ -28,16 +28,29 @@ afterAll(async () => {
 
 describe('composeWorker', () => {
   it('migrates, then relays committed outbox events to Kafka until cleanup', async () => {
-    const config = loadConfig({ DATABASE_URL: testDb.url, KAFKA_BROKERS: testKafkaBrokers().join(','), LOG_LEVEL: 'silent' });
+    const config = loadConfig({
+      DATABASE_URL: testDb.url,
+      KAFKA_BROKERS: testKafkaBrokers().join(','),
+      LOG_LEVEL: 'silent',
+    });
     const worker = await composeWorker(config, silentLogger);
     const consumerBus = createEventBus(config, silentLogger).bus;
     const app = createDatabase(testDb.url);
     try {
       await worker.start();
       const received: Event[] = [];
-      await consumerBus.subscribe(topic, uniqueTopic('worker-test'), async (m) => void received.push(JSON.parse(m.value) as Event));
+      await consumerBus.subscribe(
+        topic,
+        uniqueTopic('worker-test'),
+        async (m) => void received.push(JSON.parse(m.value) as Event),
+      );
 
-      const event: Event = { id: randomUUID(), type: 'order.placed', occurredAt: new Date().toISOString(), payload: { order: 1 } };
+      const event: Event = {
+        id: randomUUID(),
+        type: 'order.placed',
+        occurredAt: new Date().toISOString(),
+        payload: { order: 1 },
+      };
       await app.db.transaction().execute((trx) => enqueue(trx, [{ topic, key: 'order-1', event }]));
 
       const deadline = Date.now() + 30_000;

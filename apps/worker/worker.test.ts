@@ -12,7 +12,9 @@ describe('the worker’s dispatch parameter set', () => {
     try {
       const text = await worker.metrics.getSingleMetricAsString('dispatch_params_info');
       const hash = dispatchParamsHash(resolveDispatchParams({ batchCapacity: 2, waitWindowSeconds: 30 }));
-      expect(text).toContain(`dispatch_params_info{name="defaults+DISPATCH_PARAMS+options",source="built-in + DISPATCH_PARAMS + options",hash="${hash}"} 1`);
+      expect(text).toContain(
+        `dispatch_params_info{name="defaults+DISPATCH_PARAMS+options",source="built-in + DISPATCH_PARAMS + options",hash="${hash}"} 1`,
+      );
     } finally {
       await worker.cleanup();
     }

@@ -49,14 +49,20 @@ export interface WorkerOptions {
  * The worker's composition root: builds the adapters `config` selects and the background processes that use them.
  * If building fails half-way, what was built is closed before the error propagates.
  */
-export async function composeWorker(config: Config, logger: Logger, options: WorkerOptions = {}): Promise<WorkerRuntime> {
+export async function composeWorker(
+  config: Config,
+  logger: Logger,
+  options: WorkerOptions = {},
+): Promise<WorkerRuntime> {
   const teardown: ShutdownStep[] = [];
   try {
     const clock = options.clock ?? systemClock;
     const metrics = options.metrics ?? new Registry();
     if (!options.metrics) collectDefaultMetrics({ register: metrics });
 
-    const adapters = options.adapters ?? (await openAdapters(config, logger, { clock, applicationName: 'deliverygo-worker', registry: metrics }));
+    const adapters =
+      options.adapters ??
+      (await openAdapters(config, logger, { clock, applicationName: 'deliverygo-worker', registry: metrics }));
     if (!options.adapters) teardown.push(['adapters', () => adapters.close()]);
     const { db, pool, bus, geo: geoStore, router } = adapters;
 
@@ -66,10 +72,21 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
     // registry (tests) share the gauge, one series per set.
     const info =
       (metrics.getSingleMetric('dispatch_params_info') as Gauge | undefined) ??
-      new Gauge({ name: 'dispatch_params_info', help: 'The dispatch parameter set this worker runs (value 1).', labelNames: ['name', 'source', 'hash'], registers: [metrics] });
+      new Gauge({
+        name: 'dispatch_params_info',
+        help: 'The dispatch parameter set this worker runs (value 1).',
+        labelNames: ['name', 'source', 'hash'],
+        registers: [metrics],
+      });
     info.labels(dispatch.name, dispatch.source, dispatch.hash).set(1);
     const relay = new OutboxRelay({ db, pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
-    logger.info({ adapters: adapters.kinds, dispatchParams: { name: dispatch.name, source: dispatch.source, hash: dispatch.hash } }, 'worker composed');
+    logger.info(
+      {
+        adapters: adapters.kinds,
+        dispatchParams: { name: dispatch.name, source: dispatch.source, hash: dispatch.hash },
+      },
+      'worker composed',
+    );
 
     let pipeline: RunningPipeline | undefined;
     let telemetry: TelemetryWorker | undefined;
@@ -92,7 +109,16 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
           sweepIntervalMs: options.sweepIntervalMs,
         });
         // Started after the pipeline so a rebuild at start-up can poke its rounds; its first check runs at once.
-        if (options.selfHealing !== false) healing = startSelfHealing({ db, geoStore, clock, logger, registry: metrics, settings: config.selfHealing, onRepaired: () => pipeline?.poke() });
+        if (options.selfHealing !== false)
+          healing = startSelfHealing({
+            db,
+            geoStore,
+            clock,
+            logger,
+            registry: metrics,
+            settings: config.selfHealing,
+            onRepaired: () => pipeline?.poke(),
+          });
         telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
         if (config.workerMetricsPort !== undefined) {
           const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);
@@ -108,7 +134,13 @@ export async function composeWorker(config: Config, logger: Logger, options: Wor
       // flush/close the bus (commits offsets), then the stores and the pool the others needed until the end.
       cleanup: () =>
         (cleaning ??= shutdownSteps(
-          [['self-healing', async () => healing?.stop()], ['dispatch pipeline', async () => pipeline?.stop()], ['telemetry history', async () => telemetry?.stop()], ['outbox relay', () => relay.stop()], ...[...teardown].reverse()],
+          [
+            ['self-healing', async () => healing?.stop()],
+            ['dispatch pipeline', async () => pipeline?.stop()],
+            ['telemetry history', async () => telemetry?.stop()],
+            ['outbox relay', () => relay.stop()],
+            ...[...teardown].reverse(),
+          ],
           logger,
         )),
     };

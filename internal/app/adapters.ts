@@ -70,7 +70,11 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
       const embedded = await startEmbeddedPostgres();
       teardown.push(['embedded postgres', () => embedded.close()]);
       await migrateUp(embedded.url, logger);
-      const handle = createDatabase(embedded.url, { applicationName: options.applicationName, logger, maxConnections: 8 });
+      const handle = createDatabase(embedded.url, {
+        applicationName: options.applicationName,
+        logger,
+        maxConnections: 8,
+      });
       teardown.push(['embedded postgres pool', () => handle.close()]);
       postgres = { ...handle, adapter: 'pglite' };
       logger.info('postgres: DATABASE_URL unset, using embedded PGlite (data is kept in memory)');
@@ -125,7 +129,12 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
  * (and reports Redis down on /health) while Redis is away; geo calls made meanwhile fail fast. It is disconnected
  * rather than QUIT at close: a QUIT queued on a client that never connected would wait forever.
  */
-function createGeoStore(config: Config, logger: Logger, clock: Clock, riderTtlMs: number | undefined): { geo: GeoStore; close(): Promise<void> } {
+function createGeoStore(
+  config: Config,
+  logger: Logger,
+  clock: Clock,
+  riderTtlMs: number | undefined,
+): { geo: GeoStore; close(): Promise<void> } {
   if (!config.redisUrl) {
     const geo = new MemoryGeoStore({ clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) });
     return { geo, close: () => geo.close() };
@@ -140,7 +149,11 @@ function createGeoStore(config: Config, logger: Logger, clock: Clock, riderTtlMs
   });
   redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
   void redis.connect().catch(() => {});
-  const geo = new RedisGeoStore(redis, { prefix: config.redisKeyPrefix, clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) });
+  const geo = new RedisGeoStore(redis, {
+    prefix: config.redisKeyPrefix,
+    clock,
+    ...(riderTtlMs !== undefined ? { riderTtlMs } : {}),
+  });
   return {
     geo,
     close: async () => {

@@ -37,7 +37,14 @@ describe('listenFailureMessage', () => {
     expect(line).toContain(`pick another port: PORT=${port + 1} npm start`);
     expect(line).not.toContain('\n');
     // Without an address, the one the bind error carries; the worker's metrics port names its own variable.
-    expect(listenFailureMessage(Object.assign(new Error('x'), { code: 'EADDRINUSE', address: '::', port: 8000 }), undefined, 'npm run worker', 'WORKER_METRICS_PORT')).toBe(
+    expect(
+      listenFailureMessage(
+        Object.assign(new Error('x'), { code: 'EADDRINUSE', address: '::', port: 8000 }),
+        undefined,
+        'npm run worker',
+        'WORKER_METRICS_PORT',
+      ),
+    ).toBe(
       'deliverygo: port 8000 is already in use ([::]:8000) — stop the process holding it, or pick another port: WORKER_METRICS_PORT=8001 npm run worker',
     );
   });
@@ -55,8 +62,14 @@ describe('describeBound', () => {
       url: 'http://127.0.0.1:8000',
       scope: '127.0.0.1, port 8000 (this machine only; HOST=0.0.0.0 opens it to the network)',
     });
-    expect(describeBound({ host: '0.0.0.0', port: 8000 })).toEqual({ url: 'http://127.0.0.1:8000', scope: 'all interfaces (HOST=0.0.0.0), port 8000' });
+    expect(describeBound({ host: '0.0.0.0', port: 8000 })).toEqual({
+      url: 'http://127.0.0.1:8000',
+      scope: 'all interfaces (HOST=0.0.0.0), port 8000',
+    });
     expect(describeBound({ host: '::1', port: 9000 }).url).toBe('http://[::1]:9000');
-    expect(describeBound({ host: '192.168.1.5', port: 9000 })).toEqual({ url: 'http://192.168.1.5:9000', scope: '192.168.1.5, port 9000' });
+    expect(describeBound({ host: '192.168.1.5', port: 9000 })).toEqual({
+      url: 'http://192.168.1.5:9000',
+      scope: '192.168.1.5, port 9000',
+    });
   });
 });

@@ -19,7 +19,9 @@ export function probeListen(address: ListenAddress): Promise<NodeJS.ErrnoExcepti
   return new Promise((resolve) => {
     const server = createServer();
     server.once('error', (error: NodeJS.ErrnoException) => resolve(error));
-    server.listen({ port: address.port, host: address.host, exclusive: true }, () => server.close(() => resolve(undefined)));
+    server.listen({ port: address.port, host: address.host, exclusive: true }, () =>
+      server.close(() => resolve(undefined)),
+    );
   });
 }
 
@@ -57,7 +59,11 @@ export function listenFailureMessage(
  * Checks `address` before a slow start-up; when it cannot be bound, prints `listenFailureMessage` on stderr and exits 2
  * (an operator's mistake, not a crash: no log line, no stack trace).
  */
-export async function exitUnlessListenable(address: ListenAddress, command: string, portVariable = 'PORT'): Promise<void> {
+export async function exitUnlessListenable(
+  address: ListenAddress,
+  command: string,
+  portVariable = 'PORT',
+): Promise<void> {
   const error = await probeListen(address);
   if (!error) return;
   const message = listenFailureMessage(error, address, command, portVariable);
@@ -72,10 +78,16 @@ export async function exitUnlessListenable(address: ListenAddress, command: stri
  */
 export function describeBound(bound: ListenAddress): { url: string; scope: string } {
   if (ALL_INTERFACES.has(bound.host)) {
-    return { url: `http://127.0.0.1:${bound.port}`, scope: `all interfaces (HOST=${bound.host || '0.0.0.0'}), port ${bound.port}` };
+    return {
+      url: `http://127.0.0.1:${bound.port}`,
+      scope: `all interfaces (HOST=${bound.host || '0.0.0.0'}), port ${bound.port}`,
+    };
   }
   const loopback = bound.host === '127.0.0.1' || bound.host === '::1' || bound.host === 'localhost';
-  return { url: `http://${displayHost(bound.host)}:${bound.port}`, scope: `${bound.host}, port ${bound.port}${loopback ? ' (this machine only; HOST=0.0.0.0 opens it to the network)' : ''}` };
+  return {
+    url: `http://${displayHost(bound.host)}:${bound.port}`,
+    scope: `${bound.host}, port ${bound.port}${loopback ? ' (this machine only; HOST=0.0.0.0 opens it to the network)' : ''}`,
+  };
 }
 
 function displayHost(host: string): string {

@@ -30,7 +30,12 @@ export async function serveUntilSignal(
     await service.start();
   } catch (error) {
     // A port that is taken (or not ours to bind) is the operator's to fix: one plain line naming the variable, exit 2.
-    const plain = listenFailureMessage(error, undefined, `npm run ${name}`, name === 'worker' ? 'WORKER_METRICS_PORT' : 'PORT');
+    const plain = listenFailureMessage(
+      error,
+      undefined,
+      `npm run ${name}`,
+      name === 'worker' ? 'WORKER_METRICS_PORT' : 'PORT',
+    );
     if (plain) process.stderr.write(`${plain}\n`);
     else logger.fatal({ err: error }, `${name} failed to start`);
     await service?.cleanup().catch(() => {});

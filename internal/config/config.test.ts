@@ -45,7 +45,11 @@ describe('loadConfig', () => {
   });
 
   it('splits and trims a broker list', () => {
-    expect(loadConfig({ KAFKA_BROKERS: ' k1:9092, k2:9093 ,k3:9094' }).kafkaBrokers).toEqual(['k1:9092', 'k2:9093', 'k3:9094']);
+    expect(loadConfig({ KAFKA_BROKERS: ' k1:9092, k2:9093 ,k3:9094' }).kafkaBrokers).toEqual([
+      'k1:9092',
+      'k2:9093',
+      'k3:9094',
+    ]);
   });
 
   it('reads HTTP_ADDR hosts, including IPv6, and an empty REDIS_ADDR host as this machine', () => {
@@ -59,7 +63,10 @@ describe('loadConfig', () => {
   });
 
   it('leaves unset (and empty) service variables undefined, which selects the embedded adapters', () => {
-    for (const env of [{}, { DATABASE_URL: '', POSTGRES_DSN: '  ', REDIS_ADDR: '', KAFKA_BROKERS: '', OSRM_ADDR: '' }]) {
+    for (const env of [
+      {},
+      { DATABASE_URL: '', POSTGRES_DSN: '  ', REDIS_ADDR: '', KAFKA_BROKERS: '', OSRM_ADDR: '' },
+    ]) {
       const config = loadConfig(env);
       expect(config.databaseUrl).toBeUndefined();
       expect(config.redisUrl).toBeUndefined();
@@ -92,13 +99,17 @@ describe('loadConfig', () => {
   ])('rejects %s=%j with a ConfigError naming the variable', (name, value) => {
     const error = configError({ ...deliveryGoEnv, [name]: value });
     expect(error.message).toContain(name);
-    for (const other of Object.keys(deliveryGoEnv).filter((n) => n !== name)) expect(error.message).not.toContain(other);
+    for (const other of Object.keys(deliveryGoEnv).filter((n) => n !== name))
+      expect(error.message).not.toContain(other);
   });
 
   it('picks the router automatically unless ROUTER says road or straight-line; ROADS_DIR names the road data', () => {
     expect(loadConfig({}).router).toMatchObject({ mode: 'auto', roadsDir: undefined });
     expect(loadConfig({ ROUTER: 'straight-line' }).router.mode).toBe('straight-line');
-    expect(loadConfig({ ROUTER: 'road', ROADS_DIR: ' data/berlin ' }).router).toMatchObject({ mode: 'road', roadsDir: 'data/berlin' });
+    expect(loadConfig({ ROUTER: 'road', ROADS_DIR: ' data/berlin ' }).router).toMatchObject({
+      mode: 'road',
+      roadsDir: 'data/berlin',
+    });
   });
 
   it('leaves the map tile layer off unless MAP_TILE_URL is set, and keeps the template as given', () => {
@@ -118,8 +129,15 @@ describe('loadConfig', () => {
   });
 
   it('reads the self-healing settings (rider silence in seconds, on the clock) and refuses nonsense', () => {
-    expect(loadConfig({}).selfHealing).toEqual({ reconcileIntervalMs: 15_000, riderSilentAfterMs: 120_000, silentCheckIntervalMs: 10_000 });
-    expect(loadConfig({ RIDER_SILENT_AFTER_S: '300', GEO_RECONCILE_INTERVAL_MS: '5000' }).selfHealing).toMatchObject({ riderSilentAfterMs: 300_000, reconcileIntervalMs: 5_000 });
+    expect(loadConfig({}).selfHealing).toEqual({
+      reconcileIntervalMs: 15_000,
+      riderSilentAfterMs: 120_000,
+      silentCheckIntervalMs: 10_000,
+    });
+    expect(loadConfig({ RIDER_SILENT_AFTER_S: '300', GEO_RECONCILE_INTERVAL_MS: '5000' }).selfHealing).toMatchObject({
+      riderSilentAfterMs: 300_000,
+      reconcileIntervalMs: 5_000,
+    });
     expect(configError({ RIDER_SILENT_AFTER_S: '0' }).message).toContain('RIDER_SILENT_AFTER_S');
   });
 

@@ -1,5 +1,10 @@
 import { z } from 'zod';
-import { DispatchParamsError, loadDispatchParamSet, withDispatchOverrides, type DispatchParamSet } from './dispatch-params.ts';
+import {
+  DispatchParamsError,
+  loadDispatchParamSet,
+  withDispatchOverrides,
+  type DispatchParamSet,
+} from './dispatch-params.ts';
 
 /**
  * The whole runtime configuration, parsed once from the environment at start-up and then injected.
@@ -58,7 +63,12 @@ export interface Config {
    * the API or worker alone on the straight line; `road` always uses the graph, `straight-line` never.
    * `speedMps`/`detourFactor` (`ROUTER_SPEED_KMH`, `ROUTER_DETOUR_FACTOR`) shape the straight line.
    */
-  router: { mode: 'auto' | 'road' | 'straight-line'; roadsDir: string | undefined; speedMps: number; detourFactor: number };
+  router: {
+    mode: 'auto' | 'road' | 'straight-line';
+    roadsDir: string | undefined;
+    speedMps: number;
+    detourFactor: number;
+  };
   /** H3 resolution of order and store cells: the dispatch set's `h3Resolution` (`H3_RESOLUTION` or the parameter file). */
   h3Resolution: number;
   /**
@@ -112,16 +122,19 @@ export class ConfigError extends Error {
 }
 
 const url = (protocols: string[]) =>
-  z.string().trim().refine(
-    (value) => {
-      try {
-        return protocols.includes(new URL(value).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}` },
-  );
+  z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a URL with scheme ${protocols.map((p) => p.replace(':', '')).join(' or ')}` },
+    );
 
 const hostPort = z
   .string()
@@ -131,8 +144,17 @@ const hostPort = z
 const brokerList = z
   .string()
   .trim()
-  .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
-  .pipe(z.array(z.string().regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'each broker must be host:port')).min(1, 'needs at least one broker'));
+  .transform((s) =>
+    s
+      .split(',')
+      .map((b) => b.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(z.string().regex(/^[A-Za-z0-9.\-_]+:\d{1,5}$/, 'each broker must be host:port'))
+      .min(1, 'needs at least one broker'),
+  );
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const positive = z.coerce.number().positive();
@@ -151,7 +173,11 @@ const envSchema = z.object({
   KAFKA_REQUEST_PUBLISH_DEADLINE_MS: int(1, 600_000).default(3_000),
   DATABASE_CONNECT_TIMEOUT_MS: int(1, 600_000).default(5_000),
   REDIS_COMMAND_TIMEOUT_MS: int(1, 600_000).default(2_000),
-  KAFKA_TOPIC_PREFIX: z.string().trim().regex(/^[A-Za-z0-9._-]{0,100}$/, 'may hold only letters, digits, ".", "_" and "-"').default(''),
+  KAFKA_TOPIC_PREFIX: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9._-]{0,100}$/, 'may hold only letters, digits, ".", "_" and "-"')
+    .default(''),
   REDIS_KEY_PREFIX: z.string().trim().min(1).max(100).default('dg:'),
   OSRM_URL: url(['http:', 'https:']).optional(),
   OSRM_ADDR: url(['http:', 'https:']).optional(),
@@ -161,7 +187,11 @@ const envSchema = z.object({
   ROADS_DIR: z.string().trim().min(1).optional(),
   ROUTER_SPEED_KMH: positive.default(30),
   ROUTER_DETOUR_FACTOR: z.coerce.number().min(1).max(5).default(1.3),
-  HOST: z.string().trim().regex(/^[A-Za-z0-9.\-_:]+$/, 'must be a host name or IP address (e.g. 127.0.0.1, 0.0.0.0, ::)').optional(),
+  HOST: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9.\-_:]+$/, 'must be a host name or IP address (e.g. 127.0.0.1, 0.0.0.0, ::)')
+    .optional(),
   HTTP_ADDR: hostPort.optional(),
   PORT: int(0, 65_535).optional(),
   WORKER_METRICS_PORT: int(0, 65_535).optional(),
@@ -190,9 +220,14 @@ const envSchema = z.object({
  * @param env usually `process.env`; tests pass a literal.
  * @param readText reads `DISPATCH_PARAMS_FILE` (tests may inject it).
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env, readText?: (path: string) => string): Config {
+export function loadConfig(
+  env: Record<string, string | undefined> = process.env,
+  readText?: (path: string) => string,
+): Config {
   const present = Object.fromEntries(
-    Object.entries(env).filter(([name, value]) => name in envSchema.shape && value !== undefined && value.trim() !== ''),
+    Object.entries(env).filter(
+      ([name, value]) => name in envSchema.shape && value !== undefined && value.trim() !== '',
+    ),
   );
   const parsed = envSchema.safeParse(present);
   if (!parsed.success) {
@@ -221,7 +256,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     osrmUrl: e.OSRM_URL ?? e.OSRM_ADDR,
     osrm: { timeoutMs: e.OSRM_TIMEOUT_MS, maxTableSize: e.OSRM_MAX_TABLE_SIZE },
-    router: { mode: e.ROUTER, roadsDir: e.ROADS_DIR, speedMps: e.ROUTER_SPEED_KMH / 3.6, detourFactor: e.ROUTER_DETOUR_FACTOR },
+    router: {
+      mode: e.ROUTER,
+      roadsDir: e.ROADS_DIR,
+      speedMps: e.ROUTER_SPEED_KMH / 3.6,
+      detourFactor: e.ROUTER_DETOUR_FACTOR,
+    },
     h3Resolution: dispatch.params.h3Resolution,
     dispatch,
     bus: { maxAttempts: e.BUS_MAX_ATTEMPTS, backoffMs: e.BUS_BACKOFF_MS },
@@ -251,7 +291,9 @@ function loadDispatch(
 ): DispatchParamSet {
   try {
     const set = loadDispatchParamSet({ file, inline }, readText);
-    return h3Resolution === undefined || h3Resolution === set.params.h3Resolution ? set : withDispatchOverrides(set, { h3Resolution }, 'H3_RESOLUTION');
+    return h3Resolution === undefined || h3Resolution === set.params.h3Resolution
+      ? set
+      : withDispatchOverrides(set, { h3Resolution }, 'H3_RESOLUTION');
   } catch (error) {
     if (error instanceof DispatchParamsError) throw new ConfigError(`invalid dispatch parameters — ${error.message}`);
     throw error;

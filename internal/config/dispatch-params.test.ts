@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEFAULT_DISPATCH_PARAMS, resolveDispatchParams } from '../dispatch/params.ts';
 import { ConfigError, loadConfig } from './config.ts';
-import { defaultDispatchParamSet, dispatchParamsHash, formatDispatchParamsFile, withDispatchOverrides } from './dispatch-params.ts';
+import {
+  defaultDispatchParamSet,
+  dispatchParamsHash,
+  formatDispatchParamsFile,
+  withDispatchOverrides,
+} from './dispatch-params.ts';
 
 const files = (texts: Record<string, string>) => (path: string) => {
   const text = texts[path];
@@ -26,15 +31,28 @@ describe('dispatch parameters in the configuration', () => {
   it('are the tuned defaults when nothing is set, named "defaults" from "built-in"', () => {
     const { dispatch, h3Resolution } = loadConfig({});
     expect(dispatch.params).toEqual(DEFAULT_DISPATCH_PARAMS);
-    expect(dispatch).toMatchObject({ name: 'defaults', source: 'built-in', hash: dispatchParamsHash(DEFAULT_DISPATCH_PARAMS) });
+    expect(dispatch).toMatchObject({
+      name: 'defaults',
+      source: 'built-in',
+      hash: dispatchParamsHash(DEFAULT_DISPATCH_PARAMS),
+    });
     expect(h3Resolution).toBe(DEFAULT_DISPATCH_PARAMS.h3Resolution);
   });
 
   it('overlay a file, then inline DISPATCH_PARAMS, merging nested weights field by field', () => {
     const read = files({
-      '/etc/dg/dispatch.json': JSON.stringify({ name: 'rush-hour', params: { batchCapacity: 2, scoring: { distancePenaltyPerKm: 7 } } }),
+      '/etc/dg/dispatch.json': JSON.stringify({
+        name: 'rush-hour',
+        params: { batchCapacity: 2, scoring: { distancePenaltyPerKm: 7 } },
+      }),
     });
-    const { dispatch } = loadConfig({ DISPATCH_PARAMS_FILE: '/etc/dg/dispatch.json', DISPATCH_PARAMS: '{"waitWindowSeconds":90,"scoring":{"floor":0}}' }, read);
+    const { dispatch } = loadConfig(
+      {
+        DISPATCH_PARAMS_FILE: '/etc/dg/dispatch.json',
+        DISPATCH_PARAMS: '{"waitWindowSeconds":90,"scoring":{"floor":0}}',
+      },
+      read,
+    );
     expect(dispatch.name).toBe('rush-hour+DISPATCH_PARAMS');
     expect(dispatch.source).toBe('/etc/dg/dispatch.json + DISPATCH_PARAMS');
     expect(dispatch.params.batchCapacity).toBe(2);
@@ -47,7 +65,10 @@ describe('dispatch parameters in the configuration', () => {
 
   it('name a file without a name after its base name, and H3_RESOLUTION overlays last', () => {
     const read = files({ '/x/night.json': '{"params":{}}' });
-    expect(loadConfig({ DISPATCH_PARAMS_FILE: '/x/night.json' }, read).dispatch).toMatchObject({ name: 'night', source: '/x/night.json' });
+    expect(loadConfig({ DISPATCH_PARAMS_FILE: '/x/night.json' }, read).dispatch).toMatchObject({
+      name: 'night',
+      source: '/x/night.json',
+    });
     const config = loadConfig({ DISPATCH_PARAMS_FILE: '/x/night.json', H3_RESOLUTION: '9' }, read);
     expect(config.h3Resolution).toBe(9);
     expect(config.dispatch.params.h3Resolution).toBe(9);
@@ -56,7 +77,10 @@ describe('dispatch parameters in the configuration', () => {
 
   it.each([
     [{ DISPATCH_PARAMS: '{"batchCapacity":0}' }, /DISPATCH_PARAMS: batchCapacity: .*>=\s*1/],
-    [{ DISPATCH_PARAMS: '{"scoring":{"latePenaltyPerMinute":"20"}}' }, /DISPATCH_PARAMS: scoring\.latePenaltyPerMinute: .*expected number/],
+    [
+      { DISPATCH_PARAMS: '{"scoring":{"latePenaltyPerMinute":"20"}}' },
+      /DISPATCH_PARAMS: scoring\.latePenaltyPerMinute: .*expected number/,
+    ],
     [{ DISPATCH_PARAMS: '{"waitWindowSecs":60}' }, /DISPATCH_PARAMS: .*waitWindowSecs/],
     [{ DISPATCH_PARAMS: '{"matching":"random"}' }, /DISPATCH_PARAMS: matching: /],
     [{ DISPATCH_PARAMS: '{"service":{"dropBeforeSeconds":-1}}' }, /DISPATCH_PARAMS: service\.dropBeforeSeconds: /],
@@ -68,8 +92,12 @@ describe('dispatch parameters in the configuration', () => {
 
   it('refuse a file whose params are wrong or that is not a parameter file, naming the field', () => {
     const read = files({ '/a.json': '{"name":"a","params":{"h3Resolution":16}}', '/b.json': '{"batchCapacity":3}' });
-    expect(configError({ DISPATCH_PARAMS_FILE: '/a.json' }, read)).toMatch(/DISPATCH_PARAMS_FILE \/a\.json: params\.h3Resolution: /);
-    expect(configError({ DISPATCH_PARAMS_FILE: '/b.json' }, read)).toMatch(/DISPATCH_PARAMS_FILE \/b\.json: .*(batchCapacity|params)/);
+    expect(configError({ DISPATCH_PARAMS_FILE: '/a.json' }, read)).toMatch(
+      /DISPATCH_PARAMS_FILE \/a\.json: params\.h3Resolution: /,
+    );
+    expect(configError({ DISPATCH_PARAMS_FILE: '/b.json' }, read)).toMatch(
+      /DISPATCH_PARAMS_FILE \/b\.json: .*(batchCapacity|params)/,
+    );
   });
 
   it('overrides on top of a set (tests, the demo city) rename it and change the hash; none keep it', () => {
@@ -90,7 +118,11 @@ describe('a file as `npm run tune -- --write` saves it', () => {
 
   it('loads back, from disk, as exactly the saved parameters under the saved name', async () => {
     dir = await mkdtemp(join(tmpdir(), 'dispatch-params-'));
-    const tuned = resolveDispatchParams({ batchCapacity: 2, commitSlackSeconds: 180, scarceScoring: { distancePenaltyPerKm: 15 } });
+    const tuned = resolveDispatchParams({
+      batchCapacity: 2,
+      commitSlackSeconds: 180,
+      scarceScoring: { distancePenaltyPerKm: 15 },
+    });
     const file = join(dir, 'tuned.json');
     await writeFile(file, formatDispatchParamsFile('tuned-test', tuned));
     const { dispatch } = loadConfig({ DISPATCH_PARAMS_FILE: file });

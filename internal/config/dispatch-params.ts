@@ -10,7 +10,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_DISPATCH_PARAMS, resolveDispatchParams, type DispatchParams, type DispatchParamsInput } from '../dispatch/params.ts';
+import {
+  DEFAULT_DISPATCH_PARAMS,
+  resolveDispatchParams,
+  type DispatchParams,
+  type DispatchParamsInput,
+} from '../dispatch/params.ts';
 import { AppError } from '../platform/errors.ts';
 
 /** The active set, as /health and the logs name it. */
@@ -50,7 +55,12 @@ export const dispatchParamsInputSchema = z
     latenessToleranceSeconds: seconds,
     sealLeadSeconds: seconds,
     service: z
-      .object({ pickupBeforeSeconds: seconds, pickupAfterSeconds: seconds, dropBeforeSeconds: seconds, dropAfterSeconds: seconds })
+      .object({
+        pickupBeforeSeconds: seconds,
+        pickupAfterSeconds: seconds,
+        dropBeforeSeconds: seconds,
+        dropAfterSeconds: seconds,
+      })
       .partial()
       .strict(),
     latePenaltyWeight: z.number().finite().nonnegative(),
@@ -83,7 +93,9 @@ export class DispatchParamsError extends Error {
 
 /** `path.to.field: message` per issue (an unknown key is reported on its parent, so the message names the key). */
 const zodProblems = (error: z.ZodError) =>
-  error.issues.map((i) => (i.path.length === 0 ? i.message : `${i.path.map(String).join('.')}: ${i.message}`)).join('; ');
+  error.issues
+    .map((i) => (i.path.length === 0 ? i.message : `${i.path.map(String).join('.')}: ${i.message}`))
+    .join('; ');
 
 function parseJson(text: string, where: string): unknown {
   try {
@@ -94,7 +106,10 @@ function parseJson(text: string, where: string): unknown {
 }
 
 /** Parses a parameter file's text (`where` names it in errors). */
-export function parseDispatchParamsFile(text: string, where: string): { name: string | undefined; input: DispatchParamsInput } {
+export function parseDispatchParamsFile(
+  text: string,
+  where: string,
+): { name: string | undefined; input: DispatchParamsInput } {
   const parsed = fileSchema.safeParse(parseJson(text, where));
   if (!parsed.success) throw new DispatchParamsError(`${where}: ${zodProblems(parsed.error)}`);
   return { name: parsed.data.name, input: parsed.data.params as DispatchParamsInput };
@@ -125,7 +140,12 @@ export function dispatchParamsHash(params: DispatchParams): string {
 
 /** The built-in defaults as a set. */
 export function defaultDispatchParamSet(): DispatchParamSet {
-  return { name: 'defaults', source: 'built-in', hash: dispatchParamsHash(DEFAULT_DISPATCH_PARAMS), params: DEFAULT_DISPATCH_PARAMS };
+  return {
+    name: 'defaults',
+    source: 'built-in',
+    hash: dispatchParamsHash(DEFAULT_DISPATCH_PARAMS),
+    params: DEFAULT_DISPATCH_PARAMS,
+  };
 }
 
 /**
@@ -150,7 +170,11 @@ function overlay(base: DispatchParams, input: DispatchParamsInput, name: string,
 }
 
 /** `set` with `input` on top (a caller's overrides, e.g. the demo city's), named `<name>+<label>`; `set` itself when `input` is empty. */
-export function withDispatchOverrides(set: DispatchParamSet, input: DispatchParamsInput, label: string): DispatchParamSet {
+export function withDispatchOverrides(
+  set: DispatchParamSet,
+  input: DispatchParamsInput,
+  label: string,
+): DispatchParamSet {
   if (Object.keys(input).length === 0) return set;
   return overlay(set.params, input, `${set.name}+${label}`, `${set.source} + ${label}`);
 }
@@ -174,7 +198,8 @@ export function loadDispatchParamSet(
     const { name, input } = parseDispatchParamsFile(text, `DISPATCH_PARAMS_FILE ${options.file}`);
     set = overlay(set.params, input, name ?? basename(options.file, '.json'), options.file);
   }
-  if (options.inline) set = withDispatchOverrides(set, parseDispatchParamsInput(options.inline, 'DISPATCH_PARAMS'), 'DISPATCH_PARAMS');
+  if (options.inline)
+    set = withDispatchOverrides(set, parseDispatchParamsInput(options.inline, 'DISPATCH_PARAMS'), 'DISPATCH_PARAMS');
   return set;
 }
 

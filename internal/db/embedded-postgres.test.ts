@@ -22,8 +22,12 @@ afterAll(async () => {
 
 describe('embedded Postgres (PGlite over the wire protocol)', () => {
   it('runs the same migrations as the real server', async () => {
-    const tables = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = 'public'`.execute(handle.db);
-    expect(tables.rows.map((t) => t.tablename)).toEqual(expect.arrayContaining(['outbox', 'orders', 'batches', 'riders', 'stores']));
+    const tables = await sql<{
+      tablename: string;
+    }>`select tablename from pg_tables where schemaname = 'public'`.execute(handle.db);
+    expect(tables.rows.map((t) => t.tablename)).toEqual(
+      expect.arrayContaining(['outbox', 'orders', 'batches', 'riders', 'stores']),
+    );
   });
 
   it('keeps concurrent parameterised queries and transactions from different connections apart', async () => {
@@ -39,12 +43,16 @@ describe('embedded Postgres (PGlite over the wire protocol)', () => {
           });
         }
         const values = Array.from({ length: (i % 7) + 1 }, (_, k) => i * 10 + k);
-        const result = await sql<{ total: number }>`select (${sql.join(values.map((v) => sql`${v}::int`), sql` + `)}) as total`.execute(handle.db);
+        const result = await sql<{ total: number }>`select (${sql.join(
+          values.map((v) => sql`${v}::int`),
+          sql` + `,
+        )}) as total`.execute(handle.db);
         return Number(result.rows[0]!.total);
       }),
     );
     results.forEach((total, i) => {
-      const expected = i % 4 === 3 ? i * 10 : Array.from({ length: (i % 7) + 1 }, (_, k) => i * 10 + k).reduce((a, b) => a + b, 0);
+      const expected =
+        i % 4 === 3 ? i * 10 : Array.from({ length: (i % 7) + 1 }, (_, k) => i * 10 + k).reduce((a, b) => a + b, 0);
       expect(total).toBe(expected);
     });
   });

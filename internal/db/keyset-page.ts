@@ -44,7 +44,11 @@ export function olderThan(column: string, idColumn: string, key: PageKey): RawBu
  * Rows fetched with `limit + 1` → the page: the extra row only says another page exists; the key is the last kept
  * row's. `page_at` is the `pageKeyAt` column the query selected.
  */
-export function toPage<R extends { id: string; page_at: string }, T>(rows: R[], limit: number, item: (row: R) => T): Page<T> {
+export function toPage<R extends { id: string; page_at: string }, T>(
+  rows: R[],
+  limit: number,
+  item: (row: R) => T,
+): Page<T> {
   const kept = rows.slice(0, limit);
   const last = kept.at(-1);
   return { items: kept.map(item), next: rows.length > limit && last ? { at: last.page_at, id: last.id } : null };

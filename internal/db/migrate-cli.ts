@@ -19,7 +19,9 @@ async function main(): Promise<number> {
   }
   const logger = createLogger(config.logLevel, 'migrate');
   if (config.databaseUrl === undefined) {
-    logger.info('DATABASE_URL / POSTGRES_DSN is not set: nothing to migrate — the embedded database migrates itself at start');
+    logger.info(
+      'DATABASE_URL / POSTGRES_DSN is not set: nothing to migrate — the embedded database migrates itself at start',
+    );
     return 0;
   }
   try {

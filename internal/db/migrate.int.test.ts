@@ -35,11 +35,20 @@ describe('migrateUp', () => {
     const client = new pg.Client({ connectionString: testDb.url });
     await client.connect();
     try {
-      const columns = await client.query<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>(
+      const columns = await client.query<{
+        table_name: string;
+        column_name: string;
+        data_type: string;
+        is_nullable: string;
+      }>(
         `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
           WHERE table_schema = 'public' AND table_name IN ('outbox', 'processed_events') ORDER BY table_name, ordinal_position`,
       );
-      expect(columns.rows.map((c) => `${c.table_name}.${c.column_name} ${c.data_type}${c.is_nullable === 'YES' ? ' null' : ''}`)).toEqual([
+      expect(
+        columns.rows.map(
+          (c) => `${c.table_name}.${c.column_name} ${c.data_type}${c.is_nullable === 'YES' ? ' null' : ''}`,
+        ),
+      ).toEqual([
         'outbox.id bigint',
         'outbox.topic text',
         'outbox.key text',
@@ -53,7 +62,9 @@ describe('migrateUp', () => {
         'processed_events.event_id text',
         'processed_events.processed_at timestamp with time zone',
       ]);
-      const index = await client.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = 'outbox_unpublished_idx'`);
+      const index = await client.query<{ indexdef: string }>(
+        `SELECT indexdef FROM pg_indexes WHERE indexname = 'outbox_unpublished_idx'`,
+      );
       expect(index.rows[0]?.indexdef).toMatch(/WHERE \(published_at IS NULL\)/);
       const pk = await client.query<{ def: string }>(
         `SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conrelid = 'processed_events'::regclass AND contype = 'p'`,
@@ -68,13 +79,26 @@ describe('migrateUp', () => {
     await migrateUp(testDb.url, silentLogger);
     const { db, close } = createDatabase(testDb.url);
     try {
-      const event = { id: 'e-1', type: 'order.placed', occurredAt: '2025-01-01T00:00:00.000Z', payload: [1, { a: 'b' }] };
+      const event = {
+        id: 'e-1',
+        type: 'order.placed',
+        occurredAt: '2025-01-01T00:00:00.000Z',
+        payload: [1, { a: 'b' }],
+      };
       const row = await db
         .insertInto('outbox')
         .values({ topic: 't', key: 'k', event: JSON.stringify(event) })
         .returningAll()
         .executeTakeFirstOrThrow();
-      expect(row).toMatchObject({ topic: 't', key: 'k', event, headers: {}, attempts: 0, published_at: null, last_error: null });
+      expect(row).toMatchObject({
+        topic: 't',
+        key: 'k',
+        event,
+        headers: {},
+        attempts: 0,
+        published_at: null,
+        last_error: null,
+      });
       expect(row.created_at).toBeInstanceOf(Date);
       expect(typeof row.id).toBe('string');
 

@@ -35,6 +35,9 @@ export async function migrateUp(databaseUrl: string, logger: Logger): Promise<st
     },
   });
   const names = applied.map((m) => m.name);
-  logger.info({ applied: names }, names.length > 0 ? `applied ${names.length} migration(s)` : 'database schema is up to date');
+  logger.info(
+    { applied: names },
+    names.length > 0 ? `applied ${names.length} migration(s)` : 'database schema is up to date',
+  );
   return names;
 }

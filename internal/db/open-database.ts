@@ -19,6 +19,10 @@ export async function openDatabase(config: Config, logger: Logger, applicationNa
     );
   }
   await migrateUp(config.databaseUrl, logger);
-  const handle = createDatabase(config.databaseUrl, { applicationName, logger, connectTimeoutMs: config.databaseConnectTimeoutMs });
+  const handle = createDatabase(config.databaseUrl, {
+    applicationName,
+    logger,
+    connectTimeoutMs: config.databaseConnectTimeoutMs,
+  });
   return { ...handle, adapter: 'postgres' };
 }

@@ -84,7 +84,15 @@ export interface PathTemplatesTable {
   created_at: Timestamp;
 }
 
-export type OrderStatus = 'placed' | 'cooking' | 'ready' | 'batched' | 'assigned' | 'picked_up' | 'delivered' | 'cancelled';
+export type OrderStatus =
+  | 'placed'
+  | 'cooking'
+  | 'ready'
+  | 'batched'
+  | 'assigned'
+  | 'picked_up'
+  | 'delivered'
+  | 'cancelled';
 
 /** `orders`. */
 export interface OrdersTable {

@@ -72,7 +72,11 @@ export interface DeliveryService {
 const batchNotFound = (id: string) => notFound('batch.not_found', `batch ${id} does not exist`, { batch_id: id });
 
 function illegalBatchTransition(batch: BatchRow, to: BatchStatus): AppError {
-  return conflict('batch.illegal_transition', `batch ${batch.id} cannot go from ${batch.status} to ${to}`, { batch_id: batch.id, from: batch.status, to });
+  return conflict('batch.illegal_transition', `batch ${batch.id} cannot go from ${batch.status} to ${to}`, {
+    batch_id: batch.id,
+    from: batch.status,
+    to,
+  });
 }
 
 /** Locks the batch row: every pickup and confirmation of one batch runs one at a time. */
@@ -84,7 +88,10 @@ async function lockBatch(trx: Transaction<Database>, batchId: string): Promise<B
 
 function assertRider(batch: BatchRow, riderId: string): void {
   if (batch.rider_id !== riderId) {
-    throw forbidden('batch.not_your_batch', `batch ${batch.id} is not assigned to rider ${riderId}`, { batch_id: batch.id, rider_id: riderId });
+    throw forbidden('batch.not_your_batch', `batch ${batch.id} is not assigned to rider ${riderId}`, {
+      batch_id: batch.id,
+      rider_id: riderId,
+    });
   }
 }
 
@@ -100,7 +107,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
   const riderFix = (riderId: string) =>
     geo.getRiderPosition(riderId).catch((error: unknown) => {
       if (error instanceof AppError) throw error;
-      throw unavailable('delivery.fix_unavailable', `the rider's GPS fix cannot be read: ${error instanceof Error ? error.message : String(error)}`);
+      throw unavailable(
+        'delivery.fix_unavailable',
+        `the rider's GPS fix cannot be read: ${error instanceof Error ? error.message : String(error)}`,
+      );
     });
 
   return {
@@ -125,7 +135,10 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         if (!rider) throw notFound('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId });
         const riderNext = nextRiderStatus(rider.status, 'pick_up');
         if (riderNext === null) {
-          throw conflict('rider.illegal_transition', `rider ${riderId} cannot go from ${rider.status} to delivering`, { from: rider.status, to: 'delivering' });
+          throw conflict('rider.illegal_transition', `rider ${riderId} cannot go from ${rider.status} to delivering`, {
+            from: rider.status,
+            to: 'delivering',
+          });
         }
 
         const records: OutgoingRecord[] = [];
@@ -146,7 +159,12 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
           .where('id', '=', batchId)
           .returningAll()
           .executeTakeFirstOrThrow();
-        const updatedRider = await trx.updateTable('riders').set({ status: riderNext, updated_at: now }).where('id', '=', riderId).returningAll().executeTakeFirstOrThrow();
+        const updatedRider = await trx
+          .updateTable('riders')
+          .set({ status: riderNext, updated_at: now })
+          .where('id', '=', riderId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
         records.unshift(batchUpdated(updatedBatch, now, { orderIds: orders.map((o) => o.id) }));
         records.push(riderUpdated(updatedRider, now, { batchId }));
         await enqueue(trx, records);
@@ -210,11 +228,15 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
         // The fix against THIS order's drop (DeliveryGO compared a point with itself).
         const check = checkDropDistance(fix, { lat: order.drop_lat, lon: order.drop_lon }, radiusM);
         if (!check.accepted) {
-          throw conflict('delivery.too_far', `the rider is ${check.shownM} m from the drop of order ${order.id}; at most ${radiusM} m is accepted`, {
-            distance_m: check.shownM,
-            max_distance_m: radiusM,
-            order_id: order.id,
-          });
+          throw conflict(
+            'delivery.too_far',
+            `the rider is ${check.shownM} m from the drop of order ${order.id}; at most ${radiusM} m is accepted`,
+            {
+              distance_m: check.shownM,
+              max_distance_m: radiusM,
+              order_id: order.id,
+            },
+          );
         }
         const distance = check.distanceM;
 
@@ -244,16 +266,22 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
           .where('id', '=', order.id)
           .returningAll()
           .executeTakeFirstOrThrow();
-        const records: OutgoingRecord[] = [orderUpdated(updatedOrder, now, { batchId, riderId: input.rider_id, deliveryDistanceM: distance })];
+        const records: OutgoingRecord[] = [
+          orderUpdated(updatedOrder, now, { batchId, riderId: input.rider_id, deliveryDistanceM: distance }),
+        ];
 
         const rider = await findRider(trx, input.rider_id, true);
-        if (!rider) throw notFound('rider.not_found', `rider ${input.rider_id} does not exist`, { rider_id: input.rider_id });
+        if (!rider)
+          throw notFound('rider.not_found', `rider ${input.rider_id} does not exist`, { rider_id: input.rider_id });
         let riderStatus = rider.status;
         let updatedBatch = batch;
         if (lastDrop) {
           const riderNext = nextRiderStatus(rider.status, 'finish');
           if (riderNext === null) {
-            throw conflict('rider.illegal_transition', `rider ${rider.id} cannot go from ${rider.status} to idle`, { from: rider.status, to: 'idle' });
+            throw conflict('rider.illegal_transition', `rider ${rider.id} cannot go from ${rider.status} to idle`, {
+              from: rider.status,
+              to: 'idle',
+            });
           }
           riderStatus = riderNext;
           updatedBatch = await trx
@@ -273,7 +301,14 @@ export function createDeliveryService(deps: DeliveryServiceDeps): DeliveryServic
           .executeTakeFirstOrThrow();
         if (lastDrop) records.push(riderUpdated(updatedRider, now, { batchId: null }));
         await enqueue(trx, records);
-        return { batch: updatedBatch, order_id: order.id, distance_m: distance, batch_delivered: lastDrop, replayed: false, at: { lat: fix.lat, lon: fix.lon } };
+        return {
+          batch: updatedBatch,
+          order_id: order.id,
+          distance_m: distance,
+          batch_delivered: lastDrop,
+          replayed: false,
+          at: { lat: fix.lat, lon: fix.lon },
+        };
       });
       // A replay changed nothing; the rider may even carry another batch by now.
       if (result.batch_delivered && !result.replayed) {

@@ -35,20 +35,29 @@ describe('judgeFix', () => {
   });
 
   it('refuses a missing fix with delivery.no_fix', () => {
-    expect(refusal(judgement({ fix: null }))).toMatchObject({ kind: 'conflict', slug: 'delivery.no_fix', details: { max_fix_age_s: 60 } });
+    expect(refusal(judgement({ fix: null }))).toMatchObject({
+      kind: 'conflict',
+      slug: 'delivery.no_fix',
+      details: { max_fix_age_s: 60 },
+    });
   });
 
   it('accepts a fix exactly max age old and refuses one a millisecond older with delivery.stale_fix', () => {
     expect(judgeFix(judgement({ fix: { ...AT, lastSeenAt: NOW - 30_000 }, maxAgeMs: 30_000 }))).toEqual(AT);
     const stale = refusal(judgement({ fix: { ...AT, lastSeenAt: NOW - 45_000 }, maxAgeMs: 30_000 }));
     expect(stale).toMatchObject({ slug: 'delivery.stale_fix', details: { fix_age_s: 45, max_fix_age_s: 30 } });
-    expect(refusal(judgement({ fix: { ...AT, lastSeenAt: NOW - 30_001 }, maxAgeMs: 30_000 })).slug).toBe('delivery.stale_fix');
+    expect(refusal(judgement({ fix: { ...AT, lastSeenAt: NOW - 30_001 }, maxAgeMs: 30_000 })).slug).toBe(
+      'delivery.stale_fix',
+    );
   });
 
   it('refuses a claim more than the tolerance from the fix with delivery.claim_disagrees (inclusive at 30.0 m)', () => {
     expect(judgeFix(judgement({ claimed: north(30) }))).toEqual(AT);
     const far = refusal(judgement({ claimed: north(2_000) }));
-    expect(far).toMatchObject({ slug: 'delivery.claim_disagrees', details: { claim_to_fix_m: 2_000, max_claim_to_fix_m: 30 } });
+    expect(far).toMatchObject({
+      slug: 'delivery.claim_disagrees',
+      details: { claim_to_fix_m: 2_000, max_claim_to_fix_m: 30 },
+    });
     expect(refusal(judgement({ claimed: north(30.1) })).slug).toBe('delivery.claim_disagrees');
   });
 });

@@ -41,22 +41,30 @@ export interface FixJudgement {
 export function judgeFix(j: FixJudgement): LatLng {
   const maxAgeS = j.maxAgeMs / 1_000;
   if (!j.fix) {
-    throw conflict('delivery.no_fix', `the server has no GPS fix of rider ${j.riderId} from the last ${maxAgeS} s; post the position first`, {
-      rider_id: j.riderId,
-      order_id: j.orderId,
-      max_fix_age_s: maxAgeS,
-    });
+    throw conflict(
+      'delivery.no_fix',
+      `the server has no GPS fix of rider ${j.riderId} from the last ${maxAgeS} s; post the position first`,
+      {
+        rider_id: j.riderId,
+        order_id: j.orderId,
+        max_fix_age_s: maxAgeS,
+      },
+    );
   }
   const ageMs = j.nowMs - j.fix.lastSeenAt;
   if (ageMs > j.maxAgeMs) {
     const ageS = Math.round(ageMs / 100) / 10;
-    throw conflict('delivery.stale_fix', `the last GPS fix of rider ${j.riderId} is ${ageS} s old; at most ${maxAgeS} s is accepted`, {
-      rider_id: j.riderId,
-      order_id: j.orderId,
-      fix_age_s: ageS,
-      max_fix_age_s: maxAgeS,
-      fix_received_at: new Date(j.fix.lastSeenAt).toISOString(),
-    });
+    throw conflict(
+      'delivery.stale_fix',
+      `the last GPS fix of rider ${j.riderId} is ${ageS} s old; at most ${maxAgeS} s is accepted`,
+      {
+        rider_id: j.riderId,
+        order_id: j.orderId,
+        fix_age_s: ageS,
+        max_fix_age_s: maxAgeS,
+        fix_received_at: new Date(j.fix.lastSeenAt).toISOString(),
+      },
+    );
   }
   const fix = { lat: j.fix.lat, lon: j.fix.lon };
   if (j.claimed) {
@@ -65,7 +73,13 @@ export function judgeFix(j: FixJudgement): LatLng {
       throw conflict(
         'delivery.claim_disagrees',
         `the claimed position is ${apart} m from the rider's last GPS fix; at most ${j.claimToleranceM} m is accepted`,
-        { field: 'lat', rider_id: j.riderId, order_id: j.orderId, claim_to_fix_m: apart, max_claim_to_fix_m: j.claimToleranceM },
+        {
+          field: 'lat',
+          rider_id: j.riderId,
+          order_id: j.orderId,
+          claim_to_fix_m: apart,
+          max_claim_to_fix_m: j.claimToleranceM,
+        },
       );
     }
   }

@@ -36,7 +36,13 @@ export interface AssignmentRound {
 }
 
 /** Builds the rider's timed route for a committed match. */
-export function buildPlan(item: AssignableBatch, fit: RiderFit, now: number, travel: TravelTime, params: DispatchParams): Plan {
+export function buildPlan(
+  item: AssignableBatch,
+  fit: RiderFit,
+  now: number,
+  travel: TravelTime,
+  params: DispatchParams,
+): Plan {
   const leaveStoreAt = fit.pickupAt + params.service.pickupAfterSeconds * S;
   const drops = timeDrops(item.store.location, leaveStoreAt, item.batch.orders, travel, params.service);
   const last = drops[drops.length - 1];
@@ -71,7 +77,13 @@ export function matchBatches(
   const due = params.commitSlackSeconds + params.dueLookaheadSeconds;
   // Batches whose candidates would all arrive far too early are not due: they get no candidates this round.
   const candidates = items.map((item) => {
-    const fits = rankRiders(riders, batchShape(item.store, item.batch.readyAt, item.batch.orders, travel, params), now, travel, params);
+    const fits = rankRiders(
+      riders,
+      batchShape(item.store, item.batch.readyAt, item.batch.orders, travel, params),
+      now,
+      travel,
+      params,
+    );
     return fits.some((f) => f.slackSeconds <= due) ? fits : [];
   });
   const urgency = items.map((item) => (params.urgencyPerMinute * Math.max(0, now - item.batch.readyAt)) / 60_000);
@@ -94,7 +106,8 @@ export function matchBatches(
   // it out changes nothing for the others — and keeps the matrix small when a backlog waits with no rider near.
   const rows = candidates.flatMap((fits, i) => (fits.length > 0 ? [i] : []));
   const columnOf = new Map<string, number>();
-  for (const i of rows) for (const fit of candidates[i]!) if (!columnOf.has(fit.rider.id)) columnOf.set(fit.rider.id, columnOf.size);
+  for (const i of rows)
+    for (const fit of candidates[i]!) if (!columnOf.has(fit.rider.id)) columnOf.set(fit.rider.id, columnOf.size);
   const riderColumns = columnOf.size;
   // One private "no rider" column per batch, so every batch can stay unmatched.
   const width = riderColumns + rows.length;

@@ -23,6 +23,7 @@ describe('batch lifecycle', () => {
 
   it('releases only an assigned batch (its rider went silent before the pickup) back to sealed', () => {
     expect(nextBatchStatus('assigned', 'release')).toBe('sealed');
-    for (const from of ['open', 'sealed', 'picked_up', 'delivered', 'cancelled'] as const) expect(nextBatchStatus(from, 'release')).toBeNull();
+    for (const from of ['open', 'sealed', 'picked_up', 'delivered', 'cancelled'] as const)
+      expect(nextBatchStatus(from, 'release')).toBeNull();
   });
 });

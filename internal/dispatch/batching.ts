@@ -87,7 +87,8 @@ export function quoteInsertion(
     const evaluation = evaluateSequence(store, sequence, travel, params);
     const detourSeconds = evaluation.routeSeconds - before;
     if (!evaluation.feasible || detourSeconds > params.maxDetourSeconds) continue;
-    if (best === null || detourSeconds < best.detourSeconds) best = { batch, position, detourSeconds, sequence, evaluation };
+    if (best === null || detourSeconds < best.detourSeconds)
+      best = { batch, position, detourSeconds, sequence, evaluation };
   }
   return best;
 }

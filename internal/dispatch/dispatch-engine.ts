@@ -7,7 +7,13 @@
  */
 import type { Clock } from '../platform/clock.ts';
 import { conflict, invalidInput, notFound } from '../platform/errors.ts';
-import { dispatchRound, nextMissingPath, placeOrder, type BatchingDecision, type RoundDecisions } from './dispatch-round.ts';
+import {
+  dispatchRound,
+  nextMissingPath,
+  placeOrder,
+  type BatchingDecision,
+  type RoundDecisions,
+} from './dispatch-round.ts';
 import { cellCentre, hotPathFromRoute, straightLine, type HotPath } from './hot-paths.ts';
 import { resolveDispatchParams, type DispatchParams, type DispatchParamsInput } from './params.ts';
 import type { TravelTime } from './travel-time.ts';
@@ -55,12 +61,17 @@ export class DispatchEngine {
   submitOrder(order: Order): BatchingDecision {
     const store = this.stores.get(order.storeId);
     if (!store) throw notFound('dispatch.store_not_found', `store ${order.storeId} is unknown`, { field: 'storeId' });
-    if (this.pending.has(order.id)) throw conflict('dispatch.order_duplicate', `order ${order.id} is already pending`, { field: 'id' });
+    if (this.pending.has(order.id))
+      throw conflict('dispatch.order_duplicate', `order ${order.id} is already pending`, { field: 'id' });
     if (!(order.readyAt >= order.placedAt)) {
       throw invalidInput('dispatch.order_invalid', 'readyAt must not be before placedAt', { field: 'readyAt' });
     }
     const { params } = this;
-    for (let missing = nextMissingPath([order], this.paths, params); missing; missing = nextMissingPath([order], this.paths, params)) {
+    for (
+      let missing = nextMissingPath([order], this.paths, params);
+      missing;
+      missing = nextMissingPath([order], this.paths, params)
+    ) {
       const line = straightLine(store.location, cellCentre(missing.cell));
       this.paths.push(hotPathFromRoute(store.id, missing.cell, line, params.h3Resolution, params.corridorRings));
     }

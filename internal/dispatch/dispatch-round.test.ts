@@ -8,10 +8,23 @@ import type { Order, Rider, Store } from './types.ts';
 const store: Store = { id: 's1', location: at(0, 0) };
 
 /** A snapshot with every missing hot path built (straight lines), as both drivers do before a round. */
-function snapshot(orders: Order[], riders: Rider[], params: ReturnType<typeof resolveDispatchParams>, now = 0): DispatchSnapshot {
+function snapshot(
+  orders: Order[],
+  riders: Rider[],
+  params: ReturnType<typeof resolveDispatchParams>,
+  now = 0,
+): DispatchSnapshot {
   const paths: HotPath[] = [];
   for (let m = nextMissingPath(orders, paths, params); m; m = nextMissingPath(orders, paths, params)) {
-    paths.push(hotPathFromRoute(m.storeId, m.cell, straightLine(store.location, cellCentre(m.cell)), params.h3Resolution, params.corridorRings));
+    paths.push(
+      hotPathFromRoute(
+        m.storeId,
+        m.cell,
+        straightLine(store.location, cellCentre(m.cell)),
+        params.h3Resolution,
+        params.corridorRings,
+      ),
+    );
   }
   return { now, stores: new Map([[store.id, store]]), paths, orders, batches: [], plans: new Map(), riders };
 }
@@ -57,13 +70,20 @@ describe('dispatchRound', () => {
     const sizes = s.batches.map((b) => b.orders.length);
     expect(Math.max(...sizes)).toBe(2);
     // Each extra drop costs dropBefore + dropAfter = 240 s of service alone; two of them exceed the 300 s allowed.
-    expect(2 * (params.service.dropBeforeSeconds + params.service.dropAfterSeconds)).toBeGreaterThan(params.maxBundleDelaySeconds);
+    expect(2 * (params.service.dropBeforeSeconds + params.service.dropAfterSeconds)).toBeGreaterThan(
+      params.maxBundleDelaySeconds,
+    );
     expect(sizes.filter((n) => n === 2).length).toBeGreaterThanOrEqual(25 - s.paths.length);
   });
 
   it('seals, matches and commits in one call; the committed batch leaves the snapshot', () => {
     const params = resolveDispatchParams();
-    const s = snapshot([order('a', at(1500, 0), { readyAt: 5 * MIN })], [{ id: 'r1', location: at(0, 300), availableAt: 0, shiftEndsAt: Infinity }], params, 5 * MIN);
+    const s = snapshot(
+      [order('a', at(1500, 0), { readyAt: 5 * MIN })],
+      [{ id: 'r1', location: at(0, 300), availableAt: 0, shiftEndsAt: Infinity }],
+      params,
+      5 * MIN,
+    );
     const round = dispatchRound(s, gridTravel, params, newId);
     expect(round.committed.map((p) => p.riderId)).toEqual(['r1']);
     expect(round.sealed.map((p) => p.batchId)).toEqual([round.committed[0]!.batchId]);
@@ -73,7 +93,15 @@ describe('dispatchRound', () => {
 
   it('leaves an order without a covering path unbatched', () => {
     const params = resolveDispatchParams();
-    const s: DispatchSnapshot = { now: 0, stores: new Map([[store.id, store]]), paths: [], orders: [order('a', at(1500, 0))], batches: [], plans: new Map(), riders: [] };
+    const s: DispatchSnapshot = {
+      now: 0,
+      stores: new Map([[store.id, store]]),
+      paths: [],
+      orders: [order('a', at(1500, 0))],
+      batches: [],
+      plans: new Map(),
+      riders: [],
+    };
     expect(dispatchRound(s, gridTravel, params, newId).batched).toHaveLength(0);
   });
 

@@ -98,7 +98,8 @@ export function nextMissingPath(
 ): { readonly orderId: string; readonly storeId: string; readonly cell: string } | null {
   for (const order of orders) {
     const cell = cellOf(order.drop, params.h3Resolution);
-    if (!paths.some((p) => p.storeId === order.storeId && p.cells.has(cell))) return { orderId: order.id, storeId: order.storeId, cell };
+    if (!paths.some((p) => p.storeId === order.storeId && p.cells.has(cell)))
+      return { orderId: order.id, storeId: order.storeId, cell };
   }
   return null;
 }
@@ -133,7 +134,14 @@ export function placeOrder(
     batch.latestDepartureAt = evaluation.latestDepartureAt;
     batch.readyAt = evaluation.readyAt;
     changed.add(batch);
-    return { orderId: order.id, batchId: batch.id, pathId: batch.pathId, cell, joined: true, detourSeconds: quote.detourSeconds };
+    return {
+      orderId: order.id,
+      batchId: batch.id,
+      pathId: batch.pathId,
+      cell,
+      joined: true,
+      detourSeconds: quote.detourSeconds,
+    };
   }
   // A new batch on the path aimed at the order's own cell when there is one, else the oldest covering path.
   const path = paths.find((p) => p.targetCell === cell) ?? paths[0]!;
@@ -151,7 +159,14 @@ export function placeOrder(
   };
   snapshot.batches.push(batch);
   changed.add(batch);
-  return { orderId: order.id, batchId: batch.id, pathId: batch.pathId, cell, joined: false, detourSeconds: evaluation.routeSeconds };
+  return {
+    orderId: order.id,
+    batchId: batch.id,
+    pathId: batch.pathId,
+    cell,
+    joined: false,
+    detourSeconds: evaluation.routeSeconds,
+  };
 }
 
 /**
@@ -205,7 +220,12 @@ function mergeUnderScarcity(
 }
 
 /** Runs one round over `snapshot` (see the module comment) and answers its decisions. */
-export function dispatchRound(snapshot: DispatchSnapshot, travel: TravelTime, params: DispatchParams, newBatchId: NewBatchId): RoundDecisions {
+export function dispatchRound(
+  snapshot: DispatchSnapshot,
+  travel: TravelTime,
+  params: DispatchParams,
+  newBatchId: NewBatchId,
+): RoundDecisions {
   const { now, riders } = snapshot;
   const changed = new Set<Batch>();
   const batched: BatchingDecision[] = [];
@@ -238,7 +258,13 @@ export function dispatchRound(snapshot: DispatchSnapshot, travel: TravelTime, pa
   }
   // Scarce round: rank riders with the scarce score (nearest wins); otherwise the plentiful one.
   const scarce = targetBundleSize(snapshot.batches, riders, now, params).ratio > params.scarcityThreshold;
-  const result = assignBatches(items, riders, now, travel, scarce ? { ...params, scoring: params.scarceScoring } : params);
+  const result = assignBatches(
+    items,
+    riders,
+    now,
+    travel,
+    scarce ? { ...params, scoring: params.scarceScoring } : params,
+  );
   for (const plan of result.committed) {
     const batch = snapshot.batches.find((b) => b.id === plan.batchId)!;
     if (batch.status === 'open') {

@@ -31,20 +31,42 @@ export function cellCentre(cell: string): GeoPoint {
  * The corridor of the route `line` from a store toward `targetCell`: its cells at the cell's resolution, widened by
  * `corridorRings` rings, the target cell always included.
  */
-export function corridorOfRoute(line: LineStringLike, targetCell: string, resolution: number, corridorRings: number): string[] {
+export function corridorOfRoute(
+  line: LineStringLike,
+  targetCell: string,
+  resolution: number,
+  corridorRings: number,
+): string[] {
   const corridor = corridorCells(line, { resolution, corridorK: corridorRings });
   if (!corridor.includes(targetCell)) corridor.push(targetCell);
   return corridor;
 }
 
 /** The hot path of `storeId` toward `targetCell` along `line`; its id is `hotPathId(store, cell)` for every driver. */
-export function hotPathFromRoute(storeId: string, targetCell: string, line: LineStringLike, resolution: number, corridorRings: number): HotPath {
-  return { id: hotPathId(storeId, targetCell), storeId, targetCell, cells: new Set(corridorOfRoute(line, targetCell, resolution, corridorRings)) };
+export function hotPathFromRoute(
+  storeId: string,
+  targetCell: string,
+  line: LineStringLike,
+  resolution: number,
+  corridorRings: number,
+): HotPath {
+  return {
+    id: hotPathId(storeId, targetCell),
+    storeId,
+    targetCell,
+    cells: new Set(corridorOfRoute(line, targetCell, resolution, corridorRings)),
+  };
 }
 
 /** A straight segment as a route geometry (`[lon, lat]` positions). */
 export function straightLine(from: GeoPoint, to: GeoPoint): LineStringLike {
-  return { type: 'LineString', coordinates: [[from.lon, from.lat], [to.lon, to.lat]] };
+  return {
+    type: 'LineString',
+    coordinates: [
+      [from.lon, from.lat],
+      [to.lon, to.lat],
+    ],
+  };
 }
 
 /** Paths whose corridor covers `cell`, in the order given. */

@@ -132,7 +132,14 @@ export const DEFAULT_DISPATCH_PARAMS: DispatchParams = {
   // Plentiful riders: no reward for arriving early (−1 point per minute of slack: the rider that is just in time wins)
   // and a small distance term (1/km instead of 5), so an on-time rider farther away beats a near one and the near one
   // stays free for the next order.
-  scoring: { ...BASELINE_SCORING, slackRewardPerMinute: -1, etaPenaltyPerMinute: 5, slackRewardCap: 20, distancePenaltyPerKm: 1, floor: null },
+  scoring: {
+    ...BASELINE_SCORING,
+    slackRewardPerMinute: -1,
+    etaPenaltyPerMinute: 5,
+    slackRewardCap: 20,
+    distancePenaltyPerKm: 1,
+    floor: null,
+  },
   // Scarce rounds: the previous tuned scoring (reward early arrival up to 20 points, 5 points per km).
   scarceScoring: { ...BASELINE_SCORING, etaPenaltyPerMinute: 5, slackRewardCap: 20, floor: null },
 };
@@ -180,10 +187,14 @@ export function resolveDispatchParams(input: DispatchParamsInput = {}): Dispatch
     throw invalidInput('dispatch.params_invalid', 'batchCapacity must be an integer ≥ 1', { field: 'batchCapacity' });
   }
   if (!Number.isInteger(params.candidateRiders) || params.candidateRiders < 1) {
-    throw invalidInput('dispatch.params_invalid', 'candidateRiders must be an integer ≥ 1', { field: 'candidateRiders' });
+    throw invalidInput('dispatch.params_invalid', 'candidateRiders must be an integer ≥ 1', {
+      field: 'candidateRiders',
+    });
   }
   if (!Number.isInteger(params.h3Resolution) || params.h3Resolution < 0 || params.h3Resolution > 15) {
-    throw invalidInput('dispatch.params_invalid', 'h3Resolution must be an integer in 0..15', { field: 'h3Resolution' });
+    throw invalidInput('dispatch.params_invalid', 'h3Resolution must be an integer in 0..15', {
+      field: 'h3Resolution',
+    });
   }
   if (!Number.isFinite(params.commitSlackSeconds)) {
     throw invalidInput('dispatch.params_invalid', 'commitSlackSeconds must be finite', { field: 'commitSlackSeconds' });

@@ -9,7 +9,9 @@ describe('scoreRider (seed design doc baseline)', () => {
     expect(scoreRider({ slackMinutes: 9, distanceKm: 0, totalEtaMinutes: 0 }, BASELINE_SCORING)).toBe(150);
   });
   it('penalises negative slack at 20/min, distance at 5/km and total ETA at 2/min', () => {
-    expect(scoreRider({ slackMinutes: -1, distanceKm: 2, totalEtaMinutes: 10 }, BASELINE_SCORING)).toBe(100 - 20 - 10 - 20);
+    expect(scoreRider({ slackMinutes: -1, distanceKm: 2, totalEtaMinutes: 10 }, BASELINE_SCORING)).toBe(
+      100 - 20 - 10 - 20,
+    );
   });
   it('a negative slack reward prefers the rider that is just in time (the default when riders are plentiful)', () => {
     const w = resolveDispatchParams().scoring;
@@ -21,13 +23,22 @@ describe('scoreRider (seed design doc baseline)', () => {
     expect(scoreRider({ slackMinutes: -1, distanceKm: 0, totalEtaMinutes: 20 }, w)).toBeLessThan(justInTime);
   });
   it('resolves the scarce-round score over its own defaults, independently of the plentiful one', () => {
-    const p = resolveDispatchParams({ scoring: { etaPenaltyPerMinute: 3 }, scarceScoring: { distancePenaltyPerKm: 15 } });
+    const p = resolveDispatchParams({
+      scoring: { etaPenaltyPerMinute: 3 },
+      scarceScoring: { distancePenaltyPerKm: 15 },
+    });
     expect(p.scoring).toMatchObject({ etaPenaltyPerMinute: 3, slackRewardPerMinute: -1, distancePenaltyPerKm: 1 });
-    expect(p.scarceScoring).toMatchObject({ etaPenaltyPerMinute: 5, slackRewardPerMinute: 10, distancePenaltyPerKm: 15 });
+    expect(p.scarceScoring).toMatchObject({
+      etaPenaltyPerMinute: 5,
+      slackRewardPerMinute: 10,
+      distancePenaltyPerKm: 15,
+    });
   });
   it('clamps at the floor; floor null leaves bad options distinguishable', () => {
     expect(scoreRider({ slackMinutes: -10, distanceKm: 0, totalEtaMinutes: 0 }, BASELINE_SCORING)).toBe(0);
-    expect(scoreRider({ slackMinutes: -10, distanceKm: 0, totalEtaMinutes: 0 }, { ...BASELINE_SCORING, floor: null })).toBe(-100);
+    expect(
+      scoreRider({ slackMinutes: -10, distanceKm: 0, totalEtaMinutes: 0 }, { ...BASELINE_SCORING, floor: null }),
+    ).toBe(-100);
   });
 });
 
@@ -39,7 +50,13 @@ describe('fitRider / rankRiders', () => {
 
   it('computes slack from the ETA to the store plus parking', () => {
     // 1500 m at 5 m/s = 300 s; slack = 600 s until ready − (300 + 120) = 180 s.
-    const fit = fitRider({ id: 'r', location: at(0, 1500), availableAt: 0, shiftEndsAt: 60 * MIN }, shape, 0, gridTravel, params);
+    const fit = fitRider(
+      { id: 'r', location: at(0, 1500), availableAt: 0, shiftEndsAt: 60 * MIN },
+      shape,
+      0,
+      gridTravel,
+      params,
+    );
     expect(fit.etaToStoreSeconds).toBe(300);
     expect(fit.slackSeconds).toBe(180);
     expect(fit.pickupAt).toBe(10 * MIN);
@@ -64,7 +81,13 @@ describe('fitRider / rankRiders', () => {
     const now = 20 * MIN; // food ready at 10 min has waited 10 min
     const noFloor = { ...BASELINE_SCORING, floor: null };
     const sunk = fitRider(r, shape, now, gridTravel, resolveDispatchParams({ scoring: noFloor, scoreSunkWait: true }));
-    const fresh = fitRider(r, shape, now, gridTravel, resolveDispatchParams({ scoring: noFloor, scoreSunkWait: false }));
+    const fresh = fitRider(
+      r,
+      shape,
+      now,
+      gridTravel,
+      resolveDispatchParams({ scoring: noFloor, scoreSunkWait: false }),
+    );
     expect(sunk.slackSeconds).toBe(fresh.slackSeconds); // the commit rule sees the same slack
     // sunk: slack −(600 + 300 + 120) s = −17 min → −340; fresh: only the rider's own −7 min → −140, ETA 10 min shorter.
     expect(fresh.score - sunk.score).toBeCloseTo(20 * 10 + 2 * 10);

@@ -53,8 +53,15 @@ export interface BatchShape {
 }
 
 /** Describes a batch for rider evaluation. */
-export function batchShape(store: Store, readyAt: number, sequence: readonly Order[], travel: TravelTime, params: DispatchParams): BatchShape {
-  const deliverySeconds = routeSeconds(store.location, sequence, travel, params.service) - params.service.dropAfterSeconds;
+export function batchShape(
+  store: Store,
+  readyAt: number,
+  sequence: readonly Order[],
+  travel: TravelTime,
+  params: DispatchParams,
+): BatchShape {
+  const deliverySeconds =
+    routeSeconds(store.location, sequence, travel, params.service) - params.service.dropAfterSeconds;
   return { store, readyAt, deliverySeconds };
 }
 
@@ -78,7 +85,11 @@ export function fitRider(
   // lateness would make every batch look worse the longer it waits, and the matching would starve the oldest batches.
   const sunkSeconds = params.scoreSunkWait ? 0 : Math.max(0, now - shape.readyAt) / S;
   const score = scoreRider(
-    { slackMinutes: (slackSeconds + sunkSeconds) / 60, distanceKm: distanceMeters / 1000, totalEtaMinutes: (totalEtaSeconds - sunkSeconds) / 60 },
+    {
+      slackMinutes: (slackSeconds + sunkSeconds) / 60,
+      distanceKm: distanceMeters / 1000,
+      totalEtaMinutes: (totalEtaSeconds - sunkSeconds) / 60,
+    },
     params.scoring,
   );
   return {

@@ -14,7 +14,12 @@ function permutations<T>(xs: T[]): T[][] {
 
 describe('orderDrops (insertion + 2-opt)', () => {
   it('delivers along the line outward', () => {
-    const seq = orderDrops(store, [order('far', at(3000, 0)), order('near', at(1000, 0)), order('mid', at(2000, 0))], gridTravel, params);
+    const seq = orderDrops(
+      store,
+      [order('far', at(3000, 0)), order('near', at(1000, 0)), order('mid', at(2000, 0))],
+      gridTravel,
+      params,
+    );
     expect(seq.map((o) => o.id)).toEqual(['near', 'mid', 'far']);
   });
 
@@ -35,7 +40,17 @@ describe('orderDrops (insertion + 2-opt)', () => {
 describe('optimizeStops', () => {
   it('returns ETAs, the refined cost and the regret against the batching estimate', () => {
     const orders = [order('far', at(3000, 0)), order('near', at(1000, 0))];
-    const batch: Batch = { id: 'b', storeId: 's1', pathId: 'p', orders, openedAt: 0, status: 'sealed', estimatedCostSeconds: 1000, latestDepartureAt: 0, readyAt: 15 * 60_000 };
+    const batch: Batch = {
+      id: 'b',
+      storeId: 's1',
+      pathId: 'p',
+      orders,
+      openedAt: 0,
+      status: 'sealed',
+      estimatedCostSeconds: 1000,
+      latestDepartureAt: 0,
+      readyAt: 15 * 60_000,
+    };
     const plan = optimizeStops(batch, store, gridTravel, params);
     expect(plan.sequence).toEqual(['near', 'far']);
     // 200 s + 240 s service + 400 s + 240 s service.

@@ -23,13 +23,18 @@ export function sequenceObjective(
   let total = 0;
   sequence.forEach((order, i) => {
     const eta = drops[i]!.dropAt;
-    total += (eta - readyAt) / S + params.latePenaltyWeight * Math.max(0, eta - order.promisedAt) / S;
+    total += (eta - readyAt) / S + (params.latePenaltyWeight * Math.max(0, eta - order.promisedAt)) / S;
   });
   return total;
 }
 
 /** Orders the drops of `orders` with cheapest insertion followed by 2-opt. */
-export function orderDrops(store: Store, orders: readonly Order[], travel: TravelTime, params: DispatchParams): Order[] {
+export function orderDrops(
+  store: Store,
+  orders: readonly Order[],
+  travel: TravelTime,
+  params: DispatchParams,
+): Order[] {
   const readyAt = latestReady(orders);
   const cost = (seq: readonly Order[]) => sequenceObjective(store, readyAt, seq, travel, params);
   // Insertion: nearest drops first, each at its cheapest position.
@@ -75,7 +80,13 @@ export function optimizeStops(batch: Batch, store: Store, travel: TravelTime, pa
   const sequence = orderDrops(store, batch.orders, travel, params);
   batch.orders = sequence;
   const readyAt = latestReady(sequence);
-  const drops = timeDrops(store.location, readyAt + params.service.pickupAfterSeconds * S, sequence, travel, params.service);
+  const drops = timeDrops(
+    store.location,
+    readyAt + params.service.pickupAfterSeconds * S,
+    sequence,
+    travel,
+    params.service,
+  );
   const etas: Record<string, number> = {};
   for (const d of drops) etas[d.orderId] = d.dropAt;
   const refinedCostSeconds = routeSeconds(store.location, sequence, travel, params.service);

@@ -32,7 +32,12 @@ export function timeDrops(
 }
 
 /** Seconds from leaving the store to leaving the last drop: driving plus drop service. */
-export function routeSeconds(store: GeoPoint, sequence: readonly Order[], travel: TravelTime, service: ServiceTimes): number {
+export function routeSeconds(
+  store: GeoPoint,
+  sequence: readonly Order[],
+  travel: TravelTime,
+  service: ServiceTimes,
+): number {
   let total = 0;
   let at = store;
   for (const order of sequence) {

@@ -7,7 +7,12 @@ import { planMerges, scarceBundleCheck, targetBundleSize } from './scarcity.ts';
 import { at, gridTravel, MIN, order } from './test-fixtures.ts';
 import type { Batch, Order, Rider } from './types.ts';
 
-const params = resolveDispatchParams({ batchCapacity: 3, scarcityWindowSeconds: 600, scarcityThreshold: 1, scarceBundleDelaySeconds: 900 });
+const params = resolveDispatchParams({
+  batchCapacity: 3,
+  scarcityWindowSeconds: 600,
+  scarcityThreshold: 1,
+  scarceBundleDelaySeconds: 900,
+});
 const store = { id: 's1', location: at(0, 0) };
 
 function batchOf(id: string, orders: Order[], extra: Partial<Batch> = {}): Batch {
@@ -26,7 +31,12 @@ function batchOf(id: string, orders: Order[], extra: Partial<Batch> = {}): Batch
   };
 }
 
-const rider = (id: string, availableAt = 0): Rider => ({ id, location: at(0, 3000), availableAt, shiftEndsAt: 240 * MIN });
+const rider = (id: string, availableAt = 0): Rider => ({
+  id,
+  location: at(0, 3000),
+  availableAt,
+  shiftEndsAt: 240 * MIN,
+});
 
 describe('targetBundleSize', () => {
   const batches = [
@@ -37,7 +47,10 @@ describe('targetBundleSize', () => {
   ];
 
   it('stays at 1 while riders keep up with the orders due in the window', () => {
-    expect(targetBundleSize(batches, [rider('r1'), rider('r2'), rider('r3')], 0, params)).toEqual({ ratio: 1, size: 1 });
+    expect(targetBundleSize(batches, [rider('r1'), rider('r2'), rider('r3')], 0, params)).toEqual({
+      ratio: 1,
+      size: 1,
+    });
   });
 
   it('grows with orders due per available rider, up to the capacity; later batches and riders do not count', () => {
@@ -83,7 +96,11 @@ describe('planMerges', () => {
 describe('DispatchEngine under scarcity', () => {
   function setup(input = {}) {
     const clock = new ManualClock(0);
-    const e = new DispatchEngine({ clock, travel: gridTravel, params: { batchCapacity: 3, maxDetourSeconds: 0, scarcityThreshold: 1, ...input } });
+    const e = new DispatchEngine({
+      clock,
+      travel: gridTravel,
+      params: { batchCapacity: 3, maxDetourSeconds: 0, scarcityThreshold: 1, ...input },
+    });
     e.upsertStore(store);
     // maxDetourSeconds 0: submitOrder never bundles these, so any bundle comes from the scarcity merge.
     e.submitOrder(order('a', at(1500, 0), { readyAt: 5 * MIN }));
@@ -103,7 +120,11 @@ describe('DispatchEngine under scarcity', () => {
       { id: 'r1', location: at(0, 100), availableAt: 0, shiftEndsAt: 240 * MIN },
       { id: 'r2', location: at(100, 0), availableAt: 0, shiftEndsAt: 240 * MIN },
     ];
-    expect(setup().round(two).committed.map((p) => p.drops.length)).toEqual([1, 1]);
+    expect(
+      setup()
+        .round(two)
+        .committed.map((p) => p.drops.length),
+    ).toEqual([1, 1]);
     const off = setup({ scarceBundleDelaySeconds: 0 }).round([two[0]!]);
     expect(off.committed.map((p) => p.drops.length)).toEqual([1]);
   });

@@ -47,7 +47,9 @@ export function scarceBundleCheck(
   const drops = timeDrops(store.location, pickup + service.pickupAfterSeconds * S, sequence, travel, service);
   for (let i = 0; i < sequence.length; i++) {
     const order = sequence[i]!;
-    const alone = Math.max(now, order.readyAt) + (service.pickupAfterSeconds + travel.durationSeconds(store.location, order.drop) + service.dropBeforeSeconds) * S;
+    const alone =
+      Math.max(now, order.readyAt) +
+      (service.pickupAfterSeconds + travel.durationSeconds(store.location, order.drop) + service.dropBeforeSeconds) * S;
     if (drops[i]!.dropAt - alone > params.scarceBundleDelaySeconds * S) return null;
   }
   return { routeSeconds: routeSeconds(store.location, sequence, travel, service) };
@@ -93,7 +95,11 @@ export function planMerges(
         const sequence = orderDrops(store, [...mine, ...theirs], travel, params);
         const check = scarceBundleCheck(store, sequence, now, travel, params);
         if (!check) continue;
-        const apart = routeA + routeSeconds(store.location, theirs, travel, params.service) + params.service.pickupBeforeSeconds + params.service.pickupAfterSeconds;
+        const apart =
+          routeA +
+          routeSeconds(store.location, theirs, travel, params.service) +
+          params.service.pickupBeforeSeconds +
+          params.service.pickupAfterSeconds;
         const saved = apart - check.routeSeconds;
         if (saved < 0) continue;
         if (best === null || saved > best.saved) best = { b, sequence, saved };

@@ -11,7 +11,10 @@ const M_PER_DEG_LAT = 111_320;
 const M_PER_DEG_LNG = M_PER_DEG_LAT * Math.cos((LAT0 * Math.PI) / 180);
 
 /** A point `x` metres east and `y` metres north of the anchor. */
-export const at = (x: number, y: number): GeoPoint => ({ lat: LAT0 + y / M_PER_DEG_LAT, lon: LNG0 + x / M_PER_DEG_LNG });
+export const at = (x: number, y: number): GeoPoint => ({
+  lat: LAT0 + y / M_PER_DEG_LAT,
+  lon: LNG0 + x / M_PER_DEG_LNG,
+});
 
 /** Planar metres between two fixture points, 5 m/s. */
 export const gridTravel: TravelTime = {

@@ -8,7 +8,12 @@ import type { EventBus, ReceivedMessage } from './event-bus.ts';
 
 type Bus = EventBus & BatchSubscriber;
 
-const event = (n: number) => ({ id: randomUUID(), type: 'test.batch', occurredAt: new Date().toISOString(), payload: { n } });
+const event = (n: number) => ({
+  id: randomUUID(),
+  type: 'test.batch',
+  occurredAt: new Date().toISOString(),
+  payload: { n },
+});
 const nOf = (m: ReceivedMessage) => (JSON.parse(m.value) as { payload: { n: number } }).payload.n;
 
 async function until(check: () => boolean, what: string, waitMs: number): Promise<void> {
@@ -19,7 +24,11 @@ async function until(check: () => boolean, what: string, waitMs: number): Promis
   }
 }
 
-export function batchSubscriberContract(name: string, options: { waitMs: number; topic: (base: string) => string }, create: () => Bus): void {
+export function batchSubscriberContract(
+  name: string,
+  options: { waitMs: number; topic: (base: string) => string },
+  create: () => Bus,
+): void {
   describe(`BatchSubscriber contract: ${name}`, () => {
     it('delivers a backlog in batches of one partition each, at most maxBatch, keeping per-key order', async () => {
       const bus = create();
@@ -51,13 +60,18 @@ export function batchSubscriberContract(name: string, options: { waitMs: number;
         await bus.publishAll(Array.from({ length: 20 }, (_, n) => ({ topic, key: 'one-key', event: event(n) })));
         const seen: number[][] = [];
         let failed = false;
-        await bus.subscribeBatch(topic, 'g', async (messages) => {
-          seen.push(messages.map(nOf));
-          if (!failed && messages.some((m) => nOf(m) >= 5)) {
-            failed = true;
-            throw new Error('fail once');
-          }
-        }, { maxBatch: 8 });
+        await bus.subscribeBatch(
+          topic,
+          'g',
+          async (messages) => {
+            seen.push(messages.map(nOf));
+            if (!failed && messages.some((m) => nOf(m) >= 5)) {
+              failed = true;
+              throw new Error('fail once');
+            }
+          },
+          { maxBatch: 8 },
+        );
         await until(() => seen.flat().includes(19) && failed, 'the last message', options.waitMs);
         const failedIndex = seen.findIndex((b) => b.some((n) => n >= 5));
         const retried = seen[failedIndex + 1]!;
@@ -92,11 +106,12 @@ export function batchSubscriberContract(name: string, options: { waitMs: number;
     it('is refused with a bad maxBatch', async () => {
       const bus = create();
       try {
-        await expect(bus.subscribeBatch(options.topic('batch.bad'), 'g', async () => {}, { maxBatch: 0 })).rejects.toThrow(RangeError);
+        await expect(
+          bus.subscribeBatch(options.topic('batch.bad'), 'g', async () => {}, { maxBatch: 0 }),
+        ).rejects.toThrow(RangeError);
       } finally {
         await bus.close();
       }
     });
   });
 }
-

@@ -5,5 +5,13 @@ import { PrefixedEventBus } from './prefixed-event-bus.ts';
 
 const topic = (base: string) => `${base}-${randomBytes(4).toString('hex')}`;
 
-batchSubscriberContract('memory', { waitMs: 5_000, topic }, () => new MemoryEventBus({ partitions: 3, redeliveryDelayMs: 10 }));
-batchSubscriberContract('prefixed memory', { waitMs: 5_000, topic }, () => new PrefixedEventBus(new MemoryEventBus({ partitions: 3, redeliveryDelayMs: 10 }), 'p.'));
+batchSubscriberContract(
+  'memory',
+  { waitMs: 5_000, topic },
+  () => new MemoryEventBus({ partitions: 3, redeliveryDelayMs: 10 }),
+);
+batchSubscriberContract(
+  'prefixed memory',
+  { waitMs: 5_000, topic },
+  () => new PrefixedEventBus(new MemoryEventBus({ partitions: 3, redeliveryDelayMs: 10 }), 'p.'),
+);

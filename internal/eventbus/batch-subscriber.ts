@@ -23,7 +23,12 @@ export interface BatchSubscribeOptions extends SubscribeOptions {
  * Both adapters implement it, and `PrefixedEventBus` passes it through; batch-subscriber.contract.ts checks it.
  */
 export interface BatchSubscriber {
-  subscribeBatch(topic: string, group: string, handler: BatchHandler, options?: BatchSubscribeOptions): Promise<Subscription>;
+  subscribeBatch(
+    topic: string,
+    group: string,
+    handler: BatchHandler,
+    options?: BatchSubscribeOptions,
+  ): Promise<Subscription>;
 }
 
 /** True when `bus` can consume in batches. */

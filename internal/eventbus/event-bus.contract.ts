@@ -79,7 +79,15 @@ export function eventBusContract(
 
       const all = events.map((e) => e.id);
       await Promise.all([
-        shared.until((items) => covers(items.map((d) => idOf(d.message)), all), 'group 1 to receive every event', waitMs),
+        shared.until(
+          (items) =>
+            covers(
+              items.map((d) => idOf(d.message)),
+              all,
+            ),
+          'group 1 to receive every event',
+          waitMs,
+        ),
         other.until((items) => covers(items.map(idOf), all), 'group 2 to receive every event', waitMs),
       ]);
       expect(shared.items.length).toBe(events.length);
@@ -238,10 +246,14 @@ export function eventBusContract(
     if (features.persistent) {
       it('resumes a group from its committed position in a new bus instance (process restart)', async () => {
         const first = await newBus();
-        await restartScenario(first, async () => {
-          await first.close();
-          return newBus();
-        }, uniqueName('process-restart'));
+        await restartScenario(
+          first,
+          async () => {
+            await first.close();
+            return newBus();
+          },
+          uniqueName('process-restart'),
+        );
       });
     }
 
@@ -384,9 +396,17 @@ export function eventBusContract(
       const owned = { a: new Inbox<readonly number[]>(), b: new Inbox<readonly number[]>() };
       const seen = new Inbox<{ member: 'a' | 'b'; message: ReceivedMessage }>();
       const latest = (inbox: Inbox<readonly number[]>) => inbox.items.at(-1) ?? [];
-      const a = await subscribe(topic, group, async (message) => seen.push({ member: 'a', message }), { onAssignment: (p) => owned.a.push(p) });
-      await owned.a.until((items) => items.at(-1)?.length === all.length, 'a lone member to own every partition', waitMs);
-      await subscribe(topic, group, async (message) => seen.push({ member: 'b', message }), { onAssignment: (p) => owned.b.push(p) });
+      const a = await subscribe(topic, group, async (message) => seen.push({ member: 'a', message }), {
+        onAssignment: (p) => owned.a.push(p),
+      });
+      await owned.a.until(
+        (items) => items.at(-1)?.length === all.length,
+        'a lone member to own every partition',
+        waitMs,
+      );
+      await subscribe(topic, group, async (message) => seen.push({ member: 'b', message }), {
+        onAssignment: (p) => owned.b.push(p),
+      });
       const split = () => {
         const [pa, pb] = [latest(owned.a), latest(owned.b)];
         return pa.length > 0 && pb.length > 0 && [...pa, ...pb].sort().join() === all.join();
@@ -407,7 +427,11 @@ export function eventBusContract(
 
       // The first member leaves: the other is told it owns everything now.
       await a.close();
-      await owned.b.until((items) => items.at(-1)?.length === all.length, 'the remaining member to own every partition', waitMs);
+      await owned.b.until(
+        (items) => items.at(-1)?.length === all.length,
+        'the remaining member to own every partition',
+        waitMs,
+      );
     });
 
     it('publishAll keeps the array order per topic and key', async () => {

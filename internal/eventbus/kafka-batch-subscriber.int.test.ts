@@ -5,6 +5,15 @@ import { KafkaEventBus } from './kafka-event-bus.ts';
 
 const logger = createLogger('error', 'eventbus-kafka-batch-test');
 
-batchSubscriberContract('kafka', { waitMs: 30_000, topic: uniqueTopic }, () =>
-  new KafkaEventBus({ brokers: testKafkaBrokers(), clientId: 'deliverygo-batch-test', partitions: 3, logger, redeliveryDelayMs: 50 }),
+batchSubscriberContract(
+  'kafka',
+  { waitMs: 30_000, topic: uniqueTopic },
+  () =>
+    new KafkaEventBus({
+      brokers: testKafkaBrokers(),
+      clientId: 'deliverygo-batch-test',
+      partitions: 3,
+      logger,
+      redeliveryDelayMs: 50,
+    }),
 );

@@ -28,7 +28,9 @@ describe('KafkaEventBus', () => {
     const bus = new KafkaEventBus(options({ partitions: 5 }));
     const topic = uniqueTopic('eventbus.created');
     try {
-      await bus.publishAll(Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i}`, event: makeEvent('t', { i }) })));
+      await bus.publishAll(
+        Array.from({ length: 20 }, (_, i) => ({ topic, key: `k${i}`, event: makeEvent('t', { i }) })),
+      );
       await admin.connect();
       const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
       expect(metadata.topics[0]!.partitions).toHaveLength(5);
@@ -40,28 +42,37 @@ describe('KafkaEventBus', () => {
     }
   });
 
-  it('subscribes to a topic it has only just created, many times in a row, without failing', async () => {
-    // A new topic's partitions have no leader for a moment ("This server does not host this topic-partition"):
-    // kafkajs marks that retriable, and subscribe must wait it out rather than give up.
-    const bus = new KafkaEventBus(options());
-    try {
-      for (let round = 0; round < 12; round++) {
-        const topic = uniqueTopic(`eventbus.fresh-${round}`);
-        const inbox = new Inbox<string>();
-        await bus.subscribe(topic, uniqueTopic('g'), async (m) => void inbox.push(m.value));
-        const event = makeEvent('t', { round });
-        await bus.publish(topic, 'k', event);
-        await inbox.until((items) => items.length > 0, `round ${round}'s event`, 30_000);
-        expect(JSON.parse(inbox.items[0]!)).toMatchObject({ id: event.id });
+  it(
+    'subscribes to a topic it has only just created, many times in a row, without failing',
+    async () => {
+      // A new topic's partitions have no leader for a moment ("This server does not host this topic-partition"):
+      // kafkajs marks that retriable, and subscribe must wait it out rather than give up.
+      const bus = new KafkaEventBus(options());
+      try {
+        for (let round = 0; round < 12; round++) {
+          const topic = uniqueTopic(`eventbus.fresh-${round}`);
+          const inbox = new Inbox<string>();
+          await bus.subscribe(topic, uniqueTopic('g'), async (m) => void inbox.push(m.value));
+          const event = makeEvent('t', { round });
+          await bus.publish(topic, 'k', event);
+          await inbox.until((items) => items.length > 0, `round ${round}'s event`, 30_000);
+          expect(JSON.parse(inbox.items[0]!)).toMatchObject({ id: event.id });
+        }
+      } finally {
+        await bus.close();
       }
-    } finally {
-      await bus.close();
-    }
-  }, scaledMs(240_000));
+    },
+    scaledMs(240_000),
+  );
 
   it('fails subscribe with a clear error when the broker cannot be reached before the start deadline', async () => {
     const bus = new KafkaEventBus(
-      options({ logger: quiet, brokers: ['127.0.0.1:1'], startDeadlineMs: 1_500, retry: { retries: 1, initialRetryTime: 100 } }),
+      options({
+        logger: quiet,
+        brokers: ['127.0.0.1:1'],
+        startDeadlineMs: 1_500,
+        retry: { retries: 1, initialRetryTime: 100 },
+      }),
     );
     try {
       await expect(bus.subscribe(uniqueTopic('eventbus.unreachable'), 'g', async () => {})).rejects.toThrow(

@@ -156,7 +156,12 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     return this.enqueue([{ topic, key, value, headers }]);
   }
 
-  subscribe(topic: string, group: string, handler: MessageHandler, options: SubscribeOptions = {}): Promise<Subscription> {
+  subscribe(
+    topic: string,
+    group: string,
+    handler: MessageHandler,
+    options: SubscribeOptions = {},
+  ): Promise<Subscription> {
     return this.startConsumer(topic, group, handler, undefined, options);
   }
 
@@ -165,7 +170,12 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
    * is handled, then committed, before the next. Failure handling is `subscribe`'s: seek back to the chunk's first
    * offset and pause the partition for `redeliveryDelayMs`.
    */
-  async subscribeBatch(topic: string, group: string, handler: BatchHandler, options: BatchSubscribeOptions = {}): Promise<Subscription> {
+  async subscribeBatch(
+    topic: string,
+    group: string,
+    handler: BatchHandler,
+    options: BatchSubscribeOptions = {},
+  ): Promise<Subscription> {
     const batch = { handler, maxBatch: maxBatchOf(options) };
     return this.startConsumer(topic, group, async () => undefined, batch, options);
   }
@@ -229,7 +239,9 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     const { promise: ready, resolve, reject } = deferred();
     ready.catch(() => undefined); // a crash after we stopped waiting must not become an unhandled rejection
     // Every join (the first, and each rebalance) tells the member which partitions of its topic it now owns.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => options.onAssignment?.(payload.memberAssignment[topic] ?? []));
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
+      options.onAssignment?.(payload.memberAssignment[topic] ?? []),
+    );
     const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
       removeJoin();
       if (from === 'earliest') return resolve();
@@ -242,7 +254,10 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
       if (!payload.restart) reject(payload.error);
     });
-    const timer = setTimeout(() => reject(new GroupJoinTimeoutError(this.options.joinTimeoutMs)), this.options.joinTimeoutMs);
+    const timer = setTimeout(
+      () => reject(new GroupJoinTimeoutError(this.options.joinTimeoutMs)),
+      this.options.joinTimeoutMs,
+    );
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [topic], fromBeginning: from === 'earliest' });
@@ -297,15 +312,25 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
         messages.push({ key: r.key, value: r.value, headers: r.headers });
       }
       const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-      await this.retryTransient(`publish to ${[...byTopic.keys()].join(', ')}`, this.options.publishDeadlineMs, async () => {
-        const producer = await this.producer();
-        await this.ensureTopics(byTopic.keys());
-        await producer.sendBatch({ acks: -1, topicMessages });
-      });
+      await this.retryTransient(
+        `publish to ${[...byTopic.keys()].join(', ')}`,
+        this.options.publishDeadlineMs,
+        async () => {
+          const producer = await this.producer();
+          await this.ensureTopics(byTopic.keys());
+          await producer.sendBatch({ acks: -1, topicMessages });
+        },
+      );
       return sends.map(() => undefined);
     } catch (error) {
       const topics = [...new Set(sends.flatMap((records) => records.map((r) => r.topic)))];
-      throw new AppError('unavailable', 'eventbus.publish_failed', `cannot publish to ${topics.join(', ')}: ${String(error)}`, { topics, dependency: 'kafka' }, { cause: error });
+      throw new AppError(
+        'unavailable',
+        'eventbus.publish_failed',
+        `cannot publish to ${topics.join(', ')}: ${String(error)}`,
+        { topics, dependency: 'kafka' },
+        { cause: error },
+      );
     }
   }
 
@@ -349,7 +374,13 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       this.partitionCounts.set(topic, count);
       count.catch(() => this.partitionCounts.delete(topic));
     }
-    const partitionMetadata = Array.from({ length: await count }, (_, partitionId) => ({ partitionId, leader: 0, replicas: [0], isr: [0], partitionErrorCode: 0 }));
+    const partitionMetadata = Array.from({ length: await count }, (_, partitionId) => ({
+      partitionId,
+      leader: 0,
+      replicas: [0],
+      isr: [0],
+      partitionErrorCode: 0,
+    }));
     return this.keyPartitioner({ topic, partitionMetadata, message: { key, value: null } });
   }
 
@@ -357,17 +388,21 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
   private async ensureTopics(names: Iterable<string>): Promise<void> {
     const missing = [...new Set(names)].filter((name) => !this.topics.has(name));
     if (missing.length > 0) {
-      const creation = this.retryTransient(`create topics ${missing.join(', ')}`, this.options.startDeadlineMs, async () => {
-        const admin = await this.admin();
-        await admin.createTopics({
-          waitForLeaders: true,
-          topics: missing.map((topic) => ({
-            topic,
-            numPartitions: this.options.partitions,
-            replicationFactor: this.options.replicationFactor,
-          })),
-        });
-      });
+      const creation = this.retryTransient(
+        `create topics ${missing.join(', ')}`,
+        this.options.startDeadlineMs,
+        async () => {
+          const admin = await this.admin();
+          await admin.createTopics({
+            waitForLeaders: true,
+            topics: missing.map((topic) => ({
+              topic,
+              numPartitions: this.options.partitions,
+              replicationFactor: this.options.replicationFactor,
+            })),
+          });
+        },
+      );
       for (const name of missing) this.topics.set(name, creation);
       creation.catch(() => {
         for (const name of missing) if (this.topics.get(name) === creation) this.topics.delete(name);
@@ -432,19 +467,31 @@ class KafkaSubscription implements Subscription {
     if (!this.closing) await this.track(this.handleBatch(payload));
   }
 
-  private async handleBatch({ batch, heartbeat, pause, resolveOffset, isRunning, isStale }: EachBatchPayload): Promise<void> {
+  private async handleBatch({
+    batch,
+    heartbeat,
+    pause,
+    resolveOffset,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
     const { topic, partition } = batch;
     const { handler, maxBatch } = this.batch!;
     for (let start = 0; start < batch.messages.length; start += maxBatch) {
       if (this.closing || !isRunning() || isStale()) return;
-      const chunk = batch.messages.slice(start, start + maxBatch).map((message) => receivedMessage(topic, partition, message));
+      const chunk = batch.messages
+        .slice(start, start + maxBatch)
+        .map((message) => receivedMessage(topic, partition, message));
       const first = chunk[0]!.offset;
       const last = chunk[chunk.length - 1]!.offset;
       const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatIntervalMs);
       try {
         await handler(chunk);
       } catch (error) {
-        this.logger.warn({ partition, offset: first, count: chunk.length, err: error }, 'batch handler failed; the batch will be redelivered');
+        this.logger.warn(
+          { partition, offset: first, count: chunk.length, err: error },
+          'batch handler failed; the batch will be redelivered',
+        );
         this.redeliverFrom(topic, partition, first, pause);
         return;
       } finally {

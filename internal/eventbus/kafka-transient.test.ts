@@ -24,7 +24,9 @@ describe('isTransientKafkaError', () => {
     // kafkajs' retrier: `new KafkaJSNonRetriableError(e, { cause: e.cause || e })`.
     const NonRetriable = KafkaJSNonRetriableError as unknown as new (e: Error, o: { cause: Error }) => Error;
     expect(isTransientKafkaError(new NonRetriable(cause, { cause }))).toBe(true);
-    expect(isTransientKafkaError(new KafkaJSNumberOfRetriesExceeded(new Error('x'), { retryCount: 5, retryTime: 100 }))).toBe(true);
+    expect(
+      isTransientKafkaError(new KafkaJSNumberOfRetriesExceeded(new Error('x'), { retryCount: 5, retryTime: 100 })),
+    ).toBe(true);
     expect(isTransientKafkaError(new Error('outer', { cause: new KafkaJSError('inner') }))).toBe(true);
   });
 
@@ -35,7 +37,9 @@ describe('isTransientKafkaError', () => {
 
   it('fails fast on configuration and authorisation errors and on anything that is not a Kafka error', () => {
     expect(isTransientKafkaError(protocolError('INVALID_REPLICATION_FACTOR', false))).toBe(false);
-    expect(isTransientKafkaError(new KafkaJSNonRetriableError(protocolError('TOPIC_AUTHORIZATION_FAILED', false)))).toBe(false);
+    expect(
+      isTransientKafkaError(new KafkaJSNonRetriableError(protocolError('TOPIC_AUTHORIZATION_FAILED', false))),
+    ).toBe(false);
     expect(isTransientKafkaError(new TypeError('cannot read properties of undefined'))).toBe(false);
     expect(isTransientKafkaError('a string')).toBe(false);
   });

@@ -12,7 +12,9 @@ describe('MemoryEventBus', () => {
     const topic = uniqueName('retention');
     for (let i = 0; i < 20; i++) await bus.publish(topic, 'k', makeEvent('t', { i }));
     const seen = new Inbox<number>();
-    await bus.subscribe(topic, 'late', async (m) => seen.push((JSON.parse(m.value) as { payload: { i: number } }).payload.i));
+    await bus.subscribe(topic, 'late', async (m) =>
+      seen.push((JSON.parse(m.value) as { payload: { i: number } }).payload.i),
+    );
     await seen.until((items) => items.includes(19), 'the newest message', 1_000);
     // The log keeps between 8 and 8 + 8/4 messages (it trims in chunks): whatever is kept is the newest, in order.
     const first = seen.items[0]!;

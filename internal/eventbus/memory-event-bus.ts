@@ -63,7 +63,8 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
 
   async publishAll(records: readonly OutgoingRecord[]): Promise<void> {
     this.assertOpen();
-    for (const record of records) this.append(record.topic, record.key, encodeEvent(record.event), record.headers ?? {});
+    for (const record of records)
+      this.append(record.topic, record.key, encodeEvent(record.event), record.headers ?? {});
   }
 
   /** The partition `key` lands on in `topic` (FNV-1a, see `partitionOf` below). */
@@ -81,7 +82,11 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
     handler: MessageHandler,
     options: SubscribeOptions = {},
   ): Promise<Subscription> {
-    return this.join(topicName, groupName, options, { handler, inFlight: new Set(), onAssignment: options.onAssignment });
+    return this.join(topicName, groupName, options, {
+      handler,
+      inFlight: new Set(),
+      onAssignment: options.onAssignment,
+    });
   }
 
   private join(topicName: string, groupName: string, options: SubscribeOptions, member: Member): Subscription {
@@ -101,7 +106,12 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
   }
 
   /** See batch-subscriber.ts: the member gets up to `maxBatch` consecutive messages of a partition per call. */
-  async subscribeBatch(topicName: string, groupName: string, handler: BatchHandler, options: BatchSubscribeOptions = {}): Promise<Subscription> {
+  async subscribeBatch(
+    topicName: string,
+    groupName: string,
+    handler: BatchHandler,
+    options: BatchSubscribeOptions = {},
+  ): Promise<Subscription> {
     const batch = { handler, maxBatch: maxBatchOf(options) };
     return this.join(topicName, groupName, options, {
       handler: async () => {
@@ -131,7 +141,11 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
   private topic(name: string): Topic {
     let topic = this.topics.get(name);
     if (!topic) {
-      topic = { name, partitions: Array.from({ length: this.partitions }, () => new PartitionLog()), groups: new Map() };
+      topic = {
+        name,
+        partitions: Array.from({ length: this.partitions }, () => new PartitionLog()),
+        groups: new Map(),
+      };
       this.topics.set(name, topic);
     }
     return topic;

@@ -31,9 +31,12 @@ describe('withRetry', () => {
   it('retries until the handler succeeds', async () => {
     let calls = 0;
     const delays: number[] = [];
-    const handler = withRetry({ maxAttempts: 5, backoffMs: 1, onRetry: ({ delayMs }) => delays.push(delayMs) }, async () => {
-      if (++calls < 3) throw new Error('not yet');
-    });
+    const handler = withRetry(
+      { maxAttempts: 5, backoffMs: 1, onRetry: ({ delayMs }) => delays.push(delayMs) },
+      async () => {
+        if (++calls < 3) throw new Error('not yet');
+      },
+    );
     await handler(message('{}'));
     expect(calls).toBe(3);
     expect(delays).toHaveLength(2);
@@ -141,12 +144,20 @@ describe('withDeadLetter', () => {
     });
 
     // A permanent failure is dead-lettered as such, after its one attempt.
-    const permanent = withDeadLetter(bus, { logger: silentLogger, clock }, withRetry({ maxAttempts: 5, backoffMs: 1 }, async () => {
-      throw Object.assign(new Error('no road'), { permanent: true });
-    }));
+    const permanent = withDeadLetter(
+      bus,
+      { logger: silentLogger, clock },
+      withRetry({ maxAttempts: 5, backoffMs: 1 }, async () => {
+        throw Object.assign(new Error('no road'), { permanent: true });
+      }),
+    );
     await permanent(message('{}', { topic, key: 'store-1' }));
     await dead.until((items) => items.length === 2, 'the permanent dead letter', 1_000);
-    expect((JSON.parse(dead.items[1]!.value) as { payload: DeadLetterPayload }).payload).toMatchObject({ kind: 'permanent', attempts: 1, reason: 'no road' });
+    expect((JSON.parse(dead.items[1]!.value) as { payload: DeadLetterPayload }).payload).toMatchObject({
+      kind: 'permanent',
+      attempts: 1,
+      reason: 'no road',
+    });
 
     await bus.close(); // now the dead-letter publish itself fails
     await expect(handler(message('x', { topic }))).rejects.toMatchObject({ slug: 'eventbus.closed' });

@@ -233,7 +233,11 @@ export function withDeadLetter(bus: EventBus, options: DeadLetterOptions, inner:
         key: message.key,
         value: message.value,
         headers: { ...message.headers },
-        kind: poison ? 'poison' : error instanceof PermanentFailureError || isPermanentError(error) ? 'permanent' : 'exhausted',
+        kind: poison
+          ? 'poison'
+          : error instanceof PermanentFailureError || isPermanentError(error)
+            ? 'permanent'
+            : 'exhausted',
         reason,
         attempts,
         failedAt: new Date(clock.now()).toISOString(),

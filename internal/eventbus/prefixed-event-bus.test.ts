@@ -5,7 +5,12 @@ import { MemoryEventBus } from './memory-event-bus.ts';
 import { consume } from './middleware.ts';
 import { PrefixedEventBus } from './prefixed-event-bus.ts';
 
-const event = (n: number) => ({ id: `e${n}`, type: 'order.placed', occurredAt: new Date().toISOString(), payload: { n } });
+const event = (n: number) => ({
+  id: `e${n}`,
+  type: 'order.placed',
+  occurredAt: new Date().toISOString(),
+  payload: { n },
+});
 
 describe('PrefixedEventBus', () => {
   it('publishes and consumes under the prefix, hiding it from handlers; dead letters stay under it', async () => {

@@ -1,5 +1,19 @@
-import type { Event, EventBus, Headers, KeyPartitioner, MessageHandler, OutgoingRecord, SubscribeOptions, Subscription } from './event-bus.ts';
-import { supportsBatch, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
+import type {
+  Event,
+  EventBus,
+  Headers,
+  KeyPartitioner,
+  MessageHandler,
+  OutgoingRecord,
+  SubscribeOptions,
+  Subscription,
+} from './event-bus.ts';
+import {
+  supportsBatch,
+  type BatchHandler,
+  type BatchSubscribeOptions,
+  type BatchSubscriber,
+} from './batch-subscriber.ts';
 
 /**
  * Puts every topic of `inner` under `prefix` (`KAFKA_TOPIC_PREFIX`): `order.placed` is published to and consumed
@@ -24,14 +38,29 @@ export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartition
 
   subscribe(topic: string, group: string, handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription> {
     const strip = (name: string) => (name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name);
-    return this.inner.subscribe(this.prefix + topic, group, (message) => handler({ ...message, topic: strip(message.topic) }), options);
+    return this.inner.subscribe(
+      this.prefix + topic,
+      group,
+      (message) => handler({ ...message, topic: strip(message.topic) }),
+      options,
+    );
   }
 
   /** Passes batch consumption through; rejects when the inner bus cannot consume in batches. */
-  async subscribeBatch(topic: string, group: string, handler: BatchHandler, options?: BatchSubscribeOptions): Promise<Subscription> {
+  async subscribeBatch(
+    topic: string,
+    group: string,
+    handler: BatchHandler,
+    options?: BatchSubscribeOptions,
+  ): Promise<Subscription> {
     if (!supportsBatch(this.inner)) throw new TypeError('the wrapped event bus cannot consume in batches');
     const strip = (name: string) => (name.startsWith(this.prefix) ? name.slice(this.prefix.length) : name);
-    return this.inner.subscribeBatch(this.prefix + topic, group, (messages) => handler(messages.map((m) => ({ ...m, topic: strip(m.topic) }))), options);
+    return this.inner.subscribeBatch(
+      this.prefix + topic,
+      group,
+      (messages) => handler(messages.map((m) => ({ ...m, topic: strip(m.topic) }))),
+      options,
+    );
   }
 
   partitionOf(topic: string, key: string): Promise<number> {

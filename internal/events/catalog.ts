@@ -71,11 +71,28 @@ export const topics = {
   /** Live-map state changes (key: the entity id). */
   orderUpdated: {
     name: 'order.updated',
-    schema: z.object({ orderId: z.string(), storeId: z.string(), status: z.string(), batchId: z.string().nullable().optional(), riderId: z.string().nullable().optional(), eta: instant.nullable().optional() }).loose(),
+    schema: z
+      .object({
+        orderId: z.string(),
+        storeId: z.string(),
+        status: z.string(),
+        batchId: z.string().nullable().optional(),
+        riderId: z.string().nullable().optional(),
+        eta: instant.nullable().optional(),
+      })
+      .loose(),
   },
   batchUpdated: {
     name: 'batch.updated',
-    schema: z.object({ batchId: z.string(), storeId: z.string(), status: z.string(), riderId: z.string().nullable().optional(), orderIds: z.array(z.string()).optional() }).loose(),
+    schema: z
+      .object({
+        batchId: z.string(),
+        storeId: z.string(),
+        status: z.string(),
+        riderId: z.string().nullable().optional(),
+        orderIds: z.array(z.string()).optional(),
+      })
+      .loose(),
   },
   riderUpdated: {
     name: 'rider.updated',
@@ -127,7 +144,12 @@ export type PayloadOf<T extends TopicName> = z.output<(typeof topics)[T]['schema
  * Builds an outgoing record for `topic` under `key`, validating the payload so a producer bug fails where it happens
  * rather than in a consumer's dead-letter queue.
  */
-export function record<T extends TopicName>(topic: T, key: string, payload: PayloadOf<T>, occurredAt: Date = new Date()): OutgoingRecord {
+export function record<T extends TopicName>(
+  topic: T,
+  key: string,
+  payload: PayloadOf<T>,
+  occurredAt: Date = new Date(),
+): OutgoingRecord {
   const spec = topics[topic];
   const event: Event = {
     id: randomUUID(),

@@ -18,12 +18,13 @@ function denseSamples(l: LineStringLike, stepM: number): Array<[number, number]>
 }
 
 const expectConnectedChain = (cells: string[]): void => {
-  for (let i = 1; i < cells.length; i++) expect(areNeighborCells(cells[i - 1]!, cells[i]!), `cells ${i - 1}→${i}`).toBe(true);
+  for (let i = 1; i < cells.length; i++)
+    expect(areNeighborCells(cells[i - 1]!, cells[i]!), `cells ${i - 1}→${i}`).toBe(true);
 };
 
 // A 6 km diagonal across Bengaluru and an L-shaped route around a block.
 const DIAGONAL = line([77.5946, 12.9716], [77.6346, 13.0066]);
-const L_SHAPE = line([77.60, 12.97], [77.62, 12.97], [77.62, 12.99]);
+const L_SHAPE = line([77.6, 12.97], [77.62, 12.97], [77.62, 12.99]);
 
 describe('corridorCells', () => {
   it('is the cell of the point for a single position, and its disc when widened', () => {

@@ -66,9 +66,13 @@ export function corridorCells(line: LineStringLike, options: CorridorOptions): s
 
   const stepM = getHexagonEdgeLengthAvg(resolution, UNITS.m) / 2;
   let samples = 1;
-  for (let i = 1; i < positions.length; i++) samples += Math.ceil(greatCircleM(positions[i - 1]!, positions[i]!) / stepM);
+  for (let i = 1; i < positions.length; i++)
+    samples += Math.ceil(greatCircleM(positions[i - 1]!, positions[i]!) / stepM);
   if (samples > maxSamples) {
-    throw new GeoInputError('coordinates', `the line needs ${samples} samples at resolution ${resolution} (limit ${maxSamples})`);
+    throw new GeoInputError(
+      'coordinates',
+      `the line needs ${samples} samples at resolution ${resolution} (limit ${maxSamples})`,
+    );
   }
 
   const centre: string[] = [];

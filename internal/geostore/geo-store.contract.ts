@@ -37,7 +37,11 @@ function offset(from: LatLng, northM: number, eastM: number): LatLng {
   };
 }
 
-const at = (point: LatLng, recordedAt: number, extra: Partial<RiderPing> = {}): RiderPing => ({ ...point, recordedAt, ...extra });
+const at = (point: LatLng, recordedAt: number, extra: Partial<RiderPing> = {}): RiderPing => ({
+  ...point,
+  recordedAt,
+  ...extra,
+});
 
 /** The field a rejected call named; fails when the call did not reject with GeoStoreInputError. */
 async function rejectedField(promise: Promise<unknown>): Promise<string> {
@@ -55,7 +59,10 @@ async function rejectedField(promise: Promise<unknown>): Promise<string> {
  *
  * @param makeStore builds a store isolated from other suites and tests, on the given clock and TTL.
  */
-export function geoStoreContract(name: string, makeStore: (options: GeoStoreFactoryOptions) => Promise<GeoStoreFixture>): void {
+export function geoStoreContract(
+  name: string,
+  makeStore: (options: GeoStoreFactoryOptions) => Promise<GeoStoreFixture>,
+): void {
   describe(`GeoStore contract: ${name}`, () => {
     const disposers: Array<() => Promise<void>> = [];
     afterEach(async () => {
@@ -163,7 +170,9 @@ export function geoStoreContract(name: string, makeStore: (options: GeoStoreFact
       it('stores a ping and reads it back with the time it was received', async () => {
         const { store: s, clock } = await setup();
         clock.advance(5);
-        expect(await s.updateRiderPosition('r1', at(CENTRE, T0 - 300, { speed: 4.5, heading: 270, accuracy: 8 }))).toEqual({
+        expect(
+          await s.updateRiderPosition('r1', at(CENTRE, T0 - 300, { speed: 4.5, heading: 270, accuracy: 8 })),
+        ).toEqual({
           applied: true,
         });
         expect(await s.getRiderPosition('r1')).toEqual({
@@ -255,7 +264,9 @@ export function geoStoreContract(name: string, makeStore: (options: GeoStoreFact
         expect(await rejectedField(s.updateRiderPosition('r1', at({ lat: 91, lon: 0 }, 1)))).toBe('lat');
         expect(await rejectedField(s.updateRiderPosition('r1', at({ lat: 86, lon: 0 }, 1)))).toBe('lat');
         expect(await rejectedField(s.updateRiderPosition('r1', at({ lat: 0, lon: Number.NaN }, 1)))).toBe('lon');
-        expect(await rejectedField(s.updateRiderPosition('r1', at(CENTRE, Number.POSITIVE_INFINITY)))).toBe('recordedAt');
+        expect(await rejectedField(s.updateRiderPosition('r1', at(CENTRE, Number.POSITIVE_INFINITY)))).toBe(
+          'recordedAt',
+        );
         expect(await rejectedField(s.updateRiderPosition('r1', at(CENTRE, 1, { heading: 361 })))).toBe('heading');
         expect(await rejectedField(s.updateRiderPosition('r1', at(CENTRE, 1, { speed: -1 })))).toBe('speed');
         expect(await rejectedField(s.updateRiderPosition('', at(CENTRE, 1)))).toBe('riderId');
@@ -273,7 +284,9 @@ export function geoStoreContract(name: string, makeStore: (options: GeoStoreFact
         const { store: s } = await setup();
         await s.updateRiderPosition('r1', at(CENTRE, 1));
         expect(await s.searchAvailable(CENTRE, 500, 10)).toEqual([]);
-        expect(await s.searchNearby(CENTRE, 500, 10)).toMatchObject([{ riderId: 'r1', status: 'offline', batchId: null }]);
+        expect(await s.searchNearby(CENTRE, 500, 10)).toMatchObject([
+          { riderId: 'r1', status: 'offline', batchId: null },
+        ]);
 
         await s.setRiderAvailability('r1', 'available');
         const [found] = await s.searchAvailable(CENTRE, 500, 10);
@@ -432,7 +445,9 @@ export function geoStoreContract(name: string, makeStore: (options: GeoStoreFact
         expect(await s.getRiderStatus('r1')).toEqual({ status: 'busy', batchId: 'batch-1' });
         expect(await s.getRiderPosition('r1')).toMatchObject({ status: 'busy', batchId: 'batch-1' });
         expect(await s.searchAvailable(CENTRE, 1_000, 10)).toEqual([]);
-        expect(await s.searchNearby(CENTRE, 1_000, 10)).toMatchObject([{ riderId: 'r1', status: 'busy', batchId: 'batch-1' }]);
+        expect(await s.searchNearby(CENTRE, 1_000, 10)).toMatchObject([
+          { riderId: 'r1', status: 'busy', batchId: 'batch-1' },
+        ]);
         expect(await s.claimRider('r1', 'batch-2')).toBe(false);
         expect(await s.claimRider('r1', 'batch-1')).toBe(false);
         expect(await s.getRiderStatus('r1')).toEqual({ status: 'busy', batchId: 'batch-1' });
@@ -550,7 +565,9 @@ export function geoStoreContract(name: string, makeStore: (options: GeoStoreFact
         await expect(s.ping()).rejects.toBeInstanceOf(GeoStoreClosedError);
         await expect(s.updateRiderPosition('r1', at(CENTRE, 1))).rejects.toBeInstanceOf(GeoStoreClosedError);
         await expect(s.searchNearby(CENTRE, 100, 1)).rejects.toBeInstanceOf(GeoStoreClosedError);
-        await expect(s.pathsForCell(latLngToCell(CENTRE.lat, CENTRE.lon, 9))).rejects.toMatchObject({ slug: 'geostore.closed' });
+        await expect(s.pathsForCell(latLngToCell(CENTRE.lat, CENTRE.lon, 9))).rejects.toMatchObject({
+          slug: 'geostore.closed',
+        });
       });
     });
   });

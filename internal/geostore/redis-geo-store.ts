@@ -123,7 +123,11 @@ export class RedisGeoStore implements GeoStore {
   }
 
   /** Connects a client of its own to `url`; `close()` then closes it. */
-  static async connect(url: string, options: RedisGeoStoreOptions = {}, redisOptions: RedisOptions = {}): Promise<RedisGeoStore> {
+  static async connect(
+    url: string,
+    options: RedisGeoStoreOptions = {},
+    redisOptions: RedisOptions = {},
+  ): Promise<RedisGeoStore> {
     const redis = new Redis(url, { connectTimeout: 5_000, ...redisOptions, lazyConnect: true });
     await redis.connect();
     return new RedisGeoStore(redis, options, true);
@@ -192,7 +196,15 @@ export class RedisGeoStore implements GeoStore {
   /** PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline. */
   private async applyPings(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
     const now = this.clock.now();
-    const head: Arg[] = [this.key('riders:available'), this.key('riders:live'), this.key('riders:seen'), String(now), this.ttlMs, this.positionKey(''), this.stateKey('')];
+    const head: Arg[] = [
+      this.key('riders:available'),
+      this.key('riders:live'),
+      this.key('riders:seen'),
+      String(now),
+      this.ttlMs,
+      this.positionKey(''),
+      this.stateKey(''),
+    ];
     const chunkArgs = (from: number): Arg[] => {
       const args = head.slice();
       for (let i = from; i < Math.min(pings.length, from + PINGS_PER_CALL); i++) {
@@ -257,7 +269,13 @@ export class RedisGeoStore implements GeoStore {
     assertId(riderId, 'riderId');
     assertStatus(status);
     if (batchId !== undefined) assertId(batchId, 'batchId');
-    await this.scripts.geostoreAvailability(...this.riderKeys(riderId), riderId, status, this.cutoff(), status === 'busy' ? (batchId ?? '') : '');
+    await this.scripts.geostoreAvailability(
+      ...this.riderKeys(riderId),
+      riderId,
+      status,
+      this.cutoff(),
+      status === 'busy' ? (batchId ?? '') : '',
+    );
   }
 
   async getEpoch(): Promise<string | null> {
@@ -294,7 +312,9 @@ export class RedisGeoStore implements GeoStore {
     this.assertOpen();
     assertId(riderId, 'riderId');
     if (batchId !== undefined) assertId(batchId, 'batchId');
-    return (await this.scripts.geostoreRelease(...this.riderKeys(riderId), riderId, batchId ?? '', this.cutoff())) === 1;
+    return (
+      (await this.scripts.geostoreRelease(...this.riderKeys(riderId), riderId, batchId ?? '', this.cutoff())) === 1
+    );
   }
 
   async ping(): Promise<void> {
@@ -313,7 +333,12 @@ export class RedisGeoStore implements GeoStore {
     if (this.redis.status !== 'end') await ended;
   }
 
-  private async search(kind: 'available' | 'nearby', center: LatLng, radiusM: number, limit: number): Promise<NearbyRider[]> {
+  private async search(
+    kind: 'available' | 'nearby',
+    center: LatLng,
+    radiusM: number,
+    limit: number,
+  ): Promise<NearbyRider[]> {
     const reply = (await this.scripts.geostoreSearch(
       this.key('riders:available'),
       this.key('riders:live'),

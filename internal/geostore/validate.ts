@@ -41,7 +41,10 @@ export function checkCells(cells: unknown, field: string, allowEmpty: boolean): 
 
 function assertLatLon(lat: unknown, lon: unknown, prefix: string): void {
   if (typeof lat !== 'number' || !Number.isFinite(lat) || Math.abs(lat) > MAX_GEO_LAT) {
-    throw new GeoStoreInputError(`${prefix}lat`, `must be a number in [-${MAX_GEO_LAT}, ${MAX_GEO_LAT}], got ${String(lat)}`);
+    throw new GeoStoreInputError(
+      `${prefix}lat`,
+      `must be a number in [-${MAX_GEO_LAT}, ${MAX_GEO_LAT}], got ${String(lat)}`,
+    );
   }
   if (typeof lon !== 'number' || !Number.isFinite(lon) || Math.abs(lon) > 180) {
     throw new GeoStoreInputError(`${prefix}lon`, `must be a number in [-180, 180], got ${String(lon)}`);
@@ -57,7 +60,8 @@ function assertOptional(value: unknown, field: string, min: number, max: number)
 
 /** Checks a ping; `prefix` is prepended to field names (`pings[3].`). */
 export function assertPing(ping: RiderPing, prefix = ''): void {
-  if (typeof ping !== 'object' || ping === null) throw new GeoStoreInputError(prefix.slice(0, -1) || 'ping', 'must be an object');
+  if (typeof ping !== 'object' || ping === null)
+    throw new GeoStoreInputError(prefix.slice(0, -1) || 'ping', 'must be an object');
   assertLatLon(ping.lat, ping.lon, prefix);
   if (typeof ping.recordedAt !== 'number' || !Number.isFinite(ping.recordedAt) || ping.recordedAt < 0) {
     throw new GeoStoreInputError(`${prefix}recordedAt`, `must be ms since the epoch, got ${String(ping.recordedAt)}`);

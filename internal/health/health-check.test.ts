@@ -3,7 +3,10 @@ import { inProcessHealthCheck, runHealthChecks } from './health-check.ts';
 
 describe('runHealthChecks', () => {
   it('reports each check with its adapter and latency, ok when all are up', async () => {
-    const report = await runHealthChecks([inProcessHealthCheck('bus', 'memory'), inProcessHealthCheck('router', 'straight-line')]);
+    const report = await runHealthChecks([
+      inProcessHealthCheck('bus', 'memory'),
+      inProcessHealthCheck('router', 'straight-line'),
+    ]);
     expect(report.status).toBe('ok');
     expect(report.checks.bus).toMatchObject({ adapter: 'memory', status: 'up' });
     expect(report.checks.router?.latency_ms).toBeGreaterThanOrEqual(0);
@@ -12,7 +15,10 @@ describe('runHealthChecks', () => {
   it('marks a hung check down after the timeout instead of hanging', async () => {
     const started = Date.now();
     const report = await runHealthChecks(
-      [{ name: 'redis', adapter: 'redis', check: () => new Promise<void>(() => {}) }, inProcessHealthCheck('bus', 'memory')],
+      [
+        { name: 'redis', adapter: 'redis', check: () => new Promise<void>(() => {}) },
+        inProcessHealthCheck('bus', 'memory'),
+      ],
       100,
     );
     expect(Date.now() - started).toBeLessThan(1_000);

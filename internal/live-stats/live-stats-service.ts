@@ -31,7 +31,14 @@ export const RECENT_DELIVERED_MS = 5 * 60_000;
 /** Orders no rider carries yet: the dispatch backlog (still cooking, ready, or waiting in a batch without a rider). */
 export const UNASSIGNED_ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'cooking', 'ready', 'batched'];
 
-export const ACTIVE_ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'cooking', 'ready', 'batched', 'assigned', 'picked_up'];
+export const ACTIVE_ORDER_STATUSES: readonly OrderStatus[] = [
+  'placed',
+  'cooking',
+  'ready',
+  'batched',
+  'assigned',
+  'picked_up',
+];
 export const ACTIVE_BATCH_STATUSES: readonly BatchStatus[] = ['open', 'sealed', 'assigned', 'picked_up'];
 
 export interface MapStore {
@@ -154,19 +161,41 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
           sql<string>`count(*) filter (where cancelled_at >= ${since})`.as('cancelled'),
           sql<string>`count(*) filter (where status not in ('delivered', 'cancelled'))`.as('active'),
           sql<string>`count(*) filter (where status in (${sql.join(UNASSIGNED_ORDER_STATUSES)}))`.as('unassigned'),
-          sql<string>`count(*) filter (where status in (${sql.join(UNASSIGNED_ORDER_STATUSES)}) and ready_at <= ${new Date(nowMs)})`.as('waiting'),
-          sql<number | null>`avg(extract(epoch from delivered_at - placed_at)) filter (where delivered_at >= ${since})`.as('mean_s'),
+          sql<string>`count(*) filter (where status in (${sql.join(UNASSIGNED_ORDER_STATUSES)}) and ready_at <= ${new Date(nowMs)})`.as(
+            'waiting',
+          ),
+          sql<
+            number | null
+          >`avg(extract(epoch from delivered_at - placed_at)) filter (where delivered_at >= ${since})`.as('mean_s'),
         ])
-        .where((eb) => eb.or([eb('placed_at', '>=', since), eb('delivered_at', '>=', since), eb('status', 'not in', ['delivered', 'cancelled'])]))
+        .where((eb) =>
+          eb.or([
+            eb('placed_at', '>=', since),
+            eb('delivered_at', '>=', since),
+            eb('status', 'not in', ['delivered', 'cancelled']),
+          ]),
+        )
         .executeTakeFirstOrThrow(),
-      db.selectFrom('riders').select(['status', sql<string>`count(*)`.as('n')]).groupBy('status').execute(),
-      db.selectFrom('batches').select(sql<string>`count(*)`.as('n')).where('status', 'in', ACTIVE_BATCH_STATUSES).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('riders')
+        .select(['status', sql<string>`count(*)`.as('n')])
+        .groupBy('status')
+        .execute(),
+      db
+        .selectFrom('batches')
+        .select(sql<string>`count(*)`.as('n'))
+        .where('status', 'in', ACTIVE_BATCH_STATUSES)
+        .executeTakeFirstOrThrow(),
       db
         .selectFrom('batch_orders as bo')
         .innerJoin('orders as o', 'o.id', 'bo.order_id')
         .select([sql<string>`count(*)`.as('orders'), sql<string>`count(distinct bo.batch_id)`.as('batches')])
         .where('bo.batch_id', 'in', (eb) =>
-          eb.selectFrom('batch_orders as d').innerJoin('orders as od', 'od.id', 'd.order_id').select('d.batch_id').where('od.delivered_at', '>=', since),
+          eb
+            .selectFrom('batch_orders as d')
+            .innerJoin('orders as od', 'od.id', 'd.order_id')
+            .select('d.batch_id')
+            .where('od.delivered_at', '>=', since),
         )
         .executeTakeFirstOrThrow(),
     ]);
@@ -189,7 +218,13 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
         busy: (byStatus.get('assigned') ?? 0) + (byStatus.get('delivering') ?? 0),
         offline: byStatus.get('offline') ?? 0,
       },
-      batches: { active: Number(batches.n), meanSize: Number(bundles.batches) > 0 ? Math.round((Number(bundles.orders) / Number(bundles.batches)) * 100) / 100 : null },
+      batches: {
+        active: Number(batches.n),
+        meanSize:
+          Number(bundles.batches) > 0
+            ? Math.round((Number(bundles.orders) / Number(bundles.batches)) * 100) / 100
+            : null,
+      },
       meanClickToDoorS: mean === null || Number.isNaN(mean) ? null : Math.round(mean * 10) / 10,
     };
   }
@@ -197,7 +232,9 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
   async function riderList(): Promise<MapRider[]> {
     const rows = await db
       .selectFrom('riders as r')
-      .leftJoin('batches as b', (join) => join.onRef('b.rider_id', '=', 'r.id').on('b.status', 'in', ['assigned', 'picked_up']))
+      .leftJoin('batches as b', (join) =>
+        join.onRef('b.rider_id', '=', 'r.id').on('b.status', 'in', ['assigned', 'picked_up']),
+      )
       .select(['r.id', 'r.name', 'r.status', 'r.last_lat', 'r.last_lon', 'r.last_seen_at', 'b.id as batch_id'])
       .where('r.status', '!=', 'offline')
       .orderBy('r.created_at')
@@ -208,9 +245,22 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
         // The geo store is rebuildable hot state: when it is away the map still shows the last known positions.
         const live = await geo.getRiderPosition(r.id).catch(() => null);
         const base = { id: r.id, name: r.name, status: r.status, batchId: r.batch_id ?? null };
-        if (live) return { ...base, lat: live.lat, lon: live.lon, recordedAt: new Date(live.recordedAt).toISOString(), source: 'geo' };
+        if (live)
+          return {
+            ...base,
+            lat: live.lat,
+            lon: live.lon,
+            recordedAt: new Date(live.recordedAt).toISOString(),
+            source: 'geo',
+          };
         if (r.last_lat !== null && r.last_lon !== null) {
-          return { ...base, lat: r.last_lat, lon: r.last_lon, recordedAt: r.last_seen_at?.toISOString() ?? null, source: 'db' };
+          return {
+            ...base,
+            lat: r.last_lat,
+            lon: r.last_lon,
+            recordedAt: r.last_seen_at?.toISOString() ?? null,
+            source: 'db',
+          };
         }
         return { ...base, lat: null, lon: null, recordedAt: null, source: null };
       }),
@@ -223,8 +273,22 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
       .selectFrom('orders as o')
       .leftJoin('batch_orders as bo', 'bo.order_id', 'o.id')
       .leftJoin('batches as b', 'b.id', 'bo.batch_id')
-      .select(['o.id', 'o.store_id', 'o.status', 'o.drop_lat', 'o.drop_lon', 'o.placed_at', 'bo.batch_id', 'b.rider_id'])
-      .where((eb) => eb.or([eb('o.status', 'in', ACTIVE_ORDER_STATUSES), eb.and([eb('o.status', '=', 'delivered'), eb('o.delivered_at', '>=', recent)])]))
+      .select([
+        'o.id',
+        'o.store_id',
+        'o.status',
+        'o.drop_lat',
+        'o.drop_lon',
+        'o.placed_at',
+        'bo.batch_id',
+        'b.rider_id',
+      ])
+      .where((eb) =>
+        eb.or([
+          eb('o.status', 'in', ACTIVE_ORDER_STATUSES),
+          eb.and([eb('o.status', '=', 'delivered'), eb('o.delivered_at', '>=', recent)]),
+        ]),
+      )
       .orderBy('o.placed_at', 'desc')
       .limit(MAP_LIMITS.orders)
       .execute();
@@ -245,14 +309,28 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
       .selectFrom('batches as b')
       .leftJoin('path_templates as p', 'p.id', 'b.path_id')
       // The map draws a hot path only under a rider's route: the others' geometry would be bytes nobody sees.
-      .select(['b.id', 'b.store_id', 'b.status', 'b.rider_id', 'b.stops', sql<StoredLineString | null>`case when b.status in ('assigned', 'picked_up') then p.geometry end`.as('geometry')])
+      .select([
+        'b.id',
+        'b.store_id',
+        'b.status',
+        'b.rider_id',
+        'b.stops',
+        sql<StoredLineString | null>`case when b.status in ('assigned', 'picked_up') then p.geometry end`.as(
+          'geometry',
+        ),
+      ])
       .where('b.status', 'in', ACTIVE_BATCH_STATUSES)
       .orderBy('b.opened_at', 'desc')
       .limit(MAP_LIMITS.batches)
       .execute();
     const ids = rows.map((b) => b.id);
     const members = ids.length
-      ? await db.selectFrom('batch_orders').select(['batch_id', 'order_id']).where('batch_id', 'in', ids).orderBy('sequence').execute()
+      ? await db
+          .selectFrom('batch_orders')
+          .select(['batch_id', 'order_id'])
+          .where('batch_id', 'in', ids)
+          .orderBy('sequence')
+          .execute()
       : [];
     const ordersOf = new Map<string, string[]>();
     for (const m of members) {
@@ -266,7 +344,9 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
       status: b.status,
       riderId: b.rider_id,
       orderIds: ordersOf.get(b.id) ?? [],
-      stops: b.stops ? b.stops.map((s: StoredStop) => ({ kind: s.kind, orderId: s.order_id, lat: s.lat, lon: s.lon, eta: s.eta })) : null,
+      stops: b.stops
+        ? b.stops.map((s: StoredStop) => ({ kind: s.kind, orderId: s.order_id, lat: s.lat, lon: s.lon, eta: s.eta }))
+        : null,
       path: leafletPath(b.geometry as StoredLineString | null),
     }));
   }
@@ -276,13 +356,26 @@ export function createLiveStatsService(deps: LiveStatsDeps): LiveStatsService {
     async snapshot() {
       const nowMs = clock.now();
       const [stores, riders, orders, batches, figures] = await Promise.all([
-        db.selectFrom('stores').select(['id', 'name', 'lat', 'lon']).orderBy('created_at').limit(MAP_LIMITS.stores).execute(),
+        db
+          .selectFrom('stores')
+          .select(['id', 'name', 'lat', 'lon'])
+          .orderBy('created_at')
+          .limit(MAP_LIMITS.stores)
+          .execute(),
         riderList(),
         orderList(nowMs),
         batchList(),
         stats(),
       ]);
-      return { at: new Date(nowMs).toISOString(), stores, riders, orders, batches, stats: figures, recentDeliveredMs: RECENT_DELIVERED_MS };
+      return {
+        at: new Date(nowMs).toISOString(),
+        stores,
+        riders,
+        orders,
+        batches,
+        stats: figures,
+        recentDeliveredMs: RECENT_DELIVERED_MS,
+      };
     },
   };
 }

@@ -11,12 +11,23 @@ describe('live feed forwarder', () => {
     const bus = new MemoryEventBus();
     const feed = new MemoryLiveFeed();
     const got: LiveMessage[] = [];
-    for (const channel of ['order:o1', 'batch:b1', 'rider:r1', 'map']) await feed.subscribe(channel, (m) => got.push(m));
-    const forwarder = await startLiveFeedForwarder({ bus, feed, logger: silentLogger, consume: { maxAttempts: 2, backoffMs: 1 } });
+    for (const channel of ['order:o1', 'batch:b1', 'rider:r1', 'map'])
+      await feed.subscribe(channel, (m) => got.push(m));
+    const forwarder = await startLiveFeedForwarder({
+      bus,
+      feed,
+      logger: silentLogger,
+      consume: { maxAttempts: 2, backoffMs: 1 },
+    });
     try {
       const at = new Date('2026-11-22T10:00:00Z');
       await bus.publishAll([
-        record('orderUpdated', 'o1', { orderId: 'o1', storeId: 's1', status: 'assigned', riderId: 'r1', batchId: 'b1' }, at),
+        record(
+          'orderUpdated',
+          'o1',
+          { orderId: 'o1', storeId: 's1', status: 'assigned', riderId: 'r1', batchId: 'b1' },
+          at,
+        ),
         record('batchUpdated', 'b1', { batchId: 'b1', storeId: 's1', status: 'assigned', riderId: 'r1' }, at),
         record('riderUpdated', 'r1', { riderId: 'r1', status: 'assigned', batchId: 'b1' }, at),
       ]);

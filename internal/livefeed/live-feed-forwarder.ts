@@ -59,7 +59,9 @@ export async function startLiveFeedForwarder(deps: LiveFeedForwarderDeps): Promi
       registry: deps.registry,
       from: 'latest',
     });
-  const started = await Promise.allSettled((['orderUpdated', 'batchUpdated', 'riderUpdated'] as const).map((topic) => forward(topic)));
+  const started = await Promise.allSettled(
+    (['orderUpdated', 'batchUpdated', 'riderUpdated'] as const).map((topic) => forward(topic)),
+  );
   for (const s of started) if (s.status === 'fulfilled') subscriptions.push(s.value);
   const failed = started.find((s) => s.status === 'rejected');
   if (failed) {

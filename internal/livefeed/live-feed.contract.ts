@@ -97,7 +97,6 @@ export function liveFeedContract(name: string, create: () => Promise<LiveFeedPai
       expect(ns(first).sort()).toEqual([1, 2, 3, 4]);
     });
 
-
     it('delivers a large publishMany (a bulk post: over a thousand messages, many channels) complete and in order', async () => {
       const { a, b } = await open();
       const map = collector();
@@ -108,7 +107,8 @@ export function liveFeedContract(name: string, create: () => Promise<LiveFeedPai
       await b.subscribe('rider:70', other.listener);
       const messages = Array.from({ length: 1_200 }, (_, n) => msg(n % 3 === 0 ? 'map' : `rider:${n % 10}`, n));
       await Promise.all([a.publishMany(messages.slice(0, 600)), a.publishMany(messages.slice(600))]);
-      const sent = (channel: string) => messages.filter((m) => m.channel === channel).map((m) => (m.data as { n: number }).n);
+      const sent = (channel: string) =>
+        messages.filter((m) => m.channel === channel).map((m) => (m.data as { n: number }).n);
       await map.waitFor(sent('map').length);
       await rider.waitFor(sent('rider:7').length);
       await settle();

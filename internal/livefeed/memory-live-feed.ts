@@ -1,6 +1,12 @@
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { ListenerRegistry } from './listener-registry.ts';
-import { LiveFeedClosedError, type LiveFeed, type LiveListener, type LiveMessage, type Unsubscribe } from './live-feed.ts';
+import {
+  LiveFeedClosedError,
+  type LiveFeed,
+  type LiveListener,
+  type LiveMessage,
+  type Unsubscribe,
+} from './live-feed.ts';
 
 /**
  * The live feed inside one process (embedded mode, unit tests). Messages are serialised on publish — listeners get a
@@ -12,7 +18,9 @@ export class MemoryLiveFeed implements LiveFeed {
   private closed = false;
 
   constructor(logger: Logger = silentLogger) {
-    this.listeners = new ListenerRegistry((error, channel) => logger.warn({ err: error, channel }, 'live feed listener failed'));
+    this.listeners = new ListenerRegistry((error, channel) =>
+      logger.warn({ err: error, channel }, 'live feed listener failed'),
+    );
   }
 
   async publish(message: LiveMessage): Promise<void> {

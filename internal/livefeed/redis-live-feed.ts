@@ -2,7 +2,13 @@ import type { Redis } from 'ioredis';
 import { Coalescer } from '../platform/coalescer.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { ListenerRegistry } from './listener-registry.ts';
-import { LiveFeedClosedError, type LiveFeed, type LiveListener, type LiveMessage, type Unsubscribe } from './live-feed.ts';
+import {
+  LiveFeedClosedError,
+  type LiveFeed,
+  type LiveListener,
+  type LiveMessage,
+  type Unsubscribe,
+} from './live-feed.ts';
 
 /** PUBLISHes ARGV as (channel, message) pairs, in order; one script call carries many messages. */
 const PUBLISH_MANY_LUA = `for i = 1, #ARGV, 2 do redis.call('PUBLISH', ARGV[i], ARGV[i + 1]) end return #ARGV / 2`;
@@ -55,7 +61,10 @@ export class RedisLiveFeed implements LiveFeed {
    * Publishes made while one pipeline is in flight leave together in the next (in call order, so per-channel order
    * holds): under load one write and one read for many pings' messages instead of one per request; idle, no delay.
    */
-  private readonly publishing = new Coalescer<readonly LiveMessage[], void>((batches) => this.sendAll(batches), { maxInFlight: 1, maxBatch: 1_000 });
+  private readonly publishing = new Coalescer<readonly LiveMessage[], void>((batches) => this.sendAll(batches), {
+    maxInFlight: 1,
+    maxBatch: 1_000,
+  });
 
   /**
    * @param publisher a connected client without `keyPrefix`, used for PUBLISH and not owned (not closed here).
@@ -67,7 +76,9 @@ export class RedisLiveFeed implements LiveFeed {
   ) {
     const logger = options.logger ?? silentLogger;
     this.prefix = options.prefix;
-    this.listeners = new ListenerRegistry((error, channel) => logger.warn({ err: error, channel }, 'live feed listener failed'));
+    this.listeners = new ListenerRegistry((error, channel) =>
+      logger.warn({ err: error, channel }, 'live feed listener failed'),
+    );
     // No ready check: ioredis sends its INFO probe after connecting, and when SUBSCRIBEs queued meanwhile went first
     // the probe fails ("connection in subscriber mode") and the queued subscriptions are rejected. We connect
     // explicitly before the first SUBSCRIBE instead (see `connected`).
@@ -139,7 +150,9 @@ export class RedisLiveFeed implements LiveFeed {
       if (done || this.closed) return;
       done = true;
       if (this.listeners.remove(channel, listener)) {
-        await this.serialise(channel, () => (this.listeners.has(channel) ? undefined : this.subscriber.unsubscribe(this.prefix + channel)));
+        await this.serialise(channel, () =>
+          this.listeners.has(channel) ? undefined : this.subscriber.unsubscribe(this.prefix + channel),
+        );
       }
     };
   }

@@ -11,7 +11,13 @@ export function orderUpdated(
   return record(
     'orderUpdated',
     order.id,
-    { ...rest, orderId: order.id, storeId: order.store_id, status: order.status, ...(eta !== undefined ? { eta: eta?.toISOString() ?? null } : {}) },
+    {
+      ...rest,
+      orderId: order.id,
+      storeId: order.store_id,
+      status: order.status,
+      ...(eta !== undefined ? { eta: eta?.toISOString() ?? null } : {}),
+    },
     now,
   );
 }
@@ -22,10 +28,19 @@ export function batchUpdated(
   now: Date,
   extra: { orderIds?: string[]; [k: string]: unknown } = {},
 ): OutgoingRecord {
-  return record('batchUpdated', batch.id, { ...extra, batchId: batch.id, storeId: batch.store_id, status: batch.status, riderId: batch.rider_id }, now);
+  return record(
+    'batchUpdated',
+    batch.id,
+    { ...extra, batchId: batch.id, storeId: batch.store_id, status: batch.status, riderId: batch.rider_id },
+    now,
+  );
 }
 
 /** `rider.updated`, keyed by the rider id. */
-export function riderUpdated(rider: { id: string; status: string }, now: Date, extra: { batchId?: string | null; [k: string]: unknown } = {}): OutgoingRecord {
+export function riderUpdated(
+  rider: { id: string; status: string },
+  now: Date,
+  extra: { batchId?: string | null; [k: string]: unknown } = {},
+): OutgoingRecord {
   return record('riderUpdated', rider.id, { ...extra, riderId: rider.id, status: rider.status }, now);
 }

@@ -29,10 +29,36 @@ import type { OrderStatus } from '../db/schema.ts';
  *
  *   `release` follows its batch back to dispatch when the assigned rider went silent before the pickup.
  */
-export type OrderEvent = 'start_cooking' | 'mark_ready' | 'batch' | 'assign' | 'pick_up' | 'deliver' | 'cancel' | 'release';
+export type OrderEvent =
+  | 'start_cooking'
+  | 'mark_ready'
+  | 'batch'
+  | 'assign'
+  | 'pick_up'
+  | 'deliver'
+  | 'cancel'
+  | 'release';
 
-export const ORDER_STATUSES: readonly OrderStatus[] = ['placed', 'cooking', 'ready', 'batched', 'assigned', 'picked_up', 'delivered', 'cancelled'];
-export const ORDER_EVENTS: readonly OrderEvent[] = ['start_cooking', 'mark_ready', 'batch', 'assign', 'pick_up', 'deliver', 'cancel', 'release'];
+export const ORDER_STATUSES: readonly OrderStatus[] = [
+  'placed',
+  'cooking',
+  'ready',
+  'batched',
+  'assigned',
+  'picked_up',
+  'delivered',
+  'cancelled',
+];
+export const ORDER_EVENTS: readonly OrderEvent[] = [
+  'start_cooking',
+  'mark_ready',
+  'batch',
+  'assign',
+  'pick_up',
+  'deliver',
+  'cancel',
+  'release',
+];
 
 const TABLE: Record<OrderEvent, Partial<Record<OrderStatus, OrderStatus>>> = {
   start_cooking: { placed: 'cooking', batched: 'batched', assigned: 'assigned' },
@@ -41,7 +67,13 @@ const TABLE: Record<OrderEvent, Partial<Record<OrderStatus, OrderStatus>>> = {
   assign: { batched: 'assigned' },
   pick_up: { assigned: 'picked_up' },
   deliver: { picked_up: 'delivered' },
-  cancel: { placed: 'cancelled', cooking: 'cancelled', ready: 'cancelled', batched: 'cancelled', assigned: 'cancelled' },
+  cancel: {
+    placed: 'cancelled',
+    cooking: 'cancelled',
+    ready: 'cancelled',
+    batched: 'cancelled',
+    assigned: 'cancelled',
+  },
   release: { assigned: 'batched' },
 };
 

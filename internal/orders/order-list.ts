@@ -15,7 +15,11 @@ export interface OrderListFilter {
  * Orders newest first (placed_at, then id), with their batch, rider and drop ETA as `findOrderWithDispatch` gives
  * them. Served by the (placed_at, id), (status, placed_at, id) and (store_id, placed_at, id) indexes of migration 0007.
  */
-export async function listOrders(db: Kysely<Database>, filter: OrderListFilter, page: PageRequest): Promise<Page<OrderWithDispatch>> {
+export async function listOrders(
+  db: Kysely<Database>,
+  filter: OrderListFilter,
+  page: PageRequest,
+): Promise<Page<OrderWithDispatch>> {
   let query = db
     .selectFrom('orders as o')
     .leftJoin('batch_orders as bo', 'bo.order_id', 'o.id')
@@ -27,6 +31,10 @@ export async function listOrders(db: Kysely<Database>, filter: OrderListFilter, 
   if (filter.storeId !== undefined) query = query.where('o.store_id', '=', filter.storeId);
   if (filter.since !== undefined) query = query.where('o.placed_at', '>=', filter.since);
   if (page.after !== undefined) query = query.where(olderThan('o.placed_at', 'o.id', page.after));
-  const rows = await query.orderBy('o.placed_at', 'desc').orderBy('o.id', 'desc').limit(page.limit + 1).execute();
+  const rows = await query
+    .orderBy('o.placed_at', 'desc')
+    .orderBy('o.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
   return toPage(rows, page.limit, ({ stops, page_at: _at, ...order }) => ({ ...order, eta: dropEta(stops, order.id) }));
 }

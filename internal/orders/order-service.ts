@@ -92,7 +92,11 @@ export interface OrderService {
 /** The 409 every illegal lifecycle step answers. */
 export function illegalTransition(orderId: string, from: OrderStatus, event: OrderEvent): AppError {
   const to = targetOfEvent(event);
-  return conflict('order.illegal_transition', `order ${orderId} cannot go from ${from} to ${to}`, { order_id: orderId, from, to });
+  return conflict('order.illegal_transition', `order ${orderId} cannot go from ${from} to ${to}`, {
+    order_id: orderId,
+    from,
+    to,
+  });
 }
 
 const orderNotFound = (id: string) => notFound('order.not_found', `order ${id} does not exist`, { order_id: id });
@@ -134,12 +138,20 @@ export async function assertDropReachable(
     ...(answer.maxSnapDistanceM !== undefined ? { max_snap_distance_m: answer.maxSnapDistanceM } : {}),
   };
   if (answer.end === 'from') {
-    throw invalidInput('order.store_unreachable', `the store is not on the road network (${answer.reason}); no drop can be delivered from it`, {
-      field: 'store_id',
-      ...facts,
-    });
+    throw invalidInput(
+      'order.store_unreachable',
+      `the store is not on the road network (${answer.reason}); no drop can be delivered from it`,
+      {
+        field: 'store_id',
+        ...facts,
+      },
+    );
   }
-  throw invalidInput('order.drop_unreachable', `drop: no rider can reach it by road from the store (${answer.reason})`, { field: 'drop', ...facts });
+  throw invalidInput(
+    'order.drop_unreachable',
+    `drop: no rider can reach it by road from the store (${answer.reason})`,
+    { field: 'drop', ...facts },
+  );
 }
 
 /** Orders: placement (idempotent), the kitchen steps and cancellation. Every change and its events in one transaction. */
@@ -200,20 +212,35 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
   return {
     async place(input, idempotencyKey) {
       const now = new Date(clock.now());
-      const readyAt = input.ready_at !== undefined ? new Date(input.ready_at) : new Date(now.getTime() + (input.prep_minutes ?? 0) * 60_000);
-      const promisedAt = input.promised_at !== undefined ? new Date(input.promised_at) : new Date(readyAt.getTime() + promiseMs);
-      const storeMissing = () => notFound('store.not_found', `store ${input.store_id} does not exist`, { field: 'store_id', store_id: input.store_id });
+      const readyAt =
+        input.ready_at !== undefined
+          ? new Date(input.ready_at)
+          : new Date(now.getTime() + (input.prep_minutes ?? 0) * 60_000);
+      const promisedAt =
+        input.promised_at !== undefined ? new Date(input.promised_at) : new Date(readyAt.getTime() + promiseMs);
+      const storeMissing = () =>
+        notFound('store.not_found', `store ${input.store_id} does not exist`, {
+          field: 'store_id',
+          store_id: input.store_id,
+        });
       if (promisedAt.getTime() < readyAt.getTime()) {
         // An unknown store is the first thing to report, as before the one-statement write (rare path: one extra read).
         if (!(await findStore(db, input.store_id))) throw storeMissing();
-        throw invalidInput('order.promise_before_ready', `promised_at (${promisedAt.toISOString()}) is before the order is ready (${readyAt.toISOString()})`, {
-          field: 'promised_at',
-        });
+        throw invalidInput(
+          'order.promise_before_ready',
+          `promised_at (${promisedAt.toISOString()}) is before the order is ready (${readyAt.toISOString()})`,
+          {
+            field: 'promised_at',
+          },
+        );
       }
       if (deps.reachability) {
         const store = await storePosition(input.store_id);
         if (!store) throw storeMissing();
-        await assertDropReachable(deps.reachability, store, input.drop, { logger: deps.logger, timeoutMs: deps.reachabilityTimeoutMs });
+        await assertDropReachable(deps.reachability, store, input.drop, {
+          logger: deps.logger,
+          timeoutMs: deps.reachabilityTimeoutMs,
+        });
       }
       const hash = idempotencyKey !== undefined ? requestHash(input) : null;
       const cell = latLngToCell(input.drop.lat, input.drop.lon, deps.h3Resolution);
@@ -258,7 +285,10 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
       if (outcome.kind === 'store_not_found') throw storeMissing();
       if (outcome.kind === 'inserted') {
         // Just created: no batch, rider or ETA yet (what the re-read used to find).
-        return { order: { ...outcome.order, batch_id: null, batch_status: null, rider_id: null, eta: null }, replayed: false };
+        return {
+          order: { ...outcome.order, batch_id: null, batch_status: null, rider_id: null, eta: null },
+          replayed: false,
+        };
       }
       // The key is taken (the insert waited for its holder to commit, so this later statement sees it).
       const existing = await findOrderByIdempotencyKey(db, idempotencyKey!);
@@ -283,10 +313,14 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
           // On a batched or assigned order the status stays (dispatch's), but the kitchen's fact is recorded and
           // published like any change: the answer and `order.updated` both show `cooking_started_at`.
           if (order.ready_marked_at !== null) {
-            throw conflict('order.already_ready', `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}; cooking comes before ready`, {
-              order_id: id,
-              ready_marked_at: order.ready_marked_at.toISOString(),
-            });
+            throw conflict(
+              'order.already_ready',
+              `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}; cooking comes before ready`,
+              {
+                order_id: id,
+                ready_marked_at: order.ready_marked_at.toISOString(),
+              },
+            );
           }
           const updated = await trx
             .updateTable('orders')
@@ -299,10 +333,14 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         // A second "cooking" is a repeat, whatever the status is by now (as for "ready").
         (order) => {
           if (order.cooking_started_at !== null) {
-            throw conflict('order.already_cooking', `order ${id} started cooking at ${order.cooking_started_at.toISOString()}`, {
-              order_id: id,
-              cooking_started_at: order.cooking_started_at.toISOString(),
-            });
+            throw conflict(
+              'order.already_cooking',
+              `order ${id} started cooking at ${order.cooking_started_at.toISOString()}`,
+              {
+                order_id: id,
+                cooking_started_at: order.cooking_started_at.toISOString(),
+              },
+            );
           }
         },
       ),
@@ -319,17 +357,26 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
             .returningAll()
             .executeTakeFirstOrThrow();
           await enqueue(trx, [
-            record('orderReady', order.store_id, { orderId: id, storeId: order.store_id, readyMarkedAt: now.toISOString() }, now),
+            record(
+              'orderReady',
+              order.store_id,
+              { orderId: id, storeId: order.store_id, readyMarkedAt: now.toISOString() },
+              now,
+            ),
             orderUpdated(updated, now, { readyMarkedAt: now.toISOString() }),
           ]);
         },
         // A second "ready" is a repeat the client should hear about as such, whatever the status is by now.
         (order) => {
           if (order.ready_marked_at !== null) {
-            throw conflict('order.already_ready', `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}`, {
-              order_id: id,
-              ready_marked_at: order.ready_marked_at.toISOString(),
-            });
+            throw conflict(
+              'order.already_ready',
+              `order ${id} was already marked ready at ${order.ready_marked_at.toISOString()}`,
+              {
+                order_id: id,
+                ready_marked_at: order.ready_marked_at.toISOString(),
+              },
+            );
           }
         },
       ),
@@ -342,7 +389,14 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         const now = new Date(clock.now());
         const done = await db.transaction().execute(async (trx) => {
           const batchId = await batchIdOfOrder(trx, id);
-          const batch = batchId ? await trx.selectFrom('batches').selectAll().where('id', '=', batchId).forUpdate().executeTakeFirstOrThrow() : undefined;
+          const batch = batchId
+            ? await trx
+                .selectFrom('batches')
+                .selectAll()
+                .where('id', '=', batchId)
+                .forUpdate()
+                .executeTakeFirstOrThrow()
+            : undefined;
           const order = await findOrder(trx, id, true);
           if (!order) throw orderNotFound(id);
           if ((await batchIdOfOrder(trx, id)) !== batchId) return false;
@@ -351,24 +405,40 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
           const records = [];
           if (batch) {
             if (batch.status !== 'open') {
-              throw conflict('order.cancel_too_late', `order ${id} is in batch ${batch.id}, which is already ${batch.status}; it can no longer be cancelled`, {
-                order_id: id,
-                batch_id: batch.id,
-                batch_status: batch.status,
-              });
+              throw conflict(
+                'order.cancel_too_late',
+                `order ${id} is in batch ${batch.id}, which is already ${batch.status}; it can no longer be cancelled`,
+                {
+                  order_id: id,
+                  batch_id: batch.id,
+                  batch_status: batch.status,
+                },
+              );
             }
             await trx.deleteFrom('batch_orders').where('order_id', '=', id).execute();
-            const remaining = await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', batch.id).orderBy('sequence').execute();
+            const remaining = await trx
+              .selectFrom('batch_orders')
+              .select('order_id')
+              .where('batch_id', '=', batch.id)
+              .orderBy('sequence')
+              .execute();
             // An empty open batch would otherwise be sealed and dispatched with nothing in it.
             const batchNext = remaining.length === 0 ? nextBatchStatus(batch.status, 'cancel') : batch.status;
-            if (batchNext === null) throw conflict('batch.illegal_transition', `batch ${batch.id} cannot cancel from ${batch.status}`, { batch_id: batch.id, from: batch.status, event: 'cancel' });
+            if (batchNext === null)
+              throw conflict('batch.illegal_transition', `batch ${batch.id} cannot cancel from ${batch.status}`, {
+                batch_id: batch.id,
+                from: batch.status,
+                event: 'cancel',
+              });
             const updatedBatch = await trx
               .updateTable('batches')
               .set({ order_count: remaining.length, status: batchNext, updated_at: now })
               .where('id', '=', batch.id)
               .returningAll()
               .executeTakeFirstOrThrow();
-            records.push(batchUpdated(updatedBatch, now, { orderIds: remaining.map((r) => r.order_id), removedOrderId: id }));
+            records.push(
+              batchUpdated(updatedBatch, now, { orderIds: remaining.map((r) => r.order_id), removedOrderId: id }),
+            );
           }
           const updated = await trx
             .updateTable('orders')
@@ -381,7 +451,8 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
           return true;
         });
         if (done) return view(id);
-        if (attempt >= 2) throw conflict('order.busy', `order ${id} is being batched right now; retry`, { order_id: id });
+        if (attempt >= 2)
+          throw conflict('order.busy', `order ${id} is being batched right now; retry`, { order_id: id });
       }
     },
   };

@@ -27,7 +27,9 @@ export async function regretStats(db: Kysely<Database>): Promise<RegretStats> {
       sql<number | null>`avg(regret)`.as('mean'),
       sql<number | null>`percentile_cont(0.5) within group (order by regret)`.as('p50'),
       sql<number | null>`percentile_cont(0.95) within group (order by regret)`.as('p95'),
-      sql<number | null>`avg(case when regret > ${REGRET_THRESHOLD} then 1.0 else 0.0 end)::double precision`.as('share'),
+      sql<number | null>`avg(case when regret > ${REGRET_THRESHOLD} then 1.0 else 0.0 end)::double precision`.as(
+        'share',
+      ),
     ])
     .executeTakeFirstOrThrow();
   const num = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));

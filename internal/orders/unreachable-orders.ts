@@ -5,7 +5,11 @@ import { orderUpdated } from './order-events.ts';
 import { nextOrderStatus } from './order-lifecycle.ts';
 
 /** Orders of `storeId` whose drop lies in `cell` and that wait for a batch (accepted, in no batch yet). */
-export async function unbatchedOrderIdsInCell(trx: Transaction<Database>, storeId: string, cell: string): Promise<string[]> {
+export async function unbatchedOrderIdsInCell(
+  trx: Transaction<Database>,
+  storeId: string,
+  cell: string,
+): Promise<string[]> {
   const rows = await trx
     .selectFrom('orders')
     .leftJoin('batch_orders', 'batch_orders.order_id', 'orders.id')
@@ -25,7 +29,12 @@ export async function unbatchedOrderIdsInCell(trx: Transaction<Database>, storeI
  * customer hears it instead of waiting forever. Only orders not yet in a batch are ended (a batched order is the
  * dispatcher's to take out first); the others are left as they are. Answers the ids ended.
  */
-export async function cancelUnreachableOrders(trx: Transaction<Database>, orderIds: readonly string[], reason: string, now: Date): Promise<string[]> {
+export async function cancelUnreachableOrders(
+  trx: Transaction<Database>,
+  orderIds: readonly string[],
+  reason: string,
+  now: Date,
+): Promise<string[]> {
   if (orderIds.length === 0) return [];
   const rows = await trx
     .selectFrom('orders')
@@ -44,7 +53,9 @@ export async function cancelUnreachableOrders(trx: Transaction<Database>, orderI
       .where('id', '=', row.id)
       .returningAll()
       .executeTakeFirstOrThrow();
-    await enqueue(trx, [orderUpdated(updated, now, { batchId: null, riderId: null, cancelReason: 'drop_unreachable', reason })]);
+    await enqueue(trx, [
+      orderUpdated(updated, now, { batchId: null, riderId: null, cancelReason: 'drop_unreachable', reason }),
+    ]);
     ended.push(row.id);
   }
   return ended;

@@ -71,7 +71,10 @@ function crashingAfter(inner: EventBus, limit: number): EventBus & { crashed: Pr
  * A bus wrapper for "the relay died between publish and mark": the first batch reaches the broker, then every
  * connection of the relay's pool is killed before it can stamp `published_at`.
  */
-function killingConnectionsAfterFirstBatch(inner: EventBus, kill: () => Promise<void>): EventBus & { killed: Promise<void> } {
+function killingConnectionsAfterFirstBatch(
+  inner: EventBus,
+  kill: () => Promise<void>,
+): EventBus & { killed: Promise<void> } {
   let done = false;
   let signal!: () => void;
   const killed = new Promise<void>((resolve) => (signal = resolve));
@@ -98,7 +101,9 @@ let app: DatabaseHandle;
 let admin: pg.Client;
 
 beforeAll(async () => {
-  testDb = await createTestDatabase('outbox_relay', { migrate: async (url) => void (await migrateUp(url, silentLogger)) });
+  testDb = await createTestDatabase('outbox_relay', {
+    migrate: async (url) => void (await migrateUp(url, silentLogger)),
+  });
   app = createDatabase(testDb.url, { applicationName: 'outbox-test-writer' });
   admin = new pg.Client({ connectionString: testDb.url });
   await admin.connect();
@@ -136,7 +141,10 @@ async function waitFor(condition: () => Promise<boolean> | boolean, what: string
 }
 
 /** Key (or whatever `group` picks) → event ids in the order of their first publication. */
-function firstPublicationOrder(log: readonly Published[], group: (p: Published) => string = (p) => p.key): Map<string, string[]> {
+function firstPublicationOrder(
+  log: readonly Published[],
+  group: (p: Published) => string = (p) => p.key,
+): Map<string, string[]> {
   const seen = new Set<string>();
   const order = new Map<string, string[]>();
   for (const p of log) {
@@ -213,7 +221,14 @@ describe('OutboxRelay', () => {
 
     // Relay 1: its bus dies after 37 records, part-way through a batch, while the writers are still writing.
     const bus1 = crashingAfter(broker, 37);
-    const relay1 = new OutboxRelay({ db: app.db, pool: app.pool, bus: bus1, logger: silentLogger, batchSize: 16, pollIntervalMs: 20 });
+    const relay1 = new OutboxRelay({
+      db: app.db,
+      pool: app.pool,
+      bus: bus1,
+      logger: silentLogger,
+      batchSize: 16,
+      pollIntervalMs: 20,
+    });
     relay1.start();
     const writing = Promise.all([0, 1, 2, 3].map(writer));
     await bus1.crashed;
@@ -232,7 +247,9 @@ describe('OutboxRelay', () => {
     // Relay 2: publishes a batch, then its database connections die before it can mark the batch published.
     const relay2Db = createDatabase(testDb.url, { applicationName: 'outbox-test-relay2' });
     const bus2 = killingConnectionsAfterFirstBatch(broker, async () => {
-      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outbox-test-relay2'");
+      await admin.query(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'outbox-test-relay2'",
+      );
     });
     const relay2 = new OutboxRelay({
       db: relay2Db.db,
@@ -252,7 +269,14 @@ describe('OutboxRelay', () => {
     expect(await unpublishedCount()).toBe(unpublishedBeforeRelay2); // …but marked nothing
 
     // Relay 3: a fresh relay on a healthy bus drains the rest.
-    const relay3 = new OutboxRelay({ db: app.db, pool: app.pool, bus: broker, logger: silentLogger, batchSize: 16, pollIntervalMs: 20 });
+    const relay3 = new OutboxRelay({
+      db: app.db,
+      pool: app.pool,
+      bus: broker,
+      logger: silentLogger,
+      batchSize: 16,
+      pollIntervalMs: 20,
+    });
     relay3.start();
     await waitFor(async () => (await unpublishedCount()) === 0, 'the outbox to drain');
     await relay3.stop();
@@ -284,7 +308,13 @@ describe('OutboxRelay', () => {
 
   it('wakes on commit through LISTEN/NOTIFY instead of waiting for the next poll', async () => {
     const broker = new RecordingBus();
-    const relay = new OutboxRelay({ db: app.db, pool: app.pool, bus: broker, logger: silentLogger, pollIntervalMs: 60_000 });
+    const relay = new OutboxRelay({
+      db: app.db,
+      pool: app.pool,
+      bus: broker,
+      logger: silentLogger,
+      pollIntervalMs: 60_000,
+    });
     relay.start();
     try {
       await new Promise((r) => setTimeout(r, 300)); // let it run its first (empty) batch and go to sleep
@@ -329,7 +359,13 @@ describe('OutboxRelay', () => {
       close: async () => {},
     };
     await app.db.transaction().execute((trx) => enqueue(trx, [record('drain.test', 'k'), record('drain.test', 'k')]));
-    const relay = new OutboxRelay({ db: app.db, pool: app.pool, bus: slowBus, logger: silentLogger, pollIntervalMs: 20 });
+    const relay = new OutboxRelay({
+      db: app.db,
+      pool: app.pool,
+      bus: slowBus,
+      logger: silentLogger,
+      pollIntervalMs: 20,
+    });
     relay.start();
     await inFlight;
     let stopped = false;
@@ -363,7 +399,15 @@ describe('OutboxRelay', () => {
       for (const r of records) expected.set(r.key, [...(expected.get(r.key) ?? []), r.event.id]);
     }
     const relays = [1, 2].map(
-      () => new OutboxRelay({ db: app.db, pool: app.pool, bus: slow, logger: silentLogger, batchSize: 7, pollIntervalMs: 5 }),
+      () =>
+        new OutboxRelay({
+          db: app.db,
+          pool: app.pool,
+          bus: slow,
+          logger: silentLogger,
+          batchSize: 7,
+          pollIntervalMs: 5,
+        }),
     );
     for (const r of relays) r.start();
     try {

@@ -68,7 +68,11 @@ export class OutboxRelay {
     this.batchSize = options.batchSize ?? 100;
     this.pollIntervalMs = options.pollIntervalMs ?? 250;
     const initialMs = options.backoff?.initialMs ?? 100;
-    this.backoff = new BackoffDelays({ initialMs, maxMs: Math.max(initialMs, options.backoff?.maxMs ?? 10_000), jitter: 'none' });
+    this.backoff = new BackoffDelays({
+      initialMs,
+      maxMs: Math.max(initialMs, options.backoff?.maxMs ?? 10_000),
+      jitter: 'none',
+    });
   }
 
   /** Starts relaying in the background. Calling it twice is a no-op. */
@@ -94,7 +98,9 @@ export class OutboxRelay {
   async relayBatch(): Promise<BatchOutcome> {
     const { db, bus } = this.options;
     return db.transaction().execute(async (trx): Promise<BatchOutcome> => {
-      const lock = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${sql.lit(RELAY_LOCK_KEY)}) as locked`.execute(trx);
+      const lock = await sql<{
+        locked: boolean;
+      }>`select pg_try_advisory_xact_lock(${sql.lit(RELAY_LOCK_KEY)}) as locked`.execute(trx);
       if (lock.rows[0]?.locked !== true) return { kind: 'busy' };
 
       const rows = await trx
@@ -109,7 +115,12 @@ export class OutboxRelay {
       if (rows.length === 0) return { kind: 'idle' };
 
       const ids = rows.map((row) => row.id);
-      const records: OutgoingRecord[] = rows.map((row) => ({ topic: row.topic, key: row.key, event: row.event, headers: row.headers }));
+      const records: OutgoingRecord[] = rows.map((row) => ({
+        topic: row.topic,
+        key: row.key,
+        event: row.event,
+        headers: row.headers,
+      }));
       try {
         await bus.publishAll(records);
       } catch (error) {
@@ -146,7 +157,10 @@ export class OutboxRelay {
       if (outcome.kind === 'failed') {
         failures += 1;
         const delay = this.backoff.next();
-        logger.warn({ err: outcome.error, rows: outcome.count, failures, retryInMs: delay }, 'outbox relay batch failed; will retry');
+        logger.warn(
+          { err: outcome.error, rows: outcome.count, failures, retryInMs: delay },
+          'outbox relay batch failed; will retry',
+        );
         await this.sleep(delay, false);
         continue;
       }

@@ -31,4 +31,3 @@ export async function enqueue(trx: Transaction<Database>, records: readonly Outg
     .execute();
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
 }
-

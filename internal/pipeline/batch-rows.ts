@@ -12,7 +12,16 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** An order as the dispatcher loads it: the `orders` table's own row type (Kysely schema), narrowed to these columns. */
 export type OrderRow = Pick<
   Selectable<OrdersTable>,
-  'id' | 'store_id' | 'drop_lat' | 'drop_lon' | 'h3_cell' | 'status' | 'placed_at' | 'ready_at' | 'ready_marked_at' | 'promised_at'
+  | 'id'
+  | 'store_id'
+  | 'drop_lat'
+  | 'drop_lon'
+  | 'h3_cell'
+  | 'status'
+  | 'placed_at'
+  | 'ready_at'
+  | 'ready_marked_at'
+  | 'promised_at'
 >;
 
 export const ORDER_COLUMNS = [
@@ -33,7 +42,16 @@ export type StoreRow = Pick<Selectable<StoresTable>, 'id' | 'lat' | 'lon'>;
 /** A batch as the dispatcher loads it: the `batches` table's row type, narrowed to these columns. */
 export type BatchRow = Pick<
   Selectable<BatchesTable>,
-  'id' | 'store_id' | 'path_id' | 'status' | 'capacity' | 'opened_at' | 'window_closes_at' | 'latest_departure_at' | 'ready_at' | 'estimated_cost_s'
+  | 'id'
+  | 'store_id'
+  | 'path_id'
+  | 'status'
+  | 'capacity'
+  | 'opened_at'
+  | 'window_closes_at'
+  | 'latest_departure_at'
+  | 'ready_at'
+  | 'estimated_cost_s'
 >;
 
 export const BATCH_COLUMNS = [
@@ -72,7 +90,8 @@ export const toDomainStore = (row: StoreRow): Store => ({ id: row.id, location: 
  */
 export function toDomainBatch(row: BatchRow, orders: readonly OrderRow[]): Batch {
   const members = orders.map(toDomainOrder);
-  if (row.status !== 'open' && row.status !== 'sealed') throw new Error(`batch ${row.id} is ${row.status}: not the dispatcher's`);
+  if (row.status !== 'open' && row.status !== 'sealed')
+    throw new Error(`batch ${row.id} is ${row.status}: not the dispatcher's`);
   return {
     id: row.id,
     storeId: row.store_id,

@@ -20,7 +20,14 @@ import type { Batch, GeoPoint, Order, Plan, Rider, StopPlan, Store } from '../di
 import { record } from '../events/catalog.ts';
 import { batchUpdated, orderUpdated, riderUpdated } from '../orders/order-events.ts';
 import { enqueue } from '../outbox/outbox.ts';
-import { BATCH_COLUMNS, loadBatchOrders, ORDER_COLUMNS, toDomainBatch, toDomainOrder, type OrderRow } from './batch-rows.ts';
+import {
+  BATCH_COLUMNS,
+  loadBatchOrders,
+  ORDER_COLUMNS,
+  toDomainBatch,
+  toDomainOrder,
+  type OrderRow,
+} from './batch-rows.ts';
 import { provisionPath } from './path-provisioner.ts';
 import { clearPathRequest, requestPath } from './provision-requests.ts';
 import { lockStore, type PipelineDeps } from './pipeline-deps.ts';
@@ -49,7 +56,11 @@ const EMPTY: ScopeRoundOutcome = { batched: 0, sealed: 0, merged: 0, assigned: 0
 const UNBATCHED = ['placed', 'cooking', 'ready'] as const;
 
 /** Orders of the scope not in a batch yet, placed by `now` (a round never decides on an order from its future). */
-async function loadUnbatchedOrders(db: PipelineDeps['db'] | Trx, storeIds: readonly string[], now: number): Promise<OrderRow[]> {
+async function loadUnbatchedOrders(
+  db: PipelineDeps['db'] | Trx,
+  storeIds: readonly string[],
+  now: number,
+): Promise<OrderRow[]> {
   return db
     .selectFrom('orders')
     .leftJoin('batch_orders', 'batch_orders.order_id', 'orders.id')
@@ -83,17 +94,29 @@ async function provisionMissingPaths(deps: PipelineDeps, storeIds: readonly stri
   if (orders.length === 0) return;
   const paths = await loadPaths(deps.db, storeIds);
   let pending: Order[] = orders;
-  for (let missing = nextMissingPath(pending, paths, deps.params); missing; missing = nextMissingPath(pending, paths, deps.params)) {
+  for (
+    let missing = nextMissingPath(pending, paths, deps.params);
+    missing;
+    missing = nextMissingPath(pending, paths, deps.params)
+  ) {
     // One builder per (store, cell): a round that finds the request already pending (another round, another worker, or
     // a build that failed) leaves those orders for a later round; path.provisioned or the stale-request sweep brings them.
     const mine = await requestPath(deps.db, missing.storeId, missing.cell, new Date(deps.clock.now()));
     const id = mine
-      ? await provisionPath(deps, { storeId: missing.storeId, cell: missing.cell, orderId: missing.orderId }).catch(async (error: unknown) => {
-          await clearPathRequest(deps.db, missing.storeId, missing.cell); // the Router is unavailable: the next round asks again
-          throw error;
-        })
+      ? await provisionPath(deps, { storeId: missing.storeId, cell: missing.cell, orderId: missing.orderId }).catch(
+          async (error: unknown) => {
+            await clearPathRequest(deps.db, missing.storeId, missing.cell); // the Router is unavailable: the next round asks again
+            throw error;
+          },
+        )
       : null;
-    const row = id ? await deps.db.selectFrom('path_templates').select(['id', 'store_id', 'h3_cell', 'corridor_cells']).where('id', '=', id).executeTakeFirst() : undefined;
+    const row = id
+      ? await deps.db
+          .selectFrom('path_templates')
+          .select(['id', 'store_id', 'h3_cell', 'corridor_cells'])
+          .where('id', '=', id)
+          .executeTakeFirst()
+      : undefined;
     if (row) {
       paths.push({ id: row.id, storeId: row.store_id, targetCell: row.h3_cell, cells: new Set(row.corridor_cells) });
     } else {
@@ -116,7 +139,11 @@ interface Loaded {
 
 /** The scope's snapshot, read inside `trx` after the store locks. */
 async function loadSnapshot(trx: Trx, deps: PipelineDeps, storeIds: readonly string[], now: number): Promise<Loaded> {
-  const storeRows = await trx.selectFrom('stores').select(['id', 'lat', 'lon']).where('id', 'in', [...storeIds]).execute();
+  const storeRows = await trx
+    .selectFrom('stores')
+    .select(['id', 'lat', 'lon'])
+    .where('id', 'in', [...storeIds])
+    .execute();
   const stores = new Map(storeRows.map((s) => [s.id, { id: s.id, location: { lat: s.lat, lon: s.lon } }]));
   const paths = await loadPaths(trx, storeIds);
   const orders = (await loadUnbatchedOrders(trx, storeIds, now)).map(toDomainOrder);
@@ -161,7 +188,9 @@ async function loadSnapshot(trx: Trx, deps: PipelineDeps, storeIds: readonly str
 async function loadRiders(trx: Trx, deps: PipelineDeps, now: number): Promise<Rider[]> {
   const rows = await trx
     .selectFrom('riders')
-    .leftJoin('batches', (j) => j.onRef('batches.rider_id', '=', 'riders.id').on('batches.status', 'in', ['assigned', 'picked_up']))
+    .leftJoin('batches', (j) =>
+      j.onRef('batches.rider_id', '=', 'riders.id').on('batches.status', 'in', ['assigned', 'picked_up']),
+    )
     .select(['riders.id', 'riders.status', 'batches.stops'])
     .where('riders.status', 'in', ['idle', 'assigned', 'delivering'])
     .orderBy('riders.id')
@@ -172,12 +201,18 @@ async function loadRiders(trx: Trx, deps: PipelineDeps, now: number): Promise<Ri
   const riders: Rider[] = [];
   idle.forEach((r, i) => {
     const p = positions[i];
-    if (p && p.status === 'available') riders.push({ id: r.id, location: { lat: p.lat, lon: p.lon }, availableAt: now, shiftEndsAt: Infinity });
+    if (p && p.status === 'available')
+      riders.push({ id: r.id, location: { lat: p.lat, lon: p.lon }, availableAt: now, shiftEndsAt: Infinity });
   });
   for (const r of rows) {
     if (r.status === 'idle' || !r.stops || r.stops.length === 0) continue;
     const last = r.stops[r.stops.length - 1]!;
-    riders.push({ id: r.id, location: { lat: last.lat, lon: last.lon }, availableAt: Math.max(now + 1, Date.parse(last.eta) + dropAfterMs), shiftEndsAt: Infinity });
+    riders.push({
+      id: r.id,
+      location: { lat: last.lat, lon: last.lon },
+      availableAt: Math.max(now + 1, Date.parse(last.eta) + dropAfterMs),
+      shiftEndsAt: Infinity,
+    });
   }
   // One order for every round (ties in the matching are broken by it): by id.
   return riders.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
@@ -188,7 +223,12 @@ function plannedStops(batch: Batch, store: Store, plan: StopPlan): StoredStop[] 
   const byId = new Map(batch.orders.map((o) => [o.id, o]));
   return [
     { kind: 'pickup', order_id: null, ...store.location, eta: new Date(batch.readyAt).toISOString() },
-    ...plan.sequence.map((id) => ({ kind: 'drop' as const, order_id: id, ...byId.get(id)!.drop, eta: new Date(plan.etas[id]!).toISOString() })),
+    ...plan.sequence.map((id) => ({
+      kind: 'drop' as const,
+      order_id: id,
+      ...byId.get(id)!.drop,
+      eta: new Date(plan.etas[id]!).toISOString(),
+    })),
   ];
 }
 
@@ -196,7 +236,12 @@ function plannedStops(batch: Batch, store: Store, plan: StopPlan): StoredStop[] 
 function riderStops(plan: Plan, store: Store): StoredStop[] {
   return [
     { kind: 'pickup', order_id: null, ...store.location, eta: new Date(plan.pickupAt).toISOString() },
-    ...plan.drops.map((d) => ({ kind: 'drop' as const, order_id: d.orderId, ...d.location, eta: new Date(d.dropAt).toISOString() })),
+    ...plan.drops.map((d) => ({
+      kind: 'drop' as const,
+      order_id: d.orderId,
+      ...d.location,
+      eta: new Date(d.dropAt).toISOString(),
+    })),
   ];
 }
 
@@ -217,7 +262,15 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
       if (loaded.orders.length === 0 && loaded.batches.length === 0) return EMPTY;
       const travel = await roundTravelTime(trx, deps, loaded, now);
       if (!travel) return EMPTY; // every order of the round ended as unreachable
-      const snapshot = { now, stores: loaded.stores, paths: loaded.paths, orders: loaded.orders, batches: loaded.batches, plans: new Map<string, StopPlan>(), riders: loaded.riders };
+      const snapshot = {
+        now,
+        stores: loaded.stores,
+        paths: loaded.paths,
+        orders: loaded.orders,
+        batches: loaded.batches,
+        plans: new Map<string, StopPlan>(),
+        riders: loaded.riders,
+      };
       const decisions = dispatchRound(snapshot, travel, deps.params, randomUUID);
       return apply(trx, deps, loaded, decisions, now, claimed);
     });
@@ -236,12 +289,18 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
  * the road network (a permanent answer), that order ends — cancelled as `drop_unreachable`, with its event — and the
  * round goes on without it, rather than failing for every order of the scope on each round.
  */
-async function roundTravelTime(trx: Trx, deps: PipelineDeps, loaded: Loaded, now: number): Promise<TravelTime | undefined> {
+async function roundTravelTime(
+  trx: Trx,
+  deps: PipelineDeps,
+  loaded: Loaded,
+  now: number,
+): Promise<TravelTime | undefined> {
   for (;;) {
     if (loaded.orders.length === 0 && loaded.batches.length === 0) return undefined;
     // One table per store (its location and its drops) and one riders → stores: the pairs the core asks for.
     const perStore = new Map<string, GeoPoint[]>([...loaded.stores.values()].map((s) => [s.id, [s.location]]));
-    for (const o of [...loaded.orders, ...loaded.batches.flatMap((b) => b.orders)]) perStore.get(o.storeId)?.push(o.drop);
+    for (const o of [...loaded.orders, ...loaded.batches.flatMap((b) => b.orders)])
+      perStore.get(o.storeId)?.push(o.drop);
     try {
       return await fetchTravelTimes(deps.router, [...perStore.values()], {
         from: loaded.riders.map((r) => r.location),
@@ -251,14 +310,29 @@ async function roundTravelTime(trx: Trx, deps: PipelineDeps, loaded: Loaded, now
       const offNetwork = loaded.orders.filter((o) => isPointOffNetwork(error, o.drop));
       if (offNetwork.length === 0) throw error;
       const reason = error instanceof Error ? error.message : String(error);
-      const ended = await cancelUnreachableOrders(trx, offNetwork.map((o) => o.id), reason, new Date(now));
-      deps.logger.warn({ orders: ended, err: reason }, 'order drop is off the road network: cancelled as drop_unreachable');
+      const ended = await cancelUnreachableOrders(
+        trx,
+        offNetwork.map((o) => o.id),
+        reason,
+        new Date(now),
+      );
+      deps.logger.warn(
+        { orders: ended, err: reason },
+        'order drop is off the road network: cancelled as drop_unreachable',
+      );
       loaded.orders = loaded.orders.filter((o) => !offNetwork.includes(o));
     }
   }
 }
 
-async function apply(trx: Trx, deps: PipelineDeps, loaded: Loaded, decisions: RoundDecisions, nowMs: number, claimed: Array<{ riderId: string; batchId: string }>): Promise<ScopeRoundOutcome> {
+async function apply(
+  trx: Trx,
+  deps: PipelineDeps,
+  loaded: Loaded,
+  decisions: RoundDecisions,
+  nowMs: number,
+  claimed: Array<{ riderId: string; batchId: string }>,
+): Promise<ScopeRoundOutcome> {
   const now = new Date(nowMs);
   const { params } = deps;
   const events = [];
@@ -271,7 +345,11 @@ async function apply(trx: Trx, deps: PipelineDeps, loaded: Loaded, decisions: Ro
     if (!loaded.existing.has(m.absorbed)) continue; // opened and absorbed within this round: never written
     await trx.deleteFrom('batch_orders').where('batch_id', '=', m.absorbed).execute();
     await transitionBatch(trx, m.absorbed, 'merge', { order_count: 0, seal_reason: 'merged', updated_at: now });
-    const row = await trx.selectFrom('batches').select(['id', 'store_id', 'status', 'rider_id']).where('id', '=', m.absorbed).executeTakeFirstOrThrow();
+    const row = await trx
+      .selectFrom('batches')
+      .select(['id', 'store_id', 'status', 'rider_id'])
+      .where('id', '=', m.absorbed)
+      .executeTakeFirstOrThrow();
     events.push(batchUpdated(row, now, { mergedInto: m.into }));
   }
 
@@ -317,23 +395,54 @@ async function apply(trx: Trx, deps: PipelineDeps, loaded: Loaded, decisions: Ro
       )
       .execute();
     const newcomers = batch.orders.filter((o) => detourOf.has(o.id)).map((o) => o.id);
-    const statuses = await transitionOrders(trx, newcomers, 'batch', { path_id: batch.pathId, batched_at: now, updated_at: now });
-    for (const id of newcomers) events.push(orderUpdated({ id, store_id: batch.storeId, status: statuses.get(id)! }, now, { batchId: batch.id, riderId: null }));
+    const statuses = await transitionOrders(trx, newcomers, 'batch', {
+      path_id: batch.pathId,
+      batched_at: now,
+      updated_at: now,
+    });
+    for (const id of newcomers)
+      events.push(
+        orderUpdated({ id, store_id: batch.storeId, status: statuses.get(id)! }, now, {
+          batchId: batch.id,
+          riderId: null,
+        }),
+      );
 
     // Sealed this round (the core's rule, or a merge, or a rider committed to an open batch).
     const plan = sealedPlans.get(batch.id);
     if (plan) {
-      const current = await trx.selectFrom('batches').select('status').where('id', '=', batch.id).executeTakeFirstOrThrow();
+      const current = await trx
+        .selectFrom('batches')
+        .select('status')
+        .where('id', '=', batch.id)
+        .executeTakeFirstOrThrow();
       const stops = plannedStops(batch, store, plan);
       const sealValues = { stops: JSON.stringify(stops), refined_cost_s: plan.refinedCostSeconds, updated_at: now };
       if (current.status === 'open') {
-        await transitionBatch(trx, batch.id, 'seal', { ...sealValues, sealed_at: now, seal_reason: batch.sealReason ?? 'deadline' });
+        await transitionBatch(trx, batch.id, 'seal', {
+          ...sealValues,
+          sealed_at: now,
+          seal_reason: batch.sealReason ?? 'deadline',
+        });
       } else {
         await trx.updateTable('batches').set(sealValues).where('id', '=', batch.id).execute(); // re-sealed after a merge
       }
       const orderIds = batch.orders.map((o) => o.id);
       events.push(
-        record('batchesAssigned', batch.storeId, { batchId: batch.id, storeId: batch.storeId, pathId: batch.pathId, orderIds, sealedAt: now.toISOString(), reason: batch.sealReason ?? 'deadline', estimatedCostS: plan.estimatedCostSeconds }, now),
+        record(
+          'batchesAssigned',
+          batch.storeId,
+          {
+            batchId: batch.id,
+            storeId: batch.storeId,
+            pathId: batch.pathId,
+            orderIds,
+            sealedAt: now.toISOString(),
+            reason: batch.sealReason ?? 'deadline',
+            estimatedCostS: plan.estimatedCostSeconds,
+          },
+          now,
+        ),
         record(
           'routesRefined',
           batch.id,
@@ -370,16 +479,35 @@ async function apply(trx: Trx, deps: PipelineDeps, loaded: Loaded, decisions: Ro
       claimsLost++;
       continue;
     }
-    await transitionBatch(trx, plan.batchId, 'assign', { rider_id: plan.riderId, assigned_at: now, stops: JSON.stringify(riderStops(plan, store)), updated_at: now });
+    await transitionBatch(trx, plan.batchId, 'assign', {
+      rider_id: plan.riderId,
+      assigned_at: now,
+      stops: JSON.stringify(riderStops(plan, store)),
+      updated_at: now,
+    });
     const orderIds = batch.orders.map((o) => o.id);
     const statuses = await transitionOrders(trx, orderIds, 'assign', { assigned_at: now, updated_at: now });
     events.push(
-      batchUpdated({ id: plan.batchId, store_id: batch.storeId, status: 'assigned', rider_id: plan.riderId }, now, { orderIds }),
+      batchUpdated({ id: plan.batchId, store_id: batch.storeId, status: 'assigned', rider_id: plan.riderId }, now, {
+        orderIds,
+      }),
       riderUpdated({ id: plan.riderId, status: 'assigned' }, now, { batchId: plan.batchId }),
-      ...orderIds.map((id) => orderUpdated({ id, store_id: batch.storeId, status: statuses.get(id)! }, now, { batchId: plan.batchId, riderId: plan.riderId })),
+      ...orderIds.map((id) =>
+        orderUpdated({ id, store_id: batch.storeId, status: statuses.get(id)! }, now, {
+          batchId: plan.batchId,
+          riderId: plan.riderId,
+        }),
+      ),
     );
     assigned++;
   }
   if (events.length > 0) await enqueue(trx, events);
-  return { batched: decisions.batched.length, sealed: decisions.sealed.length, merged: decisions.merged.length, assigned, claimsLost, decisions };
+  return {
+    batched: decisions.batched.length,
+    sealed: decisions.sealed.length,
+    merged: decisions.merged.length,
+    assigned,
+    claimsLost,
+    decisions,
+  };
 }

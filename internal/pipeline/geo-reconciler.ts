@@ -54,7 +54,10 @@ export async function reconcileGeoStore(deps: ReconcilerDeps): Promise<Reconcile
   outcome.paths = await reindexPaths(deps);
   await restoreRiders(deps, outcome);
   await deps.geoStore.setEpoch(randomUUID());
-  deps.logger.warn({ ...outcome, ms: deps.clock.now() - started }, 'geo store had lost its data: rebuilt from Postgres');
+  deps.logger.warn(
+    { ...outcome, ms: deps.clock.now() - started },
+    'geo store had lost its data: rebuilt from Postgres',
+  );
   return outcome;
 }
 
@@ -115,7 +118,13 @@ async function restoreRiders(deps: ReconcilerDeps, outcome: ReconcileOutcome): P
       riders.map(async (r) => {
         let fix = fixes.get(r.id);
         const seen = r.last_seen_at?.getTime();
-        if (r.last_lat !== null && r.last_lon !== null && seen !== undefined && seen > cutoff && (!fix || seen > fix.receivedAt)) {
+        if (
+          r.last_lat !== null &&
+          r.last_lon !== null &&
+          seen !== undefined &&
+          seen > cutoff &&
+          (!fix || seen > fix.receivedAt)
+        ) {
           fix = { lat: r.last_lat, lon: r.last_lon, recordedAt: seen, receivedAt: seen };
         }
         // A ping that arrived since the restart wins: seed only where the store has no live position (as markAvailable
@@ -142,7 +151,11 @@ async function restoreRiders(deps: ReconcilerDeps, outcome: ReconcileOutcome): P
  * The newest GPS fix the server received after `cutoffMs` for each of `riderIds`, from the history table. Filtered on
  * `received_at` (the server's clock), not on `recorded_at`: a device with a wrong clock is still heard.
  */
-export async function latestFixes(db: Kysely<Database>, riderIds: readonly string[], cutoffMs: number): Promise<Map<string, Fix>> {
+export async function latestFixes(
+  db: Kysely<Database>,
+  riderIds: readonly string[],
+  cutoffMs: number,
+): Promise<Map<string, Fix>> {
   const fixes = new Map<string, Fix>();
   if (riderIds.length === 0) return fixes;
   const rows = await telemetryDb(db)
@@ -155,7 +168,12 @@ export async function latestFixes(db: Kysely<Database>, riderIds: readonly strin
     .orderBy('received_at', 'desc')
     .execute();
   for (const row of rows) {
-    fixes.set(row.rider_id, { lat: row.lat, lon: row.lon, recordedAt: row.recorded_at.getTime(), receivedAt: row.received_at.getTime() });
+    fixes.set(row.rider_id, {
+      lat: row.lat,
+      lon: row.lon,
+      recordedAt: row.recorded_at.getTime(),
+      receivedAt: row.received_at.getTime(),
+    });
   }
   return fixes;
 }

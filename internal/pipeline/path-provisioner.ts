@@ -17,7 +17,11 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
   const { db, geoStore, router, params, logger } = deps;
   const { storeId, cell } = payload;
   const id = pathIdOf(storeId, cell);
-  let existing = await db.selectFrom('path_templates').select(['id', 'corridor_cells']).where('id', '=', id).executeTakeFirst();
+  let existing = await db
+    .selectFrom('path_templates')
+    .select(['id', 'corridor_cells'])
+    .where('id', '=', id)
+    .executeTakeFirst();
   if (!existing) {
     const store = await loadStore(db, storeId);
     if (!store) {
@@ -27,7 +31,14 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
     const started = deps.clock.now();
     let template;
     try {
-      template = await buildPathTemplate(router, store, cell, params.h3Resolution, params.corridorRings, router.constructor.name);
+      template = await buildPathTemplate(
+        router,
+        store,
+        cell,
+        params.h3Resolution,
+        params.corridorRings,
+        router.constructor.name,
+      );
     } catch (error) {
       if (!isPermanentRoutingError(error)) throw error; // the router could not answer: retried
       await endUnroutablePath(deps, storeId, cell, error);
@@ -35,8 +46,15 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
     }
     await savePathTemplate(db, template);
     // Another worker may have won the insert: index what is stored, not what we built.
-    existing = await db.selectFrom('path_templates').select(['id', 'corridor_cells']).where('id', '=', id).executeTakeFirstOrThrow();
-    logger.info({ pathId: id, storeId, cell, corridorCells: existing.corridor_cells.length, ms: deps.clock.now() - started }, 'hot path provisioned');
+    existing = await db
+      .selectFrom('path_templates')
+      .select(['id', 'corridor_cells'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    logger.info(
+      { pathId: id, storeId, cell, corridorCells: existing.corridor_cells.length, ms: deps.clock.now() - started },
+      'hot path provisioned',
+    );
   }
   await geoStore.indexPath(id, existing.corridor_cells);
   await db.transaction().execute(async (trx) => {
@@ -55,14 +73,22 @@ export async function provisionPath(deps: PipelineDeps, payload: PayloadOf<'path
  * reason `drop_unreachable` and an `order.updated` event — instead of waiting forever. A later order in that cell asks
  * afresh (once). Runs under the store lock, like the batcher's parking, so no order slips in between.
  */
-async function endUnroutablePath(deps: PipelineDeps, storeId: string, cell: string, error: RoutingError): Promise<void> {
+async function endUnroutablePath(
+  deps: PipelineDeps,
+  storeId: string,
+  cell: string,
+  error: RoutingError,
+): Promise<void> {
   const now = new Date(deps.clock.now());
   const ended = await deps.db.transaction().execute(async (trx) => {
     await lockStore(trx, storeId);
     await clearPathRequest(trx, storeId, cell);
     return cancelUnreachableOrders(trx, await unbatchedOrderIdsInCell(trx, storeId, cell), error.message, now);
   });
-  deps.logger.warn({ storeId, cell, err: error.message, cancelledOrders: ended }, 'no road toward a hot path: its parked orders end as drop_unreachable');
+  deps.logger.warn(
+    { storeId, cell, err: error.message, cancelledOrders: ended },
+    'no road toward a hot path: its parked orders end as drop_unreachable',
+  );
 }
 
 /**
@@ -78,7 +104,9 @@ export async function retryStalePathRequests(deps: PipelineDeps, olderThanMs = 6
     await deps.db.transaction().execute(async (trx) => {
       await lockStore(trx, stale.store_id);
       if (!(await touchPathRequest(trx, stale.store_id, stale.h3_cell, now, before))) return;
-      await enqueue(trx, [record('pathProvision', stale.store_id, { storeId: stale.store_id, cell: stale.h3_cell }, now)]);
+      await enqueue(trx, [
+        record('pathProvision', stale.store_id, { storeId: stale.store_id, cell: stale.h3_cell }, now),
+      ]);
       asked++;
     });
   }

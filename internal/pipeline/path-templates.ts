@@ -78,5 +78,9 @@ export async function buildPathTemplate(
 
 /** Stores the template; a second writer (redelivery, another worker) changes nothing. */
 export async function savePathTemplate(db: Db, template: PathTemplate): Promise<void> {
-  await db.insertInto('path_templates').values(template.row).onConflict((oc) => oc.doNothing()).execute();
+  await db
+    .insertInto('path_templates')
+    .values(template.row)
+    .onConflict((oc) => oc.doNothing())
+    .execute();
 }

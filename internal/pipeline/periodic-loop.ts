@@ -15,7 +15,12 @@ export interface PeriodicLoop {
  * logged and the loop goes on: the next run retries whatever was left. Pokes are calls to the platform `Coalescer`
  * (one run in flight): the pokes that arrive during a run all become one more run, right after it.
  */
-export function startPeriodicLoop(name: string, intervalMs: number, tick: () => Promise<unknown>, logger: Logger): PeriodicLoop {
+export function startPeriodicLoop(
+  name: string,
+  intervalMs: number,
+  tick: () => Promise<unknown>,
+  logger: Logger,
+): PeriodicLoop {
   let running = true;
   let timer: NodeJS.Timeout | undefined;
   const runs = new Coalescer<void, void>(

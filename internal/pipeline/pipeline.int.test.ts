@@ -34,7 +34,14 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
   beforeAll(async () => {
     stores = await openPipelineStores('pipeline', backend, clock);
     // A bundle delay that lets batches reach the capacity of 3 (the tuned 300 s stops at 2 drops: dispatch-round.test.ts).
-    deps = fixtureDeps({ db: stores.database.db, bus, geoStore: stores.geo, router: new StraightLineRouter(), clock, dispatch: { maxBundleDelaySeconds: 900 } });
+    deps = fixtureDeps({
+      db: stores.database.db,
+      bus,
+      geoStore: stores.geo,
+      router: new StraightLineRouter(),
+      clock,
+      dispatch: { maxBundleDelaySeconds: 900 },
+    });
   });
 
   afterAll(async () => {
@@ -42,7 +49,8 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     await stores?.close();
   });
 
-  const outboxTopics = async (): Promise<string[]> => (await stores.database.db.selectFrom('outbox').select('topic').orderBy('id').execute()).map((r) => r.topic);
+  const outboxTopics = async (): Promise<string[]> =>
+    (await stores.database.db.selectFrom('outbox').select('topic').orderBy('id').execute()).map((r) => r.topic);
   const statusOf = async (table: 'orders' | 'batches' | 'riders', id: string) =>
     (await stores.database.db.selectFrom(table).select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
 
@@ -50,14 +58,23 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     const store = await insertStore(stores.database.db, paris);
     const area = offset(paris, 1_500, 800);
     const orders = await Promise.all(
-      Array.from({ length: 50 }, (_, i) => insertOrder(stores.database.db, store.id, { drop: offset(area, (i % 7) * 50, Math.floor(i / 7) * 50), placedAt: clock.now() })),
+      Array.from({ length: 50 }, (_, i) =>
+        insertOrder(stores.database.db, store.id, {
+          drop: offset(area, (i % 7) * 50, Math.floor(i / 7) * 50),
+          placedAt: clock.now(),
+        }),
+      ),
     );
     const [a, b] = await Promise.all([runScopeRound(deps, [store.id]), runScopeRound(deps, [store.id])]);
     expect(a.batched + b.batched).toBe(50);
 
     const perBatch = await expectConsistentBatches(stores.database.db, store.id, 50);
     const sizes = [...perBatch.values()];
-    const paths = await stores.database.db.selectFrom('path_templates').select('id').where('store_id', '=', store.id).execute();
+    const paths = await stores.database.db
+      .selectFrom('path_templates')
+      .select('id')
+      .where('store_id', '=', store.id)
+      .execute();
     // At most one batch per hot path is not full.
     expect(sizes.filter((n) => n < 3).length).toBeLessThanOrEqual(paths.length);
     // Stored drop sequences are 0..n-1 per batch.
@@ -66,7 +83,12 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
       where b.store_id = ${store.id} group by bo.batch_id`.execute(stores.database.db);
     for (const { seqs } of sequences.rows) expect(seqs).toEqual(seqs.map((_, i) => i));
     // Full batches sealed at once with their stop plan and events, in the round's transaction.
-    const sealed = await stores.database.db.selectFrom('batches').select(['id', 'order_count', 'stops', 'refined_cost_s']).where('store_id', '=', store.id).where('status', '=', 'sealed').execute();
+    const sealed = await stores.database.db
+      .selectFrom('batches')
+      .select(['id', 'order_count', 'stops', 'refined_cost_s'])
+      .where('store_id', '=', store.id)
+      .where('status', '=', 'sealed')
+      .execute();
     expect(sealed.length).toBe(sizes.filter((n) => n === 3).length);
     for (const s of sealed) {
       expect(s.stops?.[0]?.kind).toBe('pickup');
@@ -75,20 +97,36 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     const topics = await outboxTopics();
     expect(topics.filter((t) => t === 'routes.refined').length).toBeGreaterThanOrEqual(sealed.length);
     // Every order went through the lifecycle's `batch` step; every path is indexed by every corridor cell.
-    const rows = await stores.database.db.selectFrom('orders').select(['status', 'path_id', 'h3_cell']).where('store_id', '=', store.id).execute();
+    const rows = await stores.database.db
+      .selectFrom('orders')
+      .select(['status', 'path_id', 'h3_cell'])
+      .where('store_id', '=', store.id)
+      .execute();
     expect(rows.every((o) => o.status === 'batched' && o.path_id !== null)).toBe(true);
     for (const o of orders) expect((await stores.geo.pathsForCell(o.cell)).length).toBeGreaterThan(0);
   });
 
   it('an order near an existing path joins it without provisioning a new one', async () => {
     const store = await insertStore(stores.database.db, offset(paris, -3_000, 0));
-    const first = await insertOrder(stores.database.db, store.id, { drop: offset(paris, -3_000, 2_500), placedAt: clock.now() });
+    const first = await insertOrder(stores.database.db, store.id, {
+      drop: offset(paris, -3_000, 2_500),
+      placedAt: clock.now(),
+    });
     await runScopeRound(deps, [store.id]);
-    const near = await insertOrder(stores.database.db, store.id, { drop: offset(paris, -3_000, 1_250), placedAt: clock.now() });
+    const near = await insertOrder(stores.database.db, store.id, {
+      drop: offset(paris, -3_000, 1_250),
+      placedAt: clock.now(),
+    });
     expect(near.cell).not.toBe(first.cell);
     await runScopeRound(deps, [store.id]);
-    expect(await stores.database.db.selectFrom('path_templates').select('id').where('store_id', '=', store.id).execute()).toHaveLength(1);
-    const batches = await stores.database.db.selectFrom('batch_orders').select('batch_id').where('order_id', 'in', [first.id, near.id]).execute();
+    expect(
+      await stores.database.db.selectFrom('path_templates').select('id').where('store_id', '=', store.id).execute(),
+    ).toHaveLength(1);
+    const batches = await stores.database.db
+      .selectFrom('batch_orders')
+      .select('batch_id')
+      .where('order_id', 'in', [first.id, near.id])
+      .execute();
     expect(new Set(batches.map((b) => b.batch_id)).size).toBe(1);
   });
 
@@ -96,17 +134,34 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     const store = await insertStore(stores.database.db, offset(paris, 0, -4_000));
     const area = offset(paris, 800, -4_000);
     const placed = [];
-    for (let i = 0; i < 2; i++) placed.push(await insertOrder(stores.database.db, store.id, { drop: offset(area, i * 150, 0), placedAt: clock.now(), prepMinutes: 10 }));
+    for (let i = 0; i < 2; i++)
+      placed.push(
+        await insertOrder(stores.database.db, store.id, {
+          drop: offset(area, i * 150, 0),
+          placedAt: clock.now(),
+          prepMinutes: 10,
+        }),
+      );
     // A rider offline in Postgres but available in the geo store is not the dispatcher's; two idle riders are.
     const ghost = await insertRider(stores.database.db, stores.geo, offset(paris, 0, -3_950), clock.now());
     await stores.database.db.updateTable('riders').set({ status: 'offline' }).where('id', '=', ghost).execute();
     const riderAt = new Map([
-      [await insertRider(stores.database.db, stores.geo, offset(paris, 5_000, -4_000), clock.now()), offset(paris, 5_000, -4_000)],
-      [await insertRider(stores.database.db, stores.geo, offset(paris, 0, -3_700), clock.now()), offset(paris, 0, -3_700)],
+      [
+        await insertRider(stores.database.db, stores.geo, offset(paris, 5_000, -4_000), clock.now()),
+        offset(paris, 5_000, -4_000),
+      ],
+      [
+        await insertRider(stores.database.db, stores.geo, offset(paris, 0, -3_700), clock.now()),
+        offset(paris, 0, -3_700),
+      ],
     ]);
     const [farRider, nearRider] = [...riderAt.keys()] as [string, string];
     await runScopeRound(deps, [store.id]);
-    const batch = await stores.database.db.selectFrom('batches').selectAll().where('store_id', '=', store.id).executeTakeFirstOrThrow();
+    const batch = await stores.database.db
+      .selectFrom('batches')
+      .selectAll()
+      .where('store_id', '=', store.id)
+      .executeTakeFirstOrThrow();
     expect(batch).toMatchObject({ status: 'open', order_count: 2 });
 
     // Food ready in 10 min; at the ready time the batch seals and the matching commits a rider.
@@ -114,7 +169,11 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     for (const [id, at] of riderAt) await stores.geo.updateRiderPosition(id, { ...at, recordedAt: clock.now() }); // still pinging
     const outcomes = await Promise.all([runScopeRound(deps, [store.id]), runScopeRound(deps, [store.id])]);
     expect(outcomes.reduce((n, o) => n + o.assigned, 0)).toBe(1);
-    const assigned = await stores.database.db.selectFrom('batches').select(['status', 'rider_id', 'seal_reason']).where('id', '=', batch.id).executeTakeFirstOrThrow();
+    const assigned = await stores.database.db
+      .selectFrom('batches')
+      .select(['status', 'rider_id', 'seal_reason'])
+      .where('id', '=', batch.id)
+      .executeTakeFirstOrThrow();
     expect(assigned).toEqual({ status: 'assigned', rider_id: nearRider, seal_reason: 'deadline' });
     expect(await statusOf('riders', nearRider)).toBe('assigned');
     expect(await statusOf('riders', farRider)).toBe('idle');
@@ -127,27 +186,49 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
 
   it('seals when the wait window closes', async () => {
     const store = await insertStore(stores.database.db, offset(paris, 4_000, 4_000));
-    const o = await insertOrder(stores.database.db, store.id, { drop: offset(paris, 4_500, 4_000), placedAt: clock.now(), prepMinutes: 30, promiseMinutes: 90 });
+    const o = await insertOrder(stores.database.db, store.id, {
+      drop: offset(paris, 4_500, 4_000),
+      placedAt: clock.now(),
+      prepMinutes: 30,
+      promiseMinutes: 90,
+    });
     await runScopeRound(deps, [store.id]);
-    const before = await stores.database.db.selectFrom('batches').select(['id', 'status']).where('store_id', '=', store.id).executeTakeFirstOrThrow();
+    const before = await stores.database.db
+      .selectFrom('batches')
+      .select(['id', 'status'])
+      .where('store_id', '=', store.id)
+      .executeTakeFirstOrThrow();
     expect(before.status).toBe('open');
     clock.advance(deps.params.waitWindowSeconds * 1000);
     expect((await runScopeRound(deps, [store.id])).sealed).toBe(1);
-    const after = await stores.database.db.selectFrom('batches').select(['status', 'seal_reason']).where('id', '=', before.id).executeTakeFirstOrThrow();
+    const after = await stores.database.db
+      .selectFrom('batches')
+      .select(['status', 'seal_reason'])
+      .where('id', '=', before.id)
+      .executeTakeFirstOrThrow();
     expect(after).toEqual({ status: 'sealed', seal_reason: 'window' });
     expect(await statusOf('orders', o.id)).toBe('batched');
   });
 
   it('refuses an illegal transition with an error instead of writing it', async () => {
     const store = await insertStore(stores.database.db, offset(paris, 7_000, 7_000));
-    const o = await insertOrder(stores.database.db, store.id, { drop: offset(paris, 7_500, 7_000), placedAt: clock.now() });
-    const attempt = stores.database.db.transaction().execute((trx) => transitionOrders(trx, [o.id], 'assign', { updated_at: new Date(clock.now()) }));
+    const o = await insertOrder(stores.database.db, store.id, {
+      drop: offset(paris, 7_500, 7_000),
+      placedAt: clock.now(),
+    });
+    const attempt = stores.database.db
+      .transaction()
+      .execute((trx) => transitionOrders(trx, [o.id], 'assign', { updated_at: new Date(clock.now()) }));
     await expect(attempt).rejects.toMatchObject({ slug: 'order.illegal_transition' } satisfies Partial<AppError>);
     expect(await statusOf('orders', o.id)).toBe('placed');
   });
 
   it('records regret once per batch', async () => {
-    const sealed = await stores.database.db.selectFrom('batches').select(['id', 'store_id', 'estimated_cost_s', 'refined_cost_s']).where('status', '=', 'sealed').executeTakeFirstOrThrow();
+    const sealed = await stores.database.db
+      .selectFrom('batches')
+      .select(['id', 'store_id', 'estimated_cost_s', 'refined_cost_s'])
+      .where('status', '=', 'sealed')
+      .executeTakeFirstOrThrow();
     const payload = {
       batchId: sealed.id,
       storeId: sealed.store_id,
@@ -175,21 +256,48 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     };
   };
   const pendingRequests = async (storeId: string) =>
-    (await sql<{ n: number }>`select count(*)::int as n from path_provision_requests where store_id = ${storeId}`.execute(stores.database.db)).rows[0]!.n;
+    (
+      await sql<{
+        n: number;
+      }>`select count(*)::int as n from path_provision_requests where store_id = ${storeId}`.execute(stores.database.db)
+    ).rows[0]!.n;
   const provisionAsks = async (storeId: string) =>
-    (await stores.database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute()).filter(
-      (r) => (r.event.payload as { storeId: string }).storeId === storeId,
-    ).length;
+    (
+      await stores.database.db.selectFrom('outbox').select('event').where('topic', '=', 'path.provision').execute()
+    ).filter((r) => (r.event.payload as { storeId: string }).storeId === storeId).length;
 
   it('ends the orders of a cell no road leads to (a permanent answer): cancelled with the reason and an event, never asked again', async () => {
     const store = await insertStore(stores.database.db, offset(paris, -16_000, -6_000));
-    const o = await insertOrder(stores.database.db, store.id, { drop: offset(paris, -15_000, -6_000), placedAt: clock.now() });
+    const o = await insertOrder(stores.database.db, store.id, {
+      drop: offset(paris, -15_000, -6_000),
+      placedAt: clock.now(),
+    });
     const noRoads = routeFailing(() => new NoRouteError('OSRM NoRoute: Impossible route'));
     expect((await runScopeRound({ ...deps, router: noRoads }, [store.id])).batched).toBe(0);
-    const row = await stores.database.db.selectFrom('orders').select(['status', 'cancel_reason', 'cancelled_at']).where('id', '=', o.id).executeTakeFirstOrThrow();
-    expect(row).toEqual({ status: 'cancelled', cancel_reason: 'drop_unreachable', cancelled_at: new Date(clock.now()) });
-    const events = (await stores.database.db.selectFrom('outbox').select('event').where('topic', '=', 'order.updated').where('key', '=', o.id).execute()).map((r) => r.event.payload);
-    expect(events.at(-1)).toMatchObject({ orderId: o.id, status: 'cancelled', cancelReason: 'drop_unreachable', reason: 'OSRM NoRoute: Impossible route' });
+    const row = await stores.database.db
+      .selectFrom('orders')
+      .select(['status', 'cancel_reason', 'cancelled_at'])
+      .where('id', '=', o.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toEqual({
+      status: 'cancelled',
+      cancel_reason: 'drop_unreachable',
+      cancelled_at: new Date(clock.now()),
+    });
+    const events = (
+      await stores.database.db
+        .selectFrom('outbox')
+        .select('event')
+        .where('topic', '=', 'order.updated')
+        .where('key', '=', o.id)
+        .execute()
+    ).map((r) => r.event.payload);
+    expect(events.at(-1)).toMatchObject({
+      orderId: o.id,
+      status: 'cancelled',
+      cancelReason: 'drop_unreachable',
+      reason: 'OSRM NoRoute: Impossible route',
+    });
     expect(await pendingRequests(store.id)).toBe(0);
     clock.advance(61_000);
     expect(await retryStalePathRequests(deps)).toBe(0);
@@ -198,7 +306,10 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
 
   it('keeps an order waiting while the router cannot answer (transient: the round fails and the next one asks again)', async () => {
     const store = await insertStore(stores.database.db, offset(paris, -6_000, -6_000));
-    const o = await insertOrder(stores.database.db, store.id, { drop: offset(paris, -5_000, -6_000), placedAt: clock.now() });
+    const o = await insertOrder(stores.database.db, store.id, {
+      drop: offset(paris, -5_000, -6_000),
+      placedAt: clock.now(),
+    });
     const down = routeFailing(() => new RoutingUnavailableError('OSRM route failed after 3 attempts: HTTP 503'));
     await expect(runScopeRound({ ...deps, router: down }, [store.id])).rejects.toBeInstanceOf(RoutingUnavailableError);
     expect(await statusOf('orders', o.id)).toBe('placed');
@@ -228,16 +339,36 @@ describe.each(PIPELINE_BACKENDS)('a drop off the road network on %s stores', (ba
       const deps = fixtureDeps({ db: stores.database.db, bus, geoStore: stores.geo, router, clock });
       // The recorded `table-drop-far-from-roads`: a store on Avenue de l'Hermitage and a drop in the sea.
       const store = await insertStore(stores.database.db, { lat: 43.7384, lon: 7.4246 });
-      const o = await insertOrder(stores.database.db, store.id, { drop: { lat: 43.725, lon: 7.438 }, placedAt: clock.now() });
+      const o = await insertOrder(stores.database.db, store.id, {
+        drop: { lat: 43.725, lon: 7.438 },
+        placedAt: clock.now(),
+      });
       // A hot path covers the drop's cell (built while OSRM was down, by straight line), so the order is in the round.
-      const template = await buildPathTemplate(new StraightLineRouter(), store, o.cell, deps.params.h3Resolution, deps.params.corridorRings, 'StraightLineRouter');
+      const template = await buildPathTemplate(
+        new StraightLineRouter(),
+        store,
+        o.cell,
+        deps.params.h3Resolution,
+        deps.params.corridorRings,
+        'StraightLineRouter',
+      );
       await savePathTemplate(stores.database.db, template);
       await stores.geo.indexPath(template.id, template.corridor);
       expect(await runScopeRound(deps, [store.id])).toMatchObject({ batched: 0 });
       expect(osrm.misses).toEqual([]);
-      const row = await stores.database.db.selectFrom('orders').select(['status', 'cancel_reason']).where('id', '=', o.id).executeTakeFirstOrThrow();
+      const row = await stores.database.db
+        .selectFrom('orders')
+        .select(['status', 'cancel_reason'])
+        .where('id', '=', o.id)
+        .executeTakeFirstOrThrow();
       expect(row).toEqual({ status: 'cancelled', cancel_reason: 'drop_unreachable' });
-      expect(await stores.database.db.selectFrom('batch_orders').select('batch_id').where('order_id', '=', o.id).executeTakeFirst()).toBeUndefined();
+      expect(
+        await stores.database.db
+          .selectFrom('batch_orders')
+          .select('batch_id')
+          .where('order_id', '=', o.id)
+          .executeTakeFirst(),
+      ).toBeUndefined();
     } finally {
       await router.close();
       await osrm.close();

@@ -51,7 +51,14 @@ export interface RunningPipeline {
   /** Partitions of `order.placed` this worker owns (its dispatch scopes). */
   ownedPartitions(): ReadonlySet<number>;
   /** Totals of every round so far (tests, benchmarks, logs). */
-  readonly totals: { rounds: number; batched: number; sealed: number; merged: number; assigned: number; claimsLost: number };
+  readonly totals: {
+    rounds: number;
+    batched: number;
+    sealed: number;
+    merged: number;
+    assigned: number;
+    claimsLost: number;
+  };
   /** Stops the loops, then the consumers (each finishes the message in hand). */
   stop(): Promise<void>;
 }
@@ -121,9 +128,9 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
     if (stopping || !owned.has(scope)) return;
     let stores = scopeStores.get(scope);
     if (!stores) {
-        stores = new Set();
-        scopeStores.set(scope, stores);
-      }
+      stores = new Set();
+      scopeStores.set(scope, stores);
+    }
     stores.add(storeId);
     scopeLoop(scope).poke();
   };
@@ -208,9 +215,18 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
 
   try {
     await Promise.all([
-      on('orderPlaced', PIPELINE_GROUPS.placed, async (event, message) => onStoreEvent(message.partition, event.payload.storeId), assign),
-      on('orderReady', PIPELINE_GROUPS.ready, async (event, message) => onStoreEvent(message.partition, event.payload.storeId)),
-      on('pathProvisioned', PIPELINE_GROUPS.provisioned, async (event, message) => onStoreEvent(message.partition, event.payload.storeId)),
+      on(
+        'orderPlaced',
+        PIPELINE_GROUPS.placed,
+        async (event, message) => onStoreEvent(message.partition, event.payload.storeId),
+        assign,
+      ),
+      on('orderReady', PIPELINE_GROUPS.ready, async (event, message) =>
+        onStoreEvent(message.partition, event.payload.storeId),
+      ),
+      on('pathProvisioned', PIPELINE_GROUPS.provisioned, async (event, message) =>
+        onStoreEvent(message.partition, event.payload.storeId),
+      ),
       on('pathProvision', PIPELINE_GROUPS.provisioner, async (event) => {
         await provisionPath(deps, event.payload);
       }),

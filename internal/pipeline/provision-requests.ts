@@ -27,19 +27,37 @@ export async function requestPath(db: Db, storeId: string, cell: string, at: Dat
 
 /** Clears the request once the path exists and is indexed. */
 export async function clearPathRequest(db: Db, storeId: string, cell: string): Promise<void> {
-  await withRequests(db).deleteFrom('path_provision_requests').where('store_id', '=', storeId).where('h3_cell', '=', cell).execute();
+  await withRequests(db)
+    .deleteFrom('path_provision_requests')
+    .where('store_id', '=', storeId)
+    .where('h3_cell', '=', cell)
+    .execute();
 }
 
 /** Moves a pending request's time to `at` (a retry was just asked for, or the path cannot be built for now). */
-export async function touchPathRequest(db: Db, storeId: string, cell: string, at: Date, onlyIfBefore?: Date): Promise<boolean> {
-  let query = withRequests(db).updateTable('path_provision_requests').set({ requested_at: at }).where('store_id', '=', storeId).where('h3_cell', '=', cell);
+export async function touchPathRequest(
+  db: Db,
+  storeId: string,
+  cell: string,
+  at: Date,
+  onlyIfBefore?: Date,
+): Promise<boolean> {
+  let query = withRequests(db)
+    .updateTable('path_provision_requests')
+    .set({ requested_at: at })
+    .where('store_id', '=', storeId)
+    .where('h3_cell', '=', cell);
   if (onlyIfBefore) query = query.where('requested_at', '<', onlyIfBefore);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
 /** Requests pending since before `before`, oldest first. */
-export async function stalePathRequests(db: Db, before: Date, limit: number): Promise<Array<{ store_id: string; h3_cell: string }>> {
+export async function stalePathRequests(
+  db: Db,
+  before: Date,
+  limit: number,
+): Promise<Array<{ store_id: string; h3_cell: string }>> {
   return withRequests(db)
     .selectFrom('path_provision_requests')
     .select(['store_id', 'h3_cell'])

@@ -26,9 +26,13 @@ export function regretHistogram(registry: Registry): Histogram {
 }
 
 /** (refined − estimated) / estimated; 0 when nothing was estimated. */
-export const regretOf = (estimatedS: number, refinedS: number): number => (estimatedS > 0 ? (refinedS - estimatedS) / estimatedS : 0);
+export const regretOf = (estimatedS: number, refinedS: number): number =>
+  estimatedS > 0 ? (refinedS - estimatedS) / estimatedS : 0;
 
-export async function recordRegret(deps: PipelineDeps, payload: PayloadOf<'routesRefined'>): Promise<{ regret: number; firstTime: boolean }> {
+export async function recordRegret(
+  deps: PipelineDeps,
+  payload: PayloadOf<'routesRefined'>,
+): Promise<{ regret: number; firstTime: boolean }> {
   const { db, registry, logger, clock } = deps;
   const regret = regretOf(payload.estimatedCostS, payload.refinedCostS);
   const row = await db

@@ -36,7 +36,16 @@ describe('fetchTravelTimes', () => {
   });
 
   it('treats unroutable pairs as infinitely far and refuses points it did not fetch', async () => {
-    const table: TableResult = { durationsS: [[0, null], [null, 0]], distancesM: [[0, null], [null, 0]] };
+    const table: TableResult = {
+      durationsS: [
+        [0, null],
+        [null, 0],
+      ],
+      distancesM: [
+        [0, null],
+        [null, 0],
+      ],
+    };
     const router = { table: async () => table } as unknown as Router;
     const travel = await fetchTravelTimes(router, [[a, b]], { from: [], to: [] });
     expect(travel.durationSeconds(a, b)).toBe(Infinity);

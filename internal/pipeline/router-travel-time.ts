@@ -45,12 +45,20 @@ export async function fetchTravelTimes(
   for (const group of groups) {
     const { index, unique } = dedupe(group);
     if (unique.length === 0) continue;
-    requests.push(router.table(unique, unique).then((t) => ({ rows: index, cols: index, durations: t.durationsS, distances: t.distancesM })));
+    requests.push(
+      router
+        .table(unique, unique)
+        .then((t) => ({ rows: index, cols: index, durations: t.durationsS, distances: t.distancesM })),
+    );
   }
   const from = dedupe(links.from);
   const to = dedupe(links.to);
   if (from.unique.length > 0 && to.unique.length > 0) {
-    requests.push(router.table(from.unique, to.unique).then((t) => ({ rows: from.index, cols: to.index, durations: t.durationsS, distances: t.distancesM })));
+    requests.push(
+      router
+        .table(from.unique, to.unique)
+        .then((t) => ({ rows: from.index, cols: to.index, durations: t.durationsS, distances: t.distancesM })),
+    );
   }
   const tables = await Promise.all(requests);
   const lookup = (kind: 'durations' | 'distances', a: GeoPoint, b: GeoPoint): number => {

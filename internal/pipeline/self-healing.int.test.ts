@@ -30,7 +30,14 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
 
   beforeAll(async () => {
     stores = await openPipelineStores('self_healing', backend, clock);
-    deps = fixtureDeps({ db: stores.database.db, bus, geoStore: stores.geo, router: new StraightLineRouter(), clock, dispatch: { maxBundleDelaySeconds: 900 } });
+    deps = fixtureDeps({
+      db: stores.database.db,
+      bus,
+      geoStore: stores.geo,
+      router: new StraightLineRouter(),
+      clock,
+      dispatch: { maxBundleDelaySeconds: 900 },
+    });
   });
 
   afterAll(async () => {
@@ -39,8 +46,14 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
   });
 
   const db = () => stores.database.db;
-  const statusOf = async (table: 'orders' | 'batches' | 'riders', id: string) => (await db().selectFrom(table).select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
-  const batchOfStore = async (storeId: string) => db().selectFrom('batches').select(['id', 'status', 'rider_id']).where('store_id', '=', storeId).executeTakeFirstOrThrow();
+  const statusOf = async (table: 'orders' | 'batches' | 'riders', id: string) =>
+    (await db().selectFrom(table).select('status').where('id', '=', id).executeTakeFirstOrThrow()).status;
+  const batchOfStore = async (storeId: string) =>
+    db()
+      .selectFrom('batches')
+      .select(['id', 'status', 'rider_id'])
+      .where('store_id', '=', storeId)
+      .executeTakeFirstOrThrow();
   const silentCheck = () => releaseSilentRiders({ ...deps, silentAfterMs: SILENT_MS });
   /** The released entries of one batch (riders of earlier tests go silent too as the clock moves on). */
   const releasedOf = async (batchId: string) => (await silentCheck()).released.filter((r) => r.batchId === batchId);
@@ -86,7 +99,9 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
     await stores.geo.updateRiderPosition(idle, { ...riderAt, recordedAt: clock.now() }); // its device keeps pinging
     const batch = await roundsUntilAssigned(store.id);
     expect(batch).toMatchObject({ status: 'assigned', rider_id: idle });
-    expect(await db().selectFrom('path_templates').select('id').where('store_id', '=', store.id).execute()).toHaveLength(paths.length);
+    expect(
+      await db().selectFrom('path_templates').select('id').where('store_id', '=', store.id).execute(),
+    ).toHaveLength(paths.length);
   });
 
   it('the loop notices a flush by itself, rebuilds and pokes dispatch', async () => {
@@ -105,10 +120,15 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
       await healing.settled();
       const before = healing.totals.rebuilds;
       await stores.flushGeo();
-      await waitFor(async () => (await stores.geo.pathsForCell(o.cell)).length > 0 && healing.totals.rebuilds > before, { timeoutMs: 10_000, what: 'the paths rebuilt' });
+      await waitFor(
+        async () => (await stores.geo.pathsForCell(o.cell)).length > 0 && healing.totals.rebuilds > before,
+        { timeoutMs: 10_000, what: 'the paths rebuilt' },
+      );
       expect(await stores.geo.pathsForCell(o.cell)).toEqual(paths);
       expect(pokes).toBeGreaterThan(0);
-      expect(await deps.registry.getSingleMetricAsString('geostore_rebuilds_total')).toMatch(/geostore_rebuilds_total [1-9]/);
+      expect(await deps.registry.getSingleMetricAsString('geostore_rebuilds_total')).toMatch(
+        /geostore_rebuilds_total [1-9]/,
+      );
     } finally {
       await healing.stop();
     }
@@ -117,7 +137,12 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
   it('gives a silent rider’s not-yet-picked-up batch back to dispatch, which assigns it to another rider', async () => {
     const base = offset(lyon, 0, 8_000);
     const store = await insertStore(db(), base);
-    for (let i = 0; i < 2; i++) await insertOrder(db(), store.id, { drop: offset(base, 900 + i * 100, 0), placedAt: clock.now(), prepMinutes: 10 });
+    for (let i = 0; i < 2; i++)
+      await insertOrder(db(), store.id, {
+        drop: offset(base, 900 + i * 100, 0),
+        placedAt: clock.now(),
+        prepMinutes: 10,
+      });
     const nearAt = offset(base, 100, 0);
     const farAt = offset(base, 2_000, 0);
     const near = await insertRider(db(), stores.geo, nearAt, clock.now());
@@ -137,7 +162,13 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
     // Heard at +200 s by the GPS history only (the geo position expired at +150 s): not silent at +215 s.
     await telemetryDb(db())
       .insertInto('rider_locations')
-      .values({ rider_id: near, recorded_at: new Date(assignedAt + 199_000), received_at: new Date(assignedAt + 200_000), lat: nearAt.lat, lon: nearAt.lon })
+      .values({
+        rider_id: near,
+        recorded_at: new Date(assignedAt + 199_000),
+        received_at: new Date(assignedAt + 200_000),
+        lat: nearAt.lat,
+        lon: nearAt.lon,
+      })
       .execute();
     clock.set(assignedAt + 215_000);
     expect(await releasedOf(assigned.id)).toEqual([]);
@@ -149,14 +180,32 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
     expect(await releasedOf(assigned.id)).toEqual([{ batchId: assigned.id, riderId: near }]);
     expect(await batchOfStore(store.id)).toEqual({ id: assigned.id, status: 'sealed', rider_id: null });
     expect(await statusOf('riders', near)).toBe('idle');
-    const orders = await db().selectFrom('batch_orders').innerJoin('orders', 'orders.id', 'batch_orders.order_id').select(['orders.status', 'orders.assigned_at']).where('batch_id', '=', assigned.id).execute();
+    const orders = await db()
+      .selectFrom('batch_orders')
+      .innerJoin('orders', 'orders.id', 'batch_orders.order_id')
+      .select(['orders.status', 'orders.assigned_at'])
+      .where('batch_id', '=', assigned.id)
+      .execute();
     expect(orders).toEqual([
       { status: 'batched', assigned_at: null },
       { status: 'batched', assigned_at: null },
     ]);
-    const events = await db().selectFrom('outbox').select(['topic', 'event']).where('key', 'in', [assigned.id, near]).orderBy('id').execute();
-    expect(events.at(-2)?.event.payload).toMatchObject({ batchId: assigned.id, status: 'sealed', riderId: null, reason: 'rider_silent' });
-    expect(events.at(-1)).toMatchObject({ topic: 'rider.updated', event: { payload: { riderId: near, status: 'idle' } } });
+    const events = await db()
+      .selectFrom('outbox')
+      .select(['topic', 'event'])
+      .where('key', 'in', [assigned.id, near])
+      .orderBy('id')
+      .execute();
+    expect(events.at(-2)?.event.payload).toMatchObject({
+      batchId: assigned.id,
+      status: 'sealed',
+      riderId: null,
+      reason: 'rider_silent',
+    });
+    expect(events.at(-1)).toMatchObject({
+      topic: 'rider.updated',
+      event: { payload: { riderId: near, status: 'idle' } },
+    });
     // The geo store freed it, but it is not dispatched again until its pings resume.
     expect(await stores.geo.getRiderStatus(near)).toEqual({ status: 'available', batchId: null });
     expect(await stores.geo.getRiderPosition(near)).toBeNull();
@@ -189,11 +238,14 @@ describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
       .transaction()
       .execute(async (trx) => {
         await transitionBatch(trx, assigned.id, 'pick_up', { picked_up_at: now, updated_at: now });
-        const ids = (await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', assigned.id).execute()).map((r) => r.order_id);
+        const ids = (
+          await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', assigned.id).execute()
+        ).map((r) => r.order_id);
         await transitionOrders(trx, ids, 'pick_up', { picked_up_at: now, updated_at: now });
         await transitionRider(trx, rider, 'pick_up', now);
       });
-    const gauge = async () => (await deps.registry.getSingleMetric('dispatch_silent_riders_carrying')?.get())?.values[0]?.value;
+    const gauge = async () =>
+      (await deps.registry.getSingleMetric('dispatch_silent_riders_carrying')?.get())?.values[0]?.value;
 
     clock.advance(SILENT_MS - 1_000);
     const early = await silentCheck();

@@ -34,7 +34,11 @@ export function startSelfHealing(deps: SelfHealingDeps): SelfHealing {
   const log = deps.logger.child({ component: 'self-healing' });
   const rebuilds =
     (deps.registry.getSingleMetric('geostore_rebuilds_total') as Counter | undefined) ??
-    new Counter({ name: 'geostore_rebuilds_total', help: 'Times the worker found the geo store empty and rebuilt it from Postgres.', registers: [deps.registry] });
+    new Counter({
+      name: 'geostore_rebuilds_total',
+      help: 'Times the worker found the geo store empty and rebuilt it from Postgres.',
+      registers: [deps.registry],
+    });
   silentRiderMetrics(deps.registry); // exported from the start
   const totals = { rebuilds: 0, released: 0 };
 
@@ -56,7 +60,11 @@ export function startSelfHealing(deps: SelfHealingDeps): SelfHealing {
     'silent riders',
     deps.settings.silentCheckIntervalMs,
     async (): Promise<SilentRiderOutcome> => {
-      const outcome = await releaseSilentRiders({ ...deps, logger: log, silentAfterMs: deps.settings.riderSilentAfterMs });
+      const outcome = await releaseSilentRiders({
+        ...deps,
+        logger: log,
+        silentAfterMs: deps.settings.riderSilentAfterMs,
+      });
       if (outcome.released.length > 0) {
         totals.released += outcome.released.length;
         deps.onRepaired();

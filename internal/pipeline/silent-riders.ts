@@ -73,10 +73,19 @@ export async function releaseSilentRiders(deps: SilentRiderDeps): Promise<Silent
   const carried = await db
     .selectFrom('batches')
     .innerJoin('riders', 'riders.id', 'batches.rider_id')
-    .select(['batches.id as batch_id', 'batches.status', 'batches.store_id', 'batches.assigned_at', 'batches.picked_up_at', 'riders.id as rider_id', 'riders.last_seen_at'])
+    .select([
+      'batches.id as batch_id',
+      'batches.status',
+      'batches.store_id',
+      'batches.assigned_at',
+      'batches.picked_up_at',
+      'riders.id as rider_id',
+      'riders.last_seen_at',
+    ])
     .where('batches.status', 'in', ['assigned', 'picked_up'])
     .execute();
-  const newest = (...times: Array<Date | null>): number => Math.max(...times.map((t) => t?.getTime() ?? Number.NEGATIVE_INFINITY));
+  const newest = (...times: Array<Date | null>): number =>
+    Math.max(...times.map((t) => t?.getTime() ?? Number.NEGATIVE_INFINITY));
   // Cheap evidence first (the rows themselves), then the history, then the geo store, each only for those still suspect.
   let suspects = carried.filter((b) => newest(b.last_seen_at, b.assigned_at, b.picked_up_at) <= cutoff);
   if (suspects.length > 0) {
@@ -103,8 +112,16 @@ export async function releaseSilentRiders(deps: SilentRiderDeps): Promise<Silent
     }
   }
   metrics.carrying.set(outcome.carrying.length);
-  if (outcome.released.length > 0) logger.warn({ released: outcome.released, silentAfterMs: deps.silentAfterMs }, 'silent riders lost their batches back to dispatch');
-  if (outcome.carrying.length > 0) logger.warn({ carrying: outcome.carrying, silentAfterMs: deps.silentAfterMs }, 'silent riders carry picked-up batches');
+  if (outcome.released.length > 0)
+    logger.warn(
+      { released: outcome.released, silentAfterMs: deps.silentAfterMs },
+      'silent riders lost their batches back to dispatch',
+    );
+  if (outcome.carrying.length > 0)
+    logger.warn(
+      { carrying: outcome.carrying, silentAfterMs: deps.silentAfterMs },
+      'silent riders carry picked-up batches',
+    );
   return outcome;
 }
 
@@ -112,19 +129,43 @@ export async function releaseSilentRiders(deps: SilentRiderDeps): Promise<Silent
  * The release itself, under the store lock (dispatch rounds of that store wait) and only if the batch is still
  * assigned to that rider (a pickup or another worker's release may have come first): false when nothing was done.
  */
-async function releaseBatch(deps: SilentRiderDeps, storeId: string, batchId: string, riderId: string, now: Date): Promise<boolean> {
+async function releaseBatch(
+  deps: SilentRiderDeps,
+  storeId: string,
+  batchId: string,
+  riderId: string,
+  now: Date,
+): Promise<boolean> {
   return deps.db.transaction().execute(async (trx) => {
     await lockStore(trx, storeId);
-    const current = await trx.selectFrom('batches').select(['status', 'rider_id']).where('id', '=', batchId).forUpdate().executeTakeFirst();
+    const current = await trx
+      .selectFrom('batches')
+      .select(['status', 'rider_id'])
+      .where('id', '=', batchId)
+      .forUpdate()
+      .executeTakeFirst();
     if (current?.status !== 'assigned' || current.rider_id !== riderId) return false;
     await transitionBatch(trx, batchId, 'release', { rider_id: null, assigned_at: null, updated_at: now });
-    const orderIds = (await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', batchId).orderBy('sequence').execute()).map((r) => r.order_id);
+    const orderIds = (
+      await trx
+        .selectFrom('batch_orders')
+        .select('order_id')
+        .where('batch_id', '=', batchId)
+        .orderBy('sequence')
+        .execute()
+    ).map((r) => r.order_id);
     const statuses = await transitionOrders(trx, orderIds, 'release', { assigned_at: null, updated_at: now });
     const riderStatus = await transitionRider(trx, riderId, 'release', now);
     await enqueue(trx, [
-      batchUpdated({ id: batchId, store_id: storeId, status: 'sealed', rider_id: null }, now, { orderIds, reason: 'rider_silent', releasedRiderId: riderId }),
+      batchUpdated({ id: batchId, store_id: storeId, status: 'sealed', rider_id: null }, now, {
+        orderIds,
+        reason: 'rider_silent',
+        releasedRiderId: riderId,
+      }),
       riderUpdated({ id: riderId, status: riderStatus }, now, { batchId: null, reason: 'silent' }),
-      ...orderIds.map((id) => orderUpdated({ id, store_id: storeId, status: statuses.get(id)! }, now, { batchId, riderId: null })),
+      ...orderIds.map((id) =>
+        orderUpdated({ id, store_id: storeId, status: statuses.get(id)! }, now, { batchId, riderId: null }),
+      ),
     ]);
     return true;
   });

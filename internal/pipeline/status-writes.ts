@@ -22,13 +22,24 @@ export async function transitionOrders(
 ): Promise<Map<string, OrderStatus>> {
   const result = new Map<string, OrderStatus>();
   if (orderIds.length === 0) return result;
-  const rows = await trx.selectFrom('orders').select(['id', 'status']).where('id', 'in', [...orderIds]).orderBy('id').forUpdate().execute();
-  if (rows.length !== new Set(orderIds).size) throw conflict('order.not_found', `some of orders ${orderIds.join(', ')} do not exist`, { event });
+  const rows = await trx
+    .selectFrom('orders')
+    .select(['id', 'status'])
+    .where('id', 'in', [...orderIds])
+    .orderBy('id')
+    .forUpdate()
+    .execute();
+  if (rows.length !== new Set(orderIds).size)
+    throw conflict('order.not_found', `some of orders ${orderIds.join(', ')} do not exist`, { event });
   const byMove = new Map<string, string[]>();
   for (const row of rows) {
     const next = nextOrderStatus(row.status, event);
     if (next === null) {
-      throw conflict('order.illegal_transition', `order ${row.id} cannot ${event} from ${row.status}`, { order_id: row.id, from: row.status, event });
+      throw conflict('order.illegal_transition', `order ${row.id} cannot ${event} from ${row.status}`, {
+        order_id: row.id,
+        from: row.status,
+        event,
+      });
     }
     result.set(row.id, next);
     const move = `${row.status}>${next}`;
@@ -36,7 +47,12 @@ export async function transitionOrders(
   }
   for (const [move, ids] of byMove) {
     const [from, to] = move.split('>') as [OrderStatus, OrderStatus];
-    await trx.updateTable('orders').set({ ...set, status: to }).where('id', 'in', ids).where('status', '=', from).execute();
+    await trx
+      .updateTable('orders')
+      .set({ ...set, status: to })
+      .where('id', 'in', ids)
+      .where('status', '=', from)
+      .execute();
   }
   return result;
 }
@@ -51,8 +67,18 @@ export async function transitionBatch(
   const row = await trx.selectFrom('batches').select('status').where('id', '=', batchId).forUpdate().executeTakeFirst();
   if (!row) throw conflict('batch.not_found', `batch ${batchId} does not exist`, { batch_id: batchId, event });
   const next = nextBatchStatus(row.status, event);
-  if (next === null) throw conflict('batch.illegal_transition', `batch ${batchId} cannot ${event} from ${row.status}`, { batch_id: batchId, from: row.status, event });
-  await trx.updateTable('batches').set({ ...set, status: next }).where('id', '=', batchId).where('status', '=', row.status).execute();
+  if (next === null)
+    throw conflict('batch.illegal_transition', `batch ${batchId} cannot ${event} from ${row.status}`, {
+      batch_id: batchId,
+      from: row.status,
+      event,
+    });
+  await trx
+    .updateTable('batches')
+    .set({ ...set, status: next })
+    .where('id', '=', batchId)
+    .where('status', '=', row.status)
+    .execute();
   return next;
 }
 
@@ -63,7 +89,12 @@ export async function transitionBatch(
  */
 export async function claimRiderRow(trx: Trx, riderId: string, now: Date): Promise<boolean> {
   const to = nextRiderStatus('idle', 'assign')!;
-  const updated = await trx.updateTable('riders').set({ status: to, updated_at: now }).where('id', '=', riderId).where('status', '=', 'idle').executeTakeFirst();
+  const updated = await trx
+    .updateTable('riders')
+    .set({ status: to, updated_at: now })
+    .where('id', '=', riderId)
+    .where('status', '=', 'idle')
+    .executeTakeFirst();
   return Number(updated.numUpdatedRows) === 1;
 }
 
@@ -71,11 +102,26 @@ export async function claimRiderRow(trx: Trx, riderId: string, now: Date): Promi
  * Applies a dispatch step to rider `riderId` (read under a row lock) through the rider lifecycle; answers the new
  * status. Throws on an illegal transition, like the batch and order writes.
  */
-export async function transitionRider(trx: Trx, riderId: string, step: RiderTransition, now: Date): Promise<RiderStatus> {
+export async function transitionRider(
+  trx: Trx,
+  riderId: string,
+  step: RiderTransition,
+  now: Date,
+): Promise<RiderStatus> {
   const row = await trx.selectFrom('riders').select('status').where('id', '=', riderId).forUpdate().executeTakeFirst();
   if (!row) throw conflict('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId, step });
   const next = nextRiderStatus(row.status, step);
-  if (next === null) throw conflict('rider.illegal_transition', `rider ${riderId} cannot ${step} from ${row.status}`, { rider_id: riderId, from: row.status, step });
-  await trx.updateTable('riders').set({ status: next, updated_at: now }).where('id', '=', riderId).where('status', '=', row.status).execute();
+  if (next === null)
+    throw conflict('rider.illegal_transition', `rider ${riderId} cannot ${step} from ${row.status}`, {
+      rider_id: riderId,
+      from: row.status,
+      step,
+    });
+  await trx
+    .updateTable('riders')
+    .set({ status: next, updated_at: now })
+    .where('id', '=', riderId)
+    .where('status', '=', row.status)
+    .execute();
   return next;
 }

@@ -40,9 +40,22 @@ export function fixtureDeps(input: FixtureDepsInput): PipelineDeps {
   };
 }
 
-export async function insertStore(db: Kysely<Database>, at: { lat: number; lon: number }, resolution = 8): Promise<StoreRow> {
+export async function insertStore(
+  db: Kysely<Database>,
+  at: { lat: number; lon: number },
+  resolution = 8,
+): Promise<StoreRow> {
   const id = randomUUID();
-  await db.insertInto('stores').values({ id, name: `store ${id.slice(0, 8)}`, lat: at.lat, lon: at.lon, h3_cell: latLngToCell(at.lat, at.lon, resolution) }).execute();
+  await db
+    .insertInto('stores')
+    .values({
+      id,
+      name: `store ${id.slice(0, 8)}`,
+      lat: at.lat,
+      lon: at.lon,
+      h3_cell: latLngToCell(at.lat, at.lon, resolution),
+    })
+    .execute();
   return { id, lat: at.lat, lon: at.lon };
 }
 
@@ -56,7 +69,12 @@ export interface FixtureOrder {
 }
 
 /** Inserts an order as POST /orders does (status placed) and answers its id and cell. */
-export async function insertOrder(db: Kysely<Database>, storeId: string, order: FixtureOrder, resolution = 8): Promise<{ id: string; cell: string }> {
+export async function insertOrder(
+  db: Kysely<Database>,
+  storeId: string,
+  order: FixtureOrder,
+  resolution = 8,
+): Promise<{ id: string; cell: string }> {
   const id = randomUUID();
   const cell = latLngToCell(order.drop.lat, order.drop.lon, resolution);
   const minute = 60_000;
@@ -78,16 +96,35 @@ export async function insertOrder(db: Kysely<Database>, storeId: string, order: 
 }
 
 /** Inserts an idle rider at `at` and makes it available in the geo store. */
-export async function insertRider(db: Kysely<Database>, geoStore: GeoStore, at: { lat: number; lon: number }, now: number): Promise<string> {
+export async function insertRider(
+  db: Kysely<Database>,
+  geoStore: GeoStore,
+  at: { lat: number; lon: number },
+  now: number,
+): Promise<string> {
   const id = randomUUID();
-  await db.insertInto('riders').values({ id, name: `rider ${id.slice(0, 8)}`, status: 'idle', last_lat: at.lat, last_lon: at.lon, last_seen_at: new Date(now) }).execute();
+  await db
+    .insertInto('riders')
+    .values({
+      id,
+      name: `rider ${id.slice(0, 8)}`,
+      status: 'idle',
+      last_lat: at.lat,
+      last_lon: at.lon,
+      last_seen_at: new Date(now),
+    })
+    .execute();
   await geoStore.updateRiderPosition(id, { lat: at.lat, lon: at.lon, recordedAt: now });
   await geoStore.setRiderAvailability(id, 'available');
   return id;
 }
 
 /** A point `northM` metres north and `eastM` metres east of `origin` (small offsets). */
-export function offset(origin: { lat: number; lon: number }, northM: number, eastM: number): { lat: number; lon: number } {
+export function offset(
+  origin: { lat: number; lon: number },
+  northM: number,
+  eastM: number,
+): { lat: number; lon: number } {
   // Metres per degree on the sphere haversineM uses, so a pure north offset of d metres is d metres by haversineM.
   const metresPerDegree = (6_371_008.8 * Math.PI) / 180;
   const dLat = northM / metresPerDegree;

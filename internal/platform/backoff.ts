@@ -4,7 +4,13 @@
  * from here instead of carrying its own copy of the formula; `retryUntil` and the OSRM retry policy hand the same
  * factory to cockatiel's `retry`.
  */
-import { ExponentialBackoff, halfJitterGenerator, type IBackoff, type IBackoffFactory, noJitterGenerator } from 'cockatiel';
+import {
+  ExponentialBackoff,
+  halfJitterGenerator,
+  type IBackoff,
+  type IBackoffFactory,
+  noJitterGenerator,
+} from 'cockatiel';
 
 export interface BackoffOptions {
   /** First delay, ms. */

@@ -82,7 +82,13 @@ describe('CircuitBreaker', () => {
     await expect(breaker.run(ok)).rejects.toBeInstanceOf(CircuitOpenError);
     advance(1);
     await expect(breaker.run(ok)).resolves.toBe('ok');
-    expect(changes).toEqual(['closed->open', 'open->half_open', 'half_open->open', 'open->half_open', 'half_open->closed']);
+    expect(changes).toEqual([
+      'closed->open',
+      'open->half_open',
+      'half_open->open',
+      'open->half_open',
+      'half_open->closed',
+    ]);
   });
 
   it('does not count errors that isFailure rejects (valid answers prove the dependency healthy)', async () => {

@@ -52,7 +52,8 @@ export class Coalescer<I, O> {
     private readonly run: (items: I[]) => Promise<O[]>,
     private readonly options: CoalescerOptions<I>,
   ) {
-    if (!(options.maxInFlight >= 1) || !(options.maxBatch >= 1)) throw new RangeError('maxInFlight and maxBatch must be ≥ 1');
+    if (!(options.maxInFlight >= 1) || !(options.maxBatch >= 1))
+      throw new RangeError('maxInFlight and maxBatch must be ≥ 1');
     this.weigh = options.weigh ?? (() => 1);
     this.lingerMs = options.lingerMs ?? 0;
     if (!(this.lingerMs >= 0)) throw new RangeError('lingerMs must be ≥ 0');
@@ -134,7 +135,8 @@ export class Coalescer<I, O> {
     void (async () => {
       try {
         const results = await this.run(batch.map((b) => b.item));
-        if (results.length !== batch.length) throw new Error(`coalesced batch of ${batch.length} answered ${results.length} results`);
+        if (results.length !== batch.length)
+          throw new Error(`coalesced batch of ${batch.length} answered ${results.length} results`);
         for (const [i, b] of batch.entries()) b.resolve(results[i]!);
       } catch (error) {
         for (const b of batch) b.reject(error);

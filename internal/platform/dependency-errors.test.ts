@@ -2,11 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { DEPENDENCY_UNAVAILABLE, dependencyFailure, outageOf, tagDependency } from './dependency-errors.ts';
 import { conflict } from './errors.ts';
 
-const withFields = (message: string, fields: Record<string, unknown>): Error => Object.assign(new Error(message), fields);
+const withFields = (message: string, fields: Record<string, unknown>): Error =>
+  Object.assign(new Error(message), fields);
 
 describe('outageOf', () => {
   it('recognises Postgres outages by SQLSTATE and by pg/pg-pool message', () => {
-    expect(outageOf(withFields('terminating connection due to administrator command', { code: '57P01', severity: 'FATAL' }))).toBe('postgres');
+    expect(
+      outageOf(withFields('terminating connection due to administrator command', { code: '57P01', severity: 'FATAL' })),
+    ).toBe('postgres');
     expect(outageOf(withFields('connection failure', { code: '08006', severity: 'FATAL' }))).toBe('postgres');
     expect(outageOf(new Error('Connection terminated unexpectedly'))).toBe('postgres');
     expect(outageOf(new Error('timeout exceeded when trying to connect'))).toBe('postgres');
@@ -14,13 +17,21 @@ describe('outageOf', () => {
 
   it('leaves constraint violations, bad input and bugs alone', () => {
     expect(outageOf(withFields('duplicate key value', { code: '23505', severity: 'ERROR' }))).toBeUndefined();
-    expect(outageOf(withFields('invalid byte sequence for encoding "UTF8": 0x00', { code: '22021', severity: 'ERROR' }))).toBeUndefined();
+    expect(
+      outageOf(withFields('invalid byte sequence for encoding "UTF8": 0x00', { code: '22021', severity: 'ERROR' })),
+    ).toBeUndefined();
     expect(outageOf(new TypeError('x is undefined'))).toBeUndefined();
     expect(outageOf('string')).toBeUndefined();
   });
 
   it('recognises ioredis and kafkajs failures', () => {
-    expect(outageOf(Object.assign(new Error('Reached the max retries per request limit (which is 1).'), { name: 'MaxRetriesPerRequestError' }))).toBe('redis');
+    expect(
+      outageOf(
+        Object.assign(new Error('Reached the max retries per request limit (which is 1).'), {
+          name: 'MaxRetriesPerRequestError',
+        }),
+      ),
+    ).toBe('redis');
     expect(outageOf(new Error('Command timed out'))).toBe('redis');
     expect(outageOf(new Error('Connection is closed.'))).toBe('redis');
     expect(outageOf(Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError' }))).toBe('kafka');
@@ -39,7 +50,11 @@ describe('dependencyFailure', () => {
   it('is the 503 dependency.unavailable naming the dependency, keeping the cause', () => {
     const cause = new Error('Connection terminated unexpectedly');
     const failure = dependencyFailure(cause);
-    expect(failure).toMatchObject({ kind: 'unavailable', slug: DEPENDENCY_UNAVAILABLE, details: { dependency: 'postgres' } });
+    expect(failure).toMatchObject({
+      kind: 'unavailable',
+      slug: DEPENDENCY_UNAVAILABLE,
+      details: { dependency: 'postgres' },
+    });
     expect(failure?.cause).toBe(cause);
   });
 

@@ -23,19 +23,31 @@ export function tagDependency<E>(error: E, dependency: Dependency): E {
 }
 
 /** Socket-level failures: the server is not there (or not reachable), never the request's fault. */
-const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'EAI_AGAIN', 'ENOTFOUND']);
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
 
 /**
  * Postgres SQLSTATEs that mean "the server is away or refusing sessions": class 08 (connection exception), 57P01-03
  * (admin/crash shutdown, cannot connect now), 53300 (too many connections).
  */
-const isPostgresOutageCode = (code: string): boolean => code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
+const isPostgresOutageCode = (code: string): boolean =>
+  code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03' || code === '53300';
 
 /** Messages of pg and pg-pool when the connection dies or cannot be had in time. */
-const PG_MESSAGES = /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed|Query read timeout/i;
+const PG_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Client was closed|Query read timeout/i;
 
 /** Messages of ioredis when Redis is away: retries exhausted, the command timed out, the connection is closed. */
-const REDIS_MESSAGES = /max retries per request limit|Command timed out|Connection is closed|Stream isn't writeable|^LOADING |^MASTERDOWN |^TRYAGAIN /;
+const REDIS_MESSAGES =
+  /max retries per request limit|Command timed out|Connection is closed|Stream isn't writeable|^LOADING |^MASTERDOWN |^TRYAGAIN /;
 
 const field = (error: object, name: string): unknown => (error as Record<string, unknown>)[name];
 
@@ -53,7 +65,8 @@ export function outageOf(error: unknown): Dependency | 'network' | undefined {
   if (PG_MESSAGES.test(message)) return 'postgres';
   if (name === 'MaxRetriesPerRequestError' || REDIS_MESSAGES.test(message)) return 'redis';
   if (name.startsWith('KafkaJS')) return 'kafka';
-  const networkCode = NETWORK_CODES.has(code) || (error instanceof AggregateError && error.errors.some((e) => outageOf(e) !== undefined));
+  const networkCode =
+    NETWORK_CODES.has(code) || (error instanceof AggregateError && error.errors.some((e) => outageOf(e) !== undefined));
   if (networkCode) return 'network';
   const cause = field(error, 'cause');
   return cause !== undefined && cause !== error ? outageOf(cause) : undefined;
@@ -69,6 +82,10 @@ export function dependencyFailure(error: unknown): AppError | undefined {
   if (dependency === undefined) return undefined;
   const what = dependency === 'network' ? 'a server this request needs' : dependency;
   const reason = error instanceof Error ? error.message : String(error);
-  const failure = unavailable(DEPENDENCY_UNAVAILABLE, `${what} is unavailable, retry later${reason ? ` (${reason})` : ''}`, { dependency });
+  const failure = unavailable(
+    DEPENDENCY_UNAVAILABLE,
+    `${what} is unavailable, retry later${reason ? ` (${reason})` : ''}`,
+    { dependency },
+  );
   return Object.assign(failure, { cause: error });
 }

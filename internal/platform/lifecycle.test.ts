@@ -28,7 +28,9 @@ describe('runUntilSignal', () => {
 
   it('exits 1 when cleanup fails', async () => {
     const proc = new FakeProcess();
-    const done = runUntilSignal(async () => Promise.reject(new Error('pool would not close')), silentLogger, { process: proc });
+    const done = runUntilSignal(async () => Promise.reject(new Error('pool would not close')), silentLogger, {
+      process: proc,
+    });
     proc.emit('SIGINT', 'SIGINT');
     expect(await done).toBe(1);
     expect(proc.exits).toEqual([1]);
@@ -61,8 +63,22 @@ describe('runUntilSignal tells a person what it stopped', () => {
   it('says that it is shutting down, then each step with the steps nested inside it', async () => {
     const proc = new FakeProcess();
     const said: string[] = [];
-    const api = () => shutdownSteps([['websocket hub', () => {}], ['http server', async () => {}]], silentLogger);
-    const cleanup = () => shutdownSteps([['api', api], ['adapters', () => {}]], silentLogger);
+    const api = () =>
+      shutdownSteps(
+        [
+          ['websocket hub', () => {}],
+          ['http server', async () => {}],
+        ],
+        silentLogger,
+      );
+    const cleanup = () =>
+      shutdownSteps(
+        [
+          ['api', api],
+          ['adapters', () => {}],
+        ],
+        silentLogger,
+      );
     const done = runUntilSignal(cleanup, silentLogger, { process: proc, say: (line) => said.push(line) });
     proc.emit('SIGINT', 'SIGINT');
     expect(await done).toBe(0);
@@ -77,7 +93,14 @@ describe('runUntilSignal tells a person what it stopped', () => {
   it('marks a failed step', async () => {
     const proc = new FakeProcess();
     const said: string[] = [];
-    const cleanup = () => shutdownSteps([['worker', () => Promise.reject(new Error('consumer stuck'))], ['adapters', () => {}]], silentLogger);
+    const cleanup = () =>
+      shutdownSteps(
+        [
+          ['worker', () => Promise.reject(new Error('consumer stuck'))],
+          ['adapters', () => {}],
+        ],
+        silentLogger,
+      );
     const done = runUntilSignal(cleanup, silentLogger, { process: proc, say: (line) => said.push(line) });
     proc.emit('SIGTERM', 'SIGTERM');
     expect(await done).toBe(1);

@@ -31,7 +31,11 @@ export interface RunUntilSignalOptions {
  *
  * @returns a promise of the exit code, settled after `cleanup` ends (and `exit` was called).
  */
-export function runUntilSignal(cleanup: () => Promise<void>, logger: Logger, options: RunUntilSignalOptions = {}): Promise<number> {
+export function runUntilSignal(
+  cleanup: () => Promise<void>,
+  logger: Logger,
+  options: RunUntilSignalOptions = {},
+): Promise<number> {
   const proc = options.process ?? process;
   const timeoutMs = options.timeoutMs ?? 25_000;
   const signals = options.signals ?? (['SIGINT', 'SIGTERM'] as const);
@@ -66,7 +70,9 @@ export function runUntilSignal(cleanup: () => Promise<void>, logger: Logger, opt
         const result = await Promise.race([shutdownRecords.run(steps, cleanup).then(() => 'done' as const), overrun]);
         if (result === 'timeout') {
           logger.error({ timeoutMs, steps }, 'shutdown did not finish in time: exiting anyway');
-          options.say?.(`shutdown did not finish within ${timeoutMs / 1000} s: exiting anyway (${describeShutdown(steps, Date.now() - started)})`);
+          options.say?.(
+            `shutdown did not finish within ${timeoutMs / 1000} s: exiting anyway (${describeShutdown(steps, Date.now() - started)})`,
+          );
           return 1;
         }
         logger.info({ ms: Date.now() - started, steps }, 'shutdown complete');
@@ -109,8 +115,13 @@ const shutdownRecords = new AsyncLocalStorage<ShutdownRecord[]>();
 export function describeShutdown(steps: readonly ShutdownRecord[], ms: number): string {
   const width = Math.max(0, ...steps.map((s) => s.step.length));
   const names = (list: readonly ShutdownRecord[]): string =>
-    list.map((s) => `${s.step}${s.ok ? '' : ' (FAILED)'}${s.steps.length > 0 ? ` (${names(s.steps)})` : ''}`).join(', ');
-  const lines = steps.map((s) => `  ${s.step.padEnd(width)}  ${(s.ms / 1000).toFixed(2)} s${s.ok ? '' : '  FAILED'}${s.steps.length > 0 ? `  ${names(s.steps)}` : ''}`);
+    list
+      .map((s) => `${s.step}${s.ok ? '' : ' (FAILED)'}${s.steps.length > 0 ? ` (${names(s.steps)})` : ''}`)
+      .join(', ');
+  const lines = steps.map(
+    (s) =>
+      `  ${s.step.padEnd(width)}  ${(s.ms / 1000).toFixed(2)} s${s.ok ? '' : '  FAILED'}${s.steps.length > 0 ? `  ${names(s.steps)}` : ''}`,
+  );
   return [`stopped in ${(ms / 1000).toFixed(1)} s${lines.length > 0 ? ':' : ''}`, ...lines].join('\n');
 }
 

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 export function findProjectRoot(from: string = dirname(fileURLToPath(import.meta.url))): string {
   for (let dir = from; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'migrations'))) return dir;
-    if (dirname(dir) === dir) throw new Error(`no deliverygo project root (package.json beside migrations/) above ${from}`);
+    if (dirname(dir) === dir)
+      throw new Error(`no deliverygo project root (package.json beside migrations/) above ${from}`);
   }
 }
 

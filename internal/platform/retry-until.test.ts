@@ -14,7 +14,14 @@ describe('retryUntil', () => {
         if (calls < 4) throw new Transient(`attempt ${calls}`);
         return 'ok';
       },
-      { what: 'op', isTransient: (e) => e instanceof Transient, deadlineMs: 60_000, logger, initialDelayMs: 1, maxDelayMs: 2 },
+      {
+        what: 'op',
+        isTransient: (e) => e instanceof Transient,
+        deadlineMs: 60_000,
+        logger,
+        initialDelayMs: 1,
+        maxDelayMs: 2,
+      },
     );
     expect(value).toBe('ok');
     expect(calls).toBe(4);
@@ -62,7 +69,14 @@ describe('retryUntil', () => {
         if (calls <= 3) throw new Transient('broker down');
         if (calls <= 5) throw new Transient('no leader');
       },
-      { what: 'op', isTransient: (e) => e instanceof Transient, deadlineMs: 60_000, logger: recording, initialDelayMs: 1, maxDelayMs: 2 },
+      {
+        what: 'op',
+        isTransient: (e) => e instanceof Transient,
+        deadlineMs: 60_000,
+        logger: recording,
+        initialDelayMs: 1,
+        maxDelayMs: 2,
+      },
     );
     expect(lines).toEqual([
       'warn op: transient failure, retrying until it works or the deadline passes',

@@ -27,7 +27,10 @@ export interface RetryUntilOptions {
  * Runs `operation` until it succeeds, retrying transient failures until `deadlineMs`. Logs once per change of state
  * (the first failure, a different failure, recovery), never once per attempt, so a long outage is two log lines.
  */
-export async function retryUntil<T>(operation: (attempt: number) => Promise<T>, options: RetryUntilOptions): Promise<T> {
+export async function retryUntil<T>(
+  operation: (attempt: number) => Promise<T>,
+  options: RetryUntilOptions,
+): Promise<T> {
   const started = Date.now();
   const giveUpAt = started + options.deadlineMs;
   let lastState: string | undefined;
@@ -52,7 +55,10 @@ export async function retryUntil<T>(operation: (attempt: number) => Promise<T>, 
   });
   const result = await policy.execute(({ attempt }) => operation(attempt), options.signal);
   if (failures > 0) {
-    options.logger.info({ what: options.what, attempts: failures + 1, ms: Date.now() - started }, `${options.what}: recovered`);
+    options.logger.info(
+      { what: options.what, attempts: failures + 1, ms: Date.now() - started },
+      `${options.what}: recovered`,
+    );
   }
   return result;
 }

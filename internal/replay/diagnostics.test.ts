@@ -23,7 +23,10 @@ describe('ready-to-pickup split', () => {
     const solution = {
       ...sol,
       assignments: [...sol.assignments, { assignmentTime: 29, pickupTime: 38, courier: 'c1', orders: ['o3'] }],
-      orders: [...sol.orders, { order: 'o3', placementTime: 5, readyTime: 20, pickupTime: 38, dropoffTime: 45, courier: 'c1' }],
+      orders: [
+        ...sol.orders,
+        { order: 'o3', placementTime: 5, readyTime: 20, pickupTime: 38, dropoffTime: 45, courier: 'c1' },
+      ],
     };
     const split = splitReadyToPickup(inst, solution);
     expect(split.delivered).toBe(3);

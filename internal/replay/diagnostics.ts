@@ -44,7 +44,11 @@ export function splitReadyToPickup(instance: MdrpInstance, solution: Solution): 
     const lastOrder = last === undefined ? undefined : orders.get(last);
     if (lastDrop && lastOrder) {
       const list = commitments.get(a.courier) ?? [];
-      list.push({ at: a.assignmentTime, freeAt: lastDrop.dropoffTime + p.dropoffServiceMinutes / 2, location: lastOrder });
+      list.push({
+        at: a.assignmentTime,
+        freeAt: lastDrop.dropoffTime + p.dropoffServiceMinutes / 2,
+        location: lastOrder,
+      });
       commitments.set(a.courier, list);
     }
     const ready = Math.max(...a.orders.map((id) => orders.get(id)?.readyTime ?? -Infinity));
@@ -69,7 +73,10 @@ export function splitReadyToPickup(instance: MdrpInstance, solution: Solution): 
         state = k;
       }
       const depart = Math.max(placed, state.freeAt, c.onTime);
-      const pickup = Math.max(order.readyTime, depart + travelMinutes(state.location, restaurant, p.metersPerMinute) + p.pickupServiceMinutes / 2);
+      const pickup = Math.max(
+        order.readyTime,
+        depart + travelMinutes(state.location, restaurant, p.metersPerMinute) + p.pickupServiceMinutes / 2,
+      );
       if (pickup <= c.offTime && pickup < earliest) earliest = pickup;
     }
     const actual = delivered.pickupTime - order.readyTime;
@@ -94,11 +101,17 @@ export function formatSplitTable(rows: ReadonlyArray<{ instance: string; split: 
   const head = ['instance', 'r2p', 'positional', 'partner', 'competition'];
   const width = Math.max(16, ...rows.map((r) => r.instance.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(width) : c.padStart(11))).join('  ');
-  const fmt = (s: ReadyToPickupSplit) => [s.readyToPickup, s.positional, s.partner, s.competition].map((v) => v.toFixed(2));
+  const fmt = (s: ReadyToPickupSplit) =>
+    [s.readyToPickup, s.positional, s.partner, s.competition].map((v) => v.toFixed(2));
   const mean = (key: keyof ReadyToPickupSplit) => rows.reduce((a, r) => a + r.split[key], 0) / Math.max(1, rows.length);
   const out = [line(head), line(head.map((_h, i) => '-'.repeat(i === 0 ? width : 11)))];
   for (const r of rows) out.push(line([r.instance, ...fmt(r.split)]));
   out.push(line(head.map((_h, i) => '-'.repeat(i === 0 ? width : 11))));
-  out.push(line([`MEAN (${rows.length})`, ...(['readyToPickup', 'positional', 'partner', 'competition'] as const).map((k) => mean(k).toFixed(2))]));
+  out.push(
+    line([
+      `MEAN (${rows.length})`,
+      ...(['readyToPickup', 'positional', 'partner', 'competition'] as const).map((k) => mean(k).toFixed(2)),
+    ]),
+  );
   return out.join('\n');
 }

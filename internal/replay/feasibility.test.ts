@@ -15,19 +15,32 @@ describe('feasibility checker', () => {
 
   it('R1: flags an order in two assignments', () => {
     const s = tinySolution();
-    const bad = { ...s, assignments: [...s.assignments, { assignmentTime: 5, pickupTime: 12, courier: 'c2', orders: ['o1'] }] };
+    const bad = {
+      ...s,
+      assignments: [...s.assignments, { assignmentTime: 5, pickupTime: 12, courier: 'c2', orders: ['o1'] }],
+    };
     expect(rulesHit(bad)).toContain('R1');
   });
 
   it('R1: flags a delivered order without an assignment', () => {
     const s = tinySolution();
-    const bad = { ...s, orders: [...s.orders, { order: 'o3', placementTime: 5, readyTime: 20, pickupTime: 20, dropoffTime: 40, courier: 'c2' }] };
+    const bad = {
+      ...s,
+      orders: [
+        ...s.orders,
+        { order: 'o3', placementTime: 5, readyTime: 20, pickupTime: 20, dropoffTime: 40, courier: 'c2' },
+      ],
+    };
     expect(rulesHit(bad)).toContain('R1');
   });
 
   it('R2: flags an assignment made before an order was placed', () => {
     const s = tinySolution();
-    const bad = { ...s, assignments: [{ ...s.assignments[0]!, assignmentTime: 1 }], moves: s.moves.map((m, i) => (i === 0 ? { ...m, departureTime: 1 } : m)) };
+    const bad = {
+      ...s,
+      assignments: [{ ...s.assignments[0]!, assignmentTime: 1 }],
+      moves: s.moves.map((m, i) => (i === 0 ? { ...m, departureTime: 1 } : m)),
+    };
     expect(rulesHit(bad)).toEqual(['R2']);
   });
 
@@ -71,7 +84,11 @@ describe('feasibility checker', () => {
 
   it('R7: flags a pickup before the courier can be at the restaurant', () => {
     const s = tinySolution();
-    const bad = { ...s, assignments: [{ ...s.assignments[0]!, assignmentTime: 8 }], moves: s.moves.map((m, i) => (i === 0 ? { ...m, departureTime: 8 } : m)) };
+    const bad = {
+      ...s,
+      assignments: [{ ...s.assignments[0]!, assignmentTime: 8 }],
+      moves: s.moves.map((m, i) => (i === 0 ? { ...m, departureTime: 8 } : m)),
+    };
     expect(rulesHit(bad)).toEqual(['R7']);
   });
 

@@ -70,14 +70,18 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
     const a = assignmentOf.get(row.order);
     if (!a) add('R1', `order ${row.order} is delivered without an assignment`);
     else if (a.courier !== row.courier || a.pickupTime !== row.pickupTime) {
-      add('R1', `order ${row.order}: orders file (courier ${row.courier}, pickup ${row.pickupTime}) disagrees with its assignment`);
+      add(
+        'R1',
+        `order ${row.order}: orders file (courier ${row.courier}, pickup ${row.pickupTime}) disagrees with its assignment`,
+      );
     }
     const o = orderById.get(row.order);
     if (o && (o.placementTime !== row.placementTime || o.readyTime !== row.readyTime)) {
       add('R1', `order ${row.order}: placement/ready times differ from the instance`);
     }
   }
-  for (const id of assignmentOf.keys()) if (!rowOf.has(id)) add('R1', `order ${id} is assigned but has no drop-off row`);
+  for (const id of assignmentOf.keys())
+    if (!rowOf.has(id)) add('R1', `order ${id} is assigned but has no drop-off row`);
 
   // Courier timelines (R6), used by R2, R7, R8.
   const movesOf = new Map<string, SolutionMove[]>();
@@ -93,7 +97,10 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
       add('R6', `moves of unknown courier ${courierId}`);
       continue;
     }
-    const sorted = list.map((m, i) => ({ m, i })).sort((a, b) => a.m.departureTime - b.m.departureTime || a.i - b.i).map((x) => x.m);
+    const sorted = list
+      .map((m, i) => ({ m, i }))
+      .sort((a, b) => a.m.departureTime - b.m.departureTime || a.i - b.i)
+      .map((x) => x.m);
     const timed: TimedMove[] = [];
     sorted.forEach((m, k) => {
       const from = locate(courierId, m.origin);
@@ -104,15 +111,26 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
       }
       const prev = sorted[k - 1];
       if (k === 0) {
-        if (m.origin !== START_LOCATION) add('R6', `courier ${courierId}: first move starts at ${m.origin}, not at its start (0)`);
-        if (m.departureTime < c.onTime) add('R6', `courier ${courierId}: moves at ${m.departureTime}, before on_time ${c.onTime}`);
+        if (m.origin !== START_LOCATION)
+          add('R6', `courier ${courierId}: first move starts at ${m.origin}, not at its start (0)`);
+        if (m.departureTime < c.onTime)
+          add('R6', `courier ${courierId}: moves at ${m.departureTime}, before on_time ${c.onTime}`);
       } else if (prev) {
-        if (m.origin !== prev.destination) add('R6', `courier ${courierId}: move from ${m.origin} at ${m.departureTime} but it was at ${prev.destination}`);
+        if (m.origin !== prev.destination)
+          add(
+            'R6',
+            `courier ${courierId}: move from ${m.origin} at ${m.departureTime} but it was at ${prev.destination}`,
+          );
         const prevArrival = timed[timed.length - 1]?.arrival ?? -Infinity;
-        if (m.departureTime < prevArrival) add('R6', `courier ${courierId}: departs at ${m.departureTime} before arriving (${prevArrival})`);
+        if (m.departureTime < prevArrival)
+          add('R6', `courier ${courierId}: departs at ${m.departureTime} before arriving (${prevArrival})`);
       }
       const next = sorted[k + 1];
-      timed.push({ ...m, arrival: m.departureTime + travelMinutes(from, to, p.metersPerMinute), nextDeparture: next ? next.departureTime : Infinity });
+      timed.push({
+        ...m,
+        arrival: m.departureTime + travelMinutes(from, to, p.metersPerMinute),
+        nextDeparture: next ? next.departureTime : Infinity,
+      });
     });
     timeline.set(courierId, timed);
   }
@@ -123,13 +141,16 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
     const orders = a.orders.map((id) => orderById.get(id)).filter((o) => o !== undefined);
     if (!c || orders.length === 0) continue;
     for (const o of orders) {
-      if (a.assignmentTime < o.placementTime) add('R2', `order ${o.id} assigned at ${a.assignmentTime}, placed at ${o.placementTime}`);
+      if (a.assignmentTime < o.placementTime)
+        add('R2', `order ${o.id} assigned at ${a.assignmentTime}, placed at ${o.placementTime}`);
     }
-    if (a.assignmentTime < c.onTime) add('R2', `courier ${c.id} assigned at ${a.assignmentTime}, before on_time ${c.onTime}`);
+    if (a.assignmentTime < c.onTime)
+      add('R2', `courier ${c.id} assigned at ${a.assignmentTime}, before on_time ${c.onTime}`);
     if (a.pickupTime > c.offTime) add('R3', `courier ${c.id} picks up at ${a.pickupTime}, after off_time ${c.offTime}`);
     if (a.pickupTime < c.onTime) add('R3', `courier ${c.id} picks up at ${a.pickupTime}, before on_time ${c.onTime}`);
     const ready = Math.max(...orders.map((o) => o.readyTime));
-    if (a.pickupTime < ready) add('R4', `assignment of ${a.orders.join(',')} picked up at ${a.pickupTime}, ready at ${ready}`);
+    if (a.pickupTime < ready)
+      add('R4', `assignment of ${a.orders.join(',')} picked up at ${a.pickupTime}, ready at ${ready}`);
 
     const restaurants = new Set(orders.map((o) => o.restaurant));
     if (restaurants.size > 1) add('R7', `bundle ${a.orders.join(',')} mixes restaurants ${[...restaurants].join(',')}`);
@@ -139,8 +160,16 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
       .at(-1);
     if (!visit) add('R7', `courier ${c.id} is not at ${restaurant} ${halfPickup} min before pickup at ${a.pickupTime}`);
     else {
-      if (visit.nextDeparture < a.pickupTime + halfPickup) add('R7', `courier ${c.id} leaves ${restaurant} at ${visit.nextDeparture}, before pickup ${a.pickupTime} + ${halfPickup}`);
-      if (visit.departureTime < a.assignmentTime) add('R2', `courier ${c.id} heads to ${restaurant} at ${visit.departureTime}, before its assignment at ${a.assignmentTime}`);
+      if (visit.nextDeparture < a.pickupTime + halfPickup)
+        add(
+          'R7',
+          `courier ${c.id} leaves ${restaurant} at ${visit.nextDeparture}, before pickup ${a.pickupTime} + ${halfPickup}`,
+        );
+      if (visit.departureTime < a.assignmentTime)
+        add(
+          'R2',
+          `courier ${c.id} heads to ${restaurant} at ${visit.departureTime}, before its assignment at ${a.assignmentTime}`,
+        );
     }
 
     let previous = a.pickupTime;
@@ -148,7 +177,11 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
     for (const id of a.orders) {
       const row = rowOf.get(id);
       if (!row) continue;
-      if (row.dropoffTime < previous + gap) add('R5', `order ${id} dropped at ${row.dropoffTime}, less than ${gap} min after the previous stop (${previous})`);
+      if (row.dropoffTime < previous + gap)
+        add(
+          'R5',
+          `order ${id} dropped at ${row.dropoffTime}, less than ${gap} min after the previous stop (${previous})`,
+        );
       previous = row.dropoffTime;
       gap = 2 * halfDrop;
     }
@@ -170,7 +203,8 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
     list.sort((x, y) => x.t - y.t);
     for (let i = 1; i < list.length; i++) {
       const gap = list[i - 1]!.half + list[i]!.half;
-      if (list[i]!.t - list[i - 1]!.t < gap) add('R5', `courier ${courierId}: service events at ${list[i - 1]!.t} and ${list[i]!.t} overlap`);
+      if (list[i]!.t - list[i - 1]!.t < gap)
+        add('R5', `courier ${courierId}: service events at ${list[i - 1]!.t} and ${list[i]!.t} overlap`);
     }
   }
 
@@ -180,11 +214,22 @@ export function checkFeasibility(instance: MdrpInstance, solution: Solution): Vi
       .filter((m) => m.destination === row.order && m.arrival + halfDrop <= row.dropoffTime)
       .at(-1);
     if (!visit) {
-      add('R8', `courier ${row.courier} is not at customer ${row.order} ${halfDrop} min before drop-off at ${row.dropoffTime}`);
+      add(
+        'R8',
+        `courier ${row.courier} is not at customer ${row.order} ${halfDrop} min before drop-off at ${row.dropoffTime}`,
+      );
       continue;
     }
-    if (visit.nextDeparture < row.dropoffTime + halfDrop) add('R8', `courier ${row.courier} leaves customer ${row.order} at ${visit.nextDeparture}, before drop-off ${row.dropoffTime} + ${halfDrop}`);
-    if (visit.departureTime < row.pickupTime + halfPickup) add('R8', `courier ${row.courier} heads to customer ${row.order} at ${visit.departureTime}, before picking it up (${row.pickupTime})`);
+    if (visit.nextDeparture < row.dropoffTime + halfDrop)
+      add(
+        'R8',
+        `courier ${row.courier} leaves customer ${row.order} at ${visit.nextDeparture}, before drop-off ${row.dropoffTime} + ${halfDrop}`,
+      );
+    if (visit.departureTime < row.pickupTime + halfPickup)
+      add(
+        'R8',
+        `courier ${row.courier} heads to customer ${row.order} at ${visit.departureTime}, before picking it up (${row.pickupTime})`,
+      );
   }
   return v;
 }

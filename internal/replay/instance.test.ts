@@ -23,7 +23,9 @@ describe('parseInstance', () => {
     const bad = { ...texts, orders: texts.orders.replace('\t5\t', '\tfive\t') };
     expect(() => parseInstance('x', bad)).toThrow(/placement_time/);
     expect(() => parseInstance('x', { ...texts, couriers: 'id\tx\n' })).toThrow(AppError);
-    expect(() => parseInstance('x', { ...texts, orders: texts.orders.replace('\tr1\t', '\tr9\t') })).toThrow(/unknown restaurant/);
+    expect(() => parseInstance('x', { ...texts, orders: texts.orders.replace('\tr1\t', '\tr9\t') })).toThrow(
+      /unknown restaurant/,
+    );
   });
 
   it('merges days with prefixed ids', () => {

@@ -62,7 +62,9 @@ function rows(text: string, file: string, columns: readonly string[]): string[][
   return lines.slice(1).map((line, i) => {
     const cells = line.split('\t').map((c) => c.trim());
     if (cells.length < columns.length) {
-      throw invalidInput('replay.instance_invalid', `${file} line ${i + 2}: expected ${columns.length} columns`, { field: file });
+      throw invalidInput('replay.instance_invalid', `${file} line ${i + 2}: expected ${columns.length} columns`, {
+        field: file,
+      });
     }
     return cells;
   });
@@ -71,23 +73,30 @@ function rows(text: string, file: string, columns: readonly string[]): string[][
 function num(value: string | undefined, file: string, field: string): number {
   const n = Number(value);
   if (value === undefined || value === '' || !Number.isFinite(n)) {
-    throw invalidInput('replay.instance_invalid', `${file}: ${field} is not a number (${value})`, { field: `${file}.${field}` });
+    throw invalidInput('replay.instance_invalid', `${file}: ${field} is not a number (${value})`, {
+      field: `${file}.${field}`,
+    });
   }
   return n;
 }
 
 /** Parses the four data files of one instance. */
 export function parseInstance(name: string, texts: InstanceTexts): MdrpInstance {
-  const orders = rows(texts.orders, 'orders.txt', ['order', 'x', 'y', 'placement_time', 'restaurant', 'ready_time']).map(
-    (c) => ({
-      id: c[0]!,
-      x: num(c[1], 'orders.txt', 'x'),
-      y: num(c[2], 'orders.txt', 'y'),
-      placementTime: num(c[3], 'orders.txt', 'placement_time'),
-      restaurant: c[4]!,
-      readyTime: num(c[5], 'orders.txt', 'ready_time'),
-    }),
-  );
+  const orders = rows(texts.orders, 'orders.txt', [
+    'order',
+    'x',
+    'y',
+    'placement_time',
+    'restaurant',
+    'ready_time',
+  ]).map((c) => ({
+    id: c[0]!,
+    x: num(c[1], 'orders.txt', 'x'),
+    y: num(c[2], 'orders.txt', 'y'),
+    placementTime: num(c[3], 'orders.txt', 'placement_time'),
+    restaurant: c[4]!,
+    readyTime: num(c[5], 'orders.txt', 'ready_time'),
+  }));
   const restaurants = rows(texts.restaurants, 'restaurants.txt', ['restaurant', 'x', 'y']).map((c) => ({
     id: c[0]!,
     x: num(c[1], 'restaurants.txt', 'x'),
@@ -101,7 +110,10 @@ export function parseInstance(name: string, texts: InstanceTexts): MdrpInstance 
     offTime: num(c[4], 'couriers.txt', 'off_time'),
   }));
   const p = rows(texts.parameters, 'instance_parameters.txt', ['meters_per_minute'])[0];
-  if (!p) throw invalidInput('replay.instance_invalid', 'instance_parameters.txt has no values line', { field: 'instance_parameters.txt' });
+  if (!p)
+    throw invalidInput('replay.instance_invalid', 'instance_parameters.txt has no values line', {
+      field: 'instance_parameters.txt',
+    });
   const f = 'instance_parameters.txt';
   const parameters: MdrpParameters = {
     metersPerMinute: num(p[0], f, 'meters_per_minute'),
@@ -115,7 +127,11 @@ export function parseInstance(name: string, texts: InstanceTexts): MdrpInstance 
   const known = new Set(restaurants.map((r) => r.id));
   for (const o of orders) {
     if (!known.has(o.restaurant)) {
-      throw invalidInput('replay.instance_invalid', `orders.txt: order ${o.id} names unknown restaurant ${o.restaurant}`, { field: 'orders.txt.restaurant' });
+      throw invalidInput(
+        'replay.instance_invalid',
+        `orders.txt: order ${o.id} names unknown restaurant ${o.restaurant}`,
+        { field: 'orders.txt.restaurant' },
+      );
     }
   }
   return { name, orders, restaurants, couriers, parameters };

@@ -71,7 +71,8 @@ export function computeMetrics(instance: MdrpInstance, solution: Solution): Metr
   for (const c of instance.couriers) {
     const shift = c.offTime - c.onTime;
     const n = drops.get(c.id) ?? 0;
-    const busy = (driving.get(c.id) ?? 0) + p.pickupServiceMinutes * (pickups.get(c.id) ?? 0) + p.dropoffServiceMinutes * n;
+    const busy =
+      (driving.get(c.id) ?? 0) + p.pickupServiceMinutes * (pickups.get(c.id) ?? 0) + p.dropoffServiceMinutes * n;
     if (shift > 0) utilisation.push(busy / shift);
     pay += Math.max(p.payPerOrder * n, p.guaranteedPayPerHour * (shift / 60));
   }

@@ -84,6 +84,8 @@ describe('official evaluator output', () => {
   });
 
   it('refuses output without its tables', () => {
-    expect(() => parsePerformance('number of orders delivered: 1 out of 1\ntotal payment: 1.00\n')).toThrow(/click-to-door/);
+    expect(() => parsePerformance('number of orders delivered: 1 out of 1\ntotal payment: 1.00\n')).toThrow(
+      /click-to-door/,
+    );
   });
 });

@@ -55,22 +55,36 @@ export interface EvaluatorOptions {
 }
 
 /** Runs the evaluator on an instance folder and a folder holding the three solution files. */
-export async function runOfficialEvaluator(instanceDir: string, solutionDir: string, options: EvaluatorOptions = {}): Promise<OfficialVerdict> {
+export async function runOfficialEvaluator(
+  instanceDir: string,
+  solutionDir: string,
+  options: EvaluatorOptions = {},
+): Promise<OfficialVerdict> {
   const script = options.script ?? defaultEvaluatorScript(instanceDir);
   const out = await mkdtemp(join(tmpdir(), 'mdrp-official-'));
   try {
     // The script reads `name=value` arguments (split on '='): absolute paths without '=' keep that unambiguous.
-    const args = [script, `instance_dir=${resolve(instanceDir)}`, `input_dir=${resolve(solutionDir)}`, `output_dir=${out}`];
-    for (const a of args.slice(1)) if (a.split('=').length !== 2) throw new Error(`official evaluator: path must not contain '=': ${a}`);
+    const args = [
+      script,
+      `instance_dir=${resolve(instanceDir)}`,
+      `input_dir=${resolve(solutionDir)}`,
+      `output_dir=${out}`,
+    ];
+    for (const a of args.slice(1))
+      if (a.split('=').length !== 2) throw new Error(`official evaluator: path must not contain '=': ${a}`);
     try {
       await run(options.python ?? DEBIAN_PYTHON, args, { maxBuffer: 64 * 1024 * 1024 });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
-      throw new Error(`official evaluator failed on ${solutionDir}: ${(e.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || e.message}`);
+      throw new Error(
+        `official evaluator failed on ${solutionDir}: ${(e.stderr ?? '').trim().split('\n').slice(-3).join(' | ') || e.message}`,
+      );
     }
     const feasibilityCheck = await readFile(join(out, 'feasibility_check.txt'), 'utf8');
     const feasible = feasibilityCheck.trim().split('\n').at(-1)?.trim() === 'FEASIBLE';
-    const figures = feasible ? parsePerformance(await readFile(join(out, 'solution_performance.txt'), 'utf8')) : undefined;
+    const figures = feasible
+      ? parsePerformance(await readFile(join(out, 'solution_performance.txt'), 'utf8'))
+      : undefined;
     return { feasible, feasibilityCheck, figures };
   } finally {
     await rm(out, { recursive: true, force: true });
@@ -78,7 +92,11 @@ export async function runOfficialEvaluator(instanceDir: string, solutionDir: str
 }
 
 /** Writes `solution` to a temporary folder and runs the evaluator on it. */
-export async function evaluateSolutionOfficially(instanceDir: string, solution: Solution, options: EvaluatorOptions = {}): Promise<OfficialVerdict> {
+export async function evaluateSolutionOfficially(
+  instanceDir: string,
+  solution: Solution,
+  options: EvaluatorOptions = {},
+): Promise<OfficialVerdict> {
   const dir = await mkdtemp(join(tmpdir(), 'mdrp-solution-'));
   try {
     await writeSolutionFiles(dir, solution);

@@ -10,7 +10,8 @@ describe('replayInstance on a real MDRPLIB day (../shared/mdrplib)', () => {
     const { solution } = replayInstance(inst);
     expect(checkFeasibility(inst, solution)).toEqual([]);
     const placed = new Map(inst.orders.map((o) => [o.id, o.placementTime]));
-    for (const a of solution.assignments) for (const id of a.orders) expect(a.assignmentTime).toBeGreaterThanOrEqual(placed.get(id)!);
+    for (const a of solution.assignments)
+      for (const id of a.orders) expect(a.assignmentTime).toBeGreaterThanOrEqual(placed.get(id)!);
     const m = computeMetrics(inst, solution);
     expect(m.delivered).toBeGreaterThan(0);
     expect(m.delivered).toBe(solution.orders.length);

@@ -8,7 +8,13 @@ import type { DispatchParamsInput } from '../dispatch/params.ts';
 import type { GeoPoint, Plan, Rider } from '../dispatch/types.ts';
 import { ManualClock } from '../platform/clock.ts';
 import type { MdrpInstance, MdrpOrder } from './instance.ts';
-import { START_LOCATION, type Solution, type SolutionAssignment, type SolutionMove, type SolutionOrder } from './solution.ts';
+import {
+  START_LOCATION,
+  type Solution,
+  type SolutionAssignment,
+  type SolutionMove,
+  type SolutionOrder,
+} from './solution.ts';
 import { mdrpTravelTime, serviceTimesOf, toGeo } from './travel-model.ts';
 
 const MINUTE = 60_000;
@@ -73,7 +79,12 @@ export function replayInstance(
   const execute = (plan: Plan) => {
     const courier = courierById.get(plan.riderId)!;
     const minute = (ms: number) => ms / MINUTE;
-    moves.push({ courier: courier.id, departureTime: minute(plan.departAt), origin: courier.locationRef, destination: plan.storeId });
+    moves.push({
+      courier: courier.id,
+      departureTime: minute(plan.departAt),
+      origin: courier.locationRef,
+      destination: plan.storeId,
+    });
     let from = plan.storeId;
     let leave = plan.leaveStoreAt;
     for (const drop of plan.drops) {
@@ -123,12 +134,22 @@ export function replayInstance(
     const riders: Rider[] = [];
     for (const c of couriers) {
       if (c.offTime < t) continue;
-      riders.push({ id: c.id, location: c.location, availableAt: Math.max(c.freeAt, c.onTime) * MINUTE, shiftEndsAt: c.offTime * MINUTE });
+      riders.push({
+        id: c.id,
+        location: c.location,
+        availableAt: Math.max(c.freeAt, c.onTime) * MINUTE,
+        shiftEndsAt: c.offTime * MINUTE,
+      });
     }
     const round = engine.round(riders);
     onRound(t, round);
     for (const s of round.sealed) regrets.push(s.regret);
     for (const plan of round.committed) execute(plan);
   }
-  return { instance: instance.name, solution: { assignments, orders, moves }, regrets, elapsedMs: performance.now() - started };
+  return {
+    instance: instance.name,
+    solution: { assignments, orders, moves },
+    regrets,
+    elapsedMs: performance.now() - started,
+  };
 }

@@ -60,8 +60,22 @@ export function progressBar(done: number, total: number, label: string, width = 
 }
 
 /** Results table: one row per instance, then our mean and the paper's Table 17 values. */
-export function formatTable(rows: readonly InstanceRow[], meanRow: Metrics, totals: { violations: number; elapsedMs: number; meanRegret: number }): string {
-  const header = ['instance', 'orders', 'undeliv', 'no-cour', 'lost', ...COLUMNS.map((c) => c.title), 'viol', 'regret', 'ms'];
+export function formatTable(
+  rows: readonly InstanceRow[],
+  meanRow: Metrics,
+  totals: { violations: number; elapsedMs: number; meanRegret: number },
+): string {
+  const header = [
+    'instance',
+    'orders',
+    'undeliv',
+    'no-cour',
+    'lost',
+    ...COLUMNS.map((c) => c.title),
+    'viol',
+    'regret',
+    'ms',
+  ];
   const count = (n: number | undefined) => (n === undefined ? '—' : String(n));
   const sum = (f: (r: InstanceRow) => number | undefined) =>
     rows.some((r) => f(r) === undefined) ? undefined : rows.reduce((a, r) => a + f(r)!, 0);
@@ -114,7 +128,8 @@ export function formatTable(rows: readonly InstanceRow[], meanRow: Metrics, tota
   ];
   const all = [header, ...body, mean, paper, target];
   const widths = header.map((_, i) => Math.max(...all.map((row) => (row[i] ?? '').length)));
-  const line = (row: string[]) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
+  const line = (row: string[]) =>
+    row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  ');
   const rule = widths.map((w) => '-'.repeat(w)).join('  ');
   return [line(header), rule, ...body.map(line), rule, line(mean), line(paper), line(target)].join('\n');
 }

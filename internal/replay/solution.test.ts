@@ -20,8 +20,11 @@ const solution: Solution = {
 describe('solution files in the official evaluator’s format', () => {
   it('writes space-separated lines under a header line in each file', () => {
     expect(formatAssignments(solution)).toBe('assignment_time pickup_time courier orders\n1 12 c1 o1 o2\n2 9 c2 o3\n');
-    expect(formatOrders(solution)).toBe('order placement_time ready_time pickup_time dropoff_time courier\no1 0 10 12 19 c1\n');
-    for (const text of [formatAssignments(solution), formatOrders(solution), formatMoves(solution)]) expect(text).not.toContain('\t');
+    expect(formatOrders(solution)).toBe(
+      'order placement_time ready_time pickup_time dropoff_time courier\no1 0 10 12 19 c1\n',
+    );
+    for (const text of [formatAssignments(solution), formatOrders(solution), formatMoves(solution)])
+      expect(text).not.toContain('\t');
   });
 
   it('writes each courier’s moves as one contiguous block in departure order', () => {
@@ -40,7 +43,11 @@ describe('solution files in the official evaluator’s format', () => {
   });
 
   it('refuses a fractional assignment or departure time, which the evaluator would truncate', () => {
-    expect(() => formatAssignments({ ...solution, assignments: [{ ...solution.assignments[0]!, pickupTime: 12.5 }] })).toThrow(/pickup_time 12.5/);
-    expect(() => formatMoves({ ...solution, moves: [{ ...solution.moves[0]!, departureTime: 3.25 }] })).toThrow(/departure_time 3.25/);
+    expect(() =>
+      formatAssignments({ ...solution, assignments: [{ ...solution.assignments[0]!, pickupTime: 12.5 }] }),
+    ).toThrow(/pickup_time 12.5/);
+    expect(() => formatMoves({ ...solution, moves: [{ ...solution.moves[0]!, departureTime: 3.25 }] })).toThrow(
+      /departure_time 3.25/,
+    );
   });
 });

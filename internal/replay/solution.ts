@@ -51,18 +51,31 @@ const line = (fields: ReadonlyArray<string | number>) => `${fields.join(SEP)}\n`
 
 /** The evaluator reads assignment and move times with `int(float(…))`: a fraction would be cut off silently, so refuse it here. */
 function wholeMinute(value: number, what: string): number {
-  if (!Number.isInteger(value)) throw new Error(`solution file: ${what} ${value} is not a whole minute (the official evaluator truncates it)`);
+  if (!Number.isInteger(value))
+    throw new Error(`solution file: ${what} ${value} is not a whole minute (the official evaluator truncates it)`);
   return value;
 }
 
 export const ASSIGNMENTS_HEADER = ['assignment_time', 'pickup_time', 'courier', 'orders'] as const;
-export const ORDERS_HEADER = ['order', 'placement_time', 'ready_time', 'pickup_time', 'dropoff_time', 'courier'] as const;
+export const ORDERS_HEADER = [
+  'order',
+  'placement_time',
+  'ready_time',
+  'pickup_time',
+  'dropoff_time',
+  'courier',
+] as const;
 export const MOVES_HEADER = ['courier', 'departure_time', 'origin', 'destination'] as const;
 
 /** Header, then `assignment_time pickup_time courier order…` per assignment (the bundle's orders in drop order). */
 export function formatAssignments(s: Solution): string {
   const row = (a: SolutionAssignment) =>
-    line([wholeMinute(a.assignmentTime, 'assignment_time'), wholeMinute(a.pickupTime, 'pickup_time'), a.courier, ...a.orders]);
+    line([
+      wholeMinute(a.assignmentTime, 'assignment_time'),
+      wholeMinute(a.pickupTime, 'pickup_time'),
+      a.courier,
+      ...a.orders,
+    ]);
   return line(ASSIGNMENTS_HEADER) + s.assignments.map(row).join('');
 }
 
@@ -97,7 +110,8 @@ export function groupMovesByCourier(moves: readonly SolutionMove[]): SolutionMov
 
 /** Header, then `courier departure_time origin destination` per move, grouped by courier (see groupMovesByCourier). */
 export function formatMoves(s: Solution): string {
-  const row = (m: SolutionMove) => line([m.courier, wholeMinute(m.departureTime, 'departure_time'), m.origin, m.destination]);
+  const row = (m: SolutionMove) =>
+    line([m.courier, wholeMinute(m.departureTime, 'departure_time'), m.origin, m.destination]);
   return line(MOVES_HEADER) + groupMovesByCourier(s.moves).map(row).join('');
 }
 

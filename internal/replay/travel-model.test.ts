@@ -20,7 +20,12 @@ describe('MDRPLIB travel model', () => {
   });
 
   it('projection to latitude/longitude round-trips integer metres exactly', () => {
-    for (const p of [{ x: 0, y: 0 }, { x: 12413, y: 7222 }, { x: -3, y: 40000 }]) expect(toPlane(toGeo(p))).toEqual(p);
+    for (const p of [
+      { x: 0, y: 0 },
+      { x: 12413, y: 7222 },
+      { x: -3, y: 40000 },
+    ])
+      expect(toPlane(toGeo(p))).toEqual(p);
   });
 
   it('the TravelTime adapter applies the same rule through the projection, on every pair of a real instance', async () => {
@@ -29,7 +34,9 @@ describe('MDRPLIB travel model', () => {
     const travel = mdrpTravelTime(mpm);
     const points = [...inst.restaurants, ...inst.orders.slice(0, 120), ...inst.couriers];
     let mismatches = 0;
-    for (const a of points) for (const b of points) if (travel.durationSeconds(toGeo(a), toGeo(b)) !== 60 * travelMinutes(a, b, mpm)) mismatches++;
+    for (const a of points)
+      for (const b of points)
+        if (travel.durationSeconds(toGeo(a), toGeo(b)) !== 60 * travelMinutes(a, b, mpm)) mismatches++;
     expect(mismatches).toBe(0);
   });
 });
@@ -45,7 +52,20 @@ describe('MDRPLIB service rules (4 min = 2 before + 2 after the hand-over)', () 
     expect(leaveMinute(19, 4)).toBe(21);
   });
   it('maps to the dispatcher service times in seconds', () => {
-    const s = serviceTimesOf({ metersPerMinute: 320, pickupServiceMinutes: 4, dropoffServiceMinutes: 4, targetClickToDoor: 40, maxClickToDoor: 90, payPerOrder: 10, guaranteedPayPerHour: 15 });
-    expect(s).toEqual({ pickupBeforeSeconds: 120, pickupAfterSeconds: 120, dropBeforeSeconds: 120, dropAfterSeconds: 120 });
+    const s = serviceTimesOf({
+      metersPerMinute: 320,
+      pickupServiceMinutes: 4,
+      dropoffServiceMinutes: 4,
+      targetClickToDoor: 40,
+      maxClickToDoor: 90,
+      payPerOrder: 10,
+      guaranteedPayPerHour: 15,
+    });
+    expect(s).toEqual({
+      pickupBeforeSeconds: 120,
+      pickupAfterSeconds: 120,
+      dropBeforeSeconds: 120,
+      dropAfterSeconds: 120,
+    });
   });
 });

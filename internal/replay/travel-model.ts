@@ -57,15 +57,24 @@ export function toGeo(p: PlanePoint): GeoPoint {
 /** Inverse of `toGeo`; rounds to the micrometre so integer instance coordinates come back exactly. */
 export function toPlane(g: GeoPoint): PlanePoint {
   const round = (v: number) => Math.round(v * 1e6) / 1e6;
-  return { x: round((g.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG), y: round((g.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT) };
+  return {
+    x: round((g.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG),
+    y: round((g.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT),
+  };
 }
 
 /** TravelTime adapter with the instance's rule (durations are whole minutes, in seconds). */
 export function mdrpTravelTime(metersPerMinute: number): TravelTime {
   // Inlined inverse projection: this runs millions of times per replay.
   const meters = (a: GeoPoint, b: GeoPoint) => {
-    const dx = (Math.round((a.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG * 1e6) - Math.round((b.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG * 1e6)) / 1e6;
-    const dy = (Math.round((a.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT * 1e6) - Math.round((b.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT * 1e6)) / 1e6;
+    const dx =
+      (Math.round((a.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG * 1e6) -
+        Math.round((b.lon - ANCHOR.lon) * METERS_PER_DEGREE_LNG * 1e6)) /
+      1e6;
+    const dy =
+      (Math.round((a.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT * 1e6) -
+        Math.round((b.lat - ANCHOR.lat) * METERS_PER_DEGREE_LAT * 1e6)) /
+      1e6;
     return Math.hypot(dx, dy);
   };
   return {

@@ -110,7 +110,8 @@ export async function coordinateDescent(
 
 /** Markdown table of the trials. */
 export function trialsTable(trials: readonly Trial[]): string {
-  const head = '| step | value | objective | c2d | c2d p90 | r2p | undeliv % | $/order | ord/bundle | mean regret |\n|---|---|---|---|---|---|---|---|---|---|';
+  const head =
+    '| step | value | objective | c2d | c2d p90 | r2p | undeliv % | $/order | ord/bundle | mean regret |\n|---|---|---|---|---|---|---|---|---|---|';
   const rows = trials.map((t) => {
     const m = t.summary.mean;
     return `| ${t.dimension} | ${String(t.value)} | ${t.objective.toFixed(3)} | ${m.clickToDoorMean.toFixed(2)} | ${m.clickToDoorP90.toFixed(1)} | ${m.readyToPickupMean.toFixed(2)} | ${m.undeliveredPct.toFixed(2)} | ${m.costPerOrder.toFixed(2)} | ${m.ordersPerBundle.toFixed(3)} | ${t.summary.meanRegret.toFixed(3)} |`;

@@ -23,7 +23,9 @@ describe('parity: pure replay vs the worker path', () => {
     expect(workerBatches).toEqual(pureBatches);
 
     const placement = new Map(slice.orders.map((o) => [o.id, o.placementTime]));
-    const pureC2d = pure.solution.orders.reduce((s, o) => s + o.dropoffTime - placement.get(o.order)!, 0) / pure.solution.orders.length;
+    const pureC2d =
+      pure.solution.orders.reduce((s, o) => s + o.dropoffTime - placement.get(o.order)!, 0) /
+      pure.solution.orders.length;
     expect(worker.delivered).toBe(pure.solution.orders.length);
     expect(Math.abs(worker.clickToDoorMinutes - pureC2d) / pureC2d).toBeLessThanOrEqual(0.01);
   }, 300_000);

@@ -65,7 +65,13 @@ export function travelModelRouter(metersPerMinute: number): Router {
       return {
         distanceM: travel.distanceMeters(from, to),
         durationS: travel.durationSeconds(from, to),
-        geometry: { type: 'LineString', coordinates: [[from.lon, from.lat], [to.lon, to.lat]] },
+        geometry: {
+          type: 'LineString',
+          coordinates: [
+            [from.lon, from.lat],
+            [to.lon, to.lat],
+          ],
+        },
       };
     },
     async table(sources, destinations) {
@@ -137,16 +143,34 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
 
     const storeId = new Map(instance.restaurants.map((r, i) => [r.id, orderedId(1_000_000 + i)]));
     const courierOf = new Map<string, string>();
-    const firstMinute = Math.min(...instance.orders.map((o) => o.placementTime), ...instance.couriers.map((c) => c.onTime));
+    const firstMinute = Math.min(
+      ...instance.orders.map((o) => o.placementTime),
+      ...instance.couriers.map((c) => c.onTime),
+    );
     clock.set(at(firstMinute - 1));
     await db
       .insertInto('stores')
-      .values(instance.restaurants.map((r) => ({ id: storeId.get(r.id)!, name: r.id, ...toGeo(r), h3_cell: cellOf(toGeo(r), 8) })))
+      .values(
+        instance.restaurants.map((r) => ({
+          id: storeId.get(r.id)!,
+          name: r.id,
+          ...toGeo(r),
+          h3_cell: cellOf(toGeo(r), 8),
+        })),
+      )
       .execute();
     // Couriers on shift from the start (the product has no shift plan): idle where the instance puts them.
     await db
       .insertInto('riders')
-      .values(instance.couriers.map((c, i) => ({ id: orderedId(i), name: c.id, status: 'idle' as const, last_lat: toGeo(c).lat, last_lon: toGeo(c).lon })))
+      .values(
+        instance.couriers.map((c, i) => ({
+          id: orderedId(i),
+          name: c.id,
+          status: 'idle' as const,
+          last_lat: toGeo(c).lat,
+          last_lon: toGeo(c).lon,
+        })),
+      )
       .execute();
     for (const [i, c] of instance.couriers.entries()) {
       courierOf.set(orderedId(i), c.id);
@@ -163,7 +187,8 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
     const placement = new Map(instance.orders.map((o) => [o.id, o.placementTime]));
     const assignments: WorkerPathAssignment[] = [];
     /** Routes in flight: when the rider is free again, and what to finish then. */
-    const inFlight: Array<{ batchId: string; riderId: string; freeAt: number; last: { lat: number; lon: number } }> = [];
+    const inFlight: Array<{ batchId: string; riderId: string; freeAt: number; last: { lat: number; lon: number } }> =
+      [];
     const lastPlacement = Math.max(...instance.orders.map((o) => o.placementTime));
     const lastOff = Math.max(...instance.couriers.map((c) => c.offTime));
     const dropAfterMs = serviceTimesOf(p).dropAfterSeconds * 1000;
@@ -175,15 +200,24 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
       for (const route of inFlight.filter((r) => r.freeAt <= at(t))) {
         inFlight.splice(inFlight.indexOf(route), 1);
         await db.transaction().execute(async (trx) => {
-          const ids = (await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', route.batchId).execute()).map((r) => r.order_id);
+          const ids = (
+            await trx.selectFrom('batch_orders').select('order_id').where('batch_id', '=', route.batchId).execute()
+          ).map((r) => r.order_id);
           await transitionBatch(trx, route.batchId, 'pick_up', { picked_up_at: now, updated_at: now });
           await transitionOrders(trx, ids, 'pick_up', { picked_up_at: now, updated_at: now });
           await transitionOrders(trx, ids, 'deliver', { delivered_at: now, updated_at: now });
           await transitionBatch(trx, route.batchId, 'deliver', { delivered_at: now, updated_at: now });
           let status = nextRiderStatus('assigned', 'pick_up')!;
           status = nextRiderStatus(status, 'finish')!;
-          await trx.updateTable('riders').set({ status, last_lat: route.last.lat, last_lon: route.last.lon, updated_at: now }).where('id', '=', route.riderId).where('status', '=', 'assigned').execute();
-          await enqueue(trx, [record('riderUpdated', route.riderId, { riderId: route.riderId, status, batchId: null }, now)]);
+          await trx
+            .updateTable('riders')
+            .set({ status, last_lat: route.last.lat, last_lon: route.last.lon, updated_at: now })
+            .where('id', '=', route.riderId)
+            .where('status', '=', 'assigned')
+            .execute();
+          await enqueue(trx, [
+            record('riderUpdated', route.riderId, { riderId: route.riderId, status, batchId: null }, now),
+          ]);
         });
         await geo.updateRiderPosition(route.riderId, { ...route.last, recordedAt: clock.now() });
         await geo.releaseRider(route.riderId, route.batchId);
@@ -233,8 +267,12 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
         placedSoFar += placed.length;
       }
       // 3. Once the worker has seen every store with orders: the clock moves to t, one round.
-      const stores = new Set(instance.orders.filter((o) => o.placementTime <= t).map((o) => storeId.get(o.restaurant)!));
-      await waitFor('the order.placed events', () => [...stores].every((s) => [...pipeline.scopes().values()].some((set) => set.has(s))));
+      const stores = new Set(
+        instance.orders.filter((o) => o.placementTime <= t).map((o) => storeId.get(o.restaurant)!),
+      );
+      await waitFor('the order.placed events', () =>
+        [...stores].every((s) => [...pipeline.scopes().values()].some((set) => set.has(s))),
+      );
       clock.set(at(t));
       pipeline.poke();
       await pipeline.settled();
@@ -250,7 +288,12 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
         const stops = b.stops!;
         const drops = stops.filter((s) => s.kind === 'drop');
         const last = drops[drops.length - 1]!;
-        inFlight.push({ batchId: b.id, riderId: b.rider_id!, freeAt: Date.parse(last.eta) + dropAfterMs, last: { lat: last.lat, lon: last.lon } });
+        inFlight.push({
+          batchId: b.id,
+          riderId: b.rider_id!,
+          freeAt: Date.parse(last.eta) + dropAfterMs,
+          last: { lat: last.lat, lon: last.lon },
+        });
         assignments.push({
           courier: courierOf.get(b.rider_id!)!,
           orders: drops.map((d) => orderName.get(d.order_id!)!),
@@ -282,6 +325,13 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
 export function sliceInstance(instance: MdrpInstance, minutes: number): MdrpInstance {
   const first = Math.min(...instance.orders.map((o) => o.placementTime));
   const end = first + minutes;
-  const couriers = instance.couriers.filter((c) => c.onTime < end).map((c) => ({ ...c, onTime: first, offTime: end + 240 }));
-  return { ...instance, name: `${instance.name}[0,${minutes})`, orders: instance.orders.filter((o) => o.placementTime < end), couriers };
+  const couriers = instance.couriers
+    .filter((c) => c.onTime < end)
+    .map((c) => ({ ...c, onTime: first, offTime: end + 240 }));
+  return {
+    ...instance,
+    name: `${instance.name}[0,${minutes})`,
+    orders: instance.orders.filter((o) => o.placementTime < end),
+    couriers,
+  };
 }

@@ -2,7 +2,10 @@ import type { GeoStore } from '../geostore/geo-store.ts';
 import type { Logger } from '../platform/logger.ts';
 
 /** The part of the geo store the API's rider and delivery services use. */
-export type RiderAvailabilityPort = Pick<GeoStore, 'updateRiderPosition' | 'getRiderPosition' | 'setRiderAvailability' | 'releaseRider'>;
+export type RiderAvailabilityPort = Pick<
+  GeoStore,
+  'updateRiderPosition' | 'getRiderPosition' | 'setRiderAvailability' | 'releaseRider'
+>;
 
 export interface KnownPosition {
   lat: number;
@@ -49,7 +52,13 @@ export async function markOffline(geo: RiderAvailabilityPort, logger: Logger, ri
 }
 
 /** Records a position the rider reported (registration) without changing its availability. */
-export async function recordPosition(geo: RiderAvailabilityPort, logger: Logger, riderId: string, position: KnownPosition, nowMs: number): Promise<void> {
+export async function recordPosition(
+  geo: RiderAvailabilityPort,
+  logger: Logger,
+  riderId: string,
+  position: KnownPosition,
+  nowMs: number,
+): Promise<void> {
   try {
     await geo.updateRiderPosition(riderId, { lat: position.lat, lon: position.lon, recordedAt: nowMs });
   } catch (error) {

@@ -12,7 +12,11 @@ export interface RiderListFilter {
  * Riders newest first (created_at, then id), each with the batch it carries as `RiderService.get` gives it. Served by
  * the (created_at, id) index of migration 0007; the fleet is small, so a status filter scans it.
  */
-export async function listRiders(db: Kysely<Database>, filter: RiderListFilter, page: PageRequest): Promise<Page<RiderView>> {
+export async function listRiders(
+  db: Kysely<Database>,
+  filter: RiderListFilter,
+  page: PageRequest,
+): Promise<Page<RiderView>> {
   let query = db
     .selectFrom('riders as r')
     .selectAll('r')
@@ -28,6 +32,10 @@ export async function listRiders(db: Kysely<Database>, filter: RiderListFilter, 
     ]);
   if (filter.status !== undefined) query = query.where('r.status', '=', filter.status);
   if (page.after !== undefined) query = query.where(olderThan('r.created_at', 'r.id', page.after));
-  const rows = await query.orderBy('r.created_at', 'desc').orderBy('r.id', 'desc').limit(page.limit + 1).execute();
+  const rows = await query
+    .orderBy('r.created_at', 'desc')
+    .orderBy('r.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
   return toPage(rows, page.limit, ({ page_at: _at, batch_id, ...rider }) => ({ ...rider, batch_id: batch_id ?? null }));
 }

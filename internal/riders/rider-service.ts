@@ -6,7 +6,13 @@ import { enqueue } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
 import { conflict, notFound } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
-import { markAvailable, markOffline, recordPosition, type KnownPosition, type RiderAvailabilityPort } from './rider-availability.ts';
+import {
+  markAvailable,
+  markOffline,
+  recordPosition,
+  type KnownPosition,
+  type RiderAvailabilityPort,
+} from './rider-availability.ts';
 import { shiftChange, type ShiftStatus } from './rider-lifecycle.ts';
 import { activeBatchOfRider, findRider, type RiderRow } from './rider-repository.ts';
 
@@ -86,10 +92,14 @@ export function createRiderService(deps: RiderServiceDeps): RiderService {
         if (!current) throw riderNotFound(id);
         const outcome = shiftChange(current.status, wanted);
         if (outcome === 'illegal') {
-          throw conflict('rider.illegal_transition', `rider ${id} cannot go from ${current.status} to ${wanted} while it carries a batch`, {
-            from: current.status,
-            to: wanted,
-          });
+          throw conflict(
+            'rider.illegal_transition',
+            `rider ${id} cannot go from ${current.status} to ${wanted} while it carries a batch`,
+            {
+              from: current.status,
+              to: wanted,
+            },
+          );
         }
         if (outcome === 'same' && !position) return current;
         const updated = await trx

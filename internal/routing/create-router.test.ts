@@ -28,7 +28,10 @@ describe('createRouter', () => {
   it('embeds the straight-line router when OSRM_URL is unset, and says so', async () => {
     const lines: string[] = [];
     const logger: RoutingLogger = { info: (_, msg) => lines.push(msg), warn: (_, msg) => lines.push(msg) };
-    const router = createRouter({ osrmUrl: undefined, straightLine: { speedMps: 5 } }, { registry: new Registry(), logger });
+    const router = createRouter(
+      { osrmUrl: undefined, straightLine: { speedMps: 5 } },
+      { registry: new Registry(), logger },
+    );
     expect(router).toBeInstanceOf(StraightLineRouter);
     expect((router as StraightLineRouter).speedMps).toBe(5);
     expect(lines).toEqual(['routing: OSRM_URL unset, using the straight-line router']);
@@ -84,7 +87,9 @@ describe('selectRouter: ROUTER and the demo city', () => {
   it('obeys ROUTER=road and ROUTER=straight-line', () => {
     expect(selectRouter({ mode: 'road' }, deps()).kind).toBe('road');
     expect(selectRouter({ mode: 'road', roadsAt: PARIS, osrmUrl: 'http://127.0.0.1:9' }, deps()).kind).toBe('road');
-    expect(selectRouter({ mode: 'straight-line', roadsAt: MONACO, osrmUrl: 'http://127.0.0.1:9' }, deps()).kind).toBe('straight-line');
+    expect(selectRouter({ mode: 'straight-line', roadsAt: MONACO, osrmUrl: 'http://127.0.0.1:9' }, deps()).kind).toBe(
+      'straight-line',
+    );
     expect(() => selectRouter({ mode: 'road', roadsDir: '/nonexistent' }, deps())).toThrow(/nonexistent/);
   });
 });

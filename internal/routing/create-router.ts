@@ -42,10 +42,12 @@ export type RouterKind = 'osrm' | 'road' | 'straight-line';
 export const DEFAULT_ROADS_DIR = join(PROJECT_ROOT, 'data', 'monaco');
 
 /** The graph file in a roads directory. */
-export const roadGraphPath = (roadsDir: string | undefined): string => join(roadsDir ?? DEFAULT_ROADS_DIR, 'graph.json');
+export const roadGraphPath = (roadsDir: string | undefined): string =>
+  join(roadsDir ?? DEFAULT_ROADS_DIR, 'graph.json');
 
 /** The drawing layer in a roads directory. */
-export const roadLayerPath = (roadsDir: string | undefined): string => join(roadsDir ?? DEFAULT_ROADS_DIR, 'roads.geojson');
+export const roadLayerPath = (roadsDir: string | undefined): string =>
+  join(roadsDir ?? DEFAULT_ROADS_DIR, 'roads.geojson');
 
 /** Graphs already parsed, by path: a process that builds several routers (tests, `npm start`) parses each once. */
 const graphs = new Map<string, RoadGraph>();
@@ -58,7 +60,8 @@ function graphAt(path: string): RoadGraph {
   return graph;
 }
 
-const inside = (bbox: readonly [number, number, number, number], p: LatLng) => p.lon >= bbox[0] && p.lon <= bbox[2] && p.lat >= bbox[1] && p.lat <= bbox[3];
+const inside = (bbox: readonly [number, number, number, number], p: LatLng) =>
+  p.lon >= bbox[0] && p.lon <= bbox[2] && p.lat >= bbox[1] && p.lat <= bbox[3];
 
 /**
  * Builds the router an app uses (see `selectRouter` for the embedded road router): without `osrmUrl`, the
@@ -74,11 +77,17 @@ export function createRouter(config: RoutingConfig, deps: { registry: Registry; 
  * `createRouter`, also saying which router it built. Without OSRM: the road router when `mode` is `road`, or `auto`
  * with `roadsAt` inside the graph (a missing graph then means straight line, logged); else the straight line.
  */
-export function selectRouter(config: RoutingConfig, deps: { registry: Registry; logger: RoutingLogger }): { router: Router; kind: RouterKind } {
+export function selectRouter(
+  config: RoutingConfig,
+  deps: { registry: Registry; logger: RoutingLogger },
+): { router: Router; kind: RouterKind } {
   const mode = config.mode ?? 'auto';
   const straightLine = new StraightLineRouter(config.straightLine);
   if (mode === 'straight-line') {
-    deps.logger.info({ speedMps: straightLine.speedMps, detourFactor: straightLine.detourFactor }, 'routing: ROUTER=straight-line');
+    deps.logger.info(
+      { speedMps: straightLine.speedMps, detourFactor: straightLine.detourFactor },
+      'routing: ROUTER=straight-line',
+    );
     return { router: straightLine, kind: 'straight-line' };
   }
   if (mode === 'road' || (!config.osrmUrl && config.roadsAt)) {
@@ -86,12 +95,21 @@ export function selectRouter(config: RoutingConfig, deps: { registry: Registry; 
     if (mode === 'road' || existsSync(path)) {
       const graph = graphAt(path); // ROUTER=road with no graph fails here, at start-up, naming the file
       if (mode === 'road' || inside(graph.bbox, config.roadsAt!)) {
-        deps.logger.info({ graph: path, nodes: graph.nodes.length, edges: graph.edges.length }, 'routing: embedded road router on the OpenStreetMap graph');
+        deps.logger.info(
+          { graph: path, nodes: graph.nodes.length, edges: graph.edges.length },
+          'routing: embedded road router on the OpenStreetMap graph',
+        );
         return { router: new RoadRouter(graph, config.road), kind: 'road' };
       }
-      deps.logger.info({ graph: path }, 'routing: the city lies outside the road graph, using the straight-line router');
+      deps.logger.info(
+        { graph: path },
+        'routing: the city lies outside the road graph, using the straight-line router',
+      );
     } else {
-      deps.logger.info({ graph: path }, 'routing: no road graph (npm run roads builds one), using the straight-line router');
+      deps.logger.info(
+        { graph: path },
+        'routing: no road graph (npm run roads builds one), using the straight-line router',
+      );
     }
   }
   if (!config.osrmUrl) {
@@ -105,5 +123,8 @@ export function selectRouter(config: RoutingConfig, deps: { registry: Registry; 
   const primary = config.cache === false ? osrm : new CachedRouter(osrm, config.cache);
   // Log the host only: a URL may carry credentials.
   deps.logger.info({ osrm: new URL(config.osrmUrl).host }, 'routing: OSRM with straight-line fallback');
-  return { router: new FallbackRouter({ primary, fallback: straightLine, registry: deps.registry, logger: deps.logger }), kind: 'osrm' };
+  return {
+    router: new FallbackRouter({ primary, fallback: straightLine, registry: deps.registry, logger: deps.logger }),
+    kind: 'osrm',
+  };
 }

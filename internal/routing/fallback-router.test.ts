@@ -138,11 +138,14 @@ describe('FallbackRouter (OSRM replay primary, straight-line fallback)', () => {
 
   it('accepts a pino logger', async () => {
     const out: string[] = [];
-    const logger = pino(new Writable({ write: (chunk, _enc, done) => {
+    const logger = pino(
+      new Writable({
+        write: (chunk, _enc, done) => {
           out.push(String(chunk));
           done();
         },
-      }));
+      }),
+    );
     const dead = new OsrmRouter({ baseUrl: 'http://127.0.0.1:9', retries: 0, timeoutMs: 500 });
     closers.push(() => dead.close());
     const router = new FallbackRouter({ primary: dead, fallback: straightLine, registry: new Registry(), logger });

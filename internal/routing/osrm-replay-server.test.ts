@@ -15,7 +15,9 @@ describe('canonicalOsrmPath', () => {
     expect(canonicalOsrmPath('/route/v1/driving/7.4246,43.7384;7.4380,43.7250?overview=false')).toBe(
       canonicalOsrmPath('/route/v1/driving/7.4246,43.7384;7.438,43.725?overview=false'),
     );
-    expect(canonicalOsrmPath('/route/v1/driving/7.438,43.725')).not.toBe(canonicalOsrmPath('/route/v1/driving/7.4381,43.725'));
+    expect(canonicalOsrmPath('/route/v1/driving/7.438,43.725')).not.toBe(
+      canonicalOsrmPath('/route/v1/driving/7.4381,43.725'),
+    );
     expect(canonicalOsrmPath('/route/v1/driving/abc;def')).toBe('/route/v1/driving/abc;def');
   });
 });
@@ -57,6 +59,8 @@ describe('OSRM replay server', () => {
   });
 
   it('fails loudly when the recordings are missing', async () => {
-    await expect(startOsrmReplayServer({ dir: '/nonexistent/osrm' })).rejects.toThrow(/recorded OSRM responses not found/);
+    await expect(startOsrmReplayServer({ dir: '/nonexistent/osrm' })).rejects.toThrow(
+      /recorded OSRM responses not found/,
+    );
   });
 });

@@ -76,7 +76,12 @@ function canonicalCoordinates(path: string): string {
   if (parts.length !== 5) return path;
   parts[4] = parts[4]!
     .split(';')
-    .map((pair) => pair.split(',').map((n) => (/^-?\d+(\.\d+)?$/.test(n) ? String(Number(n)) : n)).join(','))
+    .map((pair) =>
+      pair
+        .split(',')
+        .map((n) => (/^-?\d+(\.\d+)?$/.test(n) ? String(Number(n)) : n))
+        .join(','),
+    )
     .join(';');
   return parts.join('/');
 }

@@ -3,9 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Registry } from 'prom-client';
 import { FallbackRouter } from './fallback-router.ts';
-import { assertSnapped, cleanOsrmFigure, interpretOsrmResponse, OsrmRouter, osrmSchemas, type OsrmRouterOptions } from './osrm-router.ts';
+import {
+  assertSnapped,
+  cleanOsrmFigure,
+  interpretOsrmResponse,
+  OsrmRouter,
+  osrmSchemas,
+  type OsrmRouterOptions,
+} from './osrm-router.ts';
 import { StraightLineRouter } from './straight-line-router.ts';
-import { canonicalOsrmPath, loadRecordings, startOsrmReplayServer, type Recording, type ReplayServer } from './osrm-replay-server.ts';
+import {
+  canonicalOsrmPath,
+  loadRecordings,
+  startOsrmReplayServer,
+  type Recording,
+  type ReplayServer,
+} from './osrm-replay-server.ts';
 import {
   InvalidInputError,
   isPermanentRoutingError,
@@ -135,7 +148,10 @@ describe('OsrmRouter against the recorded responses', () => {
   it('returns the recorded snapped point and distance for nearest', async () => {
     const w = bodyOf<{ waypoints: Array<{ location: [number, number]; distance: number }> }>(recording('nearest-sea'))
       .waypoints[0]!;
-    expect(await make().nearest(SEA)).toEqual({ point: { lon: w.location[0], lat: w.location[1] }, distanceM: w.distance });
+    expect(await make().nearest(SEA)).toEqual({
+      point: { lon: w.location[0], lat: w.location[1] },
+      distanceM: w.distance,
+    });
   });
 
   it('treats a snap farther than maxSnapDistanceM as NoSegment, naming the input', async () => {
@@ -237,9 +253,13 @@ describe('OsrmRouter against the recorded responses', () => {
       expect(cleanOsrmFigure(-86.8)).toBeNull();
       expect(cleanOsrmFigure(null)).toBeNull();
       expect(cleanOsrmFigure(12.5)).toBe(12.5);
-      const route = JSON.parse(JSON.stringify(recording('route-overview-false').response.body)) as { routes: Array<{ distance: number }> };
+      const route = JSON.parse(JSON.stringify(recording('route-overview-false').response.body)) as {
+        routes: Array<{ distance: number }>;
+      };
       route.routes[0]!.distance = -0.1;
-      expect(interpretOsrmResponse(200, JSON.stringify(route), osrmSchemas.routeSummary, String).routes[0]!.distance).toBe(0);
+      expect(
+        interpretOsrmResponse(200, JSON.stringify(route), osrmSchemas.routeSummary, String).routes[0]!.distance,
+      ).toBe(0);
     });
 
     it('refuses a table with a drop in the sea 1,104 m from any road as a permanent NoSegment naming that point', async () => {
@@ -261,7 +281,9 @@ describe('OsrmRouter against the recorded responses', () => {
       const [store, drop] = pointsOf(recording('route-drop-far-from-roads'));
       const before = server.requests.length;
       const far = await router.reachability(store!, drop!);
-      expect(server.requests.slice(before).map(canonicalOsrmPath)).toEqual([canonicalOsrmPath(recording('route-drop-far-from-roads').request.path)]);
+      expect(server.requests.slice(before).map(canonicalOsrmPath)).toEqual([
+        canonicalOsrmPath(recording('route-drop-far-from-roads').request.path),
+      ]);
       expect(far).toMatchObject({ reachable: false, end: 'to', maxSnapDistanceM: 1000 });
       expect(far.reachable === false && far.snapDistanceM).toBeCloseTo(1104.076, 3);
       expect(far.reachable === false && far.reason).toBe('nearest road is 1104 m away (more than 1000 m)');
@@ -279,7 +301,12 @@ describe('OsrmRouter against the recorded responses', () => {
       const registry = new Registry();
       const logger = { info: () => {}, warn: () => {} };
       const [store, drop] = pointsOf(recording('route-drop-far-from-roads'));
-      const router = new FallbackRouter({ primary: make({ retries: 0 }), fallback: new StraightLineRouter(), registry, logger });
+      const router = new FallbackRouter({
+        primary: make({ retries: 0 }),
+        fallback: new StraightLineRouter(),
+        registry,
+        logger,
+      });
       expect(await router.reachability(store!, drop!)).toMatchObject({ reachable: false, end: 'to' });
       server.setFault({ kind: 'status', status: 503 });
       expect(await router.reachability(store!, drop!)).toEqual({ reachable: true });
@@ -459,7 +486,13 @@ describe('OsrmRouter table splitting (server derived from the recorded 25×25 ta
     const rec = recording('table-25x25');
     points = pointsOf(rec);
     full = bodyOf(rec);
-    const indexOf = new Map(rec.request.path.split('/')[4]!.split('?')[0]!.split(';').map((c, i) => [c, i]));
+    const indexOf = new Map(
+      rec.request.path
+        .split('/')[4]!
+        .split('?')[0]!
+        .split(';')
+        .map((c, i) => [c, i]),
+    );
     const server = createServer((req, res) => {
       const [, coords = '', query = ''] = /^\/table\/v1\/driving\/([^?]+)\?(.*)$/.exec(req.url ?? '') ?? [];
       const ids = coords.split(';').map((c) => indexOf.get(c));

@@ -2,7 +2,12 @@ import { handleWhen, type RetryPolicy, retry } from 'cockatiel';
 import { Pool } from 'undici';
 import { z } from 'zod';
 import { exponentialBackoff } from '../platform/backoff.ts';
-import { CircuitBreaker, CircuitOpenError, type CircuitBreakerOptions, type CircuitState } from '../platform/circuit-breaker.ts';
+import {
+  CircuitBreaker,
+  CircuitOpenError,
+  type CircuitBreakerOptions,
+  type CircuitState,
+} from '../platform/circuit-breaker.ts';
 import {
   assertLatLng,
   assertLatLngList,
@@ -80,7 +85,10 @@ const position = z.tuple([z.number(), z.number()]);
 const waypointSchema = z.object({ location: position, distance: z.number().nonnegative() });
 const cellSchema = z.number().nullable();
 /** A route's distance or duration: a tiny negative is 0, anything more negative fails the schema. */
-const figureSchema = z.number().min(-NEGATIVE_TOLERANCE).transform((v) => Math.max(0, v));
+const figureSchema = z
+  .number()
+  .min(-NEGATIVE_TOLERANCE)
+  .transform((v) => Math.max(0, v));
 
 /** The parts of OSRM's answers deliverygo relies on; anything else in the body is ignored. */
 export const osrmSchemas = {
@@ -180,7 +188,8 @@ export function assertSnapped(
   });
 }
 
-const tooFarFromRoad = (distanceM: number, maxM: number) => `nearest road is ${Math.round(distanceM)} m away (more than ${maxM} m)`;
+const tooFarFromRoad = (distanceM: number, maxM: number) =>
+  `nearest road is ${Math.round(distanceM)} m away (more than ${maxM} m)`;
 
 /** OSRM takes `lon,lat`; 6 decimals is its internal precision (1e-6°), so nothing is lost. */
 function formatCoordinate(p: LatLng): string {
@@ -232,7 +241,8 @@ export class OsrmRouter implements Router {
     this.tableMaxSize = options.tableMaxSize ?? 100;
     this.tableConcurrency = options.tableConcurrency ?? 4;
     this.maxSnapDistanceM = options.maxSnapDistanceM ?? 1000;
-    if (!Number.isInteger(this.tableMaxSize) || this.tableMaxSize < 1) throw new RangeError('tableMaxSize must be >= 1');
+    if (!Number.isInteger(this.tableMaxSize) || this.tableMaxSize < 1)
+      throw new RangeError('tableMaxSize must be >= 1');
     if (!Number.isInteger(this.retries) || this.retries < 0) throw new RangeError('retries must be >= 0');
     const initialMs = Math.min(1000, options.retryBaseDelayMs ?? 50);
     this.retryPolicy = retry(
@@ -311,7 +321,12 @@ export class OsrmRouter implements Router {
     const path = `/nearest/v1/${this.profile}/${formatCoordinate(point)}?number=1`;
     const body = await this.get(path, osrmSchemas.nearest, () => 'point');
     const snapped = body.waypoints[0]!;
-    assertSnapped([snapped], this.maxSnapDistanceM, () => 'point', () => point);
+    assertSnapped(
+      [snapped],
+      this.maxSnapDistanceM,
+      () => 'point',
+      () => point,
+    );
     return { point: { lon: snapped.location[0], lat: snapped.location[1] }, distanceM: snapped.distance };
   }
 
@@ -332,7 +347,12 @@ export class OsrmRouter implements Router {
       if (err instanceof NoRouteError) return { reachable: false, reason: 'no road route between them' };
       if (err instanceof NoSegmentError) {
         const end = ends.find((e) => e === err.field);
-        return { reachable: false, ...(end ? { end } : {}), reason: err.message, maxSnapDistanceM: this.maxSnapDistanceM };
+        return {
+          reachable: false,
+          ...(end ? { end } : {}),
+          reason: err.message,
+          maxSnapDistanceM: this.maxSnapDistanceM,
+        };
       }
       throw err;
     }
@@ -341,7 +361,13 @@ export class OsrmRouter implements Router {
     const worst = body.waypoints[0]!.distance > body.waypoints[1]!.distance ? 0 : 1;
     const snap = body.waypoints[worst]!.distance;
     if (snap <= max) return { reachable: true };
-    return { reachable: false, end: ends[worst], reason: tooFarFromRoad(snap, max), snapDistanceM: snap, maxSnapDistanceM: max };
+    return {
+      reachable: false,
+      end: ends[worst],
+      reason: tooFarFromRoad(snap, max),
+      snapDistanceM: snap,
+      maxSnapDistanceM: max,
+    };
   }
 
   async close(): Promise<void> {
@@ -362,10 +388,22 @@ export class OsrmRouter implements Router {
     const rowsOk = body.durations.length === src.length && body.distances.length === src.length;
     const colsOk = [...body.durations, ...body.distances].every((row) => row.length === dst.length);
     if (!rowsOk || !colsOk || body.sources.length !== src.length || body.destinations.length !== dst.length) {
-      throw new RoutingUnavailableError(`OSRM table answered the wrong shape for ${src.length}×${dst.length}`, { outage: false });
+      throw new RoutingUnavailableError(`OSRM table answered the wrong shape for ${src.length}×${dst.length}`, {
+        outage: false,
+      });
     }
-    assertSnapped(body.sources, this.maxSnapDistanceM, (i) => `sources[${s0 + i}]`, (i) => src[i]);
-    assertSnapped(body.destinations, this.maxSnapDistanceM, (j) => `destinations[${d0 + j}]`, (j) => dst[j]);
+    assertSnapped(
+      body.sources,
+      this.maxSnapDistanceM,
+      (i) => `sources[${s0 + i}]`,
+      (i) => src[i],
+    );
+    assertSnapped(
+      body.destinations,
+      this.maxSnapDistanceM,
+      (j) => `destinations[${d0 + j}]`,
+      (j) => dst[j],
+    );
     return body;
   }
 

@@ -26,7 +26,16 @@ const fileSchema = z.object({
   source: z.string(),
   sourceSha256: z.string(),
   nodes: z.array(z.number().int()),
-  edges: z.array(z.tuple([z.number().int().min(0), z.number().int().min(0), z.union([z.literal(1), z.literal(2), z.literal(3)]), z.number().positive(), z.number().min(0), z.array(z.number().int())])),
+  edges: z.array(
+    z.tuple([
+      z.number().int().min(0),
+      z.number().int().min(0),
+      z.union([z.literal(1), z.literal(2), z.literal(3)]),
+      z.number().positive(),
+      z.number().min(0),
+      z.array(z.number().int()),
+    ]),
+  ),
 });
 
 /** One edge ready for routing: its full geometry (from node to to node) and cumulative lengths along it. */
@@ -61,15 +70,26 @@ export function parseRoadGraph(text: string): RoadGraph {
   const nodes: Array<[number, number]> = [];
   for (let i = 0; i < file.nodes.length; i += 2) nodes.push([file.nodes[i]! / 1e6, file.nodes[i + 1]! / 1e6]);
   const edges = file.edges.map(([from, to, dir, speedKmh, lengthM, inner]): RoadEdge => {
-    if (from >= nodes.length || to >= nodes.length) throw new Error(`road graph: edge ${from}→${to} names a missing node`);
+    if (from >= nodes.length || to >= nodes.length)
+      throw new Error(`road graph: edge ${from}→${to} names a missing node`);
     const points: Array<[number, number]> = [nodes[from]!];
     for (let i = 0; i + 1 < inner.length; i += 2) points.push([inner[i]! / 1e6, inner[i + 1]! / 1e6]);
     points.push(nodes[to]!);
     const cumulative = [0];
-    for (let i = 1; i < points.length; i++) cumulative.push(cumulative[i - 1]! + localDistanceM(points[i - 1]!, points[i]!));
+    for (let i = 1; i < points.length; i++)
+      cumulative.push(cumulative[i - 1]! + localDistanceM(points[i - 1]!, points[i]!));
     // The file's length (haversine over the full-precision points) is the truth; the local sum only places offsets.
     const scale = cumulative.at(-1)! > 0 ? lengthM / cumulative.at(-1)! : 0;
-    return { from, to, forward: (dir & 1) !== 0, backward: (dir & 2) !== 0, speedMps: speedKmh / 3.6, lengthM, points, cumulative: cumulative.map((c) => c * scale) };
+    return {
+      from,
+      to,
+      forward: (dir & 1) !== 0,
+      backward: (dir & 2) !== 0,
+      speedMps: speedKmh / 3.6,
+      lengthM,
+      points,
+      cumulative: cumulative.map((c) => c * scale),
+    };
   });
   let [minLon, minLat, maxLon, maxLat] = [Infinity, Infinity, -Infinity, -Infinity];
   for (const [lon, lat] of nodes) {

@@ -37,10 +37,12 @@ describe('RoadRouter on Monaco', () => {
     // The geometry's own length is the reported distance (the path is drawn along the roads it measures).
     let drawn = 0;
     const line = r.geometry.coordinates;
-    for (let i = 1; i < line.length; i++) drawn += haversineM({ lon: line[i - 1]![0], lat: line[i - 1]![1] }, { lon: line[i]![0], lat: line[i]![1] });
+    for (let i = 1; i < line.length; i++)
+      drawn += haversineM({ lon: line[i - 1]![0], lat: line[i - 1]![1] }, { lon: line[i]![0], lat: line[i]![1] });
     expect(drawn).toBeCloseTo(r.distanceM, -1);
     // Every vertex lies on a road: each is within a metre of its own snap.
-    for (const [lon, lat] of line.filter((_, i) => i % 5 === 0)) expect((await router.nearest({ lat, lon })).distanceM).toBeLessThan(1);
+    for (const [lon, lat] of line.filter((_, i) => i % 5 === 0))
+      expect((await router.nearest({ lat, lon })).distanceM).toBeLessThan(1);
     // City speeds: between 10 and 70 km/h on average.
     expect(r.distanceM / r.durationS).toBeGreaterThan(10 / 3.6);
     expect(r.distanceM / r.durationS).toBeLessThan(70 / 3.6);
@@ -48,10 +50,14 @@ describe('RoadRouter on Monaco', () => {
 
   it('measures the same road distances as OSRM on the same extract (the recorded 5×5 table)', async () => {
     const recording = (await loadRecordings()).find((r) => r.name === 'table-5x5')!;
-    const points = recording.request.path.split('/')[4]!.split('?')[0]!.split(';').map((pair) => {
-      const [lon, lat] = pair.split(',').map(Number);
-      return { lat: lat!, lon: lon! };
-    });
+    const points = recording.request.path
+      .split('/')[4]!
+      .split('?')[0]!
+      .split(';')
+      .map((pair) => {
+        const [lon, lat] = pair.split(',').map(Number);
+        return { lat: lat!, lon: lon! };
+      });
     const osrm = (recording.response.body as { distances: number[][] }).distances;
     const ours = (await router.table(points, points)).distancesM;
     const gaps = osrm.flatMap((row, i) => row.flatMap((m, j) => (i === j ? [] : [Math.abs(ours[i]![j]! - m) / m])));
@@ -63,7 +69,9 @@ describe('RoadRouter on Monaco', () => {
   it('respects one-way streets: the two directions of a pair differ somewhere in the city', async () => {
     const points = [CASINO, FONTVIEILLE, DEMO_CENTER, { lat: 43.7467, lon: 7.4353 }, { lat: 43.7347, lon: 7.4221 }];
     const t = await router.table(points, points);
-    const asymmetric = t.distancesM.some((row, i) => row.some((cell, j) => Math.abs(cell! - t.distancesM[j]![i]!) > 20));
+    const asymmetric = t.distancesM.some((row, i) =>
+      row.some((cell, j) => Math.abs(cell! - t.distancesM[j]![i]!) > 20),
+    );
     expect(asymmetric).toBe(true);
   });
 
@@ -76,18 +84,39 @@ describe('RoadRouter on Monaco', () => {
     expect((error as NoSegmentError).field).toBe('sources[1]');
     expect(isPointOffNetwork(error, SEA_DROP)).toBe(true);
     expect((error as NoSegmentError).snapDistanceM).toBeGreaterThan(1000);
-    await expect(router.route(SEA_DROP, DEMO_CENTER)).rejects.toMatchObject({ field: 'from', slug: 'routing.no_segment' });
+    await expect(router.route(SEA_DROP, DEMO_CENTER)).rejects.toMatchObject({
+      field: 'from',
+      slug: 'routing.no_segment',
+    });
     await expect(router.nearest({ lat: 48.8566, lon: 2.3522 })).rejects.toBeInstanceOf(NoSegmentError); // Paris
   });
 
   it('answers tables asked at the same time (interleaved at their yields) exactly as one after the other', async () => {
     const fresh = () => new RoadRouter(loadRoadGraph(MONACO_GRAPH), { pairCacheSize: 0 });
-    const a = [CASINO, FONTVIEILLE, DEMO_CENTER, { lat: 43.7467, lon: 7.4353 }, { lat: 43.7347, lon: 7.4221 }, { lat: 43.7385, lon: 7.4196 }];
-    const b = [{ lat: 43.747584, lon: 7.414834 }, { lat: 43.735781, lon: 7.430171 }, { lat: 43.730192, lon: 7.423735 }, CASINO];
+    const a = [
+      CASINO,
+      FONTVIEILLE,
+      DEMO_CENTER,
+      { lat: 43.7467, lon: 7.4353 },
+      { lat: 43.7347, lon: 7.4221 },
+      { lat: 43.7385, lon: 7.4196 },
+    ];
+    const b = [
+      { lat: 43.747584, lon: 7.414834 },
+      { lat: 43.735781, lon: 7.430171 },
+      { lat: 43.730192, lon: 7.423735 },
+      CASINO,
+    ];
     const sequential = fresh();
-    const expected = [await sequential.table(a, a), await sequential.table(b, b), await sequential.route(FONTVIEILLE, CASINO)];
+    const expected = [
+      await sequential.table(a, a),
+      await sequential.table(b, b),
+      await sequential.route(FONTVIEILLE, CASINO),
+    ];
     const concurrent = fresh();
-    expect(await Promise.all([concurrent.table(a, a), concurrent.table(b, b), concurrent.route(FONTVIEILLE, CASINO)])).toEqual(expected);
+    expect(
+      await Promise.all([concurrent.table(a, a), concurrent.table(b, b), concurrent.route(FONTVIEILLE, CASINO)]),
+    ).toEqual(expected);
   });
 
   it('answers a repeated table from its pair cache with the same figures', async () => {
@@ -135,6 +164,9 @@ describe('RoadRouter on a tiny graph', () => {
     const n = await router.nearest({ lat: 43.7002, lon: 7.4005 });
     expect(n.point).toEqual({ lat: 43.7, lon: 7.4005 });
     expect(n.distanceM).toBeCloseTo(22.2, 0);
-    expect(await router.reachability(on(7.4005), { lat: 43.7009, lon: 7.3995 })).toMatchObject({ reachable: false, end: 'to' });
+    expect(await router.reachability(on(7.4005), { lat: 43.7009, lon: 7.3995 })).toMatchObject({
+      reachable: false,
+      end: 'to',
+    });
   });
 });

@@ -114,8 +114,10 @@ export class RoadRouter implements Router {
       fastest = Math.max(fastest, e.speedMps);
       const durationS = e.lengthM / e.speedMps;
       if (e.from === e.to) return; // a loop only matters to points snapped onto it (query links)
-      if (e.forward) offer(e.from, e.to, { edge: i, fromOffsetM: 0, toOffsetM: e.lengthM, durationS, distanceM: e.lengthM });
-      if (e.backward) offer(e.to, e.from, { edge: i, fromOffsetM: e.lengthM, toOffsetM: 0, durationS, distanceM: e.lengthM });
+      if (e.forward)
+        offer(e.from, e.to, { edge: i, fromOffsetM: 0, toOffsetM: e.lengthM, durationS, distanceM: e.lengthM });
+      if (e.backward)
+        offer(e.to, e.from, { edge: i, fromOffsetM: e.lengthM, toOffsetM: 0, durationS, distanceM: e.lengthM });
     });
     for (const { from, to, ...data } of best.values()) this.graph.addLink(from, to, data);
     const fastestMps = fastest;
@@ -148,7 +150,8 @@ export class RoadRouter implements Router {
     assertLatLng(to, 'to');
     const a = this.snapOrThrow(from, 'from');
     const b = this.snapOrThrow(to, 'to');
-    if (a.key === b.key) return { distanceM: 0, durationS: 0, geometry: { type: 'LineString', coordinates: [a.at, b.at] } };
+    if (a.key === b.key)
+      return { distanceM: 0, durationS: 0, geometry: { type: 'LineString', coordinates: [a.at, b.at] } };
     const answer = (await this.search([a], [b], true))[0]![0];
     if (!answer) throw new NoRouteError('no road route between from and to');
     const coordinates: Array<[number, number]> = [a.at];
@@ -197,7 +200,10 @@ export class RoadRouter implements Router {
           if (src[i]!.key === dst[j]!.key || durationsS[i]![j] !== null) return;
           const answer = answers[r]![c];
           if (answer === undefined) return; // not asked (cached as none, or not missing)
-          this.pairs?.set(`${src[i]!.key}|${dst[j]!.key}`, answer ? { durationS: answer.durationS, distanceM: answer.distanceM } : 'none');
+          this.pairs?.set(
+            `${src[i]!.key}|${dst[j]!.key}`,
+            answer ? { durationS: answer.durationS, distanceM: answer.distanceM } : 'none',
+          );
           if (answer) {
             durationsS[i]![j] = answer.durationS;
             distancesM[i]![j] = answer.distanceM;
@@ -221,10 +227,18 @@ export class RoadRouter implements Router {
       ['from', this.snap(from)],
       ['to', this.snap(to)],
     ] as const;
-    const far = ends.filter(([, s]) => 'tooFarM' in s).sort(([, a], [, b]) => (b as { tooFarM: number }).tooFarM - (a as { tooFarM: number }).tooFarM)[0];
+    const far = ends
+      .filter(([, s]) => 'tooFarM' in s)
+      .sort(([, a], [, b]) => (b as { tooFarM: number }).tooFarM - (a as { tooFarM: number }).tooFarM)[0];
     if (far) {
       const snap = (far[1] as { tooFarM: number }).tooFarM;
-      return { reachable: false, end: far[0], reason: tooFarFromRoad(snap, this.maxSnapDistanceM), snapDistanceM: snap, maxSnapDistanceM: this.maxSnapDistanceM };
+      return {
+        reachable: false,
+        end: far[0],
+        reason: tooFarFromRoad(snap, this.maxSnapDistanceM),
+        snapDistanceM: snap,
+        maxSnapDistanceM: this.maxSnapDistanceM,
+      };
     }
     const [a, b] = [ends[0][1] as Snap, ends[1][1] as Snap];
     if (a.key === b.key) return { reachable: true };
@@ -272,7 +286,8 @@ export class RoadRouter implements Router {
     for (const s of this.index.search(x - bound, y - bound, x + bound, y + bound)) {
       const d = this.segmentDistance(s, x, y);
       // Ties go to the lowest segment number: the same point always snaps the same way.
-      if (d.distance < best.distance - 1e-9 || (Math.abs(d.distance - best.distance) <= 1e-9 && s < best.segment)) best = { segment: s, ...d };
+      if (d.distance < best.distance - 1e-9 || (Math.abs(d.distance - best.distance) <= 1e-9 && s < best.segment))
+        best = { segment: s, ...d };
     }
     const edgeIndex = this.segments[2 * best.segment]!;
     const j = this.segments[2 * best.segment + 1]!;
@@ -282,7 +297,9 @@ export class RoadRouter implements Router {
     const offsetM = edge.cumulative[j]! + (edge.cumulative[j + 1]! - edge.cumulative[j]!) * best.t;
     const distanceM = haversineM(point, { lon: at[0], lat: at[1] });
     const snap =
-      distanceM > this.maxSnapDistanceM ? { tooFarM: distanceM, at } : { edge: edgeIndex, offsetM, at, distanceM, key: `${edgeIndex}:${offsetM.toFixed(1)}` };
+      distanceM > this.maxSnapDistanceM
+        ? { tooFarM: distanceM, at }
+        : { edge: edgeIndex, offsetM, at, distanceM, key: `${edgeIndex}:${offsetM.toFixed(1)}` };
     this.snaps.set(cacheKey, snap);
     return snap;
   }
@@ -306,7 +323,12 @@ export class RoadRouter implements Router {
    * table yield to the event loop every few milliseconds (the API shares the process) while other queries run.
    * `null`: no path; `undefined`: not asked.
    */
-  private async search(sources: readonly Snap[], destinations: readonly Snap[], withLinks: boolean, only?: Set<string>): Promise<Array<Array<PathAnswer | null | undefined>>> {
+  private async search(
+    sources: readonly Snap[],
+    destinations: readonly Snap[],
+    withLinks: boolean,
+    only?: Set<string>,
+  ): Promise<Array<Array<PathAnswer | null | undefined>>> {
     const g = this.graph;
     this.queries = (this.queries + 1) % Number.MAX_SAFE_INTEGER;
     const q = this.queries;
@@ -346,7 +368,8 @@ export class RoadRouter implements Router {
         sources.forEach((s, i) => {
           if (s.edge !== d.edge) return;
           // Both on one edge: straight along it when its direction allows.
-          if ((e.forward && d.offsetM >= s.offsetM) || (e.backward && d.offsetM <= s.offsetM)) links.push([sId(i), dId(j), part(d.edge, s.offsetM, d.offsetM)]);
+          if ((e.forward && d.offsetM >= s.offsetM) || (e.backward && d.offsetM <= s.offsetM))
+            links.push([sId(i), dId(j), part(d.edge, s.offsetM, d.offsetM)]);
         });
         addLinks(dId(j), d.at, links);
       });
@@ -409,5 +432,5 @@ export class RoadRouter implements Router {
 const YIELD_EVERY_MS = 8;
 
 const round7 = (v: number) => Math.round(v * 1e7) / 1e7;
-const tooFarFromRoad = (distanceM: number, maxM: number) => `nearest road is ${Math.round(distanceM)} m away (more than ${maxM} m)`;
-
+const tooFarFromRoad = (distanceM: number, maxM: number) =>
+  `nearest road is ${Math.round(distanceM)} m away (more than ${maxM} m)`;

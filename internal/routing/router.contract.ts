@@ -40,11 +40,31 @@ const SIX_DESTINATIONS: LatLng[] = [
 ];
 // prettier-ignore
 const TWENTY_FIVE: LatLng[] = [
-  [7.41562, 43.7338], [7.413738, 43.74067], [7.420777, 43.738254], [7.424178, 43.728218], [7.422407, 43.727787],
-  [7.414177, 43.728467], [7.431844, 43.735915], [7.417358, 43.7296], [7.434745, 43.740176], [7.42152, 43.739119],
-  [7.413118, 43.747501], [7.418951, 43.745028], [7.414827, 43.730029], [7.431587, 43.733478], [7.425958, 43.730795],
-  [7.420938, 43.740417], [7.413507, 43.738503], [7.416943, 43.728252], [7.422262, 43.741288], [7.426053, 43.733597],
-  [7.419194, 43.736517], [7.428776, 43.743682], [7.425786, 43.732126], [7.433003, 43.738029], [7.418911, 43.742318],
+  [7.41562, 43.7338],
+  [7.413738, 43.74067],
+  [7.420777, 43.738254],
+  [7.424178, 43.728218],
+  [7.422407, 43.727787],
+  [7.414177, 43.728467],
+  [7.431844, 43.735915],
+  [7.417358, 43.7296],
+  [7.434745, 43.740176],
+  [7.42152, 43.739119],
+  [7.413118, 43.747501],
+  [7.418951, 43.745028],
+  [7.414827, 43.730029],
+  [7.431587, 43.733478],
+  [7.425958, 43.730795],
+  [7.420938, 43.740417],
+  [7.413507, 43.738503],
+  [7.416943, 43.728252],
+  [7.422262, 43.741288],
+  [7.426053, 43.733597],
+  [7.419194, 43.736517],
+  [7.428776, 43.743682],
+  [7.425786, 43.732126],
+  [7.433003, 43.738029],
+  [7.418911, 43.742318],
 ].map(([lon, lat]) => ({ lat: lat!, lon: lon! }));
 
 /** How far a road-network adapter may move one of these inputs onto a road (the farthest here snaps ~99 m). */
@@ -175,16 +195,19 @@ export function routerContract(name: string, makeSubject: () => Promise<Contract
       ['no destinations', (r) => r.table(FIVE, []), 'destinations'],
       ['a bad reachability end', (r) => r.reachability(CASINO, { lat: 43.7, lon: Number.NaN }), 'to.lon'],
     ];
-    it.each(invalid)('rejects %s with InvalidInputError naming the field, before any request', async (_, call, field) => {
-      const before = subject.requestCount();
-      const error = await call(router).then(
-        () => undefined,
-        (err: unknown) => err,
-      );
-      expect(error).toBeInstanceOf(InvalidInputError);
-      expect((error as InvalidInputError).field).toBe(field);
-      expect((error as InvalidInputError).slug).toBe('routing.invalid_input');
-      expect(subject.requestCount()).toBe(before);
-    });
+    it.each(invalid)(
+      'rejects %s with InvalidInputError naming the field, before any request',
+      async (_, call, field) => {
+        const before = subject.requestCount();
+        const error = await call(router).then(
+          () => undefined,
+          (err: unknown) => err,
+        );
+        expect(error).toBeInstanceOf(InvalidInputError);
+        expect((error as InvalidInputError).field).toBe(field);
+        expect((error as InvalidInputError).slug).toBe('routing.invalid_input');
+        expect(subject.requestCount()).toBe(before);
+      },
+    );
   });
 }

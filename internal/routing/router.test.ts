@@ -45,7 +45,11 @@ describe('permanent and transient routing errors', () => {
   it('tells an outage from an unusable answer, and carries the snap facts of a point off the roads', () => {
     expect(new RoutingUnavailableError('down').outage).toBe(true);
     expect(new RoutingUnavailableError('odd body', { outage: false }).outage).toBe(false);
-    const far = new NoSegmentError('to', 'nearest road is 1104 m away', { point: { lat: 1, lon: 2 }, snapDistanceM: 1104.076, maxSnapDistanceM: 1000 });
+    const far = new NoSegmentError('to', 'nearest road is 1104 m away', {
+      point: { lat: 1, lon: 2 },
+      snapDistanceM: 1104.076,
+      maxSnapDistanceM: 1000,
+    });
     expect(far).toMatchObject({ point: { lat: 1, lon: 2 }, snapDistanceM: 1104.076, maxSnapDistanceM: 1000 });
     expect(far.details).toEqual({ field: 'to', snap_distance_m: 1104.1, max_snap_distance_m: 1000 });
   });
@@ -67,7 +71,15 @@ describe('coordinate validation', () => {
   });
 
   it('names the element of a list and refuses empty or non-array lists', () => {
-    expect(() => assertLatLngList([{ lat: 0, lon: 0 }, { lat: 0, lon: Number.NaN }], 'sources')).toThrow('sources[1].lon');
+    expect(() =>
+      assertLatLngList(
+        [
+          { lat: 0, lon: 0 },
+          { lat: 0, lon: Number.NaN },
+        ],
+        'sources',
+      ),
+    ).toThrow('sources[1].lon');
     expect(() => assertLatLngList([], 'sources')).toThrow('sources: must be a non-empty array');
     expect(() => assertLatLngList('x', 'destinations')).toThrow(InvalidInputError);
   });

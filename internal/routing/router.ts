@@ -92,7 +92,13 @@ export abstract class RoutingError extends AppError {
    * the router could not answer this time. Consumers never retry a permanent error.
    */
   abstract readonly permanent: boolean;
-  constructor(kind: ErrorKind, slug: string, message: string, details: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    kind: ErrorKind,
+    slug: string,
+    message: string,
+    details: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super(kind, slug, message, details, options);
   }
 }
@@ -107,7 +113,12 @@ export function isPermanentRoutingError(error: unknown): error is RoutingError {
  * very point) — e.g. an order's drop in a table of several points: that order cannot be delivered, the others can.
  */
 export function isPointOffNetwork(error: unknown, point: LatLng): error is NoSegmentError {
-  return error instanceof NoSegmentError && error.point !== undefined && error.point.lat === point.lat && error.point.lon === point.lon;
+  return (
+    error instanceof NoSegmentError &&
+    error.point !== undefined &&
+    error.point.lat === point.lat &&
+    error.point.lon === point.lon
+  );
 }
 
 /** The road network has no route between the points (e.g. islands, one-way traps). */

@@ -6,7 +6,10 @@ export type StoreRow = Selectable<StoresTable>;
 type Db = Kysely<Database> | Transaction<Database>;
 
 /** Inserts one store. */
-export async function insertStore(db: Db, row: { id: string; name: string; lat: number; lon: number; h3_cell: string; created_at: Date }): Promise<StoreRow> {
+export async function insertStore(
+  db: Db,
+  row: { id: string; name: string; lat: number; lon: number; h3_cell: string; created_at: Date },
+): Promise<StoreRow> {
   return db.insertInto('stores').values(row).returningAll().executeTakeFirstOrThrow();
 }
 
@@ -19,6 +22,10 @@ export async function findStore(db: Db, id: string): Promise<StoreRow | undefine
 export async function listStores(db: Db, page: PageRequest): Promise<Page<StoreRow>> {
   let query = db.selectFrom('stores as s').selectAll('s').select(pageKeyAt('s.created_at').as('page_at'));
   if (page.after !== undefined) query = query.where(olderThan('s.created_at', 's.id', page.after));
-  const rows = await query.orderBy('s.created_at', 'desc').orderBy('s.id', 'desc').limit(page.limit + 1).execute();
+  const rows = await query
+    .orderBy('s.created_at', 'desc')
+    .orderBy('s.id', 'desc')
+    .limit(page.limit + 1)
+    .execute();
   return toPage(rows, page.limit, ({ page_at: _at, ...store }) => store);
 }

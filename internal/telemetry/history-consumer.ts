@@ -85,7 +85,10 @@ export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<R
             } catch (error) {
               if (!(error instanceof PoisonMessageError)) throw error;
               metrics?.poison.inc();
-              log.warn({ partition: message.partition, offset: message.offset, reason: describeError(error) }, 'malformed rider.location message skipped');
+              log.warn(
+                { partition: message.partition, offset: message.offset, reason: describeError(error) },
+                'malformed rider.location message skipped',
+              );
             }
           }
           await writer.add(rows);
@@ -93,16 +96,17 @@ export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<R
         // Messages per call; most carry one ping, a bulk post's can carry many, so stay well below maxRows × pings.
         { maxBatch: Math.min(deps.batch?.maxRows ?? 5_000, 2_000) },
       );
-    } else subscription = await consume(bus, {
-      topic: topics.riderLocation.name,
-      group: deps.group ?? HISTORY_GROUP,
-      schema,
-      handler: (event) => writer.add(rowsOf(event.payload)),
-      maxAttempts: deps.consume.maxAttempts,
-      backoffMs: deps.consume.backoffMs,
-      logger: log,
-      registry: deps.registry,
-    });
+    } else
+      subscription = await consume(bus, {
+        topic: topics.riderLocation.name,
+        group: deps.group ?? HISTORY_GROUP,
+        schema,
+        handler: (event) => writer.add(rowsOf(event.payload)),
+        maxAttempts: deps.consume.maxAttempts,
+        backoffMs: deps.consume.backoffMs,
+        logger: log,
+        registry: deps.registry,
+      });
   } catch (error) {
     await writer.close();
     throw error;
@@ -127,9 +131,21 @@ function historyMetrics(registry: Registry) {
 }
 function createMetrics(registry: Registry) {
   return {
-    rows: new Counter({ name: 'telemetry_history_rows_total', help: 'GPS pings written to rider_locations.', registers: [registry] }),
-    poison: new Counter({ name: 'telemetry_history_malformed_total', help: 'rider.location messages that could not be decoded (skipped).', registers: [registry] }),
-    duplicates: new Counter({ name: 'telemetry_history_duplicates_total', help: 'Pings already in rider_locations (redeliveries).', registers: [registry] }),
+    rows: new Counter({
+      name: 'telemetry_history_rows_total',
+      help: 'GPS pings written to rider_locations.',
+      registers: [registry],
+    }),
+    poison: new Counter({
+      name: 'telemetry_history_malformed_total',
+      help: 'rider.location messages that could not be decoded (skipped).',
+      registers: [registry],
+    }),
+    duplicates: new Counter({
+      name: 'telemetry_history_duplicates_total',
+      help: 'Pings already in rider_locations (redeliveries).',
+      registers: [registry],
+    }),
     flushSeconds: new Histogram({
       name: 'telemetry_history_flush_seconds',
       help: 'Duration of one batched INSERT into rider_locations.',

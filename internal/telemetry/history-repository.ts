@@ -14,7 +14,8 @@ export interface HistoryRow {
 }
 
 /** The view of the database with the telemetry table (schema.ts keeps it apart from the dispatch core's `Database`). */
-export const telemetryDb = (db: Kysely<Database>): Kysely<TelemetryDatabase> => db.withTables<{ rider_locations: RiderLocationsTable }>();
+export const telemetryDb = (db: Kysely<Database>): Kysely<TelemetryDatabase> =>
+  db.withTables<{ rider_locations: RiderLocationsTable }>();
 
 /**
  * Writes `rows` in ONE statement: `INSERT … SELECT FROM unnest(arrays)` binds seven array parameters whatever the row
@@ -50,7 +51,13 @@ export interface RoutePoint {
 }
 
 /** The rider's pings with `from ≤ recorded_at < to`, oldest first, at most `limit`. Only the day partitions in range are scanned. */
-export async function readRoute(db: Kysely<Database>, riderId: string, from: Date, to: Date, limit: number): Promise<RoutePoint[]> {
+export async function readRoute(
+  db: Kysely<Database>,
+  riderId: string,
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<RoutePoint[]> {
   const rows = await telemetryDb(db)
     .selectFrom('rider_locations')
     .select(['recorded_at', 'lat', 'lon', 'speed', 'heading', 'accuracy'])
@@ -60,7 +67,14 @@ export async function readRoute(db: Kysely<Database>, riderId: string, from: Dat
     .orderBy('recorded_at')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ recordedAt: r.recorded_at, lat: r.lat, lon: r.lon, speed: r.speed, heading: r.heading, accuracy: r.accuracy }));
+  return rows.map((r) => ({
+    recordedAt: r.recorded_at,
+    lat: r.lat,
+    lon: r.lon,
+    speed: r.speed,
+    heading: r.heading,
+    accuracy: r.accuracy,
+  }));
 }
 
 /**
@@ -69,7 +83,9 @@ export async function readRoute(db: Kysely<Database>, riderId: string, from: Dat
  */
 export async function ensureHistoryPartitions(db: Kysely<Database>, now: Date, daysAhead = 7): Promise<number> {
   const today = now.toISOString().slice(0, 10);
-  const result = await sql<{ created: number }>`SELECT ensure_rider_location_partitions(${today}::date - 1, ${daysAhead + 2}) AS created`.execute(db);
+  const result = await sql<{
+    created: number;
+  }>`SELECT ensure_rider_location_partitions(${today}::date - 1, ${daysAhead + 2}) AS created`.execute(db);
   return result.rows[0]?.created ?? 0;
 }
 

@@ -27,7 +27,8 @@ export function startPartitionMaintenance(
   const run = (): Promise<void> =>
     (current = ensureHistoryPartitions(db, new Date(clock.now()), options.daysAhead ?? 7).then(
       (created) => void (created > 0 && log.info({ created }, 'created rider_locations partitions')),
-      (error: unknown) => log.warn({ err: error }, 'rider_locations partition maintenance failed; retrying next period'),
+      (error: unknown) =>
+        log.warn({ err: error }, 'rider_locations partition maintenance failed; retrying next period'),
     ));
   const ready = run();
   const timer = setInterval(() => void run(), options.intervalMs ?? 3_600_000);

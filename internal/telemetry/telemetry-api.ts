@@ -80,7 +80,13 @@ export async function startTelemetryApi(deps: TelemetryApiDeps): Promise<Telemet
       const delays = new BackoffDelays({ initialMs: 1_000, maxMs: 30_000 });
       for (let attempt = 1; !stopped; attempt++) {
         try {
-          forwarder = await startLiveFeedForwarder({ bus: deps.bus, feed, logger, registry: deps.registry, consume: config.bus });
+          forwarder = await startLiveFeedForwarder({
+            bus: deps.bus,
+            feed,
+            logger,
+            registry: deps.registry,
+            consume: config.bus,
+          });
           if (stopped) await forwarder.stop();
           return;
         } catch (error) {
@@ -97,7 +103,15 @@ export async function startTelemetryApi(deps: TelemetryApiDeps): Promise<Telemet
       },
     ]);
     const close = () => shutdownSteps([...steps].reverse(), logger);
-    return { telemetry, feed, hub, forwarderReady, attach: (server) => hub.attach(server), closeHub: () => hub.close(), close };
+    return {
+      telemetry,
+      feed,
+      hub,
+      forwarderReady,
+      attach: (server) => hub.attach(server),
+      closeHub: () => hub.close(),
+      close,
+    };
   } catch (error) {
     await shutdownSteps([...steps].reverse(), logger).catch(() => {});
     throw error;

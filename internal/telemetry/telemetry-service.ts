@@ -89,7 +89,11 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
 
   const checkFuture = (recordedAt: number, field: string, now: number) => {
     if (recordedAt > now + maxFutureMs) {
-      throw invalidInput('telemetry.recorded_at_in_future', `${field}: is more than ${maxFutureMs / 1000} s in the future`, { field });
+      throw invalidInput(
+        'telemetry.recorded_at_in_future',
+        `${field}: is more than ${maxFutureMs / 1000} s in the future`,
+        { field },
+      );
     }
   };
 
@@ -113,7 +117,9 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       if (list) list.push(p);
       else byShard.set(key, [p]);
     }
-    return [...byShard].map(([key, list]) => record('riderLocation', key, { receivedAt: now.toISOString(), pings: list }, now));
+    return [...byShard].map(([key, list]) =>
+      record('riderLocation', key, { receivedAt: now.toISOString(), pings: list }, now),
+    );
   };
 
   /**
@@ -136,12 +142,15 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
    */
   const publishDeadlineMs = deps.publishDeadlineMs ?? Number.POSITIVE_INFINITY;
   let stalled: Promise<unknown> | undefined;
-  const busAway = (why: string) => unavailable(DEPENDENCY_UNAVAILABLE, `kafka is unavailable, retry later (${why})`, { dependency: 'kafka' });
+  const busAway = (why: string) =>
+    unavailable(DEPENDENCY_UNAVAILABLE, `kafka is unavailable, retry later (${why})`, { dependency: 'kafka' });
   const publishHistory = (pings: readonly HistoryPing[]): Promise<void> => {
     if (stalled) return Promise.reject(busAway('an earlier publish is still unacknowledged'));
     // Whatever the bus says (publish failed after its retries, closed), for the ping it is Kafka being away.
     const sent = historyPublisher.call(pings).catch((error: unknown) => {
-      throw error instanceof AppError && error.slug === DEPENDENCY_UNAVAILABLE ? error : busAway(error instanceof Error ? error.message : String(error));
+      throw error instanceof AppError && error.slug === DEPENDENCY_UNAVAILABLE
+        ? error
+        : busAway(error instanceof Error ? error.message : String(error));
     });
     if (!Number.isFinite(publishDeadlineMs)) return sent;
     return new Promise<void>((resolve, reject) => {
@@ -167,7 +176,12 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
   };
 
   const locationData = (riderId: string, p: PingInput): RiderLocationData => {
-    const data: RiderLocationData = { riderId, lat: p.lat, lon: p.lon, recordedAt: new Date(p.recordedAt).toISOString() };
+    const data: RiderLocationData = {
+      riderId,
+      lat: p.lat,
+      lon: p.lon,
+      recordedAt: new Date(p.recordedAt).toISOString(),
+    };
     if (p.speed !== undefined) data.speed = p.speed;
     if (p.heading !== undefined) data.heading = p.heading;
     return data;
@@ -191,7 +205,12 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
    */
   const bulkLiveMessages = (accepted: readonly RiderLocationData[], at: string): LiveMessage[] => {
     if (accepted.length === 0) return [];
-    const messages: LiveMessage[] = accepted.map((data) => ({ channel: channels.rider(data.riderId), type: 'rider.location', data, at }));
+    const messages: LiveMessage[] = accepted.map((data) => ({
+      channel: channels.rider(data.riderId),
+      type: 'rider.location',
+      data,
+      at,
+    }));
     const byCell = new Map<string, RiderLocationData[]>();
     for (const data of accepted) {
       const cell = mapCellOf(data);
@@ -215,7 +234,10 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
     if (error instanceof AppError) throw error;
     const outage = dependencyFailure(error);
     if (outage) throw outage;
-    throw unavailable(`telemetry.${what}_unavailable`, `${what} is unavailable: ${error instanceof Error ? error.message : String(error)}`);
+    throw unavailable(
+      `telemetry.${what}_unavailable`,
+      `${what} is unavailable: ${error instanceof Error ? error.message : String(error)}`,
+    );
   };
 
   return {
@@ -240,7 +262,10 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       const known: RiderPingOf[] = [];
       for (const p of pings) if (existing.has(p.riderId)) known.push(p);
       const at = new Date(now);
-      const history = known.length > 0 ? publishHistory(known.map((p) => historyPing(p.riderId, p))).catch(dependency('bus')) : Promise.resolve();
+      const history =
+        known.length > 0
+          ? publishHistory(known.map((p) => historyPing(p.riderId, p))).catch(dependency('bus'))
+          : Promise.resolve();
       history.catch(() => undefined); // awaited below
       const applied = known.length > 0 ? await geo.updateRiderPositions(known).catch(dependency('geostore')) : [];
       const results: PingOutcome[] = [];
@@ -271,7 +296,11 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
       const position = await geo.getRiderPosition(riderId).catch(dependency('geostore'));
       if (!position) {
-        throw notFound('rider.location_unknown', `rider ${riderId} has no live position (no ping within the position TTL)`, { rider_id: riderId });
+        throw notFound(
+          'rider.location_unknown',
+          `rider ${riderId} has no live position (no ping within the position TTL)`,
+          { rider_id: riderId },
+        );
       }
       return position;
     },
@@ -290,7 +319,11 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
 /** `KnownRiders` lookup against the `riders` table: one query for any number of ids. */
 export function ridersExistIn(db: Kysely<Database>): (ids: readonly string[]) => Promise<string[]> {
   return async (ids) => {
-    const rows = await db.selectFrom('riders').select('id').where('id', 'in', ids as string[]).execute();
+    const rows = await db
+      .selectFrom('riders')
+      .select('id')
+      .where('id', 'in', ids as string[])
+      .execute();
     return rows.map((r) => r.id);
   };
 }

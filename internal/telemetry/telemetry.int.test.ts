@@ -43,7 +43,14 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   db = createDatabase(testDb.url);
   workerBus = createEventBus(config, silentLogger).bus;
-  worker = await startTelemetryWorker({ config, db: db.db, bus: workerBus, clock: systemClock, logger: silentLogger, registry: new Registry() });
+  worker = await startTelemetryWorker({
+    config,
+    db: db.db,
+    bus: workerBus,
+    clock: systemClock,
+    logger: silentLogger,
+    registry: new Registry(),
+  });
 });
 
 afterAll(async () => {
@@ -57,12 +64,19 @@ afterAll(async () => {
 
 async function newRider(): Promise<string> {
   const id = randomUUID();
-  await db.db.insertInto('riders').values({ id, name: `rider ${id.slice(0, 4)}` }).execute();
+  await db.db
+    .insertInto('riders')
+    .values({ id, name: `rider ${id.slice(0, 4)}` })
+    .execute();
   return id;
 }
 
 const post = (path: string, body: unknown) =>
-  fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 
 interface ErrorBody {
   error: { code: string; field?: string; message: string };
@@ -83,11 +97,21 @@ describe('POST /riders/{id}/location', () => {
   it('answers 202 and makes the ping current; an older ping is ignored and never overwrites it', async () => {
     const rider = await newRider();
     const t = Date.now() - 10_000;
-    const res = await post(`/riders/${rider}/location`, { ...CENTRE, recorded_at: iso(t), speed: 5, heading: 90, accuracy: 4 });
+    const res = await post(`/riders/${rider}/location`, {
+      ...CENTRE,
+      recorded_at: iso(t),
+      speed: 5,
+      heading: 90,
+      accuracy: 4,
+    });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ rider_id: rider, status: 'accepted' });
 
-    const older = await post(`/riders/${rider}/location`, { lat: CENTRE.lat + 0.01, lon: CENTRE.lon, recorded_at: iso(t - 5_000) });
+    const older = await post(`/riders/${rider}/location`, {
+      lat: CENTRE.lat + 0.01,
+      lon: CENTRE.lon,
+      recorded_at: iso(t - 5_000),
+    });
     expect(older.status).toBe(202);
     expect(await older.json()).toEqual({ rider_id: rider, status: 'ignored' });
 
@@ -178,7 +202,10 @@ describe('POST /riders/locations', () => {
 
 describe('history', () => {
   it('has partitions for yesterday, today and 7 days ahead; maintenance is idempotent', async () => {
-    const day = (offset: number) => `rider_locations_${iso(Date.now() + offset * 86_400_000).slice(0, 10).replace(/-/g, '')}`;
+    const day = (offset: number) =>
+      `rider_locations_${iso(Date.now() + offset * 86_400_000)
+        .slice(0, 10)
+        .replace(/-/g, '')}`;
     const partitions = await listHistoryPartitions(db.db);
     for (const offset of [-1, 0, 1, 7]) expect(partitions).toContain(day(offset));
     expect(await ensureHistoryPartitions(db.db, new Date())).toBe(0);
@@ -190,18 +217,34 @@ describe('history', () => {
   it('writes pings in batches through Kafka and serves them ordered on /route as a GeoJSON LineString', async () => {
     const rider = await newRider();
     const t0 = Date.now() - 120_000;
-    const pings = Array.from({ length: 50 }, (_, i) => ({ rider_id: rider, lat: CENTRE.lat + i * 1e-4, lon: CENTRE.lon, recorded_at: iso(t0 + i * 1_000) }));
+    const pings = Array.from({ length: 50 }, (_, i) => ({
+      rider_id: rider,
+      lat: CENTRE.lat + i * 1e-4,
+      lon: CENTRE.lon,
+      recorded_at: iso(t0 + i * 1_000),
+    }));
     // Half in one bulk post (shuffled), half one by one, one duplicate: history keeps each instant once.
     await historySettled(); // earlier tests' messages must not count below
     const before = worker.history.writer.stats.batches;
     const shuffled = pings.slice(0, 25).reverse();
     expect((await post('/riders/locations', { pings: shuffled })).status).toBe(202);
     await Promise.all(pings.slice(25).map(({ rider_id: _r, ...p }) => post(`/riders/${rider}/location`, p)));
-    await post(`/riders/${rider}/location`, { lat: pings[10]!.lat, lon: pings[10]!.lon, recorded_at: pings[10]!.recorded_at });
+    await post(`/riders/${rider}/location`, {
+      lat: pings[10]!.lat,
+      lon: pings[10]!.lon,
+      recorded_at: pings[10]!.recorded_at,
+    });
 
     const url = `${base}/riders/${rider}/route?from=${encodeURIComponent(iso(t0 - 1))}&to=${encodeURIComponent(iso(t0 + 60_000))}`;
     const deadline = Date.now() + 30_000;
-    let route: { count: number; line: { type: string; coordinates: number[][] } | null; points: Array<{ recorded_at: string; lat: number }>; truncated: boolean } | undefined;
+    let route:
+      | {
+          count: number;
+          line: { type: string; coordinates: number[][] } | null;
+          points: Array<{ recorded_at: string; lat: number }>;
+          truncated: boolean;
+        }
+      | undefined;
     while (Date.now() < deadline) {
       const res = await fetch(url);
       expect(res.status).toBe(200);
@@ -225,13 +268,16 @@ describe('history', () => {
 
   it('validates the route query and answers 404 for an unknown rider', async () => {
     const rider = await newRider();
-    const q = (from: string, to: string) => fetch(`${base}/riders/${rider}/route?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+    const q = (from: string, to: string) =>
+      fetch(`${base}/riders/${rider}/route?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
     const backwards = await q(iso(Date.now()), iso(Date.now() - 1_000));
     expect(backwards.status).toBe(400);
     expect(((await backwards.json()) as ErrorBody).error.field).toBe('to');
     const missing = await fetch(`${base}/riders/${rider}/route?to=${encodeURIComponent(iso(Date.now()))}`);
     expect(((await missing.json()) as ErrorBody).error.field).toBe('from');
-    const unknown = await fetch(`${base}/riders/${randomUUID()}/route?from=${encodeURIComponent(iso(0))}&to=${encodeURIComponent(iso(1_000))}`);
+    const unknown = await fetch(
+      `${base}/riders/${randomUUID()}/route?from=${encodeURIComponent(iso(0))}&to=${encodeURIComponent(iso(1_000))}`,
+    );
     expect(unknown.status).toBe(404);
   });
 });
@@ -252,7 +298,9 @@ describe('GET /riders/nearby', () => {
     });
     const res = await fetch(`${base}/riders/nearby?lat=${centre.lat}&lon=${centre.lon}&radius_m=1000&limit=10`);
     expect(res.status).toBe(200);
-    const body = (await res.json()) as { riders: Array<{ rider_id: string; distance_m: number; availability: string }> };
+    const body = (await res.json()) as {
+      riders: Array<{ rider_id: string; distance_m: number; availability: string }>;
+    };
     expect(body.riders.map((r) => r.rider_id)).toEqual([near, far]);
     expect(body.riders[0]!.distance_m).toBeCloseTo(111, -1);
     expect(body.riders[0]!.availability).toBe('offline');

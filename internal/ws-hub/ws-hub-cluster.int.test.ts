@@ -32,7 +32,11 @@ const clients: HubTestClient[] = [];
 beforeAll(async () => {
   testDb = await createTestDatabase('ws_cluster');
   redis = await createTestRedis();
-  config = realServersConfig({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix: `${uniqueTopic('ws')}.` });
+  config = realServersConfig({
+    databaseUrl: testDb.url,
+    redisPrefix: redis.prefix,
+    topicPrefix: `${uniqueTopic('ws')}.`,
+  });
   [apiA, apiB] = await Promise.all([composeApi(config, silentLogger), composeApi(config, silentLogger)]);
   baseA = `127.0.0.1:${(await apiA.start()).port}`;
   baseB = `127.0.0.1:${(await apiB.start()).port}`;
@@ -83,7 +87,9 @@ describe('WebSocket hub across two API instances', () => {
       data: { riderId: rider, lat: 43.73, lon: 7.42, recordedAt: new Date(recordedAt).toISOString(), speed: 4 },
     });
     expect(Date.parse(frame.at!)).toBeGreaterThan(0);
-    await onA.waitFor((f) => f.type === 'rider.location' && f.channel === 'map' && (f.data as { riderId: string }).riderId === rider);
+    await onA.waitFor(
+      (f) => f.type === 'rider.location' && f.channel === 'map' && (f.data as { riderId: string }).riderId === rider,
+    );
 
     // The area channel of the ping's resolution-5 cell; and unsubscribing stops the rider channel.
     const { latLngToCell } = await import('h3-js');
@@ -96,27 +102,42 @@ describe('WebSocket hub across two API instances', () => {
     expect(onA.frames.filter((f) => f.type === 'rider.location' && f.channel === `rider:${rider}`)).toHaveLength(1);
   });
 
-  it('forwards order.updated from the bus to clients on both instances, and relays the order’s rider', async () => {
-    const rider = await newRider();
-    const orderId = randomUUID();
-    const onA = await connect(baseA);
-    const onB = await connect(baseB);
-    await onA.subscribe(`order:${orderId}`);
-    await onB.subscribe(`order:${orderId}`);
-    // The forwarders join their consumer group in the background and start at the latest offset: publish until seen.
-    const deadline = Date.now() + scaledMs(45_000);
-    while (!onA.frames.some((f) => f.type === 'order.updated') && Date.now() < deadline) {
-      await bus.publishAll([record('orderUpdated', orderId, { orderId, storeId: randomUUID(), status: 'assigned', riderId: rider, batchId: randomUUID() })]);
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    const update = await onA.waitFor((f) => f.type === 'order.updated');
-    expect(update).toMatchObject({ channel: `order:${orderId}`, data: { orderId, status: 'assigned', riderId: rider } });
-    await onB.waitFor((f) => f.type === 'order.updated');
+  it(
+    'forwards order.updated from the bus to clients on both instances, and relays the order’s rider',
+    async () => {
+      const rider = await newRider();
+      const orderId = randomUUID();
+      const onA = await connect(baseA);
+      const onB = await connect(baseB);
+      await onA.subscribe(`order:${orderId}`);
+      await onB.subscribe(`order:${orderId}`);
+      // The forwarders join their consumer group in the background and start at the latest offset: publish until seen.
+      const deadline = Date.now() + scaledMs(45_000);
+      while (!onA.frames.some((f) => f.type === 'order.updated') && Date.now() < deadline) {
+        await bus.publishAll([
+          record('orderUpdated', orderId, {
+            orderId,
+            storeId: randomUUID(),
+            status: 'assigned',
+            riderId: rider,
+            batchId: randomUUID(),
+          }),
+        ]);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const update = await onA.waitFor((f) => f.type === 'order.updated');
+      expect(update).toMatchObject({
+        channel: `order:${orderId}`,
+        data: { orderId, status: 'assigned', riderId: rider },
+      });
+      await onB.waitFor((f) => f.type === 'order.updated');
 
-    // While assigned, the customer's order channel carries the rider's positions (posted to either instance).
-    await ping(baseA, rider, 43.75);
-    const relayed = await onB.waitFor((f) => f.type === 'rider.location');
-    expect(relayed).toMatchObject({ channel: `order:${orderId}`, data: { riderId: rider, lat: 43.75 } });
-    await onA.waitFor((f) => f.type === 'rider.location');
-  }, scaledMs(60_000));
+      // While assigned, the customer's order channel carries the rider's positions (posted to either instance).
+      await ping(baseA, rider, 43.75);
+      const relayed = await onB.waitFor((f) => f.type === 'rider.location');
+      expect(relayed).toMatchObject({ channel: `order:${orderId}`, data: { riderId: rider, lat: 43.75 } });
+      await onA.waitFor((f) => f.type === 'rider.location');
+    },
+    scaledMs(60_000),
+  );
 });

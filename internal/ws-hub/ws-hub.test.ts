@@ -56,7 +56,8 @@ const location = (riderId: string, n: number, channel = `rider:${riderId}`): Liv
   at: new Date().toISOString(),
 });
 
-const metric = async (registry: Registry, name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+const metric = async (registry: Registry, name: string) =>
+  (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
 
 describe('channel names', () => {
   it('accepts the documented channels only', () => {
@@ -64,10 +65,14 @@ describe('channel names', () => {
     expect(parseChannel('map')).toEqual({ kind: 'map' });
     expect(parseChannel(`map:${cell}`)).toEqual({ kind: 'map-cell', cell });
     expect(parseChannel(`map:${latLngToCell(43.7, 7.42, 8)}`)).toBeUndefined(); // wrong resolution
-    expect(parseChannel('order:0f8fad5b-d9cb-469f-a165-70867728950e')).toEqual({ kind: 'order', id: '0f8fad5b-d9cb-469f-a165-70867728950e' });
+    expect(parseChannel('order:0f8fad5b-d9cb-469f-a165-70867728950e')).toEqual({
+      kind: 'order',
+      id: '0f8fad5b-d9cb-469f-a165-70867728950e',
+    });
     expect(parseChannel('rider:r1')).toEqual({ kind: 'rider', id: 'r1' });
     expect(parseChannel('batch:b-1')).toEqual({ kind: 'batch', id: 'b-1' });
-    for (const bad of ['', 'maps', 'order:', 'store:1', 'rider:a b', 'rider:*', 42, null]) expect(parseChannel(bad)).toBeUndefined();
+    for (const bad of ['', 'maps', 'order:', 'store:1', 'rider:a b', 'rider:*', 42, null])
+      expect(parseChannel(bad)).toBeUndefined();
   });
 });
 
@@ -120,15 +125,27 @@ describe('WsHub', () => {
     expect((relayed.data as { riderId: string }).riderId).toBe('r1');
 
     // Reassigned to r2 by an order.updated on the order's channel.
-    await h.feed.publish({ channel: 'order:o1', type: 'order.updated', data: { orderId: 'o1', status: 'assigned', riderId: 'r2' }, at: new Date().toISOString() });
+    await h.feed.publish({
+      channel: 'order:o1',
+      type: 'order.updated',
+      data: { orderId: 'o1', status: 'assigned', riderId: 'r2' },
+      at: new Date().toISOString(),
+    });
     await c.waitFor((f) => f.type === 'order.updated');
     await h.feed.publish(location('r1', 2));
     await h.feed.publish(location('r2', 3));
     await c.waitFor((f) => f.type === 'rider.location' && (f.data as { riderId: string }).riderId === 'r2');
-    expect(c.frames.filter((f) => f.type === 'rider.location' && (f.data as { riderId: string }).riderId === 'r1')).toHaveLength(1);
+    expect(
+      c.frames.filter((f) => f.type === 'rider.location' && (f.data as { riderId: string }).riderId === 'r1'),
+    ).toHaveLength(1);
 
     // Delivered: no more positions.
-    await h.feed.publish({ channel: 'order:o1', type: 'order.updated', data: { orderId: 'o1', status: 'delivered', riderId: 'r2' }, at: new Date().toISOString() });
+    await h.feed.publish({
+      channel: 'order:o1',
+      type: 'order.updated',
+      data: { orderId: 'o1', status: 'delivered', riderId: 'r2' },
+      at: new Date().toISOString(),
+    });
     await c.waitFor((f) => f.type === 'order.updated' && (f.data as { status: string }).status === 'delivered');
     await h.feed.publish(location('r2', 4));
     await sleep(100);
@@ -157,36 +174,45 @@ describe('WsHub', () => {
     expect(await metric(h.registry, 'ws_clients')).toBe(0);
   });
 
-  it('drops the oldest frames of a slow client and counts them in ws_dropped_messages_total', async () => {
-    const h = await start({ maxQueue: 5, maxBufferedBytes: 1_024, drainIntervalMs: 5 });
-    const slow = await client(h.url);
-    const fast = await client(h.url);
-    await slow.subscribe('map');
-    await fast.subscribe('map');
-    // The slow client stops reading: the kernel buffers fill, then the server socket's bufferedAmount grows.
-    (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
-    const padding = 'x'.repeat(16 * 1024);
-    const total = 2_000; // 32 MB: far beyond loopback socket buffers
-    // In chunks of 32 frames (512 KB, well within a loopback socket's buffer), each published once the fast client has
-    // read the previous one: the fast client never falls behind, however busy the machine, while the paused one does.
-    const chunk = 32;
-    for (let n = 0; n < total; n++) {
-      await h.feed.publish({ channel: 'map', type: 'rider.location', data: { n, padding }, at: new Date().toISOString() });
-      if (n % chunk === chunk - 1) await fast.waitFor((f) => (f.data as { n?: number } | undefined)?.n === n, 20_000);
-    }
-    await fast.waitFor((f) => (f.data as { n?: number } | undefined)?.n === total - 1, 20_000);
-    const dropped = await metric(h.registry, 'ws_dropped_messages_total');
-    expect(dropped).toBeGreaterThan(0);
-    // The fast client lost nothing.
-    expect(fast.frames.filter((f) => f.type === 'rider.location')).toHaveLength(total);
+  it(
+    'drops the oldest frames of a slow client and counts them in ws_dropped_messages_total',
+    async () => {
+      const h = await start({ maxQueue: 5, maxBufferedBytes: 1_024, drainIntervalMs: 5 });
+      const slow = await client(h.url);
+      const fast = await client(h.url);
+      await slow.subscribe('map');
+      await fast.subscribe('map');
+      // The slow client stops reading: the kernel buffers fill, then the server socket's bufferedAmount grows.
+      (slow.socket as unknown as { _socket: { pause(): void } })._socket.pause();
+      const padding = 'x'.repeat(16 * 1024);
+      const total = 2_000; // 32 MB: far beyond loopback socket buffers
+      // In chunks of 32 frames (512 KB, well within a loopback socket's buffer), each published once the fast client has
+      // read the previous one: the fast client never falls behind, however busy the machine, while the paused one does.
+      const chunk = 32;
+      for (let n = 0; n < total; n++) {
+        await h.feed.publish({
+          channel: 'map',
+          type: 'rider.location',
+          data: { n, padding },
+          at: new Date().toISOString(),
+        });
+        if (n % chunk === chunk - 1) await fast.waitFor((f) => (f.data as { n?: number } | undefined)?.n === n, 20_000);
+      }
+      await fast.waitFor((f) => (f.data as { n?: number } | undefined)?.n === total - 1, 20_000);
+      const dropped = await metric(h.registry, 'ws_dropped_messages_total');
+      expect(dropped).toBeGreaterThan(0);
+      // The fast client lost nothing.
+      expect(fast.frames.filter((f) => f.type === 'rider.location')).toHaveLength(total);
 
-    // Once the slow client reads again it gets what was kept: ending with the newest frames, oldest ones missing.
-    (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
-    await slow.waitFor((f) => (f.data as { n?: number } | undefined)?.n === total - 1, 20_000);
-    const ns = slow.frames.filter((f) => f.type === 'rider.location').map((f) => (f.data as { n: number }).n);
-    expect(ns.length).toBe(total - dropped);
-    expect(ns).toEqual([...ns].sort((x, y) => x - y)); // order kept
-  }, scaledMs(60_000));
+      // Once the slow client reads again it gets what was kept: ending with the newest frames, oldest ones missing.
+      (slow.socket as unknown as { _socket: { resume(): void } })._socket.resume();
+      await slow.waitFor((f) => (f.data as { n?: number } | undefined)?.n === total - 1, 20_000);
+      const ns = slow.frames.filter((f) => f.type === 'rider.location').map((f) => (f.data as { n: number }).n);
+      expect(ns.length).toBe(total - dropped);
+      expect(ns).toEqual([...ns].sort((x, y) => x - y)); // order kept
+    },
+    scaledMs(60_000),
+  );
 
   it('terminates a client that stops answering pings; a live one stays', async () => {
     // The period is generous so that a live client's pong is never late on a loaded machine; what is checked is
@@ -200,7 +226,10 @@ describe('WsHub', () => {
     const closed = new Promise<number>((resolve) => dead.socket.once('close', (code) => resolve(code)));
     expect(await closed).toBe(1006); // terminated, no closing handshake
     const seenAtClose = livePings;
-    await waitFor(() => livePings >= seenAtClose + 3, { timeoutMs: 10_000, what: 'three more heartbeats to the live client' });
+    await waitFor(() => livePings >= seenAtClose + 3, {
+      timeoutMs: 10_000,
+      what: 'three more heartbeats to the live client',
+    });
     expect(live.socket.readyState).toBe(WebSocket.OPEN);
     expect(h.hub.clientCount).toBe(1);
   });

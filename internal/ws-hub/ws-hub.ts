@@ -161,12 +161,18 @@ export class WsHub {
       request = JSON.parse(data.toString()) as typeof request;
       if (typeof request !== 'object' || request === null) throw new Error('not an object');
     } catch {
-      this.reply(client, { type: 'error', message: 'frames must be JSON objects: {"type":"subscribe"|"unsubscribe","channel":"…"}' });
+      this.reply(client, {
+        type: 'error',
+        message: 'frames must be JSON objects: {"type":"subscribe"|"unsubscribe","channel":"…"}',
+      });
       return;
     }
     const channel = request.channel;
     if (request.type !== 'subscribe' && request.type !== 'unsubscribe') {
-      this.reply(client, { type: 'error', message: `unknown type ${JSON.stringify(request.type)}; use subscribe or unsubscribe` });
+      this.reply(client, {
+        type: 'error',
+        message: `unknown type ${JSON.stringify(request.type)}; use subscribe or unsubscribe`,
+      });
       return;
     }
     if (typeof channel !== 'string' || !parseChannel(channel)) {
@@ -235,7 +241,8 @@ export class WsHub {
       return null;
     });
     // An order.updated may have arrived (and mapped the order) while we looked it up: it is newer, keep it.
-    if (riderId && this.subscribers.has(channel) && !this.orderToRider.has(parsed.id)) this.mapOrder(parsed.id, riderId);
+    if (riderId && this.subscribers.has(channel) && !this.orderToRider.has(parsed.id))
+      this.mapOrder(parsed.id, riderId);
   }
 
   private stopFollowing(channel: string): void {
@@ -253,7 +260,9 @@ export class WsHub {
       this.riderToOrders.set(riderId, orders);
     }
     orders.add(orderId);
-    void this.retainFeed(channels.rider(riderId)).catch((error: unknown) => this.log.warn({ err: error, riderId }, 'cannot follow rider'));
+    void this.retainFeed(channels.rider(riderId)).catch((error: unknown) =>
+      this.log.warn({ err: error, riderId }, 'cannot follow rider'),
+    );
   }
 
   private unmapOrder(orderId: string): void {
@@ -273,7 +282,9 @@ export class WsHub {
     if (sub) {
       sub.refs++;
     } else {
-      const ready: Promise<Unsubscribe | undefined> = this.feed.subscribe(channel, (message, text) => this.onFeedMessage(channel, message, text));
+      const ready: Promise<Unsubscribe | undefined> = this.feed.subscribe(channel, (message, text) =>
+        this.onFeedMessage(channel, message, text),
+      );
       sub = { refs: 1, ready };
       this.feedSubs.set(channel, sub);
       ready.catch(() => {
@@ -378,10 +389,16 @@ export class WsHub {
   }
 }
 
-const byRegistry = new WeakMap<Registry, { dropped: Counter; clients: Gauge; sent: Counter; hubs: Set<() => number> }>();
+const byRegistry = new WeakMap<
+  Registry,
+  { dropped: Counter; clients: Gauge; sent: Counter; hubs: Set<() => number> }
+>();
 
 /** One set of hub metrics per registry; the clients gauge sums every hub on it (tests run two per process). */
-function hubMetrics(registry: Registry | undefined, count: () => number): { dropped: Counter; clients: Gauge; sent: Counter } {
+function hubMetrics(
+  registry: Registry | undefined,
+  count: () => number,
+): { dropped: Counter; clients: Gauge; sent: Counter } {
   if (!registry) {
     return {
       dropped: new Counter({ name: 'ws_dropped_messages_total', help: 'x', registers: [] }),
@@ -399,7 +416,11 @@ function hubMetrics(registry: Registry | undefined, count: () => number): { drop
         help: 'WebSocket frames dropped (oldest first) because a slow client’s queue was full.',
         registers: [registry],
       }),
-      sent: new Counter({ name: 'ws_sent_messages_total', help: 'WebSocket frames sent to clients.', registers: [registry] }),
+      sent: new Counter({
+        name: 'ws_sent_messages_total',
+        help: 'WebSocket frames sent to clients.',
+        registers: [registry],
+      }),
       clients: new Gauge({
         name: 'ws_clients',
         help: 'Connected WebSocket clients.',

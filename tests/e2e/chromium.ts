@@ -21,7 +21,9 @@ export interface TestBrowser {
 /** Launches headless Chromium; fails with a clear message (never skips) when the binary is missing. */
 export async function launchChromium(): Promise<TestBrowser> {
   await access(CHROMIUM_PATH).catch(() => {
-    throw new Error(`${CHROMIUM_PATH} is missing: run \`bash scripts/ensure-chromium.sh\` (or \`bash scripts/infra.sh up\`) first`);
+    throw new Error(
+      `${CHROMIUM_PATH} is missing: run \`bash scripts/ensure-chromium.sh\` (or \`bash scripts/infra.sh up\`) first`,
+    );
   });
   const profile = await mkdtemp(join(tmpdir(), 'deliverygo-chromium-'));
   try {

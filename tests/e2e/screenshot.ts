@@ -17,7 +17,9 @@ try {
   const page = await chromium.context.newPage();
   page.on('pageerror', (error) => process.stderr.write(`pageerror: ${error.message}\n`));
   await page.goto(url);
-  await page.waitForSelector('body[data-loaded="true"]', { timeout: 20_000 }).catch(() => process.stderr.write('the map did not report loaded\n'));
+  await page
+    .waitForSelector('body[data-loaded="true"]', { timeout: 20_000 })
+    .catch(() => process.stderr.write('the map did not report loaded\n'));
   await page.waitForTimeout(Number(waitMs));
   await mkdir(dirname(out), { recursive: true });
   await page.screenshot({ path: out });

@@ -26,10 +26,14 @@ function cleanEnvironment(extra: Record<string, string>): Record<string, string>
   return { ...env, ...extra };
 }
 
-
 /** Runs a compiled entry to its end (bounded); its exit code and output. */
 function runToEnd(args: string[], env: Record<string, string>) {
-  const result = spawnSync(process.execPath, args, { cwd: ROOT, env: cleanEnvironment(env), encoding: 'utf8', timeout: scaledMs(60_000) });
+  const result = spawnSync(process.execPath, args, {
+    cwd: ROOT,
+    env: cleanEnvironment(env),
+    encoding: 'utf8',
+    timeout: scaledMs(60_000),
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -60,7 +64,13 @@ describe('the compiled build (npm run build → node dist/…)', () => {
     const deadline = Date.now() + scaledMs(120_000);
     for (;;) {
       if (api.exitCode !== null) throw new Error(`the compiled API exited with ${api.exitCode}:\n${apiOut}`);
-      if ((await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.status, () => 0)) === 200) break;
+      if (
+        (await fetch(`http://127.0.0.1:${port}/health`).then(
+          (r) => r.status,
+          () => 0,
+        )) === 200
+      )
+        break;
       if (Date.now() > deadline) throw new Error(`the compiled API did not answer /health in time:\n${apiOut}`);
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -74,7 +84,10 @@ describe('the compiled build (npm run build → node dist/…)', () => {
   });
 
   it('serves /health on the embedded adapters, and the map page and script from web/', async () => {
-    const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as { status: string; checks: Record<string, { adapter: string }> };
+    const health = (await (await fetch(`http://127.0.0.1:${port}/health`)).json()) as {
+      status: string;
+      checks: Record<string, { adapter: string }>;
+    };
     expect(health.status).toBe('ok');
     expect(health.checks.postgres?.adapter).toBe('pglite'); // migrations/ was found: PGlite migrated and answers
     const page = await fetch(`http://127.0.0.1:${port}/map`);
@@ -91,7 +104,9 @@ describe('the compiled build (npm run build → node dist/…)', () => {
   ])('%s on a taken port says so in one plain line naming PORT, before starting anything', (command, entry) => {
     const { code, stdout, stderr } = runToEnd([entry], { PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' });
     expect(code).toBe(2);
-    expect(stderr).toBe(`deliverygo: port ${port} is already in use (127.0.0.1:${port}) — stop the process holding it, or pick another port: PORT=${port + 1} ${command}\n`);
+    expect(stderr).toBe(
+      `deliverygo: port ${port} is already in use (127.0.0.1:${port}) — stop the process holding it, or pick another port: PORT=${port + 1} ${command}\n`,
+    );
     // Nothing else: no JSON log line (so no migration ran, no database started), no stack trace, no banner.
     expect(stdout).toBe('');
   });

@@ -114,7 +114,9 @@ describe('createTestRedis', () => {
       await pipeline.exec();
       await other.redis.set(other.key('keep'), 'yes');
 
-      expect(await mine.redis.exists(mine.key('k:0'), mine.key('k:1199'), mine.key('hash'), mine.key('riders'))).toBe(4);
+      expect(await mine.redis.exists(mine.key('k:0'), mine.key('k:1199'), mine.key('hash'), mine.key('riders'))).toBe(
+        4,
+      );
 
       await mine.cleanup();
       expect(mine.redis.status).toBe('end');

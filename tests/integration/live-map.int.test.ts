@@ -50,7 +50,11 @@ function offset(p: { lat: number; lon: number }, eastM: number, northM: number) 
 
 beforeAll(async () => {
   testDb = await createTestDatabase('live_map');
-  const config = realServersConfig({ databaseUrl: testDb.url, redisPrefix, topicPrefix: `livemap-${randomBytes(4).toString('hex')}.` });
+  const config = realServersConfig({
+    databaseUrl: testDb.url,
+    redisPrefix,
+    topicPrefix: `livemap-${randomBytes(4).toString('hex')}.`,
+  });
   api = await composeApi(config, silentLogger);
   const { port } = await api.start();
   base = `http://127.0.0.1:${port}`;
@@ -62,7 +66,10 @@ afterAll(async () => {
   await api?.cleanup();
   await testDb?.drop();
   const redis = new Redis(testRedisUrl(), { lazyConnect: true });
-  await redis.connect().then(() => deleteByPrefix(redis, redisPrefix)).catch(() => {});
+  await redis
+    .connect()
+    .then(() => deleteByPrefix(redis, redisPrefix))
+    .catch(() => {});
   redis.disconnect();
 });
 
@@ -77,11 +84,22 @@ describe('GET /map in headless Chromium', () => {
     const storeNames = ['Pizzeria Monte', 'Sushi Kai', 'Green Bowl'];
     const stores = [];
     for (const [i, name] of storeNames.entries()) {
-      stores.push(await created<{ id: string; lat: number; lon: number }>('/stores', { name, ...offset(CENTER, (i - 1) * 1_400, (i % 2) * 900 - 300) }));
+      stores.push(
+        await created<{ id: string; lat: number; lon: number }>('/stores', {
+          name,
+          ...offset(CENTER, (i - 1) * 1_400, (i % 2) * 900 - 300),
+        }),
+      );
     }
     const riders = [];
     for (const [i, name] of ['Ada', 'Linus', 'Grace', 'Ken'].entries()) {
-      riders.push(await created<{ id: string }>('/riders', { name, status: 'idle', ...offset(CENTER, i * 500 - 700, i * 350 - 500) }));
+      riders.push(
+        await created<{ id: string }>('/riders', {
+          name,
+          status: 'idle',
+          ...offset(CENTER, i * 500 - 700, i * 350 - 500),
+        }),
+      );
     }
     const orders = [];
     for (let i = 0; i < 6; i++) {
@@ -107,7 +125,11 @@ describe('GET /map in headless Chromium', () => {
     expect(state.body.orders).toHaveLength(6);
     const stats = await call<any>('GET', '/stats/live');
     expect(stats.status).toBe(200);
-    expect(stats.body).toMatchObject({ orders: { placed: 6, delivered: 0, active: 6 }, riders: { idle: 4, busy: 0 }, meanClickToDoorS: null });
+    expect(stats.body).toMatchObject({
+      orders: { placed: 6, delivered: 0, active: 6 },
+      riders: { idle: 4, busy: 0 },
+      meanClickToDoorS: null,
+    });
 
     const page = await chromium.context.newPage();
     const problems: string[] = [];
@@ -137,10 +159,17 @@ describe('GET /map in headless Chromium', () => {
     const before = await riderScreenPoint(page, rider.id);
     expect(before).not.toBeNull();
     const target = offset(CENTER, 900, 700);
-    const ping = await call('POST', `/riders/${rider.id}/location`, { lat: target.lat, lon: target.lon, recorded_at: new Date().toISOString() });
+    const ping = await call('POST', `/riders/${rider.id}/location`, {
+      lat: target.lat,
+      lon: target.lon,
+      recorded_at: new Date().toISOString(),
+    });
     expect(ping.status, JSON.stringify(ping.body)).toBeLessThan(300);
     await expect
-      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), { timeout: scaledMs(15_000), interval: 200 })
+      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), {
+        timeout: scaledMs(15_000),
+        interval: 200,
+      })
       .toMatchObject({ lat: expect.closeTo(target.lat, 5), lng: expect.closeTo(target.lon, 5) });
     const after = await riderScreenPoint(page, rider.id);
     expect(after).not.toBeNull();
@@ -154,7 +183,7 @@ describe('GET /map in headless Chromium', () => {
 });
 
 describe('GET /map base layer without MAP_TILE_URL', () => {
-  it('draws the demo city\'s streets (OpenStreetMap, attributed) under the markers', async () => {
+  it("draws the demo city's streets (OpenStreetMap, attributed) under the markers", async () => {
     const page = await chromium.context.newPage();
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
@@ -162,16 +191,22 @@ describe('GET /map base layer without MAP_TILE_URL', () => {
     await page.goto(`${base}/map`);
     await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
     // Every street of data/monaco/roads.geojson became a line on the map.
-    await expect.poll(() => page.evaluate(() => (globalThis as any).deliverygoMap.streetCount()), { timeout: scaledMs(15_000) }).toBeGreaterThan(1_000);
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as any).deliverygoMap.streetCount()), { timeout: scaledMs(15_000) })
+      .toBeGreaterThan(1_000);
     expect(await page.locator('.leaflet-control-attribution').textContent()).toContain('OpenStreetMap');
     // Look at Monaco: the streets' canvas is painted (a good share of its pixels), not blank.
-    await page.evaluate(() => void (globalThis as any).deliverygoMap.map.setView([43.7384, 7.4246], 16, { animate: false }));
+    await page.evaluate(
+      () => void (globalThis as any).deliverygoMap.map.setView([43.7384, 7.4246], 16, { animate: false }),
+    );
     const painted = await page.evaluate(async () => {
       const w = globalThis as any;
       await new Promise((resolve) => w.requestAnimationFrame(() => w.requestAnimationFrame(resolve)));
       const canvas = w.document.querySelector('.leaflet-streets-pane canvas');
       if (!canvas) return -1;
-      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height) as { data: Uint8ClampedArray };
+      const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height) as {
+        data: Uint8ClampedArray;
+      };
       let inked = 0;
       for (let i = 3; i < data.length; i += 4 * 7) if (data[i]! > 0) inked += 1;
       return inked / (data.length / (4 * 7));
@@ -186,7 +221,11 @@ describe('GET /map base layer without MAP_TILE_URL', () => {
 
 describe('GET /map without the WebSocket hub', () => {
   it('falls back to polling the snapshot, keeps retrying the socket, and still moves riders', async () => {
-    const rider = await created<{ id: string }>('/riders', { name: 'Offline-hub rider', status: 'idle', ...offset(CENTER, -300, 200) });
+    const rider = await created<{ id: string }>('/riders', {
+      name: 'Offline-hub rider',
+      status: 'idle',
+      ...offset(CENTER, -300, 200),
+    });
     const page = await chromium.context.newPage();
     let attempts = 0;
     // Every socket the page opens is closed at once, as when the hub (or a proxy in front of it) is away.
@@ -200,10 +239,17 @@ describe('GET /map without the WebSocket hub', () => {
     await expect.poll(() => page.locator(`.rider-marker[data-rider-id="${rider.id}"]`).count()).toBe(1);
 
     const target = offset(CENTER, -1_200, -900);
-    const ping = await call('POST', `/riders/${rider.id}/location`, { lat: target.lat, lon: target.lon, recorded_at: new Date().toISOString() });
+    const ping = await call('POST', `/riders/${rider.id}/location`, {
+      lat: target.lat,
+      lon: target.lon,
+      recorded_at: new Date().toISOString(),
+    });
     expect(ping.status).toBeLessThan(300);
     await expect
-      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), { timeout: scaledMs(15_000), interval: 250 })
+      .poll(async () => page.evaluate((id) => (globalThis as any).deliverygoMap.riderLatLng(id), rider.id), {
+        timeout: scaledMs(15_000),
+        interval: 250,
+      })
       .toMatchObject({ lat: expect.closeTo(target.lat, 5), lng: expect.closeTo(target.lon, 5) });
     // Backoff: a few reconnection attempts in these seconds, not one per frame.
     expect(attempts).toBeGreaterThanOrEqual(2);

@@ -20,7 +20,16 @@ const ARTIFACTS = join(ROOT, 'test-artifacts');
 /** The issue's budget, counted from the moment `npm start` is spawned; scaled by TEST_TIME_SCALE (tests/support/time-scale.ts). */
 const BUDGET_MS = scaledMs(60_000);
 /** Anything that would select a real server instead of an embedded adapter, or pin the port. */
-const SERVICE_VARIABLES = ['DATABASE_URL', 'POSTGRES_DSN', 'REDIS_URL', 'REDIS_ADDR', 'KAFKA_BROKERS', 'OSRM_URL', 'OSRM_ADDR', 'HTTP_ADDR'];
+const SERVICE_VARIABLES = [
+  'DATABASE_URL',
+  'POSTGRES_DSN',
+  'REDIS_URL',
+  'REDIS_ADDR',
+  'KAFKA_BROKERS',
+  'OSRM_URL',
+  'OSRM_ADDR',
+  'HTTP_ADDR',
+];
 
 /**
  * A fresh shell's environment: what npm and node need to run, nothing that configures deliverygo except PORT=0
@@ -51,7 +60,12 @@ function startNpm(): Child {
   const env = cleanEnvironment();
   for (const name of SERVICE_VARIABLES) expect(env, `${name} must not reach the child`).not.toHaveProperty(name);
   const spawnedAt = Date.now();
-  const child = spawn('npm', ['start', '--', '--seed', '7'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('npm', ['start', '--', '--seed', '7'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const output: string[] = [];
   let stdout = '';
   const mapUrl = new Promise<string>((resolve, reject) => {
@@ -63,7 +77,9 @@ function startNpm(): Child {
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
     child.once('error', reject);
-    child.once('exit', (code, signal) => reject(new Error(`npm start exited (code ${code}, signal ${signal}) before printing the map URL`)));
+    child.once('exit', (code, signal) =>
+      reject(new Error(`npm start exited (code ${code}, signal ${signal}) before printing the map URL`)),
+    );
   });
   mapUrl.catch(() => {}); // observed by the test; this only keeps an early exit from being an unhandled rejection
   return { process: child, output, spawnedAt, mapUrl };
@@ -153,7 +169,9 @@ afterAll(async () => {
 });
 
 describe('npm start (no environment)', () => {
-  it('shows, within 60 s, a map in headless Chromium on which rider markers move and the delivered count rises', { timeout: scaledMs(60_000) + 60_000 }, async () => {
+  it('shows, within 60 s, a map in headless Chromium on which rider markers move and the delivered count rises', {
+    timeout: scaledMs(60_000) + 60_000,
+  }, async () => {
     // The browser is already open when the user types `npm start`; the 60 s run from the spawn below.
     chromium = await launchChromium();
     child = startNpm();
@@ -173,7 +191,12 @@ describe('npm start (no environment)', () => {
     try {
       const url = await Promise.race([
         child.mapUrl,
-        new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no map URL within ${BUDGET_MS / 1000} s`)), Math.max(0, deadline - Date.now()))),
+        new Promise<never>((_, reject) =>
+          setTimeout(
+            () => reject(new Error(`no map URL within ${BUDGET_MS / 1000} s`)),
+            Math.max(0, deadline - Date.now()),
+          ),
+        ),
       ]);
       note(`map URL printed: ${url}`);
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/map$/);
@@ -217,7 +240,10 @@ describe('npm start (no environment)', () => {
       note(`screenshot taken; stopping the process group`);
       const ended = await stopGroup(child.process);
       note(`process group ended by ${ended}`);
-      await writeFile(join(ARTIFACTS, 'npm-start.log'), `${timeline.join('\n')}\n\n--- npm start output ---\n${child.output.join('')}`);
+      await writeFile(
+        join(ARTIFACTS, 'npm-start.log'),
+        `${timeline.join('\n')}\n\n--- npm start output ---\n${child.output.join('')}`,
+      );
       console.info(`npm start timeline:\n${timeline.join('\n')}`);
     }
 

@@ -63,7 +63,8 @@ async function attempt(step: WalkthroughStep): Promise<string | null> {
   const status = Number(stdout.slice(mark + STATUS_MARK.length).trim());
   const text = stdout.slice(0, mark);
   const expected = step.answer!;
-  if (status !== expected.status) return `answered ${status}, the README says ${expected.status}: ${text.slice(0, 600)}`;
+  if (status !== expected.status)
+    return `answered ${status}, the README says ${expected.status}: ${text.slice(0, 600)}`;
   if (expected.body === undefined) return null;
   let body: unknown;
   try {
@@ -80,7 +81,10 @@ async function attempt(step: WalkthroughStep): Promise<string | null> {
 
 function startBackground(step: WalkthroughStep): void {
   const command = step.command.replace(/&\s*$/, '');
-  const child = spawn('bash', ['-c', script(`exec ${command.trimStart()}`)], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn('bash', ['-c', script(`exec ${command.trimStart()}`)], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const entry = { child, lines: [] as string[] };
   let partial = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -116,7 +120,10 @@ async function awaitPrinted(pattern: unknown, step: WalkthroughStep): Promise<vo
 
 beforeAll(async () => {
   // The README's own flags; no service URL, as plain `npm start`. PORT 0: a free port instead of 8000.
-  city = await composeDemoCity(loadConfig({ PORT: '0', LOG_LEVEL: 'error' }), walkthrough.startArgs, { logger: silentLogger, progress: () => {} });
+  city = await composeDemoCity(loadConfig({ PORT: '0', LOG_LEVEL: 'error' }), walkthrough.startArgs, {
+    logger: silentLogger,
+    progress: () => {},
+  });
   const { base } = await city.start();
   address = new URL(base).host;
 });
@@ -147,7 +154,8 @@ describe('the README walk-through', () => {
           await new Promise((r) => setTimeout(r, 200));
           diff = await attempt(step);
         }
-        if (diff !== null) throw new Error(`${where}\n${step.answer!.repeat ? `(repeated for ${EVENTUALLY_MS} ms) ` : ''}${diff}`);
+        if (diff !== null)
+          throw new Error(`${where}\n${step.answer!.repeat ? `(repeated for ${EVENTUALLY_MS} ms) ` : ''}${diff}`);
       }
       for (const pattern of step.prints) await awaitPrinted(pattern, step);
     }

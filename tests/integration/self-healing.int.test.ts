@@ -16,7 +16,12 @@ describe.each(DISPATCH_BACKENDS)('self-healing after the geo store lost its data
   let stack: DispatchStack;
 
   beforeAll(async () => {
-    stack = await startDispatchStack({ name: 'self_healing', backend, worker: { sweepIntervalMs: 300 }, env: { GEO_RECONCILE_INTERVAL_MS: '200' } });
+    stack = await startDispatchStack({
+      name: 'self_healing',
+      backend,
+      worker: { sweepIntervalMs: 300 },
+      env: { GEO_RECONCILE_INTERVAL_MS: '200' },
+    });
   });
 
   afterAll(async () => {
@@ -46,25 +51,45 @@ describe.each(DISPATCH_BACKENDS)('self-healing after the geo store lost its data
     expect(rider.status, JSON.stringify(rider.body)).toBe(201);
     const riderId = rider.body.id as string;
     const placeReadyOrder = async (drop: { lat: number; lon: number }) => {
-      const order = await stack.api('POST', '/orders', { store_id: store.body.id, drop, items: [{ name: 'brezn', qty: 1 }], prep_minutes: 10 });
+      const order = await stack.api('POST', '/orders', {
+        store_id: store.body.id,
+        drop,
+        items: [{ name: 'brezn', qty: 1 }],
+        prep_minutes: 10,
+      });
       expect(order.status, JSON.stringify(order.body)).toBe(201);
       return order.body.id as string;
     };
 
     // A first order provisions the hot path; the worker's reconciler has written its marker by then.
     const first = await placeReadyOrder(offset(centre, 1_500, 300));
-    const cellOf = async (orderId: string) => (await stack.database.db.selectFrom('orders').select('h3_cell').where('id', '=', orderId).executeTakeFirstOrThrow()).h3_cell;
+    const cellOf = async (orderId: string) =>
+      (
+        await stack.database.db
+          .selectFrom('orders')
+          .select('h3_cell')
+          .where('id', '=', orderId)
+          .executeTakeFirstOrThrow()
+      ).h3_cell;
     const firstCell = await cellOf(first);
-    await waitFor(async () => (await stack.geo.pathsForCell(firstCell)).length > 0 && (await stack.geo.getEpoch()) !== null, { timeoutMs: 30_000, what: 'the hot path indexed and the marker written' });
+    await waitFor(
+      async () => (await stack.geo.pathsForCell(firstCell)).length > 0 && (await stack.geo.getEpoch()) !== null,
+      { timeoutMs: 30_000, what: 'the hot path indexed and the marker written' },
+    );
     const paths = await stack.geo.pathsForCell(firstCell);
     // Its batch waits for the food (10 min): nothing is assigned before the restart.
     expect((await stack.api('GET', `/riders/${riderId}`)).body).toMatchObject({ status: 'idle' });
 
     await loseGeoData();
 
-    await waitFor(async () => (await stack.geo.getRiderStatus(riderId)).status === 'available', { timeoutMs: 15_000, what: 'the idle rider available again' });
+    await waitFor(async () => (await stack.geo.getRiderStatus(riderId)).status === 'available', {
+      timeoutMs: 15_000,
+      what: 'the idle rider available again',
+    });
     expect(await stack.geo.pathsForCell(firstCell)).toEqual(paths);
-    expect(await stack.worker?.metrics.getSingleMetricAsString('geostore_rebuilds_total')).toMatch(/geostore_rebuilds_total [1-9]/);
+    expect(await stack.worker?.metrics.getSingleMetricAsString('geostore_rebuilds_total')).toMatch(
+      /geostore_rebuilds_total [1-9]/,
+    );
 
     // Another order after the restart; the kitchen marks both ready, which seals their batch: the rider gets it.
     const next = await placeReadyOrder(offset(centre, 1_550, 300));
@@ -76,7 +101,11 @@ describe.each(DISPATCH_BACKENDS)('self-healing after the geo store lost its data
       },
       { timeoutMs: 30_000, what: 'the rider assigned after the restart' },
     );
-    const carried = await stack.database.db.selectFrom('batch_orders').select('order_id').where('batch_id', '=', busy.batch_id).execute();
+    const carried = await stack.database.db
+      .selectFrom('batch_orders')
+      .select('order_id')
+      .where('batch_id', '=', busy.batch_id)
+      .execute();
     expect(carried.map((r) => r.order_id)).toEqual(expect.arrayContaining([first]));
   });
 });

@@ -52,7 +52,11 @@ describe('two workers on one Kafka', () => {
     }
     const riders: string[] = [];
     for (let i = 0; i < 24; i++) {
-      const res = await stack.api('POST', '/riders', { name: `rider ${i}`, status: 'idle', ...offset(storeAt[i % 12]!, 150 + i * 20, -100) });
+      const res = await stack.api('POST', '/riders', {
+        name: `rider ${i}`,
+        status: 'idle',
+        ...offset(storeAt[i % 12]!, 150 + i * 20, -100),
+      });
       expect(res.status).toBe(201);
       riders.push(res.body.id);
     }
@@ -62,7 +66,12 @@ describe('two workers on one Kafka', () => {
       Array.from({ length: 60 }, async (_, i) => {
         const s = i % 12;
         const drop = offset(storeAt[s]!, (i % 2 ? 1_200 : -900) + (i % 5) * 40, 800 + (i % 3) * 40);
-        const res = await stack.api('POST', '/orders', { store_id: stores[s], drop, items: [{ name: 'x', qty: 1 }], prep_minutes: 1 });
+        const res = await stack.api('POST', '/orders', {
+          store_id: stores[s],
+          drop,
+          items: [{ name: 'x', qty: 1 }],
+          prep_minutes: 1,
+        });
         expect(res.status, JSON.stringify(res.body)).toBe(201);
         return res.body.id as string;
       }),
@@ -74,20 +83,30 @@ describe('two workers on one Kafka', () => {
     await waitFor(
       async () => {
         const busy = await db.selectFrom('riders').select('id').where('status', '=', 'assigned').execute();
-        const waiting = await db.selectFrom('orders').select('id').where('id', 'in', orderIds).where('status', '!=', 'assigned').execute();
+        const waiting = await db
+          .selectFrom('orders')
+          .select('id')
+          .where('id', 'in', orderIds)
+          .where('status', '!=', 'assigned')
+          .execute();
         return busy.length === riders.length || waiting.length === 0;
       },
       { timeoutMs: 90_000, what: 'every rider busy or every order assigned', intervalMs: 200 },
     );
 
     // No order in two batches (and none lost).
-    const members = await db.selectFrom('batch_orders').select(['order_id', 'batch_id']).where('order_id', 'in', orderIds).execute();
+    const members = await db
+      .selectFrom('batch_orders')
+      .select(['order_id', 'batch_id'])
+      .where('order_id', 'in', orderIds)
+      .execute();
     expect(new Set(members.map((m) => m.order_id)).size).toBe(members.length);
     // A rider on at most one active batch, and the geo store agrees with Postgres about who carries what.
     const active = await db.selectFrom('batches').select(['id', 'rider_id']).where('status', '=', 'assigned').execute();
     expect(new Set(active.map((b) => b.rider_id)).size).toBe(active.length);
     expect(active.length).toBeGreaterThan(0);
-    for (const b of active) expect(await stack.geo.getRiderStatus(b.rider_id!)).toEqual({ status: 'busy', batchId: b.id });
+    for (const b of active)
+      expect(await stack.geo.getRiderStatus(b.rider_id!)).toEqual({ status: 'busy', batchId: b.id });
     const assignedRiders = await db.selectFrom('riders').select('id').where('status', '=', 'assigned').execute();
     expect(assignedRiders.length).toBe(active.length);
 
@@ -100,7 +119,10 @@ describe('two workers on one Kafka', () => {
       expect(learned[1]!.length).toBeGreaterThan(0);
       expect(learned[0]!.filter((id) => learned[1]!.includes(id))).toEqual([]);
       for (const [i, ids] of learned.entries()) {
-        for (const id of ids) expect(workers[i]!.pipeline()!.ownedPartitions()).toContain(await bus.partitionOf(topics.orderPlaced.name, id));
+        for (const id of ids)
+          expect(workers[i]!.pipeline()!.ownedPartitions()).toContain(
+            await bus.partitionOf(topics.orderPlaced.name, id),
+          );
       }
     } finally {
       await bus.close();

@@ -40,12 +40,14 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
   return api;
 }
 
-
 /** Waits (bounded, 90 s) until `url` answers at all; fails at once if `child` exits first. */
 async function waitForHttp(url: string, child: ChildProcess): Promise<void> {
   for (let i = 0; i < 900; i++) {
     if (child.exitCode !== null) throw new Error(`the API process exited with ${child.exitCode} before listening`);
-    const up = await fetch(url).then((r) => r.body?.cancel().then(() => true) ?? true, () => false);
+    const up = await fetch(url).then(
+      (r) => r.body?.cancel().then(() => true) ?? true,
+      () => false,
+    );
     if (up) return;
     await sleep(100);
   }

@@ -6,7 +6,11 @@ import type { Database } from '../../internal/db/schema.ts';
  * Asserts that `expectedOrders` orders of `storeId` ended in correct batches: each in exactly one batch, every
  * batch's `order_count` equal to its rows and within capacity. Returns the orders per batch for further checks.
  */
-export async function expectConsistentBatches(db: Kysely<Database>, storeId: string, expectedOrders: number): Promise<Map<string, number>> {
+export async function expectConsistentBatches(
+  db: Kysely<Database>,
+  storeId: string,
+  expectedOrders: number,
+): Promise<Map<string, number>> {
   const rows = await db
     .selectFrom('batch_orders')
     .innerJoin('batches', 'batches.id', 'batch_orders.batch_id')

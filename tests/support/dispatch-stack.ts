@@ -98,7 +98,11 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     // The API exactly as `npm run api` composes it, on a free port of 127.0.0.1.
     let port: number;
     if (options.apiProcess) {
-      const apiProcess = await startApiProcess({ ...env, LOG_LEVEL: 'warn', API_WORKERS: String(options.apiProcess.workers ?? 1) });
+      const apiProcess = await startApiProcess({
+        ...env,
+        LOG_LEVEL: 'warn',
+        API_WORKERS: String(options.apiProcess.workers ?? 1),
+      });
       closers.push(() => apiProcess.stop());
       port = Number(new URL(apiProcess.baseUrl).port);
     } else {
@@ -108,7 +112,10 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     }
 
     // Direct access for assertions and set-up the API does not offer.
-    const database = createDatabase(config.databaseUrl!, { maxConnections: 10, applicationName: 'deliverygo-test-probe' });
+    const database = createDatabase(config.databaseUrl!, {
+      maxConnections: 10,
+      applicationName: 'deliverygo-test-probe',
+    });
     closers.push(() => database.close());
     const geo = await RedisGeoStore.connect(config.redisUrl!, { prefix: config.redisKeyPrefix });
     closers.push(() => geo.close());
@@ -136,7 +143,8 @@ function apiClient(baseUrl: string): DispatchStack['api'] {
 
 /** The stack on the embedded adapters: one set, shared by the worker and the API, as `npm start` shares it. */
 async function startEmbeddedStack(options: DispatchStackOptions): Promise<DispatchStack> {
-  if (options.inProcessWorker === false || options.apiProcess) throw new TypeError('the embedded stack runs worker and API in this process');
+  if (options.inProcessWorker === false || options.apiProcess)
+    throw new TypeError('the embedded stack runs worker and API in this process');
   const logger = options.logger ?? silentLogger;
   const closers: Array<() => Promise<void>> = [];
   const close = async (): Promise<void> => {
@@ -147,7 +155,11 @@ async function startEmbeddedStack(options: DispatchStackOptions): Promise<Dispat
     const config = loadConfig(env);
     const metrics = new Registry();
     const clock = options.worker?.clock ?? systemClock;
-    const adapters = await openAdapters(config, logger, { clock, applicationName: 'deliverygo-test', registry: metrics });
+    const adapters = await openAdapters(config, logger, {
+      clock,
+      applicationName: 'deliverygo-test',
+      registry: metrics,
+    });
     closers.push(() => adapters.close());
     const worker = await composeWorker(config, logger, { ...options.worker, adapters, metrics });
     closers.push(() => worker.cleanup());
@@ -156,7 +168,16 @@ async function startEmbeddedStack(options: DispatchStackOptions): Promise<Dispat
     closers.push(() => apiRuntime.cleanup());
     const { port } = await apiRuntime.start();
     const baseUrl = `http://127.0.0.1:${port}`;
-    return { config, baseUrl, database: { db: adapters.db }, geo: adapters.geo, worker, env, api: apiClient(baseUrl), close };
+    return {
+      config,
+      baseUrl,
+      database: { db: adapters.db },
+      geo: adapters.geo,
+      worker,
+      env,
+      api: apiClient(baseUrl),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;

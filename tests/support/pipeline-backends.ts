@@ -30,9 +30,16 @@ export interface PipelineStores {
 }
 
 /** Opens fresh, migrated stores of `backend`; `riderTtlMs` lets a virtual clock jump minutes without riders expiring. */
-export async function openPipelineStores(name: string, backend: PipelineBackend, clock: Clock, options: { riderTtlMs?: number; maxConnections?: number } = {}): Promise<PipelineStores> {
+export async function openPipelineStores(
+  name: string,
+  backend: PipelineBackend,
+  clock: Clock,
+  options: { riderTtlMs?: number; maxConnections?: number } = {},
+): Promise<PipelineStores> {
   if (backend === 'real') {
-    const testDb = await createTestDatabase(name, { migrate: async (url) => void (await migrateUp(url, silentLogger)) });
+    const testDb = await createTestDatabase(name, {
+      migrate: async (url) => void (await migrateUp(url, silentLogger)),
+    });
     const redis = await createTestRedis().catch(async (error: unknown) => {
       await testDb.drop();
       throw error;

@@ -51,7 +51,9 @@ export async function createTestDatabase(prefix: string, options: TestDatabaseOp
   const drop = async (): Promise<void> => {
     if (dropped) return;
     // WITH (FORCE) terminates the connections still open on it (pools a test forgot to end) instead of failing.
-    await withAdminClient(adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`));
+    await withAdminClient(adminUrl, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`),
+    );
     dropped = true;
   };
 

@@ -67,7 +67,9 @@ export async function privateKafka(): Promise<PrivateKafka> {
       p.stdout.on('data', (d: Buffer) => (text += d));
       p.stderr.on('data', (d: Buffer) => (text += d));
       p.on('error', fail);
-      p.on('exit', (code) => (code === 0 ? done() : fail(new Error(`java ${args.at(-4)} exited ${code}: ${text.slice(-2000)}`))));
+      p.on('exit', (code) =>
+        code === 0 ? done() : fail(new Error(`java ${args.at(-4)} exited ${code}: ${text.slice(-2000)}`)),
+      );
     });
 
   const stop = async ({ hard = false } = {}): Promise<void> => {
@@ -94,7 +96,8 @@ export async function privateKafka(): Promise<PrivateKafka> {
       p.stderr!.on('data', (d: Buffer) => (output = (output + d).slice(-20_000)));
       await waitFor(
         () => {
-          if (p.exitCode !== null) throw new Error(`private Kafka exited during start-up (${p.exitCode}): ${output.slice(-3000)}`);
+          if (p.exitCode !== null)
+            throw new Error(`private Kafka exited during start-up (${p.exitCode}): ${output.slice(-3000)}`);
           return output.includes('Kafka Server started');
         },
         { timeoutMs: 180_000, what: `private Kafka on :${port} to start` },
@@ -108,4 +111,3 @@ export async function privateKafka(): Promise<PrivateKafka> {
     },
   };
 }
-

@@ -49,7 +49,9 @@ export interface Walkthrough {
 }
 
 /** Splits shell text into commands: a newline ends one unless inside quotes or after a `\`. Comments are kept apart. */
-export function splitCommands(lines: readonly { text: string; line: number }[]): Array<{ kind: 'command' | 'comment'; text: string; line: number }> {
+export function splitCommands(
+  lines: readonly { text: string; line: number }[],
+): Array<{ kind: 'command' | 'comment'; text: string; line: number }> {
   const out: Array<{ kind: 'command' | 'comment'; text: string; line: number }> = [];
   let current: { text: string; line: number } | undefined;
   let quote: "'" | '"' | undefined;
@@ -152,11 +154,13 @@ export function parseWalkthrough(markdown: string): Walkthrough {
       if (item.kind === 'comment') {
         if (/^#\s*→/.test(item.text)) {
           if (!last) throw new Error(`README line ${item.line}: an answer with no command before it`);
-          if (last.answer) throw new Error(`README line ${item.line}: a second answer for the command of line ${last.line}`);
+          if (last.answer)
+            throw new Error(`README line ${item.line}: a second answer for the command of line ${last.line}`);
           last.answer = parseAnswer(item.text, item.line);
         } else if (/^#\s*prints\s/.test(item.text)) {
           if (!last) throw new Error(`README line ${item.line}: "prints" with no command before it`);
-          if (!result.steps.some((s) => s.background)) throw new Error(`README line ${item.line}: "prints" but nothing runs in the background`);
+          if (!result.steps.some((s) => s.background))
+            throw new Error(`README line ${item.line}: "prints" but nothing runs in the background`);
           last.prints.push(parsePattern(item.text.replace(/^#\s*prints\s+/, ''), item.line));
         }
         continue;
@@ -176,7 +180,8 @@ export function parseWalkthrough(markdown: string): Walkthrough {
     // Steps without an answer are set-up lines, unless they run something the reader must be told the answer of.
     for (const step of [...result.steps]) {
       if (step.answer || step.background) continue;
-      if (/^\s*curl\b/.test(step.command)) throw new Error(`README line ${step.line}: a curl command without its answer (# → STATUS …)`);
+      if (/^\s*curl\b/.test(step.command))
+        throw new Error(`README line ${step.line}: a curl command without its answer (# → STATUS …)`);
       result.setup.push(step.command);
       result.steps.splice(result.steps.indexOf(step), 1);
     }
@@ -197,10 +202,14 @@ export function matchPattern(pattern: unknown, actual: unknown, vars: Map<string
         vars.set(variable, actual);
         return null;
       }
-      return vars.get(variable) === actual ? null : `${at}: expected $${variable} = ${JSON.stringify(vars.get(variable))}, got ${JSON.stringify(actual)}`;
+      return vars.get(variable) === actual
+        ? null
+        : `${at}: expected $${variable} = ${JSON.stringify(vars.get(variable))}, got ${JSON.stringify(actual)}`;
     }
     // A string with $NAME inside (a channel such as "order:$ORDER"): substitute the bound values.
-    const expanded = pattern.replace(/\$([A-Z][A-Z0-9_]*)/g, (whole, name: string) => (vars.has(name) ? String(vars.get(name)) : whole));
+    const expanded = pattern.replace(/\$([A-Z][A-Z0-9_]*)/g, (whole, name: string) =>
+      vars.has(name) ? String(vars.get(name)) : whole,
+    );
     return expanded === actual ? null : `${at}: expected ${JSON.stringify(expanded)}, got ${JSON.stringify(actual)}`;
   }
   if (Array.isArray(pattern)) {
@@ -212,12 +221,20 @@ export function matchPattern(pattern: unknown, actual: unknown, vars: Map<string
     return null;
   }
   if (pattern !== null && typeof pattern === 'object') {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return `${at}: expected an object, got ${JSON.stringify(actual)}`;
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+      return `${at}: expected an object, got ${JSON.stringify(actual)}`;
     for (const [key, value] of Object.entries(pattern)) {
-      const diff = matchPattern(value, (actual as Record<string, unknown>)[key], vars, path === '' ? key : `${path}.${key}`);
+      const diff = matchPattern(
+        value,
+        (actual as Record<string, unknown>)[key],
+        vars,
+        path === '' ? key : `${path}.${key}`,
+      );
       if (diff) return diff;
     }
     return null;
   }
-  return Object.is(pattern, actual) ? null : `${at}: expected ${JSON.stringify(pattern)}, got ${JSON.stringify(actual)}`;
+  return Object.is(pattern, actual)
+    ? null
+    : `${at}: expected ${JSON.stringify(pattern)}, got ${JSON.stringify(actual)}`;
 }

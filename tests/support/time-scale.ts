@@ -9,7 +9,8 @@ export function testTimeScale(): number {
   const raw = process.env.TEST_TIME_SCALE;
   if (raw !== undefined && raw !== '') {
     const factor = Number(raw);
-    if (!Number.isFinite(factor) || factor <= 0) throw new RangeError(`TEST_TIME_SCALE must be a positive number, got ${raw}`);
+    if (!Number.isFinite(factor) || factor <= 0)
+      throw new RangeError(`TEST_TIME_SCALE must be a positive number, got ${raw}`);
     return factor;
   }
   return process.env.CI === 'true' ? 3 : 1;

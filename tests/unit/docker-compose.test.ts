@@ -39,7 +39,8 @@ const services = compose.services;
 /** A service's environment as name → string, whichever of the two Compose forms it uses. */
 function envOf(service: Service): Record<string, string> {
   const env = service.environment ?? {};
-  if (Array.isArray(env)) return Object.fromEntries(env.map((kv) => [kv.split('=')[0]!, kv.split('=').slice(1).join('=')]));
+  if (Array.isArray(env))
+    return Object.fromEntries(env.map((kv) => [kv.split('=')[0]!, kv.split('=').slice(1).join('=')]));
   return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
 }
 
@@ -49,7 +50,8 @@ function dependsOn(service: Service): Record<string, string> {
   return Object.fromEntries(Object.entries(deps).map(([name, d]) => [name, d?.condition ?? 'service_started']));
 }
 
-const argv = (cmd: string | string[] | undefined): string[] => (Array.isArray(cmd) ? cmd : (cmd ?? '').split(/\s+/).filter(Boolean));
+const argv = (cmd: string | string[] | undefined): string[] =>
+  Array.isArray(cmd) ? cmd : (cmd ?? '').split(/\s+/).filter(Boolean);
 
 /** The variable names config.ts parses: the keys of its `envSchema` object. */
 function variablesConfigReads(): Set<string> {
@@ -82,19 +84,30 @@ describe('docker-compose.yml', () => {
     const kafka = services.kafka!;
     expect(kafka.image).toMatch(/^apache\/kafka:\d+\.\d+/);
     const env = envOf(kafka);
-    expect(env.KAFKA_PROCESS_ROLES?.split(',').map((r) => r.trim()).sort()).toEqual(['broker', 'controller']);
+    expect(
+      env.KAFKA_PROCESS_ROLES?.split(',')
+        .map((r) => r.trim())
+        .sort(),
+    ).toEqual(['broker', 'controller']);
     expect(env.KAFKA_NODE_ID).toMatch(/^\d+$/);
     expect(env.KAFKA_CONTROLLER_QUORUM_VOTERS).toBe(`${env.KAFKA_NODE_ID}@kafka:9093`);
     expect(env).not.toHaveProperty('KAFKA_ZOOKEEPER_CONNECT');
 
-    const names = (list: string | undefined) => (list ?? '').split(',').map((l) => l.trim().split('://')[0]!).filter(Boolean);
+    const names = (list: string | undefined) =>
+      (list ?? '')
+        .split(',')
+        .map((l) => l.trim().split('://')[0]!)
+        .filter(Boolean);
     const listeners = names(env.KAFKA_LISTENERS);
-    const protocolMap = new Map((env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '').split(',').map((p) => p.trim().split(':') as [string, string]));
+    const protocolMap = new Map(
+      (env.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP ?? '').split(',').map((p) => p.trim().split(':') as [string, string]),
+    );
     expect(listeners).toContain(env.KAFKA_CONTROLLER_LISTENER_NAMES);
     for (const name of [...listeners, ...names(env.KAFKA_ADVERTISED_LISTENERS)]) {
       expect(protocolMap.has(name), `listener ${name} has no entry in KAFKA_LISTENER_SECURITY_PROTOCOL_MAP`).toBe(true);
     }
-    for (const name of names(env.KAFKA_ADVERTISED_LISTENERS)) expect(listeners, `advertised listener ${name}`).toContain(name);
+    for (const name of names(env.KAFKA_ADVERTISED_LISTENERS))
+      expect(listeners, `advertised listener ${name}`).toContain(name);
     // The controller is never advertised to clients, and single-node internal topics need replication factor 1.
     expect(names(env.KAFKA_ADVERTISED_LISTENERS)).not.toContain(env.KAFKA_CONTROLLER_LISTENER_NAMES);
     expect(env.KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR).toBe('1');
@@ -129,7 +142,8 @@ describe('docker-compose.yml', () => {
       for (const [target, condition] of Object.entries(dependsOn(service))) {
         expect(services, `${name} depends on unknown service ${target}`).toHaveProperty([target]);
         expect(['service_started', 'service_healthy', 'service_completed_successfully']).toContain(condition);
-        if (condition === 'service_healthy') expect(services[target]!.healthcheck?.test, `${name} waits for ${target} to be healthy`).toBeDefined();
+        if (condition === 'service_healthy')
+          expect(services[target]!.healthcheck?.test, `${name} waits for ${target} to be healthy`).toBeDefined();
       }
     }
   });
@@ -150,47 +164,57 @@ describe('docker-compose.yml', () => {
         for (const [t, condition] of Object.entries(dependsOn(services[s]!))) {
           expect(condition, `${s} → ${t}`).not.toBe('service_started');
           if (!transitive.has(t)) {
-        transitive.add(t);
-        visit(t);
-      }
+            transitive.add(t);
+            visit(t);
+          }
         }
       };
       visit(name);
-      expect([...transitive], `${name} (directly: ${Object.keys(deps).join(', ')})`).toEqual(expect.arrayContaining(['postgres', 'redis', 'kafka', 'osrm']));
+      expect([...transitive], `${name} (directly: ${Object.keys(deps).join(', ')})`).toEqual(
+        expect.arrayContaining(['postgres', 'redis', 'kafka', 'osrm']),
+      );
     }
     expect(dependsOn(services.simulator!)).toMatchObject({ api: 'service_healthy' });
   });
 
-  it.each(['api', 'worker'])('%s: every variable is one config.ts reads, and it selects the compose servers', (name) => {
-    const env = envOf(services[name]!);
-    const known = variablesConfigReads();
-    for (const variable of Object.keys(env)) expect(known, `${name}: ${variable} is not read by internal/config/config.ts`).toContain(variable);
+  it.each(['api', 'worker'])(
+    '%s: every variable is one config.ts reads, and it selects the compose servers',
+    (name) => {
+      const env = envOf(services[name]!);
+      const known = variablesConfigReads();
+      for (const variable of Object.keys(env))
+        expect(known, `${name}: ${variable} is not read by internal/config/config.ts`).toContain(variable);
 
-    const config = loadConfig(env);
-    const postgres = envOf(services.postgres!);
-    const db = new URL(config.databaseUrl ?? 'postgres://missing');
-    expect(db.hostname).toBe('postgres');
-    expect(db.port || '5432').toBe('5432');
-    expect(decodeURIComponent(db.username)).toBe(postgres.POSTGRES_USER);
-    expect(decodeURIComponent(db.password)).toBe(postgres.POSTGRES_PASSWORD);
-    expect(db.pathname).toBe(`/${postgres.POSTGRES_DB}`);
+      const config = loadConfig(env);
+      const postgres = envOf(services.postgres!);
+      const db = new URL(config.databaseUrl ?? 'postgres://missing');
+      expect(db.hostname).toBe('postgres');
+      expect(db.port || '5432').toBe('5432');
+      expect(decodeURIComponent(db.username)).toBe(postgres.POSTGRES_USER);
+      expect(decodeURIComponent(db.password)).toBe(postgres.POSTGRES_PASSWORD);
+      expect(db.pathname).toBe(`/${postgres.POSTGRES_DB}`);
 
-    const redis = new URL(config.redisUrl ?? 'redis://missing');
-    expect([redis.hostname, redis.port || '6379']).toEqual(['redis', '6379']);
+      const redis = new URL(config.redisUrl ?? 'redis://missing');
+      expect([redis.hostname, redis.port || '6379']).toEqual(['redis', '6379']);
 
-    // The brokers the apps dial must be the address the broker advertises inside the compose network.
-    expect(config.kafkaBrokers).toEqual(['kafka:9092']);
-    expect(envOf(services.kafka!).KAFKA_ADVERTISED_LISTENERS?.split(',').map((l) => l.split('://')[1])).toContain('kafka:9092');
+      // The brokers the apps dial must be the address the broker advertises inside the compose network.
+      expect(config.kafkaBrokers).toEqual(['kafka:9092']);
+      expect(
+        envOf(services.kafka!)
+          .KAFKA_ADVERTISED_LISTENERS?.split(',')
+          .map((l) => l.split('://')[1]),
+      ).toContain('kafka:9092');
 
-    const osrm = new URL(config.osrmUrl ?? 'http://missing');
-    expect(osrm.hostname).toBe('osrm');
-    const routedPort = (() => {
-      const cmd = argv(services.osrm!.command);
-      const i = cmd.indexOf('--port');
-      return i === -1 ? '5000' : cmd[i + 1]; // osrm-routed listens on 5000 unless told otherwise
-    })();
-    expect(osrm.port).toBe(routedPort);
-  });
+      const osrm = new URL(config.osrmUrl ?? 'http://missing');
+      expect(osrm.hostname).toBe('osrm');
+      const routedPort = (() => {
+        const cmd = argv(services.osrm!.command);
+        const i = cmd.indexOf('--port');
+        return i === -1 ? '5000' : cmd[i + 1]; // osrm-routed listens on 5000 unless told otherwise
+      })();
+      expect(osrm.port).toBe(routedPort);
+    },
+  );
 
   it('the simulator drives the api on the port the api listens on, with flags the simulator accepts', () => {
     const apiPort = loadConfig(envOf(services.api!)).http.port;
@@ -209,7 +233,8 @@ describe('docker-compose.yml', () => {
     expect(options.center.lon).toBeGreaterThan(7.4);
     expect(options.center.lon).toBeLessThan(7.45);
     // The simulator does not read the environment (only flags): no service URLs belong in its environment.
-    for (const variable of ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'OSRM_URL']) expect(envOf(services.simulator!)).not.toHaveProperty(variable);
+    for (const variable of ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'OSRM_URL'])
+      expect(envOf(services.simulator!)).not.toHaveProperty(variable);
   });
 
   it('publishes no host port twice, and none that `npm run infra:up` already uses', () => {
@@ -224,7 +249,9 @@ describe('docker-compose.yml', () => {
     for (const { name, port } of host) {
       expect(seen.has(port), `host port ${port} published twice`).toBe(false);
       seen.add(port);
-      expect(infraPorts, `${name} publishes host port ${port}, which the test infrastructure listens on`).not.toContain(port);
+      expect(infraPorts, `${name} publishes host port ${port}, which the test infrastructure listens on`).not.toContain(
+        port,
+      );
     }
   });
 });
@@ -255,17 +282,26 @@ function dockerStages(): Stage[] {
     const m = /^\s*COPY\s+(.*)$/i.exec(line);
     if (!m) continue;
     const source = /--from=(\S+)/.exec(m[1]!)?.[1];
-    const words = m[1]!.trim().split(/\s+/).filter((w) => !w.startsWith('--'));
+    const words = m[1]!
+      .trim()
+      .split(/\s+/)
+      .filter((w) => !w.startsWith('--'));
     if (source) stage.copiedFrom.push([source, words[0]!]);
     else stage.copied.push(...words.slice(0, -1).map((w) => w.replace(/\/$/, '')));
   }
   return stages;
 }
 function dockerIgnored(): string[] {
-  return existsSync(join(ROOT, '.dockerignore')) ? read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')) : [];
+  return existsSync(join(ROOT, '.dockerignore'))
+    ? read('.dockerignore')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#'))
+    : [];
 }
 
-const SPECIFIERS = /(?:^|[\s;])(import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+const SPECIFIERS =
+  /(?:^|[\s;])(import|export)\s+(type\s+)?(?:[^'";]*?\sfrom\s*)?['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
 
 /**
  * Every repository file an entrypoint loads (relative imports, followed transitively) and every package it imports
@@ -280,7 +316,9 @@ function importGraph(entries: string[]): { files: Set<string>; packages: Set<str
     const file = queue.pop()!;
     if (files.has(file)) continue;
     files.add(file);
-    const source = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+    const source = readFileSync(file, 'utf8')
+      .replace(/\/\*[\s\S]*?\*\//g, '')
+      .replace(/^\s*\/\/.*$/gm, '');
     for (const m of source.matchAll(SPECIFIERS)) {
       const typeOnly = m[2] !== undefined;
       const spec = m[3] ?? m[4]!;
@@ -308,7 +346,9 @@ describe('Dockerfile', () => {
 
   it('compiles dist/ in a build stage and runs it with production dependencies only (no tsx, no yaml)', () => {
     expect(build, 'no `FROM … AS build` stage').toBeDefined();
-    expect(build!.copied).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']));
+    expect(build!.copied).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json']),
+    );
     expect(build!.lines).toEqual(expect.arrayContaining([expect.stringMatching(/^RUN npm ci\b/), 'RUN npm run build']));
 
     expect(runtime).not.toBe(build);
@@ -321,13 +361,22 @@ describe('Dockerfile', () => {
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(runtime.lines.join('\n'))?.[1] ?? '[]') as string[];
     expect(cmd).toEqual(['node', compiled(APPS.api)]);
 
-    const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string>; devDependencies: Record<string, string>; scripts: Record<string, string> };
+    const pkg = JSON.parse(read('package.json')) as {
+      dependencies: Record<string, string>;
+      devDependencies: Record<string, string>;
+      scripts: Record<string, string>;
+    };
     for (const tool of ['tsx', 'yaml', 'typescript']) {
       expect(Object.keys(pkg.dependencies)).not.toContain(tool);
       expect(Object.keys(pkg.devDependencies)).toContain(tool);
     }
     expect(pkg.scripts.build).toContain('tsc -p tsconfig.build.json');
-    for (const [script, entry] of [['api', APPS.api], ['worker', APPS.worker], ['simulator', APPS.simulator], ['start', 'apps/all/main.ts']]) {
+    for (const [script, entry] of [
+      ['api', APPS.api],
+      ['worker', APPS.worker],
+      ['simulator', APPS.simulator],
+      ['start', 'apps/all/main.ts'],
+    ]) {
       expect(pkg.scripts[script!], `npm run ${script}`).toBe(`node ${compiled(entry!)}`);
     }
   });
@@ -344,7 +393,7 @@ describe('Dockerfile', () => {
     expect(packages).toContain('hono');
   });
 
-  it('contains the files the processes read from disk: the map page (web/), the SQL migrations and the demo city\'s roads', () => {
+  it("contains the files the processes read from disk: the map page (web/), the SQL migrations and the demo city's roads", () => {
     const runtimeFiles = [
       ...Object.values(MAP_ASSETS).map((a) => a.file),
       join(dirname(MAP_ASSETS['map.js']!.file), 'map.html'),
@@ -356,7 +405,10 @@ describe('Dockerfile', () => {
       expect(existsSync(file), `${file} is missing from the repository`).toBe(true);
       // Leaflet comes from node_modules, which `npm ci` fills inside the image.
       if (file.includes(`${sep}node_modules${sep}`)) continue;
-      expect(within(runtime.copied)(file), `${relative(ROOT, file)} is read at run time but not COPY'd into the runtime image`).toBe(true);
+      expect(
+        within(runtime.copied)(file),
+        `${relative(ROOT, file)} is read at run time but not COPY'd into the runtime image`,
+      ).toBe(true);
     }
     const pkg = JSON.parse(read('package.json')) as { dependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies)).toEqual(expect.arrayContaining(['leaflet', 'swagger-ui-dist']));

@@ -40,7 +40,10 @@ function sandbox(tools: Array<'osrm' | 'docker'>) {
   }
   if (tools.includes('docker')) {
     // `docker info` succeeds; `docker run … IMAGE osrm-customize /data/x.osrm` writes the marker into the mount.
-    tool('docker', `[ "$1" = info ] && exit 0\nfor last; do :; done\ncase "$*" in *osrm-customize*) touch "${join(dir, 'data')}/$(basename "$last").mldgr" ;; esac`);
+    tool(
+      'docker',
+      `[ "$1" = info ] && exit 0\nfor last; do :; done\ncase "$*" in *osrm-customize*) touch "${join(dir, 'data')}/$(basename "$last").mldgr" ;; esac`,
+    );
   }
   const run = (env: Record<string, string> = {}) =>
     spawnSync('bash', [join(ROOT, 'data', 'prepare-osrm.sh'), EXTRACT], {
@@ -71,7 +74,11 @@ describe('data/prepare-osrm.sh', () => {
     expect(result.status, result.stderr).toBe(0);
     const calls = box.calls().filter((c) => !c.startsWith('docker info'));
     expect(calls).toHaveLength(3);
-    for (const [i, step] of ['osrm-extract -p /opt/car.lua /data/monaco.osm.pbf', 'osrm-partition /data/monaco.osrm', 'osrm-customize /data/monaco.osrm'].entries()) {
+    for (const [i, step] of [
+      'osrm-extract -p /opt/car.lua /data/monaco.osm.pbf',
+      'osrm-partition /data/monaco.osrm',
+      'osrm-customize /data/monaco.osrm',
+    ].entries()) {
       expect(calls[i]).toMatch(/^docker run --rm -u \d+:\d+ -v \S+:\/data /);
       expect(calls[i]).toContain(`ghcr.io/project-osrm/osrm-backend:v26.4.1 ${step}`);
     }
@@ -83,6 +90,8 @@ describe('data/prepare-osrm.sh', () => {
     expect(none.stderr).toMatch(/^prepare-osrm: neither the OSRM tools .* nor docker are on the PATH/);
     const pathOnly = sandbox(['docker']).run({ OSRM_TOOLS: 'path' });
     expect(pathOnly.status).toBe(1);
-    expect(pathOnly.stderr).toContain('OSRM_TOOLS=path, but osrm-extract, osrm-partition and osrm-customize are not all on the PATH');
+    expect(pathOnly.stderr).toContain(
+      'OSRM_TOOLS=path, but osrm-extract, osrm-partition and osrm-customize are not all on the PATH',
+    );
   });
 });

@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { matchPattern, parseWalkthrough } from '../support/readme-walkthrough.ts';
 
 const fence = '```';
-const doc = (body: string) => `# title\n\n### Walk-through\n\n${fence}bash\nnpm start -- --riders 0 --speed 1\n${fence}\n\n${body}\n## Next section\n\n${fence}bash\ncurl -s nothing-to-see\n${fence}\n`;
+const doc = (body: string) =>
+  `# title\n\n### Walk-through\n\n${fence}bash\nnpm start -- --riders 0 --speed 1\n${fence}\n\n${body}\n## Next section\n\n${fence}bash\ncurl -s nothing-to-see\n${fence}\n`;
 
 describe('parseWalkthrough', () => {
   it('reads the start flags, the set-up lines, each command with its answer, repeats and background prints', () => {
@@ -46,9 +47,15 @@ ${fence}
   });
 
   it('refuses a curl command whose answer the README does not state, and an answer that is not JSON', () => {
-    expect(() => parseWalkthrough(doc(`${fence}bash\ncurl -s $API/health\n${fence}\n`))).toThrow(/line 10: a curl command without its answer/);
-    expect(() => parseWalkthrough(doc(`${fence}bash\ncurl -s $API/health\n# → 200 {status: ok}\n${fence}\n`))).toThrow(/line 11: the answer pattern is not JSON/);
-    expect(() => parseWalkthrough(doc(`${fence}bash\ncurl -s $API/health\n# → ok\n${fence}\n`))).toThrow(/must start with its HTTP status/);
+    expect(() => parseWalkthrough(doc(`${fence}bash\ncurl -s $API/health\n${fence}\n`))).toThrow(
+      /line 10: a curl command without its answer/,
+    );
+    expect(() => parseWalkthrough(doc(`${fence}bash\ncurl -s $API/health\n# → 200 {status: ok}\n${fence}\n`))).toThrow(
+      /line 11: the answer pattern is not JSON/,
+    );
+    expect(() => parseWalkthrough(doc(`${fence}bash\ncurl -s $API/health\n# → ok\n${fence}\n`))).toThrow(
+      /must start with its HTTP status/,
+    );
     expect(() => parseWalkthrough('# no walk-through here\n')).toThrow(/no "### Walk-through" section/);
   });
 
@@ -71,9 +78,15 @@ describe('matchPattern', () => {
 
   it('says where an answer differs: status field, nested path, array element, missing value', () => {
     const vars = new Map<string, unknown>();
-    expect(matchPattern({ status: 'batched' }, { status: 'placed' }, vars)).toBe('status: expected "batched", got "placed"');
-    expect(matchPattern({ error: { code: 'a.b' } }, { error: { code: 'a.c' } }, vars)).toBe('error.code: expected "a.b", got "a.c"');
-    expect(matchPattern({ items: [{ id: 'x' }] }, { items: [] }, vars)).toBe('items[0]: expected an object, got undefined');
+    expect(matchPattern({ status: 'batched' }, { status: 'placed' }, vars)).toBe(
+      'status: expected "batched", got "placed"',
+    );
+    expect(matchPattern({ error: { code: 'a.b' } }, { error: { code: 'a.c' } }, vars)).toBe(
+      'error.code: expected "a.b", got "a.c"',
+    );
+    expect(matchPattern({ items: [{ id: 'x' }] }, { items: [] }, vars)).toBe(
+      'items[0]: expected an object, got undefined',
+    );
     expect(matchPattern({ eta: '…' }, {}, vars)).toBe('eta: missing');
     expect(matchPattern({ eta: '…' }, { eta: null }, vars)).toBeNull();
     expect(matchPattern({ n: 144.6 }, { n: 144.6 }, vars)).toBeNull();

@@ -4,8 +4,10 @@ import { parseRoadGraph } from '../../internal/routing/road-graph.ts';
 
 describe('npm run roads: which OSM ways become roads', () => {
   it('keeps drivable highways a car may use, and nothing else', () => {
-    for (const highway of ['motorway', 'primary_link', 'residential', 'service', 'living_street', 'unclassified']) expect(isDrivable({ highway })).toBe(true);
-    for (const highway of ['footway', 'pedestrian', 'cycleway', 'steps', 'path', 'track']) expect(isDrivable({ highway })).toBe(false);
+    for (const highway of ['motorway', 'primary_link', 'residential', 'service', 'living_street', 'unclassified'])
+      expect(isDrivable({ highway })).toBe(true);
+    for (const highway of ['footway', 'pedestrian', 'cycleway', 'steps', 'path', 'track'])
+      expect(isDrivable({ highway })).toBe(false);
     expect(isDrivable(undefined)).toBe(false);
     expect(isDrivable({ highway: 'service', access: 'private' })).toBe(false);
     expect(isDrivable({ highway: 'residential', access: 'no', motor_vehicle: 'yes' })).toBe(true);
@@ -64,7 +66,15 @@ describe('npm run roads: the graph it builds', () => {
   });
 
   it('draws every routed street plus the pedestrian ones, not footways', () => {
-    const built = buildRoadNetwork([...ways, { id: 50, refs: [2, 6], tags: { highway: 'pedestrian' } }], coords, { name: 't', sha256: 'x' });
-    expect(built.layer.features.map((f) => (f as { properties: { highway: string } }).properties.highway)).toEqual(['residential', 'residential', 'service', 'pedestrian']);
+    const built = buildRoadNetwork([...ways, { id: 50, refs: [2, 6], tags: { highway: 'pedestrian' } }], coords, {
+      name: 't',
+      sha256: 'x',
+    });
+    expect(built.layer.features.map((f) => (f as { properties: { highway: string } }).properties.highway)).toEqual([
+      'residential',
+      'residential',
+      'service',
+      'pedestrian',
+    ]);
   });
 });

@@ -15,7 +15,7 @@ export const confirmDeliveryRoute = createRoute({
     '`DELIVERY_FIX_MAX_AGE_S` seconds ago (default 60; 409 `delivery.stale_fix`, or `delivery.no_fix` when the server holds',
     'no current fix: none was ever posted, or the last is older than the 60 s the server keeps a position) and lie at most 30 m (haversine, compared at the 0.1 m shown: 30.0 m passes, 30.1 m',
     "does not) from that order's drop; otherwise 409 `delivery.too_far` with `distance_m` in the details. `lat`/`lon` in the",
-    "body are optional; when sent they must lie within 30 m of the fix, else 409 `delivery.claim_disagrees`. After the last",
+    'body are optional; when sent they must lie within 30 m of the fix, else 409 `delivery.claim_disagrees`. After the last',
     'drop the batch is `delivered` and the rider `idle` and available again at that fix. Confirming a drop that is',
     'already delivered again (the same rider retrying after a lost answer) changes nothing and answers what the first',
     'confirmation answered, with `Idempotent-Replayed: true`.',
@@ -25,7 +25,10 @@ export const confirmDeliveryRoute = createRoute({
     200: {
       description: 'The order is delivered (or was already: a replay of the first answer).',
       headers: {
-        'Idempotent-Replayed': { description: '`true` when the drop had already been confirmed and this is the first answer again.', schema: { type: 'string' as const } },
+        'Idempotent-Replayed': {
+          description: '`true` when the drop had already been confirmed and this is the first answer again.',
+          schema: { type: 'string' as const },
+        },
       },
       content: { 'application/json': { schema: ConfirmedDeliverySchema } },
     },
@@ -35,7 +38,9 @@ export const confirmDeliveryRoute = createRoute({
     409: errorResponse(
       "The rider's GPS fix is too far from the drop (`delivery.too_far`, `details.distance_m`), missing (`delivery.no_fix`) or too old (`delivery.stale_fix`), the claimed point disagrees with it (`delivery.claim_disagrees`), or the batch/order is in the wrong state.",
     ),
-    503: errorResponse("The rider's GPS fix cannot be read: the geo store is unavailable (`delivery.fix_unavailable`); retry."),
+    503: errorResponse(
+      "The rider's GPS fix cannot be read: the geo store is unavailable (`delivery.fix_unavailable`); retry.",
+    ),
   },
 });
 

@@ -9,7 +9,8 @@ export const listBatchesRoute = createRoute({
   path: '/batches',
   tags: ['batches'],
   summary: 'List batches',
-  description: 'Newest first (by `opened_at`, then id), each as `GET /batches/{id}` shows it. Filters combine; page with `cursor`.',
+  description:
+    'Newest first (by `opened_at`, then id), each as `GET /batches/{id}` shows it. Filters combine; page with `cursor`.',
   request: {
     query: z.strictObject({
       status: BatchStatusSchema.optional(),
@@ -28,7 +29,10 @@ export const listBatchesRoute = createRoute({
 export function registerListBatchesRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
   app.openapi(listBatchesRoute, async (c) => {
     const { status, store_id, rider_id, limit, cursor } = c.req.valid('query');
-    const page = await servicesOf(deps).lists.batches({ status, storeId: store_id, riderId: rider_id }, { limit, after: cursor });
+    const page = await servicesOf(deps).lists.batches(
+      { status, storeId: store_id, riderId: rider_id },
+      { limit, after: cursor },
+    );
     return c.json(pageJson(page, batchJson), 200);
   });
 }

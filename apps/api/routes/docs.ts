@@ -23,7 +23,10 @@ const cache = new Map<string, Promise<Buffer>>();
 
 export function registerDocsRoute(app: OpenAPIHono): void {
   // validatorUrl 'none': Swagger UI would otherwise load a validity badge from validator.swagger.io.
-  app.get('/docs', swaggerUI({ url: '/openapi.json', baseUrl: ASSET_BASE, title: 'deliverygo API', validatorUrl: 'none' }));
+  app.get(
+    '/docs',
+    swaggerUI({ url: '/openapi.json', baseUrl: ASSET_BASE, title: 'deliverygo API', validatorUrl: 'none' }),
+  );
 
   // swaggerUI() asks for `${baseUrl}/swagger-ui-dist/<file>`.
   app.get(`${ASSET_BASE}/swagger-ui-dist/:file`, async (c) => {

@@ -4,7 +4,8 @@ import { runHealthChecks, type HealthCheck } from '../../../internal/health/heal
 const CheckResultSchema = z
   .object({
     adapter: z.string().openapi({
-      description: 'postgres: `postgres` | `pglite`; redis: `redis` | `memory`; bus: `kafka` | `memory`; router: `osrm` | `straight-line`',
+      description:
+        'postgres: `postgres` | `pglite`; redis: `redis` | `memory`; bus: `kafka` | `memory`; router: `osrm` | `straight-line`',
     }),
     status: z.enum(['up', 'down']),
     latency_ms: z.number(),
@@ -26,9 +27,15 @@ const HealthSchema = z
     }),
     dispatch_params: z
       .object({
-        name: z.string().openapi({ description: '`defaults`, the parameter file\'s `name`, plus `+<overlay>` for each overlay.' }),
-        source: z.string().openapi({ description: '`built-in` or the `DISPATCH_PARAMS_FILE` path, then ` + DISPATCH_PARAMS` etc.' }),
-        hash: z.string().openapi({ description: 'First 12 hex digits of the SHA-256 of the resolved parameters: equal hash, same dispatcher.' }),
+        name: z
+          .string()
+          .openapi({ description: "`defaults`, the parameter file's `name`, plus `+<overlay>` for each overlay." }),
+        source: z
+          .string()
+          .openapi({ description: '`built-in` or the `DISPATCH_PARAMS_FILE` path, then ` + DISPATCH_PARAMS` etc.' }),
+        hash: z.string().openapi({
+          description: 'First 12 hex digits of the SHA-256 of the resolved parameters: equal hash, same dispatcher.',
+        }),
       })
       .optional()
       .openapi({
@@ -43,7 +50,8 @@ export const healthRoute = createRoute({
   path: '/health',
   tags: ['ops'],
   summary: 'Liveness and dependency health',
-  description: 'Checks every dependency (each bounded by a timeout). 503 when any of them is down. Also names the dispatch parameter set.',
+  description:
+    'Checks every dependency (each bounded by a timeout). 503 when any of them is down. Also names the dispatch parameter set.',
   responses: {
     200: { description: 'Every dependency is up.', content: { 'application/json': { schema: HealthSchema } } },
     503: { description: 'At least one dependency is down.', content: { 'application/json': { schema: HealthSchema } } },
@@ -53,7 +61,10 @@ export const healthRoute = createRoute({
 /** `GET /health`. */
 export function registerHealthRoute(
   app: OpenAPIHono,
-  deps: { healthChecks: readonly HealthCheck[]; dispatchParams?: { readonly name: string; readonly source: string; readonly hash: string } | undefined },
+  deps: {
+    healthChecks: readonly HealthCheck[];
+    dispatchParams?: { readonly name: string; readonly source: string; readonly hash: string } | undefined;
+  },
 ): void {
   app.openapi(healthRoute, async (c) => {
     const checks = await runHealthChecks(deps.healthChecks);

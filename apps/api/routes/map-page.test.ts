@@ -5,7 +5,8 @@ import { createApiApp } from '../app.ts';
 import { roadLayerPath } from '../../../internal/routing/create-router.ts';
 import { MAP_ASSETS, mapPageConfigJson, ROADS_PATH } from './map-page.ts';
 
-const app = (mapTileUrl?: string) => createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), mapTileUrl });
+const app = (mapTileUrl?: string) =>
+  createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), mapTileUrl });
 
 describe('GET /map and its assets', () => {
   it('serves the page with its settings embedded and every asset from this server', async () => {
@@ -30,7 +31,12 @@ describe('GET /map and its assets', () => {
   });
 
   it('serves the street layer and names it to the page only when no tile URL is set', async () => {
-    const roads = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), roadLayerFile: roadLayerPath(undefined) });
+    const roads = createApiApp({
+      logger: silentLogger,
+      healthChecks: [],
+      metrics: new Registry(),
+      roadLayerFile: roadLayerPath(undefined),
+    });
     expect(await (await roads.request('/map')).text()).toContain(`"roadsPath":"${ROADS_PATH}"`);
     const res = await roads.request(ROADS_PATH);
     expect(res.status).toBe(200);
@@ -40,7 +46,13 @@ describe('GET /map and its assets', () => {
     expect(layer.features.length).toBeGreaterThan(1_000);
     expect(layer.features.every((f) => f.geometry.type === 'LineString')).toBe(true);
     // With tiles, the tiles are the base layer: no street layer.
-    const tiled = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), mapTileUrl: 'https://t/{z}/{x}/{y}.png', roadLayerFile: roadLayerPath(undefined) });
+    const tiled = createApiApp({
+      logger: silentLogger,
+      healthChecks: [],
+      metrics: new Registry(),
+      mapTileUrl: 'https://t/{z}/{x}/{y}.png',
+      roadLayerFile: roadLayerPath(undefined),
+    });
     expect(await (await tiled.request('/map')).text()).toContain('"roadsPath":null');
     expect((await tiled.request(ROADS_PATH)).status).toBe(404);
     expect(await (await app().request('/map')).text()).toContain('"roadsPath":null');
@@ -53,7 +65,12 @@ describe('GET /map and its assets', () => {
     const png = await app().request('/map/assets/leaflet/images/marker-icon.png');
     expect(png.headers.get('content-type')).toBe('image/png');
     expect(Object.keys(MAP_ASSETS)).toContain('leaflet/leaflet.css');
-    for (const path of ['/map/assets/../../package.json', '/map/assets/leaflet/package.json', '/map/assets/%2e%2e/config.ts', '/map/assets/']) {
+    for (const path of [
+      '/map/assets/../../package.json',
+      '/map/assets/leaflet/package.json',
+      '/map/assets/%2e%2e/config.ts',
+      '/map/assets/',
+    ]) {
       expect((await app().request(path)).status, path).toBe(404);
     }
   });

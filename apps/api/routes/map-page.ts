@@ -34,7 +34,12 @@ export const MAP_ASSETS: Record<string, { file: string; type: string }> = {
 /** The page's settings, embedded as JSON; `<` is escaped so no value can close the script element. */
 export function mapPageConfigJson(deps: MapRouteDeps): string {
   const roadsPath = !deps.mapTileUrl && deps.roadLayerFile ? ROADS_PATH : null;
-  return JSON.stringify({ tileUrl: deps.mapTileUrl ?? null, roadsPath, wsPath: '/ws', statePath: '/map/state' }).replace(/</g, '\\u003c');
+  return JSON.stringify({
+    tileUrl: deps.mapTileUrl ?? null,
+    roadsPath,
+    wsPath: '/ws',
+    statePath: '/map/state',
+  }).replace(/</g, '\\u003c');
 }
 
 /** Where the page fetches the street layer (OpenStreetMap-derived GeoJSON): once per page load, cached by the browser. */
@@ -57,7 +62,9 @@ export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): voi
   };
 
   app.get('/map', async (c) => {
-    const html = (await load(join(WEB_DIR, 'map.html'))).toString('utf8').replace('__MAP_CONFIG__', mapPageConfigJson(deps));
+    const html = (await load(join(WEB_DIR, 'map.html')))
+      .toString('utf8')
+      .replace('__MAP_CONFIG__', mapPageConfigJson(deps));
     return c.html(html, 200, { 'Cache-Control': 'no-store' });
   });
 
@@ -65,7 +72,10 @@ export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): voi
   if (deps.roadLayerFile && !deps.mapTileUrl) {
     const file = deps.roadLayerFile;
     app.get(ROADS_PATH, async (c) =>
-      c.body(new Uint8Array(await load(file)), 200, { 'Content-Type': 'application/geo+json', 'Cache-Control': 'public, max-age=3600' }),
+      c.body(new Uint8Array(await load(file)), 200, {
+        'Content-Type': 'application/geo+json',
+        'Cache-Control': 'public, max-age=3600',
+      }),
     );
   }
 
@@ -74,6 +84,9 @@ export function registerMapPageRoutes(app: OpenAPIHono, deps: MapRouteDeps): voi
     const asset = MAP_ASSETS[name];
     if (!asset) return c.notFound();
     const maxAge = asset.file.startsWith(WEB_DIR) ? 0 : 86_400;
-    return c.body(new Uint8Array(await load(asset.file)), 200, { 'Content-Type': asset.type, 'Cache-Control': `public, max-age=${maxAge}` });
+    return c.body(new Uint8Array(await load(asset.file)), 200, {
+      'Content-Type': asset.type,
+      'Cache-Control': `public, max-age=${maxAge}`,
+    });
   });
 }

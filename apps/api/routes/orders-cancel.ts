@@ -8,7 +8,7 @@ export const orderCancelRoute = createRoute({
   tags: ['orders'],
   summary: 'Cancel an order',
   description:
-    'Allowed until the order\'s batch is sealed: a placed, cooking or ready order, or one in an open batch (which it leaves). Dispatch seals a batch once its orders are ready (then the route is fixed and a rider is being matched), so an order whose batch is sealed or assigned answers 409 `order.cancel_too_late`; a picked-up, delivered or cancelled one 409 `order.illegal_transition`.',
+    "Allowed until the order's batch is sealed: a placed, cooking or ready order, or one in an open batch (which it leaves). Dispatch seals a batch once its orders are ready (then the route is fixed and a rider is being matched), so an order whose batch is sealed or assigned answers 409 `order.cancel_too_late`; a picked-up, delivered or cancelled one 409 `order.illegal_transition`.",
   ...orderTransition,
 });
 

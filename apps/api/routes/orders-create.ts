@@ -4,7 +4,10 @@ import { IdempotencyHeaderSchema, NewOrderSchema, OrderSchema, orderJson } from 
 import { servicesOf, type ApiServices } from '../services.ts';
 
 const replayedHeader = {
-  'Idempotent-Replayed': { description: '`true` when an earlier request with the same Idempotency-Key created the order.', schema: { type: 'string' as const } },
+  'Idempotent-Replayed': {
+    description: '`true` when an earlier request with the same Idempotency-Key created the order.',
+    schema: { type: 'string' as const },
+  },
 };
 
 export const createOrderRoute = createRoute({
@@ -24,8 +27,14 @@ export const createOrderRoute = createRoute({
   request: { headers: IdempotencyHeaderSchema, body: jsonBody(NewOrderSchema) },
   responses: {
     201: { description: 'The new order.', content: { 'application/json': { schema: OrderSchema } } },
-    200: { description: 'A replay: the order an earlier request with this Idempotency-Key created.', headers: replayedHeader, content: { 'application/json': { schema: OrderSchema } } },
-    400: errorResponse('Invalid input; `field` names it (e.g. `drop.lat`, `items`, `prep_minutes`), or a drop no rider can reach (`order.drop_unreachable`, field `drop`).'),
+    200: {
+      description: 'A replay: the order an earlier request with this Idempotency-Key created.',
+      headers: replayedHeader,
+      content: { 'application/json': { schema: OrderSchema } },
+    },
+    400: errorResponse(
+      'Invalid input; `field` names it (e.g. `drop.lat`, `items`, `prep_minutes`), or a drop no rider can reach (`order.drop_unreachable`, field `drop`).',
+    ),
     404: errorResponse('Unknown store (`store.not_found`, field `store_id`).'),
     409: errorResponse('The Idempotency-Key was used for a different request (`order.idempotency_key_reused`).'),
   },

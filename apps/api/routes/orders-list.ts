@@ -9,7 +9,8 @@ export const listOrdersRoute = createRoute({
   path: '/orders',
   tags: ['orders'],
   summary: 'List orders',
-  description: 'Newest first (by `placed_at`, then id), each as `GET /orders/{id}` shows it. Filters combine; page with `cursor`.',
+  description:
+    'Newest first (by `placed_at`, then id), each as `GET /orders/{id}` shows it. Filters combine; page with `cursor`.',
   request: {
     query: z.strictObject({
       status: OrderStatusSchema.optional(),

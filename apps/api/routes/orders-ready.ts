@@ -7,7 +7,8 @@ export const orderReadyRoute = createRoute({
   path: '/orders/{id}/ready',
   tags: ['orders'],
   summary: 'The kitchen finished the order',
-  description: 'Records `ready_marked_at` (the start of the 30-second matching SLA) and publishes `order.ready`. From placed/cooking the status becomes `ready`; a batched or assigned order keeps its status. Marking ready twice: 409 `order.already_ready`.',
+  description:
+    'Records `ready_marked_at` (the start of the 30-second matching SLA) and publishes `order.ready`. From placed/cooking the status becomes `ready`; a batched or assigned order keeps its status. Marking ready twice: 409 `order.already_ready`.',
   ...orderTransition,
 });
 

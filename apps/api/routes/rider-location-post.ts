@@ -13,7 +13,10 @@ export const postRiderLocationRoute = createRoute({
     'Updates the current position (unless the rider already has a newer one), appends the ping to the history and pushes it to WebSocket subscribers (`rider:{id}`, `map`, `map:{cell}`, the rider’s orders).',
   request: { params: IdParamSchema, body: jsonBody(PingSchema) },
   responses: {
-    202: jsonResponse(PingAcceptedSchema, 'Taken: `accepted` became current, `ignored` was older than the current position.'),
+    202: jsonResponse(
+      PingAcceptedSchema,
+      'Taken: `accepted` became current, `ignored` was older than the current position.',
+    ),
     400: errorResponse('Invalid input; `field` names it (`lat`, `recorded_at`, …).'),
     404: errorResponse('No such rider (`rider.not_found`).'),
     503: errorResponse('The geo store or the bus is unavailable.'),
@@ -22,5 +25,7 @@ export const postRiderLocationRoute = createRoute({
 
 /** `POST /riders/{id}/location`. */
 export function registerPostRiderLocationRoute(app: OpenAPIHono, deps: TelemetryRouteDeps): void {
-  app.openapi(postRiderLocationRoute, async (c) => c.json(await ingestPing(telemetryOf(deps), c.req.valid('param').id, c.req.valid('json')), 202));
+  app.openapi(postRiderLocationRoute, async (c) =>
+    c.json(await ingestPing(telemetryOf(deps), c.req.valid('param').id, c.req.valid('json')), 202),
+  );
 }

@@ -8,20 +8,30 @@ export const MAX_ROUTE_POINTS = 10_000;
 
 const RouteQuerySchema = z
   .strictObject({
-    from: InstantSchema.openapi({ param: { name: 'from', in: 'query' }, description: 'Start (inclusive), ISO-8601 with offset.' }),
-    to: InstantSchema.openapi({ param: { name: 'to', in: 'query' }, description: 'End (exclusive), ISO-8601 with offset.' }),
+    from: InstantSchema.openapi({
+      param: { name: 'from', in: 'query' },
+      description: 'Start (inclusive), ISO-8601 with offset.',
+    }),
+    to: InstantSchema.openapi({
+      param: { name: 'to', in: 'query' },
+      description: 'End (exclusive), ISO-8601 with offset.',
+    }),
     limit: z.coerce
       .number()
       .int()
       .min(1)
       .max(MAX_ROUTE_POINTS)
       .default(MAX_ROUTE_POINTS)
-      .openapi({ param: { name: 'limit', in: 'query' }, description: `At most this many points (default and maximum ${MAX_ROUTE_POINTS}).` }),
+      .openapi({
+        param: { name: 'limit', in: 'query' },
+        description: `At most this many points (default and maximum ${MAX_ROUTE_POINTS}).`,
+      }),
   })
   .superRefine((q, ctx) => {
     const span = Date.parse(q.to) - Date.parse(q.from);
     if (!(span > 0)) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
-    else if (span > MAX_SPAN_MS) ctx.addIssue({ code: 'custom', path: ['to'], message: 'the range may span at most 31 days' });
+    else if (span > MAX_SPAN_MS)
+      ctx.addIssue({ code: 'custom', path: ['to'], message: 'the range may span at most 31 days' });
   });
 
 export const getRiderRouteRoute = createRoute({
@@ -29,7 +39,8 @@ export const getRiderRouteRoute = createRoute({
   path: '/riders/{id}/route',
   tags: ['telemetry'],
   summary: 'A rider’s GPS history',
-  description: 'Pings recorded in [from, to), oldest first, as a GeoJSON LineString plus the points with their details. History is written by the worker in batches, typically within a second of the ping.',
+  description:
+    'Pings recorded in [from, to), oldest first, as a GeoJSON LineString plus the points with their details. History is written by the worker in batches, typically within a second of the ping.',
   request: { params: IdParamSchema, query: RouteQuerySchema },
   responses: {
     200: jsonResponse(RiderRouteSchema, 'The route.'),
@@ -53,7 +64,10 @@ export function registerGetRiderRouteRoute(app: OpenAPIHono, deps: TelemetryRout
         to: to.toISOString(),
         count: points.length,
         truncated: points.length === q.limit,
-        line: points.length >= 2 ? { type: 'LineString' as const, coordinates: points.map((p) => [p.lon, p.lat] as [number, number]) } : null,
+        line:
+          points.length >= 2
+            ? { type: 'LineString' as const, coordinates: points.map((p) => [p.lon, p.lat] as [number, number]) }
+            : null,
         points: points.map((p) => ({
           lat: p.lat,
           lon: p.lon,

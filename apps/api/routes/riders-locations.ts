@@ -20,5 +20,7 @@ export const postRiderLocationsRoute = createRoute({
 
 /** `POST /riders/locations`. */
 export function registerPostRiderLocationsRoute(app: OpenAPIHono, deps: TelemetryRouteDeps): void {
-  app.openapi(postRiderLocationsRoute, async (c) => c.json(await ingestPings(telemetryOf(deps), c.req.valid('json')), 202));
+  app.openapi(postRiderLocationsRoute, async (c) =>
+    c.json(await ingestPings(telemetryOf(deps), c.req.valid('json')), 202),
+  );
 }

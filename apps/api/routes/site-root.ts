@@ -20,6 +20,9 @@ export function registerSiteRootRoutes(app: OpenAPIHono): void {
       icon = undefined;
       throw error;
     });
-    return c.body(new Uint8Array(await icon), 200, { 'Content-Type': 'image/svg+xml', 'Cache-Control': 'public, max-age=86400' });
+    return c.body(new Uint8Array(await icon), 200, {
+      'Content-Type': 'image/svg+xml',
+      'Cache-Control': 'public, max-age=86400',
+    });
   });
 }

@@ -7,7 +7,8 @@ export const liveStatsRoute = createRoute({
   path: '/stats/live',
   tags: ['stats'],
   summary: 'Live operations figures',
-  description: 'Orders placed/delivered today (UTC), riders idle/busy, active batches and the mean click-to-door time of the orders delivered today.',
+  description:
+    'Orders placed/delivered today (UTC), riders idle/busy, active batches and the mean click-to-door time of the orders delivered today.',
   responses: {
     200: jsonResponse(LiveStatsSchema, 'The figures.'),
     503: errorResponse('Built without the live-map service (`api.services_missing`).'),

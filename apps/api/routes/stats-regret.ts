@@ -8,7 +8,10 @@ const RegretStatsSchema = z
     mean: z.number().nullable(),
     p50: z.number().nullable().openapi({ description: 'Median (percentile_cont).' }),
     p95: z.number().nullable(),
-    share_above_threshold: z.number().nullable().openapi({ description: 'Share of batches with regret above `threshold`.' }),
+    share_above_threshold: z
+      .number()
+      .nullable()
+      .openapi({ description: 'Share of batches with regret above `threshold`.' }),
     threshold: z.number().openapi({ example: 0.2 }),
   })
   .openapi('RegretStats');
@@ -18,7 +21,8 @@ export const regretStatsRoute = createRoute({
   path: '/stats/regret',
   tags: ['stats'],
   summary: 'Batching regret summary',
-  description: 'Regret per batch = (refined − estimated) / estimated route seconds. Figures are null while there are no rows.',
+  description:
+    'Regret per batch = (refined − estimated) / estimated route seconds. Figures are null while there are no rows.',
   responses: { 200: jsonResponse(RegretStatsSchema, 'Summary over every batch_regret row.') },
 });
 

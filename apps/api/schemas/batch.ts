@@ -13,7 +13,9 @@ export const StopSchema = z
   })
   .openapi('Stop');
 
-export const BatchStatusSchema = z.enum(['open', 'sealed', 'assigned', 'picked_up', 'delivered', 'cancelled']).openapi('BatchStatus');
+export const BatchStatusSchema = z
+  .enum(['open', 'sealed', 'assigned', 'picked_up', 'delivered', 'cancelled'])
+  .openapi('BatchStatus');
 
 export const BatchSchema = z
   .object({
@@ -34,7 +36,10 @@ export const BatchSchema = z
         delivered_at: z.string().nullable(),
       }),
     ),
-    stops: z.array(StopSchema).nullable().openapi({ description: "The refined route's stops with ETAs, pickup first; null until refined." }),
+    stops: z
+      .array(StopSchema)
+      .nullable()
+      .openapi({ description: "The refined route's stops with ETAs, pickup first; null until refined." }),
     estimated_cost_s: z.number(),
     refined_cost_s: z.number().nullable(),
     opened_at: z.string(),
@@ -101,7 +106,9 @@ export const ConfirmedDeliverySchema = z
     batch_id: z.uuid(),
     batch_status: z.string(),
     order_id: z.uuid(),
-    distance_m: z.number().openapi({ description: 'Metres between the reported position and the drop, to 0.1 m (at most 30.0).' }),
+    distance_m: z
+      .number()
+      .openapi({ description: 'Metres between the reported position and the drop, to 0.1 m (at most 30.0).' }),
     batch_delivered: z.boolean().openapi({ description: 'True when this was the last drop: the rider is idle again.' }),
   })
   .openapi('ConfirmedDelivery');

@@ -20,7 +20,10 @@ export const InstantSchema = z.iso.datetime({ offset: true }).openapi({ example:
 export const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString());
 
 /** One error response entry of a route, in the shared shape. */
-export const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBodySchema } } });
+export const errorResponse = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: ErrorBodySchema } },
+});
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
   required: true,
@@ -28,4 +31,7 @@ export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) =
   content: { 'application/json': { schema } },
 });
 
-export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({ description, content: { 'application/json': { schema } } });
+export const jsonResponse = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});

@@ -16,9 +16,18 @@ export const NewOrderSchema = z
     store_id: z.uuid(),
     drop: LatLonSchema.openapi({ description: "The customer's drop point." }),
     items: z.array(OrderItemSchema).min(1).max(100),
-    prep_minutes: z.number().min(0).max(24 * 60).optional().openapi({ description: 'Minutes until the kitchen expects it ready. Give this or `ready_at`.' }),
-    ready_at: InstantSchema.optional().openapi({ description: 'When the kitchen expects it ready. Give this or `prep_minutes`.' }),
-    promised_at: InstantSchema.optional().openapi({ description: 'Promised delivery time; default `ready_at` + 30 minutes.' }),
+    prep_minutes: z
+      .number()
+      .min(0)
+      .max(24 * 60)
+      .optional()
+      .openapi({ description: 'Minutes until the kitchen expects it ready. Give this or `ready_at`.' }),
+    ready_at: InstantSchema.optional().openapi({
+      description: 'When the kitchen expects it ready. Give this or `prep_minutes`.',
+    }),
+    promised_at: InstantSchema.optional().openapi({
+      description: 'Promised delivery time; default `ready_at` + 30 minutes.',
+    }),
   })
   .superRefine((v, ctx) => {
     if (v.prep_minutes === undefined && v.ready_at === undefined) {
@@ -30,15 +39,11 @@ export const NewOrderSchema = z
   .openapi('NewOrder');
 
 export const IdempotencyHeaderSchema = z.object({
-  'idempotency-key': z
-    .string()
-    .min(1)
-    .max(255)
-    .optional()
-    .openapi({
-      description: 'A retry with the same key returns the same order (200, `Idempotent-Replayed: true`); the same key with another body is a 409.',
-      example: 'c0a8f2b4-order-1',
-    }),
+  'idempotency-key': z.string().min(1).max(255).optional().openapi({
+    description:
+      'A retry with the same key returns the same order (200, `Idempotent-Replayed: true`); the same key with another body is a 409.',
+    example: 'c0a8f2b4-order-1',
+  }),
 });
 
 export const OrderSchema = z
@@ -55,22 +60,29 @@ export const OrderSchema = z
       description:
         'Where the kitchen is, whatever dispatch has done: `waiting` (not started), `cooking`, `ready`. Once an order is batched `status` follows dispatch, so this is the kitchen’s view.',
     }),
-    cooking_started_at: z.string().nullable().openapi({ description: 'When the store said it started cooking (`POST /orders/{id}/cooking`).' }),
-    ready_marked_at: z.string().nullable().openapi({ description: 'When the store marked it ready (start of the matching SLA).' }),
+    cooking_started_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When the store said it started cooking (`POST /orders/{id}/cooking`).' }),
+    ready_marked_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When the store marked it ready (start of the matching SLA).' }),
     promised_at: z.string(),
     batched_at: z.string().nullable(),
     assigned_at: z.string().nullable(),
     picked_up_at: z.string().nullable(),
     delivered_at: z.string().nullable(),
     cancelled_at: z.string().nullable(),
-    cancel_reason: z
-      .enum(['customer', 'drop_unreachable'])
-      .nullable()
-      .openapi({ description: 'Why a cancelled order was cancelled: by request, or because dispatch found no road to its drop.' }),
+    cancel_reason: z.enum(['customer', 'drop_unreachable']).nullable().openapi({
+      description: 'Why a cancelled order was cancelled: by request, or because dispatch found no road to its drop.',
+    }),
     batch_id: z.string().nullable(),
     rider_id: z.string().nullable(),
     eta: z.string().nullable().openapi({ description: 'Estimated drop time from the refined route, once known.' }),
-    delivery_distance_m: z.number().nullable().openapi({ description: 'How far from the drop the rider confirmed delivery, metres to 0.1 (as the confirmation answered).' }),
+    delivery_distance_m: z.number().nullable().openapi({
+      description: 'How far from the drop the rider confirmed delivery, metres to 0.1 (as the confirmation answered).',
+    }),
   })
   .openapi('Order');
 
@@ -85,7 +97,12 @@ export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
     items: o.items as Array<{ name: string; qty: number }>,
     placed_at: o.placed_at.toISOString(),
     ready_at: o.ready_at.toISOString(),
-    kitchen_status: o.ready_marked_at !== null || o.status === 'ready' ? 'ready' : o.cooking_started_at !== null || o.status === 'cooking' ? 'cooking' : 'waiting',
+    kitchen_status:
+      o.ready_marked_at !== null || o.status === 'ready'
+        ? 'ready'
+        : o.cooking_started_at !== null || o.status === 'cooking'
+          ? 'cooking'
+          : 'waiting',
     cooking_started_at: iso(o.cooking_started_at),
     ready_marked_at: iso(o.ready_marked_at),
     promised_at: o.promised_at.toISOString(),
@@ -111,7 +128,7 @@ export const orderTransition = {
     400: errorResponse('Malformed id.'),
     404: errorResponse('No such order (`order.not_found`).'),
     409: errorResponse(
-      'Illegal in the order\'s current state (`order.illegal_transition`, details `from`/`to`), a repeated kitchen step (`order.already_cooking`, `order.already_ready`) or a cancellation after the batch was sealed (`order.cancel_too_late`).',
+      "Illegal in the order's current state (`order.illegal_transition`, details `from`/`to`), a repeated kitchen step (`order.already_cooking`, `order.already_ready`) or a cancellation after the batch was sealed (`order.cancel_too_late`).",
     ),
   },
 };

@@ -42,7 +42,8 @@ export const pageQuery = {
     .transform((value, ctx) => {
       if (value === undefined) return undefined;
       const key = decodeCursor(value);
-      if (key === undefined) ctx.addIssue({ code: 'custom', message: 'not a cursor from this API: pass back a next_cursor unchanged' });
+      if (key === undefined)
+        ctx.addIssue({ code: 'custom', message: 'not a cursor from this API: pass back a next_cursor unchanged' });
       return key;
     })
     .openapi({ type: 'string', description: '`next_cursor` of the previous page; omit for the first page.' }),
@@ -53,7 +54,10 @@ export const pageSchema = <T extends z.ZodType>(item: T, name: string) =>
   z
     .object({
       items: z.array(item),
-      next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null when this is the last.' }),
+      next_cursor: z
+        .string()
+        .nullable()
+        .openapi({ description: 'Pass as `cursor` for the next page; null when this is the last.' }),
     })
     .openapi(name);
 

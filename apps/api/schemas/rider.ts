@@ -9,24 +9,37 @@ export const NewRiderSchema = z
     name: z.string().trim().min(1).max(200).openapi({ example: 'Ada' }),
     lat: RiderLatSchema.optional(),
     lon: LonSchema.optional(),
-    status: z.enum(['offline', 'idle']).default('offline').openapi({ description: '`idle` puts the rider on shift (available for dispatch) at once.' }),
+    status: z
+      .enum(['offline', 'idle'])
+      .default('offline')
+      .openapi({ description: '`idle` puts the rider on shift (available for dispatch) at once.' }),
   })
   .superRefine((v, ctx) => {
     if ((v.lat === undefined) !== (v.lon === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon go together: give both or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [v.lat === undefined ? 'lat' : 'lon'],
+        message: 'lat and lon go together: give both or neither',
+      });
     }
   })
   .openapi('NewRider');
 
 export const ShiftStatusSchema = z
   .strictObject({
-    status: z.enum(['idle', 'offline']).openapi({ description: '`idle`: on shift and available at its last position; `offline`: off shift.' }),
+    status: z
+      .enum(['idle', 'offline'])
+      .openapi({ description: '`idle`: on shift and available at its last position; `offline`: off shift.' }),
     lat: RiderLatSchema.optional(),
     lon: LonSchema.optional(),
   })
   .superRefine((v, ctx) => {
     if ((v.lat === undefined) !== (v.lon === undefined)) {
-      ctx.addIssue({ code: 'custom', path: [v.lat === undefined ? 'lat' : 'lon'], message: 'lat and lon go together: give both or neither' });
+      ctx.addIssue({
+        code: 'custom',
+        path: [v.lat === undefined ? 'lat' : 'lon'],
+        message: 'lat and lon go together: give both or neither',
+      });
     }
   })
   .openapi('RiderShiftChange');

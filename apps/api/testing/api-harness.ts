@@ -63,7 +63,11 @@ export interface HarnessOptions {
   fixMaxAgeMs?: number;
 }
 
-export async function createApiHarness(prefix: string, backend: HarnessBackend = 'real', options: HarnessOptions = {}): Promise<ApiHarness> {
+export async function createApiHarness(
+  prefix: string,
+  backend: HarnessBackend = 'real',
+  options: HarnessOptions = {},
+): Promise<ApiHarness> {
   const clock = new ManualClock(Date.parse('2026-11-22T12:00:00.000Z'));
   const store = backend === 'real' ? await realStores(prefix, clock) : await embeddedStores(clock);
   try {
@@ -123,7 +127,9 @@ interface HarnessStores {
 }
 
 async function realStores(prefix: string, clock: ManualClock): Promise<HarnessStores> {
-  const testDb: TestDatabase = await createTestDatabase(prefix, { migrate: async (url) => void (await migrateUp(url, silentLogger)) });
+  const testDb: TestDatabase = await createTestDatabase(prefix, {
+    migrate: async (url) => void (await migrateUp(url, silentLogger)),
+  });
   let redis: TestRedis | undefined;
   try {
     redis = await createTestRedis();
@@ -149,10 +155,19 @@ async function embeddedStores(clock: ManualClock): Promise<HarnessStores> {
 }
 
 /** A path template row (the worker provisions them; the delivery suites only need one to hang batches on). */
-export async function insertPathTemplate(h: ApiHarness, storeId: string, target: { lat: number; lon: number }): Promise<string> {
+export async function insertPathTemplate(
+  h: ApiHarness,
+  storeId: string,
+  target: { lat: number; lon: number },
+): Promise<string> {
   const id = `path-${randomUUID()}`;
   const cell = latLngToCell(target.lat, target.lon, 8);
-  const existing = await h.database.db.selectFrom('path_templates').select('id').where('store_id', '=', storeId).where('h3_cell', '=', cell).executeTakeFirst();
+  const existing = await h.database.db
+    .selectFrom('path_templates')
+    .select('id')
+    .where('store_id', '=', storeId)
+    .where('h3_cell', '=', cell)
+    .executeTakeFirst();
   if (existing) return existing.id;
   await h.database.db
     .insertInto('path_templates')
@@ -179,7 +194,13 @@ export async function insertPathTemplate(h: ApiHarness, storeId: string, target:
  */
 export async function insertBatch(
   h: ApiHarness,
-  opts: { storeId: string; pathId: string; orderIds: string[]; status: 'open' | 'sealed' | 'assigned'; riderId?: string },
+  opts: {
+    storeId: string;
+    pathId: string;
+    orderIds: string[];
+    status: 'open' | 'sealed' | 'assigned';
+    riderId?: string;
+  },
 ): Promise<string> {
   const id = randomUUID();
   const now = new Date(h.clock.now());
@@ -187,7 +208,13 @@ export async function insertBatch(
   const byId = new Map(orders.map((o) => [o.id, o]));
   const stops = opts.orderIds.map((orderId, i) => {
     const o = byId.get(orderId)!;
-    return { kind: 'drop' as const, order_id: orderId, lat: o.drop_lat, lon: o.drop_lon, eta: new Date(now.getTime() + (i + 1) * 600_000).toISOString() };
+    return {
+      kind: 'drop' as const,
+      order_id: orderId,
+      lat: o.drop_lat,
+      lon: o.drop_lon,
+      eta: new Date(now.getTime() + (i + 1) * 600_000).toISOString(),
+    };
   });
   await h.database.db.transaction().execute(async (trx) => {
     await trx
@@ -215,10 +242,15 @@ export async function insertBatch(
       .execute();
     await trx
       .updateTable('orders')
-      .set({ status: opts.status === 'assigned' ? 'assigned' : 'batched', batched_at: now, assigned_at: opts.riderId ? now : null })
+      .set({
+        status: opts.status === 'assigned' ? 'assigned' : 'batched',
+        batched_at: now,
+        assigned_at: opts.riderId ? now : null,
+      })
       .where('id', 'in', opts.orderIds)
       .execute();
-    if (opts.riderId) await trx.updateTable('riders').set({ status: 'assigned' }).where('id', '=', opts.riderId).execute();
+    if (opts.riderId)
+      await trx.updateTable('riders').set({ status: 'assigned' }).where('id', '=', opts.riderId).execute();
   });
   return id;
 }
