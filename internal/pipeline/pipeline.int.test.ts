@@ -7,11 +7,15 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectConsistentBatches } from '../../tests/support/batch-integrity.ts';
-import { openPipelineStores, PIPELINE_BACKENDS, type PipelineStores } from '../../tests/support/pipeline-backends.ts';
+import {
+  openPipelineFixture,
+  openPipelineStores,
+  PIPELINE_BACKENDS,
+  type PipelineStores,
+} from '../../tests/support/pipeline-backends.ts';
 import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { ManualClock } from '../platform/clock.ts';
 import type { AppError } from '../platform/errors.ts';
-import { silentLogger } from '../platform/logger.ts';
 import { OsrmRouter } from '../routing/osrm-router.ts';
 import { startOsrmReplayServer } from '../routing/osrm-replay-server.ts';
 import { NoRouteError, RoutingUnavailableError, type Router } from '../routing/router.ts';
@@ -26,27 +30,17 @@ import { fixtureDeps, insertOrder, insertRider, insertStore, offset } from './te
 
 describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
   let stores: PipelineStores;
-  const bus = new MemoryEventBus({ logger: silentLogger });
   const clock = new ManualClock(Date.parse('2026-11-22T12:00:00Z'));
   let deps: PipelineDeps;
+  let close: (() => Promise<void>) | undefined;
   const paris = { lat: 48.8566, lon: 2.3522 };
 
   beforeAll(async () => {
-    stores = await openPipelineStores('pipeline', backend, clock);
-    // A bundle delay that lets batches reach the capacity of 3 (the tuned 300 s stops at 2 drops: dispatch-round.test.ts).
-    deps = fixtureDeps({
-      db: stores.database.db,
-      bus,
-      geoStore: stores.geo,
-      router: new StraightLineRouter(),
-      clock,
-      dispatch: { maxBundleDelaySeconds: 900 },
-    });
+    ({ stores, deps, close } = await openPipelineFixture('pipeline', backend, clock));
   });
 
   afterAll(async () => {
-    await bus.close();
-    await stores?.close();
+    await close?.();
   });
 
   const outboxTopics = async (): Promise<string[]> =>

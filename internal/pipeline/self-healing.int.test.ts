@@ -4,45 +4,33 @@
  * back to dispatch. The dispatch rounds are called directly, as in pipeline.int.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openPipelineStores, PIPELINE_BACKENDS, type PipelineStores } from '../../tests/support/pipeline-backends.ts';
+import { openPipelineFixture, PIPELINE_BACKENDS, type PipelineStores } from '../../tests/support/pipeline-backends.ts';
 import { waitFor } from '../../tests/support/wait-for.ts';
-import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { telemetryDb } from '../telemetry/history-repository.ts';
 import { ManualClock } from '../platform/clock.ts';
-import { silentLogger } from '../platform/logger.ts';
-import { StraightLineRouter } from '../routing/straight-line-router.ts';
 import { runScopeRound } from './dispatch-scope.ts';
 import { reconcileGeoStore } from './geo-reconciler.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { startSelfHealing } from './self-healing.ts';
 import { releaseSilentRiders } from './silent-riders.ts';
 import { transitionBatch, transitionOrders, transitionRider } from './status-writes.ts';
-import { fixtureDeps, insertOrder, insertRider, insertStore, offset } from './test-fixtures.ts';
+import { insertOrder, insertRider, insertStore, offset } from './test-fixtures.ts';
 
 const SILENT_MS = 120_000;
 
 describe.each(PIPELINE_BACKENDS)('self-healing on %s stores', (backend) => {
   let stores: PipelineStores;
-  const bus = new MemoryEventBus({ logger: silentLogger });
   const clock = new ManualClock(Date.parse('2026-11-24T12:00:00Z'));
   let deps: PipelineDeps;
+  let close: (() => Promise<void>) | undefined;
   const lyon = { lat: 45.764, lon: 4.8357 };
 
   beforeAll(async () => {
-    stores = await openPipelineStores('self_healing', backend, clock);
-    deps = fixtureDeps({
-      db: stores.database.db,
-      bus,
-      geoStore: stores.geo,
-      router: new StraightLineRouter(),
-      clock,
-      dispatch: { maxBundleDelaySeconds: 900 },
-    });
+    ({ stores, deps, close } = await openPipelineFixture('self_healing', backend, clock));
   });
 
   afterAll(async () => {
-    await bus.close();
-    await stores?.close();
+    await close?.();
   });
 
   const db = () => stores.database.db;

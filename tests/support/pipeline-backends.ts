@@ -11,6 +11,10 @@ import { MemoryGeoStore } from '../../internal/geostore/memory-geo-store.ts';
 import { RedisGeoStore } from '../../internal/geostore/redis-geo-store.ts';
 import type { Clock } from '../../internal/platform/clock.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
+import { MemoryEventBus } from '../../internal/eventbus/memory-event-bus.ts';
+import type { PipelineDeps } from '../../internal/pipeline/pipeline-deps.ts';
+import { fixtureDeps } from '../../internal/pipeline/test-fixtures.ts';
+import { StraightLineRouter } from '../../internal/routing/straight-line-router.ts';
 import { createTestDatabase } from './postgres.ts';
 import { createTestRedis, deleteByPrefix } from './redis.ts';
 
@@ -72,6 +76,42 @@ export async function openPipelineStores(
     async close() {
       await database.close();
       await embedded.close();
+    },
+  };
+}
+
+/** `openPipelineStores` plus the worker's deps over them, as the pipeline suites use them. */
+export interface PipelineFixture {
+  stores: PipelineStores;
+  deps: PipelineDeps;
+  close(): Promise<void>;
+}
+
+/**
+ * Stores on `backend` and the worker's deps over them: an in-process bus, the straight-line router, `clock`, and a
+ * bundle delay that lets batches reach the capacity of 3 (the tuned 300 s stops at 2 drops: dispatch-round.test.ts).
+ */
+export async function openPipelineFixture(
+  name: string,
+  backend: PipelineBackend,
+  clock: Clock,
+): Promise<PipelineFixture> {
+  const bus = new MemoryEventBus({ logger: silentLogger });
+  const stores = await openPipelineStores(name, backend, clock);
+  const deps = fixtureDeps({
+    db: stores.database.db,
+    bus,
+    geoStore: stores.geo,
+    router: new StraightLineRouter(),
+    clock,
+    dispatch: { maxBundleDelaySeconds: 900 },
+  });
+  return {
+    stores,
+    deps,
+    close: async () => {
+      await bus.close();
+      await stores.close();
     },
   };
 }
