@@ -29,6 +29,63 @@ const L = /** @type {any} */ (globalThis).L;
 /** @type {{tileUrl: string|null, roadsPath: string|null, wsPath: string, statePath: string}} */
 const CONFIG = JSON.parse(document.getElementById('map-config')?.textContent || '{}');
 
+// ---------------------------------------------------------------------------------------------------------------
+// The operator key. The map is an operator's view (rider positions, every order), so its data needs an operator key,
+// sent like any client's: `Authorization: Bearer` on reads and `?token=` on the WebSocket (browsers cannot set headers
+// there). `npm start` prints the map's address with `#key=…`; the fragment never reaches a server or a Referer, and
+// is moved to this tab's sessionStorage and out of the address bar. Without a key (or with a refused one) the page asks.
+
+const KEY_STORAGE = 'deliverygo.operatorKey';
+
+function takeKeyFromAddress() {
+  const fragment = new URLSearchParams(location.hash.replace(/^#/, ''));
+  const key = fragment.get('key');
+  if (!key) return;
+  sessionStorage.setItem(KEY_STORAGE, key);
+  fragment.delete('key');
+  const rest = fragment.toString();
+  history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
+}
+takeKeyFromAddress();
+
+/** @returns {string|null} */
+function operatorKey() {
+  return sessionStorage.getItem(KEY_STORAGE);
+}
+
+/** GET `path` with the operator key; a 401 or 403 asks the user for a key. @param {string} path */
+async function authedFetch(path) {
+  const key = operatorKey();
+  if (!key) {
+    askForKey('This map needs an operator key.');
+    throw new Error('no operator key');
+  }
+  const res = await fetch(path, { cache: 'no-store', headers: { authorization: `Bearer ${key}` } });
+  if (res.status === 401 || res.status === 403) askForKey('The operator key was refused. Enter another one.');
+  return res;
+}
+
+/** Shows the key form (once) with `reason`. @param {string} reason */
+function askForKey(reason) {
+  const form = /** @type {HTMLFormElement|null} */ (document.getElementById('key-form'));
+  if (!form || !form.hidden) return;
+  const why = document.getElementById('key-reason');
+  if (why) why.textContent = reason;
+  form.hidden = false;
+  form.addEventListener(
+    'submit',
+    (event) => {
+      event.preventDefault();
+      const input = /** @type {HTMLInputElement|null} */ (document.getElementById('key-input'));
+      const key = input?.value.trim();
+      if (!key) return;
+      sessionStorage.setItem(KEY_STORAGE, key);
+      location.reload();
+    },
+    { once: true },
+  );
+}
+
 /** @type {Record<OrderStatus, string>} */
 const ORDER_COLORS = {
   placed: '#94a3b8',
@@ -538,7 +595,7 @@ async function loadSnapshot() {
   if (snapshotInFlight) return;
   snapshotInFlight = true;
   try {
-    const res = await fetch(CONFIG.statePath || '/map/state', { cache: 'no-store' });
+    const res = await authedFetch(CONFIG.statePath || '/map/state');
     if (!res.ok) throw new Error(`GET /map/state answered ${res.status}`);
     applySnapshot(await res.json());
     document.body.dataset.loaded = 'true';
@@ -651,7 +708,7 @@ function queueStatusBar() {
 
 async function loadStats() {
   try {
-    const res = await fetch('/stats/live', { cache: 'no-store' });
+    const res = await authedFetch('/stats/live');
     if (res.ok) renderStats(await res.json());
   } catch {
     /* the next tick tries again */
@@ -830,7 +887,9 @@ function stopPolling() {
 }
 
 function connect() {
-  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${CONFIG.wsPath || '/ws'}`;
+  const key = operatorKey();
+  if (!key) return; // the key form is up; the page reloads with one
+  const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${CONFIG.wsPath || '/ws'}?token=${encodeURIComponent(key)}`;
   setConn('connecting', attempt === 0 ? 'connecting' : `reconnecting (${attempt})`);
   let ws;
   try {

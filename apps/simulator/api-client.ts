@@ -5,6 +5,12 @@ import type { Point } from './geo-math.ts';
 /**
  * The simulator's view of the deliverygo HTTP API (undici's fetch over one keep-alive pool). Answers are typed only
  * as far as the simulator reads them; a non-2xx answer throws `ApiCallError` carrying the status and the error slug.
+ *
+ * Every call carries the credential of whoever makes it in a real city, as any client must: the operator key registers
+ * stores and riders, reads the live figures and forwards the fleet's GPS in bulk (a telematics gateway); a store's key
+ * (answered once by `POST /stores`) places its orders and takes its kitchen steps; a rider's token (answered by
+ * `POST /riders`) moves that rider, reads and carries its batches. Stores the simulator did not create (it reuses a
+ * city's stores) have no key it knows, so their kitchens act with the operator key.
  */
 
 export class ApiCallError extends Error {
@@ -26,17 +32,23 @@ export interface StoreDto {
   name: string;
   lat: number;
   lon: number;
+  /** The store's key: only in the answer that created it. */
+  api_key?: string;
 }
 export interface RiderDto {
   id: string;
   name: string;
   status: 'offline' | 'idle' | 'assigned' | 'delivering';
   batch_id: string | null;
+  /** The rider's token: only in the answer that registered it. */
+  token?: string;
 }
 export interface OrderDto {
   id: string;
   status: string;
   placed_at: string;
+  /** The customer's read token for this order. */
+  read_token?: string;
 }
 export interface BatchDto {
   id: string;
@@ -87,23 +99,35 @@ export interface ApiClient {
   ): Promise<OrderDto>;
   markCooking(orderId: string): Promise<void>;
   markReady(orderId: string): Promise<void>;
-  getBatch(id: string): Promise<BatchDto>;
+  /** The batch as its rider sees it. */
+  getBatch(id: string, riderId: string): Promise<BatchDto>;
   pickup(batchId: string, riderId: string): Promise<void>;
   confirmDelivery(batchId: string, orderId: string, riderId: string, at: Point): Promise<ConfirmDto>;
   liveStats(): Promise<LiveStatsDto>;
   close(): Promise<void>;
 }
 
-/** A client for the API at `baseUrl` (e.g. `http://127.0.0.1:8000`). */
+/**
+ * A client for the API at `baseUrl` (e.g. `http://127.0.0.1:8000`). `key` is the operator key; without one the API
+ * answers 401 to everything but its public pages.
+ */
 export function createApiClient(
   baseUrl: string,
-  options: { timeoutMs?: number; connections?: number } = {},
+  options: { timeoutMs?: number; connections?: number; key?: string | undefined } = {},
 ): ApiClient {
   const dispatcher = new Agent({ connections: options.connections ?? 64, keepAliveTimeout: 10_000 });
   const timeoutMs = options.timeoutMs ?? 10_000;
   const root = baseUrl.replace(/\/+$/, '');
+  const operator = options.key;
+  const storeKeys = new Map<string, string>();
+  const riderTokens = new Map<string, string>();
+  /** Orders placed and not yet ready → their store, whose key takes the kitchen's steps. */
+  const orderStores = new Map<string, string>();
+  const asStore = (storeId: string | undefined) => (storeId && storeKeys.get(storeId)) || operator;
+  const asRider = (riderId: string) => riderTokens.get(riderId) ?? operator;
 
   async function call<T>(
+    credential: string | undefined,
     method: string,
     path: string,
     body?: unknown,
@@ -113,7 +137,11 @@ export function createApiClient(
       method,
       dispatcher,
       signal: AbortSignal.timeout(timeoutMs),
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+      headers: {
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...(credential ? { authorization: `Bearer ${credential}` } : {}),
+        ...headers,
+      },
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
     });
     const text = await res.text();
@@ -131,14 +159,28 @@ export function createApiClient(
   }
 
   return {
-    listStores: async () => (await call<{ items: StoreDto[] }>('GET', '/stores?limit=500')).items,
-    createStore: (name, at) => call('POST', '/stores', { name, lat: at.lat, lon: at.lon }),
-    registerRider: (name, at) => call('POST', '/riders', { name, lat: at.lat, lon: at.lon, status: 'idle' }),
-    getRider: (id) => call('GET', `/riders/${id}`),
-    setRiderIdle: (id, at) => call('POST', `/riders/${id}/status`, { status: 'idle', lat: at.lat, lon: at.lon }),
-    setRiderOffline: (id) => call('POST', `/riders/${id}/status`, { status: 'offline' }),
+    listStores: async () => (await call<{ items: StoreDto[] }>(operator, 'GET', '/stores?limit=500')).items,
+    createStore: async (name, at) => {
+      const store = await call<StoreDto>(operator, 'POST', '/stores', { name, lat: at.lat, lon: at.lon });
+      if (store.api_key) storeKeys.set(store.id, store.api_key);
+      return store;
+    },
+    registerRider: async (name, at) => {
+      const rider = await call<RiderDto>(operator, 'POST', '/riders', {
+        name,
+        lat: at.lat,
+        lon: at.lon,
+        status: 'idle',
+      });
+      if (rider.token) riderTokens.set(rider.id, rider.token);
+      return rider;
+    },
+    getRider: (id) => call(asRider(id), 'GET', `/riders/${id}`),
+    setRiderIdle: (id, at) =>
+      call(asRider(id), 'POST', `/riders/${id}/status`, { status: 'idle', lat: at.lat, lon: at.lon }),
+    setRiderOffline: (id) => call(asRider(id), 'POST', `/riders/${id}/status`, { status: 'offline' }),
     postLocation: async (id, at, recordedAtMs) => {
-      await call('POST', `/riders/${id}/location`, {
+      await call(asRider(id), 'POST', `/riders/${id}/location`, {
         lat: at.lat,
         lon: at.lon,
         recorded_at: new Date(recordedAtMs).toISOString(),
@@ -154,28 +196,45 @@ export function createApiClient(
         })),
       };
       return (
-        await call<{ results: Array<'accepted' | 'ignored' | 'unknown_rider'> }>('POST', '/riders/locations', body)
+        await call<{ results: Array<'accepted' | 'ignored' | 'unknown_rider'> }>(
+          operator,
+          'POST',
+          '/riders/locations',
+          body,
+        )
       ).results;
     },
-    placeOrder: (input, idempotencyKey = randomUUID()) =>
-      call(
+    placeOrder: async (input, idempotencyKey = randomUUID()) => {
+      const order = await call<OrderDto>(
+        asStore(input.storeId),
         'POST',
         '/orders',
         { store_id: input.storeId, drop: input.drop, items: input.items, prep_minutes: input.prepMinutes },
         { 'Idempotency-Key': idempotencyKey },
-      ),
-    markCooking: async (orderId) => void (await call('POST', `/orders/${orderId}/cooking`)),
-    markReady: async (orderId) => void (await call('POST', `/orders/${orderId}/ready`)),
-    getBatch: (id) => call('GET', `/batches/${id}`),
-    pickup: async (batchId, riderId) => void (await call('POST', `/batches/${batchId}/pickup`, { rider_id: riderId })),
+      );
+      orderStores.set(order.id, input.storeId);
+      return order;
+    },
+    markCooking: async (orderId) =>
+      void (await call(asStore(orderStores.get(orderId)), 'POST', `/orders/${orderId}/cooking`)),
+    markReady: async (orderId) => {
+      try {
+        await call(asStore(orderStores.get(orderId)), 'POST', `/orders/${orderId}/ready`);
+      } finally {
+        orderStores.delete(orderId); // the kitchen's last step: whatever the answer, the simulator does not retry it
+      }
+    },
+    getBatch: (id, riderId) => call(asRider(riderId), 'GET', `/batches/${id}`),
+    pickup: async (batchId, riderId) =>
+      void (await call(asRider(riderId), 'POST', `/batches/${batchId}/pickup`, { rider_id: riderId })),
     confirmDelivery: (batchId, orderId, riderId, at) =>
-      call('POST', `/batches/${batchId}/confirm-delivery`, {
+      call(asRider(riderId), 'POST', `/batches/${batchId}/confirm-delivery`, {
         order_id: orderId,
         rider_id: riderId,
         lat: at.lat,
         lon: at.lon,
       }),
-    liveStats: () => call('GET', '/stats/live'),
+    liveStats: () => call(operator, 'GET', '/stats/live'),
     close: () => dispatcher.close(),
   };
 }

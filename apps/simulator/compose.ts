@@ -119,7 +119,8 @@ const roadDistance = (router: Router) => async (a: Point, b: Point) => (await ro
  */
 export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): SimulatorRuntime {
   const { logger } = io;
-  const api = io.api ?? createApiClient(options.api, { connections: Math.min(256, options.riders + 16) });
+  const api =
+    io.api ?? createApiClient(options.api, { connections: Math.min(256, options.riders + 16), key: options.key });
   const random = seededRandom(options.seed);
   const tally = emptyTally();
   const controller = new AbortController();

@@ -14,7 +14,7 @@ if (wantsHelp(argv)) {
 }
 let options;
 try {
-  options = parseSimulatorArgs(argv);
+  options = parseSimulatorArgs(argv, { OPERATOR_KEY: process.env.OPERATOR_KEY });
 } catch (error) {
   if (!(error instanceof OptionsError)) throw error;
   process.stderr.write(`${error.message}\n${USAGE}\n`);

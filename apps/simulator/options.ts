@@ -6,6 +6,11 @@ import type { SimulationMode } from './rate-schedule.ts';
 export interface SimulatorOptions {
   /** Base URL of the deliverygo API. */
   api: string;
+  /**
+   * The operator key the simulator registers stores and riders with (`--key`, else the `OPERATOR_KEY` environment
+   * variable). Riders then act with their own tokens, stores' kitchens with their store keys (api-client.ts).
+   */
+  key: string | undefined;
   riders: number;
   /** Demo stores to create around `center` when the API has none. */
   stores: number;
@@ -52,6 +57,7 @@ export const DEFAULT_BUNDLE_SIZE = 1.1; // with the one dispatch core: 1.09 over
 
 export const USAGE = `usage: npm run simulator -- [options]
   --api URL            deliverygo API base URL (default http://127.0.0.1:8000)
+  --key KEY            operator key (default: the OPERATOR_KEY environment variable)
   --riders N           simulated riders (default 10)
   --stores N           demo stores to create around --center when the API has none (default 5)
   --center LAT,LON     centre of the demo city (default 48.8566,2.3522)
@@ -86,7 +92,10 @@ function num(
 }
 
 /** Parses the simulator's flags; throws `OptionsError` naming the flag. `--help` is left to the caller. */
-export function parseSimulatorArgs(argv: readonly string[]): SimulatorOptions {
+export function parseSimulatorArgs(
+  argv: readonly string[],
+  env: { OPERATOR_KEY?: string | undefined } = {},
+): SimulatorOptions {
   let values;
   try {
     ({ values } = parseArgs({
@@ -95,6 +104,7 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorOptions {
       allowPositionals: false,
       options: {
         api: { type: 'string' },
+        key: { type: 'string' },
         riders: { type: 'string' },
         stores: { type: 'string' },
         center: { type: 'string' },
@@ -144,8 +154,12 @@ export function parseSimulatorArgs(argv: readonly string[]): SimulatorOptions {
     values.duration === undefined
       ? undefined
       : num('duration', values.duration, 0, (n) => n > 0, 'must be a positive number of seconds');
+  const key = values.key ?? (env.OPERATOR_KEY?.trim() || undefined);
+  if (key !== undefined && !/^dgo_op_[A-Za-z0-9_-]{20,}$/.test(key))
+    throw new OptionsError('--key: must be an operator key (dgo_op_…), as `npm run keys -- create` prints it');
   return {
     api,
+    key,
     riders: num('riders', values.riders, 10, (n) => int(n) && n >= 0 && n <= 5_000, 'must be an integer in [0, 5000]'),
     stores: num('stores', values.stores, 5, (n) => int(n) && n >= 1 && n <= 200, 'must be an integer in [1, 200]'),
     center: { lat, lon },

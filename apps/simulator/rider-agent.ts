@@ -193,7 +193,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
   }
 
   async function deliver(batchId: string): Promise<void> {
-    const batch = await api.getBatch(batchId);
+    const batch = await api.getBatch(batchId, id);
     const { pickup, drops } = batchItinerary(batch, deps.stores.get(batch.store_id));
     if (batch.status === 'assigned') {
       if (pickup) await ride(pickup);
@@ -201,7 +201,7 @@ export async function runRiderAgent(deps: RiderAgentDeps): Promise<void> {
       await withRetries('pickup', () => api.pickup(batchId, id));
       tally.batchesPickedUp += 1;
     }
-    const current = batch.status === 'picked_up' ? await api.getBatch(batchId) : batch;
+    const current = batch.status === 'picked_up' ? await api.getBatch(batchId, id) : batch;
     const pending = new Set(current.orders.filter((o) => o.status !== 'delivered').map((o) => o.id));
     for (const drop of drops) {
       if (!pending.has(drop.orderId)) continue;
