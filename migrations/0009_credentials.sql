@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Bearer credentials (issue 13, docs in /work/notes/auth-contract.md): operator keys, store keys and rider tokens.
+-- Bearer credentials (issue 13; who may do what: internal/auth/policy.ts): operator keys, store keys and rider tokens.
 -- Only the SHA-256 of a token is stored (hex); the token itself is shown once, when it is created. `subject_id` is the
 -- store (store key) or rider (rider token) the credential is bound to; operator keys have none. A revoked credential
 -- keeps its row (`revoked_at` set) so `npm run keys -- list` can still show it.

@@ -2,7 +2,7 @@ import type { ParsedChannel } from '../ws-hub/channel-name.ts';
 import type { Principal } from './principal.ts';
 
 /**
- * Who may do what (/work/notes/auth-contract.md), as pure functions of the principal and the facts of the resource.
+ * Who may do what (issue 13), as pure functions of the principal and the facts of the resource.
  * The HTTP routes and the WebSocket hub ask these; they never compare principals themselves. Operators may do
  * everything; each other principal only what is listed here for it.
  */

@@ -1,5 +1,5 @@
 /**
- * Who is calling: what a bearer token resolves to (see /work/notes/auth-contract.md and token.ts).
+ * Who is calling: what a bearer token resolves to (token.ts; scopes in policy.ts).
  *
  * - `operator`: an operator key (`dgo_op_…`): everything.
  * - `store`: a store key (`dgo_st_…`): its store's orders, kitchen steps and batches.
