@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import type { Registry } from 'prom-client';
+import type { PrincipalResolver } from '../../internal/auth/principal-resolver.ts';
 import type { HealthCheck } from '../../internal/health/health-check.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import {
@@ -11,7 +12,9 @@ import {
   payloadTooLargeBody,
   validationHook,
 } from './error-handler.ts';
+import { authenticate } from './authenticate.ts';
 import { httpMetrics } from './http-metrics.ts';
+import { SECURITY_SCHEMES } from './schemas/security.ts';
 import { storableTextOnly } from './storable-text.ts';
 import { registerConfirmDeliveryRoute } from './routes/batches-confirm-delivery.ts';
 import { registerGetBatchRoute } from './routes/batches-get.ts';
@@ -35,6 +38,7 @@ import { registerCreateRiderRoute } from './routes/riders-create.ts';
 import { registerGetRiderRoute } from './routes/riders-get.ts';
 import { registerListRidersRoute } from './routes/riders-list.ts';
 import { registerRiderStatusRoute } from './routes/riders-status.ts';
+import { registerRiderTokenRoute } from './routes/riders-token.ts';
 import { registerLiveStatsRoute } from './routes/stats-live.ts';
 import { registerRegretStatsRoute } from './routes/stats-regret.ts';
 import { registerSiteRootRoutes } from './routes/site-root.ts';
@@ -57,6 +61,12 @@ export interface ApiDeps extends MapRouteDeps, TelemetryRouteDeps {
    * document depends only on them); without services they answer 503 `api.services_missing`.
    */
   services?: ApiServices;
+  /**
+   * Resolves bearer tokens (internal/auth). Every route but the public ones (authenticate.ts) then needs one. Without
+   * it nobody is authenticated and every caller counts as an operator: only the OpenAPI generator and tests of the HTTP
+   * layer alone build the app that way; the composed API always passes it.
+   */
+  auth?: PrincipalResolver;
 }
 
 /**
@@ -67,12 +77,16 @@ export interface ApiDeps extends MapRouteDeps, TelemetryRouteDeps {
 export function createApiApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.use(httpMetrics(deps.metrics));
+  // Before anything reads the body: an unauthenticated request is refused unread.
+  if (deps.auth) app.use(authenticate(deps.auth));
   // Before any route reads a body: a body over the limit is refused unread, as the ingest lane refuses it.
   app.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: (c) => c.json(payloadTooLargeBody(), 413) }));
   // Before every route's validator: NUL and lone surrogates are a 400 naming the field, never a Postgres 500.
   app.use(storableTextOnly());
   // Listed in the document even before a route references it: it is the body of every 4xx/5xx answer.
   app.openAPIRegistry.register('Error', ErrorBodySchema);
+  for (const [name, scheme] of Object.entries(SECURITY_SCHEMES))
+    app.openAPIRegistry.registerComponent('securitySchemes', name, scheme);
 
   registerHealthRoute(app, deps);
   registerMetricsRoute(app, deps);
@@ -89,6 +103,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerListRidersRoute(app, deps);
   registerGetRiderRoute(app, deps);
   registerRiderStatusRoute(app, deps);
+  registerRiderTokenRoute(app, deps);
   registerCreateOrderRoute(app, deps);
   registerListOrdersRoute(app, deps);
   registerGetOrderRoute(app, deps);

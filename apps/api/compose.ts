@@ -4,6 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener, type ServerType } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { principalLookupFrom, registerOperatorKey } from '../../internal/auth/credential-repository.ts';
+import { createPrincipalResolver } from '../../internal/auth/principal-resolver.ts';
 import type { Config } from '../../internal/config/config.ts';
 import { createLiveStatsService } from '../../internal/live-stats/live-stats-service.ts';
 import { systemClock, type Clock } from '../../internal/platform/clock.ts';
@@ -63,7 +65,14 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       fixMaxAgeMs: config.delivery.fixMaxAgeMs,
     });
     const liveStats = createLiveStatsService({ db, geo, clock });
-    const live = await startTelemetryApi({ config, db, geo, bus, clock, logger, registry: metrics });
+    // One resolver for the routes, the ingest lane and the WebSocket hub: a token is looked up once per TTL.
+    const auth = createPrincipalResolver({ lookup: principalLookupFrom(db), ttlMs: config.auth.cacheTtlMs });
+    if (config.auth.operatorKey !== undefined) {
+      const { usable } = await registerOperatorKey(db, config.auth.operatorKey, 'OPERATOR_KEY');
+      if (usable) logger.info('OPERATOR_KEY registered as an operator key');
+      else logger.warn('OPERATOR_KEY was revoked (npm run keys -- list): requests with it answer 401');
+    }
+    const live = await startTelemetryApi({ config, db, geo, bus, clock, logger, registry: metrics, auth });
     teardown.push(['telemetry', () => live.close()]);
     const app = createApiApp({
       logger,
@@ -71,6 +80,7 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       dispatchParams: { name: config.dispatch.name, source: config.dispatch.source, hash: config.dispatch.hash },
       metrics,
       services,
+      auth,
       liveStats,
       mapTileUrl: config.map.tileUrl,
       // The demo city's streets (or ROADS_DIR's) are the map's base layer when no tile server is configured.
@@ -89,7 +99,7 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
         new Promise((resolve, reject) => {
           // GPS pings bypass Hono's web-standard layer (ingest-lane.ts); everything else is Hono's.
           const hono = getRequestListener(app.fetch, { hostname: config.http.host });
-          const s = createServer(withIngestLane({ telemetry: live.telemetry, logger, metrics }, hono));
+          const s = createServer(withIngestLane({ telemetry: live.telemetry, logger, metrics, auth }, hono));
           s.listen(config.http.port, config.http.host, () => {
             const info = s.address() as AddressInfo;
             logger.info({ host: info.address, port: info.port }, 'api listening');

@@ -42,6 +42,16 @@ export const RETRY_AFTER_SECONDS = 2;
 /** The largest request body any route reads (Hono and the ingest lane alike). A full bulk ping post is ~170 KB. */
 export const MAX_REQUEST_BODY_BYTES = 2 * 1024 * 1024;
 
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750): `Bearer realm="deliverygo"`, plus `error="invalid_token"` when
+ * a token was sent but grants nothing.
+ */
+export function bearerChallenge(slug: string): string {
+  return slug === 'auth.invalid_token'
+    ? 'Bearer realm="deliverygo", error="invalid_token"'
+    : 'Bearer realm="deliverygo"';
+}
+
 /** The 413 answer for a body over `MAX_REQUEST_BODY_BYTES`. */
 export const payloadTooLargeBody = (): ErrorBody =>
   errorBody(REQUEST_ERROR_CODES.payloadTooLarge, `request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes`);
@@ -54,7 +64,8 @@ export const ErrorBodySchema = z
           'Stable machine-readable `area.reason` slug: `request.invalid_input` (schema failure or unknown field), `request.malformed_body`, ' +
           '`request.payload_too_large`, `request.unsupported_media_type`, `request.invalid_text` (a string Postgres cannot store: NUL or a ' +
           'lone surrogate), `route.not_found`, `server.internal_error`, `dependency.unavailable` (503 with `Retry-After`: Postgres, Redis or ' +
-          "Kafka is away; `details.dependency` names it), or the domain's own, such as `order.not_found`.",
+          'Kafka is away; `details.dependency` names it), `auth.missing_token` / `auth.invalid_token` (401 with `WWW-Authenticate: Bearer`), ' +
+          "`auth.forbidden` (403: the token's scope does not cover this), or the domain's own, such as `order.not_found`.",
       }),
       message: z.string(),
       field: z
@@ -144,7 +155,7 @@ export interface ErrorAnswer {
  * Anything thrown while serving a request → its status, body and headers.
  * `AppError` → its kind's status (`httpStatusOf`), code = its slug, `details.field` lifted to `field`.
  * A driver error saying Postgres, Redis or Kafka is away (dependency-errors.ts) → 503 `dependency.unavailable`.
- * Every 503 carries `Retry-After`. Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a
+ * Every 503 carries `Retry-After`, every 401 `WWW-Authenticate: Bearer`. Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a
  * bug: 500, logged with the stack, and no internals in the body.
  */
 export function errorAnswer(thrown: unknown, logger: Logger, request: { method: string; path: string }): ErrorAnswer {
@@ -167,7 +178,12 @@ export function errorAnswer(thrown: unknown, logger: Logger, request: { method: 
         typeof field === 'string' ? field : undefined,
         typeof field === 'string' ? rest : error.details,
       ),
-      headers: status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {},
+      headers:
+        status === 503
+          ? { 'retry-after': String(RETRY_AFTER_SECONDS) }
+          : status === 401
+            ? { 'www-authenticate': bearerChallenge(error.slug) }
+            : {},
     };
   }
   if (error instanceof HTTPException && error.status < 500) {

@@ -3,6 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Principal } from '../../internal/auth/principal.ts';
+import { createPrincipalResolver } from '../../internal/auth/principal-resolver.ts';
+import { mintToken } from '../../internal/auth/token.ts';
 import { notFound } from '../../internal/platform/errors.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import type { BulkIngestResult, PingInput, TelemetryService } from '../../internal/telemetry/telemetry-service.ts';
@@ -36,6 +39,25 @@ function fakeTelemetry() {
   return { telemetry, single, bulk };
 }
 
+const OPERATOR_TOKEN = mintToken('operator');
+const RIDER_TOKEN = mintToken('rider');
+const STORE_TOKEN = mintToken('store');
+const OTHER_RIDER = '9a1b2c3d-0000-4000-8000-0000000000b2';
+/** The tokens the fake lookup knows, and how often it was asked (the lane must hit the cache). */
+const principals = new Map<string, Principal>([
+  [OPERATOR_TOKEN, { kind: 'operator' }],
+  [RIDER_TOKEN, { kind: 'rider', riderId: RIDER }],
+  [STORE_TOKEN, { kind: 'store', storeId: '3e1f0000-0000-4000-8000-000000000001' }],
+]);
+let lookups = 0;
+const auth = createPrincipalResolver({
+  ttlMs: 60_000,
+  lookup: async (token) => {
+    lookups++;
+    return principals.get(token) ?? null;
+  },
+});
+
 /** The same app served twice: through the lane (as compose.ts serves it) and by Hono alone (the documented routes). */
 let lane: Server;
 let honoOnly: Server;
@@ -50,9 +72,9 @@ const listen = (server: Server) =>
   );
 
 beforeAll(async () => {
-  const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics, telemetry: fake.telemetry });
+  const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics, telemetry: fake.telemetry, auth });
   const hono = getRequestListener(app.fetch);
-  lane = createServer(withIngestLane({ telemetry: fake.telemetry, logger: silentLogger, metrics }, hono));
+  lane = createServer(withIngestLane({ telemetry: fake.telemetry, logger: silentLogger, metrics, auth }, hono));
   honoOnly = createServer(hono);
   laneBase = await listen(lane);
   honoBase = await listen(honoOnly);
@@ -62,11 +84,22 @@ afterAll(async () => {
   await Promise.all([lane, honoOnly].map((s) => new Promise((r) => s.close(r))));
 });
 
-const post = async (base: string, path: string, body: string, contentType = 'application/json') => {
-  const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+const post = async (
+  base: string,
+  path: string,
+  body: string,
+  contentType = 'application/json',
+  authorization: string | null = `Bearer ${OPERATOR_TOKEN}`,
+) => {
+  const res = await fetch(`${base}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': contentType, ...(authorization !== null ? { authorization } : {}) },
+    body,
+  });
   return {
     status: res.status,
     type: res.headers.get('content-type'),
+    challenge: res.headers.get('www-authenticate'),
     json: (await res.json()) as Record<string, unknown>,
   };
 };
@@ -135,6 +168,57 @@ describe('ingest lane', () => {
     expect(viaLane).toEqual(viaHono);
   });
 
+  const ping = JSON.stringify({ lat: 43, lon: 7, recorded_at: at });
+  const authCases: Array<[string, string, string, string | null, number, string | undefined]> = [
+    ['no token', `/riders/${RIDER}/location`, ping, null, 401, 'auth.missing_token'],
+    ['a malformed token', `/riders/${RIDER}/location`, ping, 'Bearer nope', 401, 'auth.invalid_token'],
+    ['a Basic header', `/riders/${RIDER}/location`, ping, 'Basic dXNlcjpwYXNz', 401, 'auth.invalid_token'],
+    ['an unknown token', `/riders/${RIDER}/location`, ping, `Bearer ${mintToken('rider')}`, 401, 'auth.invalid_token'],
+    ['no token and a bad body', `/riders/${RIDER}/location`, '{"lat":', null, 401, 'auth.missing_token'],
+    ['the rider’s own token', `/riders/${RIDER}/location`, ping, `Bearer ${RIDER_TOKEN}`, 202, undefined],
+    ['another rider’s token', `/riders/${OTHER_RIDER}/location`, ping, `Bearer ${RIDER_TOKEN}`, 403, 'auth.forbidden'],
+    ['a store key', `/riders/${RIDER}/location`, ping, `Bearer ${STORE_TOKEN}`, 403, 'auth.forbidden'],
+    [
+      'a rider token posting a bulk',
+      '/riders/locations',
+      JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }] }),
+      `Bearer ${RIDER_TOKEN}`,
+      403,
+      'auth.forbidden',
+    ],
+    [
+      'a rider token and a bad body',
+      `/riders/${OTHER_RIDER}/location`,
+      '{}',
+      `Bearer ${RIDER_TOKEN}`,
+      400,
+      'request.invalid_input',
+    ],
+  ];
+
+  it.each(authCases)(
+    'authenticates %s exactly as the Hono route does',
+    async (_name, path, body, authorization, status, code) => {
+      const viaLane = await post(laneBase, path, body, 'application/json', authorization);
+      const viaHono = await post(honoBase, path, body, 'application/json', authorization);
+      expect(viaLane).toEqual(viaHono);
+      expect(viaLane.status).toBe(status);
+      if (code) expect(viaLane.json).toMatchObject({ error: { code } });
+      if (status === 401) expect(viaLane.challenge).toMatch(/^Bearer realm="deliverygo"/);
+    },
+  );
+
+  it('looks a rider token up once, then serves its pings from the cache', async () => {
+    const token = mintToken('rider');
+    principals.set(token, { kind: 'rider', riderId: RIDER });
+    const before = lookups;
+    for (let i = 0; i < 20; i++) {
+      const res = await post(laneBase, `/riders/${RIDER}/location`, ping, 'application/json', `Bearer ${token}`);
+      expect(res.status).toBe(202);
+    }
+    expect(lookups - before).toBe(1);
+  });
+
   it('answers an unstorable string 400 naming the field, and an outage 503 with Retry-After, on both paths', async () => {
     for (const base of [laneBase, honoBase]) {
       const nul = await post(
@@ -148,7 +232,7 @@ describe('ingest lane', () => {
       });
       const res = await fetch(`${base}/riders/${AWAY}/location`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR_TOKEN}` },
         body: JSON.stringify({ lat: 43, lon: 7, recorded_at: at }),
       });
       expect(res.status).toBe(503);
@@ -200,12 +284,12 @@ describe('ingest lane', () => {
   it('leaves every other request to Hono: other routes, methods and content types', async () => {
     const plain = await fetch(`${laneBase}/riders/${RIDER}/location`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${OPERATOR_TOKEN}` },
       body: '{}',
     });
     const viaHono = await fetch(`${honoBase}/riders/${RIDER}/location`, {
       method: 'POST',
-      headers: { 'content-type': 'text/plain' },
+      headers: { 'content-type': 'text/plain', authorization: `Bearer ${OPERATOR_TOKEN}` },
       body: '{}',
     });
     expect(plain.status).toBe(viaHono.status);
@@ -213,7 +297,7 @@ describe('ingest lane', () => {
       (
         await fetch(`${laneBase}/no/such/route`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR_TOKEN}` },
           body: '{}',
         })
       ).status,

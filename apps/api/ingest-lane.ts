@@ -1,6 +1,11 @@
 import type { IncomingMessage, RequestListener } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { ZodType } from 'zod';
+import { invalidToken, missingToken, outOfScope } from '../../internal/auth/auth-errors.ts';
+import { isOperator, mayActAsRider } from '../../internal/auth/policy.ts';
+import type { Principal } from '../../internal/auth/principal.ts';
+import type { PrincipalResolver } from '../../internal/auth/principal-resolver.ts';
+import { bearerTokenOf } from '../../internal/auth/token.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import type { TelemetryService } from '../../internal/telemetry/telemetry-service.ts';
 import {
@@ -26,6 +31,11 @@ export interface IngestLaneDeps {
   telemetry: TelemetryService;
   logger: Logger;
   metrics: Registry;
+  /**
+   * The API's cached token resolver (the routes' own): a ping's rider token is looked up once per TTL, not per ping.
+   * The lane authenticates and authorizes exactly as the Hono routes do (authenticate.ts, policy.ts).
+   */
+  auth: PrincipalResolver;
 }
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
@@ -56,19 +66,29 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
   const duration = httpRequestDuration(deps.metrics);
 
   /** The validated request's answer (the service's errors are thrown, answered by the caller). */
-  const answer = async (lane: Lane, json: unknown): Promise<Answer> => {
+  const answer = async (lane: Lane, json: unknown, principal: Principal): Promise<Answer> => {
     if (lane.rawId === undefined) {
       const body = validated(PingBatchSchema, json, 'json');
-      return 'error' in body
-        ? { status: 400, body }
-        : { status: 202, body: await ingestPings(deps.telemetry, body.value) };
+      if ('error' in body) return { status: 400, body };
+      if (!isOperator(principal)) throw outOfScope(principal, 'post pings of many riders');
+      return { status: 202, body: await ingestPings(deps.telemetry, body.value) };
     }
     const param = validated(IdParamSchema, { id: decodedSegment(lane.rawId) }, 'param');
     if ('error' in param) return { status: 400, body: param };
     const body = validated(PingSchema, json, 'json');
-    return 'error' in body
-      ? { status: 400, body }
-      : { status: 202, body: await ingestPing(deps.telemetry, param.value.id, body.value) };
+    if ('error' in body) return { status: 400, body };
+    const riderId = param.value.id;
+    if (!mayActAsRider(principal, riderId)) throw outOfScope(principal, `post the position of rider ${riderId}`);
+    return { status: 202, body: await ingestPing(deps.telemetry, riderId, body.value) };
+  };
+
+  /** The caller, as the Hono middleware resolves it; a 401 is thrown (answered by errorAnswer with its challenge). */
+  const principalOf = async (header: string | undefined): Promise<Principal> => {
+    const token = bearerTokenOf(header);
+    if (token === undefined) throw missingToken();
+    const principal = token === null ? null : await deps.auth.resolve(token);
+    if (!principal) throw invalidToken();
+    return principal;
   };
 
   return (req, res) => {
@@ -89,8 +109,18 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
       res.end(json);
       end({ method: 'POST', route: matched.pattern, status: String(status) });
     };
+    // Resolved while the body arrives (a cache hit costs nothing); judged first, as the Hono middleware runs first.
+    const caller = principalOf(req.headers.authorization).then(
+      (principal) => ({ principal }),
+      (error: unknown) => ({ error }),
+    );
     readBody(req).then(
       async (raw) => {
+        const who = await caller;
+        if ('error' in who) {
+          send(errorAnswer(who.error, deps.logger, { method: 'POST', path: req.url ?? '' }));
+          return;
+        }
         if (raw === undefined) {
           send({ status: 413, body: payloadTooLargeBody() }, true);
           return;
@@ -108,7 +138,7 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
           return;
         }
         try {
-          send(await answer(matched, json));
+          send(await answer(matched, json, who.principal));
         } catch (error) {
           send(errorAnswer(error, deps.logger, { method: 'POST', path: req.url ?? '' }));
         }

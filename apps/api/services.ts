@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { issueCredential } from '../../internal/auth/credential-repository.ts';
 import type { Database } from '../../internal/db/schema.ts';
 import { getBatchView, type BatchView } from '../../internal/delivery/batch-view.ts';
 import { listBatches, type BatchListFilter } from '../../internal/delivery/batch-list.ts';
@@ -25,6 +26,8 @@ export interface ApiServices {
   delivery: DeliveryService;
   batches: { get(id: string): Promise<BatchView> };
   stats: { regret(): Promise<RegretStats> };
+  /** Store keys and rider tokens issued by the API (`POST /stores`, `POST /riders`, `POST /riders/{id}/token`). */
+  credentials: { issue(kind: 'store' | 'rider', subjectId: string, label: string): Promise<string> };
   /** The list endpoints: one page, newest first, of what matches the filter (internal/db/keyset-page.ts). */
   lists: {
     orders(filter: OrderListFilter, page: PageRequest): Promise<Page<OrderWithDispatch>>;
@@ -71,6 +74,9 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
     }),
     batches: { get: (id) => getBatchView(db, id) },
     stats: { regret: () => regretStats(db) },
+    credentials: {
+      issue: async (kind, subjectId, label) => (await issueCredential(db, { kind, subjectId, label })).token,
+    },
     lists: {
       orders: (filter, page) => listOrders(db, filter, page),
       riders: (filter, page) => listRiders(db, filter, page),

@@ -26,12 +26,17 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(b.status).toBe(201);
       expect(b.body.id).not.toBe(a.body.id);
 
+      // The key is shown once, at creation: a read shows the store without it.
+      expect(a.body.api_key).toMatch(/^dgo_st_/);
+      const { api_key: _aKey, ...storeA } = a.body;
+      const { api_key: _bKey, ...storeB } = b.body;
       const got = await h.call('GET', `/stores/${a.body.id}`);
-      expect(got).toMatchObject({ status: 200, body: a.body });
+      expect(got).toMatchObject({ status: 200, body: storeA });
+      expect(got.body.api_key).toBeUndefined();
 
       const all = await h.call('GET', '/stores');
       expect(all.status).toBe(200);
-      expect(all.body).toEqual({ items: [b.body, a.body], next_cursor: null });
+      expect(all.body).toEqual({ items: [storeB, storeA], next_cursor: null });
 
       const page1 = await h.call('GET', '/stores?limit=1');
       expect(page1.body.items.map((s: { id: string }) => s.id)).toEqual([b.body.id]);

@@ -114,6 +114,13 @@ export interface Config {
    * (fan-out goes through Redis pub/sub).
    */
   apiWorkers: number;
+  /**
+   * Authentication (internal/auth/policy.ts). `operatorKey` (`OPERATOR_KEY`, optional, `dgo_op_…`): registered as
+   * an operator key when the API starts (idempotent), for compose, chaos runs and benches. `cacheTtlMs`
+   * (`AUTH_CACHE_TTL_MS`, default 30 000): how long each API process reuses a token's answer — a revoked key keeps
+   * working at most this long, and GPS pings cost no Postgres query meanwhile.
+   */
+  auth: { operatorKey: string | undefined; cacheTtlMs: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -211,6 +218,15 @@ const envSchema = z.object({
   GEO_RECONCILE_INTERVAL_MS: int(100, 3_600_000).default(15_000),
   RIDER_SILENT_AFTER_S: int(10, 86_400).default(120),
   RIDER_SILENT_CHECK_INTERVAL_MS: int(100, 3_600_000).default(10_000),
+  OPERATOR_KEY: z
+    .string()
+    .trim()
+    .regex(
+      /^dgo_op_[A-Za-z0-9_-]{43}$/,
+      'must be an operator key: dgo_op_ and 43 base64url characters (npm run keys -- create)',
+    )
+    .optional(),
+  AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -275,6 +291,7 @@ export function loadConfig(
       silentCheckIntervalMs: e.RIDER_SILENT_CHECK_INTERVAL_MS,
     },
     apiWorkers: e.API_WORKERS,
+    auth: { operatorKey: e.OPERATOR_KEY, cacheTtlMs: e.AUTH_CACHE_TTL_MS },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -124,6 +124,8 @@ export interface OrdersTable {
   cancel_reason: Nullable<OrderCancelReason>;
   /** Whether confirming this drop delivered the batch (its last drop); null until delivered. */
   delivery_closed_batch: Nullable<boolean>;
+  /** SHA-256 (hex) of the order's read token `dgo_or_…` (migrations/0009); null for orders placed before it. */
+  read_token_hash: Nullable<string>;
   updated_at: Timestamp;
 }
 
@@ -185,6 +187,22 @@ export interface BatchRegretTable {
   computed_at: Timestamp;
 }
 
+/** Who a credential belongs to (migrations/0009_credentials.sql). Order read tokens live on `orders`. */
+export type CredentialKind = 'operator' | 'store' | 'rider';
+
+/** `credentials`: hashed bearer tokens of operators, stores and riders (migrations/0009_credentials.sql). */
+export interface CredentialsTable {
+  id: string;
+  kind: CredentialKind;
+  /** The store (store key) or rider (rider token); null for operator keys. */
+  subject_id: Nullable<string>;
+  /** SHA-256 of the token, hex. The token itself is never stored. */
+  token_hash: string;
+  label: WithDefault<string>;
+  created_at: Timestamp;
+  revoked_at: NullableTimestamp;
+}
+
 /** Every table, keyed by name: the type parameter of `Kysely<Database>`. */
 export interface Database {
   outbox: OutboxTable;
@@ -196,6 +214,7 @@ export interface Database {
   batches: BatchesTable;
   batch_orders: BatchOrdersTable;
   batch_regret: BatchRegretTable;
+  credentials: CredentialsTable;
 }
 
 export type OutboxRow = Selectable<OutboxTable>;

@@ -24,6 +24,8 @@ export interface OrderToPlace {
     store_id: string;
     idempotency_key: string | null;
     request_hash: string | null;
+    /** SHA-256 of the order's read token (internal/auth/token.ts), or null for none. */
+    read_token_hash: string | null;
     drop_lat: number;
     drop_lon: number;
     h3_cell: string;
@@ -59,12 +61,12 @@ export async function placeOrdersOnce(db: Db, orders: readonly OrderToPlace[]): 
   const result = await sql<OrderRow & { n: number; store_found: string | null }>`
     with input as (
       select * from jsonb_to_recordset(${input}::jsonb) as x(
-        n int, id uuid, store_id uuid, idempotency_key text, request_hash text, drop_lat float8, drop_lon float8,
+        n int, id uuid, store_id uuid, idempotency_key text, request_hash text, read_token_hash text, drop_lat float8, drop_lon float8,
         h3_cell text, items jsonb, placed_at timestamptz, ready_at timestamptz, promised_at timestamptz, records jsonb)
     ),
     ins as (
-      insert into orders (id, store_id, idempotency_key, request_hash, drop_lat, drop_lon, h3_cell, items, status, placed_at, ready_at, promised_at, updated_at)
-      select i.id, s.id, i.idempotency_key, i.request_hash, i.drop_lat, i.drop_lon, i.h3_cell, i.items, 'placed', i.placed_at, i.ready_at, i.promised_at, i.placed_at
+      insert into orders (id, store_id, idempotency_key, request_hash, read_token_hash, drop_lat, drop_lon, h3_cell, items, status, placed_at, ready_at, promised_at, updated_at)
+      select i.id, s.id, i.idempotency_key, i.request_hash, i.read_token_hash, i.drop_lat, i.drop_lon, i.h3_cell, i.items, 'placed', i.placed_at, i.ready_at, i.promised_at, i.placed_at
       from input i join stores s on s.id = i.store_id
       order by i.n
       on conflict (idempotency_key) do nothing

@@ -76,7 +76,11 @@ export interface PlacedOrder {
 }
 
 export interface OrderService {
-  place(input: NewOrder, idempotencyKey?: string): Promise<PlacedOrder>;
+  /**
+   * Places an order (idempotent by `idempotencyKey`). `readTokenHash`: the SHA-256 of the customer's read token
+   * (internal/auth/token.ts), stored with a new order; a replay keeps the first one's.
+   */
+  place(input: NewOrder, idempotencyKey?: string, readTokenHash?: string): Promise<PlacedOrder>;
   get(id: string): Promise<OrderWithDispatch>;
   /**
    * The store accepted the order and started cooking: records `cooking_started_at`; placed → cooking, while a batched
@@ -210,7 +214,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
   };
 
   return {
-    async place(input, idempotencyKey) {
+    async place(input, idempotencyKey, readTokenHash) {
       const now = new Date(clock.now());
       const readyAt =
         input.ready_at !== undefined
@@ -272,6 +276,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
           store_id: storeId,
           idempotency_key: idempotencyKey ?? null,
           request_hash: hash,
+          read_token_hash: readTokenHash ?? null,
           drop_lat: input.drop.lat,
           drop_lon: input.drop.lon,
           h3_cell: cell,

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Kysely } from 'kysely';
 import type { Registry } from 'prom-client';
+import type { PrincipalResolver } from '../auth/principal-resolver.ts';
 import type { Config } from '../config/config.ts';
 import type { Database } from '../db/schema.ts';
 import type { EventBus } from '../eventbus/event-bus.ts';
@@ -39,6 +40,8 @@ export interface TelemetryApiDeps {
   clock: Clock;
   logger: Logger;
   registry: Registry;
+  /** Resolves the bearer token of each WebSocket upgrade (ws-hub.ts); without it the hub authenticates nobody. */
+  auth?: PrincipalResolver;
 }
 
 /**
@@ -67,6 +70,7 @@ export async function startTelemetryApi(deps: TelemetryApiDeps): Promise<Telemet
       registry: deps.registry,
       logger,
       orderRider: orderRiderFrom(db),
+      ...(deps.auth ? { auth: deps.auth } : {}),
       heartbeatMs: config.ws.heartbeatMs,
       maxQueue: config.ws.maxQueue,
       maxBufferedBytes: config.ws.maxBufferedBytes,

@@ -2,6 +2,11 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { AUTH_ERROR_CODES } from '../auth/auth-errors.ts';
+import { maySubscribe } from '../auth/policy.ts';
+import { describePrincipal, OPERATOR, type Principal } from '../auth/principal.ts';
+import type { PrincipalResolver } from '../auth/principal-resolver.ts';
+import { bearerTokenOf } from '../auth/token.ts';
 import { channels, type LiveFeed, type LiveMessage, type Unsubscribe } from '../livefeed/live-feed.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { parseChannel } from './channel-name.ts';
@@ -14,7 +19,8 @@ import { parseChannel } from './channel-name.ts';
  * Protocol (JSON text frames):
  *   client → `{"type":"subscribe","channel":"map"}`, `{"type":"unsubscribe","channel":"order:…"}`
  *   server → `{"type":"subscribed","channel":…}`, `{"type":"unsubscribed","channel":…}`,
- *            `{"type":"error","message":…,"channel"?:…}` (bad JSON, unknown type or channel, too many subscriptions),
+ *            `{"type":"error","message":…,"channel"?:…,"code"?:…}` (bad JSON, unknown type or channel, too many
+ *            subscriptions; `code` `auth.forbidden` for a channel outside the token's scope),
  *            and updates `{"channel":…,"type":"rider.location|order.updated|batch.updated|rider.updated","data":{…},"at":"<iso>"}`.
  * Channels: `order:{id}` (the order's updates, plus its rider's `rider.location` while the order is assigned or
  * picked up), `rider:{id}`, `batch:{id}`, `map` (everything) and `map:{H3 res-5 cell}` (rider positions in that cell).
@@ -22,6 +28,11 @@ import { parseChannel } from './channel-name.ts';
  * Order → rider: when the first local client subscribes to `order:X`, the hub asks `orderRider(X)` for the current
  * rider, then follows `order.updated` on that channel (status `assigned`/`picked_up` with a `riderId` maps the order to
  * it; any other status unmaps it) and relays the rider's `rider.location` frames, re-labelled `order:X`.
+ *
+ * Authentication: the upgrade request carries a bearer token, `/ws?token=…` or `Authorization: Bearer …`; none or one
+ * that grants nothing is refused with HTTP 401 before the upgrade. Each subscription is checked against the token's
+ * scope (internal/auth/policy.ts `maySubscribe`): an operator any channel, a rider token `rider:{own}`, an order read
+ * token `order:{own}`. Without `auth` (the hub's own tests) every client counts as an operator.
  *
  * Slow clients: when a socket's `bufferedAmount` exceeds `maxBufferedBytes`, frames wait in a bounded per-client queue
  * (`maxQueue`); when it is full the OLDEST frame is dropped (a newer position supersedes an older one) and
@@ -45,10 +56,14 @@ export interface WsHubOptions {
   maxSubscriptionsPerClient?: number;
   /** How often queued frames of slow clients are retried. Default 20 ms. */
   drainIntervalMs?: number;
+  /** Resolves the upgrade's bearer token (the API's cached resolver). Without it nobody is authenticated. */
+  auth?: PrincipalResolver;
 }
 
 interface Client {
   socket: WebSocket;
+  /** Who connected: decides which channels it may subscribe to. */
+  principal: Principal;
   channels: Set<string>;
   queue: Frame[];
   alive: boolean;
@@ -81,6 +96,7 @@ export class WsHub {
   private readonly orderRider: ((orderId: string) => Promise<string | null>) | undefined;
   private readonly metrics: { dropped: Counter; clients: Gauge; sent: Counter };
   private readonly servers = new Set<Server>();
+  private readonly auth: PrincipalResolver | undefined;
   private closed = false;
 
   constructor(options: WsHubOptions) {
@@ -91,9 +107,9 @@ export class WsHub {
     this.maxBuffered = options.maxBufferedBytes ?? 1 << 20;
     this.maxSubs = options.maxSubscriptionsPerClient ?? 100;
     this.orderRider = options.orderRider;
+    this.auth = options.auth;
     this.metrics = hubMetrics(options.registry, () => this.clients.size);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
-    this.wss.on('connection', (socket) => this.onConnection(socket));
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 15_000);
     this.heartbeat.unref();
     this.drainTimer = setInterval(() => this.drainBacklog(), options.drainIntervalMs ?? 20);
@@ -109,8 +125,38 @@ export class WsHub {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         return;
       }
-      this.wss.handleUpgrade(request, socket, head, (ws) => this.wss.emit('connection', ws, request));
+      // A client that hangs up while its token is looked up must not crash the process.
+      socket.on('error', () => socket.destroy());
+      this.authenticate(request).then(
+        (principal) => {
+          if (typeof principal === 'string') {
+            refuseUpgrade(socket, principal);
+            return;
+          }
+          if (this.closed || socket.destroyed) {
+            socket.destroy();
+            return;
+          }
+          this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, principal));
+        },
+        (error: unknown) => {
+          this.log.warn({ err: error }, 'websocket upgrade: token lookup failed');
+          socket.end(
+            'HTTP/1.1 503 Service Unavailable\r\nRetry-After: 2\r\nConnection: close\r\nContent-Length: 0\r\n\r\n',
+          );
+        },
+      );
     });
+  }
+
+  /** The upgrade's principal, or the 401 slug refusing it. */
+  private async authenticate(request: IncomingMessage): Promise<Principal | string> {
+    if (!this.auth) return OPERATOR;
+    const query = new URL(request.url ?? '/', 'http://hub').searchParams.get('token');
+    const token = query !== null && query !== '' ? query : bearerTokenOf(request.headers.authorization);
+    if (token === undefined) return AUTH_ERROR_CODES.missingToken;
+    const principal = token === null ? null : await this.auth.resolve(token);
+    return principal ?? AUTH_ERROR_CODES.invalidToken;
   }
 
   /** Connected clients (for tests and metrics). */
@@ -137,8 +183,8 @@ export class WsHub {
 
   // ------------------------------------------------------------------------------------------------------ clients
 
-  private onConnection(socket: WebSocket): void {
-    const client: Client = { socket, channels: new Set(), queue: [], alive: true };
+  private onConnection(socket: WebSocket, principal: Principal): void {
+    const client: Client = { socket, principal, channels: new Set(), queue: [], alive: true };
     this.clients.add(client);
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data: RawData, isBinary: boolean) => this.onClientMessage(client, data, isBinary));
@@ -180,6 +226,15 @@ export class WsHub {
         type: 'error',
         message: 'channel must be order:{id}, rider:{id}, batch:{id}, map or map:{H3 resolution-5 cell}',
         ...(typeof channel === 'string' ? { channel } : {}),
+      });
+      return;
+    }
+    if (request.type === 'subscribe' && !maySubscribe(client.principal, parseChannel(channel)!)) {
+      this.reply(client, {
+        type: 'error',
+        code: AUTH_ERROR_CODES.forbidden,
+        message: `${describePrincipal(client.principal)} may not subscribe to ${channel}`,
+        channel,
       });
       return;
     }
@@ -387,6 +442,27 @@ export class WsHub {
       }
     }
   }
+}
+
+/** Answers a refused upgrade with HTTP 401, its bearer challenge and the API's error body, and closes the socket. */
+function refuseUpgrade(socket: Duplex, slug: string): void {
+  const body = JSON.stringify({
+    error: {
+      code: slug,
+      message:
+        slug === AUTH_ERROR_CODES.missingToken
+          ? 'connect to /ws?token=<token> or send Authorization: Bearer <token>'
+          : 'the bearer token is malformed, unknown or revoked',
+    },
+  });
+  const challenge =
+    slug === AUTH_ERROR_CODES.invalidToken
+      ? 'Bearer realm="deliverygo", error="invalid_token"'
+      : 'Bearer realm="deliverygo"';
+  socket.end(
+    `HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${challenge}\r\nContent-Type: application/json\r\n` +
+      `Connection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }
 
 const byRegistry = new WeakMap<

@@ -1,3 +1,5 @@
+import { SECURITY, unauthorizedResponse } from '../schemas/security.ts';
+import { courierFor } from '../authenticate.ts';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { ConfirmDeliverySchema, ConfirmedDeliverySchema } from '../schemas/batch.ts';
 import { roundToDecimetre } from '../../../internal/delivery/drop-distance.ts';
@@ -20,6 +22,7 @@ export const confirmDeliveryRoute = createRoute({
     'already delivered again (the same rider retrying after a lost answer) changes nothing and answers what the first',
     'confirmation answered, with `Idempotent-Replayed: true`.',
   ].join(' '),
+  security: SECURITY.operatorOrRider,
   request: { params: IdParamSchema, body: jsonBody(ConfirmDeliverySchema) },
   responses: {
     200: {
@@ -32,8 +35,11 @@ export const confirmDeliveryRoute = createRoute({
       },
       content: { 'application/json': { schema: ConfirmedDeliverySchema } },
     },
-    400: errorResponse('Invalid input; `field` names it.'),
-    403: errorResponse('Another rider carries this batch (`batch.not_your_batch`).'),
+    400: errorResponse('Invalid input; `field` names it (an operator must send `rider_id`).'),
+    401: unauthorizedResponse,
+    403: errorResponse(
+      "Another rider carries this batch (`batch.not_your_batch`), or the token may not act as this rider (`auth.forbidden`: a store key, another rider's `rider_id`).",
+    ),
     404: errorResponse('No such batch (`batch.not_found`) or the order is not in it (`delivery.order_not_in_batch`).'),
     409: errorResponse(
       "The rider's GPS fix is too far from the drop (`delivery.too_far`, `details.distance_m`), missing (`delivery.no_fix`) or too old (`delivery.stale_fix`), the claimed point disagrees with it (`delivery.claim_disagrees`), or the batch/order is in the wrong state.",
@@ -48,7 +54,9 @@ export const confirmDeliveryRoute = createRoute({
 export function registerConfirmDeliveryRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
   app.openapi(confirmDeliveryRoute, async (c) => {
     const { id } = c.req.valid('param');
-    const result = await servicesOf(deps).delivery.confirmDelivery(id, c.req.valid('json'));
+    const body = c.req.valid('json');
+    const riderId = courierFor(c, body.rider_id);
+    const result = await servicesOf(deps).delivery.confirmDelivery(id, { ...body, rider_id: riderId });
     if (result.replayed) c.header('Idempotent-Replayed', 'true');
     return c.json(
       {

@@ -25,7 +25,14 @@ export function registerDocsRoute(app: OpenAPIHono): void {
   // validatorUrl 'none': Swagger UI would otherwise load a validity badge from validator.swagger.io.
   app.get(
     '/docs',
-    swaggerUI({ url: '/openapi.json', baseUrl: ASSET_BASE, title: 'deliverygo API', validatorUrl: 'none' }),
+    // persistAuthorization: a token entered under "Authorize" survives a page reload (kept in the browser's storage).
+    swaggerUI({
+      url: '/openapi.json',
+      baseUrl: ASSET_BASE,
+      title: 'deliverygo API',
+      validatorUrl: 'none',
+      persistAuthorization: true,
+    }),
   );
 
   // swaggerUI() asks for `${baseUrl}/swagger-ui-dist/<file>`.

@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { SECURITY } from '../schemas/security.ts';
 import { runHealthChecks, type HealthCheck } from '../../../internal/health/health-check.ts';
 
 const CheckResultSchema = z
@@ -52,6 +53,7 @@ export const healthRoute = createRoute({
   summary: 'Liveness and dependency health',
   description:
     'Checks every dependency (each bounded by a timeout). 503 when any of them is down. Also names the dispatch parameter set.',
+  security: SECURITY.public,
   responses: {
     200: { description: 'Every dependency is up.', content: { 'application/json': { schema: HealthSchema } } },
     503: { description: 'At least one dependency is down.', content: { 'application/json': { schema: HealthSchema } } },

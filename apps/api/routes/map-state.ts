@@ -1,4 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
+import { requireOperator } from '../authenticate.ts';
 import { errorResponse, jsonResponse } from '../schemas/common.ts';
 import { liveStatsOf, MapSnapshotSchema, type MapRouteDeps } from './map-schemas.ts';
 
@@ -14,15 +16,19 @@ export const mapStateRoute = createRoute({
     'them), plus the `/stats/live` figures. Bounded by what is live, not by history. The page loads it once and then',
     'follows the `map` channel of the WebSocket hub at `/ws`.',
   ].join(' '),
+  security: SECURITY.operator,
   responses: {
     200: jsonResponse(MapSnapshotSchema, 'The snapshot.'),
     503: errorResponse('Built without the live-map service (`api.services_missing`).'),
+    401: unauthorizedResponse,
+    403: forbiddenResponse(),
   },
 });
 
 /** `GET /map/state`. */
 export function registerMapStateRoute(app: OpenAPIHono, deps: MapRouteDeps): void {
   app.openapi(mapStateRoute, async (c) => {
+    requireOperator(c, 'read the live map');
     c.header('Cache-Control', 'no-store');
     return c.json(await liveStatsOf(deps).snapshot(), 200);
   });

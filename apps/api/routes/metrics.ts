@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { SECURITY } from '../schemas/security.ts';
 import type { Registry } from 'prom-client';
 
 export const metricsRoute = createRoute({
@@ -6,6 +7,7 @@ export const metricsRoute = createRoute({
   path: '/metrics',
   tags: ['ops'],
   summary: 'Prometheus metrics',
+  security: SECURITY.public,
   responses: {
     200: { description: 'Prometheus text exposition format.', content: { 'text/plain': { schema: z.string() } } },
   },

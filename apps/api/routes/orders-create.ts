@@ -1,6 +1,16 @@
+import { mayPlaceOrder } from '../../../internal/auth/policy.ts';
+import { hashToken, mintToken } from '../../../internal/auth/token.ts';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
+import { authorize, principalOf } from '../authenticate.ts';
 import { errorResponse, jsonBody } from '../schemas/common.ts';
-import { IdempotencyHeaderSchema, NewOrderSchema, OrderSchema, orderJson } from '../schemas/order.ts';
+import {
+  CreatedOrderSchema,
+  IdempotencyHeaderSchema,
+  NewOrderSchema,
+  OrderSchema,
+  orderJson,
+} from '../schemas/order.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 const replayedHeader = {
@@ -24,9 +34,13 @@ export const createOrderRoute = createRoute({
     '(farther than the snap limit from any road, or no road route) is refused with 400 `order.drop_unreachable`, field',
     '`drop`, and `snap_distance_m`/`max_snap_distance_m` in the details.',
   ].join(' '),
+  security: SECURITY.operatorOrStore,
   request: { headers: IdempotencyHeaderSchema, body: jsonBody(NewOrderSchema) },
   responses: {
-    201: { description: 'The new order.', content: { 'application/json': { schema: OrderSchema } } },
+    201: {
+      description: 'The new order, with its read token for the customer (`read_token`, shown once).',
+      content: { 'application/json': { schema: CreatedOrderSchema } },
+    },
     200: {
       description: 'A replay: the order an earlier request with this Idempotency-Key created.',
       headers: replayedHeader,
@@ -37,6 +51,8 @@ export const createOrderRoute = createRoute({
     ),
     404: errorResponse('Unknown store (`store.not_found`, field `store_id`).'),
     409: errorResponse('The Idempotency-Key was used for a different request (`order.idempotency_key_reused`).'),
+    401: unauthorizedResponse,
+    403: forbiddenResponse('`store_id` is not the store of the key.'),
   },
 });
 
@@ -44,12 +60,15 @@ export const createOrderRoute = createRoute({
 export function registerCreateOrderRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
   app.openapi(createOrderRoute, async (c) => {
     const key = c.req.valid('header')['idempotency-key'];
-    const { order, replayed } = await servicesOf(deps).orders.place(c.req.valid('json'), key);
+    const body = c.req.valid('json');
+    authorize(c, mayPlaceOrder(principalOf(c), body.store_id), `place orders for store ${body.store_id}`);
+    const readToken = mintToken('order');
+    const { order, replayed } = await servicesOf(deps).orders.place(body, key, hashToken(readToken));
     if (replayed) {
       c.header('Idempotent-Replayed', 'true');
       return c.json(orderJson(order), 200);
     }
     c.header('Location', `/orders/${order.id}`);
-    return c.json(orderJson(order), 201);
+    return c.json({ ...orderJson(order), read_token: readToken }, 201);
   });
 }

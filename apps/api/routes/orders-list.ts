@@ -1,4 +1,7 @@
+import { listStoreScope } from '../../../internal/auth/policy.ts';
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
+import { authorize, principalOf } from '../authenticate.ts';
 import { errorResponse, InstantSchema, jsonResponse } from '../schemas/common.ts';
 import { OrderSchema, OrderStatusSchema, orderJson } from '../schemas/order.ts';
 import { pageJson, pageQuery, pageSchema } from '../schemas/page.ts';
@@ -11,6 +14,7 @@ export const listOrdersRoute = createRoute({
   summary: 'List orders',
   description:
     'Newest first (by `placed_at`, then id), each as `GET /orders/{id}` shows it. Filters combine; page with `cursor`.',
+  security: SECURITY.operatorOrStore,
   request: {
     query: z.strictObject({
       status: OrderStatusSchema.optional(),
@@ -22,6 +26,8 @@ export const listOrdersRoute = createRoute({
   responses: {
     200: jsonResponse(pageSchema(OrderSchema, 'OrderPage'), 'A page of orders.'),
     400: errorResponse('Invalid filter, limit or cursor; `field` names it.'),
+    401: unauthorizedResponse,
+    403: forbiddenResponse("`store_id` names another store than the key's."),
   },
 });
 
@@ -29,8 +35,15 @@ export const listOrdersRoute = createRoute({
 export function registerListOrdersRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
   app.openapi(listOrdersRoute, async (c) => {
     const { status, store_id, since, limit, cursor } = c.req.valid('query');
+    // A store key lists its own store's orders only.
+    const scope = listStoreScope(principalOf(c), store_id);
+    authorize(c, scope.allowed, store_id ? `list the orders of store ${store_id}` : 'list orders');
     const page = await servicesOf(deps).lists.orders(
-      { status, storeId: store_id, since: since === undefined ? undefined : new Date(since) },
+      {
+        status,
+        storeId: scope.allowed ? scope.storeId : store_id,
+        since: since === undefined ? undefined : new Date(since),
+      },
       { limit, after: cursor },
     );
     return c.json(pageJson(page, orderJson), 200);

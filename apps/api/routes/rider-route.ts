@@ -1,4 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
+import { requireOperator } from '../authenticate.ts';
 import { errorResponse, IdParamSchema, InstantSchema, jsonResponse } from '../schemas/common.ts';
 import { RiderRouteSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
@@ -41,17 +43,21 @@ export const getRiderRouteRoute = createRoute({
   summary: 'A rider’s GPS history',
   description:
     'Pings recorded in [from, to), oldest first, as a GeoJSON LineString plus the points with their details. History is written by the worker in batches, typically within a second of the ping.',
+  security: SECURITY.operator,
   request: { params: IdParamSchema, query: RouteQuerySchema },
   responses: {
     200: jsonResponse(RiderRouteSchema, 'The route.'),
     400: errorResponse('Invalid input; `field` names it (`from`, `to`, `limit`).'),
     404: errorResponse('No such rider (`rider.not_found`).'),
+    401: unauthorizedResponse,
+    403: forbiddenResponse(),
   },
 });
 
 /** `GET /riders/{id}/route?from&to&limit`. */
 export function registerGetRiderRouteRoute(app: OpenAPIHono, deps: TelemetryRouteDeps): void {
   app.openapi(getRiderRouteRoute, async (c) => {
+    requireOperator(c, "read a rider's GPS history");
     const id = c.req.valid('param').id;
     const q = c.req.valid('query');
     const from = new Date(q.from);

@@ -1,4 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
+import { requireOperator } from '../authenticate.ts';
 import { errorResponse, jsonResponse } from '../schemas/common.ts';
 import { NearbyRidersSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
@@ -35,16 +37,20 @@ export const getNearbyRidersRoute = createRoute({
   tags: ['telemetry'],
   summary: 'Live riders near a point',
   description: 'Every rider with a live position (any availability) within `radius_m`, nearest first.',
+  security: SECURITY.operator,
   request: { query: NearbyQuerySchema },
   responses: {
     200: jsonResponse(NearbyRidersSchema, 'Riders, nearest first.'),
     400: errorResponse('Invalid input; `field` names it.'),
+    401: unauthorizedResponse,
+    403: forbiddenResponse(),
   },
 });
 
 /** `GET /riders/nearby?lat&lon&radius_m&limit`. Registered before `GET /riders/{id}` so `nearby` is not taken for an id. */
 export function registerNearbyRidersRoute(app: OpenAPIHono, deps: TelemetryRouteDeps): void {
   app.openapi(getNearbyRidersRoute, async (c) => {
+    requireOperator(c, 'list live riders');
     const q = c.req.valid('query');
     const riders = await telemetryOf(deps).nearby({ lat: q.lat, lon: q.lon }, q.radius_m, q.limit);
     return c.json(

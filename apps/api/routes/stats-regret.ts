@@ -1,5 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { jsonResponse } from '../schemas/common.ts';
+import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
+import { requireOperator } from '../authenticate.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 const RegretStatsSchema = z
@@ -23,10 +25,18 @@ export const regretStatsRoute = createRoute({
   summary: 'Batching regret summary',
   description:
     'Regret per batch = (refined − estimated) / estimated route seconds. Figures are null while there are no rows.',
-  responses: { 200: jsonResponse(RegretStatsSchema, 'Summary over every batch_regret row.') },
+  security: SECURITY.operator,
+  responses: {
+    200: jsonResponse(RegretStatsSchema, 'Summary over every batch_regret row.'),
+    401: unauthorizedResponse,
+    403: forbiddenResponse(),
+  },
 });
 
 /** `GET /stats/regret`. */
 export function registerRegretStatsRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
-  app.openapi(regretStatsRoute, async (c) => c.json(await servicesOf(deps).stats.regret(), 200));
+  app.openapi(regretStatsRoute, async (c) => {
+    requireOperator(c, 'read regret stats');
+    return c.json(await servicesOf(deps).stats.regret(), 200);
+  });
 }

@@ -82,12 +82,22 @@ export function batchJson(b: BatchView): z.infer<typeof BatchSchema> {
   };
 }
 
-export const PickupSchema = z.strictObject({ rider_id: z.uuid() }).openapi('BatchPickup');
+export const PickupSchema = z
+  .strictObject({
+    rider_id: z.uuid().optional().openapi({
+      description:
+        "The rider acting. With a rider token it may be left out (the token's rider acts) and, when sent, must be that rider (else 403 `auth.forbidden`); an operator must send it.",
+    }),
+  })
+  .openapi('BatchPickup');
 
 export const ConfirmDeliverySchema = z
   .strictObject({
     order_id: z.uuid(),
-    rider_id: z.uuid(),
+    rider_id: z.uuid().optional().openapi({
+      description:
+        "The rider acting. With a rider token it may be left out (the token's rider acts) and, when sent, must be that rider (else 403 `auth.forbidden`); an operator must send it.",
+    }),
     lat: RiderLatSchema.optional().openapi({
       description:
         "Optional: where the rider's app says it stands. The drop is judged on the rider's last GPS fix the server received, not on this point; when sent (with `lon`), it must lie within 30 m of that fix.",

@@ -1,6 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { roundToDecimetre } from '../../../internal/delivery/drop-distance.ts';
 import type { OrderWithDispatch } from '../../../internal/orders/order-repository.ts';
+import { forbiddenResponse, unauthorizedResponse } from './security.ts';
 import { errorResponse, IdParamSchema, InstantSchema, iso, jsonResponse, LatLonSchema } from './common.ts';
 
 export const OrderStatusSchema = z
@@ -86,6 +87,15 @@ export const OrderSchema = z
   })
   .openapi('Order');
 
+/** `POST /orders` 201: the order and its read token. */
+export const CreatedOrderSchema = OrderSchema.extend({
+  read_token: z.string().openapi({
+    description:
+      'The order read token (`dgo_or_…`), shown once: grants `GET /orders/{id}` of this order and the WebSocket channel `order:{id}`, for the customer. A replay (200) does not repeat it.',
+    example: 'dgo_or_3q2-7wEjQ1m0cXlJb8oHkZrT5a9VdYsNfGuPiLxCe4A',
+  }),
+}).openapi('CreatedOrder');
+
 export function orderJson(o: OrderWithDispatch): z.infer<typeof OrderSchema> {
   const live = o.status !== 'delivered' && o.status !== 'cancelled';
   return {
@@ -127,6 +137,8 @@ export const orderTransition = {
     200: jsonResponse(OrderSchema, 'The order after the change.'),
     400: errorResponse('Malformed id.'),
     404: errorResponse('No such order (`order.not_found`).'),
+    401: unauthorizedResponse,
+    403: forbiddenResponse("The order is another store's."),
     409: errorResponse(
       "Illegal in the order's current state (`order.illegal_transition`, details `from`/`to`), a repeated kitchen step (`order.already_cooking`, `order.already_ready`) or a cancellation after the batch was sealed (`order.cancel_too_late`).",
     ),

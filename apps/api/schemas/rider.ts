@@ -57,6 +57,18 @@ export const RiderSchema = z
   })
   .openapi('Rider');
 
+const RiderTokenField = z.string().openapi({
+  description:
+    "The rider's token (`dgo_rd_…`), shown once: its own GPS, status and the batches assigned to it (`Authorization: Bearer …`).",
+  example: 'dgo_rd_Yc4nB8x2Qe7Lm1Vt9ZsKd3Ua6Hf0JgPwRiXoNkEbClT',
+});
+
+/** `POST /riders` 201: the rider and its token. */
+export const CreatedRiderSchema = RiderSchema.extend({ token: RiderTokenField }).openapi('CreatedRider');
+
+/** `POST /riders/{id}/token` 201. */
+export const RiderTokenSchema = z.object({ token: RiderTokenField }).openapi('RiderToken');
+
 export function riderJson(r: RiderView): z.infer<typeof RiderSchema> {
   return {
     id: r.id,

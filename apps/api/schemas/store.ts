@@ -21,6 +21,15 @@ export const StoreSchema = z
   })
   .openapi('Store');
 
+/** `POST /stores` 201: the store and its key. */
+export const CreatedStoreSchema = StoreSchema.extend({
+  api_key: z.string().openapi({
+    description:
+      "The store's key (`dgo_st_…`), shown once: places and manages this store's orders (`Authorization: Bearer …`). More with `npm run keys -- create --store ID`.",
+    example: 'dgo_st_kq0Zb2u1Wm9XyF8hT3cVnR5pLd7sJ4aGe6iOoQwEzBc',
+  }),
+}).openapi('CreatedStore');
+
 export function storeJson(s: StoreRow): z.infer<typeof StoreSchema> {
   return { id: s.id, name: s.name, lat: s.lat, lon: s.lon, h3_cell: s.h3_cell, created_at: s.created_at.toISOString() };
 }

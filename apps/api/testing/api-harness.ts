@@ -6,6 +6,9 @@ import { randomUUID } from 'node:crypto';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { latLngToCell } from 'h3-js';
 import { Registry } from 'prom-client';
+import { principalLookupFrom, registerOperatorKey } from '../../../internal/auth/credential-repository.ts';
+import { createPrincipalResolver, type PrincipalResolver } from '../../../internal/auth/principal-resolver.ts';
+import { mintToken } from '../../../internal/auth/token.ts';
 import { createDatabase, type DatabaseHandle } from '../../../internal/db/database.ts';
 import { migrateUp } from '../../../internal/db/migrate.ts';
 import type { GeoStore } from '../../../internal/geostore/geo-store.ts';
@@ -29,8 +32,23 @@ export interface ApiHarness {
   database: DatabaseHandle;
   geo: GeoStore;
   clock: ManualClock;
-  /** JSON request; answers status, parsed body and headers. */
+  /** The operator key the harness registered (as the API registers `OPERATOR_KEY`); `call` sends it by default. */
+  operatorKey: string;
+  /** The app's token resolver (cache TTL: `HarnessOptions.authCacheTtlMs`). */
+  auth: PrincipalResolver;
+  /**
+   * JSON request as the operator; answers status, parsed body and headers. `headers.authorization` replaces the
+   * operator's (`'Bearer dgo_st_…'` to call as a store), and `''` sends none.
+   */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
+  /** JSON request with `token` as the bearer token (null: none) — `call` as another principal. */
+  callAs(
+    token: string | null,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<JsonResponse>;
   close(): Promise<void>;
 }
 
@@ -61,6 +79,8 @@ export interface HarnessOptions {
   roadRouter?: Router;
   /** How old a rider's GPS fix may be for a drop confirmation (default: the service's 60 s). */
   fixMaxAgeMs?: number;
+  /** How long the token resolver reuses an answer (default: the API's 30 s). */
+  authCacheTtlMs?: number;
 }
 
 export async function createApiHarness(
@@ -93,21 +113,45 @@ export async function createApiHarness(
       clock,
       logger: silentLogger,
     });
-    const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services, telemetry });
+    // As compose.ts: the routes authenticate through the cached resolver; an operator key is registered up front.
+    const auth = createPrincipalResolver({
+      lookup: principalLookupFrom(database.db),
+      ...(options.authCacheTtlMs !== undefined ? { ttlMs: options.authCacheTtlMs } : {}),
+    });
+    const operatorKey = mintToken('operator');
+    await registerOperatorKey(database.db, operatorKey, 'api harness');
+    const app = createApiApp({
+      logger: silentLogger,
+      healthChecks: [],
+      metrics: new Registry(),
+      services,
+      telemetry,
+      auth,
+    });
+    const call: ApiHarness['call'] = async (method, path, body, headers = {}) => {
+      const { authorization = `Bearer ${operatorKey}`, ...rest } = headers;
+      const res = await app.request(path, {
+        method,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+          ...(authorization !== '' ? { authorization } : {}),
+          ...rest,
+        },
+        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+      const text = await res.text();
+      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+    };
     return {
       app,
       database,
       geo,
       clock,
-      async call(method, path, body, headers = {}) {
-        const res = await app.request(path, {
-          method,
-          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-          ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-        });
-        const text = await res.text();
-        return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-      },
+      operatorKey,
+      auth,
+      call,
+      callAs: (token, method, path, body, headers = {}) =>
+        call(method, path, body, { ...headers, authorization: token === null ? '' : `Bearer ${token}` }),
       async close() {
         await geo.close();
         await database.close();
