@@ -85,7 +85,9 @@ describe('the default demo city', () => {
         Date.now() - wallStart,
         `wall budget (TEST_TIME_SCALE scales it) exhausted at simulated minute ${minute}`,
       ).toBeLessThan(BUDGET_MS);
-      const stats = (await (await fetch(`${base}/stats/live`)).json()) as LiveStatsDto;
+      const stats = (await (
+        await fetch(`${base}/stats/live`, { headers: { authorization: `Bearer ${city.operatorKey}` } })
+      ).json()) as LiveStatsDto;
       samples.push({
         minute,
         unassigned: stats.orders.unassigned,

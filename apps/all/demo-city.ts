@@ -6,6 +6,7 @@ import { defaultVirtualStart } from '../simulator/rate-schedule.ts';
 import { SimClock } from '../simulator/sim-clock.ts';
 import { composeWorker, type WorkerRuntime } from '../worker/worker.ts';
 import { openAdapters, type Adapters } from '../../internal/app/adapters.ts';
+import { mintToken } from '../../internal/auth/token.ts';
 import { describeBound } from '../../internal/app/listen-address.ts';
 import { DEMO_ARGS } from './cli.ts';
 import type { Config } from '../../internal/config/config.ts';
@@ -37,6 +38,11 @@ export interface DemoCity {
   simulator(): SimulatorRuntime | undefined;
   readonly clock: SimClock;
   readonly options: SimulatorOptions;
+  /**
+   * The city's operator key: `OPERATOR_KEY` when set, else one minted for this run (zero-config), registered by the
+   * API like any operator key. The simulator and the map use it; the console prints it.
+   */
+  readonly operatorKey: string;
   /** Stops the simulator, the API, the worker and the adapters, in that order. Idempotent. */
   cleanup(): Promise<void>;
 }
@@ -57,6 +63,8 @@ export interface DemoCityIo {
 export async function composeDemoCity(config: Config, userArgs: readonly string[], io: DemoCityIo): Promise<DemoCity> {
   const { logger } = io;
   const provisional = parseSimulatorArgs([...DEMO_ARGS, ...userArgs]); // fail fast on a bad flag
+  const operatorKey = config.auth.operatorKey ?? mintToken('operator');
+  config = { ...config, auth: { ...config.auth, operatorKey } };
   const realStart = Date.now();
   // At 1× the simulated clock IS the wall clock: it never drops time, so timestamps a person or a client writes from
   // their own clock (`recorded_at` of a GPS ping, a `since` filter) mean the same to the API — the README's walk-through
@@ -131,6 +139,7 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
     worker: workerRuntime,
     clock,
     options: provisional,
+    operatorKey,
     simulator: () => simulator,
     cleanup,
     async start(onStarted) {
@@ -138,13 +147,16 @@ export async function composeDemoCity(config: Config, userArgs: readonly string[
       await workerRuntime.start();
       const base = bound.url;
       onStarted?.(bound);
-      simulator = composeSimulator(parseSimulatorArgs([...DEMO_ARGS, ...userArgs, '--api', base]), {
-        logger: logger.child({ app: 'simulator' }),
-        progress: io.progress,
-        clock,
-        // Riders navigate with the city's router: on the road graph (the default for Monaco) they follow the streets.
-        router: adapters.router,
-      });
+      simulator = composeSimulator(
+        parseSimulatorArgs([...DEMO_ARGS, ...userArgs, '--api', base, '--key', operatorKey]),
+        {
+          logger: logger.child({ app: 'simulator' }),
+          progress: io.progress,
+          clock,
+          // Riders navigate with the city's router: on the road graph (the default for Monaco) they follow the streets.
+          router: adapters.router,
+        },
+      );
       await simulator.start();
       return { base };
     },

@@ -58,7 +58,8 @@ try {
         `deliverygo is running (${Object.entries(city.adapters.kinds)
           .map(([part, kind]) => `${part}: ${kind}`)
           .join(', ')})`,
-        `  live map   ${url}/map`,
+        `  live map   ${url}/map#key=${city.operatorKey}`,
+        `  operator   ${city.operatorKey}   (this run's operator key: Authorization: Bearer …; set OPERATOR_KEY to keep one)`,
         `  API docs   ${url}/docs`,
         `  health     ${url}/health`,
         `  listening  ${scope}`,

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeWorker, type WorkerRuntime } from '../worker/worker.ts';
 import { composeApi, type ApiRuntime } from '../api/compose.ts';
+import { mintToken } from '../../internal/auth/token.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
 import { composeSimulator } from './compose.ts';
@@ -19,11 +20,15 @@ let testDb: TestDatabase;
 let api: ApiRuntime;
 let worker: WorkerRuntime;
 let base: string;
+/** The operator key the API registers (OPERATOR_KEY) and the simulator is given (`--key`). */
+const operatorKey = mintToken('operator');
+const asOperator = { headers: { authorization: `Bearer ${operatorKey}` } };
 
 beforeAll(async () => {
   testDb = await createTestDatabase('simulator');
   // Default Redis key prefix: rider ids are random UUIDs, so other suites' riders cannot collide with these.
-  const config = realServersConfig({ databaseUrl: testDb.url, topicPrefix: `sim-${randomBytes(4).toString('hex')}.` });
+  const servers = realServersConfig({ databaseUrl: testDb.url, topicPrefix: `sim-${randomBytes(4).toString('hex')}.` });
+  const config = { ...servers, auth: { ...servers.auth, operatorKey } };
   api = await composeApi(config, silentLogger);
   const { port } = await api.start();
   base = `http://127.0.0.1:${port}`;
@@ -42,6 +47,8 @@ describe('the rider and order simulator', () => {
     const options = parseSimulatorArgs([
       '--api',
       base,
+      '--key',
+      operatorKey,
       '--riders',
       '4',
       '--stores',
@@ -87,9 +94,9 @@ describe('the rider and order simulator', () => {
     expect(await sim.done).toContain('simulation summary');
 
     // The API agrees: the demo stores exist, and the deliveries are in today's figures.
-    const stores = (await (await fetch(`${base}/stores`)).json()) as { items: unknown[] };
+    const stores = (await (await fetch(`${base}/stores`, asOperator)).json()) as { items: unknown[] };
     expect(stores.items).toHaveLength(2);
-    const stats = (await (await fetch(`${base}/stats/live`)).json()) as {
+    const stats = (await (await fetch(`${base}/stats/live`, asOperator)).json()) as {
       orders: { delivered: number };
       meanClickToDoorS: number | null;
     };

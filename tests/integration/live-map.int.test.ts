@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApi, type ApiRuntime } from '../../apps/api/compose.ts';
+import { mintToken } from '../../internal/auth/token.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { launchChromium, type TestBrowser } from '../e2e/chromium.ts';
 import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
@@ -26,11 +27,16 @@ let api: ApiRuntime;
 let base: string;
 let chromium: TestBrowser;
 const redisPrefix = `test:livemap:${randomBytes(4).toString('hex')}:`;
+/** The operator key the API registers (OPERATOR_KEY) and the page gets in its address, as `npm start` prints it. */
+const operatorKey = mintToken('operator');
 
 async function call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
   const res = await fetch(`${base}${path}`, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers: {
+      authorization: `Bearer ${operatorKey}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await res.text();
@@ -55,7 +61,7 @@ beforeAll(async () => {
     redisPrefix,
     topicPrefix: `livemap-${randomBytes(4).toString('hex')}.`,
   });
-  api = await composeApi(config, silentLogger);
+  api = await composeApi({ ...config, auth: { ...config.auth, operatorKey } }, silentLogger);
   const { port } = await api.start();
   base = `http://127.0.0.1:${port}`;
   chromium = await launchChromium();
@@ -135,7 +141,7 @@ describe('GET /map in headless Chromium', () => {
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
-    await page.goto(`${base}/map`);
+    await page.goto(`${base}/map#key=${operatorKey}`);
     await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
 
     await expect.poll(() => page.locator('.store-pin').count()).toBe(3);
@@ -188,7 +194,7 @@ describe('GET /map base layer without MAP_TILE_URL', () => {
     const problems: string[] = [];
     page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
     page.on('requestfailed', (req) => problems.push(`request failed: ${req.url()}`));
-    await page.goto(`${base}/map`);
+    await page.goto(`${base}/map#key=${operatorKey}`);
     await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
     // Every street of data/monaco/roads.geojson became a line on the map.
     await expect
@@ -229,11 +235,11 @@ describe('GET /map without the WebSocket hub', () => {
     const page = await chromium.context.newPage();
     let attempts = 0;
     // Every socket the page opens is closed at once, as when the hub (or a proxy in front of it) is away.
-    await page.routeWebSocket(/\/ws$/, (ws) => {
+    await page.routeWebSocket(/\/ws(\?|$)/, (ws) => {
       attempts += 1;
       void ws.close({ code: 1011, reason: 'hub away' });
     });
-    await page.goto(`${base}/map`);
+    await page.goto(`${base}/map#key=${operatorKey}`);
     await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
     await page.waitForSelector('body[data-conn="polling"]', { timeout: scaledMs(15_000) });
     await expect.poll(() => page.locator(`.rider-marker[data-rider-id="${rider.id}"]`).count()).toBe(1);
@@ -254,6 +260,29 @@ describe('GET /map without the WebSocket hub', () => {
     // Backoff: a few reconnection attempts in these seconds, not one per frame.
     expect(attempts).toBeGreaterThanOrEqual(2);
     expect(attempts).toBeLessThan(10);
+    await page.close();
+  });
+});
+
+describe('GET /map without an operator key', () => {
+  it('asks for the key, refuses a wrong one, and loads with the right one', async () => {
+    const page = await chromium.context.newPage();
+    const problems: string[] = [];
+    page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));
+    await page.goto(`${base}/map`);
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: scaledMs(15_000) });
+    expect(await page.locator('body[data-loaded="true"]').count()).toBe(0);
+
+    await page.fill('#key-input', mintToken('operator')); // well-formed, never registered: the API answers 401
+    await page.click('#key-form button');
+    await page.waitForSelector('#key-form:not([hidden])', { timeout: scaledMs(15_000) });
+    expect(await page.locator('#key-reason').textContent()).toContain('refused');
+
+    await page.fill('#key-input', operatorKey);
+    await page.click('#key-form button');
+    await page.waitForSelector('body[data-loaded="true"]', { timeout: scaledMs(15_000) });
+    expect(await page.locator('#key-form').isHidden()).toBe(true);
+    expect(problems).toEqual([]);
     await page.close();
   });
 });

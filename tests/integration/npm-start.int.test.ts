@@ -72,7 +72,7 @@ function startNpm(): Child {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       output.push(chunk);
       stdout += chunk;
-      const match = /live map\s+(http:\/\/\S+\/map)\b/.exec(stdout);
+      const match = /live map\s+(http:\/\/\S+\/map#key=dgo_op_[A-Za-z0-9_-]{43})(\s|$)/.exec(stdout);
       if (match) resolve(match[1]!);
     });
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => output.push(chunk));
@@ -199,7 +199,7 @@ describe('npm start (no environment)', () => {
         ),
       ]);
       note(`map URL printed: ${url}`);
-      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/map$/);
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/map#key=dgo_op_/);
 
       page = await chromium.context.newPage();
       page.on('pageerror', (error) => problems.push(`pageerror: ${error.message}`));

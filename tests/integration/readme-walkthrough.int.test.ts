@@ -32,7 +32,9 @@ const background: { child: ChildProcess; lines: string[] }[] = [];
 
 /** The bash script for one command: curl also prints the status, then the README's set-up, the ids so far, the command. */
 function script(command: string): string {
-  const local = (text: string) => text.replaceAll('127.0.0.1:8000', address);
+  // The port, and the operator key this instance printed (the README's `KEY=dgo_op_…` line).
+  const local = (text: string) =>
+    text.replaceAll('127.0.0.1:8000', address).replaceAll('dgo_op_…', city?.operatorKey ?? 'dgo_op_…');
   const quote = (v: unknown) => `'${String(v).replaceAll("'", `'\\''`)}'`;
   return [
     'set -o pipefail',
