@@ -10,6 +10,8 @@ import { systemClock, type Clock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import { startMetricsServer } from './metrics-server.ts';
+import { startOpsSampler } from '../../internal/metrics/ops-sampler.ts';
+import type { PeriodicLoop } from '../../internal/pipeline/periodic-loop.ts';
 import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
 
 export interface WorkerRuntime {
@@ -43,6 +45,8 @@ export interface WorkerOptions {
    * a virtual clock themselves (the replay's worker path). Default on.
    */
   selfHealing?: boolean;
+  /** Period of the operations sampler (outbox backlog, consumer lag, dead letters, riders per state). Default 5 000 ms. */
+  opsSampleIntervalMs?: number;
 }
 
 /**
@@ -91,6 +95,7 @@ export async function composeWorker(
     let pipeline: RunningPipeline | undefined;
     let telemetry: TelemetryWorker | undefined;
     let healing: SelfHealing | undefined;
+    let sampler: PeriodicLoop | undefined;
     let cleaning: Promise<void> | undefined;
     return {
       metrics,
@@ -119,6 +124,13 @@ export async function composeWorker(
             settings: config.selfHealing,
             onRepaired: () => pipeline?.poke(),
           });
+        sampler = startOpsSampler({
+          db,
+          bus,
+          registry: metrics,
+          logger,
+          intervalMs: options.opsSampleIntervalMs,
+        });
         telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
         if (config.workerMetricsPort !== undefined) {
           const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);
@@ -135,6 +147,7 @@ export async function composeWorker(
       cleanup: () =>
         (cleaning ??= shutdownSteps(
           [
+            ['ops sampler', async () => sampler?.stop()],
             ['self-healing', async () => healing?.stop()],
             ['dispatch pipeline', async () => pipeline?.stop()],
             ['telemetry history', async () => telemetry?.stop()],
