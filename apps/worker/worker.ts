@@ -11,6 +11,9 @@ import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecy
 import type { Logger } from '../../internal/platform/logger.ts';
 import { startMetricsServer } from './metrics-server.ts';
 import { startOpsSampler } from '../../internal/metrics/ops-sampler.ts';
+import { opsGauges } from '../../internal/metrics/ops-gauges.ts';
+import { dispatchMetrics } from '../../internal/pipeline/dispatch-metrics.ts';
+import { regretHistogram } from '../../internal/pipeline/regret-recorder.ts';
 import type { PeriodicLoop } from '../../internal/pipeline/periodic-loop.ts';
 import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
 
@@ -83,6 +86,10 @@ export async function composeWorker(
         registers: [metrics],
       });
     info.labels(dispatch.name, dispatch.source, dispatch.hash).set(1);
+    // Registered now, not at their first observation: a scrape sees every name (at 0) from the start.
+    dispatchMetrics(metrics);
+    regretHistogram(metrics);
+    opsGauges(metrics);
     const relay = new OutboxRelay({ db, pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
     logger.info(
       {
