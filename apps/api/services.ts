@@ -8,6 +8,7 @@ import { listOrders, type OrderListFilter } from '../../internal/orders/order-li
 import type { OrderWithDispatch } from '../../internal/orders/order-repository.ts';
 import { createOrderService, type OrderService } from '../../internal/orders/order-service.ts';
 import { regretStats, type RegretStats } from '../../internal/orders/regret-stats.ts';
+import { slaStats, type SlaStats } from '../../internal/orders/sla-stats.ts';
 import type { Clock } from '../../internal/platform/clock.ts';
 import { unavailable } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
@@ -24,7 +25,7 @@ export interface ApiServices {
   orders: OrderService;
   delivery: DeliveryService;
   batches: { get(id: string): Promise<BatchView> };
-  stats: { regret(): Promise<RegretStats> };
+  stats: { regret(): Promise<RegretStats>; sla(windowMinutes: number): Promise<SlaStats> };
   /** The list endpoints: one page, newest first, of what matches the filter (internal/db/keyset-page.ts). */
   lists: {
     orders(filter: OrderListFilter, page: PageRequest): Promise<Page<OrderWithDispatch>>;
@@ -70,7 +71,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
       ...(deps.fixMaxAgeMs !== undefined ? { fixMaxAgeMs: deps.fixMaxAgeMs } : {}),
     }),
     batches: { get: (id) => getBatchView(db, id) },
-    stats: { regret: () => regretStats(db) },
+    stats: { regret: () => regretStats(db), sla: (windowMinutes) => slaStats(db, clock.now(), windowMinutes) },
     lists: {
       orders: (filter, page) => listOrders(db, filter, page),
       riders: (filter, page) => listRiders(db, filter, page),
