@@ -4,6 +4,7 @@
  * histogram returns data. Both /metrics outputs pass `promtool check metrics`, and the embedded default (`npm start`'s
  * adapters) exports the same operations metrics under the same names.
  */
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { offset } from '../../internal/pipeline/test-fixtures.ts';
 import { startDispatchStack, type DispatchStack } from '../support/dispatch-stack.ts';
@@ -155,6 +156,18 @@ describe.skipIf(!prometheusInstalled())('Prometheus scrapes the API and the work
     expect(
       (await prometheus.query('sum(http_request_duration_seconds_count{job="api",route="/orders"})'))[0]?.value[1],
     ).toBeDefined();
+  });
+
+  it('every query of the provisioned Grafana dashboard is valid PromQL that Prometheus evaluates', async () => {
+    const dashboard = JSON.parse(
+      readFileSync(new URL('../../ops/grafana/dashboards/deliverygo.json', import.meta.url), 'utf8'),
+    ) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(10);
+    for (const expr of exprs) await expect(prometheus.query(expr), expr).resolves.toBeInstanceOf(Array);
+    // The panels on what this stack just did have data.
+    for (const expr of ['max by (state) (dispatch_riders)', 'max(outbox_backlog_messages)'])
+      expect(await prometheus.query(expr), expr).not.toEqual([]);
   });
 
   it('both /metrics outputs pass promtool and together export every operations metric', async () => {
