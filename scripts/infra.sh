@@ -416,6 +416,7 @@ main() {
       kafka_up
       bash "$ROOT/scripts/ensure-chromium.sh" # the live-map test's headless browser
       bash "$ROOT/scripts/ensure-python3-pandas.sh" # the official MDRPLIB evaluator's pandas
+      bash "$ROOT/scripts/ensure-prometheus.sh" # the Prometheus scrape test's own prometheus, and promtool
       log "up: PostgreSQL, Redis and Kafka answer ($((SECONDS - started))s)"
       ;;
     down)

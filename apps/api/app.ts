@@ -41,6 +41,7 @@ import { registerRiderStatusRoute } from './routes/riders-status.ts';
 import { registerRiderTokenRoute } from './routes/riders-token.ts';
 import { registerLiveStatsRoute } from './routes/stats-live.ts';
 import { registerRegretStatsRoute } from './routes/stats-regret.ts';
+import { registerSlaStatsRoute } from './routes/stats-sla.ts';
 import { registerSiteRootRoutes } from './routes/site-root.ts';
 import { registerCreateStoreRoute } from './routes/stores-create.ts';
 import { registerGetStoreRoute } from './routes/stores-get.ts';
@@ -115,6 +116,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerPickupBatchRoute(app, deps);
   registerConfirmDeliveryRoute(app, deps);
   registerRegretStatsRoute(app, deps);
+  registerSlaStatsRoute(app, deps);
   registerLiveStatsRoute(app, deps);
   registerMapStateRoute(app, deps);
   registerMapPageRoutes(app, deps);

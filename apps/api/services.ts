@@ -9,6 +9,7 @@ import { listOrders, type OrderListFilter } from '../../internal/orders/order-li
 import type { OrderWithDispatch } from '../../internal/orders/order-repository.ts';
 import { createOrderService, type OrderService } from '../../internal/orders/order-service.ts';
 import { regretStats, type RegretStats } from '../../internal/orders/regret-stats.ts';
+import { slaStats, type SlaStats } from '../../internal/orders/sla-stats.ts';
 import type { Clock } from '../../internal/platform/clock.ts';
 import { unavailable } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
@@ -25,7 +26,7 @@ export interface ApiServices {
   orders: OrderService;
   delivery: DeliveryService;
   batches: { get(id: string): Promise<BatchView> };
-  stats: { regret(): Promise<RegretStats> };
+  stats: { regret(): Promise<RegretStats>; sla(windowMinutes: number): Promise<SlaStats> };
   /** Store keys and rider tokens issued by the API (`POST /stores`, `POST /riders`, `POST /riders/{id}/token`). */
   credentials: { issue(kind: 'store' | 'rider', subjectId: string, label: string): Promise<string> };
   /** The list endpoints: one page, newest first, of what matches the filter (internal/db/keyset-page.ts). */
@@ -73,7 +74,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
       ...(deps.fixMaxAgeMs !== undefined ? { fixMaxAgeMs: deps.fixMaxAgeMs } : {}),
     }),
     batches: { get: (id) => getBatchView(db, id) },
-    stats: { regret: () => regretStats(db) },
+    stats: { regret: () => regretStats(db), sla: (windowMinutes) => slaStats(db, clock.now(), windowMinutes) },
     credentials: {
       issue: async (kind, subjectId, label) => (await issueCredential(db, { kind, subjectId, label })).token,
     },

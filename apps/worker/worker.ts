@@ -10,6 +10,11 @@ import { systemClock, type Clock } from '../../internal/platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../../internal/platform/lifecycle.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 import { startMetricsServer } from './metrics-server.ts';
+import { startOpsSampler } from '../../internal/metrics/ops-sampler.ts';
+import { opsGauges } from '../../internal/metrics/ops-gauges.ts';
+import { dispatchMetrics } from '../../internal/pipeline/dispatch-metrics.ts';
+import { regretHistogram } from '../../internal/pipeline/regret-recorder.ts';
+import type { PeriodicLoop } from '../../internal/pipeline/periodic-loop.ts';
 import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
 
 export interface WorkerRuntime {
@@ -43,6 +48,8 @@ export interface WorkerOptions {
    * a virtual clock themselves (the replay's worker path). Default on.
    */
   selfHealing?: boolean;
+  /** Period of the operations sampler (outbox backlog, consumer lag, dead letters, riders per state). Default 5 000 ms. */
+  opsSampleIntervalMs?: number;
 }
 
 /**
@@ -79,6 +86,10 @@ export async function composeWorker(
         registers: [metrics],
       });
     info.labels(dispatch.name, dispatch.source, dispatch.hash).set(1);
+    // Registered now, not at their first observation: a scrape sees every name (at 0) from the start.
+    dispatchMetrics(metrics);
+    regretHistogram(metrics);
+    opsGauges(metrics);
     const relay = new OutboxRelay({ db, pool, bus, logger: logger.child({ component: 'outbox-relay' }) });
     logger.info(
       {
@@ -91,6 +102,7 @@ export async function composeWorker(
     let pipeline: RunningPipeline | undefined;
     let telemetry: TelemetryWorker | undefined;
     let healing: SelfHealing | undefined;
+    let sampler: PeriodicLoop | undefined;
     let cleaning: Promise<void> | undefined;
     return {
       metrics,
@@ -119,6 +131,13 @@ export async function composeWorker(
             settings: config.selfHealing,
             onRepaired: () => pipeline?.poke(),
           });
+        sampler = startOpsSampler({
+          db,
+          bus,
+          registry: metrics,
+          logger,
+          intervalMs: options.opsSampleIntervalMs,
+        });
         telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
         if (config.workerMetricsPort !== undefined) {
           const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);
@@ -135,6 +154,7 @@ export async function composeWorker(
       cleanup: () =>
         (cleaning ??= shutdownSteps(
           [
+            ['ops sampler', async () => sampler?.stop()],
             ['self-healing', async () => healing?.stop()],
             ['dispatch pipeline', async () => pipeline?.stop()],
             ['telemetry history', async () => telemetry?.stop()],

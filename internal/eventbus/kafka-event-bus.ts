@@ -31,6 +31,7 @@ import {
   type Subscription,
 } from './event-bus.ts';
 import { maxBatchOf, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
+import type { BusInspector, ConsumerLag, TopicDepth } from './bus-inspector.ts';
 import { GroupJoinTimeoutError, isTransientKafkaError } from './kafka-transient.ts';
 
 export interface KafkaEventBusOptions {
@@ -92,7 +93,7 @@ export const kafkaGroupId = (group: string, topic: string): string => `${group}:
  * messages), so while a handler runs we heartbeat on a timer; otherwise a handler slower than the session timeout
  * gets its member evicted, its commit rejected and its message redelivered — forever, if it is always that slow.
  */
-export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner {
+export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner, BusInspector {
   private readonly options: Required<Omit<KafkaEventBusOptions, 'logger' | 'brokers' | 'clientId' | 'retry'>>;
   private readonly kafkaConfig: KafkaConfig;
   private readonly logger: Logger;
@@ -106,6 +107,8 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
   /** The producer's own partitioner, for `partitionOf`. */
   private readonly keyPartitioner = Partitioners.DefaultPartitioner();
   private readonly subscriptions = new Set<KafkaSubscription>();
+  /** Every (group, topic) this instance subscribed, keyed by the Kafka group id: what `consumerLag` reports on. */
+  private readonly consumed = new Map<string, { group: string; topic: string }>();
   /** Publishes made while a send is in flight leave together in the next one (see `send`). */
   private readonly sending = new Coalescer<OutboundRecord[], void>((sends) => this.send(sends), {
     maxInFlight: 1,
@@ -187,6 +190,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
   private async startConsumer(...args: ConsumerArgs): Promise<Subscription> {
     this.assertOpen();
     const [topic, group] = args;
+    this.consumed.set(kafkaGroupId(group, topic), { group, topic });
     try {
       return await this.retryTransient(`subscribe to ${topic} as ${group}`, this.options.startDeadlineMs, () =>
         this.tryStartConsumer(...args),
@@ -382,6 +386,49 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       partitionErrorCode: 0,
     }));
     return this.keyPartitioner({ topic, partitionMetadata, message: { key, value: null } });
+  }
+
+  /**
+   * Lag per (group, topic, partition) of the groups this instance consumes, from the admin API: the partition's high
+   * watermark (`fetchTopicOffsets`) minus the group's committed offset (`fetchOffsets`); with nothing committed yet,
+   * from the partition's low watermark.
+   */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const admin = await this.admin();
+    const lags: ConsumerLag[] = [];
+    for (const [groupId, { group, topic }] of this.consumed) {
+      const [committed, ends] = await Promise.all([
+        admin.fetchOffsets({ groupId, topics: [topic] }),
+        admin.fetchTopicOffsets(topic),
+      ]);
+      const committedOf = new Map(
+        (committed.find((t) => t.topic === topic)?.partitions ?? []).map((p) => [p.partition, Number(p.offset)]),
+      );
+      for (const end of ends) {
+        const done = committedOf.get(end.partition) ?? -1;
+        const from = done >= 0 ? done : Number(end.low);
+        lags.push({ group, topic, partition: end.partition, messages: Math.max(0, Number(end.high) - from) });
+      }
+    }
+    return lags;
+  }
+
+  /** Messages each topic holds (high − low watermark over its partitions); 0 for a topic the broker does not have. */
+  async topicDepth(topics: readonly string[]): Promise<TopicDepth[]> {
+    const admin = await this.admin();
+    const existing = new Set(await admin.listTopics());
+    return Promise.all(
+      topics.map(async (topic) => {
+        if (!existing.has(topic)) return { topic, messages: 0 };
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return { topic, messages: offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0) };
+      }),
+    );
+  }
+
+  /** Topics this instance subscribed to. */
+  consumedTopics(): string[] {
+    return [...new Set([...this.consumed.values()].map((c) => c.topic))];
   }
 
   /** Creates the topics not known yet (in one request); "already exists" counts as success. */

@@ -15,6 +15,7 @@ import {
   type Subscription,
 } from './event-bus.ts';
 import { maxBatchOf, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
+import type { BusInspector, ConsumerLag, TopicDepth } from './bus-inspector.ts';
 
 export interface MemoryEventBusOptions {
   /** Partitions per topic; keys are hashed onto them, as Kafka does. Default 3. */
@@ -39,7 +40,7 @@ export interface MemoryEventBusOptions {
  * signal while there is nothing to do — publishing and membership changes wake them — so an idle bus costs nothing and
  * a busy one is not bounded by a polling interval.
  */
-export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner {
+export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner, BusInspector {
   private readonly topics = new Map<string, Topic>();
   private readonly subscriptions = new Set<MemorySubscription>();
   private readonly partitions: number;
@@ -121,6 +122,31 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
       inFlight: new Set(),
       onAssignment: options.onAssignment,
     });
+  }
+
+  /** Undelivered messages per (group, topic, partition): the log's end minus the group's position. */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    const lags: ConsumerLag[] = [];
+    for (const topic of this.topics.values())
+      for (const group of topic.groups.values())
+        topic.partitions.forEach((log, partition) => {
+          const position = Math.max(group.positions[partition]!, log.base);
+          lags.push({ group: group.name, topic: topic.name, partition, messages: Math.max(0, log.end - position) });
+        });
+    return lags;
+  }
+
+  /** Messages each topic still keeps (end − base over its partitions). */
+  async topicDepth(topics: readonly string[]): Promise<TopicDepth[]> {
+    return topics.map((name) => {
+      const partitions = this.topics.get(name)?.partitions ?? [];
+      return { topic: name, messages: partitions.reduce((sum, log) => sum + log.end - log.base, 0) };
+    });
+  }
+
+  /** Topics some group consumes. */
+  consumedTopics(): string[] {
+    return [...this.topics.values()].filter((t) => t.groups.size > 0).map((t) => t.name);
   }
 
   async close(): Promise<void> {

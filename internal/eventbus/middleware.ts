@@ -14,6 +14,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-bus.ts';
+import { withHandlerTiming } from './handler-timing.ts';
 import { eventBusMetrics, type EventBusMetrics } from './metrics.ts';
 
 /**
@@ -326,7 +327,8 @@ export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOpti
     decoded,
   );
   const handler = withDeadLetter(bus, { logger: log, clock: options.clock, metrics, group }, retried);
-  return bus.subscribe(topic, group, handler, { from: options.from, onAssignment: options.onAssignment });
+  const timed = options.registry ? withHandlerTiming(options.registry, labels, handler) : handler;
+  return bus.subscribe(topic, group, timed, { from: options.from, onAssignment: options.onAssignment });
 }
 
 // --------------------------------------------------------------------------------------------------------------- helpers

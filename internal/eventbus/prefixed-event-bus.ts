@@ -14,6 +14,7 @@ import {
   type BatchSubscribeOptions,
   type BatchSubscriber,
 } from './batch-subscriber.ts';
+import { supportsInspection, type BusInspector, type ConsumerLag, type TopicDepth } from './bus-inspector.ts';
 
 /**
  * Puts every topic of `inner` under `prefix` (`KAFKA_TOPIC_PREFIX`): `order.placed` is published to and consumed
@@ -22,7 +23,7 @@ import {
  * The prefix is invisible above this line: handlers receive the unprefixed topic name, so dead-lettering
  * (`<topic>.dlq`, published back through this bus) lands under the same prefix too.
  */
-export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartitioner {
+export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartitioner, BusInspector {
   constructor(
     private readonly inner: EventBus & KeyPartitioner,
     private readonly prefix: string,
@@ -65,6 +66,28 @@ export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartition
 
   partitionOf(topic: string, key: string): Promise<number> {
     return this.inner.partitionOf(this.prefix + topic, key);
+  }
+
+  /** The inner bus's lag for this prefix's topics, under their unprefixed names. */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    if (!supportsInspection(this.inner)) return [];
+    return (await this.inner.consumerLag())
+      .filter((lag) => lag.topic.startsWith(this.prefix))
+      .map((lag) => ({ ...lag, topic: lag.topic.slice(this.prefix.length) }));
+  }
+
+  async topicDepth(topics: readonly string[]): Promise<TopicDepth[]> {
+    if (!supportsInspection(this.inner)) return topics.map((topic) => ({ topic, messages: 0 }));
+    const depths = await this.inner.topicDepth(topics.map((t) => this.prefix + t));
+    return depths.map((d) => ({ ...d, topic: d.topic.slice(this.prefix.length) }));
+  }
+
+  consumedTopics(): string[] {
+    if (!supportsInspection(this.inner)) return [];
+    return this.inner
+      .consumedTopics()
+      .filter((t) => t.startsWith(this.prefix))
+      .map((t) => t.slice(this.prefix.length));
   }
 
   close(): Promise<void> {

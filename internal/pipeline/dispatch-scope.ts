@@ -36,6 +36,7 @@ import type { TravelTime } from '../dispatch/travel-time.ts';
 import { cancelUnreachableOrders } from '../orders/unreachable-orders.ts';
 import { isPointOffNetwork } from '../routing/router.ts';
 import { claimRiderRow, transitionBatch, transitionOrders } from './status-writes.ts';
+import { readyWaitSeconds, recordRound, type RoundObservations } from './dispatch-metrics.ts';
 
 type Trx = Transaction<Database>;
 
@@ -254,6 +255,7 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
   if (scope.length === 0) return EMPTY;
   await provisionMissingPaths(deps, scope);
   const claimed: Array<{ riderId: string; batchId: string }> = [];
+  const observed: RoundObservations = { sealedSizes: [], assignments: [] };
   try {
     const outcome = await deps.db.transaction().execute(async (trx) => {
       for (const storeId of scope) await lockStore(trx, storeId); // sorted: two rounds never wait on each other in a cycle
@@ -272,8 +274,9 @@ export async function runScopeRound(deps: PipelineDeps, storeIds: readonly strin
         riders: loaded.riders,
       };
       const decisions = dispatchRound(snapshot, travel, deps.params, randomUUID);
-      return apply(trx, deps, loaded, decisions, now, claimed);
+      return apply(trx, deps, loaded, decisions, now, claimed, observed);
     });
+    recordRound(deps.registry, observed); // committed: what the round did now counts
     if (outcome.assigned + outcome.sealed + outcome.batched > 0) {
       deps.logger.debug({ scope: scope.length, ...outcome, decisions: undefined }, 'dispatch round applied');
     }
@@ -332,6 +335,7 @@ async function apply(
   decisions: RoundDecisions,
   nowMs: number,
   claimed: Array<{ riderId: string; batchId: string }>,
+  observed: RoundObservations,
 ): Promise<ScopeRoundOutcome> {
   const now = new Date(nowMs);
   const { params } = deps;
@@ -428,6 +432,7 @@ async function apply(
         await trx.updateTable('batches').set(sealValues).where('id', '=', batch.id).execute(); // re-sealed after a merge
       }
       const orderIds = batch.orders.map((o) => o.id);
+      observed.sealedSizes.push(orderIds.length);
       events.push(
         record(
           'batchesAssigned',
@@ -487,6 +492,8 @@ async function apply(
     });
     const orderIds = batch.orders.map((o) => o.id);
     const statuses = await transitionOrders(trx, orderIds, 'assign', { assigned_at: now, updated_at: now });
+    const ready = await trx.selectFrom('orders').select('ready_marked_at').where('id', 'in', orderIds).execute();
+    observed.assignments.push({ readyWaitsS: ready.map((o) => readyWaitSeconds(o.ready_marked_at, now.getTime())) });
     events.push(
       batchUpdated({ id: plan.batchId, store_id: batch.storeId, status: 'assigned', rider_id: plan.riderId }, now, {
         orderIds,

@@ -18,6 +18,8 @@ export interface CachedRouterOptions {
   maxCells?: number;
   /** Entry lifetime. Default 1 h: road data only changes when OSRM is redeployed. */
   ttlMs?: number;
+  /** Told of every route/table lookup: answered without the inner router (`true`: cached or in flight) or not. */
+  onLookup?: (hit: boolean) => void;
 }
 
 type Cached = RouteResult | TableResult;
@@ -43,11 +45,13 @@ function weight(value: Cached): number {
 export class CachedRouter implements Router {
   private readonly cache: LRUCache<string, Cached>;
   private readonly inFlight = new Map<string, Promise<Cached>>();
+  private readonly onLookup: (hit: boolean) => void;
 
   constructor(
     private readonly inner: Router,
     options: CachedRouterOptions = {},
   ) {
+    this.onLookup = options.onLookup ?? (() => {});
     this.cache = new LRUCache<string, Cached>({
       maxSize: options.maxCells ?? 2_000_000,
       sizeCalculation: weight,
@@ -89,8 +93,9 @@ export class CachedRouter implements Router {
 
   private through(k: string, load: () => Promise<Cached>): Promise<Cached> {
     const hit = this.cache.get(k);
+    const pending = hit === undefined ? this.inFlight.get(k) : undefined;
+    this.onLookup(hit !== undefined || pending !== undefined);
     if (hit !== undefined) return Promise.resolve(hit);
-    const pending = this.inFlight.get(k);
     if (pending !== undefined) return pending;
     const promise = load()
       .then((value) => {

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { PROJECT_ROOT } from '../platform/project-root.ts';
+import { MeteredRouter, routingMetrics } from './routing-metrics.ts';
 import { CachedRouter, type CachedRouterOptions } from './cached-router.ts';
 import { FallbackRouter, type RoutingLogger } from './fallback-router.ts';
 import { OsrmRouter, type OsrmRouterOptions } from './osrm-router.ts';
@@ -81,6 +82,7 @@ export function selectRouter(
   config: RoutingConfig,
   deps: { registry: Registry; logger: RoutingLogger },
 ): { router: Router; kind: RouterKind } {
+  routingMetrics(deps.registry); // the names exist whichever router runs, so one dashboard fits every set-up
   const mode = config.mode ?? 'auto';
   const straightLine = new StraightLineRouter(config.straightLine);
   if (mode === 'straight-line') {
@@ -119,8 +121,12 @@ export function selectRouter(
     );
     return { router: straightLine, kind: 'straight-line' };
   }
-  const osrm = new OsrmRouter({ ...config.osrm, baseUrl: config.osrmUrl });
-  const primary = config.cache === false ? osrm : new CachedRouter(osrm, config.cache);
+  const osrm = new MeteredRouter(new OsrmRouter({ ...config.osrm, baseUrl: config.osrmUrl }), deps.registry);
+  const lookups = routingMetrics(deps.registry).cacheLookups;
+  const primary =
+    config.cache === false
+      ? osrm
+      : new CachedRouter(osrm, { ...config.cache, onLookup: (hit) => lookups.inc({ result: hit ? 'hit' : 'miss' }) });
   // Log the host only: a URL may carry credentials.
   deps.logger.info({ osrm: new URL(config.osrmUrl).host }, 'routing: OSRM with straight-line fallback');
   return {

@@ -8,6 +8,7 @@ import {
   type Router,
   type TableResult,
 } from './router.ts';
+import { routingMetrics } from './routing-metrics.ts';
 
 /** The two logger methods routing uses; a pino logger fits. */
 export interface RoutingLogger {
@@ -54,6 +55,8 @@ export class FallbackRouter implements Router {
   private readonly fallback: Router;
   private readonly logger: RoutingLogger;
   private readonly counter: Counter<'operation' | 'reason'>;
+  /** `routing_fallback_active`: 1 while the fallback answers. */
+  private readonly active: { set(value: number): void };
   private mode: Mode = 'primary';
 
   constructor(deps: FallbackRouterDeps) {
@@ -61,6 +64,8 @@ export class FallbackRouter implements Router {
     this.fallback = deps.fallback;
     this.logger = deps.logger;
     this.counter = fallbackCounter(deps.registry);
+    this.active = routingMetrics(deps.registry).fallbackActive;
+    this.active.set(0);
   }
 
   route(from: LatLng, to: LatLng): Promise<RouteResult> {
@@ -105,6 +110,7 @@ export class FallbackRouter implements Router {
     if (this.mode === 'circuit_open' && mode === 'unavailable') return;
     const from = this.mode;
     this.mode = mode;
+    this.active.set(mode === 'primary' ? 0 : 1);
     if (mode === 'primary') {
       this.logger.info({ from, to: mode }, 'routing: OSRM answers again, straight-line fallback off');
     } else {

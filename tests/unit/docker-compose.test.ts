@@ -5,7 +5,7 @@
  * target — and the image is checked to compile every file the three processes import (build stage) and to contain the
  * compiled JavaScript and every file they read at run time (runtime stage).
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
@@ -253,6 +253,84 @@ describe('docker-compose.yml', () => {
         port,
       );
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Prometheus and Grafana
+
+/** Every non-test TypeScript file under `dir`. */
+function sourceFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => join(dir, f));
+}
+
+/** The metric names a PromQL expression reads (histogram series suffixes stripped). */
+function metricsIn(expr: string): string[] {
+  const bare = expr.replace(/\{[^}]*\}/g, '').replace(/\b(by|without)\s*\([^)]*\)/g, '');
+  return [...bare.matchAll(/\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b/g)]
+    .map((m) => m[1]!)
+    .filter((name) => name !== 'histogram_quantile')
+    .map((name) => name.replace(/_(bucket|count|sum)$/, ''));
+}
+
+describe('docker-compose.yml: prometheus and grafana', () => {
+  const promConfig = parse(read('ops/prometheus/prometheus.yml')) as {
+    scrape_configs: Array<{ job_name: string; static_configs: Array<{ targets: string[] }> }>;
+  };
+
+  it('prometheus mounts the repository config, which scrapes the api on its HTTP port and the worker on WORKER_METRICS_PORT', () => {
+    const prometheus = services.prometheus!;
+    expect(prometheus.image).toMatch(/^prom\/prometheus:v2\./);
+    const mounts = (prometheus as { volumes?: string[] }).volumes ?? [];
+    expect(mounts).toContain('./ops/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+    const targets = Object.fromEntries(
+      promConfig.scrape_configs.map((c) => [c.job_name, c.static_configs[0]!.targets]),
+    );
+    const apiPort = loadConfig(envOf(services.api!)).http.port;
+    const workerConfig = loadConfig(envOf(services.worker!));
+    expect(targets.api).toEqual([`api:${apiPort}`]);
+    expect(workerConfig.workerMetricsPort).toBeDefined();
+    expect(['0.0.0.0', '::', ''], 'the worker must listen beyond its own container').toContain(workerConfig.http.host);
+    expect(targets.worker).toEqual([`worker:${workerConfig.workerMetricsPort}`]);
+  });
+
+  it('grafana is provisioned with the Prometheus data source and the dashboard from the repository', () => {
+    const grafana = services.grafana!;
+    const mounts = (grafana as { volumes?: string[] }).volumes ?? [];
+    for (const mount of mounts) expect(existsSync(join(ROOT, mount.split(':')[0]!)), mount).toBe(true);
+    const datasources = parse(read('ops/grafana/provisioning/datasources/prometheus.yml')) as {
+      datasources: Array<{ uid: string; url: string }>;
+    };
+    expect(datasources.datasources[0]!.url).toBe('http://prometheus:9090');
+    const provider = parse(read('ops/grafana/provisioning/dashboards/deliverygo.yml')) as {
+      providers: Array<{ options: { path: string } }>;
+    };
+    expect(mounts).toContain(`./ops/grafana/dashboards:${provider.providers[0]!.options.path}:ro`);
+    expect(dependsOn(grafana)).toHaveProperty('prometheus');
+  });
+
+  it('every metric the dashboard queries is defined in the code, and the dashboard covers rates, latencies, SLA, lag, backlog and riders', () => {
+    const dashboard = JSON.parse(read('ops/grafana/dashboards/deliverygo.json')) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string; datasource: { uid: string } }> }>;
+    };
+    const code = [...sourceFiles('internal'), ...sourceFiles('apps')].map(read).join('\n');
+    const queried = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => metricsIn(t.expr))));
+    expect(queried.size).toBeGreaterThan(10);
+    for (const name of queried)
+      expect(code, `the dashboard queries ${name}, which no code defines`).toContain(`'${name}'`);
+    for (const name of [
+      'http_request_duration_seconds',
+      'eventbus_handled_total',
+      'dispatch_ready_to_assigned_seconds',
+      'eventbus_consumer_lag_messages',
+      'outbox_backlog_messages',
+      'dispatch_riders',
+    ])
+      expect(queried, `the dashboard shows ${name}`).toContain(name);
+    const uids = new Set(dashboard.panels.flatMap((p) => p.targets.map((t) => t.datasource.uid)));
+    expect([...uids]).toEqual(['prometheus']);
   });
 });
 
