@@ -28,6 +28,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'undici';
 import { offset } from '../internal/pipeline/test-fixtures.ts';
 import { startDispatchStack, type DispatchStack } from '../tests/support/dispatch-stack.ts';
+import { TEST_OPERATOR_AUTH } from '../tests/support/real-servers-env.ts';
 
 /** `--ready-only` skips part 1 (a quicker look at the ready → assigned path). */
 const READY_ONLY = process.argv.includes('--ready-only');
@@ -100,7 +101,7 @@ async function postJson(pool: Pool, path: string, body: unknown): Promise<{ stat
   const res = await pool.request({
     method: 'POST',
     path,
-    headers: { 'content-type': 'application/json' },
+    headers: { ...TEST_OPERATOR_AUTH, 'content-type': 'application/json' },
     body: JSON.stringify(body),
   });
   const text = await res.body.text();

@@ -36,7 +36,12 @@ import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts
 import { startApiProcess } from '../tests/support/api-process.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
 import { createTestRedis } from '../tests/support/redis.ts';
-import { realServersConfig, realServersEnv } from '../tests/support/real-servers-env.ts';
+import {
+  realServersConfig,
+  realServersEnv,
+  TEST_OPERATOR_AUTH,
+  TEST_OPERATOR_KEY,
+} from '../tests/support/real-servers-env.ts';
 import { writeResultSection } from './telemetry-results.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -52,7 +57,7 @@ const env = (name: string, fallback: number) => Number(process.env[name] ?? fall
 const WRK_SCRIPT = (ridersFile: string) => `
 local riders, kind, start = {}, 'single', 0
 local n = 0
-local headers = { ["Content-Type"] = "application/json" }
+local headers = { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer ${TEST_OPERATOR_KEY}" }
 function init(args)
   for line in io.lines("${ridersFile}") do riders[#riders + 1] = line end
   kind = args[1]
@@ -226,7 +231,7 @@ async function main(): Promise<void> {
         }));
         const res = await fetch(`${base}/riders/locations`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json' },
+          headers: { ...TEST_OPERATOR_AUTH, 'content-type': 'application/json' },
           body: JSON.stringify({ pings }),
         });
         if (res.status !== 202) throw new Error(`warm-up post answered ${res.status}: ${await res.text()}`);

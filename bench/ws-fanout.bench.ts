@@ -31,10 +31,12 @@ import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts
 import { createTestDatabase } from '../tests/support/postgres.ts';
 import { createTestRedis } from '../tests/support/redis.ts';
 import { writeResultSection } from './telemetry-results.ts';
-import { realServersConfig } from '../tests/support/real-servers-env.ts';
+import { realServersConfig, TEST_OPERATOR_AUTH, TEST_OPERATOR_KEY } from '../tests/support/real-servers-env.ts';
 
 interface ClientJob {
   host: string;
+  /** The API's operator key (the parent's TEST_OPERATOR_KEY: this child would mint another). */
+  operatorKey: string;
   riders: string[];
   rate: number;
   seconds: number;
@@ -84,7 +86,7 @@ function summarise(latencies: number[], sent: number, postErrors: number, expect
 // ------------------------------------------------------------------------------------------------- client side
 
 async function runClients(job: ClientJob): Promise<ClientReport> {
-  const url = `ws://${job.host}/ws`;
+  const url = `ws://${job.host}/ws?token=${job.operatorKey}`;
   const sentAt = new Map<string, number>();
   let phase: 'rider' | 'map' = 'rider';
   const riderLatencies: number[] = [];
@@ -169,7 +171,7 @@ async function runClients(job: ClientJob): Promise<ClientReport> {
       const res = await pool.request({
         method: 'POST',
         path: `/riders/${riderId}/location`,
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${job.operatorKey}` },
         body: JSON.stringify({ lat: 43.7 + Math.random() * 0.01, lon: 7.42, recorded_at: recordedAt }),
       });
       await res.body.dump();
@@ -269,7 +271,7 @@ async function main(): Promise<void> {
       }));
       const res = await fetch(`http://127.0.0.1:${port}/riders/locations`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...TEST_OPERATOR_AUTH, 'content-type': 'application/json' },
         body: JSON.stringify({ pings }),
       });
       if (res.status !== 202) throw new Error(`warm-up post answered ${res.status}`);
@@ -288,6 +290,7 @@ async function main(): Promise<void> {
       child!.once('exit', (code) => code !== 0 && reject(new Error(`client process exited ${code}`)));
       child!.send({
         host: `127.0.0.1:${port}`,
+        operatorKey: TEST_OPERATOR_KEY,
         riders,
         rate,
         seconds,

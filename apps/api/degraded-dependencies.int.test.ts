@@ -9,6 +9,7 @@ import { loadConfig } from '../../internal/config/config.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
 import { privateKafka, type PrivateKafka } from '../../tests/support/private-kafka.ts';
+import { TEST_OPERATOR_AUTH, TEST_OPERATOR_KEY } from '../../tests/support/real-servers-env.ts';
 import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { startTcpProxy, type TcpProxy } from '../../tests/support/tcp-proxy.ts';
 import { scaledMs } from '../../tests/support/time-scale.ts';
@@ -28,7 +29,10 @@ const HERE = { lat: 43.7384, lon: 7.4246 };
 async function startApi(
   env: Record<string, string>,
 ): Promise<{ api: ApiRuntime; call(method: string, path: string, body?: unknown): Promise<Answer> }> {
-  const api = await composeApi(loadConfig({ PORT: '0', LOG_LEVEL: 'silent', ...env }), silentLogger);
+  const api = await composeApi(
+    loadConfig({ PORT: '0', LOG_LEVEL: 'silent', OPERATOR_KEY: TEST_OPERATOR_KEY, ...env }),
+    silentLogger,
+  );
   const { port } = await api.start();
   return {
     api,
@@ -36,7 +40,8 @@ async function startApi(
       const started = Date.now();
       const res = await fetch(`http://127.0.0.1:${port}${path}`, {
         method,
-        ...(body !== undefined ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+        headers: { ...TEST_OPERATOR_AUTH, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
       });
       const text = await res.text();
       return {

@@ -128,6 +128,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ DELIVERY_FIX_MAX_AGE_S: '30' }).delivery).toEqual({ fixMaxAgeMs: 30_000 });
   });
 
+  it('takes an optional OPERATOR_KEY of the operator shape, and a token cache of 30 s unless AUTH_CACHE_TTL_MS says', () => {
+    expect(loadConfig({}).auth).toEqual({ operatorKey: undefined, cacheTtlMs: 30_000 });
+    const key = `dgo_op_${'A'.repeat(43)}`;
+    expect(loadConfig({ OPERATOR_KEY: key, AUTH_CACHE_TTL_MS: '500' }).auth).toEqual({
+      operatorKey: key,
+      cacheTtlMs: 500,
+    });
+    for (const bad of [`dgo_st_${'A'.repeat(43)}`, 'dgo_op_short', 'secret'])
+      expect(() => loadConfig({ OPERATOR_KEY: bad }), bad).toThrow(/OPERATOR_KEY: must be an operator key/);
+  });
+
   it('reads the self-healing settings (rider silence in seconds, on the clock) and refuses nonsense', () => {
     expect(loadConfig({}).selfHealing).toEqual({
       reconcileIntervalMs: 15_000,

@@ -17,7 +17,7 @@ import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { ensureHistoryPartitions, listHistoryPartitions } from './history-repository.ts';
 import { startTelemetryWorker, type TelemetryWorker } from './telemetry-worker.ts';
 import { Registry } from 'prom-client';
-import { realServersConfig } from '../../tests/support/real-servers-env.ts';
+import { operatorFetch, realServersConfig } from '../../tests/support/real-servers-env.ts';
 
 let testDb: TestDatabase;
 let redis: TestRedis;
@@ -72,7 +72,7 @@ async function newRider(): Promise<string> {
 }
 
 const post = (path: string, body: unknown) =>
-  fetch(`${base}${path}`, {
+  operatorFetch(`${base}${path}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
@@ -115,7 +115,7 @@ describe('POST /riders/{id}/location', () => {
     expect(older.status).toBe(202);
     expect(await older.json()).toEqual({ rider_id: rider, status: 'ignored' });
 
-    const current = await fetch(`${base}/riders/${rider}/location`);
+    const current = await operatorFetch(`${base}/riders/${rider}/location`);
     expect(current.status).toBe(200);
     expect(await current.json()).toMatchObject({
       rider_id: rider,
@@ -155,7 +155,7 @@ describe('POST /riders/{id}/location', () => {
     const res = await post(`/riders/${randomUUID()}/location`, { ...CENTRE, recorded_at: iso(Date.now()) });
     expect(res.status).toBe(404);
     expect(((await res.json()) as ErrorBody).error.code).toBe('rider.not_found');
-    const silent = await fetch(`${base}/riders/${await newRider()}/location`);
+    const silent = await operatorFetch(`${base}/riders/${await newRider()}/location`);
     expect(silent.status).toBe(404);
     expect(((await silent.json()) as ErrorBody).error.code).toBe('rider.location_unknown');
   });
@@ -246,7 +246,7 @@ describe('history', () => {
         }
       | undefined;
     while (Date.now() < deadline) {
-      const res = await fetch(url);
+      const res = await operatorFetch(url);
       expect(res.status).toBe(200);
       route = (await res.json()) as typeof route;
       if (route!.count >= 50) break;
@@ -262,20 +262,20 @@ describe('history', () => {
     expect(batches).toBeGreaterThan(0);
     expect(batches).toBeLessThan(27);
 
-    const limited = (await (await fetch(`${url}&limit=10`)).json()) as { count: number; truncated: boolean };
+    const limited = (await (await operatorFetch(`${url}&limit=10`)).json()) as { count: number; truncated: boolean };
     expect(limited).toMatchObject({ count: 10, truncated: true });
   });
 
   it('validates the route query and answers 404 for an unknown rider', async () => {
     const rider = await newRider();
     const q = (from: string, to: string) =>
-      fetch(`${base}/riders/${rider}/route?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
+      operatorFetch(`${base}/riders/${rider}/route?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`);
     const backwards = await q(iso(Date.now()), iso(Date.now() - 1_000));
     expect(backwards.status).toBe(400);
     expect(((await backwards.json()) as ErrorBody).error.field).toBe('to');
-    const missing = await fetch(`${base}/riders/${rider}/route?to=${encodeURIComponent(iso(Date.now()))}`);
+    const missing = await operatorFetch(`${base}/riders/${rider}/route?to=${encodeURIComponent(iso(Date.now()))}`);
     expect(((await missing.json()) as ErrorBody).error.field).toBe('from');
-    const unknown = await fetch(
+    const unknown = await operatorFetch(
       `${base}/riders/${randomUUID()}/route?from=${encodeURIComponent(iso(0))}&to=${encodeURIComponent(iso(1_000))}`,
     );
     expect(unknown.status).toBe(404);
@@ -296,7 +296,7 @@ describe('GET /riders/nearby', () => {
         { rider_id: outside, lat: centre.lat + 0.05, lon: centre.lon, recorded_at: iso(now) }, // ~5.6 km
       ],
     });
-    const res = await fetch(`${base}/riders/nearby?lat=${centre.lat}&lon=${centre.lon}&radius_m=1000&limit=10`);
+    const res = await operatorFetch(`${base}/riders/nearby?lat=${centre.lat}&lon=${centre.lon}&radius_m=1000&limit=10`);
     expect(res.status).toBe(200);
     const body = (await res.json()) as {
       riders: Array<{ rider_id: string; distance_m: number; availability: string }>;
@@ -304,7 +304,7 @@ describe('GET /riders/nearby', () => {
     expect(body.riders.map((r) => r.rider_id)).toEqual([near, far]);
     expect(body.riders[0]!.distance_m).toBeCloseTo(111, -1);
     expect(body.riders[0]!.availability).toBe('offline');
-    const bad = await fetch(`${base}/riders/nearby?lat=100&lon=0`);
+    const bad = await operatorFetch(`${base}/riders/nearby?lat=100&lon=0`);
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as ErrorBody).error.field).toBe('lat');
   });

@@ -15,7 +15,7 @@ import { uniqueTopic } from '../../tests/support/kafka.ts';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
 import { createTestRedis, type TestRedis } from '../../tests/support/redis.ts';
 import { HubTestClient } from './ws-hub-test-client.ts';
-import { realServersConfig } from '../../tests/support/real-servers-env.ts';
+import { operatorFetch, realServersConfig, TEST_OPERATOR_KEY } from '../../tests/support/real-servers-env.ts';
 import { scaledMs } from '../../tests/support/time-scale.ts';
 
 let testDb: TestDatabase;
@@ -54,7 +54,7 @@ afterAll(async () => {
 });
 
 async function connect(base: string): Promise<HubTestClient> {
-  const c = await HubTestClient.connect(`ws://${base}/ws`);
+  const c = await HubTestClient.connect(`ws://${base}/ws?token=${TEST_OPERATOR_KEY}`);
   clients.push(c);
   return c;
 }
@@ -66,7 +66,7 @@ async function newRider(): Promise<string> {
 }
 
 const ping = (base: string, riderId: string, lat: number, at = Date.now()) =>
-  fetch(`http://${base}/riders/${riderId}/location`, {
+  operatorFetch(`http://${base}/riders/${riderId}/location`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ lat, lon: 7.42, recorded_at: new Date(at).toISOString(), speed: 4 }),

@@ -17,7 +17,7 @@ import { createTestDatabase, type TestDatabase } from '../support/postgres.ts';
 import { deleteByPrefix, testRedisUrl } from '../support/redis.ts';
 import { Redis } from 'ioredis';
 import { scaledMs } from '../support/time-scale.ts';
-import { realServersConfig } from '../support/real-servers-env.ts';
+import { operatorFetch, realServersConfig } from '../support/real-servers-env.ts';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
 const CENTER = { lat: 48.8566, lon: 2.3522 };
@@ -31,7 +31,7 @@ const redisPrefix = `test:livemap:${randomBytes(4).toString('hex')}:`;
 const operatorKey = mintToken('operator');
 
 async function call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${base}${path}`, {
+  const res = await operatorFetch(`${base}${path}`, {
     method,
     headers: {
       authorization: `Bearer ${operatorKey}`,

@@ -22,7 +22,7 @@ import { startApiProcess } from './api-process.ts';
 import { deleteTopics, listTopics, uniqueTopic } from './kafka.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { createTestRedis, type TestRedis } from './redis.ts';
-import { realServersEnv } from './real-servers-env.ts';
+import { realServersEnv, TEST_OPERATOR_AUTH, TEST_OPERATOR_KEY } from './real-servers-env.ts';
 
 export interface ApiAnswer<T = any> {
   status: number;
@@ -38,7 +38,9 @@ export interface DispatchStack {
   worker: WorkerRuntime | undefined;
   /** The environment the stack's config was loaded from: a worker process started with it joins this stack. */
   env: Record<string, string>;
-  /** One JSON request to the API. */
+  /** The operator key the stack's API registered (`OPERATOR_KEY`); `api` sends it. */
+  operatorKey: string;
+  /** One JSON request to the API, as the operator. */
   api<T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer<T>>;
   close(): Promise<void>;
 }
@@ -121,7 +123,17 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     closers.push(() => geo.close());
     const baseUrl = `http://127.0.0.1:${port}`;
 
-    return { config, baseUrl, database, geo, worker, env, api: apiClient(baseUrl), close };
+    return {
+      config,
+      baseUrl,
+      database,
+      geo,
+      worker,
+      env,
+      operatorKey: TEST_OPERATOR_KEY,
+      api: apiClient(baseUrl),
+      close,
+    };
   } catch (error) {
     await close();
     throw error;
@@ -133,7 +145,7 @@ function apiClient(baseUrl: string): DispatchStack['api'] {
   return async <T = any>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ApiAnswer<T>> => {
     const response = await fetch(`${baseUrl}${path}`, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: { ...TEST_OPERATOR_AUTH, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
@@ -151,7 +163,13 @@ async function startEmbeddedStack(options: DispatchStackOptions): Promise<Dispat
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
-    const env = { HTTP_ADDR: '127.0.0.1:0', LOG_LEVEL: 'silent', BUS_BACKOFF_MS: '50', ...options.env };
+    const env = {
+      HTTP_ADDR: '127.0.0.1:0',
+      LOG_LEVEL: 'silent',
+      BUS_BACKOFF_MS: '50',
+      OPERATOR_KEY: TEST_OPERATOR_KEY,
+      ...options.env,
+    };
     const config = loadConfig(env);
     const metrics = new Registry();
     const clock = options.worker?.clock ?? systemClock;
@@ -175,6 +193,7 @@ async function startEmbeddedStack(options: DispatchStackOptions): Promise<Dispat
       geo: adapters.geo,
       worker,
       env,
+      operatorKey: TEST_OPERATOR_KEY,
       api: apiClient(baseUrl),
       close,
     };

@@ -1,6 +1,16 @@
+import { mintToken } from '../../internal/auth/token.ts';
 import { loadConfig, type Config } from '../../internal/config/config.ts';
 import { testKafkaBrokers } from './kafka.ts';
 import { testRedisUrl } from './redis.ts';
+
+/**
+ * The operator key of this test process: `realServersEnv` sets it as `OPERATOR_KEY`, so every API composed from that
+ * environment registers it at start, and a suite calls that API with `TEST_OPERATOR_AUTH`.
+ */
+export const TEST_OPERATOR_KEY = mintToken('operator');
+
+/** The `Authorization` header of `TEST_OPERATOR_KEY`. */
+export const TEST_OPERATOR_AUTH = { authorization: `Bearer ${TEST_OPERATOR_KEY}` } as const;
 
 export interface Isolation {
   /** A fresh database's URL (createTestDatabase). */
@@ -24,6 +34,7 @@ export function realServersEnv(isolation: Isolation, extra: Record<string, strin
     KAFKA_TOPIC_PREFIX: isolation.topicPrefix,
     HTTP_ADDR: '127.0.0.1:0',
     LOG_LEVEL: 'silent',
+    OPERATOR_KEY: TEST_OPERATOR_KEY,
     ...extra,
   };
 }
@@ -31,3 +42,11 @@ export function realServersEnv(isolation: Isolation, extra: Record<string, strin
 /** `realServersEnv` parsed by the one config module. */
 export const realServersConfig = (isolation: Isolation, extra: Record<string, string> = {}): Config =>
   loadConfig(realServersEnv(isolation, extra));
+
+/** `fetch` as the test operator: `TEST_OPERATOR_AUTH` added to the request's headers (which may override it). */
+export function operatorFetch(input: string | URL, init: RequestInit = {}): Promise<Response> {
+  return fetch(input, {
+    ...init,
+    headers: { ...TEST_OPERATOR_AUTH, ...Object.fromEntries(new Headers(init.headers).entries()) },
+  });
+}

@@ -28,7 +28,7 @@ export function registerGetRiderLocationRoute(app: OpenAPIHono, deps: TelemetryR
   app.openapi(getRiderLocationRoute, async (c) => {
     const riderId = c.req.valid('param').id;
     authorize(c, mayActAsRider(principalOf(c), riderId), `read the position of rider ${riderId}`);
-    const p = await telemetryOf(deps).current(c.req.valid('param').id);
+    const p = await telemetryOf(deps).current(riderId);
     return c.json(
       {
         rider_id: p.riderId,

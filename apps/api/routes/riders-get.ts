@@ -27,7 +27,7 @@ export function registerGetRiderRoute(app: OpenAPIHono, deps: { services?: ApiSe
   app.openapi(getRiderRoute, async (c) => {
     const riderId = c.req.valid('param').id;
     authorize(c, mayActAsRider(principalOf(c), riderId), `read rider ${riderId}`);
-    const rider = await servicesOf(deps).riders.get(c.req.valid('param').id);
+    const rider = await servicesOf(deps).riders.get(riderId);
     return c.json(riderJson(rider), 200);
   });
 }

@@ -32,7 +32,7 @@ export function registerRiderStatusRoute(app: OpenAPIHono, deps: { services?: Ap
     authorize(c, mayActAsRider(principalOf(c), riderId), `change the status of rider ${riderId}`);
     const body = c.req.valid('json');
     const position = body.lat !== undefined && body.lon !== undefined ? { lat: body.lat, lon: body.lon } : undefined;
-    const rider = await servicesOf(deps).riders.setShiftStatus(c.req.valid('param').id, body.status, position);
+    const rider = await servicesOf(deps).riders.setShiftStatus(riderId, body.status, position);
     return c.json(riderJson(rider), 200);
   });
 }
