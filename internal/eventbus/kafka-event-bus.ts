@@ -435,6 +435,8 @@ interface OutboundRecord {
 class KafkaSubscription implements Subscription {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  /** One per message whose handler runs now: aborted on close (see `ReceivedMessage.signal`). */
+  private readonly aborts = new Set<AbortController>();
   private readonly committer: OffsetCommitter;
   private closing: Promise<void> | undefined;
 
@@ -529,6 +531,8 @@ class KafkaSubscription implements Subscription {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const timer of this.resumeTimers) clearTimeout(timer);
+      // Handlers waiting to retry give their message up instead of holding the shutdown for their retry budget.
+      for (const abort of this.aborts) abort.abort(new Error('subscription closing'));
       try {
         this.consumer.pause([{ topic: this.topic }]);
       } catch {
@@ -545,11 +549,21 @@ class KafkaSubscription implements Subscription {
   }
 
   private async handle({ topic, partition, message, pause, heartbeat }: EachMessagePayload): Promise<void> {
-    const received = receivedMessage(topic, partition, message);
+    const abort = new AbortController();
+    const received = { ...receivedMessage(topic, partition, message), signal: abort.signal };
     // kafkajs heartbeats only between messages; a handler running longer than the session timeout (slow I/O, retries
     // with backoff) would get the member evicted and its message handed to another member. Keep the session alive.
-    // A failed heartbeat (e.g. "rebalancing") is the runner's business once the handler returns.
-    const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatIntervalMs);
+    // A heartbeat answered "rebalancing" (or "not a member any more") means the group wants this member to re-join,
+    // which kafkajs can only do once the handler returns: the delivery is given up (`signal`), and a handler waiting
+    // to retry returns at once; the message stays uncommitted and comes again to whoever owns the partition next.
+    const keepAlive = setInterval(
+      () =>
+        void heartbeat().catch((error: unknown) => {
+          if (mustRejoin(error)) abort.abort(error);
+        }),
+      this.heartbeatIntervalMs,
+    );
+    this.aborts.add(abort);
     try {
       await this.handler(received);
     } catch (error) {
@@ -562,6 +576,7 @@ class KafkaSubscription implements Subscription {
       return;
     } finally {
       clearInterval(keepAlive);
+      this.aborts.delete(abort);
     }
     try {
       await this.committer.commit(partition, (BigInt(message.offset) + 1n).toString());
@@ -623,6 +638,20 @@ function subscribeFailed(topic: string, group: string, cause: unknown): AppError
     `cannot consume ${topic} as ${group}: ${String(cause)}`,
     { topic, group },
     { cause },
+  );
+}
+
+/**
+ * True when a failed heartbeat means the member must re-join its group (a rebalance started, the member was evicted, the
+ * coordinator moved) — kafkajs' error types REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, NOT_COORDINATOR.
+ */
+function mustRejoin(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return (
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'UNKNOWN_MEMBER_ID' ||
+    type === 'ILLEGAL_GENERATION' ||
+    type === 'NOT_COORDINATOR'
   );
 }
 
