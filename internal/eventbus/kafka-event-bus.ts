@@ -187,13 +187,36 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
   private async startConsumer(...args: ConsumerArgs): Promise<Subscription> {
     this.assertOpen();
     const [topic, group] = args;
+    const log = this.logger.child({ topic, group });
+    const supervised = new SupervisedSubscription(log, (signal) =>
+      // After a crash: retry whatever fails (the broker may come back slowly, or with its metadata not there yet)
+      // until it works, the subscription is closed or the bus is.
+      retryUntil(
+        () => {
+          // The broker may have come back without its data: make sure the topic exists again (idempotent).
+          this.topics.delete(topic);
+          return this.tryStartConsumer(args, (from, error) => supervised.crashed(from, error));
+        },
+        {
+          what: `restart consumer of ${topic} as ${group}`,
+          isTransient: () => true,
+          deadlineMs: Number.POSITIVE_INFINITY,
+          logger: this.logger,
+          maxDelayMs: 10_000,
+          signal: AbortSignal.any([signal, this.closing.signal]),
+        },
+      ),
+    );
     try {
-      return await this.retryTransient(`subscribe to ${topic} as ${group}`, this.options.startDeadlineMs, () =>
-        this.tryStartConsumer(...args),
+      supervised.current = await this.retryTransient(
+        `subscribe to ${topic} as ${group}`,
+        this.options.startDeadlineMs,
+        () => this.tryStartConsumer(args, (from, error) => supervised.crashed(from, error)),
       );
     } catch (error) {
       throw subscribeFailed(topic, group, error);
     }
+    return supervised;
   }
 
   /** Runs `operation`, retrying what `isTransientKafkaError` accepts until `deadlineMs` or `close()`. */
@@ -207,8 +230,14 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     });
   }
 
-  /** One attempt: create the topic if needed, connect, join the group; on failure the consumer is closed again. */
-  private async tryStartConsumer(...[topic, group, handler, batch, options]: ConsumerArgs): Promise<Subscription> {
+  /**
+   * One attempt: create the topic if needed, connect, join the group; on failure the consumer is closed again. Once
+   * running, a crash of the kafkajs consumer is reported to `onCrash` (kafkajs is told never to restart it itself).
+   */
+  private async tryStartConsumer(
+    [topic, group, handler, batch, options]: ConsumerArgs,
+    onCrash: (subscription: KafkaSubscription, error: unknown) => void,
+  ): Promise<KafkaSubscription> {
     this.assertOpen();
     await this.ensureTopics([topic]);
     const from = options.from ?? 'earliest';
@@ -221,6 +250,10 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       heartbeatInterval: this.options.heartbeatIntervalMs,
       maxWaitTimeInMs: this.options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
+      // A crashed consumer is replaced by a fresh one, with our backoff, by `SupervisedSubscription` — whatever the
+      // error. kafkajs would restart it only for errors it deems retriable, and a non-retriable crash would leave the
+      // subscription silently dead (a broker restarting can produce both kinds).
+      retry: { ...this.kafkaConfig.retry, restartOnFailure: async () => false },
     });
     const subscription = new KafkaSubscription(
       consumer,
@@ -229,6 +262,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       log,
       this.options.redeliveryDelayMs,
       this.options.heartbeatIntervalMs,
+      this.options.sessionTimeoutMs,
       () => this.subscriptions.delete(subscription),
       batch,
     );
@@ -250,9 +284,11 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
         resolve();
       });
     });
+    let running = false;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
-      if (!payload.restart) reject(payload.error);
+      log.warn({ err: payload.error }, running ? 'kafka consumer crashed; replacing it' : 'kafka consumer crashed');
+      if (running) onCrash(subscription, payload.error);
+      else reject(payload.error);
     });
     const timer = setTimeout(
       () => reject(new GroupJoinTimeoutError(this.options.joinTimeoutMs)),
@@ -269,6 +305,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
           : { eachMessage: (payload: EachMessagePayload) => subscription.eachMessage(payload) }),
       });
       await ready;
+      running = true;
     } catch (error) {
       await subscription.close().catch(() => undefined);
       throw error;
@@ -318,7 +355,18 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
         async () => {
           const producer = await this.producer();
           await this.ensureTopics(byTopic.keys());
-          await producer.sendBatch({ acks: -1, topicMessages });
+          try {
+            await producer.sendBatch({ acks: -1, topicMessages });
+          } catch (error) {
+            // A broker that came back without its data (a fresh one) no longer has the topics we created: forget
+            // them, so the next attempt creates them again instead of failing until the deadline.
+            if (hasKafkaErrorType(error, 'UNKNOWN_TOPIC_OR_PARTITION'))
+              for (const t of byTopic.keys()) this.topics.delete(t);
+            // A failure kafkajs gives up on (e.g. the idempotent producer's sequence numbers out of step with a
+            // restarted broker's) can leave the producer failing every later send: replace it with a fresh one.
+            if (!isTransientKafkaError(error)) this.dropProducer(producer);
+            throw error;
+          }
         },
       );
       return sends.map(() => undefined);
@@ -346,6 +394,19 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     })();
     this.producerReady.catch(() => (this.producerReady = undefined));
     return this.producerReady;
+  }
+
+  /** Forgets `producer` (if it is still the current one) and disconnects it; the next send connects a new one. */
+  private dropProducer(producer: Producer): void {
+    const ready = this.producerReady;
+    void ready
+      ?.then((current) => {
+        if (current !== producer || this.producerReady !== ready) return;
+        this.producerReady = undefined;
+        this.logger.warn('kafka producer replaced after a non-retriable send failure');
+        void producer.disconnect().catch(() => undefined);
+      })
+      .catch(() => undefined);
   }
 
   private admin(): Promise<Admin> {
@@ -432,6 +493,46 @@ interface OutboundRecord {
   headers: Headers;
 }
 
+/**
+ * The subscription `subscribe` returns: the running `KafkaSubscription`, replaced by a fresh consumer (new client,
+ * same group, resuming at the committed offsets) whenever the current one crashes — a broker killed or restarted, a
+ * leader election that outlasted kafkajs' own retries. So no outage, however long, leaves a subscription dead.
+ */
+class SupervisedSubscription implements Subscription {
+  current: KafkaSubscription | undefined;
+  private restarting: Promise<void> | undefined;
+  private readonly closed = new AbortController();
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly restart: (signal: AbortSignal) => Promise<KafkaSubscription>,
+  ) {}
+
+  /** Called by the crashed consumer's CRASH listener; a crash of an already replaced consumer is ignored. */
+  crashed(from: KafkaSubscription, error: unknown): void {
+    if (this.closed.signal.aborted || from !== this.current || this.restarting) return;
+    this.restarting = (async () => {
+      const started = Date.now();
+      // Gives in-flight deliveries up (uncommitted: the new consumer gets them again) and disconnects.
+      await from.close().catch(() => undefined);
+      try {
+        this.current = await this.restart(this.closed.signal);
+        this.logger.info({ ms: Date.now() - started, err: error }, 'kafka consumer replaced after a crash');
+      } catch (failure) {
+        if (!this.closed.signal.aborted) this.logger.error({ err: failure }, 'kafka consumer could not be replaced');
+      } finally {
+        this.restarting = undefined;
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.closed.abort();
+    await this.restarting;
+    await this.current?.close();
+  }
+}
+
 class KafkaSubscription implements Subscription {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
@@ -447,6 +548,7 @@ class KafkaSubscription implements Subscription {
     private readonly logger: Logger,
     private readonly redeliveryDelayMs: number,
     private readonly heartbeatIntervalMs: number,
+    private readonly sessionTimeoutMs: number,
     private readonly onClosed: () => void,
     private readonly batch?: { handler: BatchHandler; maxBatch: number },
   ) {
@@ -556,11 +658,19 @@ class KafkaSubscription implements Subscription {
     // A heartbeat answered "rebalancing" (or "not a member any more") means the group wants this member to re-join,
     // which kafkajs can only do once the handler returns: the delivery is given up (`signal`), and a handler waiting
     // to retry returns at once; the message stays uncommitted and comes again to whoever owns the partition next.
+    // Likewise when heartbeats have failed for a whole session timeout (the broker is away): the coordinator has
+    // expired this member by now, and the kafkajs runner, which may be crashing, cannot stop until the handler returns.
+    let lastHeartbeat = Date.now();
     const keepAlive = setInterval(
       () =>
-        void heartbeat().catch((error: unknown) => {
-          if (mustRejoin(error)) abort.abort(error);
-        }),
+        void heartbeat().then(
+          () => {
+            lastHeartbeat = Date.now();
+          },
+          (error: unknown) => {
+            if (mustRejoin(error) || Date.now() - lastHeartbeat > this.sessionTimeoutMs) abort.abort(error);
+          },
+        ),
       this.heartbeatIntervalMs,
     );
     this.aborts.add(abort);
@@ -639,6 +749,16 @@ function subscribeFailed(topic: string, group: string, cause: unknown): AppError
     { topic, group },
     { cause },
   );
+}
+
+/** True when `error` or anything in its cause chain is the kafkajs protocol error of `type`. */
+function hasKafkaErrorType(error: unknown, type: string): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 10; depth++) {
+    const fields = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (fields.type === type) return true;
+    e = fields.cause ?? fields.originalError;
+  }
+  return false;
 }
 
 /**
