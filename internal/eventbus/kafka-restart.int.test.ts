@@ -105,4 +105,43 @@ describe('KafkaEventBus across a broker restart', () => {
     },
     scaledMs(600_000),
   );
+
+  it(
+    'comes back from a fresh broker (data lost): topics are created again, the producer and the consumer resume',
+    async () => {
+      const { logger, messages } = recordingLogger();
+      const bus = new KafkaEventBus({
+        brokers: kafka.brokers,
+        clientId: 'deliverygo-fresh-broker-test',
+        partitions: 2,
+        logger,
+        redeliveryDelayMs: 50,
+        startDeadlineMs: scaledMs(180_000),
+        publishDeadlineMs: scaledMs(180_000),
+        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+      });
+      const topic = `fresh.${randomUUID()}`;
+      const received = new Inbox<string>();
+      try {
+        await bus.subscribe(topic, 'plain', async (m) => received.push((JSON.parse(m.value) as Event).id));
+        const before = makeEvent('test.before', {});
+        await bus.publish(topic, 'k', before);
+        await received.until((ids) => ids.includes(before.id), 'the event before the wipe', 60_000);
+
+        await kafka.wipe();
+        await waitFor(() => messages.includes('kafka consumer crashed; replacing it'), {
+          timeoutMs: 120_000,
+          what: 'the consumer to crash with its broker gone',
+        });
+        await kafka.start();
+        const after = makeEvent('test.after', {});
+        await bus.publish(topic, 'k', after);
+        await received.until((ids) => ids.includes(after.id), 'the event published to the fresh broker', 120_000);
+        expect(messages).toContain('kafka consumer replaced after a crash');
+      } finally {
+        await bus.close();
+      }
+    },
+    scaledMs(600_000),
+  );
 });
