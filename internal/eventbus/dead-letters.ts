@@ -2,9 +2,9 @@
  * Inspecting and replaying dead letters (`npm run dlq`). `withDeadLetter` (middleware.ts) parks a message that could
  * not be handled in `<topic>.dlq` as a `dead_letter` event carrying the original bytes, key, headers and the reason.
  *
- * Replaying republishes the original value, byte for byte, under its key and headers to the original topic (consumers
- * are idempotent by event id, see event-bus.ts, so a message that was in fact handled before does no harm), and then
- * appends a `dead_letter.replayed` marker naming the dead letter (its DLQ partition and offset) to the same DLQ topic.
+ * Replaying republishes the original value, byte for byte, under its key and headers to the original topic
+ * (consumers are idempotent, guarded by state — see event-bus.ts — so a message that was in fact handled before does
+ * no harm), and then appends a `dead_letter.replayed` marker naming the dead letter (its DLQ partition and offset) to the same DLQ topic.
  * The markers are the record of what was replayed: a second replay skips marked dead letters, and `list` shows them as
  * replayed. A message that fails again after its replay is dead-lettered anew — a new, unmarked dead letter.
  *

@@ -20,7 +20,7 @@ list     every dead-letter topic (<topic>.dlq) with its count and, per dead lett
          topic and the reason.
 replay   republishes pending dead letters to their original topic (the original bytes, key and headers, plus
          x-dlq-replayed-from) and records each in the DLQ topic (a dead_letter.replayed marker), so replaying again
-         sends nothing twice. Consumers de-duplicate by event id. Poison messages (malformed) are skipped unless
+         sends nothing twice. Consumers are idempotent. Poison messages (malformed) are skipped unless
          named with --id or --include-poison is given: they would only be dead-lettered again.
 
 --topic  the original topic (order.placed) or its DLQ topic (order.placed.dlq); default: all of them.
