@@ -4,9 +4,10 @@
  *
  * Replaying republishes the original value, byte for byte, under its key and headers to the original topic
  * (consumers are idempotent, guarded by state — see event-bus.ts — so a message that was in fact handled before does
- * no harm), and then appends a `dead_letter.replayed` marker naming the dead letter (its DLQ partition and offset) to the same DLQ topic.
- * The markers are the record of what was replayed: a second replay skips marked dead letters, and `list` shows them as
- * replayed. A message that fails again after its replay is dead-lettered anew — a new, unmarked dead letter.
+ * no harm), and then appends a `dead_letter.replayed` marker naming the dead letter (its DLQ partition and offset) to
+ * the same DLQ topic. The markers are the record of what was replayed: a second replay skips marked dead letters, and
+ * `list` shows them as replayed. A message that fails again after its replay is dead-lettered anew — a new, unmarked
+ * dead letter.
  *
  * Failure windows: a crash between the republish and its marker leaves the dead letter unmarked, so the next replay
  * sends it once more (harmless: idempotent consumers). Two replays running at the same moment may both send it.
