@@ -188,24 +188,27 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     this.assertOpen();
     const [topic, group] = args;
     const log = this.logger.child({ topic, group });
-    const supervised = new SupervisedSubscription(log, (signal) =>
-      // After a crash: retry whatever fails (the broker may come back slowly, or with its metadata not there yet)
-      // until it works, the subscription is closed or the bus is.
-      retryUntil(
-        () => {
-          // The broker may have come back without its data: make sure the topic exists again (idempotent).
-          this.topics.delete(topic);
-          return this.tryStartConsumer(args, (from, error) => supervised.crashed(from, error));
-        },
-        {
-          what: `restart consumer of ${topic} as ${group}`,
-          isTransient: () => true,
-          deadlineMs: Number.POSITIVE_INFINITY,
-          logger: this.logger,
-          maxDelayMs: 10_000,
-          signal: AbortSignal.any([signal, this.closing.signal]),
-        },
-      ),
+    const supervised = new SupervisedSubscription(
+      log,
+      (signal) =>
+        // After a crash: retry whatever fails (the broker may come back slowly, or with its metadata not there yet)
+        // until it works, the subscription is closed or the bus is.
+        retryUntil(
+          () => {
+            // The broker may have come back without its data: make sure the topic exists again (idempotent).
+            this.topics.delete(topic);
+            return this.tryStartConsumer(args, (from, error) => supervised.crashed(from, error));
+          },
+          {
+            what: `restart consumer of ${topic} as ${group}`,
+            isTransient: () => true,
+            deadlineMs: Number.POSITIVE_INFINITY,
+            logger: this.logger,
+            maxDelayMs: 10_000,
+            signal,
+          },
+        ),
+      this.closing.signal,
     );
     try {
       supervised.current = await this.retryTransient(
@@ -502,24 +505,29 @@ class SupervisedSubscription implements Subscription {
   current: KafkaSubscription | undefined;
   private restarting: Promise<void> | undefined;
   private readonly closed = new AbortController();
+  /** Aborted when this subscription or the whole bus closes: stops a restart in progress. */
+  private readonly stopping: AbortSignal;
 
   constructor(
     private readonly logger: Logger,
     private readonly restart: (signal: AbortSignal) => Promise<KafkaSubscription>,
-  ) {}
+    busClosing: AbortSignal,
+  ) {
+    this.stopping = AbortSignal.any([this.closed.signal, busClosing]);
+  }
 
   /** Called by the crashed consumer's CRASH listener; a crash of an already replaced consumer is ignored. */
   crashed(from: KafkaSubscription, error: unknown): void {
-    if (this.closed.signal.aborted || from !== this.current || this.restarting) return;
+    if (this.stopping.aborted || from !== this.current || this.restarting) return;
     this.restarting = (async () => {
       const started = Date.now();
       // Gives in-flight deliveries up (uncommitted: the new consumer gets them again) and disconnects.
       await from.close().catch(() => undefined);
       try {
-        this.current = await this.restart(this.closed.signal);
+        this.current = await this.restart(this.stopping);
         this.logger.info({ ms: Date.now() - started, err: error }, 'kafka consumer replaced after a crash');
       } catch (failure) {
-        if (!this.closed.signal.aborted) this.logger.error({ err: failure }, 'kafka consumer could not be replaced');
+        if (!this.stopping.aborted) this.logger.error({ err: failure }, 'kafka consumer could not be replaced');
       } finally {
         this.restarting = undefined;
       }
