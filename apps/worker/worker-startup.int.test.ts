@@ -1,7 +1,9 @@
 /**
  * The worker started before its broker: start-up waits the broker out (retrying what kafkajs marks retriable) and the
- * worker becomes ready, and does its job, once the broker comes up. A private broker is used, so that the shared one
- * on :9092 is never stopped.
+ * worker becomes ready, and does its job, once the broker comes up. Then the broker is killed (-9) under the running
+ * worker and restarted: the worker's consumers crash and are replaced, and an event committed to the outbox during
+ * the outage is relayed once the broker is back — no exit, no manual step. A private broker is used, so that the
+ * shared one on :9092 is never stopped.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,6 +13,7 @@ import { createEventBus } from '../../internal/eventbus/create-event-bus.ts';
 import type { Event } from '../../internal/eventbus/event-bus.ts';
 import { enqueue } from '../../internal/outbox/outbox.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
+import { pino } from 'pino';
 import { createTestDatabase, type TestDatabase } from '../../tests/support/postgres.ts';
 import { privateKafka, type PrivateKafka } from '../../tests/support/private-kafka.ts';
 import { waitFor } from '../../tests/support/wait-for.ts';
@@ -38,7 +41,10 @@ describe('worker start-up', () => {
         KAFKA_BROKERS: kafka.brokers.join(','),
         LOG_LEVEL: 'silent',
       });
-      const worker = await composeWorker(config, silentLogger);
+      // The worker's log lines (messages only), to wait for its consumers to notice the broker is gone.
+      const logged: string[] = [];
+      const logger = pino({ level: 'info' }, { write: (line: string) => void logged.push(JSON.parse(line).msg) });
+      const worker = await composeWorker(config, logger);
       let ready = false;
       let failure: unknown;
       const starting = worker.start().then(
@@ -80,6 +86,25 @@ describe('worker start-up', () => {
           await db.db.transaction().execute((trx) => enqueue(trx, [{ topic, key: 'order-1', event }]));
           await waitFor(() => received.length > 0, { timeoutMs: 30_000, what: 'the relayed event' });
           expect(received).toEqual([event]);
+
+          // The broker killed under the running worker: its consumers crash and are replaced once it is back.
+          await kafka.stop({ hard: true });
+          const during: Event = { ...event, id: randomUUID(), payload: { order: 2 } };
+          await db.db.transaction().execute((trx) => enqueue(trx, [{ topic, key: 'order-2', event: during }]));
+          await waitFor(() => logged.includes('kafka consumer crashed; replacing it'), {
+            timeoutMs: 120_000,
+            what: "the worker's consumers to notice the broker is gone",
+          });
+          await kafka.start();
+          await waitFor(() => received.some((e) => e.id === during.id), {
+            timeoutMs: 120_000,
+            what: 'the event committed during the outage, relayed after it',
+          });
+          await waitFor(() => logged.includes('kafka consumer replaced after a crash'), {
+            timeoutMs: 120_000,
+            what: "the worker's consumers replaced",
+          });
+          expect(failure).toBeUndefined();
         } finally {
           await consumerBus.close();
           await db.close();

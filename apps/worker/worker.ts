@@ -117,7 +117,7 @@ export async function composeWorker(
           logger,
           registry: metrics,
           params,
-          consume: { maxAttempts: config.bus.maxAttempts, backoffMs: config.bus.backoffMs },
+          consume: config.bus,
           sweepIntervalMs: options.sweepIntervalMs,
         });
         // Started after the pipeline so a rebuild at start-up can poke its rounds; its first check runs at once.

@@ -152,6 +152,14 @@ describe('loadConfig', () => {
     expect(configError({ RIDER_SILENT_AFTER_S: '0' }).message).toContain('RIDER_SILENT_AFTER_S');
   });
 
+  it('retries transient failures for five minutes by default (BUS_RETRY_BUDGET_MS), others BUS_MAX_ATTEMPTS times', () => {
+    expect(loadConfig({}).bus).toEqual({ maxAttempts: 5, backoffMs: 100, maxBackoffMs: 5_000, retryBudgetMs: 300_000 });
+    expect(
+      loadConfig({ BUS_RETRY_BUDGET_MS: '20000', BUS_MAX_BACKOFF_MS: '50', BUS_BACKOFF_MS: '200' }).bus,
+    ).toMatchObject({ retryBudgetMs: 20_000, backoffMs: 200, maxBackoffMs: 200 });
+    expect(configError({ BUS_RETRY_BUDGET_MS: '-1' }).message).toContain('BUS_RETRY_BUDGET_MS');
+  });
+
   it('names every malformed variable at once', () => {
     const error = configError({ POSTGRES_DSN: 'nope', KAFKA_BROKERS: 'nope' });
     expect(error.message).toContain('POSTGRES_DSN');

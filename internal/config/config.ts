@@ -76,7 +76,14 @@ export interface Config {
    * --write` saves it, then `DISPATCH_PARAMS`, inline JSON overrides; defaults otherwise). See dispatch-params.ts.
    */
   dispatch: DispatchParamSet;
-  bus: { maxAttempts: number; backoffMs: number };
+  /**
+   * How every consumer retries a failing handler before dead-lettering the message to `<topic>.dlq`. A transient
+   * failure (Postgres, Redis or Kafka away) is retried for `retryBudgetMs` (`BUS_RETRY_BUDGET_MS`, default 300 000:
+   * five minutes, longer than a dependency restart), any other failure `maxAttempts` times (`BUS_MAX_ATTEMPTS`, default
+   * 5); the pauses double from `backoffMs` (`BUS_BACKOFF_MS`, default 100) up to `maxBackoffMs` (`BUS_MAX_BACKOFF_MS`,
+   * default 5 000). A permanent failure (a poison message, an error flagged `permanent`) is dead-lettered at once.
+   */
+  bus: { maxAttempts: number; backoffMs: number; maxBackoffMs: number; retryBudgetMs: number };
   /**
    * The live map page (`GET /map`). `tileUrl` (`MAP_TILE_URL`, a Leaflet URL template such as
    * `https://tile.openstreetmap.org/{z}/{x}/{y}.png`) adds a tile layer; unset (the default) draws a plain grid, so the
@@ -207,6 +214,8 @@ const envSchema = z.object({
   DISPATCH_PARAMS: z.string().trim().min(1).optional(),
   BUS_MAX_ATTEMPTS: int(1, 100).default(5),
   BUS_BACKOFF_MS: int(1, 60_000).default(100),
+  BUS_MAX_BACKOFF_MS: int(1, 600_000).default(5_000),
+  BUS_RETRY_BUDGET_MS: int(0, 86_400_000).default(300_000),
   MAP_TILE_URL: url(['http:', 'https:']).optional(),
   TELEMETRY_HISTORY_BATCH_ROWS: int(1, 100_000).default(5_000),
   TELEMETRY_HISTORY_LINGER_MS: int(0, 10_000).default(5),
@@ -280,7 +289,12 @@ export function loadConfig(
     },
     h3Resolution: dispatch.params.h3Resolution,
     dispatch,
-    bus: { maxAttempts: e.BUS_MAX_ATTEMPTS, backoffMs: e.BUS_BACKOFF_MS },
+    bus: {
+      maxAttempts: e.BUS_MAX_ATTEMPTS,
+      backoffMs: e.BUS_BACKOFF_MS,
+      maxBackoffMs: Math.max(e.BUS_BACKOFF_MS, e.BUS_MAX_BACKOFF_MS),
+      retryBudgetMs: e.BUS_RETRY_BUDGET_MS,
+    },
     map: { tileUrl: e.MAP_TILE_URL },
     telemetry: { historyBatchRows: e.TELEMETRY_HISTORY_BATCH_ROWS, historyLingerMs: e.TELEMETRY_HISTORY_LINGER_MS },
     ws: { heartbeatMs: e.WS_HEARTBEAT_MS, maxQueue: e.WS_MAX_QUEUE, maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES },

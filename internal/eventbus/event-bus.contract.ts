@@ -343,6 +343,53 @@ export function eventBusContract(
       expect(Number.isNaN(Date.parse(letter.payload.failedAt))).toBe(false);
     });
 
+    it('waits a dependency outage out within the retry budget; closed mid-budget it gives the message up undead-lettered, and the group gets it again', async () => {
+      const bus = await newBus();
+      const topic = uniqueName('budget');
+      const group = uniqueName('g');
+      const event = makeEvent('test.outage', { n: 1 });
+      const dead = new Inbox<ReceivedMessage>();
+      await subscribe(deadLetterTopic(topic), uniqueName('dlq-reader'), collect(dead));
+      const attempts = new Inbox<number>();
+      // Redis away (as ioredis says it): transient, so far more attempts than maxAttempts, and no dead letter.
+      const outage = () => Object.assign(new Error('Connection is closed.'), { name: 'Error' });
+      const first = await consume(bus, {
+        topic,
+        group,
+        maxAttempts: 2,
+        backoffMs: 5,
+        maxBackoffMs: 20,
+        retryBudgetMs: 600_000,
+        logger: silentLogger,
+        handler: async () => {
+          attempts.push(attempts.items.length + 1);
+          throw outage();
+        },
+      });
+      track(first);
+      await bus.publish(topic, 'k', event);
+      await attempts.until((items) => items.length >= 6, 'six attempts during the outage', waitMs);
+      // A restart mid-budget: close() must not wait for the budget (minutes) …
+      const closing = Date.now();
+      await first.close();
+      expect(Date.now() - closing).toBeLessThan(waitMs);
+      // … and the message, never acknowledged, comes to the group's next consumer, which succeeds (the outage is over).
+      const handled = new Inbox<string>();
+      track(
+        await consume(bus, {
+          topic,
+          group,
+          maxAttempts: 2,
+          backoffMs: 5,
+          retryBudgetMs: 600_000,
+          logger: silentLogger,
+          handler: async (e) => handled.push(e.id),
+        }),
+      );
+      await handled.until((items) => items.includes(event.id), 'the redelivered event', waitMs);
+      expect(dead.items).toEqual([]);
+    });
+
     it('dead-letters malformed messages (bad JSON, bad envelope, payload failing its schema) without retrying', async () => {
       const bus = await newBus();
       const topic = uniqueName('poison');

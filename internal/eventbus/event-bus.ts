@@ -65,6 +65,12 @@ export interface ReceivedMessage {
   /** Partition and offset (Kafka) or a sequence number (in-memory), for logs. */
   partition: number;
   offset: string;
+  /**
+   * Aborted when the consumer gives this delivery up before the handler finished: the subscription is closing, the
+   * partition is being taken away (a rebalance) or the consumer crashed. The message then stays unacknowledged and is
+   * delivered again (to this group's next owner of the partition), so a handler waiting to retry should stop waiting.
+   */
+  signal?: AbortSignal;
 }
 
 export type MessageHandler = (message: ReceivedMessage) => Promise<void>;

@@ -3,6 +3,7 @@ import { createLogger } from '../platform/logger.ts';
 import { testKafka, testKafkaBrokers, uniqueTopic } from '../../tests/support/kafka.ts';
 import { eventBusContract, Inbox, makeEvent } from './event-bus.contract.ts';
 import { KafkaEventBus, type KafkaEventBusOptions } from './kafka-event-bus.ts';
+import { consume } from './middleware.ts';
 import { scaledMs } from '../../tests/support/time-scale.ts';
 
 // Errors only: the contract makes handlers fail on purpose, and each failure is a warning.
@@ -113,4 +114,54 @@ describe('KafkaEventBus', () => {
       await bus.close();
     }
   });
+
+  it(
+    'a member waiting out an outage does not hold up a rebalance: it gives the delivery up, re-joins, and the event is handled once the outage ends',
+    async () => {
+      // kafkajs can re-join only between messages. With a rebalance timeout of 60 s, a member stuck in a minutes-long
+      // retry would keep a new member waiting that long; the adapter aborts the delivery when the heartbeat says
+      // "rebalancing", so the join completes at once and the message, never committed, is delivered again.
+      const a = new KafkaEventBus(options({ logger: quiet, rebalanceTimeoutMs: 60_000 }));
+      const b = new KafkaEventBus(options({ logger: quiet, rebalanceTimeoutMs: 60_000 }));
+      const topic = uniqueTopic('eventbus.rebalance-during-retry');
+      const group = uniqueTopic('g');
+      let outage = true;
+      const attempts = new Inbox<string>();
+      const handled = new Inbox<string>();
+      const dead = new Inbox<string>();
+      const consumeWith = (bus: KafkaEventBus) =>
+        consume(bus, {
+          topic,
+          group,
+          maxAttempts: 2,
+          backoffMs: 50,
+          maxBackoffMs: 500,
+          retryBudgetMs: 600_000,
+          logger: quiet,
+          handler: async (event) => {
+            attempts.push(event.id);
+            if (outage) throw Object.assign(new Error('Connection is closed.'), { name: 'Error' });
+            handled.push(event.id);
+          },
+        });
+      try {
+        await a.subscribe(`${topic}.dlq`, uniqueTopic('dlq'), async (m) => dead.push(m.value));
+        await consumeWith(a);
+        const event = makeEvent('t', { n: 1 });
+        await a.publish(topic, 'k', event);
+        await attempts.until((items) => items.length >= 3, 'retries during the outage', 30_000);
+
+        const joining = Date.now();
+        await consumeWith(b);
+        expect(Date.now() - joining).toBeLessThan(scaledMs(30_000));
+
+        outage = false;
+        await handled.until((items) => items.includes(event.id), 'the event after the outage', 60_000);
+        expect(dead.items).toEqual([]);
+      } finally {
+        await Promise.all([a.close(), b.close()]);
+      }
+    },
+    scaledMs(180_000),
+  );
 });

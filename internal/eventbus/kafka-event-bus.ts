@@ -191,13 +191,39 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     this.assertOpen();
     const [topic, group] = args;
     this.consumed.set(kafkaGroupId(group, topic), { group, topic });
+    const log = this.logger.child({ topic, group });
+    const supervised = new SupervisedSubscription(
+      log,
+      (signal) =>
+        // After a crash: retry whatever fails (the broker may come back slowly, or with its metadata not there yet)
+        // until it works, the subscription is closed or the bus is.
+        retryUntil(
+          () => {
+            // The broker may have come back without its data: make sure the topic exists again (idempotent).
+            this.topics.delete(topic);
+            return this.tryStartConsumer(args, (from, error) => supervised.crashed(from, error));
+          },
+          {
+            what: `restart consumer of ${topic} as ${group}`,
+            isTransient: () => true,
+            deadlineMs: Number.POSITIVE_INFINITY,
+            logger: this.logger,
+            maxDelayMs: 10_000,
+            signal,
+          },
+        ),
+      this.closing.signal,
+    );
     try {
-      return await this.retryTransient(`subscribe to ${topic} as ${group}`, this.options.startDeadlineMs, () =>
-        this.tryStartConsumer(...args),
+      supervised.current = await this.retryTransient(
+        `subscribe to ${topic} as ${group}`,
+        this.options.startDeadlineMs,
+        () => this.tryStartConsumer(args, (from, error) => supervised.crashed(from, error)),
       );
     } catch (error) {
       throw subscribeFailed(topic, group, error);
     }
+    return supervised;
   }
 
   /** Runs `operation`, retrying what `isTransientKafkaError` accepts until `deadlineMs` or `close()`. */
@@ -211,8 +237,14 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     });
   }
 
-  /** One attempt: create the topic if needed, connect, join the group; on failure the consumer is closed again. */
-  private async tryStartConsumer(...[topic, group, handler, batch, options]: ConsumerArgs): Promise<Subscription> {
+  /**
+   * One attempt: create the topic if needed, connect, join the group; on failure the consumer is closed again. Once
+   * running, a crash of the kafkajs consumer is reported to `onCrash` (kafkajs is told never to restart it itself).
+   */
+  private async tryStartConsumer(
+    [topic, group, handler, batch, options]: ConsumerArgs,
+    onCrash: (subscription: KafkaSubscription, error: unknown) => void,
+  ): Promise<KafkaSubscription> {
     this.assertOpen();
     await this.ensureTopics([topic]);
     const from = options.from ?? 'earliest';
@@ -225,6 +257,10 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       heartbeatInterval: this.options.heartbeatIntervalMs,
       maxWaitTimeInMs: this.options.maxWaitTimeMs,
       allowAutoTopicCreation: false,
+      // A crashed consumer is replaced by a fresh one, with our backoff, by `SupervisedSubscription` — whatever the
+      // error. kafkajs would restart it only for errors it deems retriable, and a non-retriable crash would leave the
+      // subscription silently dead (a broker restarting can produce both kinds).
+      retry: { ...this.kafkaConfig.retry, restartOnFailure: async () => false },
     });
     const subscription = new KafkaSubscription(
       consumer,
@@ -233,6 +269,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       log,
       this.options.redeliveryDelayMs,
       this.options.heartbeatIntervalMs,
+      this.options.sessionTimeoutMs,
       () => this.subscriptions.delete(subscription),
       batch,
     );
@@ -254,9 +291,11 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
         resolve();
       });
     });
+    let running = false;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      log.error({ err: payload.error, restart: payload.restart }, 'kafka consumer crashed');
-      if (!payload.restart) reject(payload.error);
+      log.warn({ err: payload.error }, running ? 'kafka consumer crashed; replacing it' : 'kafka consumer crashed');
+      if (running) onCrash(subscription, payload.error);
+      else reject(payload.error);
     });
     const timer = setTimeout(
       () => reject(new GroupJoinTimeoutError(this.options.joinTimeoutMs)),
@@ -273,6 +312,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
           : { eachMessage: (payload: EachMessagePayload) => subscription.eachMessage(payload) }),
       });
       await ready;
+      running = true;
     } catch (error) {
       await subscription.close().catch(() => undefined);
       throw error;
@@ -322,7 +362,18 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
         async () => {
           const producer = await this.producer();
           await this.ensureTopics(byTopic.keys());
-          await producer.sendBatch({ acks: -1, topicMessages });
+          try {
+            await producer.sendBatch({ acks: -1, topicMessages });
+          } catch (error) {
+            // A broker that came back without its data (a fresh one) no longer has the topics we created: forget
+            // them, so the next attempt creates them again instead of failing until the deadline.
+            if (hasKafkaErrorType(error, 'UNKNOWN_TOPIC_OR_PARTITION'))
+              for (const t of byTopic.keys()) this.topics.delete(t);
+            // A failure kafkajs gives up on (e.g. the idempotent producer's sequence numbers out of step with a
+            // restarted broker's) can leave the producer failing every later send: replace it with a fresh one.
+            if (!isTransientKafkaError(error)) this.dropProducer(producer);
+            throw error;
+          }
         },
       );
       return sends.map(() => undefined);
@@ -350,6 +401,19 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     })();
     this.producerReady.catch(() => (this.producerReady = undefined));
     return this.producerReady;
+  }
+
+  /** Forgets `producer` (if it is still the current one) and disconnects it; the next send connects a new one. */
+  private dropProducer(producer: Producer): void {
+    const ready = this.producerReady;
+    void ready
+      ?.then((current) => {
+        if (current !== producer || this.producerReady !== ready) return;
+        this.producerReady = undefined;
+        this.logger.warn('kafka producer replaced after a non-retriable send failure');
+        void producer.disconnect().catch(() => undefined);
+      })
+      .catch(() => undefined);
   }
 
   private admin(): Promise<Admin> {
@@ -479,9 +543,56 @@ interface OutboundRecord {
   headers: Headers;
 }
 
+/**
+ * The subscription `subscribe` returns: the running `KafkaSubscription`, replaced by a fresh consumer (new client,
+ * same group, resuming at the committed offsets) whenever the current one crashes — a broker killed or restarted, a
+ * leader election that outlasted kafkajs' own retries. So no outage, however long, leaves a subscription dead.
+ */
+class SupervisedSubscription implements Subscription {
+  current: KafkaSubscription | undefined;
+  private restarting: Promise<void> | undefined;
+  private readonly closed = new AbortController();
+  /** Aborted when this subscription or the whole bus closes: stops a restart in progress. */
+  private readonly stopping: AbortSignal;
+
+  constructor(
+    private readonly logger: Logger,
+    private readonly restart: (signal: AbortSignal) => Promise<KafkaSubscription>,
+    busClosing: AbortSignal,
+  ) {
+    this.stopping = AbortSignal.any([this.closed.signal, busClosing]);
+  }
+
+  /** Called by the crashed consumer's CRASH listener; a crash of an already replaced consumer is ignored. */
+  crashed(from: KafkaSubscription, error: unknown): void {
+    if (this.stopping.aborted || from !== this.current || this.restarting) return;
+    this.restarting = (async () => {
+      const started = Date.now();
+      // Gives in-flight deliveries up (uncommitted: the new consumer gets them again) and disconnects.
+      await from.close().catch(() => undefined);
+      try {
+        this.current = await this.restart(this.stopping);
+        this.logger.info({ ms: Date.now() - started, err: error }, 'kafka consumer replaced after a crash');
+      } catch (failure) {
+        if (!this.stopping.aborted) this.logger.error({ err: failure }, 'kafka consumer could not be replaced');
+      } finally {
+        this.restarting = undefined;
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    this.closed.abort();
+    await this.restarting;
+    await this.current?.close();
+  }
+}
+
 class KafkaSubscription implements Subscription {
   private readonly inFlight = new Set<Promise<void>>();
   private readonly resumeTimers = new Set<NodeJS.Timeout>();
+  /** One per message whose handler runs now: aborted on close (see `ReceivedMessage.signal`). */
+  private readonly aborts = new Set<AbortController>();
   private readonly committer: OffsetCommitter;
   private closing: Promise<void> | undefined;
 
@@ -492,6 +603,7 @@ class KafkaSubscription implements Subscription {
     private readonly logger: Logger,
     private readonly redeliveryDelayMs: number,
     private readonly heartbeatIntervalMs: number,
+    private readonly sessionTimeoutMs: number,
     private readonly onClosed: () => void,
     private readonly batch?: { handler: BatchHandler; maxBatch: number },
   ) {
@@ -576,6 +688,8 @@ class KafkaSubscription implements Subscription {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const timer of this.resumeTimers) clearTimeout(timer);
+      // Handlers waiting to retry give their message up instead of holding the shutdown for their retry budget.
+      for (const abort of this.aborts) abort.abort(new Error('subscription closing'));
       try {
         this.consumer.pause([{ topic: this.topic }]);
       } catch {
@@ -592,11 +706,29 @@ class KafkaSubscription implements Subscription {
   }
 
   private async handle({ topic, partition, message, pause, heartbeat }: EachMessagePayload): Promise<void> {
-    const received = receivedMessage(topic, partition, message);
+    const abort = new AbortController();
+    const received = { ...receivedMessage(topic, partition, message), signal: abort.signal };
     // kafkajs heartbeats only between messages; a handler running longer than the session timeout (slow I/O, retries
     // with backoff) would get the member evicted and its message handed to another member. Keep the session alive.
-    // A failed heartbeat (e.g. "rebalancing") is the runner's business once the handler returns.
-    const keepAlive = setInterval(() => void heartbeat().catch(() => undefined), this.heartbeatIntervalMs);
+    // A heartbeat answered "rebalancing" (or "not a member any more") means the group wants this member to re-join,
+    // which kafkajs can only do once the handler returns: the delivery is given up (`signal`), and a handler waiting
+    // to retry returns at once; the message stays uncommitted and comes again to whoever owns the partition next.
+    // Likewise when heartbeats have failed for a whole session timeout (the broker is away): the coordinator has
+    // expired this member by now, and the kafkajs runner, which may be crashing, cannot stop until the handler returns.
+    let lastHeartbeat = Date.now();
+    const keepAlive = setInterval(
+      () =>
+        void heartbeat().then(
+          () => {
+            lastHeartbeat = Date.now();
+          },
+          (error: unknown) => {
+            if (mustRejoin(error) || Date.now() - lastHeartbeat > this.sessionTimeoutMs) abort.abort(error);
+          },
+        ),
+      this.heartbeatIntervalMs,
+    );
+    this.aborts.add(abort);
     try {
       await this.handler(received);
     } catch (error) {
@@ -609,6 +741,7 @@ class KafkaSubscription implements Subscription {
       return;
     } finally {
       clearInterval(keepAlive);
+      this.aborts.delete(abort);
     }
     try {
       await this.committer.commit(partition, (BigInt(message.offset) + 1n).toString());
@@ -670,6 +803,30 @@ function subscribeFailed(topic: string, group: string, cause: unknown): AppError
     `cannot consume ${topic} as ${group}: ${String(cause)}`,
     { topic, group },
     { cause },
+  );
+}
+
+/** True when `error` or anything in its cause chain is the kafkajs protocol error of `type`. */
+function hasKafkaErrorType(error: unknown, type: string): boolean {
+  for (let e: unknown = error, depth = 0; e && depth < 10; depth++) {
+    const fields = e as { type?: unknown; cause?: unknown; originalError?: unknown };
+    if (fields.type === type) return true;
+    e = fields.cause ?? fields.originalError;
+  }
+  return false;
+}
+
+/**
+ * True when a failed heartbeat means the member must re-join its group (a rebalance started, the member was evicted, the
+ * coordinator moved) — kafkajs' error types REBALANCE_IN_PROGRESS, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, NOT_COORDINATOR.
+ */
+function mustRejoin(error: unknown): boolean {
+  const type = (error as { type?: unknown } | null)?.type;
+  return (
+    type === 'REBALANCE_IN_PROGRESS' ||
+    type === 'UNKNOWN_MEMBER_ID' ||
+    type === 'ILLEGAL_GENERATION' ||
+    type === 'NOT_COORDINATOR'
   );
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { eventBusContract, Inbox, makeEvent, uniqueName } from './event-bus.contract.ts';
+import { topicReaderContract } from './topic-reader.contract.ts';
 import { MemoryEventBus, partitionOf } from './memory-event-bus.ts';
 
 eventBusContract('memory', { persistent: false, partitions: 3, waitMs: 5_000 }, () => {
@@ -36,4 +37,9 @@ describe('MemoryEventBus', () => {
     const used = new Set(Array.from({ length: 100 }, (_, i) => partitionOf(`key-${i}`, 3)));
     expect(used).toEqual(new Set([0, 1, 2]));
   });
+});
+
+topicReaderContract('memory', async () => {
+  const bus = new MemoryEventBus();
+  return { bus, reader: bus };
 });

@@ -16,6 +16,7 @@ import {
 } from './event-bus.ts';
 import { maxBatchOf, type BatchHandler, type BatchSubscribeOptions, type BatchSubscriber } from './batch-subscriber.ts';
 import type { BusInspector, ConsumerLag, TopicDepth } from './bus-inspector.ts';
+import type { TopicReader } from './topic-reader.ts';
 
 export interface MemoryEventBusOptions {
   /** Partitions per topic; keys are hashed onto them, as Kafka does. Default 3. */
@@ -40,7 +41,9 @@ export interface MemoryEventBusOptions {
  * signal while there is nothing to do — publishing and membership changes wake them — so an idle bus costs nothing and
  * a busy one is not bounded by a polling interval.
  */
-export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner, BusInspector {
+export class MemoryEventBus
+  implements EventBus, RawPublisher, BatchSubscriber, KeyPartitioner, BusInspector, TopicReader
+{
   private readonly topics = new Map<string, Topic>();
   private readonly subscriptions = new Set<MemorySubscription>();
   private readonly partitions: number;
@@ -86,6 +89,7 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
     return this.join(topicName, groupName, options, {
       handler,
       inFlight: new Set(),
+      aborts: new Set(),
       onAssignment: options.onAssignment,
     });
   }
@@ -120,6 +124,7 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
       },
       batch,
       inFlight: new Set(),
+      aborts: new Set(),
       onAssignment: options.onAssignment,
     });
   }
@@ -147,6 +152,31 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
   /** Topics some group consumes. */
   consumedTopics(): string[] {
     return [...this.topics.values()].filter((t) => t.groups.size > 0).map((t) => t.name);
+  }
+
+  /** See topic-reader.ts: the topics published to or subscribed to so far. */
+  async listTopics(): Promise<string[]> {
+    return [...this.topics.keys()].sort();
+  }
+
+  /** See topic-reader.ts: the retained messages of `topicName`, partition by partition. */
+  async readAll(topicName: string): Promise<ReceivedMessage[]> {
+    const topic = this.topics.get(topicName);
+    if (!topic) return [];
+    return topic.partitions.flatMap((log, partition) => {
+      const messages: ReceivedMessage[] = [];
+      for (let offset = log.base; offset < log.end; offset++) {
+        const stored = log.at(offset);
+        messages.push({
+          topic: topicName,
+          ...stored,
+          headers: { ...stored.headers },
+          partition,
+          offset: String(offset),
+        });
+      }
+      return messages;
+    });
   }
 
   async close(): Promise<void> {
@@ -207,10 +237,14 @@ export class MemoryEventBus implements EventBus, RawPublisher, BatchSubscriber, 
           offset: String(o),
         });
       }
+      const abort = new AbortController();
+      if (!member.batch) messages[0]!.signal = abort.signal;
       const outcome = member.batch ? runBatchHandler(member.batch.handler, messages) : runHandler(member, messages[0]!);
       member.inFlight.add(outcome);
+      member.aborts.add(abort);
       const error = await outcome;
       member.inFlight.delete(outcome);
+      member.aborts.delete(abort);
       if (error === undefined) {
         group.positions[partition] = offset + count;
         // A backlog of handlers that settle at once would otherwise run on microtasks alone and starve timers and I/O.
@@ -247,6 +281,8 @@ interface Member {
   batch?: { handler: BatchHandler; maxBatch: number };
   /** Settled outcomes of handlers currently running for this member (resolve to the error, or undefined). */
   inFlight: Set<Promise<unknown>>;
+  /** One per running delivery, aborted when the member leaves (see `ReceivedMessage.signal`). */
+  aborts: Set<AbortController>;
   /** `SubscribeOptions.onAssignment`. */
   onAssignment?: (partitions: readonly number[]) => void;
 }
@@ -328,6 +364,8 @@ class MemorySubscription implements Subscription {
     // waits for a new member) once the in-flight handler settles, and commits that one only if it succeeded.
     this.closing ??= (async () => {
       this.group.leave(this.member);
+      // Handlers waiting to retry give their message up (it stays unacknowledged) instead of holding the close.
+      for (const abort of this.member.aborts) abort.abort(new Error('subscription closing'));
       await Promise.all(this.member.inFlight);
       this.onClosed();
     })();

@@ -6,9 +6,11 @@ import { ManualClock } from '../platform/clock.ts';
 import { Inbox, makeEvent, uniqueName } from './event-bus.contract.ts';
 import { deadLetterTopic, encodeEvent, type ReceivedMessage } from './event-bus.ts';
 import { MemoryEventBus } from './memory-event-bus.ts';
+import { AppError } from '../platform/errors.ts';
 import {
   consume,
   decodeEvent,
+  DeliveryAbortedError,
   PoisonMessageError,
   PermanentFailureError,
   RetriesExhaustedError,
@@ -85,6 +87,120 @@ describe('withRetry', () => {
 
   it('rejects a maxAttempts below 1', () => {
     expect(() => withRetry({ maxAttempts: 0, backoffMs: 1 }, async () => {})).toThrow(RangeError);
+  });
+});
+
+describe('withRetry: the retry budget for transient failures', () => {
+  /** A Redis-is-away error as ioredis reports it (classified by `isDependencyOutage`). */
+  const redisAway = () => Object.assign(new Error('Connection is closed.'), { name: 'Error' });
+  /** A sleep that only moves the manual clock: a minutes-long budget runs in microseconds. */
+  const virtualSleep = (clock: ManualClock, slept: number[]) => async (ms: number, signal?: AbortSignal) => {
+    signal?.throwIfAborted();
+    slept.push(ms);
+    clock.advance(ms);
+  };
+
+  it('waits a dependency outage out far beyond maxAttempts, with growing pauses, and succeeds when it is back', async () => {
+    const clock = new ManualClock(0);
+    const slept: number[] = [];
+    let calls = 0;
+    const handler = withRetry(
+      {
+        maxAttempts: 5,
+        backoffMs: 100,
+        maxBackoffMs: 5_000,
+        retryBudgetMs: 300_000,
+        clock,
+        sleep: virtualSleep(clock, slept),
+      },
+      async () => {
+        // Redis is away for 16 s of clock time (the outage that used to dead-letter after ~1.5 s).
+        calls++;
+        if (clock.now() < 16_000) throw redisAway();
+      },
+    );
+    await handler(message('{}'));
+    expect(calls).toBeGreaterThan(5);
+    expect(clock.now()).toBeGreaterThanOrEqual(16_000);
+    // Exponential backoff (equal jitter: each pause within [d/2, d]), capped at maxBackoffMs.
+    expect(slept[0]).toBeLessThanOrEqual(100);
+    expect(slept[3]).toBeGreaterThanOrEqual(400);
+    expect(Math.max(...slept)).toBeLessThanOrEqual(5_000);
+  });
+
+  it('gives a transient failure up only when the budget is spent, counted from the first failure', async () => {
+    const clock = new ManualClock(1_000);
+    const slept: number[] = [];
+    const handler = withRetry(
+      {
+        maxAttempts: 2,
+        backoffMs: 100,
+        maxBackoffMs: 2_000,
+        retryBudgetMs: 60_000,
+        clock,
+        sleep: virtualSleep(clock, slept),
+      },
+      async () => {
+        throw new AppError('unavailable', 'dependency.unavailable', 'postgres is unavailable');
+      },
+    );
+    const error = await handler(message('{}')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RetriesExhaustedError);
+    expect((error as RetriesExhaustedError).attempts).toBeGreaterThan(2);
+    // The last pause is cut to what is left, so the budget ends on time, not up to a whole backoff later.
+    expect(clock.now() - 1_000).toBe(60_000);
+  });
+
+  it('still gives other failures up after maxAttempts, and permanent ones at once, whatever the budget', async () => {
+    const clock = new ManualClock(0);
+    let calls = 0;
+    const bug = withRetry(
+      { maxAttempts: 3, backoffMs: 1, retryBudgetMs: 300_000, clock, sleep: virtualSleep(clock, []) },
+      async () => {
+        calls++;
+        throw new TypeError('x is undefined');
+      },
+    );
+    await expect(bug(message('{}'))).rejects.toBeInstanceOf(RetriesExhaustedError);
+    expect(calls).toBe(3);
+
+    calls = 0;
+    const permanent = withRetry(
+      { maxAttempts: 3, backoffMs: 1, retryBudgetMs: 300_000, clock, sleep: virtualSleep(clock, []) },
+      async () => {
+        calls++;
+        throw Object.assign(new Error('no road there'), { permanent: true });
+      },
+    );
+    await expect(permanent(message('{}'))).rejects.toBeInstanceOf(PermanentFailureError);
+    expect(calls).toBe(1);
+  });
+
+  it('stops waiting when the delivery is given up (signal aborted): DeliveryAbortedError, which is not dead-lettered', async () => {
+    const published: string[] = [];
+    const recordingBus = {
+      publish: async (topic: string) => void published.push(topic),
+    } as unknown as MemoryEventBus;
+    const abort = new AbortController();
+    let calls = 0;
+    let failedOnce!: () => void;
+    const firstFailure = new Promise<void>((resolve) => (failedOnce = resolve));
+    const handler = withDeadLetter(
+      recordingBus,
+      { logger: silentLogger },
+      // Real sleeps of a minute: only the abort can end this in time.
+      withRetry({ maxAttempts: 5, backoffMs: 60_000, retryBudgetMs: 600_000 }, async () => {
+        calls++;
+        failedOnce();
+        throw redisAway();
+      }),
+    );
+    const running = handler(message(encodeEvent(makeEvent('order.placed', {})), { signal: abort.signal }));
+    await firstFailure;
+    abort.abort();
+    await expect(running).rejects.toBeInstanceOf(DeliveryAbortedError);
+    expect(calls).toBe(1);
+    expect(published).toEqual([]);
   });
 });
 

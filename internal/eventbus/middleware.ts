@@ -4,6 +4,7 @@ import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import { BackoffDelays } from '../platform/backoff.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
+import { isDependencyOutage } from '../platform/dependency-errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import {
   deadLetterTopic,
@@ -134,8 +135,22 @@ export function decodeEvent<S extends z.ZodType>(
 
 // ----------------------------------------------------------------------------------------------------------------- retry
 
+/**
+ * How consumers retry, as configured (`config.bus`): transient failures — a dependency away — for up to
+ * `retryBudgetMs`, other failures `maxAttempts` times, both with exponential backoff from `backoffMs` to `maxBackoffMs`.
+ */
+export interface BusRetryPolicy {
+  maxAttempts: number;
+  backoffMs: number;
+  maxBackoffMs?: number;
+  retryBudgetMs?: number;
+}
+
 export interface RetryOptions {
-  /** Total attempts including the first (≥ 1). */
+  /**
+   * Total attempts including the first (≥ 1) for failures that are neither transient nor permanent (an unexpected
+   * error: a bug, a constraint violation). Transient failures are bounded by `retryBudgetMs` instead.
+   */
   maxAttempts: number;
   /**
    * Delay before the second attempt; doubles on each further attempt, with equal jitter (half fixed, half random, so
@@ -144,23 +159,69 @@ export interface RetryOptions {
   backoffMs: number;
   /** Upper bound of one delay. Default: 30 s. */
   maxBackoffMs?: number;
+  /**
+   * How long a delivery whose handler keeps failing transiently (`isTransient`: Postgres, Redis or Kafka away) is
+   * retried, counted from its first failure, before it is given up (and dead-lettered). Default 0: transient failures
+   * count against `maxAttempts` like any other.
+   */
+  retryBudgetMs?: number;
+  /** Which failures are a dependency outage worth waiting out. Default `isDependencyOutage`. */
+  isTransient?: (error: unknown) => boolean;
+  /** Time for the budget. Default the system clock. */
+  clock?: Clock;
+  /** How to wait (tests inject one that moves a manual clock). Must reject when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Called before each pause, e.g. to log or count retries. */
-  onRetry?: (info: { message: ReceivedMessage; attempt: number; delayMs: number; error: unknown }) => void;
+  onRetry?: (info: {
+    message: ReceivedMessage;
+    attempt: number;
+    delayMs: number;
+    error: unknown;
+    transient: boolean;
+  }) => void;
 }
 
 /**
- * Retries a failing handler in place, up to `maxAttempts` times with exponential backoff. `PoisonMessageError` is not
- * retried, nor is a permanent error (`isPermanentError`: thrown on as `PermanentFailureError`). When attempts run out
- * it throws `RetriesExhaustedError` (for `withDeadLetter` to park the message).
- * The attempt count lives in memory: a consumer that dies mid-retry starts the count afresh on redelivery.
+ * Thrown by `withRetry` when the delivery was given up (`message.signal` aborted: closing, rebalance, crash) while it
+ * waited to retry. Not a failure of the message: `withDeadLetter` rethrows it, and the adapter leaves the message
+ * unacknowledged, so it is delivered again.
+ */
+export class DeliveryAbortedError extends Error {
+  override name = 'DeliveryAbortedError';
+  constructor(
+    readonly attempts: number,
+    cause: unknown,
+  ) {
+    super(`delivery given up after ${attempts} attempt(s), to be redelivered: ${describeError(cause)}`, { cause });
+  }
+}
+
+const abortableSleep = (ms: number, signal?: AbortSignal): Promise<void> => sleep(ms, undefined, { signal });
+
+/**
+ * Retries a failing handler in place with exponential backoff. A transient failure (`isTransient`: a dependency away)
+ * is retried until `retryBudgetMs` has passed since this delivery first failed; any other failure up to `maxAttempts`
+ * times. `PoisonMessageError` is not retried, nor is a permanent error (`isPermanentError`: thrown on as
+ * `PermanentFailureError`). When retrying runs out it throws `RetriesExhaustedError` (for `withDeadLetter` to park the
+ * message). When `message.signal` aborts while waiting it throws `DeliveryAbortedError` (redelivered, not parked).
+ *
+ * The budget lives in memory and starts with the delivery: a consumer restarted mid-budget gets the message again
+ * (its offset was never committed) and starts a fresh budget, so a restart never dead-letters anything.
  */
 export function withRetry(options: RetryOptions, inner: MessageHandler): MessageHandler {
   if (!Number.isInteger(options.maxAttempts) || options.maxAttempts < 1) {
     throw new RangeError(`maxAttempts must be an integer ≥ 1, got ${options.maxAttempts}`);
   }
+  const budgetMs = options.retryBudgetMs ?? 0;
+  if (!(budgetMs >= 0)) throw new RangeError(`retryBudgetMs must be ≥ 0, got ${budgetMs}`);
   const backoff = { initialMs: options.backoffMs, maxMs: Math.max(options.backoffMs, options.maxBackoffMs ?? 30_000) };
+  const clock = options.clock ?? systemClock;
+  const wait = options.sleep ?? abortableSleep;
+  const isTransient = options.isTransient ?? isDependencyOutage;
   return async (message) => {
     const delays = new BackoffDelays(backoff);
+    let firstFailureAt: number | undefined;
+    let otherFailures = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         await inner(message);
@@ -171,10 +232,25 @@ export function withRetry(options: RetryOptions, inner: MessageHandler): Message
           throw error;
         }
         if (isPermanentError(error)) throw new PermanentFailureError(attempt, error);
-        if (attempt >= options.maxAttempts) throw new RetriesExhaustedError(attempt, error);
-        const delayMs = delays.next();
-        options.onRetry?.({ message, attempt, delayMs, error });
-        await sleep(delayMs);
+        if (error instanceof DeliveryAbortedError) throw error;
+        firstFailureAt ??= clock.now();
+        const transient = budgetMs > 0 && isTransient(error);
+        let delayMs = delays.next();
+        if (transient) {
+          const remaining = firstFailureAt + budgetMs - clock.now();
+          if (remaining <= 0) throw new RetriesExhaustedError(attempt, error);
+          delayMs = Math.min(delayMs, remaining);
+        } else if (++otherFailures >= options.maxAttempts) {
+          throw new RetriesExhaustedError(attempt, error);
+        }
+        if (message.signal?.aborted) throw new DeliveryAbortedError(attempt, error);
+        options.onRetry?.({ message, attempt, delayMs, error, transient });
+        try {
+          await wait(delayMs, message.signal);
+        } catch (aborted) {
+          if (message.signal?.aborted) throw new DeliveryAbortedError(attempt, error);
+          throw aborted;
+        }
       }
     }
   };
@@ -224,6 +300,8 @@ export function withDeadLetter(bus: EventBus, options: DeadLetterOptions, inner:
       await inner(message);
       return;
     } catch (error) {
+      // Given up by the consumer (closing, rebalance): not the message's fault; it is delivered again.
+      if (error instanceof DeliveryAbortedError) throw error;
       const poison = error instanceof PoisonMessageError;
       const wrapped = error instanceof RetriesExhaustedError || error instanceof PermanentFailureError;
       const attempts = poison || wrapped ? error.attempts : 1;
@@ -288,7 +366,10 @@ export interface ConsumeOptions<S extends z.ZodType> {
   maxAttempts: number;
   /** Usually `config.bus.backoffMs`. */
   backoffMs: number;
+  /** Usually `config.bus.maxBackoffMs`. */
   maxBackoffMs?: number;
+  /** Usually `config.bus.retryBudgetMs`: how long transient failures are retried before dead-lettering. */
+  retryBudgetMs?: number;
   logger: Logger;
   /** When given, per-topic counters are registered there (see `metrics.ts`). */
   registry?: Registry;
@@ -316,12 +397,21 @@ export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOpti
       maxAttempts: options.maxAttempts,
       backoffMs: options.backoffMs,
       maxBackoffMs: options.maxBackoffMs,
-      onRetry: ({ message, attempt, delayMs, error }) => {
+      retryBudgetMs: options.retryBudgetMs,
+      onRetry: ({ message, attempt, delayMs, error, transient }) => {
         metrics?.retries.inc(labels);
-        log.debug(
-          { partition: message.partition, offset: message.offset, attempt, delayMs, err: describeError(error) },
-          'handler failed, retrying',
-        );
+        const fields = {
+          partition: message.partition,
+          offset: message.offset,
+          attempt,
+          delayMs: Math.round(delayMs),
+          transient,
+          err: describeError(error),
+        };
+        // A dependency away is worth a warning once per delivery, not once per attempt.
+        if (transient && attempt === 1)
+          log.warn(fields, 'handler failed on a dependency outage, retrying with backoff');
+        else log.debug(fields, 'handler failed, retrying');
       },
     },
     decoded,

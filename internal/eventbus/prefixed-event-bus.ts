@@ -5,6 +5,7 @@ import type {
   KeyPartitioner,
   MessageHandler,
   OutgoingRecord,
+  RawPublisher,
   SubscribeOptions,
   Subscription,
 } from './event-bus.ts';
@@ -23,7 +24,7 @@ import { supportsInspection, type BusInspector, type ConsumerLag, type TopicDept
  * The prefix is invisible above this line: handlers receive the unprefixed topic name, so dead-lettering
  * (`<topic>.dlq`, published back through this bus) lands under the same prefix too.
  */
-export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartitioner, BusInspector {
+export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartitioner, BusInspector, RawPublisher {
   constructor(
     private readonly inner: EventBus & KeyPartitioner,
     private readonly prefix: string,
@@ -35,6 +36,13 @@ export class PrefixedEventBus implements EventBus, BatchSubscriber, KeyPartition
 
   publishAll(records: readonly OutgoingRecord[]): Promise<void> {
     return this.inner.publishAll(records.map((r) => ({ ...r, topic: this.prefix + r.topic })));
+  }
+
+  /** Passes raw publishing through (tools: the dead-letter replay); rejects when the inner bus cannot publish raw. */
+  async publishRaw(topic: string, key: string, value: string, headers?: Headers): Promise<void> {
+    const inner = this.inner as Partial<RawPublisher>;
+    if (typeof inner.publishRaw !== 'function') throw new TypeError('the wrapped event bus cannot publish raw values');
+    return inner.publishRaw.call(this.inner, this.prefix + topic, key, value, headers);
   }
 
   subscribe(topic: string, group: string, handler: MessageHandler, options?: SubscribeOptions): Promise<Subscription> {

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { EventBus, Subscription } from '../eventbus/event-bus.ts';
-import { consume } from '../eventbus/middleware.ts';
+import { consume, type BusRetryPolicy } from '../eventbus/middleware.ts';
 import { topics, type PayloadOf } from '../events/catalog.ts';
 import type { Logger } from '../platform/logger.ts';
 import { channels, type LiveFeed, type LiveMessage } from './live-feed.ts';
@@ -14,7 +14,7 @@ export interface LiveFeedForwarderDeps {
   feed: LiveFeed;
   logger: Logger;
   registry?: Registry;
-  consume: { maxAttempts: number; backoffMs: number };
+  consume: BusRetryPolicy;
 }
 
 /** The live-feed channels a domain state event goes to: its entity's channel and the all-riders map. */
@@ -53,8 +53,7 @@ export async function startLiveFeedForwarder(deps: LiveFeedForwarderDeps): Promi
       handler: async (event) => {
         await deps.feed.publishMany(liveMessagesOf(topics[topic].name, event.payload, event.occurredAt));
       },
-      maxAttempts: deps.consume.maxAttempts,
-      backoffMs: deps.consume.backoffMs,
+      ...deps.consume,
       logger: log,
       registry: deps.registry,
       from: 'latest',

@@ -4,6 +4,7 @@ import type { Registry } from 'prom-client';
 import type { Database } from '../db/schema.ts';
 import type { DispatchParams } from '../dispatch/params.ts';
 import type { EventBus, KeyPartitioner } from '../eventbus/event-bus.ts';
+import type { BusRetryPolicy } from '../eventbus/middleware.ts';
 import type { GeoStore } from '../geostore/geo-store.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -21,7 +22,7 @@ export interface PipelineDeps {
   registry: Registry;
   params: DispatchParams;
   /** Retry policy of every consumer (config.bus). Consumers are idempotent by state (a round reads what is pending). */
-  consume: { maxAttempts: number; backoffMs: number };
+  consume: BusRetryPolicy;
   /** Period of each scope's dispatch round when no event pokes it (riders freed, deadlines reached). Default 1 000 ms. */
   sweepIntervalMs?: number;
 }

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { DEPENDENCY_UNAVAILABLE, dependencyFailure, outageOf, tagDependency } from './dependency-errors.ts';
-import { conflict } from './errors.ts';
+import {
+  DEPENDENCY_UNAVAILABLE,
+  dependencyFailure,
+  isDependencyOutage,
+  outageOf,
+  tagDependency,
+} from './dependency-errors.ts';
+import { AppError, conflict, unavailable } from './errors.ts';
 
 const withFields = (message: string, fields: Record<string, unknown>): Error =>
   Object.assign(new Error(message), fields);
@@ -60,5 +66,19 @@ describe('dependencyFailure', () => {
 
   it('leaves AppErrors to their own kind', () => {
     expect(dependencyFailure(conflict('order.x', 'no', {}))).toBeUndefined();
+  });
+});
+
+describe('isDependencyOutage (what consumers wait out within their retry budget)', () => {
+  it('is true for driver outages and 503-kind errors, false for bugs, bad input and domain conflicts', () => {
+    expect(
+      isDependencyOutage(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })),
+    ).toBe(true);
+    expect(isDependencyOutage(new Error('Connection is closed.'))).toBe(true);
+    expect(isDependencyOutage(unavailable('eventbus.publish_failed', 'cannot publish'))).toBe(true);
+    expect(isDependencyOutage(new TypeError("Cannot read properties of undefined (reading 'id')"))).toBe(false);
+    expect(isDependencyOutage(conflict('order.wrong_state', 'not ready'))).toBe(false);
+    expect(isDependencyOutage(new AppError('internal', 'x', 'bug'))).toBe(false);
+    expect(isDependencyOutage('nope')).toBe(false);
   });
 });

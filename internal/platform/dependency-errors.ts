@@ -89,3 +89,13 @@ export function dependencyFailure(error: unknown): AppError | undefined {
   );
   return Object.assign(failure, { cause: error });
 }
+
+/**
+ * True when `error` says a server we depend on is away, so that trying again later may succeed: a driver-level outage
+ * (`outageOf`), or an `AppError` of kind `unavailable` (e.g. `eventbus.publish_failed`, `dependency.unavailable`) —
+ * the classification consumers use to decide between waiting an outage out and giving a message up.
+ */
+export function isDependencyOutage(error: unknown): boolean {
+  if (error instanceof AppError) return error.kind === 'unavailable';
+  return outageOf(error) !== undefined;
+}

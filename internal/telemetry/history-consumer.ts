@@ -4,7 +4,13 @@ import type { z } from 'zod';
 import type { Database } from '../db/schema.ts';
 import { supportsBatch } from '../eventbus/batch-subscriber.ts';
 import type { EventBus, ReceivedMessage, Subscription } from '../eventbus/event-bus.ts';
-import { consume, decodeEvent, describeError, PoisonMessageError } from '../eventbus/middleware.ts';
+import {
+  consume,
+  decodeEvent,
+  describeError,
+  PoisonMessageError,
+  type BusRetryPolicy,
+} from '../eventbus/middleware.ts';
 import { topics, type PayloadOf } from '../events/catalog.ts';
 import type { Logger } from '../platform/logger.ts';
 import { BatchingWriter, type BatchingWriterOptions } from './batching-writer.ts';
@@ -18,7 +24,7 @@ export interface HistoryConsumerDeps {
   bus: EventBus;
   logger: Logger;
   registry?: Registry;
-  consume: { maxAttempts: number; backoffMs: number };
+  consume: BusRetryPolicy;
   batch?: BatchingWriterOptions;
   /** Consumer group; default `telemetry.history` (the benchmark compares strategies under other names). */
   group?: string;
@@ -102,8 +108,7 @@ export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<R
         group: deps.group ?? HISTORY_GROUP,
         schema,
         handler: (event) => writer.add(rowsOf(event.payload)),
-        maxAttempts: deps.consume.maxAttempts,
-        backoffMs: deps.consume.backoffMs,
+        ...deps.consume,
         logger: log,
         registry: deps.registry,
       });

@@ -24,6 +24,11 @@ export interface PrivateKafka {
   start(): Promise<void>;
   /** `kill -9` when `hard`, else SIGTERM; resolves when the process is gone. The data directory is kept. */
   stop(options?: { hard?: boolean }): Promise<void>;
+  /**
+   * `kill -9`s the broker and deletes its data: the next `start()` is a fresh broker on the same ports (no topics, no
+   * committed offsets) — a broker replaced, or restarted on an empty volume.
+   */
+  wipe(): Promise<void>;
   /** Stops the broker and deletes its data. */
   destroy(): Promise<void>;
 }
@@ -105,6 +110,11 @@ export async function privateKafka(): Promise<PrivateKafka> {
       await writeFile(log, output).catch(() => undefined);
     },
     stop,
+    async wipe() {
+      await stop({ hard: true });
+      await rm(join(dir, 'data'), { recursive: true, force: true });
+      formatted = false;
+    },
     async destroy() {
       await stop({ hard: true });
       await rm(dir, { recursive: true, force: true });

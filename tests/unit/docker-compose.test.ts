@@ -156,6 +156,10 @@ describe('docker-compose.yml', () => {
     expect(test.length).toBeGreaterThan(1);
   });
 
+  it.each(['api', 'worker'])('%s is restarted should it ever exit', (name) => {
+    expect(services[name]!.restart).toBe('unless-stopped');
+  });
+
   it('the api and worker start only once their servers are healthy, the simulator once the api is', () => {
     for (const name of ['api', 'worker']) {
       const deps = dependsOn(services[name]!);
