@@ -10,6 +10,7 @@ import { builtinModules } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { mintToken } from '../../internal/auth/token.ts';
 import { parseSimulatorArgs } from '../../apps/simulator/options.ts';
 import { roadGraphPath, roadLayerPath } from '../../internal/routing/create-router.ts';
 import { MAP_ASSETS } from '../../apps/api/routes/map-page.ts';
@@ -36,12 +37,28 @@ interface Service {
 const compose = parse(read('docker-compose.yml'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 
-/** A service's environment as name → string, whichever of the two Compose forms it uses. */
+/** What the README has the user export before `docker compose up` (compose refuses to start without it). */
+const SHELL: Record<string, string> = { OPERATOR_KEY: mintToken('operator') };
+
+/**
+ * Compose's interpolation of `${NAME}`, `${NAME:-default}` and `${NAME:?message}` from `SHELL`; a required variable
+ * that is not there fails, as `docker compose up` does.
+ */
+function interpolate(value: string): string {
+  return value.replace(/\$\{([A-Z0-9_]+)(?::([-?])([^}]*))?\}/g, (_, name: string, op?: string, arg?: string) => {
+    const set = SHELL[name];
+    if (set !== undefined && set !== '') return set;
+    if (op === '?') throw new Error(`compose needs ${name}: ${arg}`);
+    return op === '-' ? (arg ?? '') : '';
+  });
+}
+
+/** A service's environment as name → string (interpolated), whichever of the two Compose forms it uses. */
 function envOf(service: Service): Record<string, string> {
   const env = service.environment ?? {};
   if (Array.isArray(env))
-    return Object.fromEntries(env.map((kv) => [kv.split('=')[0]!, kv.split('=').slice(1).join('=')]));
-  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : String(v)]));
+    return Object.fromEntries(env.map((kv) => [kv.split('=')[0]!, interpolate(kv.split('=').slice(1).join('='))]));
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v === null ? '' : interpolate(String(v))]));
 }
 
 function dependsOn(service: Service): Record<string, string> {
@@ -236,9 +253,12 @@ describe('docker-compose.yml', () => {
     expect(options.center.lat).toBeLessThan(43.76);
     expect(options.center.lon).toBeGreaterThan(7.4);
     expect(options.center.lon).toBeLessThan(7.45);
-    // The simulator does not read the environment (only flags): no service URLs belong in its environment.
+    // The simulator reads flags and only OPERATOR_KEY from the environment: no service URLs belong there. It acts with
+    // the very key the api registers.
     for (const variable of ['DATABASE_URL', 'REDIS_URL', 'KAFKA_BROKERS', 'OSRM_URL'])
       expect(envOf(services.simulator!)).not.toHaveProperty(variable);
+    expect(envOf(services.simulator!).OPERATOR_KEY).toBe(envOf(services.api!).OPERATOR_KEY);
+    expect(parseSimulatorArgs(cmd.slice(2), envOf(services.simulator!)).key).toBe(SHELL.OPERATOR_KEY);
   });
 
   it('publishes no host port twice, and none that `npm run infra:up` already uses', () => {
