@@ -12,21 +12,42 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 /** True when Postgres can store `text`. */
 export const isStorableText = (text: string): boolean => !text.includes('\u0000') && !LONE_SURROGATE.test(text);
 
-/** The path (`items[2].name`) of the first string in `value` (a parsed JSON document) that Postgres cannot store. */
+/**
+ * The path (`items[2].name`) of the first string in `value` (a parsed JSON document) that Postgres cannot store.
+ * Walks with its own stack, depth first in document order: JSON.parse takes nesting far deeper than the call stack
+ * (a 2 MiB body of `[` is a million levels), and that must be a 400 from the validator, not a 500 from here.
+ */
 export function findUnstorableText(value: unknown, path: PropertyKey[] = []): string | undefined {
-  if (typeof value === 'string') return isStorableText(value) ? undefined : fieldPath(path) || '(body)';
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const found = findUnstorableText(value[i], [...path, i]);
-      if (found !== undefined) return found;
-    }
-    return undefined;
+  // Each node links to its parent (no path copied per node: nesting a million deep would make that quadratic);
+  // `named`: an object member, whose name is checked just before its value, as a recursive walk would.
+  interface Node {
+    value: unknown;
+    step?: PropertyKey;
+    parent?: Node;
+    named?: boolean;
   }
-  for (const [key, item] of Object.entries(value)) {
-    if (!isStorableText(key)) return fieldPath([...path, key]);
-    const found = findUnstorableText(item, [...path, key]);
-    if (found !== undefined) return found;
+  const pathOf = (node: Node): PropertyKey[] => {
+    const steps: PropertyKey[] = [];
+    for (let n: Node | undefined = node; n?.parent; n = n.parent) steps.push(n.step!);
+    return [...path, ...steps.reverse()];
+  };
+  const stack: Node[] = [{ value }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.named && !isStorableText(String(node.step))) return fieldPath(pathOf(node));
+    const v = node.value;
+    if (typeof v === 'string') {
+      if (!isStorableText(v)) return fieldPath(pathOf(node)) || '(body)';
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    // Pushed last to first, so the first child is examined first.
+    if (Array.isArray(v)) for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], step: i, parent: node });
+    else {
+      const entries = Object.entries(v);
+      for (let i = entries.length - 1; i >= 0; i--)
+        stack.push({ value: entries[i]![1], step: entries[i]![0], parent: node, named: true });
+    }
   }
   return undefined;
 }

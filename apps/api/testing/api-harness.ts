@@ -19,6 +19,7 @@ import { createTestDatabase, type TestDatabase } from '../../../tests/support/po
 import { createTestRedis, type TestRedis } from '../../../tests/support/redis.ts';
 import { MemoryEventBus } from '../../../internal/eventbus/memory-event-bus.ts';
 import { MemoryLiveFeed } from '../../../internal/livefeed/memory-live-feed.ts';
+import { createLiveStatsService } from '../../../internal/live-stats/live-stats-service.ts';
 import { KnownRiders } from '../../../internal/telemetry/known-riders.ts';
 import { createTelemetryService, ridersExistIn } from '../../../internal/telemetry/telemetry-service.ts';
 import { createApiApp } from '../app.ts';
@@ -93,7 +94,16 @@ export async function createApiHarness(
       clock,
       logger: silentLogger,
     });
-    const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services, telemetry });
+    // The live map's figures (/stats/live, /map/state) read the same database and geo store.
+    const liveStats = createLiveStatsService({ db: database.db, geo, clock });
+    const app = createApiApp({
+      logger: silentLogger,
+      healthChecks: [],
+      metrics: new Registry(),
+      services,
+      telemetry,
+      liveStats,
+    });
     return {
       app,
       database,
