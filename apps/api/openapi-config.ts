@@ -4,6 +4,8 @@ export const OPENAPI_OBJECT_CONFIG = {
   info: {
     title: 'deliverygo',
     version: '0.1.0',
+    // The package is private and ships under no open licence; say so rather than leave the field out.
+    license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
     description: [
       'Multi-order batching and rider dispatch for food delivery.',
       '',
@@ -15,4 +17,10 @@ export const OPENAPI_OBJECT_CONFIG = {
       '`dependency.unavailable` with a `Retry-After` header within seconds, and serve again by themselves once it is back. Lists answer `{items, next_cursor}`, newest first: pass `next_cursor` back as `cursor`.',
     ].join('\n'),
   },
+  servers: [
+    {
+      url: 'http://127.0.0.1:8000',
+      description: 'A local `npm start` or `npm run api` (HOST and PORT, default 127.0.0.1:8000).',
+    },
+  ],
 };

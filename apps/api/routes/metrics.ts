@@ -2,6 +2,7 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import type { Registry } from 'prom-client';
 
 export const metricsRoute = createRoute({
+  operationId: 'getMetrics',
   method: 'get',
   path: '/metrics',
   tags: ['ops'],

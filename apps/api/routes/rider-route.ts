@@ -35,6 +35,7 @@ const RouteQuerySchema = z
   });
 
 export const getRiderRouteRoute = createRoute({
+  operationId: 'getRiderRoute',
   method: 'get',
   path: '/riders/{id}/route',
   tags: ['telemetry'],

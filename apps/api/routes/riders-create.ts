@@ -4,6 +4,7 @@ import { NewRiderSchema, RiderSchema, riderJson } from '../schemas/rider.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const createRiderRoute = createRoute({
+  operationId: 'createRider',
   method: 'post',
   path: '/riders',
   tags: ['riders'],

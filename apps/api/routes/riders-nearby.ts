@@ -1,19 +1,23 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { errorResponse, jsonResponse } from '../schemas/common.ts';
+import { errorResponse, jsonResponse, requiredQueryNumber } from '../schemas/common.ts';
 import { NearbyRidersSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 const NearbyQuerySchema = z.strictObject({
-  lat: z.coerce
-    .number()
-    .min(-85.05112878)
-    .max(85.05112878)
-    .openapi({ param: { name: 'lat', in: 'query' }, example: 43.7384 }),
-  lon: z.coerce
-    .number()
-    .min(-180)
-    .max(180)
-    .openapi({ param: { name: 'lon', in: 'query' }, example: 7.4246 }),
+  lat: requiredQueryNumber(z.coerce.number().min(-85.05112878).max(85.05112878)).openapi({
+    param: { name: 'lat', in: 'query', required: true },
+    type: 'number',
+    minimum: -85.05112878,
+    maximum: 85.05112878,
+    example: 43.7384,
+  }),
+  lon: requiredQueryNumber(z.coerce.number().min(-180).max(180)).openapi({
+    param: { name: 'lon', in: 'query', required: true },
+    type: 'number',
+    minimum: -180,
+    maximum: 180,
+    example: 7.4246,
+  }),
   radius_m: z.coerce
     .number()
     .positive()
@@ -30,6 +34,7 @@ const NearbyQuerySchema = z.strictObject({
 });
 
 export const getNearbyRidersRoute = createRoute({
+  operationId: 'getNearbyRiders',
   method: 'get',
   path: '/riders/nearby',
   tags: ['telemetry'],

@@ -4,6 +4,7 @@ import { NewStoreSchema, StoreSchema, storeJson } from '../schemas/store.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const createStoreRoute = createRoute({
+  operationId: 'createStore',
   method: 'post',
   path: '/stores',
   tags: ['stores'],
