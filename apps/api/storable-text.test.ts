@@ -13,7 +13,7 @@ describe('findUnstorableText', () => {
   it('walks nesting deeper than the call stack (what JSON.parse accepts in a 2 MiB body)', () => {
     const depth = 200_000; // the call stack ends near 10 000 frames
     const deep = JSON.parse(`${'['.repeat(depth)}"\\u0000"${']'.repeat(depth)}`);
-    expect(findUnstorableText(deep)).toBe("[0]".repeat(depth));
+    expect(findUnstorableText(deep)).toBe('[0]'.repeat(depth));
     expect(findUnstorableText(JSON.parse(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`))).toBeUndefined();
   });
 });

@@ -43,10 +43,14 @@ for (const backend of backends) {
         ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
       });
       results.push(result);
-      process.stderr.write(`${backend}: ${operation.key} ${result.summary.cases} cases${result.failure ? ` FAILED\n  ${result.failure}` : ''}\n`);
+      process.stderr.write(
+        `${backend}: ${operation.key} ${result.summary.cases} cases${result.failure ? ` FAILED\n  ${result.failure}` : ''}\n`,
+      );
     }
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
-    process.stdout.write(`\n== ${backend} backend: ${numRuns} runs per operation, ${seconds} s\n${formatSummary(results)}\n`);
+    process.stdout.write(
+      `\n== ${backend} backend: ${numRuns} runs per operation, ${seconds} s\n${formatSummary(results)}\n`,
+    );
     for (const r of results.filter((x) => x.failure)) {
       failed = true;
       process.stdout.write(`\n-- ${r.operation}\n  ${r.failure}\n`);

@@ -31,7 +31,11 @@ export interface OperationResult {
 const REQUEST_TIMEOUT_MS = 15_000;
 
 const preview = (text: string | undefined, max = 400): string =>
-  text === undefined ? '(none)' : text.length > max ? `${JSON.stringify(text.slice(0, max))}… (${text.length} chars)` : JSON.stringify(text);
+  text === undefined
+    ? '(none)'
+    : text.length > max
+      ? `${JSON.stringify(text.slice(0, max))}… (${text.length} chars)`
+      : JSON.stringify(text);
 
 function describeRequest(req: FuzzRequest, identity: string, authorization: string | undefined): string {
   return [
@@ -85,7 +89,10 @@ export async function fuzzOperation(
             return { r, t: await r.text() };
           })();
           const timeout = new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)), REQUEST_TIMEOUT_MS);
+            timer = setTimeout(
+              () => reject(new Error(`no answer within ${REQUEST_TIMEOUT_MS} ms`)),
+              REQUEST_TIMEOUT_MS,
+            );
           });
           ({ r: res, t: text } = await Promise.race([answered, timeout]));
         } catch (error) {

@@ -20,7 +20,7 @@ const DROPS = [
   { lat: 43.7431, lon: 7.4254 },
 ];
 
-function created(res: JsonResponse, what: string): any {
+function created(res: JsonResponse, what: string): Record<string, unknown> & { id: string } {
   if (res.status !== 201) throw new Error(`seeding ${what}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -44,7 +44,10 @@ export async function seedFuzzData(h: ApiHarness): Promise<FuzzSeed> {
   }
   const riders: string[] = [];
   for (const [i, name] of ['Ada', 'Bo', 'Chen', 'Dara'].entries()) {
-    const body = created(await h.call('POST', '/riders', { name, status: 'idle', ...STORES[i % STORES.length] }), 'a rider');
+    const body = created(
+      await h.call('POST', '/riders', { name, status: 'idle', ...STORES[i % STORES.length] }),
+      'a rider',
+    );
     riders.push(body.id);
     if (typeof body.token === 'string') tokens.riderTokens.push(body.token);
     h.clock.advance(1_000);

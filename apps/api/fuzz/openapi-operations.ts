@@ -2,12 +2,29 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { OPENAPI_YAML_PATH } from '../openapi-document.ts';
 
-/** A JSON Schema node of the document (OpenAPI 3.1 = JSON Schema 2020-12), `$ref`s unresolved. */
+/**
+ * A JSON Schema node of the document (OpenAPI 3.1 = JSON Schema 2020-12), `$ref`s unresolved. Read keyword by keyword
+ * by generators that check what they read; typing every keyword would only restate JSON Schema.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see above
 export type JsonSchema = Record<string, any>;
+
+interface RawParameter {
+  name: string;
+  in: OperationParameter['in'];
+  required?: boolean;
+  schema?: JsonSchema;
+}
+
+interface RawOperation {
+  parameters?: RawParameter[];
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> };
+  responses?: Record<string, { content?: Record<string, { schema?: JsonSchema }> }>;
+}
 
 /** The parts of a committed OpenAPI document the fuzzer reads. */
 export interface OpenApiDocument {
-  paths: Record<string, Record<string, any>>;
+  paths: Record<string, Record<string, RawOperation> & { parameters?: RawParameter[] }>;
   components: { schemas: Record<string, JsonSchema> };
 }
 
@@ -50,10 +67,10 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
   const operations: Operation[] = [];
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of METHODS) {
-      const op = item[method];
+      const op = item[method] as RawOperation | undefined;
       if (!op) continue;
       const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])].map(
-        (p: any): OperationParameter => ({
+        (p): OperationParameter => ({
           name: p.name,
           in: p.in,
           required: p.required === true || p.in === 'path',
@@ -62,9 +79,9 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
       );
       const jsonBody = op.requestBody?.content?.['application/json'];
       const responses: Record<string, DocumentedResponse> = {};
-      for (const [status, answer] of Object.entries<any>(op.responses ?? {})) {
+      for (const [status, answer] of Object.entries(op.responses ?? {})) {
         const content: Record<string, JsonSchema | undefined> = {};
-        for (const [media, entry] of Object.entries<any>(answer.content ?? {})) content[media] = entry?.schema;
+        for (const [media, entry] of Object.entries(answer.content ?? {})) content[media] = entry?.schema;
         responses[status] = { content };
       }
       operations.push({
@@ -72,7 +89,7 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
         method: method.toUpperCase(),
         path,
         parameters,
-        ...(jsonBody ? { body: { schema: jsonBody.schema ?? {}, required: op.requestBody.required === true } } : {}),
+        ...(jsonBody ? { body: { schema: jsonBody.schema ?? {}, required: op.requestBody?.required === true } } : {}),
         responses,
       });
     }

@@ -47,12 +47,16 @@ export class ResponseChecker {
     if (received.status >= 500) return [`status ${received.status} (a server error)`];
     const documented = operation.responses[String(received.status)];
     if (!documented)
-      return [`status ${received.status} is not documented (documented: ${Object.keys(operation.responses).join(', ')})`];
+      return [
+        `status ${received.status} is not documented (documented: ${Object.keys(operation.responses).join(', ')})`,
+      ];
     const media = received.contentType.split(';')[0]!.trim().toLowerCase();
     const mediaTypes = Object.keys(documented.content);
     if (mediaTypes.length === 0) return received.text === '' ? [] : ['a body where the document declares none'];
     if (!mediaTypes.includes(media))
-      return [`content type "${received.contentType}" is not documented for ${received.status} (${mediaTypes.join(', ')})`];
+      return [
+        `content type "${received.contentType}" is not documented for ${received.status} (${mediaTypes.join(', ')})`,
+      ];
     const schema = documented.content[media];
     if (!schema || !media.includes('json')) return [];
     let body: unknown;

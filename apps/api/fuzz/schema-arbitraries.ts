@@ -265,7 +265,7 @@ type Path = (string | number)[];
 
 function nodePaths(value: unknown, path: Path = [], out: Path[] = []): Path[] {
   out.push(path);
-  if (Array.isArray(value)) value.forEach((item, i) => nodePaths(item, [...path, i], out));
+  if (Array.isArray(value)) for (const [i, item] of value.entries()) nodePaths(item, [...path, i], out);
   else if (value !== null && typeof value === 'object')
     for (const [k, v] of Object.entries(value)) nodePaths(v, [...path, k], out);
   return out;
@@ -273,28 +273,30 @@ function nodePaths(value: unknown, path: Path = [], out: Path[] = []): Path[] {
 
 /** `value` with `mutation` applied (a structured clone: the input is left as it was). */
 export function applyMutation(value: unknown, mutation: Mutation): unknown {
-  const root = { v: structuredClone(value) } as Record<string, any>;
+  type Container = Record<string | number, unknown>;
+  const at = (p: Path): unknown => p.reduce<unknown>((o, k) => (o as Container)[k], root);
+  const root: Container = { v: structuredClone(value) };
   const paths = nodePaths(root.v).map((p) => ['v', ...p]);
   const candidates =
     mutation.kind === 'delete'
       ? paths.filter((p) => p.length > 1)
       : mutation.kind === 'extra'
         ? paths.filter((p) => {
-            const node = p.reduce<any>((o, k) => o[k], root);
+            const node = at(p);
             return node !== null && typeof node === 'object' && !Array.isArray(node);
           })
         : paths;
   if (candidates.length === 0) return mutation.kind === 'replace' ? mutation.value : root.v;
   const path = candidates[mutation.at % candidates.length]!;
-  const parent = path.slice(0, -1).reduce<any>((o, k) => o[k], root);
+  const parent = at(path.slice(0, -1)) as Container;
   const last = path[path.length - 1]!;
   if (mutation.kind === 'replace') parent[last] = mutation.value;
   else if (mutation.kind === 'delete') {
-    if (Array.isArray(parent)) parent.splice(Number(last), 1);
+    if (Array.isArray(parent)) (parent as unknown[]).splice(Number(last), 1);
     else delete parent[last];
   } else {
     // defineProperty, so `__proto__` becomes an own key that JSON.stringify writes out.
-    Object.defineProperty(parent[last], mutation.key, {
+    Object.defineProperty(parent[last] as object, mutation.key, {
       value: mutation.value,
       enumerable: true,
       writable: true,
