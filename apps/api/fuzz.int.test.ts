@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { casesPerOperation, formatSummary, fuzzOperation, type OperationResult } from './fuzz/fuzz-run.ts';
 import { type FuzzSeed, seedFuzzData } from './fuzz/fuzz-seed.ts';
 import { loadOpenApiDocument, operationsOf } from './fuzz/openapi-operations.ts';
+import { RequestChecker } from './fuzz/request-check.ts';
 import { ResponseChecker } from './fuzz/response-check.ts';
 import { type ApiHarness, createApiHarness, type HarnessBackend, HARNESS_BACKENDS } from './testing/api-harness.ts';
 
@@ -17,6 +18,7 @@ const TOTAL_CASES: Record<HarnessBackend, number> = { real: 1_500, embedded: 600
 
 const document = loadOpenApiDocument();
 const checker = new ResponseChecker(document);
+const requests = new RequestChecker(document);
 const operations = operationsOf(document);
 
 describe.each(HARNESS_BACKENDS)('fuzzing every operation of api/openapi.yaml on the %s stores', (backend) => {
@@ -41,7 +43,7 @@ describe.each(HARNESS_BACKENDS)('fuzzing every operation of api/openapi.yaml on 
   });
 
   it.each(operations.map((o) => [o.key, o] as const))('%s: no 5xx, only documented answers', async (_, operation) => {
-    const result = await fuzzOperation(h.app, document, checker, operation, seed, { numRuns });
+    const result = await fuzzOperation(h.app, document, checker, requests, operation, seed, { numRuns });
     results.push(result);
     expect(result.failure, result.failure).toBeUndefined();
     expect(result.summary.cases).toBe(numRuns);

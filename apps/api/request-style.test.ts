@@ -143,8 +143,15 @@ describe('request input', () => {
 });
 
 describe('numbers in query strings', () => {
-  it('a blank required number is missing (400 naming it), not 0, and the document says it is required', async () => {
-    for (const query of ['lat=&lon=7.42', 'lat=%20&lon=7.42', 'lat=43.7&lon=', 'lon=7.42']) {
+  it('is a decimal numeral: blank, hex or binary is a 400 (not 0, 16, 3), and the document says lat is required', async () => {
+    for (const query of [
+      'lat=&lon=7.42',
+      'lat=%20&lon=7.42',
+      'lat=43.7&lon=',
+      'lon=7.42',
+      'lat=0x10&lon=1',
+      'lat=1&lon=1&limit=0b11',
+    ]) {
       const res = await app().request(`/riders/nearby?${query}`);
       expect(res.status, query).toBe(400);
       expect(((await res.json()) as { error: unknown }).error).toMatchObject({

@@ -9,6 +9,7 @@ import { createApiHarness, type HarnessBackend, HARNESS_BACKENDS } from '../test
 import { casesPerOperation, formatSummary, fuzzOperation, type OperationResult } from './fuzz-run.ts';
 import { seedFuzzData } from './fuzz-seed.ts';
 import { loadOpenApiDocument, operationsOf } from './openapi-operations.ts';
+import { RequestChecker } from './request-check.ts';
 import { ResponseChecker } from './response-check.ts';
 
 const { values } = parseArgs({
@@ -27,6 +28,7 @@ if (!backends.every((b) => HARNESS_BACKENDS.includes(b))) throw new Error(`--bac
 
 const document = loadOpenApiDocument();
 const checker = new ResponseChecker(document);
+const requests = new RequestChecker(document);
 const operations = operationsOf(document).filter((op) => !values.only || op.key.includes(values.only));
 const numRuns = casesPerOperation(total, operations.length);
 let failed = false;
@@ -38,7 +40,7 @@ for (const backend of backends) {
     const seed = await seedFuzzData(h);
     const results: OperationResult[] = [];
     for (const operation of operations) {
-      const result = await fuzzOperation(h.app, document, checker, operation, seed, {
+      const result = await fuzzOperation(h.app, document, checker, requests, operation, seed, {
         numRuns,
         ...(values.seed !== undefined ? { seed: Number(values.seed) } : {}),
       });

@@ -3,6 +3,7 @@ import type { FuzzSeed } from './fuzz-seed.ts';
 import { availableIdentities } from './fuzz-identities.ts';
 import type { OpenApiDocument, Operation } from './openapi-operations.ts';
 import { type FuzzRequest, requestArbitrary } from './request-arbitraries.ts';
+import { RequestChecker } from './request-check.ts';
 import { ResponseChecker } from './response-check.ts';
 
 /** What the fuzzer sends requests to: the API app (Hono's `app.request`, everything but the socket is real). */
@@ -49,13 +50,15 @@ function describeRequest(req: FuzzRequest, identity: string, authorization: stri
 /**
  * Fuzzes one operation with `numRuns` generated cases. Each case: a request (valid or broken in its path, query,
  * headers or body) from one of the available identities; the answer must be < 500, documented for the operation, of
- * a documented media type and, for JSON, valid against the documented schema. A request that throws out of the app,
+ * a documented media type and, for JSON, valid against the documented schema; and a request the document refuses
+ * (request-check.ts) must not be answered 2xx. A request that throws out of the app,
  * hangs, or leaves an unhandled rejection behind fails too. A failure is shrunk to a small request.
  */
 export async function fuzzOperation(
   target: FuzzTarget,
   document: OpenApiDocument,
   checker: ResponseChecker,
+  requests: RequestChecker,
   operation: Operation,
   seed: FuzzSeed,
   options: { numRuns: number; seed?: number },
@@ -112,6 +115,8 @@ export async function fuzzOperation(
           contentType: res.headers.get('content-type') ?? '',
           text,
         });
+        const refusal = res.status < 300 ? requests.refusal(operation, req) : undefined;
+        if (refusal) problems.push(`answered ${res.status} to a request the document refuses (${refusal})`);
         if (problems.length > 0)
           throw new Error(
             `${operation.key} answered ${res.status}: ${problems.slice(0, 5).join('; ')}\n  ${what()}\n  answer: ${preview(text)}`,
@@ -167,4 +172,4 @@ export function formatSummary(results: readonly OperationResult[]): string {
   ].join('\n');
 }
 
-export { ResponseChecker };
+export { RequestChecker, ResponseChecker };

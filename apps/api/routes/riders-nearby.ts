@@ -1,36 +1,25 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { errorResponse, jsonResponse, requiredQueryNumber } from '../schemas/common.ts';
+import { errorResponse, jsonResponse, queryNumber } from '../schemas/common.ts';
 import { NearbyRidersSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 const NearbyQuerySchema = z.strictObject({
-  lat: requiredQueryNumber(z.coerce.number().min(-85.05112878).max(85.05112878)).openapi({
+  lat: queryNumber({ minimum: -85.05112878, maximum: 85.05112878 }).openapi({
     param: { name: 'lat', in: 'query', required: true },
-    type: 'number',
-    minimum: -85.05112878,
-    maximum: 85.05112878,
     example: 43.7384,
   }),
-  lon: requiredQueryNumber(z.coerce.number().min(-180).max(180)).openapi({
+  lon: queryNumber({ minimum: -180, maximum: 180 }).openapi({
     param: { name: 'lon', in: 'query', required: true },
-    type: 'number',
-    minimum: -180,
-    maximum: 180,
     example: 7.4246,
   }),
-  radius_m: z.coerce
-    .number()
-    .positive()
-    .max(50_000)
-    .default(2_000)
-    .openapi({ param: { name: 'radius_m', in: 'query' }, description: 'Metres, at most 50 000 (default 2 000).' }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000)
-    .default(100)
-    .openapi({ param: { name: 'limit', in: 'query' }, description: '1–1 000 (default 100).' }),
+  radius_m: queryNumber({ exclusiveMinimum: 0, maximum: 50_000, default: 2_000 }).openapi({
+    param: { name: 'radius_m', in: 'query' },
+    description: 'Metres, at most 50 000 (default 2 000).',
+  }),
+  limit: queryNumber({ integer: true, minimum: 1, maximum: 1_000, default: 100 }).openapi({
+    param: { name: 'limit', in: 'query' },
+    description: '1–1 000 (default 100).',
+  }),
 });
 
 export const getNearbyRidersRoute = createRoute({

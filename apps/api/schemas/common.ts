@@ -12,13 +12,36 @@ export const LonSchema = z.number().min(-180).max(180).openapi({ example: 7.4246
 /** Rider positions go into Redis GEO, which stores latitudes only within the Web-Mercator band. */
 export const RiderLatSchema = z.number().min(-85.05112878).max(85.05112878).openapi({ example: 43.7384 });
 
+/** A decimal numeral, the only way a query string carries a number in this API. */
+const DECIMAL = /^-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
+
+/** The bounds of a query-string number (they are checked and documented alike). */
+export interface QueryNumberSpec {
+  integer?: boolean;
+  minimum?: number;
+  exclusiveMinimum?: number;
+  maximum: number;
+  /** When absent, the parameter is required (the caller's `param` says `required: true`). */
+  default?: number;
+}
+
 /**
- * A required number in a query string: `inner` (a `z.coerce.number()` with its bounds) after an empty or blank value
- * is made missing, so `?lat=` is a 400 rather than `Number('')`, 0. The caller documents it (`type`, bounds,
- * `required: true`): the generator cannot see through the preprocessing.
+ * A number in a query string, read as a decimal numeral only. `z.coerce.number()` would take `?lat=` (and blanks) as
+ * 0, `0x10` as 16, `0b1` as 1: here an empty value is missing (the default, or a 400 when required) and any other
+ * text is a 400. Documented with its type and bounds, which the generator cannot see through the preprocessing.
  */
-export const requiredQueryNumber = <T extends z.ZodType>(inner: T) =>
-  z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), inner);
+export function queryNumber(spec: QueryNumberSpec) {
+  let inner = spec.integer ? z.number().int() : z.number();
+  if (spec.minimum !== undefined) inner = inner.min(spec.minimum);
+  if (spec.exclusiveMinimum !== undefined) inner = inner.gt(spec.exclusiveMinimum);
+  inner = inner.max(spec.maximum);
+  const read = (value: unknown) =>
+    typeof value !== 'string' ? value : value === '' ? undefined : DECIMAL.test(value) ? Number(value) : Number.NaN;
+  const { integer, ...bounds } = spec;
+  return z
+    .preprocess(read, spec.default === undefined ? inner : inner.default(spec.default))
+    .openapi({ type: integer ? 'integer' : 'number', ...bounds });
+}
 
 export const LatLonSchema = z.strictObject({ lat: LatSchema, lon: LonSchema }).openapi('LatLon');
 
