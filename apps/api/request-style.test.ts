@@ -151,6 +151,7 @@ describe('numbers in query strings', () => {
       'lon=7.42',
       'lat=0x10&lon=1',
       'lat=1&lon=1&limit=0b11',
+      'lat=1&lon=1&limit=',
     ]) {
       const res = await app().request(`/riders/nearby?${query}`);
       expect(res.status, query).toBe(400);

@@ -21,14 +21,15 @@ export interface QueryNumberSpec {
   minimum?: number;
   exclusiveMinimum?: number;
   maximum: number;
-  /** When absent, the parameter is required (the caller's `param` says `required: true`). */
+  /** Taken when the parameter is left out; without one it is required (the caller's `param` says `required: true`). */
   default?: number;
 }
 
 /**
  * A number in a query string, read as a decimal numeral only. `z.coerce.number()` would take `?lat=` (and blanks) as
- * 0, `0x10` as 16, `0b1` as 1: here an empty value is missing (the default, or a 400 when required) and any other
- * text is a 400. Documented with its type and bounds, which the generator cannot see through the preprocessing.
+ * 0, `0x10` as 16, `0b1` as 1: here any other text, the empty value included (OpenAPI's `allowEmptyValue` is false),
+ * is a 400; only a parameter left out takes the default. Documented with its type and bounds, which the generator
+ * cannot see through the preprocessing.
  */
 export function queryNumber(spec: QueryNumberSpec) {
   let inner = spec.integer ? z.number().int() : z.number();
@@ -36,7 +37,7 @@ export function queryNumber(spec: QueryNumberSpec) {
   if (spec.exclusiveMinimum !== undefined) inner = inner.gt(spec.exclusiveMinimum);
   inner = inner.max(spec.maximum);
   const read = (value: unknown) =>
-    typeof value !== 'string' ? value : value === '' ? undefined : DECIMAL.test(value) ? Number(value) : Number.NaN;
+    typeof value !== 'string' ? value : DECIMAL.test(value) ? Number(value) : Number.NaN;
   const { integer, ...bounds } = spec;
   return z
     .preprocess(read, spec.default === undefined ? inner : inner.default(spec.default))
