@@ -1,3 +1,4 @@
+import { MAX_JSON_DEPTH } from './storable-text.ts';
 /** Top-level fields of the OpenAPI document; the paths come from the registered routes. */
 export const OPENAPI_OBJECT_CONFIG = {
   openapi: '3.1.0',
@@ -11,7 +12,8 @@ export const OPENAPI_OBJECT_CONFIG = {
       '',
       'Input is strict: an unknown field in a JSON body (at any depth), or an unknown query parameter of an operation that',
       'takes query parameters, is refused with 400 `request.invalid_input`, `field` naming it. Bodies are JSON:',
-      '`application/json` or a `+json` type such as `application/merge-patch+json` (else 415 `request.unsupported_media_type`)',
+      '`application/json` or a `+json` type such as `application/merge-patch+json` (else 415 `request.unsupported_media_type`),',
+      `nested at most ${MAX_JSON_DEPTH} levels deep (else 400 \`request.invalid_input\`) and`,
       'of at most 2 MiB (else 413 `request.payload_too_large`). Every error has the `Error` shape; its `code` is a dotted',
       '`area.reason` slug. A string Postgres cannot store (NUL, a lone UTF-16 surrogate), in a body or a query, is refused with',
       '400 `request.invalid_text`, `field` naming it. When Postgres, Redis or Kafka is away, operations answer 503',

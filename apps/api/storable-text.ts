@@ -61,6 +61,37 @@ export const invalidTextBody = (field: string, target: 'json' | 'query'): ErrorB
     { in: target },
   );
 
+/** The deepest nesting a JSON body may have; the API's own documents nest 4 levels at most. */
+export const MAX_JSON_DEPTH = 64;
+
+/**
+ * True when `text` (JSON or not) opens more than `max` arrays or objects at once, brackets inside strings aside.
+ * One pass over the text, before any parse: JSON.parse takes a 2 MiB body of `[` (a million levels) but spends seconds
+ * of CPU on it, and every walk after it would too.
+ */
+export function jsonNestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x5b || ch === 0x7b) {
+      if (++depth > max) return true;
+    } else if (ch === 0x5d || ch === 0x7d) depth--;
+  }
+  return false;
+}
+
+/** The 400 answer for a body nested deeper than `MAX_JSON_DEPTH`. */
+export const tooDeepBody = (): ErrorBody =>
+  errorBody(REQUEST_ERROR_CODES.invalidInput, `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`, undefined, {
+    in: 'json',
+  });
+
 const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(\s*;.*)?$/i;
 
 /**
@@ -80,12 +111,15 @@ export function storableTextOnly(): MiddlewareHandler {
       c.req.method !== 'HEAD' &&
       JSON_CONTENT_TYPE.test(c.req.header('content-type') ?? '')
     ) {
+      if (jsonNestsDeeperThan(await c.req.text(), MAX_JSON_DEPTH)) return c.json(tooDeepBody(), 400);
       let json: unknown;
       try {
         json = await c.req.json();
       } catch {
         return next(); // malformed: the validator answers it
       }
+      // Hono re-parses the cached text on every json() call: the validator gets this parse instead.
+      c.req.bodyCache.json = Promise.resolve(json);
       const field = findUnstorableText(json);
       if (field !== undefined) return c.json(invalidTextBody(field, 'json'), 400);
     }
