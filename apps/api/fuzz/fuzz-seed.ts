@@ -27,7 +27,7 @@ function created(res: JsonResponse, what: string): Record<string, unknown> & { i
 
 /**
  * A few real rows, made through the API as clients make them (plus batches inserted as the dispatcher leaves them):
- * 3 stores, 4 riders with GPS fixes, 8 orders in several kitchen states, an assigned and a sealed batch. Generated
+ * 3 stores, 4 riders with GPS fixes, 8 orders in several kitchen states, a picked-up, a sealed and an assigned batch. Generated
  * requests then use these ids most of the time, so they reach the handlers and the database, not only validation.
  */
 export async function seedFuzzData(h: ApiHarness): Promise<FuzzSeed> {
@@ -88,7 +88,19 @@ export async function seedFuzzData(h: ApiHarness): Promise<FuzzSeed> {
       orderIds: [orders[1]!, orders[3]!],
       status: 'sealed',
     }),
+    await insertBatch(h, {
+      storeId: stores[1]!,
+      pathId: await insertPathTemplate(h, stores[1]!, DROPS[3]!),
+      orderIds: [orders[7]!],
+      status: 'assigned',
+      riderId: riders[1]!,
+    }),
   ];
   await h.geo.claimRider(riders[0]!, batches[0]!);
+  await h.geo.claimRider(riders[1]!, batches[2]!);
+  // The first batch is on its way (its rider's last fix is at its first drop), so drops can be confirmed; the third
+  // waits for its pickup.
+  const pickup = await h.call('POST', `/batches/${batches[0]}/pickup`, { rider_id: riders[0] });
+  if (pickup.status !== 200) throw new Error(`seeding a pickup: ${pickup.status} ${JSON.stringify(pickup.body)}`);
   return { pools: { stores, riders, orders, batches }, tokens };
 }
