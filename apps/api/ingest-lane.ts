@@ -21,7 +21,13 @@ import { httpRequestDuration } from './http-metrics.ts';
 import { ingestPing, ingestPings } from './routes/rider-location-ingest.ts';
 import { PingBatchSchema, PingSchema } from './routes/rider-location-schemas.ts';
 import { IdParamSchema } from './schemas/common.ts';
-import { findUnstorableText, invalidTextBody } from './storable-text.ts';
+import {
+  findUnstorableText,
+  invalidTextBody,
+  jsonNestsDeeperThan,
+  MAX_JSON_DEPTH,
+  tooDeepBody,
+} from './storable-text.ts';
 
 /** Same rule as Hono's JSON validator: `application/json` or `application/*+json`, with parameters. */
 const JSON_CONTENT_TYPE = /^application\/([a-z-.]+\+)?json(\s*;.*)?$/i;
@@ -123,6 +129,10 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
         }
         if (raw === undefined) {
           send({ status: 413, body: payloadTooLargeBody() }, true);
+          return;
+        }
+        if (jsonNestsDeeperThan(raw, MAX_JSON_DEPTH)) {
+          send({ status: 400, body: tooDeepBody() });
           return;
         }
         let json: unknown;

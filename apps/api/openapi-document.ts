@@ -14,11 +14,12 @@ export const OPENAPI_YAML_PATH = new URL('../../api/openapi.yaml', import.meta.u
  */
 export function renderOpenApiYaml(): string {
   const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry() });
-  const document = withOutageResponses(app.getOpenAPI31Document(OPENAPI_OBJECT_CONFIG));
+  const document = withRequestRefusals(withOutageResponses(app.getOpenAPI31Document(OPENAPI_OBJECT_CONFIG)));
   return `# Generated from the routes in apps/api/routes by \`npm run openapi\`. Do not edit.\n${stringify(document, { lineWidth: 0 })}`;
 }
 
 type Operation = {
+  requestBody?: { content?: Record<string, unknown> };
   responses?: Record<string, { description: string; headers?: Record<string, unknown>; content?: unknown }>;
 };
 
@@ -52,6 +53,50 @@ function withOutageResponses<D extends { paths?: object }>(document: D): D {
             headers: { 'Retry-After': RETRY_AFTER_HEADER },
             content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
           };
+    }
+  }
+  return document;
+}
+
+const ERROR_CONTENT = { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } };
+
+/**
+ * The refusals the app's middleware (app.ts) answers before any route runs, declared on every operation they can
+ * reach: 400 `request.invalid_text` for a query string Postgres cannot store (any route, even one without declared
+ * parameters), and on operations taking a JSON body 413 `request.payload_too_large` and 415
+ * `request.unsupported_media_type`. An operation that already documents the status keeps its own description.
+ */
+function withRequestRefusals<D extends { paths?: object }>(document: D): D {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item as object) as Operation[]) {
+      const responses = operation?.responses;
+      if (!responses) continue;
+      responses['400'] ??= {
+        description: 'A query string Postgres cannot store: a NUL or a lone surrogate (`request.invalid_text`).',
+        content: ERROR_CONTENT,
+      };
+      if (!operation.requestBody?.content?.['application/json']) continue;
+      responses['413'] ??= {
+        description: 'The body is over 2 MiB (`request.payload_too_large`).',
+        content: ERROR_CONTENT,
+      };
+      responses['415'] ??= {
+        description: 'The body is not `application/json` (`request.unsupported_media_type`).',
+        content: ERROR_CONTENT,
+      };
+    }
+  }
+  return sortedResponses(document);
+}
+
+/** Each operation's responses in status order (the ones added above land after the route's own). */
+function sortedResponses<D extends { paths?: object }>(document: D): D {
+  for (const item of Object.values(document.paths ?? {})) {
+    for (const operation of Object.values(item as object) as Operation[]) {
+      if (!operation?.responses) continue;
+      operation.responses = Object.fromEntries(
+        Object.entries(operation.responses).sort(([a], [b]) => a.localeCompare(b)),
+      );
     }
   }
   return document;

@@ -142,6 +142,31 @@ describe('request input', () => {
   });
 });
 
+describe('numbers in query strings', () => {
+  it('is a decimal numeral: blank, hex or binary is a 400 (not 0, 16, 3), and the document says lat is required', async () => {
+    for (const query of [
+      'lat=&lon=7.42',
+      'lat=%20&lon=7.42',
+      'lat=43.7&lon=',
+      'lon=7.42',
+      'lat=0x10&lon=1',
+      'lat=1&lon=1&limit=0b11',
+      'lat=1&lon=1&limit=',
+    ]) {
+      const res = await app().request(`/riders/nearby?${query}`);
+      expect(res.status, query).toBe(400);
+      expect(((await res.json()) as { error: unknown }).error).toMatchObject({
+        code: REQUEST_ERROR_CODES.invalidInput,
+      });
+    }
+    const parameters = app().getOpenAPI31Document({ openapi: '3.1.0', info: { title: 't', version: '1' } }).paths?.[
+      '/riders/nearby'
+    ]?.get?.parameters as { name: string; required: boolean; schema: { type: unknown } }[];
+    for (const name of ['lat', 'lon'])
+      expect(parameters.find((p) => p.name === name)).toMatchObject({ required: true, schema: { type: 'number' } });
+  });
+});
+
 describe('error codes', () => {
   it('the request-level codes are dotted slugs', () => {
     for (const code of Object.values(REQUEST_ERROR_CODES)) expect(code).toMatch(SLUG);

@@ -7,6 +7,7 @@ import { errorResponse, IdParamSchema, jsonBody } from '../schemas/common.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const confirmDeliveryRoute = createRoute({
+  operationId: 'confirmBatchDelivery',
   method: 'post',
   path: '/batches/{id}/confirm-delivery',
   tags: ['batches'],

@@ -7,6 +7,7 @@ import { errorResponse, IdParamSchema, jsonResponse } from '../schemas/common.ts
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const getBatchRoute = createRoute({
+  operationId: 'getBatch',
   method: 'get',
   path: '/batches/{id}',
   tags: ['batches'],

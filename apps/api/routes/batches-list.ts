@@ -8,6 +8,7 @@ import { pageJson, pageQuery, pageSchema } from '../schemas/page.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const listBatchesRoute = createRoute({
+  operationId: 'listBatches',
   method: 'get',
   path: '/batches',
   tags: ['batches'],

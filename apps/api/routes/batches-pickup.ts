@@ -6,6 +6,7 @@ import { errorResponse, IdParamSchema, jsonBody, jsonResponse } from '../schemas
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const pickupBatchRoute = createRoute({
+  operationId: 'pickupBatch',
   method: 'post',
   path: '/batches/{id}/pickup',
   tags: ['batches'],

@@ -5,6 +5,7 @@ import { errorResponse, jsonResponse } from '../schemas/common.ts';
 import { liveStatsOf, MapSnapshotSchema, type MapRouteDeps } from './map-schemas.ts';
 
 export const mapStateRoute = createRoute({
+  operationId: 'getMapState',
   method: 'get',
   path: '/map/state',
   tags: ['map'],

@@ -3,6 +3,7 @@ import { SECURITY } from '../schemas/security.ts';
 import type { Registry } from 'prom-client';
 
 export const metricsRoute = createRoute({
+  operationId: 'getMetrics',
   method: 'get',
   path: '/metrics',
   tags: ['ops'],

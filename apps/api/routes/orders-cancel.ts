@@ -6,6 +6,7 @@ import { orderJson, orderTransition } from '../schemas/order.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const orderCancelRoute = createRoute({
+  operationId: 'cancelOrder',
   method: 'post',
   path: '/orders/{id}/cancel',
   tags: ['orders'],

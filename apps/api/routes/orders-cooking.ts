@@ -6,6 +6,7 @@ import { orderJson, orderTransition } from '../schemas/order.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const orderCookingRoute = createRoute({
+  operationId: 'startOrderCooking',
   method: 'post',
   path: '/orders/{id}/cooking',
   tags: ['orders'],

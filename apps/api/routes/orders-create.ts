@@ -21,6 +21,7 @@ const replayedHeader = {
 };
 
 export const createOrderRoute = createRoute({
+  operationId: 'createOrder',
   method: 'post',
   path: '/orders',
   tags: ['orders'],

@@ -7,6 +7,7 @@ import { OrderSchema, orderJson } from '../schemas/order.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const getOrderRoute = createRoute({
+  operationId: 'getOrder',
   method: 'get',
   path: '/orders/{id}',
   tags: ['orders'],

@@ -8,6 +8,7 @@ import { pageJson, pageQuery, pageSchema } from '../schemas/page.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const listOrdersRoute = createRoute({
+  operationId: 'listOrders',
   method: 'get',
   path: '/orders',
   tags: ['orders'],

@@ -6,6 +6,7 @@ import { orderJson, orderTransition } from '../schemas/order.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const orderReadyRoute = createRoute({
+  operationId: 'markOrderReady',
   method: 'post',
   path: '/orders/{id}/ready',
   tags: ['orders'],

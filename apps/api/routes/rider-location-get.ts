@@ -7,6 +7,7 @@ import { CurrentLocationSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 export const getRiderLocationRoute = createRoute({
+  operationId: 'getRiderLocation',
   method: 'get',
   path: '/riders/{id}/location',
   tags: ['telemetry'],

@@ -8,6 +8,7 @@ import { ingestPing } from './rider-location-ingest.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 export const postRiderLocationRoute = createRoute({
+  operationId: 'postRiderLocation',
   method: 'post',
   path: '/riders/{id}/location',
   tags: ['telemetry'],

@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
 import { requireOperator } from '../authenticate.ts';
-import { errorResponse, IdParamSchema, InstantSchema, jsonResponse } from '../schemas/common.ts';
+import { errorResponse, IdParamSchema, InstantSchema, jsonResponse, queryNumber } from '../schemas/common.ts';
 import { RiderRouteSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
@@ -18,16 +18,10 @@ const RouteQuerySchema = z
       param: { name: 'to', in: 'query' },
       description: 'End (exclusive), ISO-8601 with offset.',
     }),
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(MAX_ROUTE_POINTS)
-      .default(MAX_ROUTE_POINTS)
-      .openapi({
-        param: { name: 'limit', in: 'query' },
-        description: `At most this many points (default and maximum ${MAX_ROUTE_POINTS}).`,
-      }),
+    limit: queryNumber({ integer: true, minimum: 1, maximum: MAX_ROUTE_POINTS, default: MAX_ROUTE_POINTS }).openapi({
+      param: { name: 'limit', in: 'query' },
+      description: `At most this many points (default and maximum ${MAX_ROUTE_POINTS}).`,
+    }),
   })
   .superRefine((q, ctx) => {
     const span = Date.parse(q.to) - Date.parse(q.from);
@@ -37,6 +31,7 @@ const RouteQuerySchema = z
   });
 
 export const getRiderRouteRoute = createRoute({
+  operationId: 'getRiderRoute',
   method: 'get',
   path: '/riders/{id}/route',
   tags: ['telemetry'],

@@ -6,6 +6,7 @@ import { CreatedRiderSchema, NewRiderSchema, riderJson } from '../schemas/rider.
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const createRiderRoute = createRoute({
+  operationId: 'createRider',
   method: 'post',
   path: '/riders',
   tags: ['riders'],

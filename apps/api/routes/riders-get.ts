@@ -7,6 +7,7 @@ import { RiderSchema, riderJson } from '../schemas/rider.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const getRiderRoute = createRoute({
+  operationId: 'getRider',
   method: 'get',
   path: '/riders/{id}',
   tags: ['riders'],

@@ -7,6 +7,7 @@ import { RiderSchema, RiderStatusSchema, riderJson } from '../schemas/rider.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const listRidersRoute = createRoute({
+  operationId: 'listRiders',
   method: 'get',
   path: '/riders',
   tags: ['riders'],

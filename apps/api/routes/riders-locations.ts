@@ -7,6 +7,7 @@ import { ingestPings } from './rider-location-ingest.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 export const postRiderLocationsRoute = createRoute({
+  operationId: 'postRiderLocations',
   method: 'post',
   path: '/riders/locations',
   tags: ['telemetry'],

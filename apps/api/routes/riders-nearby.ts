@@ -1,37 +1,31 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
 import { requireOperator } from '../authenticate.ts';
-import { errorResponse, jsonResponse } from '../schemas/common.ts';
+import { errorResponse, jsonResponse, queryNumber } from '../schemas/common.ts';
 import { NearbyRidersSchema } from './rider-location-schemas.ts';
 import { telemetryOf, type TelemetryRouteDeps } from './rider-location-routes.ts';
 
 const NearbyQuerySchema = z.strictObject({
-  lat: z.coerce
-    .number()
-    .min(-85.05112878)
-    .max(85.05112878)
-    .openapi({ param: { name: 'lat', in: 'query' }, example: 43.7384 }),
-  lon: z.coerce
-    .number()
-    .min(-180)
-    .max(180)
-    .openapi({ param: { name: 'lon', in: 'query' }, example: 7.4246 }),
-  radius_m: z.coerce
-    .number()
-    .positive()
-    .max(50_000)
-    .default(2_000)
-    .openapi({ param: { name: 'radius_m', in: 'query' }, description: 'Metres, at most 50 000 (default 2 000).' }),
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(1_000)
-    .default(100)
-    .openapi({ param: { name: 'limit', in: 'query' }, description: '1–1 000 (default 100).' }),
+  lat: queryNumber({ minimum: -85.05112878, maximum: 85.05112878 }).openapi({
+    param: { name: 'lat', in: 'query', required: true },
+    example: 43.7384,
+  }),
+  lon: queryNumber({ minimum: -180, maximum: 180 }).openapi({
+    param: { name: 'lon', in: 'query', required: true },
+    example: 7.4246,
+  }),
+  radius_m: queryNumber({ exclusiveMinimum: 0, maximum: 50_000, default: 2_000 }).openapi({
+    param: { name: 'radius_m', in: 'query' },
+    description: 'Metres, at most 50 000 (default 2 000).',
+  }),
+  limit: queryNumber({ integer: true, minimum: 1, maximum: 1_000, default: 100 }).openapi({
+    param: { name: 'limit', in: 'query' },
+    description: '1–1 000 (default 100).',
+  }),
 });
 
 export const getNearbyRidersRoute = createRoute({
+  operationId: 'getNearbyRiders',
   method: 'get',
   path: '/riders/nearby',
   tags: ['telemetry'],

@@ -7,6 +7,7 @@ import { RiderSchema, riderJson, ShiftStatusSchema } from '../schemas/rider.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const riderStatusRoute = createRoute({
+  operationId: 'setRiderStatus',
   method: 'post',
   path: '/riders/{id}/status',
   tags: ['riders'],

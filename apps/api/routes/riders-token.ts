@@ -6,6 +6,7 @@ import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/se
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const riderTokenRoute = createRoute({
+  operationId: 'issueRiderToken',
   method: 'post',
   path: '/riders/{id}/token',
   tags: ['riders'],

@@ -5,6 +5,7 @@ import { errorResponse, jsonResponse } from '../schemas/common.ts';
 import { liveStatsOf, LiveStatsSchema, type MapRouteDeps } from './map-schemas.ts';
 
 export const liveStatsRoute = createRoute({
+  operationId: 'getLiveStats',
   method: 'get',
   path: '/stats/live',
   tags: ['stats'],

@@ -19,6 +19,7 @@ const RegretStatsSchema = z
   .openapi('RegretStats');
 
 export const regretStatsRoute = createRoute({
+  operationId: 'getRegretStats',
   method: 'get',
   path: '/stats/regret',
   tags: ['stats'],

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { requireOperator } from '../authenticate.ts';
-import { errorResponse, jsonResponse } from '../schemas/common.ts';
+import { errorResponse, jsonResponse, queryNumber } from '../schemas/common.ts';
 import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
@@ -19,17 +19,15 @@ const SlaStatsSchema = z
   })
   .openapi('SlaStats');
 
-const SlaQuerySchema = z.object({
-  window_minutes: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(10_080)
-    .default(60)
-    .openapi({ param: { name: 'window_minutes', in: 'query' }, description: '1–10 080 (default 60).' }),
+const SlaQuerySchema = z.strictObject({
+  window_minutes: queryNumber({ integer: true, minimum: 1, maximum: 10_080, default: 60 }).openapi({
+    param: { name: 'window_minutes', in: 'query' },
+    description: '1–10 080 (default 60).',
+  }),
 });
 
 export const slaStatsRoute = createRoute({
+  operationId: 'getSlaStats',
   method: 'get',
   path: '/stats/sla',
   tags: ['stats'],

@@ -6,6 +6,7 @@ import { CreatedStoreSchema, NewStoreSchema, storeJson } from '../schemas/store.
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const createStoreRoute = createRoute({
+  operationId: 'createStore',
   method: 'post',
   path: '/stores',
   tags: ['stores'],

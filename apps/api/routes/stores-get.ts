@@ -7,6 +7,7 @@ import { StoreSchema, storeJson } from '../schemas/store.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const getStoreRoute = createRoute({
+  operationId: 'getStore',
   method: 'get',
   path: '/stores/{id}',
   tags: ['stores'],

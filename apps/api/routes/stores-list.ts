@@ -7,6 +7,7 @@ import { StoreSchema, storeJson } from '../schemas/store.ts';
 import { servicesOf, type ApiServices } from '../services.ts';
 
 export const listStoresRoute = createRoute({
+  operationId: 'listStores',
   method: 'get',
   path: '/stores',
   tags: ['stores'],

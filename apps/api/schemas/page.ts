@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PAGE_KEY_AT, type Page, type PageKey } from '../../../internal/db/keyset-page.ts';
+import { queryNumber } from './common.ts';
 
 /**
  * The list endpoints' paging, one way for all: `limit` and an opaque `cursor` in, `{ items, next_cursor }` out.
@@ -29,13 +30,10 @@ export function decodeCursor(cursor: string): PageKey | undefined {
 
 /** The paging query parameters every list route takes (spread into its strict query object). */
 export const pageQuery = {
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(LIST_LIMIT_MAX)
-    .default(LIST_LIMIT_DEFAULT)
-    .openapi({ description: `Items per page, 1–${LIST_LIMIT_MAX} (default ${LIST_LIMIT_DEFAULT}).`, example: 20 }),
+  limit: queryNumber({ integer: true, minimum: 1, maximum: LIST_LIMIT_MAX, default: LIST_LIMIT_DEFAULT }).openapi({
+    description: `Items per page, 1–${LIST_LIMIT_MAX} (default ${LIST_LIMIT_DEFAULT}).`,
+    example: 20,
+  }),
   cursor: z
     .string()
     .optional()

@@ -22,6 +22,7 @@ import { createTestDatabase, type TestDatabase } from '../../../tests/support/po
 import { createTestRedis, type TestRedis } from '../../../tests/support/redis.ts';
 import { MemoryEventBus } from '../../../internal/eventbus/memory-event-bus.ts';
 import { MemoryLiveFeed } from '../../../internal/livefeed/memory-live-feed.ts';
+import { createLiveStatsService } from '../../../internal/live-stats/live-stats-service.ts';
 import { KnownRiders } from '../../../internal/telemetry/known-riders.ts';
 import { createTelemetryService, ridersExistIn } from '../../../internal/telemetry/telemetry-service.ts';
 import { createApiApp } from '../app.ts';
@@ -120,6 +121,8 @@ export async function createApiHarness(
     });
     const operatorKey = mintToken('operator');
     await registerOperatorKey(database.db, operatorKey, 'api harness');
+    // The live map's figures (/stats/live, /map/state) read the same database and geo store.
+    const liveStats = createLiveStatsService({ db: database.db, geo, clock });
     const app = createApiApp({
       logger: silentLogger,
       healthChecks: [],
@@ -127,6 +130,7 @@ export async function createApiHarness(
       services,
       telemetry,
       auth,
+      liveStats,
     });
     const call: ApiHarness['call'] = async (method, path, body, headers = {}) => {
       const { authorization = `Bearer ${operatorKey}`, ...rest } = headers;
