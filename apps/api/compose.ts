@@ -15,6 +15,7 @@ import { startTelemetryApi } from '../../internal/telemetry/telemetry-api.ts';
 import { createApiApp } from './app.ts';
 import { closeServer } from './close-server.ts';
 import { withIngestLane } from './ingest-lane.ts';
+import { createRequestLimits } from './rate-limit.ts';
 import { createApiServices } from './services.ts';
 
 export interface ApiRuntime {
@@ -63,6 +64,11 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       fixMaxAgeMs: config.delivery.fixMaxAgeMs,
     });
     const liveStats = createLiveStatsService({ db, geo, clock });
+    const requestLimits = createRequestLimits(
+      adapters.limiter,
+      config.rateLimit,
+      logger.child({ component: 'rate-limit' }),
+    );
     const live = await startTelemetryApi({ config, db, geo, bus, clock, logger, registry: metrics });
     teardown.push(['telemetry', () => live.close()]);
     const app = createApiApp({
@@ -78,6 +84,7 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
         ? roadLayerPath(config.router.roadsDir)
         : undefined,
       telemetry: live.telemetry,
+      requestLimits,
     });
     logger.info({ adapters: adapters.kinds }, 'api composed');
 
@@ -89,7 +96,7 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
         new Promise((resolve, reject) => {
           // GPS pings bypass Hono's web-standard layer (ingest-lane.ts); everything else is Hono's.
           const hono = getRequestListener(app.fetch, { hostname: config.http.host });
-          const s = createServer(withIngestLane({ telemetry: live.telemetry, logger, metrics }, hono));
+          const s = createServer(withIngestLane({ telemetry: live.telemetry, logger, metrics, requestLimits }, hono));
           s.listen(config.http.port, config.http.host, () => {
             const info = s.address() as AddressInfo;
             logger.info({ host: info.address, port: info.port }, 'api listening');

@@ -13,6 +13,7 @@ import {
   type ErrorBody,
 } from './error-handler.ts';
 import { httpRequestDuration } from './http-metrics.ts';
+import { originOfIncoming, rateLimitedAnswer, rateLimitHeaders, type RequestLimits } from './rate-limit.ts';
 import { ingestPing, ingestPings } from './routes/rider-location-ingest.ts';
 import { PingBatchSchema, PingSchema } from './routes/rider-location-schemas.ts';
 import { IdParamSchema } from './schemas/common.ts';
@@ -26,6 +27,12 @@ export interface IngestLaneDeps {
   telemetry: TelemetryService;
   logger: Logger;
   metrics: Registry;
+  /**
+   * The request limits of the Hono routes (rate-limit.ts), applied here to `POST /riders/locations`: one bulk post is
+   * one request of its caller. A single ping is limited per rider instead, inside the geo store's ping step (no extra
+   * round trip; `request.rate_limited` with `details.limit = gps`).
+   */
+  requestLimits?: RequestLimits;
 }
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
@@ -78,9 +85,12 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
       return;
     }
     const end = duration.startTimer();
+    /** The `RateLimit-*` headers every answer carries once the request was counted. */
+    let counted: Record<string, string> | undefined;
     const send = ({ status, body, headers }: Answer, close = false): void => {
       const json = JSON.stringify(body);
       res.writeHead(status, {
+        ...counted,
         ...headers,
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(json),
@@ -89,12 +99,20 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
       res.end(json);
       end({ method: 'POST', route: matched.pattern, status: String(status) });
     };
+    const limited = matched.rawId === undefined && deps.requestLimits?.check(originOfIncoming(req));
     readBody(req).then(
       async (raw) => {
         if (raw === undefined) {
           send({ status: 413, body: payloadTooLargeBody() }, true);
           return;
         }
+        const decision = limited ? await limited : undefined;
+        if (decision && !decision.allowed) {
+          const { body, headers } = rateLimitedAnswer(decision);
+          send({ status: 429, body, headers });
+          return;
+        }
+        if (decision) counted = rateLimitHeaders(decision);
         let json: unknown;
         try {
           json = JSON.parse(raw);

@@ -26,6 +26,12 @@
  * - Optional fields (`speed`, `heading`, `accuracy`) belong to one ping: a ping without `speed` clears the old speed.
  * - `updateRiderPositions(batch)` applies many pings in order, as if one by one, in one round trip; answers one result
  *   per ping. The batch is validated as a whole first: one bad ping rejects it and nothing is written.
+ * - **Per-rider ping rate** (`pingLimit` option; none by default): `updateRiderPosition` first takes a token from the
+ *   rider's bucket (GCRA, `burst` at once, refilled at `perSecond`, on the store's clock — the same steps as
+ *   internal/ratelimit). Without one it answers `{ applied: false, retryAfterMs }` (ms until the next token) and
+ *   changes nothing; a refused ping costs no token. Every single ping counts, applied or ignored. The check is part of
+ *   the same atomic step as the write (no extra round trip). `updateRiderPositions` (the operator's bulk feed) is not
+ *   limited and leaves the buckets as they are. A bucket lives with the position: it is forgotten when that expires.
  *
  * **Availability and claims**
  * - Every rider has a status: `offline` (the default, and what an unknown rider has), `available` or `busy` (with
@@ -97,8 +103,16 @@ export interface RiderPingOf extends RiderPing {
 }
 
 export interface PingResult {
-  /** False when the ping was not newer than the current position and was ignored. */
+  /** False when the ping was not newer than the current position and was ignored, or was over the rider's rate. */
   applied: boolean;
+  /** Present only when the ping was refused by the per-rider ping rate: ms until the rider's next token. */
+  retryAfterMs?: number;
+}
+
+/** A per-rider ping rate: a bucket of `burst` pings refilled at `perSecond`. */
+export interface PingRateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 export interface RiderState {
@@ -178,6 +192,8 @@ export interface GeoStoreOptions {
   riderTtlMs?: number;
   /** Source of `lastSeenAt` and of "now" for expiry. Default the system clock. */
   clock?: Clock;
+  /** Per-rider rate of `updateRiderPosition` (see the contract); unlimited when omitted. */
+  pingLimit?: PingRateLimit;
 }
 
 export const DEFAULT_RIDER_TTL_MS = 60_000;

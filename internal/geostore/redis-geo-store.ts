@@ -5,14 +5,14 @@
  * | -------------------------- | ------ | ---------------------------------------------------------------------- |
  * | `h3:{cell}`                | set    | ids of the hot paths whose corridor covers the cell                    |
  * | `path:{pathId}`            | set    | the path's corridor cells (reverse index, for re-index and removal)    |
- * | `rider:pos:{riderId}`      | hash   | lat, lon, rec, seen, speed, heading, accuracy; PEXPIRE riderTtlMs      |
+ * | `rider:pos:{riderId}`      | hash   | lat, lon, rec, seen, speed, heading, accuracy, tat; PEXPIRE riderTtlMs |
  * | `rider:state:{riderId}`    | hash   | status (`available`/`busy`; absent = offline), batch                   |
  * | `riders:available`         | GEO    | riders with status available and a live position                       |
  * | `riders:live`              | GEO    | every rider with a position (any status), for the ops map              |
  * | `riders:seen`              | zset   | riderId → lastSeenAt, to prune members whose position expired          |
  * | `epoch`                    | string | the reconciler's marker; gone after Redis restarted empty              |
  *
- * (`rec` = recordedAt, `seen` = lastSeenAt.) Every write that reads first is a Lua script (redis-scripts.ts),
+ * (`rec` = recordedAt, `seen` = lastSeenAt, `tat` = the rider's ping-rate bucket, see PING_MANY_LUA.) Every write that reads first is a Lua script (redis-scripts.ts),
  * registered with ioredis `defineCommand`: one EVALSHA round trip per call; `updateRiderPositions` sends its pings as
  * PING_MANY_LUA calls of up to PINGS_PER_CALL pings, pipelined into one round trip, and concurrent
  * `updateRiderPosition` calls are coalesced the same way (see `updateRiderPosition`; platform/coalescer.ts): on a box where every syscall is dear,
@@ -31,6 +31,7 @@ import {
   type GeoStoreOptions,
   type LatLng,
   type NearbyRider,
+  type PingRateLimit,
   type PingResult,
   type RiderPing,
   type RiderPingOf,
@@ -55,6 +56,7 @@ import {
   assertSearch,
   assertStatus,
   checkCells,
+  pingLimitOf,
   riderTtlOf,
 } from './validate.ts';
 
@@ -97,6 +99,7 @@ export class RedisGeoStore implements GeoStore {
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly clock: Clock;
+  private readonly pingLimit: PingRateLimit | undefined;
   private readonly scripts: GeoScripts<Promise<unknown>>;
   private closed = false;
 
@@ -115,6 +118,7 @@ export class RedisGeoStore implements GeoStore {
     this.prefix = options.prefix ?? 'dg:';
     this.ttlMs = riderTtlOf(options);
     this.clock = options.clock ?? systemClock;
+    this.pingLimit = pingLimitOf(options);
     for (const [name, script] of Object.entries(SCRIPTS)) {
       // Idempotent per client: several stores (or prefixes) may share one connection.
       if (!(name in redis)) redis.defineCommand(name, script);
@@ -188,13 +192,16 @@ export class RedisGeoStore implements GeoStore {
   }
 
   /** Single pings: one batch in flight; the pings that arrive meanwhile leave together when it returns. */
-  private readonly pinging = new Coalescer<RiderPingOf, PingResult>((pings) => this.applyPings(pings), {
+  private readonly pinging = new Coalescer<RiderPingOf, PingResult>((pings) => this.applyPings(pings, this.pingLimit), {
     maxInFlight: 1,
     maxBatch: Number.POSITIVE_INFINITY, // applyPings cuts any batch into script calls of PINGS_PER_CALL
   });
 
-  /** PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline. */
-  private async applyPings(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
+  /**
+   * PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline; with `limit`,
+   * each ping first takes a token from its rider's bucket (single pings; see the script).
+   */
+  private async applyPings(pings: readonly RiderPingOf[], limit?: PingRateLimit): Promise<PingResult[]> {
     const now = this.clock.now();
     const head: Arg[] = [
       this.key('riders:available'),
@@ -204,6 +211,8 @@ export class RedisGeoStore implements GeoStore {
       this.ttlMs,
       this.positionKey(''),
       this.stateKey(''),
+      limit ? String(1_000 / limit.perSecond) : '0',
+      limit ? limit.burst : 0,
     ];
     const chunkArgs = (from: number): Arg[] => {
       const args = head.slice();
@@ -230,7 +239,9 @@ export class RedisGeoStore implements GeoStore {
       for (let from = 0; from < pings.length; from += PINGS_PER_CALL) scripted.geostorePingMany(...chunkArgs(from));
       replies = await execPipeline(pipeline);
     }
-    return (replies as number[][]).flat().map((reply) => ({ applied: reply === 1 }));
+    return (replies as number[][])
+      .flat()
+      .map((reply) => (reply < 0 ? { applied: false, retryAfterMs: -reply } : { applied: reply === 1 }));
   }
 
   async getRiderPosition(riderId: string): Promise<RiderPosition | null> {

@@ -9,6 +9,7 @@ import {
   RIDER_STATUSES,
   type GeoStoreOptions,
   type LatLng,
+  type PingRateLimit,
   type RiderPing,
   type RiderPingOf,
   type RiderStatus,
@@ -101,4 +102,17 @@ export function riderTtlOf(options: GeoStoreOptions): number {
   const ttl = options.riderTtlMs ?? DEFAULT_RIDER_TTL_MS;
   if (!Number.isInteger(ttl) || ttl < 1) throw new RangeError(`riderTtlMs must be a positive integer, got ${ttl}`);
   return ttl;
+}
+
+/** The options' per-rider ping limit, checked; undefined when none. */
+export function pingLimitOf(options: GeoStoreOptions): PingRateLimit | undefined {
+  const limit = options.pingLimit;
+  if (!limit) return undefined;
+  if (!(Number.isFinite(limit.perSecond) && limit.perSecond > 0)) {
+    throw new RangeError(`pingLimit.perSecond must be a positive number, got ${limit.perSecond}`);
+  }
+  if (!(Number.isInteger(limit.burst) && limit.burst >= 1)) {
+    throw new RangeError(`pingLimit.burst must be an integer ≥ 1, got ${limit.burst}`);
+  }
+  return { perSecond: limit.perSecond, burst: limit.burst };
 }
