@@ -59,8 +59,8 @@ export interface RequestLimits {
 
 const OPERATOR_TOKEN_PREFIX = 'dgo_op_';
 const WARN_EVERY_MS = 10_000;
-/** Paths a limit never applies to. */
-const UNLIMITED_PATHS = new Set(['/health', '/metrics']);
+/** Paths a limit never applies to (monitoring). */
+export const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
 
 /** Builds the request limits over `limiter`. */
 export function createRequestLimits(

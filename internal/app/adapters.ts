@@ -135,8 +135,7 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
 }
 
 /**
- * Redis when REDIS_URL is set, else in-process — the geo store and the rate limiter, on one connection. The geo store
- * enforces the per-rider ping rate (`config.rateLimit.gps`) on its own clock. The Redis client connects in the background, so a process starts
+ * Redis when REDIS_URL is set, else in-process — the geo store and the rate limiter, on one connection. The Redis client connects in the background, so a process starts
  * (and reports Redis down on /health) while Redis is away; geo calls made meanwhile fail fast. It is disconnected
  * rather than QUIT at close: a QUIT queued on a client that never connected would wait forever.
  */
@@ -146,11 +145,7 @@ function createGeoStore(
   clock: Clock,
   riderTtlMs: number | undefined,
 ): { geo: GeoStore; limiter: RateLimiter; close(): Promise<void> } {
-  const geoOptions = {
-    clock,
-    ...(riderTtlMs !== undefined ? { riderTtlMs } : {}),
-    ...(config.rateLimit.gps ? { pingLimit: config.rateLimit.gps } : {}),
-  };
+  const geoOptions = { clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) };
   if (!config.redisUrl) {
     const geo = new MemoryGeoStore(geoOptions);
     const limiter = new MemoryRateLimiter({ clock: systemClock });

@@ -26,12 +26,13 @@
  * - Optional fields (`speed`, `heading`, `accuracy`) belong to one ping: a ping without `speed` clears the old speed.
  * - `updateRiderPositions(batch)` applies many pings in order, as if one by one, in one round trip; answers one result
  *   per ping. The batch is validated as a whole first: one bad ping rejects it and nothing is written.
- * - **Per-rider ping rate** (`pingLimit` option; none by default): `updateRiderPosition` first takes a token from the
- *   rider's bucket (GCRA, `burst` at once, refilled at `perSecond`, on the store's clock — the same steps as
- *   internal/ratelimit). Without one it answers `{ applied: false, retryAfterMs }` (ms until the next token) and
- *   changes nothing; a refused ping costs no token. Every single ping counts, applied or ignored. The check is part of
- *   the same atomic step as the write (no extra round trip). `updateRiderPositions` (the operator's bulk feed) is not
- *   limited and leaves the buckets as they are. A bucket lives with the position: it is forgotten when that expires.
+ * - **Per-rider ping rate**: `updateRiderPosition(riderId, ping, limit)` with a `limit` (the rider's own GPS ping;
+ *   internal callers — registration, status, the reconciler — pass none) first takes a token from the rider's bucket
+ *   (GCRA: `burst` at once, refilled at `perSecond`, on the store's clock — the steps of internal/ratelimit). Without
+ *   one it answers `{ applied: false, retryAfterMs }` (ms until the next token) and changes nothing; a refused ping
+ *   costs no token. Every limited ping counts, applied or ignored. The check is part of the same atomic step as the
+ *   write (no extra round trip). Calls without a limit and `updateRiderPositions` (the operator's bulk feed) are not
+ *   limited and leave the bucket as it is. A bucket lives with the position: it is forgotten when that expires.
  *
  * **Availability and claims**
  * - Every rider has a status: `offline` (the default, and what an unknown rider has), `available` or `busy` (with
@@ -155,8 +156,11 @@ export interface GeoStore {
   /** Forgets the path in every cell; false when it was not indexed. */
   removePath(pathId: string): Promise<boolean>;
 
-  /** Applies the ping unless the rider already has a newer (or equal) live position. */
-  updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult>;
+  /**
+   * Applies the ping unless the rider already has a newer (or equal) live position; with `limit`, only when the
+   * rider's ping rate allows it (see the contract).
+   */
+  updateRiderPosition(riderId: string, ping: RiderPing, limit?: PingRateLimit): Promise<PingResult>;
   /** Many pings, applied in order, in one round trip. */
   updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]>;
   /** The live position, or null when the rider never pinged or its position expired. */
@@ -192,8 +196,6 @@ export interface GeoStoreOptions {
   riderTtlMs?: number;
   /** Source of `lastSeenAt` and of "now" for expiry. Default the system clock. */
   clock?: Clock;
-  /** Per-rider rate of `updateRiderPosition` (see the contract); unlimited when omitted. */
-  pingLimit?: PingRateLimit;
 }
 
 export const DEFAULT_RIDER_TTL_MS = 60_000;

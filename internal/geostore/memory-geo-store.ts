@@ -29,7 +29,7 @@ import {
   assertSearch,
   assertStatus,
   checkCells,
-  pingLimitOf,
+  assertPingLimit,
   riderTtlOf,
 } from './validate.ts';
 import { gcraStep } from '../ratelimit/rate-limiter.ts';
@@ -49,7 +49,6 @@ export class MemoryGeoStore implements GeoStore {
   }
   private readonly clock: Clock;
   private readonly ttlMs: number;
-  private readonly pingLimit: PingRateLimit | undefined;
   private readonly pathsByCell = new Map<string, Set<string>>();
   private readonly cellsByPath = new Map<string, Set<string>>();
   private readonly positions = new Map<string, StoredPosition>();
@@ -61,7 +60,6 @@ export class MemoryGeoStore implements GeoStore {
   constructor(options: GeoStoreOptions = {}) {
     this.ttlMs = riderTtlOf(options);
     this.clock = options.clock ?? systemClock;
-    this.pingLimit = pingLimitOf(options);
   }
 
   async indexPath(pathId: string, cells: readonly string[]): Promise<void> {
@@ -110,11 +108,12 @@ export class MemoryGeoStore implements GeoStore {
     return true;
   }
 
-  async updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult> {
+  async updateRiderPosition(riderId: string, ping: RiderPing, limit?: PingRateLimit): Promise<PingResult> {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertPing(ping);
-    return this.apply(riderId, ping, this.clock.now(), this.pingLimit);
+    assertPingLimit(limit);
+    return this.apply(riderId, ping, this.clock.now(), limit);
   }
 
   async updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]> {

@@ -56,7 +56,7 @@ import {
   assertSearch,
   assertStatus,
   checkCells,
-  pingLimitOf,
+  assertPingLimit,
   riderTtlOf,
 } from './validate.ts';
 
@@ -66,6 +66,9 @@ export interface RedisGeoStoreOptions extends GeoStoreOptions {
 }
 
 type Arg = string | number;
+
+/** One ping of a PING_MANY_LUA call, with the rider's rate when it is limited. */
+type LimitedPing = { ping: RiderPingOf; limit?: PingRateLimit | undefined };
 
 /** Pings per PING_MANY_LUA call: Redis runs nothing else while a script runs (~10 µs per ping). */
 const PINGS_PER_CALL = 500;
@@ -99,7 +102,6 @@ export class RedisGeoStore implements GeoStore {
   private readonly prefix: string;
   private readonly ttlMs: number;
   private readonly clock: Clock;
-  private readonly pingLimit: PingRateLimit | undefined;
   private readonly scripts: GeoScripts<Promise<unknown>>;
   private closed = false;
 
@@ -118,7 +120,6 @@ export class RedisGeoStore implements GeoStore {
     this.prefix = options.prefix ?? 'dg:';
     this.ttlMs = riderTtlOf(options);
     this.clock = options.clock ?? systemClock;
-    this.pingLimit = pingLimitOf(options);
     for (const [name, script] of Object.entries(SCRIPTS)) {
       // Idempotent per client: several stores (or prefixes) may share one connection.
       if (!(name in redis)) redis.defineCommand(name, script);
@@ -177,31 +178,32 @@ export class RedisGeoStore implements GeoStore {
    * calls that arrived meanwhile, as one PING_MANY_LUA call, in call order (so one rider's pings keep their order and
    * the "newer wins" check sees them as sequential calls would). No linger: an idle store sends at once.
    */
-  async updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult> {
+  async updateRiderPosition(riderId: string, ping: RiderPing, limit?: PingRateLimit): Promise<PingResult> {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertPing(ping);
-    return this.pinging.call({ ...ping, riderId });
+    assertPingLimit(limit);
+    return this.pinging.call({ ping: { ...ping, riderId }, limit });
   }
 
   async updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
     this.assertOpen();
     assertPingBatch(pings);
     if (pings.length === 0) return [];
-    return this.applyPings(pings);
+    return this.applyPings(pings.map((ping) => ({ ping })));
   }
 
   /** Single pings: one batch in flight; the pings that arrive meanwhile leave together when it returns. */
-  private readonly pinging = new Coalescer<RiderPingOf, PingResult>((pings) => this.applyPings(pings, this.pingLimit), {
+  private readonly pinging = new Coalescer<LimitedPing, PingResult>((pings) => this.applyPings(pings), {
     maxInFlight: 1,
     maxBatch: Number.POSITIVE_INFINITY, // applyPings cuts any batch into script calls of PINGS_PER_CALL
   });
 
   /**
-   * PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline; with `limit`,
-   * each ping first takes a token from its rider's bucket (single pings; see the script).
+   * PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline; a ping with a
+   * `limit` first takes a token from its rider's bucket (see the script).
    */
-  private async applyPings(pings: readonly RiderPingOf[], limit?: PingRateLimit): Promise<PingResult[]> {
+  private async applyPings(pings: readonly LimitedPing[]): Promise<PingResult[]> {
     const now = this.clock.now();
     const head: Arg[] = [
       this.key('riders:available'),
@@ -211,13 +213,11 @@ export class RedisGeoStore implements GeoStore {
       this.ttlMs,
       this.positionKey(''),
       this.stateKey(''),
-      limit ? String(1_000 / limit.perSecond) : '0',
-      limit ? limit.burst : 0,
     ];
     const chunkArgs = (from: number): Arg[] => {
       const args = head.slice();
       for (let i = from; i < Math.min(pings.length, from + PINGS_PER_CALL); i++) {
-        const p = pings[i]!;
+        const { ping: p, limit } = pings[i]!;
         args.push(
           p.riderId,
           String(p.lat),
@@ -226,6 +226,8 @@ export class RedisGeoStore implements GeoStore {
           p.speed === undefined ? '' : String(p.speed),
           p.heading === undefined ? '' : String(p.heading),
           p.accuracy === undefined ? '' : String(p.accuracy),
+          limit ? String(1_000 / limit.perSecond) : '0',
+          limit ? limit.burst : 0,
         );
       }
       return args;

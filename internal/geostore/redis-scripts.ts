@@ -17,14 +17,14 @@
  * command per set instead of one per ping; a rider applied twice appears twice and its later position wins, as
  * in ZADD). The set updates come after the decisions, which read only the hashes, so the outcome is the same.
  *
- * Per-rider ping rate (single pings only: `interval` > 0): before anything else each ping takes a token from its
+ * Per-rider ping rate (a ping with `interval` > 0: a rider's own ping): before anything else it takes a token from its
  * rider's bucket — GCRA, the same steps as `gcraStep` in internal/ratelimit/rate-limiter.ts, the TAT kept in the
  * position hash's `tat` field (so it costs no extra key and no extra round trip, and lives as long as the position).
- * A ping without a token changes nothing and answers minus the ms until the next token. A bulk call passes
- * interval 0: no check, and its writes leave `tat` as it was.
+ * A ping without a token changes nothing and answers minus the ms until the next token. An unlimited ping (interval
+ * 0: the bulk feed, internal writes) is not checked, and its write leaves `tat` as it was.
  * KEYS: riders:available, riders:live, riders:seen.
- * ARGV: now, ttlMs, position-hash key prefix, state-hash key prefix, interval ms (0 = unlimited), burst, then 7 per
- *       ping: riderId, lat, lon, recordedAt, speed|'', heading|'', accuracy|''.
+ * ARGV: now, ttlMs, position-hash key prefix, state-hash key prefix, then 9 per ping: riderId, lat, lon, recordedAt,
+ *       speed|'', heading|'', accuracy|'', interval ms (0 = unlimited), burst.
  * Returns per ping 1 (applied), 0 (ignored: not newer) or -N (over its rate: retry after N ms).
  */
 export const PING_MANY_LUA = `
@@ -32,20 +32,20 @@ local now = tonumber(ARGV[1])
 local ttl = tonumber(ARGV[2])
 local posPrefix = ARGV[3]
 local statePrefix = ARGV[4]
-local interval = tonumber(ARGV[5])
-local burst = tonumber(ARGV[6])
 local out = {}
 local live, seen, available, busy = {}, {}, {}, {}
 local status = {}
 local n = 0
-for i = 7, #ARGV, 7 do
+for i = 5, #ARGV, 9 do
   local id = ARGV[i]
   local posKey = posPrefix .. id
   n = n + 1
   local cur = redis.call('HMGET', posKey, 'rec', 'seen', 'tat')
+  local interval = tonumber(ARGV[i + 7])
   local nextTat = nil
   local wait = 0
   if interval > 0 then
+    local burst = tonumber(ARGV[i + 8])
     local tat = tonumber(cur[3])
     if tat == nil or tat < now then tat = now end
     nextTat = tat + interval

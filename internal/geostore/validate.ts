@@ -104,15 +104,13 @@ export function riderTtlOf(options: GeoStoreOptions): number {
   return ttl;
 }
 
-/** The options' per-rider ping limit, checked; undefined when none. */
-export function pingLimitOf(options: GeoStoreOptions): PingRateLimit | undefined {
-  const limit = options.pingLimit;
-  if (!limit) return undefined;
+/** Refuses a ping limit the algorithm cannot serve (a programming error: RangeError). */
+export function assertPingLimit(limit: PingRateLimit | undefined): void {
+  if (!limit) return;
   if (!(Number.isFinite(limit.perSecond) && limit.perSecond > 0)) {
-    throw new RangeError(`pingLimit.perSecond must be a positive number, got ${limit.perSecond}`);
+    throw new RangeError(`limit.perSecond must be a positive number, got ${limit.perSecond}`);
   }
   if (!(Number.isInteger(limit.burst) && limit.burst >= 1)) {
-    throw new RangeError(`pingLimit.burst must be an integer ≥ 1, got ${limit.burst}`);
+    throw new RangeError(`limit.burst must be an integer ≥ 1, got ${limit.burst}`);
   }
-  return { perSecond: limit.perSecond, burst: limit.burst };
 }

@@ -4,7 +4,14 @@ import type { Database } from '../db/schema.ts';
 import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
 import { historyShardKey, record, type PayloadOf } from '../events/catalog.ts';
 import { Coalescer } from '../platform/coalescer.ts';
-import type { GeoStore, NearbyRider, RiderPing, RiderPingOf, RiderPosition } from '../geostore/geo-store.ts';
+import type {
+  GeoStore,
+  NearbyRider,
+  PingRateLimit,
+  RiderPing,
+  RiderPingOf,
+  RiderPosition,
+} from '../geostore/geo-store.ts';
 import { channels, MAP_CELL_RESOLUTION, type LiveFeed, type LiveMessage } from '../livefeed/live-feed.ts';
 import type { Clock } from '../platform/clock.ts';
 import { DEPENDENCY_UNAVAILABLE, dependencyFailure } from '../platform/dependency-errors.ts';
@@ -69,6 +76,11 @@ export interface TelemetryServiceDeps {
    * answered 503; the bus itself keeps trying for its own, longer deadline. Default: no limit of its own.
    */
   publishDeadlineMs?: number;
+  /**
+   * A rider's own GPS pings (`ingest`, `POST /riders/{id}/location`) per second and burst (`RATE_LIMIT_GPS_*`),
+   * enforced by the geo store in the ping's own step; unlimited when omitted. The bulk feed (`ingestMany`) is not.
+   */
+  pingLimit?: PingRateLimit;
 }
 
 /**
@@ -248,7 +260,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
       const at = new Date(now);
       // The geo store first: it also decides the rider's ping rate, and a refused ping goes nowhere (no history).
-      const result = await geo.updateRiderPosition(riderId, ping).catch(dependency('geostore'));
+      const result = await geo.updateRiderPosition(riderId, ping, deps.pingLimit).catch(dependency('geostore'));
       if (result.retryAfterMs !== undefined) {
         throw rateLimited(
           'request.rate_limited',

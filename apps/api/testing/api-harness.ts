@@ -21,16 +21,30 @@ import { MemoryEventBus } from '../../../internal/eventbus/memory-event-bus.ts';
 import { MemoryLiveFeed } from '../../../internal/livefeed/memory-live-feed.ts';
 import { KnownRiders } from '../../../internal/telemetry/known-riders.ts';
 import { createTelemetryService, ridersExistIn } from '../../../internal/telemetry/telemetry-service.ts';
+import { Redis } from 'ioredis';
+import type { PingRateLimit } from '../../../internal/geostore/geo-store.ts';
+import { MemoryRateLimiter } from '../../../internal/ratelimit/memory-rate-limiter.ts';
+import type { RateLimiter } from '../../../internal/ratelimit/rate-limiter.ts';
+import { RedisRateLimiter } from '../../../internal/ratelimit/redis-rate-limiter.ts';
 import { createApiApp } from '../app.ts';
+import { createRequestLimits, type RequestLimitSettings } from '../rate-limit.ts';
 import { createApiServices } from '../services.ts';
 
 export interface ApiHarness {
   app: OpenAPIHono;
+  /** The request rate limiter behind `options.limits.requests` (built either way). */
+  limiter: RateLimiter;
   database: DatabaseHandle;
   geo: GeoStore;
   clock: ManualClock;
   /** JSON request; answers status, parsed body and headers. */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
+  /**
+   * Another API instance on the same database and geo store, with a rate limiter of its own on a connection of its
+   * own (the same Redis prefix on `real`; a separate in-memory limiter — another process — on `embedded`). Closed with
+   * the harness.
+   */
+  anotherInstance(): Promise<Pick<ApiHarness, 'app' | 'call'>>;
   close(): Promise<void>;
 }
 
@@ -61,6 +75,12 @@ export interface HarnessOptions {
   roadRouter?: Router;
   /** How old a rider's GPS fix may be for a drop confirmation (default: the service's 60 s). */
   fixMaxAgeMs?: number;
+  /**
+   * Rate limits, on the harness clock: `requests` turns on the per-key/per-IP middleware (Redis limiter under the
+   * suite's prefix on `real`, in memory on `embedded`); `gps` the per-rider ping rate of the telemetry service. None
+   * by default.
+   */
+  limits?: { requests?: RequestLimitSettings; gps?: PingRateLimit };
 }
 
 export async function createApiHarness(
@@ -92,23 +112,38 @@ export async function createApiHarness(
       riders: new KnownRiders(ridersExistIn(database.db)),
       clock,
       logger: silentLogger,
+      ...(options.limits?.gps ? { pingLimit: options.limits.gps } : {}),
     });
-    const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), services, telemetry });
+    const instance = (limiter: RateLimiter) =>
+      createApiApp({
+        logger: silentLogger,
+        healthChecks: [],
+        metrics: new Registry(),
+        services,
+        telemetry,
+        ...(options.limits?.requests
+          ? { requestLimits: createRequestLimits(limiter, options.limits.requests, silentLogger) }
+          : {}),
+      });
+    const limiter = store.limiter();
+    const app = instance(limiter);
+    const others: Array<() => Promise<void>> = [];
     return {
       app,
+      limiter,
       database,
       geo,
       clock,
-      async call(method, path, body, headers = {}) {
-        const res = await app.request(path, {
-          method,
-          headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-          ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-        });
-        const text = await res.text();
-        return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+      call: (method, path, body, headers) => callJson(app, method, path, body, headers),
+      async anotherInstance() {
+        const own = store.limiter(true);
+        others.push(() => own.close());
+        const other = instance(own);
+        return { app: other, call: (method, path, body, headers) => callJson(other, method, path, body, headers) };
       },
       async close() {
+        await Promise.all(others.splice(0).map((close) => close()));
+        await limiter.close();
         await geo.close();
         await database.close();
         await store.close();
@@ -120,9 +155,27 @@ export async function createApiHarness(
   }
 }
 
+async function callJson(
+  app: OpenAPIHono,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  const res = await app.request(path, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
 interface HarnessStores {
   url: string;
   geo: GeoStore;
+  /** A rate limiter on the harness clock; `ownConnection`: on a Redis connection of its own (closed with it). */
+  limiter(ownConnection?: boolean): RateLimiter;
   close(): Promise<void>;
 }
 
@@ -137,6 +190,19 @@ async function realStores(prefix: string, clock: ManualClock): Promise<HarnessSt
     return {
       url: testDb.url,
       geo: new RedisGeoStore(redis.redis, { prefix: redis.prefix, clock }),
+      limiter(ownConnection = false) {
+        if (!ownConnection) return new RedisRateLimiter(testRedis.redis, { prefix: testRedis.prefix, clock });
+        const connection = new Redis(testRedis.url);
+        const limiter = new RedisRateLimiter(connection, { prefix: testRedis.prefix, clock });
+        return {
+          adapter: limiter.adapter,
+          consume: (policy, key) => limiter.consume(policy, key),
+          async close() {
+            await limiter.close();
+            await connection.quit();
+          },
+        };
+      },
       async close() {
         await testRedis.cleanup();
         await testDb.drop();
@@ -151,7 +217,12 @@ async function realStores(prefix: string, clock: ManualClock): Promise<HarnessSt
 
 async function embeddedStores(clock: ManualClock): Promise<HarnessStores> {
   const embedded = await startMigratedEmbeddedPostgres();
-  return { url: embedded.url, geo: new MemoryGeoStore({ clock }), close: () => embedded.close() };
+  return {
+    url: embedded.url,
+    geo: new MemoryGeoStore({ clock }),
+    limiter: () => new MemoryRateLimiter({ clock }),
+    close: () => embedded.close(),
+  };
 }
 
 /** A path template row (the worker provisions them; the delivery suites only need one to hang batches on). */
