@@ -72,8 +72,15 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   app.use(httpMetrics(deps.metrics));
   // Before anything reads a body or a database: a caller over its rate costs one limiter round trip and no more.
   if (deps.requestLimits) app.use(rateLimit(deps.requestLimits));
-  // Before any route reads a body: a body over the limit is refused unread, as the ingest lane refuses it.
-  app.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: (c) => c.json(payloadTooLargeBody(), 413) }));
+  // Before any route reads a body: a body over the limit is refused unread, as the ingest lane refuses it — and, as
+  // there, on a connection that then closes: the rest of the body is not read, so a keep-alive client must not send
+  // its next request on it (@hono/node-server drops such a connection after a short drain).
+  app.use(
+    bodyLimit({
+      maxSize: MAX_REQUEST_BODY_BYTES,
+      onError: (c) => c.json(payloadTooLargeBody(), 413, { connection: 'close' }),
+    }),
+  );
   // Before every route's validator: NUL and lone surrogates are a 400 naming the field, never a Postgres 500.
   app.use(storableTextOnly());
   // Listed in the document even before a route references it: it is the body of every 4xx/5xx answer.
