@@ -23,9 +23,12 @@ import { errorBody, REQUEST_ERROR_CODES, type ErrorBody } from './error-handler.
  * `RateLimit-Reset` (seconds until the bucket is full again) — the separate-field form, which the common client
  * libraries read, rather than the later drafts' combined `RateLimit`/`RateLimit-Policy` structured fields.
  *
- * When the limiter fails (Redis away), requests are let through (fail open) with a warning at most every 10 s: a limit
- * protects the API; it must not be the reason every route is down.
+ * When the limiter fails or takes longer than `LIMITER_TIMEOUT_MS` (Redis away), requests are let through (fail open)
+ * with a warning at most every 10 s: a limit protects the API; it must not be the reason every route is down or slow.
  */
+
+/** Longest a request waits for its limit decision before it goes on unlimited (Redis answers in well under 1 ms). */
+export const LIMITER_TIMEOUT_MS = 250;
 
 /** The limits in force, as `Config.rateLimit` holds them. */
 export type RequestLimitSettings = Pick<
@@ -94,8 +97,18 @@ export function createRequestLimits(
     async check(origin) {
       const subject = subjectOf(origin);
       if (!subject) return undefined;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        return { ...(await limiter.consume(subject.policy, subject.key)), policy: subject.policy };
+        const decision = await Promise.race([
+          limiter.consume(subject.policy, subject.key),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(
+              () => reject(new Error(`no decision within ${LIMITER_TIMEOUT_MS} ms`)),
+              LIMITER_TIMEOUT_MS,
+            );
+          }),
+        ]);
+        return { ...decision, policy: subject.policy };
       } catch (error) {
         const now = Date.now();
         if (now - lastWarning >= WARN_EVERY_MS) {
@@ -103,6 +116,8 @@ export function createRequestLimits(
           logger.warn({ err: error, adapter: limiter.adapter }, 'rate limiter unavailable: requests pass unlimited');
         }
         return undefined;
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
