@@ -18,7 +18,8 @@
  *
  * Run: npm run bench:telemetry   (writes its section of bench/results/telemetry.md)
  * Knobs (env): BENCH_SECONDS (default 10), BENCH_API_WORKERS (default 1), BENCH_SINGLE_CONNECTIONS (default 32),
- * BENCH_BULK_CONNECTIONS (default 4).
+ * BENCH_BULK_CONNECTIONS (default 4). BENCH_QUICK=1: only the single-ping run at BENCH_SINGLE_CONNECTIONS, no history
+ * drain, nothing written (a before/after check of the ingest path, e.g. `BENCH_QUICK=1 BENCH_SECONDS=5`).
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
   const workers = env('BENCH_API_WORKERS', 1);
   const singleConnections = env('BENCH_SINGLE_CONNECTIONS', 32);
   const bulkConnections = env('BENCH_BULK_CONNECTIONS', 4);
+  const quick = process.env.BENCH_QUICK === '1';
   const riderCount = 10_000;
   execFileSync(
     'bash',
@@ -238,14 +240,16 @@ async function main(): Promise<void> {
       }
     }
 
-    const scenarios: Scenario[] = [
-      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
-      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 16 },
-      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
-      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 48 },
-      { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 64 },
-      { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections },
-    ];
+    const scenarios: Scenario[] = quick
+      ? [{ name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections }]
+      : [
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 16 },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 48 },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 64 },
+          { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections },
+        ];
     const rows: string[] = [];
     const f = (v: number, d = 1) => v.toFixed(d);
     const ms = (us: number, d = 2) => f(us / 1000, d);
@@ -267,6 +271,7 @@ async function main(): Promise<void> {
       );
     }
 
+    if (quick) return;
     // History: everything the ingest published (warm-up included) is in Kafka. Drain it twice from the start of the
     // topic, under two consumer groups: with the bus-level batch subscription (what the worker runs), then with the
     // per-message subscription (the bus hides `subscribeBatch`), bounded to 20 s, into an emptied table.
@@ -343,6 +348,7 @@ async function main(): Promise<void> {
     await deleteTopics(topics).catch(() => undefined);
     rmSync(work, { recursive: true, force: true });
   }
+  if (quick) return;
   await writeResultSection(`ingest-api-workers-${workers}`, lines.join('\n'));
   console.log(lines.join('\n'));
 }

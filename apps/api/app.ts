@@ -15,6 +15,7 @@ import {
 import { authenticate } from './authenticate.ts';
 import { httpMetrics } from './http-metrics.ts';
 import { SECURITY_SCHEMES } from './schemas/security.ts';
+import { rateLimit, type RequestLimits } from './rate-limit.ts';
 import { storableTextOnly } from './storable-text.ts';
 import { registerConfirmDeliveryRoute } from './routes/batches-confirm-delivery.ts';
 import { registerGetBatchRoute } from './routes/batches-get.ts';
@@ -68,20 +69,31 @@ export interface ApiDeps extends MapRouteDeps, TelemetryRouteDeps {
    * layer alone build the app that way; the composed API always passes it.
    */
   auth?: PrincipalResolver;
+  /** Per-key and per-IP request limits (rate-limit.ts); none when omitted (tests, the OpenAPI document). */
+  requestLimits?: RequestLimits;
 }
 
 /**
  * Builds the HTTP application: routes (one file each under routes/), request validation that answers 400 in the
  * common error shape (request bodies and query strings are strict objects: an unknown field is a 400 naming it), the
- * body-size limit, the 404 fallback and the error mapping of error-handler.ts. Starts nothing.
+ * request rate limits (429), the body-size limit (413), the 404 fallback and the error mapping of error-handler.ts. Starts nothing.
  */
 export function createApiApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
   app.use(httpMetrics(deps.metrics));
+  // Before anything reads a body or a database: a caller over its rate costs one limiter round trip and no more.
+  if (deps.requestLimits) app.use(rateLimit(deps.requestLimits));
   // Before anything reads the body: an unauthenticated request is refused unread.
   if (deps.auth) app.use(authenticate(deps.auth));
-  // Before any route reads a body: a body over the limit is refused unread, as the ingest lane refuses it.
-  app.use(bodyLimit({ maxSize: MAX_REQUEST_BODY_BYTES, onError: (c) => c.json(payloadTooLargeBody(), 413) }));
+  // Before any route reads a body: a body over the limit is refused unread, as the ingest lane refuses it — and, as
+  // there, on a connection that then closes: the rest of the body is not read, so a keep-alive client must not send
+  // its next request on it (@hono/node-server drops such a connection after a short drain).
+  app.use(
+    bodyLimit({
+      maxSize: MAX_REQUEST_BODY_BYTES,
+      onError: (c) => c.json(payloadTooLargeBody(), 413, { connection: 'close' }),
+    }),
+  );
   // Before every route's validator: NUL and lone surrogates are a 400 naming the field, never a Postgres 500.
   app.use(storableTextOnly());
   // Listed in the document even before a route references it: it is the body of every 4xx/5xx answer.

@@ -17,6 +17,7 @@ import { startTelemetryApi } from '../../internal/telemetry/telemetry-api.ts';
 import { createApiApp } from './app.ts';
 import { closeServer } from './close-server.ts';
 import { withIngestLane } from './ingest-lane.ts';
+import { createRequestLimits } from './rate-limit.ts';
 import { createApiServices } from './services.ts';
 
 export interface ApiRuntime {
@@ -72,6 +73,11 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       if (usable) logger.info('OPERATOR_KEY registered as an operator key');
       else logger.warn('OPERATOR_KEY was revoked (npm run keys -- list): requests with it answer 401');
     }
+    const requestLimits = createRequestLimits(
+      adapters.limiter,
+      config.rateLimit,
+      logger.child({ component: 'rate-limit' }),
+    );
     const live = await startTelemetryApi({ config, db, geo, bus, clock, logger, registry: metrics, auth });
     teardown.push(['telemetry', () => live.close()]);
     const app = createApiApp({
@@ -88,6 +94,7 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
         ? roadLayerPath(config.router.roadsDir)
         : undefined,
       telemetry: live.telemetry,
+      requestLimits,
     });
     logger.info({ adapters: adapters.kinds }, 'api composed');
 
@@ -99,7 +106,9 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
         new Promise((resolve, reject) => {
           // GPS pings bypass Hono's web-standard layer (ingest-lane.ts); everything else is Hono's.
           const hono = getRequestListener(app.fetch, { hostname: config.http.host });
-          const s = createServer(withIngestLane({ telemetry: live.telemetry, logger, metrics, auth }, hono));
+          const s = createServer(
+            withIngestLane({ telemetry: live.telemetry, logger, metrics, auth, requestLimits }, hono),
+          );
           s.listen(config.http.port, config.http.host, () => {
             const info = s.address() as AddressInfo;
             logger.info({ host: info.address, port: info.port }, 'api listening');

@@ -4,7 +4,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { dependencyFailure } from '../../internal/platform/dependency-errors.ts';
-import { AppError, httpStatusOf } from '../../internal/platform/errors.ts';
+import { AppError, httpStatusOf, retryAfterSeconds } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
 
 /**
@@ -25,6 +25,8 @@ export const REQUEST_ERROR_CODES = {
   unsupportedMediaType: 'request.unsupported_media_type',
   /** A string no Postgres text column can hold (NUL, a lone UTF-16 surrogate); `field` names it. */
   invalidText: 'request.invalid_text',
+  /** Too many requests for this caller (rate-limit.ts); `Retry-After` says when to come back. */
+  rateLimited: 'request.rate_limited',
   /** No route for this method and path. */
   routeNotFound: 'route.not_found',
   /** Any other refusal by the HTTP layer. */
@@ -62,7 +64,7 @@ export const ErrorBodySchema = z
       code: z.string().openapi({
         description:
           'Stable machine-readable `area.reason` slug: `request.invalid_input` (schema failure or unknown field), `request.malformed_body`, ' +
-          '`request.payload_too_large`, `request.unsupported_media_type`, `request.invalid_text` (a string Postgres cannot store: NUL or a ' +
+          '`request.payload_too_large`, `request.rate_limited` (429 with `Retry-After`; `details.limit` names the limit), `request.unsupported_media_type`, `request.invalid_text` (a string Postgres cannot store: NUL or a ' +
           'lone surrogate), `route.not_found`, `server.internal_error`, `dependency.unavailable` (503 with `Retry-After`: Postgres, Redis or ' +
           'Kafka is away; `details.dependency` names it), `auth.missing_token` / `auth.invalid_token` (401 with `WWW-Authenticate: Bearer`), ' +
           "`auth.forbidden` (403: the token's scope does not cover this), or the domain's own, such as `order.not_found`.",
@@ -79,7 +81,7 @@ export const ErrorBodySchema = z
 
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 500 | 503;
+type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 429 | 500 | 503;
 
 /** Builds the error body; `field`/`details` are left out when empty. */
 export function errorBody(code: string, message: string, field?: string, details?: Record<string, unknown>): ErrorBody {
@@ -155,7 +157,7 @@ export interface ErrorAnswer {
  * Anything thrown while serving a request → its status, body and headers.
  * `AppError` → its kind's status (`httpStatusOf`), code = its slug, `details.field` lifted to `field`.
  * A driver error saying Postgres, Redis or Kafka is away (dependency-errors.ts) → 503 `dependency.unavailable`.
- * Every 503 carries `Retry-After`, every 401 `WWW-Authenticate: Bearer`. Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a
+ * Every 503 and 429 carries `Retry-After`, every 401 `WWW-Authenticate: Bearer`. Hono's `HTTPException` (e.g. malformed JSON body) → its status. Anything else is a
  * bug: 500, logged with the stack, and no internals in the body.
  */
 export function errorAnswer(thrown: unknown, logger: Logger, request: { method: string; path: string }): ErrorAnswer {
@@ -183,7 +185,9 @@ export function errorAnswer(thrown: unknown, logger: Logger, request: { method: 
           ? { 'retry-after': String(RETRY_AFTER_SECONDS) }
           : status === 401
             ? { 'www-authenticate': bearerChallenge(error.slug) }
-            : {},
+            : status === 429
+              ? { 'retry-after': String(retryAfterSeconds(Number(error.details.retry_after_s ?? 1) * 1_000)) }
+              : {},
     };
   }
   if (error instanceof HTTPException && error.status < 500) {

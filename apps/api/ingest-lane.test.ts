@@ -6,16 +6,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Principal } from '../../internal/auth/principal.ts';
 import { createPrincipalResolver } from '../../internal/auth/principal-resolver.ts';
 import { mintToken } from '../../internal/auth/token.ts';
-import { notFound } from '../../internal/platform/errors.ts';
+import { ManualClock } from '../../internal/platform/clock.ts';
+import { notFound, rateLimited } from '../../internal/platform/errors.ts';
+import { MemoryRateLimiter } from '../../internal/ratelimit/memory-rate-limiter.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import type { BulkIngestResult, PingInput, TelemetryService } from '../../internal/telemetry/telemetry-service.ts';
 import { createApiApp } from './app.ts';
 import { withIngestLane } from './ingest-lane.ts';
+import { createRequestLimits } from './rate-limit.ts';
 
 const RIDER = '0f8fad5b-d9cb-469f-a165-70867728950e';
 const GHOST = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
 const BROKEN = '16fd2706-8baf-433b-82eb-8c7fada847da';
 const AWAY = '6b1c2d3e-0000-4000-8000-00000000a0a1';
+const FAST = '9a0b1c2d-0000-4000-8000-00000000fa57';
 const at = '2026-11-22T10:00:00.000Z';
 
 /** A telemetry service that records what it is given: GHOST is unknown, BROKEN fails like a bug. */
@@ -28,6 +32,8 @@ function fakeTelemetry() {
         throw notFound('rider.not_found', `rider ${riderId} does not exist`, { rider_id: riderId });
       if (riderId === BROKEN) throw new Error('boom');
       if (riderId === AWAY) throw new Error('Connection terminated unexpectedly'); // pg's words when Postgres goes away
+      if (riderId === FAST)
+        throw rateLimited('request.rate_limited', 'too fast', 1_500, { limit: 'gps', rider_id: riderId });
       single.push({ riderId, ping });
       return { applied: ping.recordedAt > 0 };
     },
@@ -155,6 +161,7 @@ describe('ingest lane', () => {
       JSON.stringify({ pings: [{ rider_id: `${RIDER}\ud800`, lat: 43, lon: 7, recorded_at: at }] }),
     ],
     ['a dependency outage', `/riders/${AWAY}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
+    ['a rider over its ping rate', `/riders/${FAST}/location`, JSON.stringify({ lat: 43, lon: 7, recorded_at: at })],
     [
       'an unknown top-level field in a bulk post',
       '/riders/locations',
@@ -326,5 +333,101 @@ describe('ingest lane', () => {
     expect(text).toMatch(
       /http_request_duration_seconds_count\{method="POST",route="\/riders\/locations",status="400"\} \d+/,
     );
+  });
+});
+
+describe('ingest lane limits', () => {
+  it('answers a rider over its ping rate 429 with Retry-After, as the Hono route does', async () => {
+    for (const base of [laneBase, honoBase]) {
+      const res = await fetch(`${base}/riders/${FAST}/location`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${OPERATOR_TOKEN}` },
+        body: JSON.stringify({ lat: 43, lon: 7, recorded_at: at }),
+      });
+      expect(res.status).toBe(429);
+      expect(res.headers.get('retry-after')).toBe('2');
+      expect(await res.json()).toEqual({
+        error: {
+          code: 'request.rate_limited',
+          message: 'too fast',
+          details: { limit: 'gps', rider_id: FAST, retry_after_s: 2 },
+        },
+      });
+    }
+  });
+
+  it('counts a bulk post as one request of its caller, with the same limits as the Hono routes', async () => {
+    const clock = new ManualClock(1_000_000);
+    const limits = createRequestLimits(
+      new MemoryRateLimiter({ clock }),
+      {
+        enabled: true,
+        operator: { perSecond: 1, burst: 2 },
+        key: { perSecond: 1, burst: 2 },
+        ip: { perSecond: 1, burst: 2 },
+        exemptLoopback: false, // this test's client is on loopback
+        trustProxy: false,
+      },
+      silentLogger,
+    );
+    const own = fakeTelemetry();
+    const app = createApiApp({
+      logger: silentLogger,
+      healthChecks: [],
+      metrics: new Registry(),
+      telemetry: own.telemetry,
+      requestLimits: limits,
+      auth,
+    });
+    const server = createServer(
+      withIngestLane(
+        { telemetry: own.telemetry, logger: silentLogger, metrics: new Registry(), requestLimits: limits, auth },
+        getRequestListener(app.fetch),
+      ),
+    );
+    const base = await listen(server);
+    try {
+      const bulk = (authorization?: string) =>
+        fetch(`${base}/riders/locations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+          body: JSON.stringify({ pings: [{ rider_id: RIDER, lat: 43, lon: 7, recorded_at: at }] }),
+        });
+      // Without a token: refused (401), but counted against the client IP first, in a bucket shared with the Hono
+      // routes (here, by the socket's loopback address) — so a flood of anonymous or made-up requests ends in 429s.
+      const first = await bulk();
+      expect(first.status).toBe(401);
+      expect(first.headers.get('ratelimit-remaining')).toBe('1');
+      const viaHono = await fetch(`${base}/stores`);
+      expect(viaHono.status).toBe(401);
+      expect(viaHono.headers.get('ratelimit-remaining')).toBe('0');
+      const refused = await bulk();
+      expect(refused.status).toBe(429);
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(refused.headers.get('ratelimit-limit')).toBe('2');
+      expect(await refused.json()).toMatchObject({ error: { code: 'request.rate_limited', details: { limit: 'ip' } } });
+      // An operator key has a bucket of its own: two posts pass, the third is over its rate.
+      const asOperator = `Bearer ${OPERATOR_TOKEN}`;
+      expect((await bulk(asOperator)).status).toBe(202);
+      expect((await bulk(asOperator)).status).toBe(202);
+      const overKey = await bulk(asOperator);
+      expect(overKey.status).toBe(429);
+      expect(await overKey.json()).toMatchObject({ error: { details: { limit: 'operator' } } });
+      expect(own.bulk).toHaveLength(2);
+      // Time refills both buckets.
+      clock.advance(1_000);
+      expect((await bulk()).status).toBe(401);
+      expect((await bulk(asOperator)).status).toBe(202);
+      // A single ping is limited per rider (in the geo store), not per caller here.
+      const single = await fetch(`${base}/riders/${RIDER}/location`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${RIDER_TOKEN}` },
+        body: JSON.stringify({ lat: 43, lon: 7, recorded_at: at }),
+      });
+      expect(single.status).toBe(202);
+      expect(single.headers.get('ratelimit-limit')).toBeNull();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

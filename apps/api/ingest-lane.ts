@@ -18,6 +18,7 @@ import {
   type ErrorBody,
 } from './error-handler.ts';
 import { httpRequestDuration } from './http-metrics.ts';
+import { originOfIncoming, rateLimitedAnswer, rateLimitHeaders, type RequestLimits } from './rate-limit.ts';
 import { ingestPing, ingestPings } from './routes/rider-location-ingest.ts';
 import { PingBatchSchema, PingSchema } from './routes/rider-location-schemas.ts';
 import { IdParamSchema } from './schemas/common.ts';
@@ -42,6 +43,12 @@ export interface IngestLaneDeps {
    * The lane authenticates and authorizes exactly as the Hono routes do (authenticate.ts, policy.ts).
    */
   auth: PrincipalResolver;
+  /**
+   * The request limits of the Hono routes (rate-limit.ts), applied here to `POST /riders/locations`: one bulk post is
+   * one request of its caller. A single ping is limited per rider instead, inside the geo store's ping step (no extra
+   * round trip; `request.rate_limited` with `details.limit = gps`).
+   */
+  requestLimits?: RequestLimits;
 }
 
 type Answer = { status: number; body: unknown; headers?: Record<string, string> };
@@ -104,9 +111,12 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
       return;
     }
     const end = duration.startTimer();
+    /** The `RateLimit-*` headers every answer carries once the request was counted. */
+    let counted: Record<string, string> | undefined;
     const send = ({ status, body, headers }: Answer, close = false): void => {
       const json = JSON.stringify(body);
       res.writeHead(status, {
+        ...counted,
         ...headers,
         'content-type': 'application/json',
         'content-length': Buffer.byteLength(json),
@@ -115,13 +125,22 @@ export function withIngestLane(deps: IngestLaneDeps, next: RequestListener): Req
       res.end(json);
       end({ method: 'POST', route: matched.pattern, status: String(status) });
     };
-    // Resolved while the body arrives (a cache hit costs nothing); judged first, as the Hono middleware runs first.
+    // Both resolved while the body arrives (a cache hit costs nothing), and judged in the Hono middleware's order: the
+    // caller's rate first, then its token.
+    const limited = matched.rawId === undefined && deps.requestLimits?.check(originOfIncoming(req));
     const caller = principalOf(req.headers.authorization).then(
       (principal) => ({ principal }),
       (error: unknown) => ({ error }),
     );
     readBody(req).then(
       async (raw) => {
+        const decision = limited ? await limited : undefined;
+        if (decision && !decision.allowed) {
+          const { body, headers } = rateLimitedAnswer(decision);
+          send({ status: 429, body, headers });
+          return;
+        }
+        if (decision) counted = rateLimitHeaders(decision);
         const who = await caller;
         if ('error' in who) {
           send(errorAnswer(who.error, deps.logger, { method: 'POST', path: req.url ?? '' }));

@@ -26,6 +26,10 @@ export const OPENAPI_OBJECT_CONFIG = {
       '`area.reason` slug. A string Postgres cannot store (NUL, a lone UTF-16 surrogate), in a body or a query, is refused with',
       '400 `request.invalid_text`, `field` naming it. When Postgres, Redis or Kafka is away, operations answer 503',
       '`dependency.unavailable` with a `Retry-After` header within seconds, and serve again by themselves once it is back. Lists answer `{items, next_cursor}`, newest first: pass `next_cursor` back as `cursor`.',
+      '',
+      'Requests are rate-limited per API key (token bucket; operator keys have a larger one), per client IP for requests',
+      'without a token, and GPS pings per rider: over the limit, 429 `request.rate_limited` with `Retry-After`. Limited',
+      'responses carry `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (draft-ietf-httpapi-ratelimit-headers-07).',
     ].join('\n'),
   },
   servers: [

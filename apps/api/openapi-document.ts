@@ -2,7 +2,8 @@ import { stringify } from 'yaml';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { createApiApp } from './app.ts';
-import { RETRY_AFTER_SECONDS } from './error-handler.ts';
+import { MAX_REQUEST_BODY_BYTES, RETRY_AFTER_SECONDS } from './error-handler.ts';
+import { UNLIMITED_PATHS } from './rate-limit.ts';
 import { OPENAPI_OBJECT_CONFIG } from './openapi-config.ts';
 
 /** Path of the committed document, relative to the repository root. */
@@ -14,7 +15,9 @@ export const OPENAPI_YAML_PATH = new URL('../../api/openapi.yaml', import.meta.u
  */
 export function renderOpenApiYaml(): string {
   const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry() });
-  const document = withRequestRefusals(withOutageResponses(app.getOpenAPI31Document(OPENAPI_OBJECT_CONFIG)));
+  const document = withRequestRefusals(
+    withLimitResponses(withOutageResponses(app.getOpenAPI31Document(OPENAPI_OBJECT_CONFIG))),
+  );
   return `# Generated from the routes in apps/api/routes by \`npm run openapi\`. Do not edit.\n${stringify(document, { lineWidth: 0 })}`;
 }
 
@@ -99,5 +102,63 @@ function sortedResponses<D extends { paths?: object }>(document: D): D {
       );
     }
   }
+  return document;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/headers/${name}` });
+
+/** The headers of a rate-limited answer (rate-limit.ts), declared once under `components.headers`. */
+const LIMIT_HEADERS = {
+  'Retry-After': {
+    description: 'Seconds until the caller may send again (whole seconds, at least 1).',
+    schema: { type: 'integer', minimum: 1 },
+  },
+  'RateLimit-Limit': {
+    description:
+      "The caller's bucket size: requests it may make at once (draft-ietf-httpapi-ratelimit-headers-07). Sent on every response of a limited operation.",
+    schema: { type: 'integer', minimum: 1 },
+  },
+  'RateLimit-Remaining': {
+    description: 'Requests the caller may still make right now.',
+    schema: { type: 'integer', minimum: 0 },
+  },
+  'RateLimit-Reset': {
+    description: "Seconds until the caller's bucket is full again.",
+    schema: { type: 'integer', minimum: 0 },
+  },
+};
+
+const RATE_LIMITED =
+  'Too many requests (`request.rate_limited`): the caller is over its rate — per API key (the SHA-256 of the bearer ' +
+  'token; operator keys have their own, larger limit), per client IP for requests without a token, and for ' +
+  '`POST /riders/{id}/location` per rider. `details.limit` names the limit (`operator`, `key`, `ip`, `gps`); retry ' +
+  'after `Retry-After` seconds.';
+const TOO_LARGE = `The request body exceeds ${MAX_REQUEST_BODY_BYTES} bytes (\`request.payload_too_large\`), with or without a \`Content-Length\`; it is not read.`;
+
+/**
+ * The limits every operation shares, documented here once rather than in each route file (rate-limit.ts and the
+ * body limit of app.ts apply to every route): 429 with `Retry-After` and the `RateLimit-*` headers on every operation
+ * but `/health` and `/metrics`, and 413 on every operation that takes a request body.
+ */
+function withLimitResponses<D extends { paths?: object; components?: object }>(document: D): D {
+  for (const [path, item] of Object.entries(document.paths ?? {})) {
+    for (const operation of Object.values(item as object) as Operation[]) {
+      const responses = operation?.responses;
+      if (!responses) continue;
+      if (operation.requestBody !== undefined && !responses['413']) {
+        responses['413'] = { description: TOO_LARGE, content: ERROR_CONTENT };
+      }
+      if (!UNLIMITED_PATHS.has(path) && !responses['429']) {
+        responses['429'] = {
+          description: RATE_LIMITED,
+          headers: Object.fromEntries(Object.keys(LIMIT_HEADERS).map((name) => [name, ref(name)])),
+          content: ERROR_CONTENT,
+        };
+      }
+    }
+  }
+  const components = (document.components ?? {}) as { headers?: Record<string, unknown> };
+  components.headers = { ...components.headers, ...LIMIT_HEADERS };
+  (document as { components?: object }).components = components;
   return document;
 }

@@ -15,9 +15,12 @@ import { MemoryGeoStore } from '../geostore/memory-geo-store.ts';
 import { RedisGeoStore } from '../geostore/redis-geo-store.ts';
 import { healthChecksFromConfig } from '../health/health-checks-from-config.ts';
 import type { HealthCheck } from '../health/health-check.ts';
-import type { Clock } from '../platform/clock.ts';
+import { systemClock, type Clock } from '../platform/clock.ts';
 import { shutdownSteps, type ShutdownStep } from '../platform/lifecycle.ts';
 import type { Logger } from '../platform/logger.ts';
+import { MemoryRateLimiter } from '../ratelimit/memory-rate-limiter.ts';
+import type { RateLimiter } from '../ratelimit/rate-limiter.ts';
+import { RedisRateLimiter } from '../ratelimit/redis-rate-limiter.ts';
 import { selectRouter, type RouterKind } from '../routing/create-router.ts';
 import type { LatLng, Router } from '../routing/router.ts';
 
@@ -35,6 +38,12 @@ export interface Adapters {
   bus: EventBus & KeyPartitioner;
   geo: GeoStore;
   router: Router;
+  /**
+   * The request rate limiter (internal/ratelimit): on Redis — the geo store's connection, under REDIS_KEY_PREFIX, shared
+   * by every API instance — when REDIS_URL is set, else in process memory. Its clock is the wall clock always: rates
+   * are requests per real second, even in `npm start`'s sped-up city.
+   */
+  limiter: RateLimiter;
   /** Which adapter serves each part, for logs and `/health`. */
   kinds: { postgres: 'postgres' | 'pglite'; bus: 'kafka' | 'memory'; geo: 'redis' | 'memory'; router: RouterKind };
   healthChecks: HealthCheck[];
@@ -83,8 +92,8 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
     const { bus, adapter: busKind } = createEventBus(config, logger);
     teardown.push(['event bus', () => bus.close()]);
 
-    const { geo, close: closeGeo } = createGeoStore(config, logger, options.clock, options.riderTtlMs);
-    teardown.push(['geo store', closeGeo]);
+    const { geo, limiter, close: closeGeo } = createGeoStore(config, logger, options.clock, options.riderTtlMs);
+    teardown.push(['geo store and rate limiter', closeGeo]);
 
     const { router, kind: routerKind } = selectRouter(
       {
@@ -108,6 +117,7 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
       pool: postgres.pool,
       bus,
       geo,
+      limiter,
       router,
       kinds: {
         postgres: postgres.adapter,
@@ -125,7 +135,7 @@ export async function openAdapters(config: Config, logger: Logger, options: Adap
 }
 
 /**
- * Redis when REDIS_URL is set, else in-process. The Redis client connects in the background, so a process starts
+ * Redis when REDIS_URL is set, else in-process — the geo store and the rate limiter, on one connection. The Redis client connects in the background, so a process starts
  * (and reports Redis down on /health) while Redis is away; geo calls made meanwhile fail fast. It is disconnected
  * rather than QUIT at close: a QUIT queued on a client that never connected would wait forever.
  */
@@ -134,10 +144,19 @@ function createGeoStore(
   logger: Logger,
   clock: Clock,
   riderTtlMs: number | undefined,
-): { geo: GeoStore; close(): Promise<void> } {
+): { geo: GeoStore; limiter: RateLimiter; close(): Promise<void> } {
+  const geoOptions = { clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) };
   if (!config.redisUrl) {
-    const geo = new MemoryGeoStore({ clock, ...(riderTtlMs !== undefined ? { riderTtlMs } : {}) });
-    return { geo, close: () => geo.close() };
+    const geo = new MemoryGeoStore(geoOptions);
+    const limiter = new MemoryRateLimiter({ clock: systemClock });
+    return {
+      geo,
+      limiter,
+      close: async () => {
+        await limiter.close();
+        await geo.close();
+      },
+    };
   }
   // Fail fast while Redis is away: one retry per command and a command timeout (which also bounds the wait in the
   // offline queue), so a request answers 503 within REDIS_COMMAND_TIMEOUT_MS; the client keeps reconnecting by itself.
@@ -149,14 +168,13 @@ function createGeoStore(
   });
   redis.on('error', (error) => logger.debug({ err: error }, 'geo store redis connection error'));
   void redis.connect().catch(() => {});
-  const geo = new RedisGeoStore(redis, {
-    prefix: config.redisKeyPrefix,
-    clock,
-    ...(riderTtlMs !== undefined ? { riderTtlMs } : {}),
-  });
+  const geo = new RedisGeoStore(redis, { prefix: config.redisKeyPrefix, ...geoOptions });
+  const limiter = new RedisRateLimiter(redis, { prefix: config.redisKeyPrefix, clock: systemClock });
   return {
     geo,
+    limiter,
     close: async () => {
+      await limiter.close();
       await geo.close();
       redis.disconnect();
     },

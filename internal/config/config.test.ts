@@ -118,6 +118,43 @@ describe('loadConfig', () => {
     expect(loadConfig({ MAP_TILE_URL: template }).map.tileUrl).toBe(template);
   });
 
+  it('limits requests per operator key, other key, client IP and rider by default; every limit is configurable', () => {
+    expect(loadConfig({}).rateLimit).toEqual({
+      enabled: true,
+      operator: { perSecond: 2_000, burst: 4_000 },
+      key: { perSecond: 50, burst: 100 },
+      ip: { perSecond: 20, burst: 40 },
+      gps: { perSecond: 5, burst: 10 },
+      exemptLoopback: true,
+      trustProxy: false,
+    });
+    const custom = loadConfig({
+      RATE_LIMIT_ENABLED: 'false',
+      RATE_LIMIT_OPERATOR_PER_S: '100',
+      RATE_LIMIT_OPERATOR_BURST: '200',
+      RATE_LIMIT_KEY_PER_S: '0.5',
+      RATE_LIMIT_KEY_BURST: '3',
+      RATE_LIMIT_IP_PER_S: '2',
+      RATE_LIMIT_IP_BURST: '4',
+      RATE_LIMIT_IP_EXEMPT_LOOPBACK: 'no',
+      RATE_LIMIT_TRUST_PROXY: '1',
+      RATE_LIMIT_GPS_PER_S: '0',
+    }).rateLimit;
+    expect(custom).toEqual({
+      enabled: false,
+      operator: { perSecond: 100, burst: 200 },
+      key: { perSecond: 0.5, burst: 3 },
+      ip: { perSecond: 2, burst: 4 },
+      gps: undefined,
+      exemptLoopback: false,
+      trustProxy: true,
+    });
+    expect(() => loadConfig({ RATE_LIMIT_KEY_BURST: '0' })).toThrow(/RATE_LIMIT_KEY_BURST/);
+    expect(() => loadConfig({ RATE_LIMIT_TRUST_PROXY: 'maybe' })).toThrow(
+      /RATE_LIMIT_TRUST_PROXY: must be true or false/,
+    );
+  });
+
   it('runs one API process unless API_WORKERS asks for more', () => {
     expect(loadConfig({}).apiWorkers).toBe(1);
     expect(loadConfig({ API_WORKERS: '2' }).apiWorkers).toBe(2);

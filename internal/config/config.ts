@@ -128,6 +128,29 @@ export interface Config {
    * working at most this long, and GPS pings cost no Postgres query meanwhile.
    */
   auth: { operatorKey: string | undefined; cacheTtlMs: number };
+  /**
+   * Request rate limits (token buckets: `perSecond` sustained, `burst` at once; apps/api/rate-limit.ts), kept in Redis
+   * under `redisKeyPrefix` when REDIS_URL is set (shared by every API instance), else in process memory.
+   * `enabled` (`RATE_LIMIT_ENABLED`, default true) switches the request limits (operator, key, ip) off as a whole.
+   * - `operator` (`RATE_LIMIT_OPERATOR_PER_S` 2 000, `RATE_LIMIT_OPERATOR_BURST` 4 000): per bearer token of the operator
+   *   kind (`dgo_op_…`): back office, fleet gateways, the simulator and the benches (≈ 1 000 orders/s) stay below it.
+   * - `key` (`RATE_LIMIT_KEY_PER_S` 50, `RATE_LIMIT_KEY_BURST` 100): per any other bearer token (store, rider, order).
+   * - `ip` (`RATE_LIMIT_IP_PER_S` 20, `RATE_LIMIT_IP_BURST` 40): per client IP, for requests without a token. Loopback
+   *   clients (127.0.0.0/8, ::1) are exempt unless `RATE_LIMIT_IP_EXEMPT_LOOPBACK=false`, so local benchmarks and the
+   *   `npm start` demo are never limited; `RATE_LIMIT_TRUST_PROXY=true` takes the client IP from the first
+   *   `X-Forwarded-For` entry (only behind a proxy that sets it).
+   * - `gps` (`RATE_LIMIT_GPS_PER_S` 5, `RATE_LIMIT_GPS_BURST` 10): `POST /riders/{id}/location` per rider, enforced in
+   *   the geo store's ping step (riders ping about once a second). `RATE_LIMIT_GPS_PER_S=0` turns it off.
+   */
+  rateLimit: {
+    enabled: boolean;
+    operator: { perSecond: number; burst: number };
+    key: { perSecond: number; burst: number };
+    ip: { perSecond: number; burst: number };
+    gps: { perSecond: number; burst: number } | undefined;
+    exemptLoopback: boolean;
+    trustProxy: boolean;
+  };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -172,6 +195,10 @@ const brokerList = z
 
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
 const positive = z.coerce.number().positive();
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'], { message: 'must be true or false' })
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const rate = z.coerce.number().min(0.001).max(1_000_000);
 
 /** Every variable we read; optional ones default below. Empty strings count as unset. */
 const envSchema = z.object({
@@ -236,6 +263,17 @@ const envSchema = z.object({
     )
     .optional(),
   AUTH_CACHE_TTL_MS: int(0, 3_600_000).default(30_000),
+  RATE_LIMIT_ENABLED: flag.default(true),
+  RATE_LIMIT_OPERATOR_PER_S: rate.default(2_000),
+  RATE_LIMIT_OPERATOR_BURST: int(1, 10_000_000).default(4_000),
+  RATE_LIMIT_KEY_PER_S: rate.default(50),
+  RATE_LIMIT_KEY_BURST: int(1, 10_000_000).default(100),
+  RATE_LIMIT_IP_PER_S: rate.default(20),
+  RATE_LIMIT_IP_BURST: int(1, 10_000_000).default(40),
+  RATE_LIMIT_IP_EXEMPT_LOOPBACK: flag.default(true),
+  RATE_LIMIT_TRUST_PROXY: flag.default(false),
+  RATE_LIMIT_GPS_PER_S: z.coerce.number().min(0).max(1_000).default(5),
+  RATE_LIMIT_GPS_BURST: int(1, 10_000).default(10),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -306,6 +344,16 @@ export function loadConfig(
     },
     apiWorkers: e.API_WORKERS,
     auth: { operatorKey: e.OPERATOR_KEY, cacheTtlMs: e.AUTH_CACHE_TTL_MS },
+    rateLimit: {
+      enabled: e.RATE_LIMIT_ENABLED,
+      operator: { perSecond: e.RATE_LIMIT_OPERATOR_PER_S, burst: e.RATE_LIMIT_OPERATOR_BURST },
+      key: { perSecond: e.RATE_LIMIT_KEY_PER_S, burst: e.RATE_LIMIT_KEY_BURST },
+      ip: { perSecond: e.RATE_LIMIT_IP_PER_S, burst: e.RATE_LIMIT_IP_BURST },
+      gps:
+        e.RATE_LIMIT_GPS_PER_S > 0 ? { perSecond: e.RATE_LIMIT_GPS_PER_S, burst: e.RATE_LIMIT_GPS_BURST } : undefined,
+      exemptLoopback: e.RATE_LIMIT_IP_EXEMPT_LOOPBACK,
+      trustProxy: e.RATE_LIMIT_TRUST_PROXY,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -3,7 +3,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { corridorCells, type LineStringLike } from '../geo/corridor.ts';
 import { haversineM, type LatLng } from '../geo/haversine.ts';
 import { ManualClock, type Clock } from '../platform/clock.ts';
-import { GeoStoreClosedError, GeoStoreInputError, type GeoStore, type RiderPing } from './geo-store.ts';
+import {
+  GeoStoreClosedError,
+  GeoStoreInputError,
+  type GeoStore,
+  type PingRateLimit,
+  type RiderPing,
+} from './geo-store.ts';
 import { hotPathId } from './hot-path-id.ts';
 
 export interface GeoStoreFixture {
@@ -553,6 +559,76 @@ export function geoStoreContract(
         // A batch given with another status is not recorded.
         await s.setRiderAvailability('r1', 'available', 'b3');
         expect(await s.getRiderStatus('r1')).toEqual({ status: 'available', batchId: null });
+      });
+    });
+
+    describe('per-rider ping rate', () => {
+      const LIMIT: PingRateLimit = { perSecond: 2, burst: 3 };
+
+      it('applies a burst of single pings, then refuses with the wait for the next token and changes nothing', async () => {
+        const { store: s, clock } = await setup();
+        for (let i = 1; i <= 3; i++)
+          expect(await s.updateRiderPosition('r1', at(CENTRE, i), LIMIT)).toEqual({ applied: true });
+        const far = offset(CENTRE, 1_000, 0);
+        expect(await s.updateRiderPosition('r1', at(far, 4), LIMIT)).toEqual({ applied: false, retryAfterMs: 500 });
+        expect(await s.getRiderPosition('r1')).toMatchObject({ recordedAt: 3, lat: CENTRE.lat });
+        clock.advance(499);
+        expect(await s.updateRiderPosition('r1', at(far, 4), LIMIT)).toEqual({ applied: false, retryAfterMs: 1 });
+        clock.advance(1);
+        expect(await s.updateRiderPosition('r1', at(far, 4), LIMIT)).toEqual({ applied: true });
+        expect((await s.getRiderPosition('r1'))?.recordedAt).toBe(4);
+        // Idle long enough, the bucket is full again: a burst, and no more.
+        clock.advance(10_000);
+        for (let i = 5; i <= 7; i++)
+          expect((await s.updateRiderPosition('r1', at(CENTRE, i), LIMIT)).applied).toBe(true);
+        expect((await s.updateRiderPosition('r1', at(CENTRE, 8), LIMIT)).retryAfterMs).toBe(500);
+      });
+
+      it('counts ignored pings too, keeps riders apart, and leaves the bulk feed unlimited', async () => {
+        const { store: s, clock } = await setup();
+        expect(await s.updateRiderPosition('r1', at(CENTRE, 10), LIMIT)).toEqual({ applied: true });
+        expect(await s.updateRiderPosition('r1', at(CENTRE, 5), LIMIT)).toEqual({ applied: false }); // older: ignored
+        expect(await s.updateRiderPosition('r1', at(CENTRE, 5), LIMIT)).toEqual({ applied: false });
+        expect(await s.updateRiderPosition('r1', at(CENTRE, 11), LIMIT)).toEqual({ applied: false, retryAfterMs: 500 });
+        expect(await s.updateRiderPosition('r2', at(CENTRE, 1), LIMIT)).toEqual({ applied: true });
+        const bulk = await s.updateRiderPositions(
+          Array.from({ length: 10 }, (_, i) => ({ riderId: 'r1', ...at(CENTRE, 20 + i) })),
+        );
+        expect(bulk.every((r) => r.applied)).toBe(true);
+        expect((await s.getRiderPosition('r1'))?.recordedAt).toBe(29);
+        // The bulk feed took no token, and gave none back.
+        expect(await s.updateRiderPosition('r1', at(CENTRE, 30), LIMIT)).toEqual({ applied: false, retryAfterMs: 500 });
+        clock.advance(500);
+        expect(await s.updateRiderPosition('r1', at(CENTRE, 30), LIMIT)).toEqual({ applied: true });
+      });
+
+      it('lets exactly the burst through when one rider’s pings race', async () => {
+        const { store: s } = await setup();
+        const results = await Promise.all(
+          Array.from({ length: 12 }, (_, i) => s.updateRiderPosition('r1', at(CENTRE, i + 1), LIMIT)),
+        );
+        expect(results.filter((r) => r.applied)).toHaveLength(3);
+        expect(results.filter((r) => r.retryAfterMs !== undefined)).toHaveLength(9);
+      });
+
+      it('limits only the calls that pass a limit: internal writes neither take nor need a token', async () => {
+        const { store: s } = await setup();
+        for (let i = 1; i <= 2; i++) await s.updateRiderPosition('r1', at(CENTRE, i), LIMIT);
+        await s.updateRiderPosition('r1', at(CENTRE, 3), LIMIT);
+        expect((await s.updateRiderPosition('r1', at(CENTRE, 4), LIMIT)).retryAfterMs).toBe(500);
+        for (let i = 5; i <= 50; i++)
+          expect(await s.updateRiderPosition('r1', at(CENTRE, i))).toEqual({ applied: true });
+        expect((await s.updateRiderPosition('r1', at(CENTRE, 51), LIMIT)).retryAfterMs).toBe(500);
+      });
+
+      it('refuses a limit it cannot serve', async () => {
+        const { store: s } = await setup();
+        await expect(s.updateRiderPosition('r1', at(CENTRE, 1), { perSecond: 0, burst: 1 })).rejects.toThrow(
+          RangeError,
+        );
+        await expect(s.updateRiderPosition('r1', at(CENTRE, 1), { perSecond: 1, burst: 0 })).rejects.toThrow(
+          RangeError,
+        );
       });
     });
 

@@ -26,6 +26,13 @@
  * - Optional fields (`speed`, `heading`, `accuracy`) belong to one ping: a ping without `speed` clears the old speed.
  * - `updateRiderPositions(batch)` applies many pings in order, as if one by one, in one round trip; answers one result
  *   per ping. The batch is validated as a whole first: one bad ping rejects it and nothing is written.
+ * - **Per-rider ping rate**: `updateRiderPosition(riderId, ping, limit)` with a `limit` (the rider's own GPS ping;
+ *   internal callers — registration, status, the reconciler — pass none) first takes a token from the rider's bucket
+ *   (GCRA: `burst` at once, refilled at `perSecond`, on the store's clock — the steps of internal/ratelimit). Without
+ *   one it answers `{ applied: false, retryAfterMs }` (ms until the next token) and changes nothing; a refused ping
+ *   costs no token. Every limited ping counts, applied or ignored. The check is part of the same atomic step as the
+ *   write (no extra round trip). Calls without a limit and `updateRiderPositions` (the operator's bulk feed) are not
+ *   limited and leave the bucket as it is. A bucket lives with the position: it is forgotten when that expires.
  *
  * **Availability and claims**
  * - Every rider has a status: `offline` (the default, and what an unknown rider has), `available` or `busy` (with
@@ -97,8 +104,16 @@ export interface RiderPingOf extends RiderPing {
 }
 
 export interface PingResult {
-  /** False when the ping was not newer than the current position and was ignored. */
+  /** False when the ping was not newer than the current position and was ignored, or was over the rider's rate. */
   applied: boolean;
+  /** Present only when the ping was refused by the per-rider ping rate: ms until the rider's next token. */
+  retryAfterMs?: number;
+}
+
+/** A per-rider ping rate: a bucket of `burst` pings refilled at `perSecond`. */
+export interface PingRateLimit {
+  perSecond: number;
+  burst: number;
 }
 
 export interface RiderState {
@@ -141,8 +156,11 @@ export interface GeoStore {
   /** Forgets the path in every cell; false when it was not indexed. */
   removePath(pathId: string): Promise<boolean>;
 
-  /** Applies the ping unless the rider already has a newer (or equal) live position. */
-  updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult>;
+  /**
+   * Applies the ping unless the rider already has a newer (or equal) live position; with `limit`, only when the
+   * rider's ping rate allows it (see the contract).
+   */
+  updateRiderPosition(riderId: string, ping: RiderPing, limit?: PingRateLimit): Promise<PingResult>;
   /** Many pings, applied in order, in one round trip. */
   updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]>;
   /** The live position, or null when the rider never pinged or its position expired. */

@@ -4,7 +4,7 @@ import { geoStoreContract } from './geo-store.contract.ts';
 import { geoStoreHealthCheck } from './geo-store.ts';
 import { MemoryGeoStore } from './memory-geo-store.ts';
 
-geoStoreContract('memory', async ({ clock, riderTtlMs }) => ({ store: new MemoryGeoStore({ clock, riderTtlMs }) }));
+geoStoreContract('memory', async (options) => ({ store: new MemoryGeoStore(options) }));
 
 describe('MemoryGeoStore', () => {
   it('refuses a TTL that is not a positive integer', () => {

@@ -13,6 +13,7 @@ import {
   type GeoStoreOptions,
   type LatLng,
   type NearbyRider,
+  type PingRateLimit,
   type PingResult,
   type RiderPing,
   type RiderPingOf,
@@ -28,11 +29,15 @@ import {
   assertSearch,
   assertStatus,
   checkCells,
+  assertPingLimit,
   riderTtlOf,
 } from './validate.ts';
+import { gcraStep } from '../ratelimit/rate-limiter.ts';
 
 interface StoredPosition extends RiderPing {
   lastSeenAt: number;
+  /** The rider's ping-rate bucket (GCRA TAT), kept with the position as the Redis adapter keeps it in the hash. */
+  tat?: number;
 }
 
 const OFFLINE: RiderState = { status: 'offline', batchId: null };
@@ -103,11 +108,12 @@ export class MemoryGeoStore implements GeoStore {
     return true;
   }
 
-  async updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult> {
+  async updateRiderPosition(riderId: string, ping: RiderPing, limit?: PingRateLimit): Promise<PingResult> {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertPing(ping);
-    return this.apply(riderId, ping, this.clock.now());
+    assertPingLimit(limit);
+    return this.apply(riderId, ping, this.clock.now(), limit);
   }
 
   async updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
@@ -201,10 +207,23 @@ export class MemoryGeoStore implements GeoStore {
     this.closed = true;
   }
 
-  private apply(riderId: string, ping: RiderPing, now: number): PingResult {
+  /** One ping, as PING_MANY_LUA applies it; with `limit`, after taking a token from the rider's bucket. */
+  private apply(riderId: string, ping: RiderPing, now: number, limit?: PingRateLimit): PingResult {
+    // The bucket survives an expired position until the next write, as the Redis hash does until PEXPIRE.
+    const previousTat = this.positions.get(riderId)?.tat;
+    let tat = previousTat;
+    if (limit) {
+      const step = gcraStep(previousTat, now, limit);
+      if (!step.decision.allowed) return { applied: false, retryAfterMs: step.decision.retryAfterMs };
+      tat = step.tat;
+    }
     const current = this.livePosition(riderId, now);
-    if (current && current.recordedAt >= ping.recordedAt) return { applied: false };
+    if (current && current.recordedAt >= ping.recordedAt) {
+      current.tat = tat;
+      return { applied: false };
+    }
     const stored: StoredPosition = { lat: ping.lat, lon: ping.lon, recordedAt: ping.recordedAt, lastSeenAt: now };
+    if (tat !== undefined) stored.tat = tat;
     if (ping.speed !== undefined) stored.speed = ping.speed;
     if (ping.heading !== undefined) stored.heading = ping.heading;
     if (ping.accuracy !== undefined) stored.accuracy = ping.accuracy;

@@ -6,9 +6,9 @@ import { geoStoreContract } from './geo-store.contract.ts';
 import { geoStoreHealthCheck, type RiderPingOf } from './geo-store.ts';
 import { RedisGeoStore } from './redis-geo-store.ts';
 
-geoStoreContract('redis', async ({ clock, riderTtlMs }) => {
+geoStoreContract('redis', async (options) => {
   const r = await createTestRedis();
-  return { store: new RedisGeoStore(r.redis, { prefix: r.key('geo:'), clock, riderTtlMs }), dispose: r.cleanup };
+  return { store: new RedisGeoStore(r.redis, { prefix: r.key('geo:'), ...options }), dispose: r.cleanup };
 });
 
 const CENTRE = { lat: 12.9716, lon: 77.5946 };

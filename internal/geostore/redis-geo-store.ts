@@ -5,14 +5,14 @@
  * | -------------------------- | ------ | ---------------------------------------------------------------------- |
  * | `h3:{cell}`                | set    | ids of the hot paths whose corridor covers the cell                    |
  * | `path:{pathId}`            | set    | the path's corridor cells (reverse index, for re-index and removal)    |
- * | `rider:pos:{riderId}`      | hash   | lat, lon, rec, seen, speed, heading, accuracy; PEXPIRE riderTtlMs      |
+ * | `rider:pos:{riderId}`      | hash   | lat, lon, rec, seen, speed, heading, accuracy, tat; PEXPIRE riderTtlMs |
  * | `rider:state:{riderId}`    | hash   | status (`available`/`busy`; absent = offline), batch                   |
  * | `riders:available`         | GEO    | riders with status available and a live position                       |
  * | `riders:live`              | GEO    | every rider with a position (any status), for the ops map              |
  * | `riders:seen`              | zset   | riderId → lastSeenAt, to prune members whose position expired          |
  * | `epoch`                    | string | the reconciler's marker; gone after Redis restarted empty              |
  *
- * (`rec` = recordedAt, `seen` = lastSeenAt.) Every write that reads first is a Lua script (redis-scripts.ts),
+ * (`rec` = recordedAt, `seen` = lastSeenAt, `tat` = the rider's ping-rate bucket, see PING_MANY_LUA.) Every write that reads first is a Lua script (redis-scripts.ts),
  * registered with ioredis `defineCommand`: one EVALSHA round trip per call; `updateRiderPositions` sends its pings as
  * PING_MANY_LUA calls of up to PINGS_PER_CALL pings, pipelined into one round trip, and concurrent
  * `updateRiderPosition` calls are coalesced the same way (see `updateRiderPosition`; platform/coalescer.ts): on a box where every syscall is dear,
@@ -31,6 +31,7 @@ import {
   type GeoStoreOptions,
   type LatLng,
   type NearbyRider,
+  type PingRateLimit,
   type PingResult,
   type RiderPing,
   type RiderPingOf,
@@ -55,6 +56,7 @@ import {
   assertSearch,
   assertStatus,
   checkCells,
+  assertPingLimit,
   riderTtlOf,
 } from './validate.ts';
 
@@ -64,6 +66,9 @@ export interface RedisGeoStoreOptions extends GeoStoreOptions {
 }
 
 type Arg = string | number;
+
+/** One ping of a PING_MANY_LUA call, with the rider's rate when it is limited. */
+type LimitedPing = { ping: RiderPingOf; limit?: PingRateLimit | undefined };
 
 /** Pings per PING_MANY_LUA call: Redis runs nothing else while a script runs (~10 µs per ping). */
 const PINGS_PER_CALL = 500;
@@ -173,28 +178,32 @@ export class RedisGeoStore implements GeoStore {
    * calls that arrived meanwhile, as one PING_MANY_LUA call, in call order (so one rider's pings keep their order and
    * the "newer wins" check sees them as sequential calls would). No linger: an idle store sends at once.
    */
-  async updateRiderPosition(riderId: string, ping: RiderPing): Promise<PingResult> {
+  async updateRiderPosition(riderId: string, ping: RiderPing, limit?: PingRateLimit): Promise<PingResult> {
     this.assertOpen();
     assertId(riderId, 'riderId');
     assertPing(ping);
-    return this.pinging.call({ ...ping, riderId });
+    assertPingLimit(limit);
+    return this.pinging.call({ ping: { ...ping, riderId }, limit });
   }
 
   async updateRiderPositions(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
     this.assertOpen();
     assertPingBatch(pings);
     if (pings.length === 0) return [];
-    return this.applyPings(pings);
+    return this.applyPings(pings.map((ping) => ({ ping })));
   }
 
   /** Single pings: one batch in flight; the pings that arrive meanwhile leave together when it returns. */
-  private readonly pinging = new Coalescer<RiderPingOf, PingResult>((pings) => this.applyPings(pings), {
+  private readonly pinging = new Coalescer<LimitedPing, PingResult>((pings) => this.applyPings(pings), {
     maxInFlight: 1,
     maxBatch: Number.POSITIVE_INFINITY, // applyPings cuts any batch into script calls of PINGS_PER_CALL
   });
 
-  /** PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline. */
-  private async applyPings(pings: readonly RiderPingOf[]): Promise<PingResult[]> {
+  /**
+   * PING_MANY_LUA in chunks of PINGS_PER_CALL (bounding each script's run time), all in one pipeline; a ping with a
+   * `limit` first takes a token from its rider's bucket (see the script).
+   */
+  private async applyPings(pings: readonly LimitedPing[]): Promise<PingResult[]> {
     const now = this.clock.now();
     const head: Arg[] = [
       this.key('riders:available'),
@@ -208,7 +217,7 @@ export class RedisGeoStore implements GeoStore {
     const chunkArgs = (from: number): Arg[] => {
       const args = head.slice();
       for (let i = from; i < Math.min(pings.length, from + PINGS_PER_CALL); i++) {
-        const p = pings[i]!;
+        const { ping: p, limit } = pings[i]!;
         args.push(
           p.riderId,
           String(p.lat),
@@ -217,6 +226,8 @@ export class RedisGeoStore implements GeoStore {
           p.speed === undefined ? '' : String(p.speed),
           p.heading === undefined ? '' : String(p.heading),
           p.accuracy === undefined ? '' : String(p.accuracy),
+          limit ? String(1_000 / limit.perSecond) : '0',
+          limit ? limit.burst : 0,
         );
       }
       return args;
@@ -230,7 +241,9 @@ export class RedisGeoStore implements GeoStore {
       for (let from = 0; from < pings.length; from += PINGS_PER_CALL) scripted.geostorePingMany(...chunkArgs(from));
       replies = await execPipeline(pipeline);
     }
-    return (replies as number[][]).flat().map((reply) => ({ applied: reply === 1 }));
+    return (replies as number[][])
+      .flat()
+      .map((reply) => (reply < 0 ? { applied: false, retryAfterMs: -reply } : { applied: reply === 1 }));
   }
 
   async getRiderPosition(riderId: string): Promise<RiderPosition | null> {

@@ -16,10 +16,16 @@
  * to riders:live, ZADD them to riders:seen, and GEOADD to / ZREM from riders:available by each rider's state (one
  * command per set instead of one per ping; a rider applied twice appears twice and its later position wins, as
  * in ZADD). The set updates come after the decisions, which read only the hashes, so the outcome is the same.
+ *
+ * Per-rider ping rate (a ping with `interval` > 0: a rider's own ping): before anything else it takes a token from its
+ * rider's bucket — GCRA, the same steps as `gcraStep` in internal/ratelimit/rate-limiter.ts, the TAT kept in the
+ * position hash's `tat` field (so it costs no extra key and no extra round trip, and lives as long as the position).
+ * A ping without a token changes nothing and answers minus the ms until the next token. An unlimited ping (interval
+ * 0: the bulk feed, internal writes) is not checked, and its write leaves `tat` as it was.
  * KEYS: riders:available, riders:live, riders:seen.
- * ARGV: now, ttlMs, position-hash key prefix, state-hash key prefix, then 7 per ping:
- *       riderId, lat, lon, recordedAt, speed|'', heading|'', accuracy|''.
- * Returns one 1 (applied) / 0 (ignored) per ping.
+ * ARGV: now, ttlMs, position-hash key prefix, state-hash key prefix, then 9 per ping: riderId, lat, lon, recordedAt,
+ *       speed|'', heading|'', accuracy|'', interval ms (0 = unlimited), burst.
+ * Returns per ping 1 (applied), 0 (ignored: not newer) or -N (over its rate: retry after N ms).
  */
 export const PING_MANY_LUA = `
 local now = tonumber(ARGV[1])
@@ -30,16 +36,31 @@ local out = {}
 local live, seen, available, busy = {}, {}, {}, {}
 local status = {}
 local n = 0
-for i = 5, #ARGV, 7 do
+for i = 5, #ARGV, 9 do
   local id = ARGV[i]
   local posKey = posPrefix .. id
   n = n + 1
-  local cur = redis.call('HMGET', posKey, 'rec', 'seen')
-  if cur[1] and cur[2] and tonumber(cur[2]) > now - ttl and tonumber(cur[1]) >= tonumber(ARGV[i + 3]) then
+  local cur = redis.call('HMGET', posKey, 'rec', 'seen', 'tat')
+  local interval = tonumber(ARGV[i + 7])
+  local nextTat = nil
+  local wait = 0
+  if interval > 0 then
+    local burst = tonumber(ARGV[i + 8])
+    local tat = tonumber(cur[3])
+    if tat == nil or tat < now then tat = now end
+    nextTat = tat + interval
+    local allowAt = nextTat - burst * interval
+    if now < allowAt then wait = math.ceil(allowAt - now) end
+  end
+  if wait > 0 then
+    out[n] = -wait
+  elseif cur[1] and cur[2] and tonumber(cur[2]) > now - ttl and tonumber(cur[1]) >= tonumber(ARGV[i + 3]) then
+    if nextTat then redis.call('HSET', posKey, 'tat', string.format('%.17g', nextTat)) end
     out[n] = 0
   else
     redis.call('HSET', posKey, 'lat', ARGV[i + 1], 'lon', ARGV[i + 2], 'rec', ARGV[i + 3], 'seen', ARGV[1],
       'speed', ARGV[i + 4], 'heading', ARGV[i + 5], 'accuracy', ARGV[i + 6])
+    if nextTat then redis.call('HSET', posKey, 'tat', string.format('%.17g', nextTat)) end
     redis.call('PEXPIRE', posKey, ttl)
     live[#live + 1] = ARGV[i + 2]; live[#live + 1] = ARGV[i + 1]; live[#live + 1] = id
     seen[#seen + 1] = ARGV[1]; seen[#seen + 1] = id

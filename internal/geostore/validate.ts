@@ -9,6 +9,7 @@ import {
   RIDER_STATUSES,
   type GeoStoreOptions,
   type LatLng,
+  type PingRateLimit,
   type RiderPing,
   type RiderPingOf,
   type RiderStatus,
@@ -101,4 +102,15 @@ export function riderTtlOf(options: GeoStoreOptions): number {
   const ttl = options.riderTtlMs ?? DEFAULT_RIDER_TTL_MS;
   if (!Number.isInteger(ttl) || ttl < 1) throw new RangeError(`riderTtlMs must be a positive integer, got ${ttl}`);
   return ttl;
+}
+
+/** Refuses a ping limit the algorithm cannot serve (a programming error: RangeError). */
+export function assertPingLimit(limit: PingRateLimit | undefined): void {
+  if (!limit) return;
+  if (!(Number.isFinite(limit.perSecond) && limit.perSecond > 0)) {
+    throw new RangeError(`limit.perSecond must be a positive number, got ${limit.perSecond}`);
+  }
+  if (!(Number.isInteger(limit.burst) && limit.burst >= 1)) {
+    throw new RangeError(`limit.burst must be an integer ≥ 1, got ${limit.burst}`);
+  }
 }

@@ -23,6 +23,7 @@ import { cellOf } from '../dispatch/hot-paths.ts';
 import { record } from '../events/catalog.ts';
 import { MemoryEventBus } from '../eventbus/memory-event-bus.ts';
 import { MemoryGeoStore } from '../geostore/memory-geo-store.ts';
+import { MemoryRateLimiter } from '../ratelimit/memory-rate-limiter.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import { transitionBatch, transitionOrders } from '../pipeline/status-writes.ts';
 import { ManualClock } from '../platform/clock.ts';
@@ -120,6 +121,7 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
       pool: database.pool,
       bus,
       geo,
+      limiter: new MemoryRateLimiter(), // the worker serves no requests
       router: travelModelRouter(p.metersPerMinute),
       kinds: { postgres: 'pglite', bus: 'memory', geo: 'memory', router: 'straight-line' },
       healthChecks: [],

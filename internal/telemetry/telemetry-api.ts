@@ -64,6 +64,7 @@ export async function startTelemetryApi(deps: TelemetryApiDeps): Promise<Telemet
       clock: deps.clock,
       logger,
       publishDeadlineMs: config.kafka.requestPublishDeadlineMs,
+      ...(config.rateLimit.gps ? { pingLimit: config.rateLimit.gps } : {}),
     });
     const hub = new WsHub({
       feed,

@@ -4,11 +4,18 @@ import type { Database } from '../db/schema.ts';
 import type { EventBus, OutgoingRecord } from '../eventbus/event-bus.ts';
 import { historyShardKey, record, type PayloadOf } from '../events/catalog.ts';
 import { Coalescer } from '../platform/coalescer.ts';
-import type { GeoStore, NearbyRider, RiderPing, RiderPingOf, RiderPosition } from '../geostore/geo-store.ts';
+import type {
+  GeoStore,
+  NearbyRider,
+  PingRateLimit,
+  RiderPing,
+  RiderPingOf,
+  RiderPosition,
+} from '../geostore/geo-store.ts';
 import { channels, MAP_CELL_RESOLUTION, type LiveFeed, type LiveMessage } from '../livefeed/live-feed.ts';
 import type { Clock } from '../platform/clock.ts';
 import { DEPENDENCY_UNAVAILABLE, dependencyFailure } from '../platform/dependency-errors.ts';
-import { AppError, invalidInput, notFound, unavailable } from '../platform/errors.ts';
+import { AppError, invalidInput, notFound, rateLimited, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
 import { readRoute, type RoutePoint } from './history-repository.ts';
 import type { KnownRiders } from './known-riders.ts';
@@ -69,14 +76,20 @@ export interface TelemetryServiceDeps {
    * answered 503; the bus itself keeps trying for its own, longer deadline. Default: no limit of its own.
    */
   publishDeadlineMs?: number;
+  /**
+   * A rider's own GPS pings (`ingest`, `POST /riders/{id}/location`) per second and burst (`RATE_LIMIT_GPS_*`),
+   * enforced by the geo store in the ping's own step; unlimited when omitted. The bulk feed (`ingestMany`) is not.
+   */
+  pingLimit?: PingRateLimit;
 }
 
 /**
  * Rider telemetry on the API side. A ping:
  *  1. is checked against the known riders (memory, see known-riders.ts) — unknown → 404;
- *  2. goes to the geo store (current position; an older ping never overwrites a newer one) and, concurrently, to the
- *     bus topic `rider.location` for the history writer (packed per rider shard, see the catalog). The 202 waits for
- *     both: an accepted ping is durable in Kafka;
+ *  2. goes to the geo store (current position; an older ping never overwrites a newer one), whose same atomic step
+ *     enforces the rider's ping rate when one is configured — over it → 429 `request.rate_limited`
+ *     (`details.limit = gps`), and the ping goes no further; then to the bus topic `rider.location` for the history
+ *     writer (packed per rider shard, see the catalog). The 202 waits for both: an accepted ping is durable in Kafka;
  *  3. as soon as the geo store says it became current, is published on the live feed (`rider:{id}`, `map`,
  *     `map:{res-5 cell}`) — the fast path to the WebSocket hubs, waiting neither for Kafka nor Postgres. Live
  *     publishing is best effort: a failure is logged, never fails the request.
@@ -246,13 +259,21 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       checkFuture(ping.recordedAt, 'recorded_at', now);
       if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
       const at = new Date(now);
+      // The geo store first: it also decides the rider's ping rate, and a refused ping goes nowhere (no history).
+      const result = await geo.updateRiderPosition(riderId, ping, deps.pingLimit).catch(dependency('geostore'));
+      if (result.retryAfterMs !== undefined) {
+        throw rateLimited(
+          'request.rate_limited',
+          `rider ${riderId} is sending GPS fixes faster than its limit allows`,
+          result.retryAfterMs,
+          { limit: 'gps', rider_id: riderId },
+        );
+      }
       const history = publishHistory([historyPing(riderId, ping)]).catch(dependency('bus'));
-      history.catch(() => undefined); // awaited below; do not let it go unhandled while the geo store answers
-      const result = await geo.updateRiderPosition(riderId, ping).catch(dependency('geostore'));
       // Live first: the fast path does not wait for Kafka's acknowledgement (the 202 does).
       if (result.applied) publishLive(liveMessages(locationData(riderId, ping), at.toISOString()));
       await history;
-      return result;
+      return { applied: result.applied };
     },
 
     async ingestMany(pings) {

@@ -25,11 +25,19 @@ import { MemoryLiveFeed } from '../../../internal/livefeed/memory-live-feed.ts';
 import { createLiveStatsService } from '../../../internal/live-stats/live-stats-service.ts';
 import { KnownRiders } from '../../../internal/telemetry/known-riders.ts';
 import { createTelemetryService, ridersExistIn } from '../../../internal/telemetry/telemetry-service.ts';
+import { Redis } from 'ioredis';
+import type { PingRateLimit } from '../../../internal/geostore/geo-store.ts';
+import { MemoryRateLimiter } from '../../../internal/ratelimit/memory-rate-limiter.ts';
+import type { RateLimiter } from '../../../internal/ratelimit/rate-limiter.ts';
+import { RedisRateLimiter } from '../../../internal/ratelimit/redis-rate-limiter.ts';
 import { createApiApp } from '../app.ts';
+import { createRequestLimits, type RequestLimitSettings } from '../rate-limit.ts';
 import { createApiServices } from '../services.ts';
 
 export interface ApiHarness {
   app: OpenAPIHono;
+  /** The request rate limiter behind `options.limits.requests` (built either way). */
+  limiter: RateLimiter;
   database: DatabaseHandle;
   geo: GeoStore;
   clock: ManualClock;
@@ -50,6 +58,12 @@ export interface ApiHarness {
     body?: unknown,
     headers?: Record<string, string>,
   ): Promise<JsonResponse>;
+  /**
+   * Another API instance on the same database and geo store, with a rate limiter of its own on a connection of its
+   * own (the same Redis prefix on `real`; a separate in-memory limiter — another process — on `embedded`). Closed with
+   * the harness.
+   */
+  anotherInstance(): Promise<Pick<ApiHarness, 'app' | 'call'>>;
   close(): Promise<void>;
 }
 
@@ -82,6 +96,12 @@ export interface HarnessOptions {
   fixMaxAgeMs?: number;
   /** How long the token resolver reuses an answer (default: the API's 30 s). */
   authCacheTtlMs?: number;
+  /**
+   * Rate limits, on the harness clock: `requests` turns on the per-key/per-IP middleware (Redis limiter under the
+   * suite's prefix on `real`, in memory on `embedded`); `gps` the per-rider ping rate of the telemetry service. None
+   * by default.
+   */
+  limits?: { requests?: RequestLimitSettings; gps?: PingRateLimit };
 }
 
 export async function createApiHarness(
@@ -113,6 +133,7 @@ export async function createApiHarness(
       riders: new KnownRiders(ridersExistIn(database.db)),
       clock,
       logger: silentLogger,
+      ...(options.limits?.gps ? { pingLimit: options.limits.gps } : {}),
     });
     // As compose.ts: the routes authenticate through the cached resolver; an operator key is registered up front.
     const auth = createPrincipalResolver({
@@ -123,31 +144,33 @@ export async function createApiHarness(
     await registerOperatorKey(database.db, operatorKey, 'api harness');
     // The live map's figures (/stats/live, /map/state) read the same database and geo store.
     const liveStats = createLiveStatsService({ db: database.db, geo, clock });
-    const app = createApiApp({
-      logger: silentLogger,
-      healthChecks: [],
-      metrics: new Registry(),
-      services,
-      telemetry,
-      auth,
-      liveStats,
-    });
-    const call: ApiHarness['call'] = async (method, path, body, headers = {}) => {
-      const { authorization = `Bearer ${operatorKey}`, ...rest } = headers;
-      const res = await app.request(path, {
-        method,
-        headers: {
-          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-          ...(authorization !== '' ? { authorization } : {}),
-          ...rest,
-        },
-        ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    const instance = (limiter: RateLimiter) =>
+      createApiApp({
+        logger: silentLogger,
+        healthChecks: [],
+        metrics: new Registry(),
+        services,
+        telemetry,
+        auth,
+        liveStats,
+        ...(options.limits?.requests
+          ? { requestLimits: createRequestLimits(limiter, options.limits.requests, silentLogger) }
+          : {}),
       });
-      const text = await res.text();
-      return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
-    };
+    const limiter = store.limiter();
+    const app = instance(limiter);
+    const others: Array<() => Promise<void>> = [];
+    /** `call` on `target`, as the harness's operator unless `headers.authorization` says otherwise ('' = none). */
+    const callOn =
+      (target: OpenAPIHono): ApiHarness['call'] =>
+      (method, path, body, headers = {}) => {
+        const { authorization = `Bearer ${operatorKey}`, ...rest } = headers;
+        return callJson(target, method, path, body, { ...(authorization !== '' ? { authorization } : {}), ...rest });
+      };
+    const call = callOn(app);
     return {
       app,
+      limiter,
       database,
       geo,
       clock,
@@ -156,7 +179,15 @@ export async function createApiHarness(
       call,
       callAs: (token, method, path, body, headers = {}) =>
         call(method, path, body, { ...headers, authorization: token === null ? '' : `Bearer ${token}` }),
+      async anotherInstance() {
+        const own = store.limiter(true);
+        others.push(() => own.close());
+        const other = instance(own);
+        return { app: other, call: callOn(other) };
+      },
       async close() {
+        await Promise.all(others.splice(0).map((close) => close()));
+        await limiter.close();
         await geo.close();
         await database.close();
         await store.close();
@@ -168,9 +199,27 @@ export async function createApiHarness(
   }
 }
 
+async function callJson(
+  app: OpenAPIHono,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  const res = await app.request(path, {
+    method,
+    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? JSON.parse(text) : undefined, headers: res.headers };
+}
+
 interface HarnessStores {
   url: string;
   geo: GeoStore;
+  /** A rate limiter on the harness clock; `ownConnection`: on a Redis connection of its own (closed with it). */
+  limiter(ownConnection?: boolean): RateLimiter;
   close(): Promise<void>;
 }
 
@@ -185,6 +234,19 @@ async function realStores(prefix: string, clock: ManualClock): Promise<HarnessSt
     return {
       url: testDb.url,
       geo: new RedisGeoStore(redis.redis, { prefix: redis.prefix, clock }),
+      limiter(ownConnection = false) {
+        if (!ownConnection) return new RedisRateLimiter(testRedis.redis, { prefix: testRedis.prefix, clock });
+        const connection = new Redis(testRedis.url);
+        const limiter = new RedisRateLimiter(connection, { prefix: testRedis.prefix, clock });
+        return {
+          adapter: limiter.adapter,
+          consume: (policy, key) => limiter.consume(policy, key),
+          async close() {
+            await limiter.close();
+            await connection.quit();
+          },
+        };
+      },
       async close() {
         await testRedis.cleanup();
         await testDb.drop();
@@ -199,7 +261,12 @@ async function realStores(prefix: string, clock: ManualClock): Promise<HarnessSt
 
 async function embeddedStores(clock: ManualClock): Promise<HarnessStores> {
   const embedded = await startMigratedEmbeddedPostgres();
-  return { url: embedded.url, geo: new MemoryGeoStore({ clock }), close: () => embedded.close() };
+  return {
+    url: embedded.url,
+    geo: new MemoryGeoStore({ clock }),
+    limiter: () => new MemoryRateLimiter({ clock }),
+    close: () => embedded.close(),
+  };
 }
 
 /** A path template row (the worker provisions them; the delivery suites only need one to hang batches on). */
