@@ -38,6 +38,8 @@ export interface AppProcessOptions {
   name: string;
   /** Entry file relative to the project root, e.g. `apps/api/main.ts`. */
   entry: string;
+  /** How the entry runs: `tsx` (the sources) or `dist` (what `npm run build` compiled, as `npm run api` runs it). */
+  runtime: Runtime;
   args?: string[];
   env: Record<string, string>;
   logDir: string;
@@ -53,6 +55,16 @@ export interface AppProcessOptions {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `tsx`: the TypeScript sources through tsx; `dist`: the JavaScript `npm run build` wrote to dist/. */
+export type Runtime = 'tsx' | 'dist';
+
+/** The node arguments that run `entry` (a `.ts` path from the project root) on `runtime`. */
+export function nodeArgs(runtime: Runtime, entry: string, args: readonly string[] = []): string[] {
+  return runtime === 'dist'
+    ? [join('dist', entry.replace(/\.ts$/, '.js')), ...args]
+    : ['--import', 'tsx', entry, ...args];
+}
+
 /** A supervised child process (see the module comment). */
 export function appProcess(options: AppProcessOptions): AppProcess {
   const logFile = join(options.logDir, `${options.name}.log`);
@@ -67,7 +79,7 @@ export function appProcess(options: AppProcessOptions): AppProcess {
     expected = false;
     tail = '';
     log.write(`\n===== ${new Date().toISOString()} start ${options.name} =====\n`);
-    const p = spawn(process.execPath, ['--import', 'tsx', options.entry, ...(options.args ?? [])], {
+    const p = spawn(process.execPath, nodeArgs(options.runtime, options.entry, options.args), {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -30,6 +30,17 @@ export interface Audit {
   unpublishedOutbox: number;
   /** Messages on each dead-letter topic (end offset − start offset, summed over partitions); null if Kafka did not answer. */
   dlq: Record<string, number> | null;
+  /** The dead-lettered events themselves (first 50): why each was parked. */
+  deadLetters: DeadLetter[];
+}
+
+/** One event parked on a dead-letter topic (the `dead_letter` payload of internal/eventbus/middleware.ts). */
+export interface DeadLetter {
+  topic: string;
+  kind: string;
+  reason: string;
+  attempts: number;
+  failedAt: string;
 }
 
 /** Open orders by status — the drain's progress. */
@@ -96,7 +107,52 @@ export async function auditRun(databaseUrl: string, brokers: string[]): Promise<
       unpublishedOutbox: await count('SELECT count(*) AS n FROM outbox WHERE published_at IS NULL'),
     };
   });
-  return { ...fromPostgres, dlq: await deadLetterCounts(brokers).catch(() => null) };
+  const dlq = await deadLetterCounts(brokers).catch(() => null);
+  const parked = Object.entries(dlq ?? {}).filter(([, n]) => n > 0);
+  const deadLetters = parked.length > 0 ? await readDeadLetters(brokers, parked).catch(() => []) : [];
+  return { ...fromPostgres, dlq, deadLetters };
+}
+
+/** Reads (bounded: 50 events, 20 s) the events on the dead-letter topics that hold some, from the beginning. */
+async function readDeadLetters(brokers: string[], parked: Array<[string, number]>): Promise<DeadLetter[]> {
+  const kafka = new Kafka({ clientId: 'chaos-audit', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3_000 });
+  const consumer = kafka.consumer({ groupId: `chaos-audit-${Date.now()}` });
+  const want = Math.min(
+    50,
+    parked.reduce((sum, [, n]) => sum + n, 0),
+  );
+  const found: DeadLetter[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: parked.map(([t]) => t), fromBeginning: true });
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 20_000);
+      void consumer.run({
+        eachMessage: async ({ topic, message }) => {
+          if (found.length >= want) return;
+          try {
+            const p = JSON.parse(message.value?.toString() ?? '{}').payload ?? {};
+            found.push({
+              topic,
+              kind: String(p.kind),
+              reason: String(p.reason),
+              attempts: Number(p.attempts),
+              failedAt: String(p.failedAt),
+            });
+          } catch {
+            found.push({ topic, kind: '?', reason: 'unreadable dead-letter event', attempts: 0, failedAt: '' });
+          }
+          if (found.length >= want) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect().catch(() => {});
+  }
+  return found.sort((a, b) => a.failedAt.localeCompare(b.failedAt));
 }
 
 /** Messages on every `*.dlq` topic of the broker. */

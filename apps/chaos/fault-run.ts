@@ -11,7 +11,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { appProcess, closeAll, type AppProcess, type UnexpectedExit } from './app-process.ts';
+import { appProcess, closeAll, nodeArgs, type AppProcess, type Runtime, type UnexpectedExit } from './app-process.ts';
 import { auditRun, openOrders, ordersByStatus } from './audit.ts';
 import { chaosApi, probeRecovery, type ChaosApi, type Recovery } from './probe.ts';
 import { seconds, type ChaosResult, type FaultResult, type TimelineEntry } from './report.ts';
@@ -39,21 +39,24 @@ export interface FaultRunPlan {
   /** The whole run's budget; past it the run stops and fails. */
   budgetMs: number;
   seed: number;
+  /** How the deliverygo processes run (see app-process.ts); `dist` needs a fresh `npm run build`. */
+  runtime: Runtime;
 }
 
 export const FULL_PLAN: FaultRunPlan = {
   mode: 'full',
-  riders: 30,
-  stores: 6,
+  riders: 25,
+  stores: 5,
   speed: 20,
-  utilisation: 0.25,
+  utilisation: 0.2,
   warmUpMs: 30_000,
-  settleMs: 20_000,
+  settleMs: 15_000,
   outageMs: 8_000,
   recoveryTimeoutMs: 150_000,
   drainTimeoutMs: 150_000,
   budgetMs: 11 * 60_000,
   seed: 13,
+  runtime: 'dist',
 };
 
 export const SHORT_PLAN: FaultRunPlan = {
@@ -174,6 +177,7 @@ export async function runFaultRun(plan: FaultRunPlan, io: FaultRunIo): Promise<C
       NODE_ENV: 'production',
     };
     const common = {
+      runtime: plan.runtime,
       logDir: runDir,
       clock: at,
       onUnexpectedExit: (e: UnexpectedExit) => {
@@ -182,7 +186,7 @@ export async function runFaultRun(plan: FaultRunPlan, io: FaultRunIo): Promise<C
       },
     };
     // `npm run migrate`, against the run's own cluster.
-    await execFileAsync(process.execPath, ['--import', 'tsx', 'internal/db/migrate-cli.ts'], {
+    await execFileAsync(process.execPath, nodeArgs(plan.runtime, 'internal/db/migrate-cli.ts'), {
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...env },
     });
@@ -245,6 +249,7 @@ export async function runFaultRun(plan: FaultRunPlan, io: FaultRunIo): Promise<C
       'simulated speed': `${plan.speed}× (virtual clock from 17:45, rush 18:00–20:00 at 3× the rate)`,
       'sized utilisation outside the rush': plan.utilisation,
       'worker processes': 1,
+      'processes run from': plan.runtime === 'dist' ? 'dist/ (npm run build)' : 'the TypeScript sources (tsx)',
       'warm-up / settle between faults / outage': `${seconds(plan.warmUpMs)} / ${seconds(plan.settleMs)} / ${seconds(plan.outageMs)}`,
       'recovery timeout / drain deadline': `${seconds(plan.recoveryTimeoutMs)} / ${seconds(plan.drainTimeoutMs)}`,
       seed: plan.seed,

@@ -1,9 +1,10 @@
 /**
- * `npm run chaos [-- --short] [--out FILE] [--keep]`: the fault run (issue 13 item 6). Starts the distributed stack on
+ * `npm run chaos [-- --short] [--out FILE] [--keep] [--tsx]`: the fault run (issue 13 item 6). Starts the distributed stack on
  * servers of its own (never the machine's shared PostgreSQL, Redis or Kafka), drives a dinner rush, injects five
  * faults in turn, drains, audits Postgres and Kafka, writes the Markdown report (default bench/results/chaos.md, or
  * bench/results/chaos-short.md with --short) and exits 1 unless every rule of the verdict holds.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,8 +12,9 @@ import { PROJECT_ROOT } from '../../internal/platform/project-root.ts';
 import { FULL_PLAN, removeRunDir, runFaultRun, SHORT_PLAN } from './fault-run.ts';
 import { renderReport, verdictOf } from './report.ts';
 
-const USAGE = `usage: npm run chaos -- [--short] [--out FILE] [--keep] [--seed N]
+const USAGE = `usage: npm run chaos -- [--short] [--out FILE] [--keep] [--seed N] [--tsx]
   --short    the CI variant: fewer riders and stores, shorter phases
+  --tsx      run the API, worker and simulator from the TypeScript sources (tsx) instead of building dist/ first
   --out      where the Markdown report goes (default bench/results/chaos.md, chaos-short.md with --short)
   --keep     keep the run directory (server data, every process' log) even when the run passed
   --seed N   the simulator's random seed (default ${FULL_PLAN.seed})`;
@@ -27,6 +29,7 @@ try {
       out: { type: 'string' },
       keep: { type: 'boolean' },
       seed: { type: 'string' },
+      tsx: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   }));
@@ -46,6 +49,12 @@ if (values.seed !== undefined) {
     process.exit(2);
   }
   plan.seed = seed;
+}
+if (values.tsx) plan.runtime = 'tsx';
+if (plan.runtime === 'dist') {
+  // The processes run as `npm run api` etc. run them: compiled. A restart then measures the service, not tsx.
+  process.stderr.write('[chaos] npm run build\n');
+  execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 const out = resolve(values.out ?? join(PROJECT_ROOT, 'bench/results', values.short ? 'chaos-short.md' : 'chaos.md'));
 

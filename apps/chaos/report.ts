@@ -147,6 +147,19 @@ export function renderReport(r: ChaosResult, v: Verdict): string {
       `| drain | ${r.drain.complete ? 'complete' : 'NOT complete'} after ${seconds(r.drain.ms)} (deadline ${seconds(r.drain.deadlineMs)}) |`,
     );
   lines.push('');
+  if (a && a.deadLetters.length > 0) {
+    lines.push(
+      'Dead-lettered events (first 50):',
+      '',
+      '| failed at | topic | kind | attempts | reason |',
+      '| --- | --- | --- | ---: | --- |',
+    );
+    for (const d of a.deadLetters)
+      lines.push(
+        `| ${d.failedAt} | ${d.topic} | ${d.kind} | ${d.attempts} | ${d.reason.replaceAll('|', '\\|').slice(0, 300)} |`,
+      );
+    lines.push('');
+  }
   if (a && a.stuck.length > 0) {
     lines.push('Stuck orders (first 20):', '', '| order | status | age |', '| --- | --- | ---: |');
     for (const s of a.stuck.slice(0, 20)) lines.push(`| ${s.id} | ${s.status} | ${s.ageS} s |`);
