@@ -53,6 +53,14 @@ export async function openOrders(databaseUrl: string): Promise<Record<string, nu
   });
 }
 
+/** Orders waiting for a rider: ready or batched, not yet assigned. */
+export async function ordersWaitingForRider(databaseUrl: string): Promise<number> {
+  return withClient(databaseUrl, async (c) => {
+    const r = await c.query<{ n: string }>(`SELECT count(*) AS n FROM orders WHERE status IN ('ready', 'batched')`);
+    return Number(r.rows[0]?.n ?? 0);
+  });
+}
+
 /** Orders by status (every status), for the timeline. */
 export async function ordersByStatus(databaseUrl: string): Promise<Record<string, number>> {
   return withClient(databaseUrl, async (c) => {

@@ -3,7 +3,7 @@
  * Kafka on free loopback ports — never the shared test servers), five faults, the drain, and the verdict. Slow (about
  * five minutes on two cores): it starts Kafka twice.
  */
-import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,11 +13,17 @@ import { removeRunDir, runFaultRun, SHORT_PLAN } from './fault-run.ts';
 import { renderReport, verdictOf } from './report.ts';
 
 /**
- * CI builds dist/ right before the tests (`npm test`), so the processes run compiled there, as `npm run chaos` runs
- * them; a local run may have a stale dist/, so it runs the sources.
+ * `npm test` builds dist/ right before the tests, so the processes run compiled, as `npm run chaos` runs them; with a
+ * stale dist/ (a local run after an edit) they run from the sources. The check never rebuilds: other tests run dist/.
  */
 function builtForThisRun(): boolean {
-  return process.env.CI === 'true' && existsSync(join(PROJECT_ROOT, 'dist/apps/api/main.js'));
+  return (
+    spawnSync(process.execPath, ['scripts/require-build.mjs'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, DELIVERYGO_BUILD_CHECK_ONLY: '1' },
+      stdio: 'ignore',
+    }).status === 0
+  );
 }
 
 describe('the fault run (short)', () => {

@@ -12,7 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { appProcess, closeAll, nodeArgs, type AppProcess, type Runtime, type UnexpectedExit } from './app-process.ts';
-import { auditRun, openOrders, ordersByStatus } from './audit.ts';
+import { auditRun, openOrders, ordersByStatus, ordersWaitingForRider } from './audit.ts';
 import { chaosApi, probeRecovery, type ChaosApi, type Recovery } from './probe.ts';
 import { seconds, type ChaosResult, type FaultResult, type TimelineEntry } from './report.ts';
 import { ensureKafkaJars, kafkaServer, openRunDir, postgresServer, redisServer, type ChaosServer } from './servers.ts';
@@ -269,7 +269,9 @@ export async function runFaultRun(plan: FaultRunPlan, io: FaultRunIo): Promise<C
     let probeIndex = 0;
     const probe = async (since: number): Promise<Recovery> => {
       const store = stores[probeIndex++ % stores.length]!;
-      const r = await probeRecovery(call, store, since, Math.min(since + plan.recoveryTimeoutMs, budgetEnd));
+      const r = await probeRecovery(call, store, since, Math.min(since + plan.recoveryTimeoutMs, budgetEnd), {
+        waiting: () => ordersWaitingForRider(databaseUrl),
+      });
       if (r.orderId) result.probesAccepted += 1;
       return r;
     };

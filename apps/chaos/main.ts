@@ -14,7 +14,7 @@ import { renderReport, verdictOf } from './report.ts';
 
 const USAGE = `usage: npm run chaos -- [--short] [--out FILE] [--keep] [--seed N] [--tsx]
   --short    the CI variant: fewer riders and stores, shorter phases
-  --tsx      run the API, worker and simulator from the TypeScript sources (tsx) instead of building dist/ first
+  --tsx      run the API, worker and simulator from the TypeScript sources (tsx) instead of dist/ (built first when stale)
   --out      where the Markdown report goes (default bench/results/chaos.md, chaos-short.md with --short)
   --keep     keep the run directory (server data, every process' log) even when the run passed
   --seed N   the simulator's random seed (default ${FULL_PLAN.seed})`;
@@ -52,9 +52,12 @@ if (values.seed !== undefined) {
 }
 if (values.tsx) plan.runtime = 'tsx';
 if (plan.runtime === 'dist') {
-  // The processes run as `npm run api` etc. run them: compiled. A restart then measures the service, not tsx.
-  process.stderr.write('[chaos] npm run build\n');
-  execFileSync('npm', ['run', 'build'], { cwd: PROJECT_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  // The processes run as `npm run api` etc. run them: compiled (rebuilt first when a source changed since the last
+  // build, as npm's pre-scripts do). A restart then measures the service, not tsx compiling it.
+  execFileSync(process.execPath, ['scripts/require-build.mjs'], {
+    cwd: PROJECT_ROOT,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
 }
 const out = resolve(values.out ?? join(PROJECT_ROOT, 'bench/results', values.short ? 'chaos-short.md' : 'chaos.md'));
 

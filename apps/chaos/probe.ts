@@ -57,6 +57,11 @@ export interface Recovery {
   flowMs: number | null;
   /** The probe order, once accepted. */
   orderId: string | null;
+  /**
+   * Orders waiting for a rider (ready or batched, not assigned) when the probe was accepted: the queue it joins. In a
+   * rush with every rider out, *orders flow* includes that wait.
+   */
+  waitingAtAccept?: number | null;
   /** Why it did not recover in time. */
   error?: string;
   /** Non-2xx answers seen while probing, by `status slug` (e.g. `503 dependency.unavailable`, `0 fetch failed`). */
@@ -80,8 +85,9 @@ export async function probeRecovery(
   store: Point & { id: string },
   since: number,
   deadline: number,
-  random: () => number = Math.random,
+  options: { random?: () => number; waiting?: () => Promise<number> } = {},
 ): Promise<Recovery> {
+  const random = options.random ?? Math.random;
   const errors: Record<string, number> = {};
   const note = (a: ApiAnswer) => {
     const k = errorKind(a);
@@ -108,6 +114,7 @@ export async function probeRecovery(
     await sleep(250);
   }
   if (!orderId) return { apiMs, flowMs: null, orderId, errors, error: 'the API never accepted the probe order' };
+  const waitingAtAccept = options.waiting ? await options.waiting().catch(() => null) : null;
   // The kitchen: cooking, then ready (409: it moved on already — fine).
   for (const step of ['cooking', 'ready'] as const) {
     while (Date.now() < deadline) {
@@ -119,9 +126,17 @@ export async function probeRecovery(
   }
   while (Date.now() < deadline) {
     const a = await api('GET', `/orders/${orderId}`);
-    if (a.status === 200 && ASSIGNED.has(a.body.status)) return { apiMs, flowMs: Date.now() - since, orderId, errors };
+    if (a.status === 200 && ASSIGNED.has(a.body.status))
+      return { apiMs, flowMs: Date.now() - since, orderId, waitingAtAccept, errors };
     if (a.status !== 200) note(a);
     await sleep(250);
   }
-  return { apiMs, flowMs: null, orderId, errors, error: 'the probe order was accepted but never given to a rider' };
+  return {
+    apiMs,
+    flowMs: null,
+    orderId,
+    waitingAtAccept,
+    errors,
+    error: 'the probe order was accepted but never given to a rider',
+  };
 }

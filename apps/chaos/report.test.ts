@@ -16,7 +16,7 @@ const cleanAudit: Audit = {
   deadLetters: [],
 };
 
-const recovered = { apiMs: 800, flowMs: 4_200, orderId: 'p1', errors: {} };
+const recovered = { apiMs: 800, flowMs: 4_200, orderId: 'p1', waitingAtAccept: 7, errors: {} };
 
 function passing(): ChaosResult {
   return {
@@ -116,7 +116,7 @@ describe('the fault run report', () => {
     expect(text).toContain("| accepted (201/200 seen by the simulator + the run's probe orders) | 10 + 2 = 12 |");
     expect(text).toContain('| stuck (neither delivered nor cancelled) | 0 |');
     expect(text).toContain('| cancelled | 1 (customer: 1) |');
-    expect(text).toContain('| worker-kill | 60.0 s | 9.0 s | 0.8 s | 4.2 s | kill -9 the worker |');
+    expect(text).toContain('| worker-kill | 60.0 s | 9.0 s | 0.8 s | 4.2 s | 7 | kill -9 the worker |');
     expect(text).toContain('| 1.0 s | servers up |');
     expect(text).toContain('| order 503 dependency.unavailable | 1 |');
   });

@@ -114,8 +114,10 @@ export function renderReport(r: ChaosResult, v: Verdict): string {
     'Kafka (loopback, free ports, temporary directory), driven through a dinner rush while the run, in turn, kills the',
     'worker (`kill -9`, restart), kills Kafka (`kill -9`, restart), restarts Redis empty, restarts PostgreSQL and sends',
     'the API SIGTERM under load (and restarts it). Recovery is timed with a probe order placed after each fault: from the',
-    "fault to the probe's 201 (*API back*) and to its assignment to a rider (*orders flow*). Then demand stops, the run",
-    'drains, and counts from PostgreSQL.',
+    "fault to the probe's 201 (*API back*) and to its assignment to a rider (*orders flow*); *orders flow* includes the",
+    'wait behind the orders already waiting for a rider (*queue*, counted when the probe was accepted), which in the',
+    'rush can be most of it. Dispatch also sweeps every second for the stores it already knows, so orders can flow before',
+    'a restarted Kafka is back. Then demand stops, the run drains, and counts from PostgreSQL.',
     '',
     '## Set-up',
     '',
@@ -168,12 +170,12 @@ export function renderReport(r: ChaosResult, v: Verdict): string {
   lines.push(
     '## Recovery per fault',
     '',
-    '| fault | at | process back | API back | orders flow | notes |',
-    '| --- | ---: | ---: | ---: | ---: | --- |',
+    '| fault | at | process back | API back | orders flow | queue | notes |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
   );
   if (r.baseline)
     lines.push(
-      `| baseline (no fault) | – | – | ${seconds(r.baseline.apiMs)} | ${seconds(r.baseline.flowMs)} | probe order placed → assigned |`,
+      `| baseline (no fault) | – | – | ${seconds(r.baseline.apiMs)} | ${seconds(r.baseline.flowMs)} | ${r.baseline.waitingAtAccept ?? '–'} | probe order placed → assigned |`,
     );
   for (const f of r.faults) {
     const errs = describe(f.recovery.errors);
@@ -184,7 +186,7 @@ export function renderReport(r: ChaosResult, v: Verdict): string {
       ...(f.recovery.error ? [`**${f.recovery.error}**`] : []),
     ];
     lines.push(
-      `| ${f.name} | ${seconds(f.atMs)} | ${seconds(f.processBackMs)} | ${seconds(f.recovery.apiMs)} | ${seconds(f.recovery.flowMs)} | ${notes.join('; ')} |`,
+      `| ${f.name} | ${seconds(f.atMs)} | ${seconds(f.processBackMs)} | ${seconds(f.recovery.apiMs)} | ${seconds(f.recovery.flowMs)} | ${f.recovery.waitingAtAccept ?? '–'} | ${notes.join('; ')} |`,
     );
   }
   lines.push('');
