@@ -8,6 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../internal/platform/project-root.ts';
+import { track } from './children.ts';
 import { stopChild } from './servers.ts';
 
 /** One exit the run did not ask for. */
@@ -79,11 +80,13 @@ export function appProcess(options: AppProcessOptions): AppProcess {
     expected = false;
     tail = '';
     log.write(`\n===== ${new Date().toISOString()} start ${options.name} =====\n`);
-    const p = spawn(process.execPath, nodeArgs(options.runtime, options.entry, options.args), {
-      cwd: PROJECT_ROOT,
-      env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const p = track(
+      spawn(process.execPath, nodeArgs(options.runtime, options.entry, options.args), {
+        cwd: PROJECT_ROOT,
+        env: { ...process.env, ...options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     const keep = (d: Buffer) => {
       tail = (tail + d.toString()).slice(-3_000);
       log.write(d);

@@ -50,6 +50,6 @@ describe('the fault run (short)', () => {
       expect(result.audit?.delivered).toBeGreaterThan(0);
     },
     // Not scaled by TEST_TIME_SCALE: the run bounds itself (SHORT_PLAN.budgetMs); this only catches a hang.
-    SHORT_PLAN.budgetMs + 6 * 60_000,
+    SHORT_PLAN.budgetMs + SHORT_PLAN.recoveryTimeoutMs + SHORT_PLAN.drainTimeoutMs + 5 * 60_000,
   );
 });

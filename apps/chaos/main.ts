@@ -9,6 +9,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PROJECT_ROOT } from '../../internal/platform/project-root.ts';
+import { killAllChildren } from './children.ts';
 import { FULL_PLAN, removeRunDir, runFaultRun, SHORT_PLAN } from './fault-run.ts';
 import { renderReport, verdictOf } from './report.ts';
 
@@ -64,12 +65,19 @@ const out = resolve(values.out ?? join(PROJECT_ROOT, 'bench/results', values.sho
 // A hard stop past the budget: whatever hangs, the run ends (children are ours and die with the process group's signal).
 const watchdog = setTimeout(
   () => {
-    process.stderr.write('[chaos] the run overran its budget by 2 minutes: exiting\n');
+    process.stderr.write('[chaos] the run overran its budget, recovery timeout and drain by 4 minutes: exiting\n');
+    killAllChildren();
     process.exit(1);
   },
-  plan.budgetMs + 4 * 60_000,
+  plan.budgetMs + plan.recoveryTimeoutMs + plan.drainTimeoutMs + 4 * 60_000,
 );
 watchdog.unref();
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    process.stderr.write(`[chaos] ${signal}: killing the run's servers and processes\n`);
+    killAllChildren();
+    process.exit(130);
+  });
 
 const result = await runFaultRun(plan, { log: (line) => process.stderr.write(`${line}\n`) });
 const verdict = verdictOf(result);

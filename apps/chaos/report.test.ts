@@ -90,10 +90,20 @@ describe('the fault run verdict', () => {
         notes: [],
       },
     ];
+    r.faults.push({
+      name: 'api-sigterm',
+      action: 'SIGTERM the API',
+      atMs: 2,
+      processBackMs: 3_000,
+      recovery: recovered,
+      notes: [],
+      failure: 'the API did not exit cleanly on SIGTERM (code null, signal SIGKILL)',
+    });
     r.unexpectedExits = [{ process: 'worker', atMs: 61_000, code: 1, signal: null, tail: 'worker failed to start' }];
     expect(verdictOf(r).failures).toEqual([
       'kafka-kill: orders did not flow again (never given to a rider)',
       'kafka-kill: the restarted process never answered',
+      'api-sigterm: the API did not exit cleanly on SIGTERM (code null, signal SIGKILL)',
       'worker exited by itself at 61.0 s (code 1, signal –)',
     ]);
   });

@@ -19,6 +19,8 @@ export interface FaultResult {
   recovery: Recovery;
   /** Facts worth a line: how a SIGTERM'd API exited, errors the probe saw, … */
   notes: string[];
+  /** What went wrong with the fault's own step (e.g. the API did not exit cleanly on SIGTERM); fails the run. */
+  failure?: string;
 }
 
 /** One line of the timeline: an event, or a sample of the orders by status. */
@@ -80,6 +82,7 @@ export function verdictOf(r: ChaosResult): Verdict {
     if (f.recovery.flowMs === null)
       failures.push(`${f.name}: orders did not flow again (${f.recovery.error ?? 'no recovery'})`);
     if (f.processBackMs === null) failures.push(`${f.name}: the restarted process never answered`);
+    if (f.failure) failures.push(`${f.name}: ${f.failure}`);
   }
   for (const e of r.unexpectedExits)
     failures.push(

@@ -9,6 +9,7 @@ import { createWriteStream, existsSync, readdirSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
+import { track } from './children.ts';
 import { PROJECT_ROOT as projectRoot } from '../../internal/platform/project-root.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -151,25 +152,27 @@ export async function postgresServer(dir: string, port: number): Promise<ChaosSe
     pid: () => child?.pid,
     async start() {
       const log = createWriteStream(logFile, { flags: 'a' });
-      const p = spawn(
-        exe('postgres'),
-        [
-          '-D',
-          dataDir,
-          '-p',
-          String(port),
-          '-c',
-          'listen_addresses=127.0.0.1',
-          '-c',
-          `unix_socket_directories=${socketDir}`,
-          '-c',
-          'fsync=off',
-          '-c',
-          'max_connections=200',
-          '-c',
-          'shared_buffers=64MB',
-        ],
-        { ...spawnAs, stdio: ['ignore', 'pipe', 'pipe'] },
+      const p = track(
+        spawn(
+          exe('postgres'),
+          [
+            '-D',
+            dataDir,
+            '-p',
+            String(port),
+            '-c',
+            'listen_addresses=127.0.0.1',
+            '-c',
+            `unix_socket_directories=${socketDir}`,
+            '-c',
+            'fsync=off',
+            '-c',
+            'max_connections=200',
+            '-c',
+            'shared_buffers=64MB',
+          ],
+          { ...spawnAs, stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
       );
       p.stdout!.pipe(log);
       p.stderr!.pipe(log);
@@ -196,10 +199,12 @@ export function redisServer(dir: string, port: number): ChaosServer {
       await rm(dataDir, { recursive: true, force: true });
       await mkdir(dataDir, { recursive: true });
       const log = createWriteStream(logFile, { flags: 'a' });
-      const p = spawn(
-        'redis-server',
-        ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
+      const p = track(
+        spawn(
+          'redis-server',
+          ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dataDir],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        ),
       );
       p.stdout!.pipe(log);
       p.stderr!.pipe(log);
@@ -275,7 +280,7 @@ export async function kafkaServer(dir: string, port: number, controllerPort: num
         formatted = true;
       }
       const log = createWriteStream(logFile, { flags: 'a' });
-      const p = spawn('java', java('kafka.Kafka', [props]), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = track(spawn('java', java('kafka.Kafka', [props]), { stdio: ['ignore', 'pipe', 'pipe'] }));
       let started = false;
       let tail = '';
       p.stdout!.on('data', (d: Buffer) => {
