@@ -5,12 +5,14 @@
 #   Kafka      127.0.0.1:9092 (controller on :9093)     – Apache Kafka 3.9.1, single KRaft node, run from Maven Central
 #                                                         jars cached in .cache/kafka/lib; log and data in .infra/.
 #
-# Usage: bash scripts/infra.sh up|down|status|clean
+# Usage: bash scripts/infra.sh up|down|status|clean|jars
 #   up      idempotent: reuses whatever already answers, starts what does not, fails with a clear message otherwise.
 #   down    stops the Kafka this checkout started (by pid, waits, verifies). PostgreSQL and Redis are machine
 #           services shared with everything else on the box and are left running.
 #   status  prints what answers.
 #   clean   down, then deletes Kafka's data directory (the jar cache is kept).
+#   jars    only makes sure the Kafka jars are cached in .cache/kafka/lib (Java and Maven installed if missing); starts
+#           nothing. Used by `npm run chaos`, which runs a broker of its own from them.
 #
 # Environment (all optional): KAFKA_START_TIMEOUT (s, default 120), KAFKA_STOP_TIMEOUT (s, default 45),
 #   KAFKA_HEAP_OPTS (default "-Xms256m -Xmx512m").
@@ -406,7 +408,7 @@ lock_infra() {
 main() {
   local cmd="${1:-}"
   case "$cmd" in
-    up | down | clean) lock_infra ;;
+    up | down | clean | jars) lock_infra ;;
   esac
   case "$cmd" in
     up)
@@ -424,13 +426,18 @@ main() {
       log "down: PostgreSQL and Redis are the machine's services and stay up"
       ;;
     status) status ;;
+    jars)
+      ensure_java
+      ensure_kafka_jars
+      log "jars: Kafka $KAFKA_VERSION jars cached in ${KAFKA_LIB_DIR#"$ROOT"/}"
+      ;;
     clean)
       kafka_down
       rm -rf "$KAFKA_DATA_DIR" "$KAFKA_CONF_DIR"
       log "clean: removed ${KAFKA_DATA_DIR#"$ROOT"/}"
       ;;
     *)
-      echo "usage: bash scripts/infra.sh up|down|status|clean" >&2
+      echo "usage: bash scripts/infra.sh up|down|status|clean|jars" >&2
       exit 2
       ;;
   esac

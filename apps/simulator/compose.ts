@@ -18,6 +18,11 @@ export interface SimulatorRuntime {
   start(): Promise<void>;
   /** Stops every loop, waits for in-flight calls, closes the HTTP pool; resolves with the summary. Idempotent. */
   cleanup(): Promise<string>;
+  /**
+   * Stops demand (no new order) while the kitchens mark the accepted orders ready and the riders deliver them: the
+   * drain `npm run chaos` waits on. Idempotent.
+   */
+  stopOrdering(): void;
   /** Resolves when the run ended (by `--duration` or `cleanup`), with the summary. */
   readonly done: Promise<string>;
   readonly tally: SimTally;
@@ -126,6 +131,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
   const controller = new AbortController();
   // Every rider and the order generator wait on this one signal at once.
   setMaxListeners(0, controller.signal);
+  const ordering = new AbortController();
   const realStart = Date.now();
   const clock =
     io.clock ?? new SimClock({ startMs: defaultVirtualStart(options.mode, realStart), speed: options.speed });
@@ -184,6 +190,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
     tally,
     done,
     cleanup,
+    stopOrdering: () => ordering.abort(),
     clock,
     baseRate: () => baseRate,
     sizing: () => sizing,
@@ -258,6 +265,7 @@ export function composeSimulator(options: SimulatorOptions, io: SimulatorIo): Si
           tally,
           logger,
           signal: controller.signal,
+          ordering: ordering.signal,
           ...(io.router ? { placeDrop: placeOnStreets(io.router) } : {}),
         }).catch((error) => logger.error({ err: error }, 'order generator stopped')),
       );

@@ -3,6 +3,7 @@
  * running deliverygo API over HTTP. Prints a progress line every few seconds and a summary at the end (on
  * `--duration`, Ctrl-C or SIGTERM). See options.ts for every flag.
  */
+import { writeFile } from 'node:fs/promises';
 import { createLogger } from '../../internal/platform/logger.ts';
 import { composeSimulator } from './compose.ts';
 import { OptionsError, parseSimulatorArgs, USAGE, wantsHelp } from './options.ts';
@@ -38,6 +39,11 @@ const stop = (signal: string) => {
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// A drain: no new orders, the accepted ones are still cooked and delivered (used by `npm run chaos`).
+process.on('SIGUSR2', () => {
+  process.stderr.write('\nSIGUSR2: no new orders; kitchens and riders finish the accepted ones…\n');
+  sim.stopOrdering();
+});
 
 try {
   await sim.start();
@@ -48,4 +54,5 @@ try {
 }
 const summary = await sim.done;
 process.stdout.write(`${tty ? '\n' : ''}${summary}\n`);
+if (options.tallyFile) await writeFile(options.tallyFile, `${JSON.stringify(sim.tally, null, 2)}\n`);
 process.exit(0);

@@ -39,6 +39,8 @@ export interface SimulatorOptions {
   seed: number;
   /** Seconds between two progress lines. */
   progressS: number;
+  /** Where the final tally is written as JSON (`--tally-file`), for a caller such as `npm run chaos`; undefined = nowhere. */
+  tallyFile: string | undefined;
 }
 
 /**
@@ -71,7 +73,10 @@ export const USAGE = `usage: npm run simulator -- [options]
   --rider-speed KMH    rider speed (default 25)
   --ping-ms MS         wall-clock ms between GPS fixes (default 1000)
   --seed N             random seed (default: random)
-  --progress SECONDS   seconds between progress lines (default 3)`;
+  --progress SECONDS   seconds between progress lines (default 3)
+  --tally-file PATH    write the final tally (orders accepted, errors by kind, …) there as JSON
+Signals: SIGINT/SIGTERM stop the run; SIGUSR2 stops placing new orders while kitchens and riders finish the
+accepted ones (a drain).`;
 
 export class OptionsError extends Error {
   override name = 'OptionsError';
@@ -119,6 +124,7 @@ export function parseSimulatorArgs(
         'ping-ms': { type: 'string' },
         seed: { type: 'string' },
         progress: { type: 'string' },
+        'tally-file': { type: 'string' },
         help: { type: 'boolean' },
       },
     }));
@@ -201,6 +207,7 @@ export function parseSimulatorArgs(
       'must be a non-negative integer',
     ),
     progressS: num('progress', values.progress, 3, (n) => n > 0 && n <= 3_600, 'must be in (0, 3600]'),
+    tallyFile: values['tally-file']?.trim() || undefined,
   };
 }
 

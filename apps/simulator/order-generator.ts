@@ -48,7 +48,13 @@ export interface OrderGeneratorDeps {
   random: Random;
   tally: SimTally;
   logger: Logger;
+  /** Ends the run: no new order, and kitchens stop marking orders ready. */
   signal: AbortSignal;
+  /**
+   * Stops demand only (a drain): no new order is placed once it aborts, but the kitchens still mark every accepted
+   * order ready (until `signal` aborts). Default: never.
+   */
+  ordering?: AbortSignal;
   /** Drops fall this far from their store (metres); default `DEFAULT_DROP_RADIUS_M`. */
   dropRadiusM?: DropRadius;
   /** Prep time range, virtual minutes. */
@@ -63,9 +69,13 @@ export interface OrderGeneratorDeps {
 /** Longest single wait, simulated ms: the rate may change meanwhile (rush hour), and inter-arrival times are memoryless. */
 const MAX_WAIT_MS = 60_000;
 
-/** Runs until `signal` aborts; resolves once every order it started placing has been answered. */
+/**
+ * Runs until `signal` (or `ordering`) aborts; resolves once every order it placed has been answered and, unless `signal`
+ * aborted, marked ready.
+ */
 export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void> {
   const { api, clock, random, tally, logger, signal } = deps;
+  const placing = deps.ordering ? AbortSignal.any([signal, deps.ordering]) : signal;
   const radius = deps.dropRadiusM ?? DEFAULT_DROP_RADIUS_M;
   const prep = deps.prepMinutes ?? { min: 4, max: 14 };
   const inFlight = new Set<Promise<void>>();
@@ -125,14 +135,14 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
     void p.finally(() => inFlight.delete(p));
   }
 
-  while (!signal.aborted) {
+  while (!placing.aborted) {
     const gap = nextArrivalGapMs(deps.mode, deps.rate, clock.now(), random());
     if (gap > MAX_WAIT_MS) {
-      await clock.sleep(MAX_WAIT_MS, signal);
+      await clock.sleep(MAX_WAIT_MS, placing);
       continue; // memoryless: drawing again after waiting is the same process
     }
-    await clock.sleep(gap, signal);
-    if (signal.aborted) break;
+    await clock.sleep(gap, placing);
+    if (placing.aborted) break;
     track(placeOne());
   }
   await Promise.allSettled([...inFlight]);

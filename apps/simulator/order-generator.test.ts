@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { silentLogger } from '../../internal/platform/logger.ts';
+import type { ApiClient } from './api-client.ts';
+import { runOrderGenerator } from './order-generator.ts';
+import { seededRandom } from './random.ts';
+import { SimClock } from './sim-clock.ts';
+import { emptyTally } from './summary.ts';
+
+/** An API that accepts every order and records the kitchen's steps. */
+function recordingApi() {
+  const placed: string[] = [];
+  const ready: string[] = [];
+  const api = {
+    placeOrder: async () => {
+      const id = `o${placed.length + 1}`;
+      placed.push(id);
+      return { id, status: 'placed', placed_at: new Date().toISOString() };
+    },
+    markCooking: async () => {},
+    markReady: async (id: string) => void ready.push(id),
+  } as unknown as ApiClient;
+  return { api, placed, ready };
+}
+
+describe('the order generator', () => {
+  it('stops placing orders when demand stops, and still marks every accepted order ready (a drain)', async () => {
+    const { api, placed, ready } = recordingApi();
+    // 600×: a virtual minute of prep is 100 ms of wall clock; 20 orders per virtual minute is one every 5 ms.
+    const clock = new SimClock({ startMs: Date.UTC(2026, 0, 1, 12), speed: 600 });
+    const run = new AbortController();
+    const ordering = new AbortController();
+    const done = runOrderGenerator({
+      api,
+      stores: [{ id: 's1', name: 'S', lat: 48.85, lon: 2.35 }],
+      clock,
+      mode: 'steady',
+      rate: 20,
+      random: seededRandom(1),
+      tally: emptyTally(),
+      logger: silentLogger,
+      signal: run.signal,
+      ordering: ordering.signal,
+      prepMinutes: { min: 0.5, max: 1 },
+    });
+    await expect.poll(() => placed.length).toBeGreaterThanOrEqual(5);
+    ordering.abort();
+    const placedAtStop = placed.length;
+    await done; // resolves once every accepted order is ready
+    expect(placed.length).toBeLessThanOrEqual(placedAtStop + 1); // at most the one being placed when demand stopped
+    expect([...ready].sort()).toEqual([...placed].sort());
+    run.abort();
+    clock.close();
+  });
+
+  it('marks nothing ready after the run itself ends', async () => {
+    const { api, placed, ready } = recordingApi();
+    const clock = new SimClock({ startMs: Date.UTC(2026, 0, 1, 12), speed: 600 });
+    const run = new AbortController();
+    const done = runOrderGenerator({
+      api,
+      stores: [{ id: 's1', name: 'S', lat: 48.85, lon: 2.35 }],
+      clock,
+      mode: 'steady',
+      rate: 20,
+      random: seededRandom(2),
+      tally: emptyTally(),
+      logger: silentLogger,
+      signal: run.signal,
+      prepMinutes: { min: 30, max: 40 }, // 3–4 s of wall clock: still cooking when the run ends
+    });
+    await expect.poll(() => placed.length).toBeGreaterThanOrEqual(3);
+    run.abort();
+    await done;
+    expect(ready).toEqual([]);
+    clock.close();
+  });
+});
