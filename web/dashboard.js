@@ -137,10 +137,8 @@ async function refresh() {
       get(`/analytics/orders-per-cell?${q}&resolution=${res}`),
     ]);
     render({ fulfilment, c2d, r2p, eta, batches, riders, cells });
-    setText(
-      'range-label',
-      `${from.toISOString().slice(0, 16).replace('T', ' ')} → ${to.toISOString().slice(11, 16)} UTC`,
-    );
+    const day = (/** @type {Date} */ d) => d.toISOString().slice(0, 16).replace('T', ' ');
+    setText('range-label', `${day(from)} → ${day(to)} UTC (the API's clock)`);
     setText('updated', `updated ${new Date().toLocaleTimeString([], { hour12: false })}`);
     if (error) error.hidden = true;
     document.body.dataset.state = 'ready';
