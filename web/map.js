@@ -23,68 +23,18 @@
 /** @typedef {{at: string, stores: Store[], riders: Rider[], orders: Order[], batches: Batch[], stats: Stats, recentDeliveredMs: number}} Snapshot */
 /** @typedef {{channel?: string, type: string, data: Record<string, any>, at?: string}} HubMessage */
 
+import { authedFetch as fetchWithKey, operatorKey, takeKeyFromAddress } from './operator-key.js';
+
 /** @type {any} */
 const L = /** @type {any} */ (globalThis).L;
 
 /** @type {{tileUrl: string|null, roadsPath: string|null, wsPath: string, statePath: string}} */
 const CONFIG = JSON.parse(document.getElementById('map-config')?.textContent || '{}');
 
-// ---------------------------------------------------------------------------------------------------------------
-// The operator key. The map is an operator's view (rider positions, every order), so its data needs an operator key,
-// sent like any client's: `Authorization: Bearer` on reads and `?token=` on the WebSocket (browsers cannot set headers
-// there). `npm start` prints the map's address with `#key=…`; the fragment never reaches a server or a Referer, and
-// is moved to this tab's sessionStorage and out of the address bar. Without a key (or with a refused one) the page asks.
-
-const KEY_STORAGE = 'deliverygo.operatorKey';
-
-function takeKeyFromAddress() {
-  const fragment = new URLSearchParams(location.hash.replace(/^#/, ''));
-  const key = fragment.get('key');
-  if (!key) return;
-  sessionStorage.setItem(KEY_STORAGE, key);
-  fragment.delete('key');
-  const rest = fragment.toString();
-  history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
-}
+// The operator key (web/operator-key.js, shared with the dashboard): `#key=…` → sessionStorage, asked for when missing.
 takeKeyFromAddress();
-
-/** @returns {string|null} */
-function operatorKey() {
-  return sessionStorage.getItem(KEY_STORAGE);
-}
-
-/** GET `path` with the operator key; a 401 or 403 asks the user for a key. @param {string} path */
-async function authedFetch(path) {
-  const key = operatorKey();
-  if (!key) {
-    askForKey('This map needs an operator key.');
-    throw new Error('no operator key');
-  }
-  const res = await fetch(path, { cache: 'no-store', headers: { authorization: `Bearer ${key}` } });
-  if (res.status === 401 || res.status === 403) askForKey('The operator key was refused. Enter another one.');
-  return res;
-}
-
-/** Shows the key form (once) with `reason`. @param {string} reason */
-function askForKey(reason) {
-  const form = /** @type {HTMLFormElement|null} */ (document.getElementById('key-form'));
-  if (!form || !form.hidden) return;
-  const why = document.getElementById('key-reason');
-  if (why) why.textContent = reason;
-  form.hidden = false;
-  form.addEventListener(
-    'submit',
-    (event) => {
-      event.preventDefault();
-      const input = /** @type {HTMLInputElement|null} */ (document.getElementById('key-input'));
-      const key = input?.value.trim();
-      if (!key) return;
-      sessionStorage.setItem(KEY_STORAGE, key);
-      location.reload();
-    },
-    { once: true },
-  );
-}
+/** GET `path` with the operator key. @param {string} path */
+const authedFetch = (path) => fetchWithKey(path, 'map');
 
 /** @type {Record<OrderStatus, string>} */
 const ORDER_COLORS = {

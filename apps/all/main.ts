@@ -59,6 +59,7 @@ try {
           .map(([part, kind]) => `${part}: ${kind}`)
           .join(', ')})`,
         `  live map   ${url}/map#key=${city.operatorKey}`,
+        `  analytics  ${url}/dashboard#key=${city.operatorKey}`,
         `  operator   ${city.operatorKey}   (this run's operator key: Authorization: Bearer …; set OPERATOR_KEY to keep one)`,
         `  API docs   ${url}/docs`,
         `  health     ${url}/health`,

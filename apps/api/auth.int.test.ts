@@ -97,7 +97,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(unread.status).toBe(401);
     });
 
-    it('keeps health, metrics, the API description, the docs and the map page public — but not the map state', async () => {
+    it('keeps health, metrics, the API description, the docs, the map and dashboard pages public — but not their data', async () => {
       for (const path of [
         '/health',
         '/metrics',
@@ -105,6 +105,8 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
         '/docs',
         '/map',
         '/map/assets/map.js',
+        '/dashboard',
+        '/dashboard/assets/chart.js/chart.umd.min.js',
         '/favicon.ico',
       ]) {
         const res = await h.app.request(path);
@@ -113,6 +115,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect((await h.app.request('/')).status).toBe(302);
       expect((await h.callAs(null, 'GET', '/map/state')).status).toBe(401);
       expect((await h.callAs(null, 'GET', '/stats/live')).status).toBe(401);
+      expect((await h.callAs(null, 'GET', '/analytics/fulfilment')).status).toBe(401);
     });
   });
 

@@ -13,9 +13,21 @@ declare module 'hono' {
   }
 }
 
-/** Paths anyone may fetch: health, metrics, the API's description and docs, the site root and the map page's files. */
-const PUBLIC_EXACT = new Set(['/', '/health', '/metrics', '/openapi.json', '/docs', '/map', '/map/roads.geojson']);
-const PUBLIC_PREFIXES = ['/docs/', '/map/assets/', '/favicon'];
+/**
+ * Paths anyone may fetch: health, metrics, the API's description and docs, the site root and the operator pages' files
+ * (the map, the dashboard: their data needs an operator key).
+ */
+const PUBLIC_EXACT = new Set([
+  '/',
+  '/health',
+  '/metrics',
+  '/openapi.json',
+  '/docs',
+  '/map',
+  '/map/roads.geojson',
+  '/dashboard',
+]);
+const PUBLIC_PREFIXES = ['/docs/', '/map/assets/', '/dashboard/assets/', '/favicon'];
 
 /** Whether `path` is served without a token (everything else needs one; `/map/state` does). */
 export function isPublicPath(path: string): boolean {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createAnalyticsService, type AnalyticsService } from '../../internal/analytics/analytics-service.ts';
 import { issueCredential } from '../../internal/auth/credential-repository.ts';
 import type { Database } from '../../internal/db/schema.ts';
 import { getBatchView, type BatchView } from '../../internal/delivery/batch-view.ts';
@@ -27,6 +28,8 @@ export interface ApiServices {
   delivery: DeliveryService;
   batches: { get(id: string): Promise<BatchView> };
   stats: { regret(): Promise<RegretStats>; sla(windowMinutes: number): Promise<SlaStats> };
+  /** Delivery analytics (`GET /analytics/…`). */
+  analytics: AnalyticsService;
   /** Store keys and rider tokens issued by the API (`POST /stores`, `POST /riders`, `POST /riders/{id}/token`). */
   credentials: { issue(kind: 'store' | 'rider', subjectId: string, label: string): Promise<string> };
   /** The list endpoints: one page, newest first, of what matches the filter (internal/db/keyset-page.ts). */
@@ -75,6 +78,7 @@ export function createApiServices(deps: ApiServicesDeps): ApiServices {
     }),
     batches: { get: (id) => getBatchView(db, id) },
     stats: { regret: () => regretStats(db), sla: (windowMinutes) => slaStats(db, clock.now(), windowMinutes) },
+    analytics: createAnalyticsService(db, clock),
     credentials: {
       issue: async (kind, subjectId, label) => (await issueCredential(db, { kind, subjectId, label })).token,
     },

@@ -126,6 +126,8 @@ export interface OrdersTable {
   delivery_closed_batch: Nullable<boolean>;
   /** SHA-256 (hex) of the order's read token `dgo_or_…` (migrations/0009); null for orders placed before it. */
   read_token_hash: Nullable<string>;
+  /** The first drop ETA dispatch quoted (migrations/0010_order_first_eta.sql); NULL until quoted. */
+  first_eta_at: NullableTimestamp;
   updated_at: Timestamp;
 }
 

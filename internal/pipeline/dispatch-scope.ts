@@ -12,7 +12,7 @@
  *      claim of the round back.
  */
 import { randomUUID } from 'node:crypto';
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Database, StoredStop } from '../db/schema.ts';
 import { dispatchRound, nextMissingPath, type RoundDecisions } from '../dispatch/dispatch-round.ts';
 import { cellOf, type HotPath } from '../dispatch/hot-paths.ts';
@@ -233,6 +233,19 @@ function plannedStops(batch: Batch, store: Store, plan: StopPlan): StoredStop[] 
   ];
 }
 
+/**
+ * Keeps the first drop ETA quoted for each order of `stops` (`orders.first_eta_at`, set once): what
+ * /analytics/eta-accuracy holds the actual drop against, whatever later plans say.
+ */
+async function quoteFirstEtas(trx: Transaction<Database>, stops: readonly StoredStop[]): Promise<void> {
+  const drops = stops.filter((s) => s.kind === 'drop' && s.order_id).map((s) => ({ id: s.order_id, eta: s.eta }));
+  if (drops.length === 0) return;
+  await sql`
+    update orders o set first_eta_at = q.eta
+    from jsonb_to_recordset(${JSON.stringify(drops)}::jsonb) as q(id uuid, eta timestamptz)
+    where o.id = q.id and o.first_eta_at is null`.execute(trx);
+}
+
 /** The stored stops of a rider's plan (its own times). */
 function riderStops(plan: Plan, store: Store): StoredStop[] {
   return [
@@ -422,6 +435,7 @@ async function apply(
         .executeTakeFirstOrThrow();
       const stops = plannedStops(batch, store, plan);
       const sealValues = { stops: JSON.stringify(stops), refined_cost_s: plan.refinedCostSeconds, updated_at: now };
+      await quoteFirstEtas(trx, stops);
       if (current.status === 'open') {
         await transitionBatch(trx, batch.id, 'seal', {
           ...sealValues,
@@ -484,12 +498,14 @@ async function apply(
       claimsLost++;
       continue;
     }
+    const assignedStops = riderStops(plan, store);
     await transitionBatch(trx, plan.batchId, 'assign', {
       rider_id: plan.riderId,
       assigned_at: now,
-      stops: JSON.stringify(riderStops(plan, store)),
+      stops: JSON.stringify(assignedStops),
       updated_at: now,
     });
+    await quoteFirstEtas(trx, assignedStops);
     const orderIds = batch.orders.map((o) => o.id);
     const statuses = await transitionOrders(trx, orderIds, 'assign', { assigned_at: now, updated_at: now });
     const ready = await trx.selectFrom('orders').select('ready_marked_at').where('id', 'in', orderIds).execute();

@@ -16,11 +16,13 @@ describe('GET /map and its assets', () => {
     const html = await res.text();
     expect(html).toContain('"tileUrl":null');
     expect(html).not.toContain('__MAP_CONFIG__');
-    // Nothing from a CDN: every script and stylesheet is under /map/assets/, the icon is the site's /favicon.ico.
+    // Nothing from a CDN: every script and stylesheet is under /map/assets/, the icon is the site's /favicon.ico, and
+    // the one link goes to the dashboard.
     const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
     expect(refs.length).toBeGreaterThanOrEqual(4);
     expect(refs).toContain('/favicon.ico');
-    for (const ref of refs) expect(ref.startsWith('/map/assets/') || ref === '/favicon.ico', ref).toBe(true);
+    for (const ref of refs)
+      expect(ref.startsWith('/map/assets/') || ref === '/favicon.ico' || ref === '/dashboard', ref).toBe(true);
     for (const ref of refs) expect((await app().request(ref)).status, ref).toBe(200);
   });
 

@@ -20,6 +20,7 @@ const TYPES = { js: 'text/javascript; charset=utf-8', css: 'text/css; charset=ut
 /** URL under /map/assets → file on disk and content type. */
 export const MAP_ASSETS: Record<string, { file: string; type: string }> = {
   'map.js': { file: join(WEB_DIR, 'map.js'), type: TYPES.js },
+  'operator-key.js': { file: join(WEB_DIR, 'operator-key.js'), type: TYPES.js },
   'map.css': { file: join(WEB_DIR, 'map.css'), type: TYPES.css },
   'leaflet/leaflet.js': { file: join(LEAFLET_DIR, 'leaflet.js'), type: TYPES.js },
   'leaflet/leaflet.css': { file: join(LEAFLET_DIR, 'leaflet.css'), type: TYPES.css },
