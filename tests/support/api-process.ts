@@ -20,16 +20,26 @@ export interface ApiProcess {
 /**
  * Starts `apps/api/main.ts` with `env` (on top of this process' environment; HTTP_ADDR is set to a free port) and
  * waits (bounded, 90 s) until it answers `/health`; fails at once if it exits first. Its output goes to this
- * process' stdout/stderr.
+ * process' stdout/stderr. `API_CPU_PROF=<dir>` in this process' environment makes the API write a V8 CPU profile
+ * there when it exits (profiling a benchmark's API without touching the benchmark).
  */
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/api/main.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env, HTTP_ADDR: `127.0.0.1:${port}` },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    [
+      ...(process.env.API_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.API_CPU_PROF] : []),
+      '--import',
+      'tsx',
+      'apps/api/main.ts',
+    ],
+    {
+      cwd: root,
+      env: { ...process.env, ...env, HTTP_ADDR: `127.0.0.1:${port}` },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    },
+  );
   const api = { child, baseUrl, stop: () => stopProcess(child) };
   try {
     await waitForHttp(`${baseUrl}/health`, child);
