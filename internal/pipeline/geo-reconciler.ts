@@ -54,10 +54,14 @@ export async function reconcileGeoStore(deps: ReconcilerDeps): Promise<Reconcile
   outcome.paths = await reindexPaths(deps);
   await restoreRiders(deps, outcome);
   await deps.geoStore.setEpoch(randomUUID());
-  deps.logger.warn(
-    { ...outcome, ms: deps.clock.now() - started },
-    'geo store had lost its data: rebuilt from Postgres',
-  );
+  const restored = outcome.paths + outcome.available + outcome.busy + outcome.positioned;
+  // A store with no marker and nothing in Postgres to restore is a first start, not a loss: no warning for that.
+  if (restored > 0)
+    deps.logger.warn(
+      { ...outcome, ms: deps.clock.now() - started },
+      'geo store had lost its data: rebuilt from Postgres',
+    );
+  else deps.logger.info({ ms: deps.clock.now() - started }, 'geo store marked (a first start: nothing to restore)');
   return outcome;
 }
 
