@@ -6,10 +6,11 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, readdirSync } from 'node:fs';
-import { chmod, chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { track } from './children.ts';
+import { KAFKA_LIB_DIR, kafkaJavaArgs, writeKafkaProperties } from './kafka-node.ts';
 import { PROJECT_ROOT as projectRoot } from '../../internal/platform/project-root.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -219,7 +220,6 @@ export function redisServer(dir: string, port: number): ChaosServer {
 }
 
 /** The Kafka jars `bash scripts/infra.sh jars` caches (and fetches with Maven the first time). */
-export const KAFKA_LIB_DIR = join(projectRoot, '.cache/kafka/lib');
 
 /** Makes sure the Kafka jars are cached: runs `bash scripts/infra.sh jars` (a no-op when they are). */
 export function ensureKafkaJars(): void {
@@ -236,27 +236,8 @@ export async function kafkaServer(dir: string, port: number, controllerPort: num
     throw new Error(`no Kafka jars in ${KAFKA_LIB_DIR}: run 'bash scripts/infra.sh jars'`);
   const props = join(dir, 'kafka.properties');
   const logFile = join(dir, 'kafka.log');
-  const template = await readFile(join(projectRoot, 'scripts/kafka/server.properties.template'), 'utf8');
-  await writeFile(
-    props,
-    template
-      .replaceAll('@KAFKA_DATA_DIR@', join(dir, 'kafka-data'))
-      .replaceAll('127.0.0.1:9093', `127.0.0.1:${controllerPort}`)
-      .replaceAll('127.0.0.1:9092', `127.0.0.1:${port}`),
-  );
-  const java = (mainClass: string, args: string[]): string[] => [
-    '-Xms128m',
-    '-Xmx384m',
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
-    '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${join(projectRoot, 'scripts/kafka/log4j.properties')}`,
-    `-Dkafka.logs.dir=${dir}`,
-    '-cp',
-    `${KAFKA_LIB_DIR}/*`,
-    mainClass,
-    ...args,
-  ];
+  await writeKafkaProperties(props, join(dir, 'kafka-data'), port, controllerPort);
+  const java = (mainClass: string, args: string[]): string[] => kafkaJavaArgs(dir, mainClass, args);
   let formatted = false;
   let child: ChildProcess | undefined;
   return {

@@ -5,16 +5,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
+import { KAFKA_LIB_DIR, kafkaJavaArgs, writeKafkaProperties } from '../../apps/chaos/kafka-node.ts';
 import { waitFor } from './wait-for.ts';
 import { freePort } from './free-port.ts';
 
-const ROOT = resolve(import.meta.dirname, '../..');
-const LIB_DIR = join(ROOT, '.cache/kafka/lib');
-const TEMPLATE = join(ROOT, 'scripts/kafka/server.properties.template');
-const LOG4J = join(ROOT, 'scripts/kafka/log4j.properties');
 const CLUSTER_ID = 'cHJpdmF0ZS1rYWZrYS10ZQ';
 
 export interface PrivateKafka {
@@ -35,32 +32,14 @@ export interface PrivateKafka {
 
 /** Allocates the ports and the data directory of a private broker; nothing runs until `start()`. */
 export async function privateKafka(): Promise<PrivateKafka> {
-  if (!existsSync(LIB_DIR)) throw new Error(`no Kafka jars in ${LIB_DIR}: run 'bash scripts/infra.sh up' first`);
+  if (!existsSync(KAFKA_LIB_DIR))
+    throw new Error(`no Kafka jars in ${KAFKA_LIB_DIR}: run 'bash scripts/infra.sh up' first`);
   const [port, controllerPort] = await Promise.all([freePort(), freePort()]);
   const dir = await mkdtemp(join(tmpdir(), 'deliverygo-kafka-'));
   const props = join(dir, 'server.properties');
   const log = join(dir, 'kafka.log');
-  const template = await readFile(TEMPLATE, 'utf8');
-  await writeFile(
-    props,
-    template
-      .replaceAll('@KAFKA_DATA_DIR@', join(dir, 'data'))
-      .replaceAll('127.0.0.1:9093', `127.0.0.1:${controllerPort}`)
-      .replaceAll('127.0.0.1:9092', `127.0.0.1:${port}`),
-  );
-  const java = (mainClass: string, args: string[]): string[] => [
-    '-Xms128m',
-    '-Xmx384m',
-    '-XX:+UseSerialGC',
-    '-XX:TieredStopAtLevel=1',
-    '-Djava.awt.headless=true',
-    `-Dlog4j.configuration=file:${LOG4J}`,
-    `-Dkafka.logs.dir=${dir}`,
-    '-cp',
-    `${LIB_DIR}/*`,
-    mainClass,
-    ...args,
-  ];
+  await writeKafkaProperties(props, join(dir, 'data'), port, controllerPort);
+  const java = (mainClass: string, args: string[]): string[] => kafkaJavaArgs(dir, mainClass, args);
   let formatted = false;
   let child: ChildProcess | undefined;
   let output = '';
