@@ -1,13 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { requireOperator } from '../authenticate.ts';
 import { jsonResponse } from '../schemas/common.ts';
-import { servicesOf, type ApiServices } from '../services.ts';
+import type { ApiServices } from '../services.ts';
 import {
   AnalyticsQuerySchema,
   AnalyticsScopeSchema,
   analyticsErrors,
   analyticsRouteCommon,
-  scopeJson,
+  analyticsAnswer,
 } from './analytics-schemas.ts';
 
 const BatchSizesSchema = AnalyticsScopeSchema.extend({
@@ -34,10 +33,6 @@ export const analyticsBatchSizesRoute = createRoute({
 /** `GET /analytics/batch-sizes`. */
 export function registerAnalyticsBatchSizesRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
   app.openapi(analyticsBatchSizesRoute, async (c) => {
-    requireOperator(c, 'read delivery analytics');
-    const analytics = servicesOf(deps).analytics;
-    const filter = analytics.filterOf(c.req.valid('query'));
-    c.header('Cache-Control', 'no-store');
-    return c.json({ ...scopeJson(filter), ...(await analytics.batchSizes(filter)) }, 200);
+    return c.json(await analyticsAnswer(c, deps, c.req.valid('query'), (a, filter) => a.batchSizes(filter)), 200);
   });
 }

@@ -1,14 +1,13 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { requireOperator } from '../authenticate.ts';
 import { jsonResponse } from '../schemas/common.ts';
-import { servicesOf, type ApiServices } from '../services.ts';
+import type { ApiServices } from '../services.ts';
 import {
   AnalyticsQuerySchema,
   AnalyticsScopeSchema,
   analyticsErrors,
   analyticsRouteCommon,
   BucketsSchema,
-  scopeJson,
+  analyticsAnswer,
 } from './analytics-schemas.ts';
 
 const EtaErrorSchema = z
@@ -46,10 +45,6 @@ export function registerAnalyticsEtaAccuracyRoute(
   deps: { services?: ApiServices | undefined },
 ): void {
   app.openapi(analyticsEtaAccuracyRoute, async (c) => {
-    requireOperator(c, 'read delivery analytics');
-    const analytics = servicesOf(deps).analytics;
-    const filter = analytics.filterOf(c.req.valid('query'));
-    c.header('Cache-Control', 'no-store');
-    return c.json({ ...scopeJson(filter), ...(await analytics.etaAccuracy(filter)) }, 200);
+    return c.json(await analyticsAnswer(c, deps, c.req.valid('query'), (a, filter) => a.etaAccuracy(filter)), 200);
   });
 }

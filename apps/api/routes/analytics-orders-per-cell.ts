@@ -1,13 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { requireOperator } from '../authenticate.ts';
 import { jsonResponse, queryNumber } from '../schemas/common.ts';
-import { servicesOf, type ApiServices } from '../services.ts';
+import type { ApiServices } from '../services.ts';
 import {
   analyticsErrors,
   analyticsQuery,
   analyticsRouteCommon,
   AnalyticsScopeSchema,
-  scopeJson,
+  analyticsAnswer,
 } from './analytics-schemas.ts';
 
 const OrdersPerCellSchema = AnalyticsScopeSchema.extend({
@@ -50,11 +49,7 @@ export function registerAnalyticsOrdersPerCellRoute(
   deps: { services?: ApiServices | undefined },
 ): void {
   app.openapi(analyticsOrdersPerCellRoute, async (c) => {
-    requireOperator(c, 'read delivery analytics');
     const { resolution, ...query } = c.req.valid('query');
-    const analytics = servicesOf(deps).analytics;
-    const filter = analytics.filterOf(query);
-    c.header('Cache-Control', 'no-store');
-    return c.json({ ...scopeJson(filter), ...(await analytics.ordersPerCell(filter, resolution)) }, 200);
+    return c.json(await analyticsAnswer(c, deps, query, (a, filter) => a.ordersPerCell(filter, resolution)), 200);
   });
 }

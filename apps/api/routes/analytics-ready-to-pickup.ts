@@ -1,13 +1,12 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
-import { requireOperator } from '../authenticate.ts';
 import { jsonResponse } from '../schemas/common.ts';
-import { servicesOf, type ApiServices } from '../services.ts';
+import type { ApiServices } from '../services.ts';
 import {
   AnalyticsQuerySchema,
   analyticsErrors,
   analyticsRouteCommon,
   DistributionSchema,
-  scopeJson,
+  analyticsAnswer,
 } from './analytics-schemas.ts';
 
 export const analyticsReadyToPickupRoute = createRoute({
@@ -28,10 +27,6 @@ export function registerAnalyticsReadyToPickupRoute(
   deps: { services?: ApiServices | undefined },
 ): void {
   app.openapi(analyticsReadyToPickupRoute, async (c) => {
-    requireOperator(c, 'read delivery analytics');
-    const analytics = servicesOf(deps).analytics;
-    const filter = analytics.filterOf(c.req.valid('query'));
-    c.header('Cache-Control', 'no-store');
-    return c.json({ ...scopeJson(filter), ...(await analytics.readyToPickup(filter)) }, 200);
+    return c.json(await analyticsAnswer(c, deps, c.req.valid('query'), (a, filter) => a.readyToPickup(filter)), 200);
   });
 }

@@ -1,13 +1,12 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
-import { requireOperator } from '../authenticate.ts';
 import { jsonResponse } from '../schemas/common.ts';
-import { servicesOf, type ApiServices } from '../services.ts';
+import type { ApiServices } from '../services.ts';
 import {
   AnalyticsQuerySchema,
   AnalyticsScopeSchema,
   analyticsErrors,
   analyticsRouteCommon,
-  scopeJson,
+  analyticsAnswer,
 } from './analytics-schemas.ts';
 
 const RiderUtilisationSchema = AnalyticsScopeSchema.extend({
@@ -45,10 +44,6 @@ export function registerAnalyticsRiderUtilisationRoute(
   deps: { services?: ApiServices | undefined },
 ): void {
   app.openapi(analyticsRiderUtilisationRoute, async (c) => {
-    requireOperator(c, 'read delivery analytics');
-    const analytics = servicesOf(deps).analytics;
-    const filter = analytics.filterOf(c.req.valid('query'));
-    c.header('Cache-Control', 'no-store');
-    return c.json({ ...scopeJson(filter), ...(await analytics.riderUtilisation(filter)) }, 200);
+    return c.json(await analyticsAnswer(c, deps, c.req.valid('query'), (a, filter) => a.riderUtilisation(filter)), 200);
   });
 }

@@ -1,6 +1,10 @@
 import { z } from '@hono/zod-openapi';
 import { isValidCell } from 'h3-js';
+import type { Context } from 'hono';
 import type { AnalyticsFilter } from '../../../internal/analytics/analytics-filter.ts';
+import type { AnalyticsService } from '../../../internal/analytics/analytics-service.ts';
+import { requireOperator } from '../authenticate.ts';
+import { servicesOf, type ApiServices } from '../services.ts';
 import { errorResponse, InstantSchema } from '../schemas/common.ts';
 import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
 
@@ -71,3 +75,20 @@ export const analyticsErrors = {
   401: unauthorizedResponse,
   403: forbiddenResponse(),
 };
+
+/**
+ * What every `/analytics/…` handler does around its one query: operators only, never cached, and the filter the
+ * figures were computed for echoed beside them.
+ */
+export async function analyticsAnswer<T extends object>(
+  c: Context,
+  deps: { services?: ApiServices | undefined },
+  query: Parameters<AnalyticsService['filterOf']>[0],
+  compute: (analytics: AnalyticsService, filter: AnalyticsFilter) => Promise<T>,
+): Promise<z.infer<typeof AnalyticsScopeSchema> & T> {
+  requireOperator(c, 'read delivery analytics');
+  const analytics = servicesOf(deps).analytics;
+  const filter = analytics.filterOf(query);
+  c.header('Cache-Control', 'no-store');
+  return { ...scopeJson(filter), ...(await compute(analytics, filter)) };
+}
