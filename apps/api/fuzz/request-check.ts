@@ -1,23 +1,6 @@
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormatsModule from 'ajv-formats';
+import { DocumentValidators } from './document-validators.ts';
 import type { JsonSchema, OpenApiDocument, Operation } from './openapi-operations.ts';
 import type { FuzzRequest } from './request-arbitraries.ts';
-
-// ajv-formats is CommonJS: its default export is the plugin function itself.
-const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => Ajv2020;
-
-const DOCUMENT_ID = 'openapi-request';
-
-function rebase(schema: unknown): unknown {
-  if (Array.isArray(schema)) return schema.map(rebase);
-  if (schema === null || typeof schema !== 'object') return schema;
-  return Object.fromEntries(
-    Object.entries(schema).map(([k, v]) => [
-      k,
-      k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `${DOCUMENT_ID}${v}` : rebase(v),
-    ]),
-  );
-}
 
 const NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
@@ -37,13 +20,10 @@ function decode(text: string): string | undefined {
  * the server would then accept what its contract rules out (as `?lat=` once meant latitude 0).
  */
 export class RequestChecker {
-  private readonly ajv: Ajv2020;
-  private readonly compiled = new Map<JsonSchema, ValidateFunction>();
+  private readonly validators: DocumentValidators;
 
   constructor(document: OpenApiDocument) {
-    this.ajv = new Ajv2020({ strict: false, allErrors: false, validateFormats: true });
-    addFormats(this.ajv);
-    this.ajv.addSchema({ $id: DOCUMENT_ID, components: document.components });
+    this.validators = new DocumentValidators(document, { allErrors: false });
   }
 
   refusal(operation: Operation, req: FuzzRequest): string | undefined {
@@ -101,7 +81,7 @@ export class RequestChecker {
     } catch {
       return 'the body is not JSON';
     }
-    const validate = this.validatorFor(operation.body.schema);
+    const validate = this.validators.for(operation.body.schema);
     if (!validate(body)) return `body${validate.errors?.[0]?.instancePath ?? ''} ${validate.errors?.[0]?.message}`;
     return undefined;
   }
@@ -118,16 +98,7 @@ export class RequestChecker {
       if (text !== 'true' && text !== 'false') return `"${text}" is not a boolean`;
       value = text === 'true';
     }
-    const validate = this.validatorFor(resolved);
+    const validate = this.validators.for(resolved);
     return validate(value) ? undefined : `${JSON.stringify(text)} ${validate.errors?.[0]?.message}`;
-  }
-
-  private validatorFor(schema: JsonSchema): ValidateFunction {
-    let validate = this.compiled.get(schema);
-    if (!validate) {
-      validate = this.ajv.compile(rebase(schema) as object);
-      this.compiled.set(schema, validate);
-    }
-    return validate;
   }
 }
