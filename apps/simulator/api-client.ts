@@ -27,6 +27,14 @@ export class ApiCallError extends Error {
   }
 }
 
+/**
+ * Worth sending again: no answer at all (connection refused or reset, timeout), 429 (over a rate limit) or 503 (a
+ * dependency is briefly away) — what a kitchen tablet or rider app would retry. Anything else is final.
+ */
+export function isRetriable(error: unknown): boolean {
+  return !(error instanceof ApiCallError) || error.status === 429 || error.status === 503;
+}
+
 export interface StoreDto {
   id: string;
   name: string;
@@ -220,8 +228,11 @@ export function createApiClient(
     markReady: async (orderId) => {
       try {
         await call(asStore(orderStores.get(orderId)), 'POST', `/orders/${orderId}/ready`);
-      } finally {
-        orderStores.delete(orderId); // the kitchen's last step: whatever the answer, the simulator does not retry it
+        orderStores.delete(orderId);
+      } catch (error) {
+        // The kitchen's last step: forget the order's store once the answer is final; a retriable one keeps it.
+        if (!isRetriable(error)) orderStores.delete(orderId);
+        throw error;
       }
     },
     getBatch: (id, riderId) => call(asRider(riderId), 'GET', `/batches/${id}`),

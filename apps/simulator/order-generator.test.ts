@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../internal/platform/logger.ts';
-import type { ApiClient } from './api-client.ts';
+import { ApiCallError, type ApiClient } from './api-client.ts';
 import { runOrderGenerator } from './order-generator.ts';
 import { seededRandom } from './random.ts';
 import { SimClock } from './sim-clock.ts';
@@ -72,6 +72,52 @@ describe('the order generator', () => {
     run.abort();
     await done;
     expect(ready).toEqual([]);
+    clock.close();
+  });
+
+  it('presses "ready" again through a 503 or a dropped connection, and not after a final answer', async () => {
+    const attempts = new Map<string, number>();
+    const ready: string[] = [];
+    let placed = 0;
+    const api = {
+      placeOrder: async () => ({ id: `o${++placed}`, status: 'placed', placed_at: new Date().toISOString() }),
+      markCooking: async () => {},
+      markReady: async (id: string) => {
+        const n = (attempts.get(id) ?? 0) + 1;
+        attempts.set(id, n);
+        if (id === 'o1' && n === 1)
+          throw new ApiCallError('POST', `/orders/${id}/ready`, 503, 'dependency.unavailable', {});
+        if (id === 'o1' && n === 2) throw new TypeError('fetch failed');
+        if (id === 'o2') throw new ApiCallError('POST', `/orders/${id}/ready`, 404, 'order.not_found', {});
+        ready.push(id);
+      },
+    } as unknown as ApiClient;
+    const clock = new SimClock({ startMs: Date.UTC(2026, 0, 1, 12), speed: 600 });
+    const run = new AbortController();
+    const ordering = new AbortController();
+    const tally = emptyTally();
+    const done = runOrderGenerator({
+      api,
+      stores: [{ id: 's1', name: 'S', lat: 48.85, lon: 2.35 }],
+      clock,
+      mode: 'steady',
+      rate: 20,
+      random: seededRandom(3),
+      tally,
+      logger: silentLogger,
+      signal: run.signal,
+      ordering: ordering.signal,
+      prepMinutes: { min: 0.5, max: 1 },
+    });
+    await expect.poll(() => placed).toBeGreaterThanOrEqual(2);
+    ordering.abort();
+    await done;
+    expect(attempts.get('o1')).toBe(3); // 503, no answer, then accepted
+    expect(ready).toContain('o1');
+    expect(attempts.get('o2')).toBe(1); // 404 is final
+    expect(tally.ordersReady).toBe(ready.length);
+    expect(tally.errorKinds).toEqual({ 'ready 404 order.not_found': 1 });
+    run.abort();
     clock.close();
   });
 });

@@ -1,5 +1,5 @@
 import type { Logger } from '../../internal/platform/logger.ts';
-import { ApiCallError, type ApiClient, type StoreDto } from './api-client.ts';
+import { ApiCallError, type ApiClient, isRetriable, type StoreDto } from './api-client.ts';
 import { pointAtBearing, type Point } from './geo-math.ts';
 import { between, pick, sleep, type Random } from './random.ts';
 import { nextArrivalGapMs, type SimulationMode } from './rate-schedule.ts';
@@ -18,6 +18,9 @@ export interface DropRadius {
   min: number;
   max: number;
 }
+/** Tries of `ready` through retriable failures (about a minute of backoff in all) before it counts as an error. */
+const READY_ATTEMPTS = 8;
+
 export const DEFAULT_DROP_RADIUS_M: DropRadius = { min: 400, max: 2_500 };
 
 /** One drop point of `store`'s customers (the distribution the demand sizing averages over). */
@@ -117,17 +120,24 @@ export async function runOrderGenerator(deps: OrderGeneratorDeps): Promise<void>
     // a stop). Counted from the click, not from the answers, so a slow API does not lengthen the prep.
     await clock.sleep(prepMinutes * 60_000 - (clock.now() - clickedAt), signal);
     if (signal.aborted) return;
-    await api
-      .markReady(order.id)
-      .then(() => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await api.markReady(order.id);
         tally.ordersReady += 1;
-      })
-      .catch((error) => {
+        return;
+      } catch (error) {
         // 409: the order moved on without us (a rider already picked it up, or it was cancelled) — not a failure.
         if (error instanceof ApiCallError && error.status === 409) return;
+        // An order never marked ready is never dispatched: a kitchen keeps pressing the button through an outage.
+        if (isRetriable(error) && attempt < READY_ATTEMPTS && !signal.aborted) {
+          await sleep(Math.min(500 * 2 ** (attempt - 1), 10_000), signal);
+          if (!signal.aborted) continue;
+        }
         recordError(tally, 'ready', error);
-        logger.warn({ err: error, order: order.id }, 'could not mark ready');
-      });
+        logger.warn({ err: error, order: order.id, attempts: attempt }, 'could not mark ready');
+        return;
+      }
+    }
   }
 
   function track(p: Promise<void>): void {
