@@ -28,6 +28,7 @@ import { topics, type PayloadOf, type TopicName } from '../events/catalog.ts';
 import { runScopeRound, type ScopeRoundOutcome } from './dispatch-scope.ts';
 import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
 import { startPeriodicLoop, type PeriodicLoop } from './periodic-loop.ts';
+import { OrderTraces } from './order-traces.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret, regretHistogram } from './regret-recorder.ts';
 
@@ -64,7 +65,8 @@ export interface RunningPipeline {
 }
 
 /** Subscribes the consumers and starts the scope, recovery and path-request loops. */
-export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline> {
+export async function startPipeline(input: PipelineDeps): Promise<RunningPipeline> {
+  const deps: PipelineDeps = { ...input, orderTraces: input.orderTraces ?? new OrderTraces() };
   const log = deps.logger.child({ component: 'pipeline' });
   regretHistogram(deps.registry); // exported from the start, even before the first batch
   const subscriptions: Subscription[] = [];
@@ -217,7 +219,10 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
       on(
         'orderPlaced',
         PIPELINE_GROUPS.placed,
-        async (event, message) => onStoreEvent(message.partition, event.payload.storeId),
+        async (event, message) => {
+          deps.orderTraces?.remember(event.payload.orderId);
+          onStoreEvent(message.partition, event.payload.storeId);
+        },
         assign,
       ),
       on('orderReady', PIPELINE_GROUPS.ready, async (event, message) =>
