@@ -1,7 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { OutgoingRecord } from '../eventbus/event-bus.ts';
 import type { Database } from '../db/schema.ts';
-import { withTraceHeaders } from '../platform/tracing.ts';
+import { tracingEnabled, withTraceHeaders } from '../platform/tracing.ts';
 
 /** The LISTEN/NOTIFY channel on which `enqueue` wakes the relay. */
 export const OUTBOX_CHANNEL = 'deliverygo_outbox';
@@ -34,4 +34,14 @@ export async function enqueue(trx: Transaction<Database>, records: readonly Outg
     )
     .execute();
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+}
+
+/**
+ * `records` with the active trace context stamped into their headers now, for records that reach the outbox later and
+ * elsewhere: a placement shares one statement with other requests' placements (order-repository.ts), which runs in one
+ * of those requests' context, not each record's own. Off: `records` as they are.
+ */
+export function withActiveTrace(records: readonly OutgoingRecord[]): readonly OutgoingRecord[] {
+  if (!tracingEnabled()) return records;
+  return records.map((r) => ({ ...r, headers: withTraceHeaders(r.headers) }));
 }

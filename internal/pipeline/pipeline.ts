@@ -6,7 +6,8 @@
  * number. A worker OWNS the partitions its `order.placed` consumer is assigned (that assignment is the dispatch split;
  * two workers of one group each own part of the city, and a rebalance moves whole scopes):
  *
- *   order.placed                → learn the store into its (owned) scope and poke that scope's loop
+ *   order.placed                → learn the store into its (owned) scope and poke that scope's loop (and remember the
+ *                                 order's trace for the round that assigns it: order-traces.ts)
  *   order.ready, path.provisioned → owned partition: poke the scope; another worker's partition: one nudge round for
  *                                 just that store, at once (those topics' groups are split independently, and the
  *                                 owner would otherwise only see the order at its next sweep)
@@ -221,6 +222,11 @@ export async function startPipeline(input: PipelineDeps): Promise<RunningPipelin
         PIPELINE_GROUPS.placed,
         async (event, message) => {
           deps.orderTraces?.remember(event.payload.orderId);
+          // Inside the consumer's span: with tracing on, this line carries the order's trace_id.
+          log.debug(
+            { orderId: event.payload.orderId, storeId: event.payload.storeId, partition: message.partition },
+            'order placed: dispatch scope poked',
+          );
           onStoreEvent(message.partition, event.payload.storeId);
         },
         assign,

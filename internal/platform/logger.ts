@@ -8,7 +8,19 @@ export type { Logger };
  * carries `trace_id` and `span_id` (tracing.ts; nothing is added while tracing is off).
  */
 export function createLogger(level: string, name = 'deliverygo', destination?: pino.DestinationStream): Logger {
-  return pino({ name, level, base: { service: name }, mixin: traceLogFields }, destination);
+  return pino(
+    {
+      name,
+      level,
+      base: { service: name },
+      mixin: traceLogFields,
+      // pino's default merge writes the line's fields into the mixin's object; a line outside any span (tracing off
+      // included) gets the shared empty one back, so it is left alone and nothing is allocated.
+      mixinMergeStrategy: (fields, traceFields) =>
+        Object.keys(traceFields).length === 0 ? fields : Object.assign(traceFields, fields),
+    },
+    destination,
+  );
 }
 
 /** A logger that drops everything, for tests that do not assert on logs. */
