@@ -29,6 +29,7 @@ import { topics, type PayloadOf, type TopicName } from '../events/catalog.ts';
 import { runScopeRound, type ScopeRoundOutcome } from './dispatch-scope.ts';
 import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
 import { startPeriodicLoop, type PeriodicLoop } from './periodic-loop.ts';
+import { tracingEnabled } from '../platform/tracing.ts';
 import { OrderTraces } from './order-traces.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret, regretHistogram } from './regret-recorder.ts';
@@ -67,7 +68,11 @@ export interface RunningPipeline {
 
 /** Subscribes the consumers and starts the scope, recovery and path-request loops. */
 export async function startPipeline(input: PipelineDeps): Promise<RunningPipeline> {
-  const deps: PipelineDeps = { ...input, orderTraces: input.orderTraces ?? new OrderTraces() };
+  // Only with tracing on: off, the consumer remembers nothing and the rounds start no span.
+  const deps: PipelineDeps = {
+    ...input,
+    orderTraces: input.orderTraces ?? (tracingEnabled() ? new OrderTraces() : undefined),
+  };
   const log = deps.logger.child({ component: 'pipeline' });
   regretHistogram(deps.registry); // exported from the start, even before the first batch
   const subscriptions: Subscription[] = [];
