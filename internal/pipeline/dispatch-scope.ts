@@ -488,8 +488,16 @@ async function apply(
   for (const plan of committedBy.values()) {
     const batch = decisions.changed.find((b) => b.id === plan.batchId)!;
     const store = loaded.stores.get(batch.storeId)!;
+    const orderIds = batch.orders.map((o) => o.id);
+    // The assignment continues its orders' traces (order-traces.ts); its events carry that span on to their consumers.
+    const span = deps.orderTraces?.startAssign(orderIds, {
+      'deliverygo.batch.id': plan.batchId,
+      'deliverygo.rider.id': plan.riderId,
+      'deliverygo.batch.orders': orderIds.length,
+    });
     if (!(await deps.geoStore.claimRider(plan.riderId, plan.batchId))) {
       claimsLost++;
+      span?.end('claim lost');
       continue;
     }
     claimed.push({ riderId: plan.riderId, batchId: plan.batchId });
@@ -497,6 +505,7 @@ async function apply(
       await deps.geoStore.releaseRider(plan.riderId, plan.batchId);
       claimed.pop();
       claimsLost++;
+      span?.end('claim lost');
       continue;
     }
     const assignedStops = riderStops(plan, store);
@@ -507,16 +516,9 @@ async function apply(
       updated_at: now,
     });
     await quoteFirstEtas(trx, assignedStops);
-    const orderIds = batch.orders.map((o) => o.id);
     const statuses = await transitionOrders(trx, orderIds, 'assign', { assigned_at: now, updated_at: now });
     const ready = await trx.selectFrom('orders').select('ready_marked_at').where('id', 'in', orderIds).execute();
     observed.assignments.push({ readyWaitsS: ready.map((o) => readyWaitSeconds(o.ready_marked_at, now.getTime())) });
-    // The assignment continues its orders' traces (order-traces.ts); its events carry that span on to their consumers.
-    const span = deps.orderTraces?.startAssign(orderIds, {
-      'deliverygo.batch.id': plan.batchId,
-      'deliverygo.rider.id': plan.riderId,
-      'deliverygo.batch.orders': orderIds.length,
-    });
     const planEvents = [
       batchUpdated({ id: plan.batchId, store_id: batch.storeId, status: 'assigned', rider_id: plan.riderId }, now, {
         orderIds,

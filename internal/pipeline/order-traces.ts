@@ -35,13 +35,21 @@ export class OrderTraces {
     const parent = trace.setSpanContext(ROOT_CONTEXT, first);
     const links: Link[] = others.map((context) => ({ context }));
     const span = tracer().startSpan('dispatch assign', { kind: SpanKind.INTERNAL, links, attributes }, parent);
-    for (const id of orderIds) this.spans.delete(id); // assigned: the round will not meet the order again
-    return { context: trace.setSpan(parent, span), end: () => span.end() };
+    // Assigned orders are not forgotten here: the claim may still be lost (the order comes back in a later round), and
+    // the LRU drops orders the rounds no longer meet.
+    return {
+      context: trace.setSpan(parent, span),
+      end: (outcome) => {
+        span.setAttribute('deliverygo.assign.outcome', outcome ?? 'assigned');
+        span.end();
+      },
+    };
   }
 }
 
 /** A started assignment span: `context` is what the batch's outbox rows carry on. */
 export interface AssignSpan {
   context: Context;
-  end(): void;
+  /** Ends the span; `outcome` says why when the batch was not assigned (`claim lost`). */
+  end(outcome?: string): void;
 }

@@ -118,6 +118,7 @@ describe('tracing across API, outbox, Kafka and worker', () => {
 
     const assign = await eventually(processPlaced, SpanKind.INTERNAL, 'dispatch assign');
     expect(assign.attributes['deliverygo.rider.id']).toBe(rider.body.id);
+    expect(assign.attributes['deliverygo.assign.outcome']).toBe('assigned');
 
     // The assignment's events go on through the outbox and Kafka: the worker's rider-freed consumer reads rider.updated.
     const publishRider = await eventually(assign, SpanKind.PRODUCER, 'publish rider.updated');
