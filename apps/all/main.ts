@@ -7,7 +7,7 @@
  * defaults).
  */
 import { exitUnlessListenable, listenFailureMessage } from '../../internal/app/listen-address.ts';
-import { loadConfigOrExit } from '../../internal/app/run-service.ts';
+import { loadConfigOrExit, startProcessTracing, withTracingShutdown } from '../../internal/app/run-service.ts';
 import { parseStartArgsOrExit } from './cli.ts';
 
 // Answered before the heavy modules load: --help, a bad flag, a bad variable, a taken port (one plain line each).
@@ -33,6 +33,7 @@ const [
 const logger = createLogger(config.logLevel === 'info' ? 'warn' : config.logLevel, 'deliverygo');
 const metrics = new Registry();
 collectDefaultMetrics({ register: metrics });
+const tracing = await startProcessTracing(config, 'deliverygo', logger);
 const tty = process.stdout.isTTY;
 /** A plain line on the console, below the progress line that a terminal rewrites in place. */
 const say = (line: string) => process.stdout.write(`${tty ? '\n' : ''}${line}\n`);
@@ -78,7 +79,7 @@ try {
   const plain = listenFailureMessage(error, undefined, 'npm start'); // the port was taken after the check
   if (plain) process.stderr.write(`${plain}\n`);
   else logger.fatal({ err: error }, 'deliverygo failed to start');
-  await city.cleanup().catch(() => {});
+  await withTracingShutdown(city.cleanup, tracing)().catch(() => {});
   process.exit(plain ? 2 : 1);
 }
-void runUntilSignal(city.cleanup, logger, { say });
+void runUntilSignal(withTracingShutdown(city.cleanup, tracing), logger, { say });

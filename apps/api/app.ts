@@ -14,6 +14,8 @@ import {
 } from './error-handler.ts';
 import { authenticate } from './authenticate.ts';
 import { httpMetrics } from './http-metrics.ts';
+import { httpTracing } from './http-tracing.ts';
+import { tracingEnabled } from '../../internal/platform/tracing.ts';
 import { SECURITY_SCHEMES } from './schemas/security.ts';
 import { rateLimit, type RequestLimits } from './rate-limit.ts';
 import { storableTextOnly } from './storable-text.ts';
@@ -88,6 +90,8 @@ export interface ApiDeps extends MapRouteDeps, TelemetryRouteDeps {
  */
 export function createApiApp(deps: ApiDeps): OpenAPIHono {
   const app = new OpenAPIHono({ defaultHook: validationHook });
+  // Outermost, so the span covers everything the request does; not installed at all while tracing is off.
+  if (tracingEnabled()) app.use(httpTracing());
   app.use(httpMetrics(deps.metrics));
   // Before anything reads a body or a database: a caller over its rate costs one limiter round trip and no more.
   if (deps.requestLimits) app.use(rateLimit(deps.requestLimits));

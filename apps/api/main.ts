@@ -4,7 +4,7 @@
  */
 import cluster from 'node:cluster';
 import { exitUnlessListenable } from '../../internal/app/listen-address.ts';
-import { loadConfigOrExit, serveUntilSignal } from '../../internal/app/run-service.ts';
+import { loadConfigOrExit, serveUntilSignal, startProcessTracing } from '../../internal/app/run-service.ts';
 import { createLogger } from '../../internal/platform/logger.ts';
 import { runClusterPrimary, servesApi } from './cluster.ts';
 
@@ -14,7 +14,9 @@ if (cluster.isPrimary) await exitUnlessListenable(config.http, 'npm run api');
 const logger = createLogger(config.logLevel, 'api');
 if (servesApi(config.apiWorkers)) {
   const { composeApi } = await import('./compose.ts'); // loaded after the port check: the HTTP stack, PGlite, Kafka…
-  await serveUntilSignal('api', logger, () => composeApi(config, logger));
+  // Before composing: the app installs its HTTP spans only when tracing is on (app.ts).
+  const tracing = await startProcessTracing(config, 'deliverygo-api', logger);
+  await serveUntilSignal('api', logger, () => composeApi(config, logger), tracing);
 } else {
   await runClusterPrimary(config.apiWorkers, logger);
 }

@@ -1,6 +1,6 @@
 /** `npm run worker`: background processing. Reads the environment once, composes, runs until SIGINT/SIGTERM. */
 import { exitUnlessListenable } from '../../internal/app/listen-address.ts';
-import { loadConfigOrExit, serveUntilSignal } from '../../internal/app/run-service.ts';
+import { loadConfigOrExit, serveUntilSignal, startProcessTracing } from '../../internal/app/run-service.ts';
 import { createLogger } from '../../internal/platform/logger.ts';
 
 const config = loadConfigOrExit();
@@ -14,4 +14,5 @@ if (config.workerMetricsPort !== undefined) {
 }
 const logger = createLogger(config.logLevel, 'worker');
 const { composeWorker } = await import('./worker.ts'); // loaded after the checks: PGlite, Kafka, the dispatch core…
-await serveUntilSignal('worker', logger, () => composeWorker(config, logger));
+const tracing = await startProcessTracing(config, 'deliverygo-worker', logger);
+await serveUntilSignal('worker', logger, () => composeWorker(config, logger), tracing);

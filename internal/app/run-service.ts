@@ -1,6 +1,7 @@
 import { ConfigError, loadConfig, type Config } from '../config/config.ts';
 import { runUntilSignal } from '../platform/lifecycle.ts';
 import type { Logger } from '../platform/logger.ts';
+import { startTracing, type Tracing } from '../platform/tracing.ts';
 import { listenFailureMessage } from './listen-address.ts';
 
 /** Loads the configuration, or exits 2 with the message naming the bad variable (an operator's mistake, not a crash). */
@@ -23,10 +24,15 @@ export async function serveUntilSignal(
   name: string,
   logger: Logger,
   compose: () => Promise<{ start(): Promise<unknown>; cleanup(): Promise<void> }>,
+  tracing?: Tracing,
 ): Promise<void> {
   let service: Awaited<ReturnType<typeof compose>> | undefined;
   try {
-    service = await compose();
+    const composed = await compose();
+    // Spans of the last requests and messages go out after the service has drained them.
+    service = tracing
+      ? { start: () => composed.start(), cleanup: () => withTracingShutdown(composed.cleanup, tracing)() }
+      : composed;
     await service.start();
   } catch (error) {
     // A port that is taken (or not ours to bind) is the operator's to fix: one plain line naming the variable, exit 2.
@@ -39,7 +45,27 @@ export async function serveUntilSignal(
     if (plain) process.stderr.write(`${plain}\n`);
     else logger.fatal({ err: error }, `${name} failed to start`);
     await service?.cleanup().catch(() => {});
+    await tracing?.shutdown().catch(() => {});
     process.exit(plain ? 2 : 1);
   }
   void runUntilSignal(service.cleanup, logger);
+}
+
+/**
+ * Starts the process's tracing from `config.tracing` (off unless an OTLP endpoint is set; see platform/tracing.ts).
+ * Called by each entrypoint before it composes, so the first request is traced; `serviceName` names the process.
+ */
+export function startProcessTracing(config: Config, serviceName: string, logger: Logger): Promise<Tracing> {
+  return startTracing(config.tracing, { serviceName, logger });
+}
+
+/** `cleanup`, then the tracing's flush and shutdown (even when the cleanup failed). */
+export function withTracingShutdown(cleanup: () => Promise<void>, tracing: Tracing): () => Promise<void> {
+  return async () => {
+    try {
+      await cleanup();
+    } finally {
+      await tracing.shutdown().catch(() => {});
+    }
+  };
 }

@@ -151,6 +151,14 @@ export interface Config {
     exemptLoopback: boolean;
     trustProxy: boolean;
   };
+  /**
+   * OpenTelemetry traces (internal/platform/tracing.ts), off unless an OTLP endpoint is set. `tracesUrl` is
+   * `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` as given, else `OTEL_EXPORTER_OTLP_ENDPOINT` + `/v1/traces` (the OTLP/HTTP
+   * rule); undefined = tracing off (no SDK started). `serviceName` (`OTEL_SERVICE_NAME`) overrides the process's own
+   * name (`deliverygo-api`, `deliverygo-worker`, `deliverygo`). `sampleRatio` (`OTEL_TRACES_SAMPLER_ARG`, 0–1, default 1):
+   * share of new traces kept; a trace continued from a parent follows the parent's decision.
+   */
+  tracing: { tracesUrl: string | undefined; serviceName: string | undefined; sampleRatio: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -274,6 +282,10 @@ const envSchema = z.object({
   RATE_LIMIT_TRUST_PROXY: flag.default(false),
   RATE_LIMIT_GPS_PER_S: z.coerce.number().min(0).max(1_000).default(5),
   RATE_LIMIT_GPS_BURST: int(1, 10_000).default(10),
+  OTEL_EXPORTER_OTLP_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: url(['http:', 'https:']).optional(),
+  OTEL_SERVICE_NAME: z.string().trim().min(1).max(200).optional(),
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).default(1),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -354,6 +366,11 @@ export function loadConfig(
       exemptLoopback: e.RATE_LIMIT_IP_EXEMPT_LOOPBACK,
       trustProxy: e.RATE_LIMIT_TRUST_PROXY,
     },
+    tracing: {
+      tracesUrl: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? otlpSignalUrl(e.OTEL_EXPORTER_OTLP_ENDPOINT, 'traces'),
+      serviceName: e.OTEL_SERVICE_NAME,
+      sampleRatio: e.OTEL_TRACES_SAMPLER_ARG,
+    },
     logLevel: e.LOG_LEVEL,
   };
 }
@@ -377,6 +394,12 @@ function loadDispatch(
     if (error instanceof DispatchParamsError) throw new ConfigError(`invalid dispatch parameters — ${error.message}`);
     throw error;
   }
+}
+
+/** OTLP/HTTP: the base endpoint gets the signal's path appended (`http://collector:4318` → `…/v1/traces`). */
+function otlpSignalUrl(base: string | undefined, signal: 'traces'): string | undefined {
+  if (base === undefined) return undefined;
+  return `${base.replace(/\/+$/, '')}/v1/${signal}`;
 }
 
 /**

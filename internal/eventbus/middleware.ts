@@ -6,6 +6,7 @@ import { BackoffDelays } from '../platform/backoff.ts';
 import { systemClock, type Clock } from '../platform/clock.ts';
 import { isDependencyOutage } from '../platform/dependency-errors.ts';
 import type { Logger } from '../platform/logger.ts';
+import { withTraceHeaders } from '../platform/tracing.ts';
 import {
   deadLetterTopic,
   type Event,
@@ -15,6 +16,7 @@ import {
   type SubscribeOptions,
   type Subscription,
 } from './event-bus.ts';
+import { withConsumerSpan } from './consumer-span.ts';
 import { withHandlerTiming } from './handler-timing.ts';
 import { eventBusMetrics, type EventBusMetrics } from './metrics.ts';
 
@@ -333,7 +335,7 @@ export function withDeadLetter(bus: EventBus, options: DeadLetterOptions, inner:
           occurredAt: payload.failedAt,
           payload,
         },
-        { 'x-original-topic': message.topic, 'x-dead-letter-kind': payload.kind },
+        withTraceHeaders({ 'x-original-topic': message.topic, 'x-dead-letter-kind': payload.kind }),
       );
       options.metrics?.deadLettered.inc({ topic: message.topic, group: options.group ?? '', kind: payload.kind });
       options.logger.warn(
@@ -380,7 +382,8 @@ export interface ConsumeOptions<S extends z.ZodType> {
 
 /**
  * The one obvious way to consume events: subscribes `handler` to `topic` as `group`, behind
- * dead-letter(retry(decode(handler))). Returns the subscription (close it on shutdown).
+ * dead-letter(retry(decode(handler))), timed, inside a consumer span when tracing is on (consumer-span.ts). Returns the
+ * subscription (close it on shutdown).
  */
 export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOptions<S>): Promise<Subscription> {
   const { topic, group, logger } = options;
@@ -418,7 +421,8 @@ export function consume<S extends z.ZodType>(bus: EventBus, options: ConsumeOpti
   );
   const handler = withDeadLetter(bus, { logger: log, clock: options.clock, metrics, group }, retried);
   const timed = options.registry ? withHandlerTiming(options.registry, labels, handler) : handler;
-  return bus.subscribe(topic, group, timed, { from: options.from, onAssignment: options.onAssignment });
+  const traced = withConsumerSpan(labels, timed);
+  return bus.subscribe(topic, group, traced, { from: options.from, onAssignment: options.onAssignment });
 }
 
 // --------------------------------------------------------------------------------------------------------------- helpers

@@ -4,7 +4,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database, OrderStatus } from '../db/schema.ts';
 import { nextBatchStatus } from '../dispatch/batch-lifecycle.ts';
 import { record } from '../events/catalog.ts';
-import { enqueue } from '../outbox/outbox.ts';
+import { enqueue, withActiveTrace } from '../outbox/outbox.ts';
 import type { Clock } from '../platform/clock.ts';
 import { type AppError, conflict, invalidInput, notFound } from '../platform/errors.ts';
 import { findStore } from '../stores/store-repository.ts';
@@ -250,8 +250,9 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
       const cell = latLngToCell(input.drop.lat, input.drop.lon, deps.h3Resolution);
       const id = randomUUID();
       const storeId = input.store_id;
-      // The events describe the row about to be inserted; they are written only if it is (same statement).
-      const records = [
+      // The events describe the row about to be inserted; they are written only if it is (same statement). They carry
+      // this request's trace now: the shared statement runs in another request's context.
+      const records = withActiveTrace([
         record(
           'orderPlaced',
           storeId,
@@ -267,7 +268,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
           now,
         ),
         orderUpdated({ id, store_id: storeId, status: 'placed' }, now, { batchId: null, riderId: null }),
-      ];
+      ]);
       // One round trip, usually shared with concurrent placements: store check + idempotent insert + outbox rows +
       // pg_notify (was 7 per order: store read, BEGIN, insert, outbox insert, notify, COMMIT, re-read).
       const outcome = await placer.call({

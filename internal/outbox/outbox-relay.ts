@@ -5,6 +5,7 @@ import type { Database } from '../db/schema.ts';
 import { BackoffDelays } from '../platform/backoff.ts';
 import type { Logger } from '../platform/logger.ts';
 import { OUTBOX_CHANNEL } from './outbox.ts';
+import { publishSpans } from './relay-spans.ts';
 
 export interface OutboxRelayOptions {
   db: Kysely<Database>;
@@ -121,9 +122,13 @@ export class OutboxRelay {
         event: row.event,
         headers: row.headers,
       }));
+      // Traced rows get a publish span each, child of the row's context; the message carries the span on.
+      const spans = publishSpans(rows, records);
       try {
         await bus.publishAll(records);
+        spans?.end();
       } catch (error) {
+        spans?.end(error);
         await trx
           .updateTable('outbox')
           .set({ attempts: sql<number>`attempts + 1`, last_error: describe(error) })

@@ -1,6 +1,7 @@
 import { sql, type Transaction } from 'kysely';
 import type { OutgoingRecord } from '../eventbus/event-bus.ts';
 import type { Database } from '../db/schema.ts';
+import { tracingEnabled, withTraceHeaders } from '../platform/tracing.ts';
 
 /** The LISTEN/NOTIFY channel on which `enqueue` wakes the relay. */
 export const OUTBOX_CHANNEL = 'deliverygo_outbox';
@@ -15,6 +16,9 @@ export const OUTBOX_CHANNEL = 'deliverygo_outbox';
  *
  * Also queues a `pg_notify`, which Postgres delivers only if and when the transaction commits, so the relay wakes
  * at once instead of at its next poll, and a rolled-back transaction wakes nobody.
+ *
+ * With tracing on, a record without a `traceparent` header gets the active trace context (the HTTP request's span in
+ * the API, the consumer's span in the worker), so the trace goes on from the row once the relay publishes it.
  */
 export async function enqueue(trx: Transaction<Database>, records: readonly OutgoingRecord[]): Promise<void> {
   if (records.length === 0) return;
@@ -25,9 +29,19 @@ export async function enqueue(trx: Transaction<Database>, records: readonly Outg
         topic: r.topic,
         key: r.key,
         event: JSON.stringify(r.event),
-        headers: JSON.stringify(r.headers ?? {}),
+        headers: JSON.stringify(withTraceHeaders(r.headers) ?? {}),
       })),
     )
     .execute();
   await sql`select pg_notify(${OUTBOX_CHANNEL}, '')`.execute(trx);
+}
+
+/**
+ * `records` with the active trace context stamped into their headers now, for records that reach the outbox later and
+ * elsewhere: a placement shares one statement with other requests' placements (order-repository.ts), which runs in one
+ * of those requests' context, not each record's own. Off: `records` as they are.
+ */
+export function withActiveTrace(records: readonly OutgoingRecord[]): readonly OutgoingRecord[] {
+  if (!tracingEnabled()) return records;
+  return records.map((r) => ({ ...r, headers: withTraceHeaders(r.headers) }));
 }

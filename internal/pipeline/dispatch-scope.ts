@@ -19,6 +19,7 @@ import { cellOf, type HotPath } from '../dispatch/hot-paths.ts';
 import type { Batch, GeoPoint, Order, Plan, Rider, StopPlan, Store } from '../dispatch/types.ts';
 import { record } from '../events/catalog.ts';
 import { batchUpdated, orderUpdated, riderUpdated } from '../orders/order-events.ts';
+import { withTraceHeaders } from '../platform/tracing.ts';
 import { enqueue } from '../outbox/outbox.ts';
 import {
   BATCH_COLUMNS,
@@ -487,8 +488,16 @@ async function apply(
   for (const plan of committedBy.values()) {
     const batch = decisions.changed.find((b) => b.id === plan.batchId)!;
     const store = loaded.stores.get(batch.storeId)!;
+    const orderIds = batch.orders.map((o) => o.id);
+    // The assignment continues its orders' traces (order-traces.ts); its events carry that span on to their consumers.
+    const span = deps.orderTraces?.startAssign(orderIds, {
+      'deliverygo.batch.id': plan.batchId,
+      'deliverygo.rider.id': plan.riderId,
+      'deliverygo.batch.orders': orderIds.length,
+    });
     if (!(await deps.geoStore.claimRider(plan.riderId, plan.batchId))) {
       claimsLost++;
+      span?.end('claim lost');
       continue;
     }
     claimed.push({ riderId: plan.riderId, batchId: plan.batchId });
@@ -496,6 +505,7 @@ async function apply(
       await deps.geoStore.releaseRider(plan.riderId, plan.batchId);
       claimed.pop();
       claimsLost++;
+      span?.end('claim lost');
       continue;
     }
     const assignedStops = riderStops(plan, store);
@@ -506,11 +516,10 @@ async function apply(
       updated_at: now,
     });
     await quoteFirstEtas(trx, assignedStops);
-    const orderIds = batch.orders.map((o) => o.id);
     const statuses = await transitionOrders(trx, orderIds, 'assign', { assigned_at: now, updated_at: now });
     const ready = await trx.selectFrom('orders').select('ready_marked_at').where('id', 'in', orderIds).execute();
     observed.assignments.push({ readyWaitsS: ready.map((o) => readyWaitSeconds(o.ready_marked_at, now.getTime())) });
-    events.push(
+    const planEvents = [
       batchUpdated({ id: plan.batchId, store_id: batch.storeId, status: 'assigned', rider_id: plan.riderId }, now, {
         orderIds,
       }),
@@ -521,7 +530,11 @@ async function apply(
           riderId: plan.riderId,
         }),
       ),
+    ];
+    events.push(
+      ...(span ? planEvents.map((r) => ({ ...r, headers: withTraceHeaders(r.headers, span.context) })) : planEvents),
     );
+    span?.end();
     assigned++;
   }
   if (events.length > 0) await enqueue(trx, events);

@@ -1,5 +1,6 @@
 import { Coalescer } from '../platform/coalescer.ts';
 import type { Logger } from '../platform/logger.ts';
+import { runDetached } from '../platform/tracing.ts';
 
 export interface PeriodicLoop {
   /** Runs `tick` now, out of turn (coalesced with a run in progress). */
@@ -29,7 +30,8 @@ export function startPeriodicLoop(
       if (!running) return done; // stopped while queued: no further run
       clearTimeout(timer);
       try {
-        await tick();
+        // A poke from inside a consumer's span must not make the whole run (many orders) part of that one trace.
+        await runDetached(tick);
       } catch (error) {
         logger.warn({ err: error, loop: name }, 'periodic run failed; retrying next period');
       }

@@ -9,6 +9,7 @@ import type { GeoStore } from '../geostore/geo-store.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Router } from '../routing/router.ts';
+import type { OrderTraces } from './order-traces.ts';
 
 /** Everything the worker-side dispatch chain needs; the worker's composition root builds it from config. */
 export interface PipelineDeps {
@@ -25,6 +26,8 @@ export interface PipelineDeps {
   consume: BusRetryPolicy;
   /** Period of each scope's dispatch round when no event pokes it (riders freed, deadlines reached). Default 1 000 ms. */
   sweepIntervalMs?: number;
+  /** Each order's trace, remembered by the `order.placed` consumer for the rounds (set by `startPipeline`). */
+  orderTraces?: OrderTraces;
 }
 
 /**

@@ -6,7 +6,8 @@
  * number. A worker OWNS the partitions its `order.placed` consumer is assigned (that assignment is the dispatch split;
  * two workers of one group each own part of the city, and a rebalance moves whole scopes):
  *
- *   order.placed                → learn the store into its (owned) scope and poke that scope's loop
+ *   order.placed                → learn the store into its (owned) scope and poke that scope's loop (and remember the
+ *                                 order's trace for the round that assigns it: order-traces.ts)
  *   order.ready, path.provisioned → owned partition: poke the scope; another worker's partition: one nudge round for
  *                                 just that store, at once (those topics' groups are split independently, and the
  *                                 owner would otherwise only see the order at its next sweep)
@@ -28,6 +29,8 @@ import { topics, type PayloadOf, type TopicName } from '../events/catalog.ts';
 import { runScopeRound, type ScopeRoundOutcome } from './dispatch-scope.ts';
 import { provisionPath, retryStalePathRequests } from './path-provisioner.ts';
 import { startPeriodicLoop, type PeriodicLoop } from './periodic-loop.ts';
+import { tracingEnabled } from '../platform/tracing.ts';
+import { OrderTraces } from './order-traces.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 import { recordRegret, regretHistogram } from './regret-recorder.ts';
 
@@ -64,7 +67,12 @@ export interface RunningPipeline {
 }
 
 /** Subscribes the consumers and starts the scope, recovery and path-request loops. */
-export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline> {
+export async function startPipeline(input: PipelineDeps): Promise<RunningPipeline> {
+  // Only with tracing on: off, the consumer remembers nothing and the rounds start no span.
+  const deps: PipelineDeps = {
+    ...input,
+    orderTraces: input.orderTraces ?? (tracingEnabled() ? new OrderTraces() : undefined),
+  };
   const log = deps.logger.child({ component: 'pipeline' });
   regretHistogram(deps.registry); // exported from the start, even before the first batch
   const subscriptions: Subscription[] = [];
@@ -217,7 +225,15 @@ export async function startPipeline(deps: PipelineDeps): Promise<RunningPipeline
       on(
         'orderPlaced',
         PIPELINE_GROUPS.placed,
-        async (event, message) => onStoreEvent(message.partition, event.payload.storeId),
+        async (event, message) => {
+          deps.orderTraces?.remember(event.payload.orderId);
+          // Inside the consumer's span: with tracing on, this line carries the order's trace_id.
+          log.debug(
+            { orderId: event.payload.orderId, storeId: event.payload.storeId, partition: message.partition },
+            'order placed: dispatch scope poked',
+          );
+          onStoreEvent(message.partition, event.payload.storeId);
+        },
         assign,
       ),
       on('orderReady', PIPELINE_GROUPS.ready, async (event, message) =>

@@ -234,6 +234,10 @@ describe('docker-compose.yml', () => {
         return i === -1 ? '5000' : cmd[i + 1]; // osrm-routed listens on 5000 unless told otherwise
       })();
       expect(osrm.port).toBe(routedPort);
+      // Traces go to the jaeger service's OTLP/HTTP receiver.
+      const traces = new URL(config.tracing.tracesUrl ?? 'http://missing');
+      expect([traces.hostname, traces.port, traces.pathname]).toEqual(['jaeger', '4318', '/v1/traces']);
+      expect(services.jaeger!.image).toMatch(/^jaegertracing\/all-in-one:\d+\.\d+/);
     },
   );
 
