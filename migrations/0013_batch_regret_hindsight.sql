@@ -28,9 +28,12 @@ UPDATE batch_regret r SET store_id = b.store_id FROM batches b WHERE b.id = r.ba
 
 -- /analytics/regret and /stats/regret read the computed rows by decision time (and store).
 CREATE INDEX batch_regret_decided_idx ON batch_regret (decided_at, store_id) WHERE regret_s IS NOT NULL;
+-- The hindsight job looks for delivered batches decided in the last day, every few seconds.
+CREATE INDEX batches_delivered_decided_idx ON batches (assigned_at) WHERE status = 'delivered';
 
 -- Down Migration
 
+DROP INDEX batches_delivered_decided_idx;
 DROP INDEX batch_regret_decided_idx;
 ALTER TABLE batch_regret
   DROP COLUMN hindsight_at,

@@ -6,7 +6,8 @@
  *
  * A batch is due once `REGRET_WINDOW_SECONDS` have passed since its decision (riders freed in that time count as free)
  * and every batch of its store decided in the window before it is over too (its facts are final). A window neighbour
- * that never finishes stops holding the batch back an hour after the decision.
+ * that never finishes stops holding the batch back an hour after the decision. Batches decided more than a day ago are
+ * not taken up.
  */
 import { sql } from 'kysely';
 import {
@@ -25,6 +26,11 @@ const S = 1000;
 export const HINDSIGHT_BATCHES_PER_RUN = 25;
 /** An unfinished window neighbour stops holding a batch back this long after its decision. */
 const NEIGHBOUR_PATIENCE_MS = 3_600_000;
+/**
+ * Batches decided longer ago are left alone (those delivered before migration 0013, or while no worker ran): the job
+ * stays a scan of one day of delivered batches, and a backlog cannot grow without bound.
+ */
+export const HINDSIGHT_HORIZON_MS = 86_400_000;
 
 interface BatchFacts {
   id: string;
@@ -57,6 +63,7 @@ export async function computeDueRegrets(deps: PipelineDeps, limit = HINDSIGHT_BA
     .where('b.rider_id', 'is not', null)
     .where('b.picked_up_at', 'is not', null)
     .where('b.assigned_at', '<=', new Date(now - windowMs))
+    .where('b.assigned_at', '>=', new Date(now - HINDSIGHT_HORIZON_MS))
     .where('r.regret_s', 'is', null)
     .where(({ exists, selectFrom, and, or, eb }) =>
       or([
