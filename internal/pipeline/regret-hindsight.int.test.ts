@@ -9,7 +9,7 @@ import { openPipelineFixture, PIPELINE_BACKENDS, type PipelineStores } from '../
 import { REGRET_WINDOW_SECONDS } from '../dispatch/hindsight-regret.ts';
 import { ManualClock } from '../platform/clock.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
-import { computeDueRegrets } from './regret-hindsight.ts';
+import { computeDueRegrets, HINDSIGHT_HORIZON_MS } from './regret-hindsight.ts';
 import { regretHistogram } from './regret-recorder.ts';
 import { insertOrder, insertRider, insertStore, offset } from './test-fixtures.ts';
 
@@ -85,16 +85,14 @@ describe.each(PIPELINE_BACKENDS)('regret in hindsight on %s stores', (backend) =
     return { batchId, orderId };
   }
 
-  it('charges the second of two batches to the same building, once, after the window', async () => {
-    const db = stores.database.db;
-    const store = await insertStore(db, paris);
-    const drop = offset(paris, 1_200, 600);
+  /** A hot path from the store toward `drop` (batches reference one). */
+  async function pathTemplate(storeId: string, drop: { lat: number; lon: number }): Promise<string> {
     const pathId = `path-${randomUUID()}`;
-    await db
+    await stores.database.db
       .insertInto('path_templates')
       .values({
         id: pathId,
-        store_id: store.id,
+        store_id: storeId,
         h3_cell: latLngToCell(drop.lat, drop.lon, 8),
         h3_resolution: 8,
         target_lat: drop.lat,
@@ -106,6 +104,14 @@ describe.each(PIPELINE_BACKENDS)('regret in hindsight on %s stores', (backend) =
         router: 'straight-line',
       })
       .execute();
+    return pathId;
+  }
+
+  it('charges the second of two batches to the same building, once, after the window', async () => {
+    const db = stores.database.db;
+    const store = await insertStore(db, paris);
+    const drop = offset(paris, 1_200, 600);
+    const pathId = await pathTemplate(store.id, drop);
     // Both riders stand at the store when the food is ready (pickup service 120 s before the recorded pickup).
     const first = await deliveredBatch(store.id, pathId, drop, {
       assigned: t0 - 5 * MIN,
@@ -151,5 +157,14 @@ describe.each(PIPELINE_BACKENDS)('regret in hindsight on %s stores', (backend) =
     const metrics = await regretHistogram(deps.registry).get();
     const count = metrics.values.find((v) => v.metricName === 'dispatch_batch_regret_count')?.value;
     expect(count).toBe(2);
+  });
+
+  it('leaves batches decided more than a day ago alone', async () => {
+    const store = await insertStore(stores.database.db, paris);
+    const drop = offset(paris, -900, 400);
+    const pathId = await pathTemplate(store.id, drop);
+    const old = clock.now() - HINDSIGHT_HORIZON_MS - MIN;
+    await deliveredBatch(store.id, pathId, drop, { assigned: old, pickedUp: old + 5 * MIN, delivered: old + 15 * MIN });
+    expect(await computeDueRegrets(deps)).toBe(0);
   });
 });
