@@ -127,7 +127,7 @@ async function refresh() {
   const error = document.getElementById('error');
   try {
     const { q, res, from, to } = filterQuery(await apiNow());
-    const [fulfilment, c2d, r2p, eta, batches, riders, cells] = await Promise.all([
+    const [fulfilment, c2d, r2p, eta, batches, riders, cells, regret] = await Promise.all([
       get(`/analytics/fulfilment?${q}`),
       get(`/analytics/click-to-door?${q}`),
       get(`/analytics/ready-to-pickup?${q}`),
@@ -135,8 +135,9 @@ async function refresh() {
       get(`/analytics/batch-sizes?${q}`),
       get(`/analytics/rider-utilisation?${q}`),
       get(`/analytics/orders-per-cell?${q}&resolution=${res}`),
+      get(`/analytics/regret?${q}`),
     ]);
-    render({ fulfilment, c2d, r2p, eta, batches, riders, cells });
+    render({ fulfilment, c2d, r2p, eta, batches, riders, cells, regret });
     const day = (/** @type {Date} */ d) => d.toISOString().slice(0, 16).replace('T', ' ');
     setText('range-label', `${day(from)} → ${day(to)} UTC (the API's clock)`);
     setText('updated', `updated ${new Date().toLocaleTimeString([], { hour12: false })}`);
@@ -217,6 +218,7 @@ function render(a) {
     },
     { indexAxis: 'y', scales: { x: { min: 0, max: 100, title: { display: true, text: '%' } } } },
   );
+  renderRegret(a.regret);
   const top = a.cells.cells.slice(0, 8);
   draw(
     'chart-cells',
@@ -231,6 +233,35 @@ function render(a) {
     },
     { scales: { x: { stacked: true }, y: { stacked: true } } },
   );
+}
+
+/**
+ * Regret in hindsight: the summary cards, and the mean per UTC hour for the stores with the most decisions (one
+ * dataset each; the other stores are left out so the chart stays readable).
+ * @param {{overall: any, cells: Array<{store_id: string, store_name: string, hour: string, batches: number, mean_s: number|null}>}} r
+ */
+function renderRegret(r) {
+  const o = r.overall;
+  const s = (/** @type {number|null} */ v) => (v === null ? '–' : `${Math.round(v)}`);
+  setText('fig-regret', o.batches ? `${s(o.p50_s)} · ${s(o.p90_s)} · ${s(o.p95_s)}` : '–');
+  setText('fig-regret-share', o.batches ? `${pct(o.share_with_regret)} of ${o.batches}` : '–');
+  const hours = [...new Set(r.cells.map((c) => c.hour))].sort();
+  /** @type {Map<string, {name: string, batches: number}>} */
+  const stores = new Map();
+  for (const c of r.cells) {
+    const entry = stores.get(c.store_id) ?? { name: c.store_name, batches: 0 };
+    entry.batches += c.batches;
+    stores.set(c.store_id, entry);
+  }
+  const top = [...stores.entries()].sort((x, y) => y[1].batches - x[1].batches).slice(0, 8);
+  draw('chart-regret', 'bar', {
+    labels: hours.map((h) => h.slice(11, 16)),
+    datasets: top.map(([id, store], i) => ({
+      label: store.name,
+      data: hours.map((h) => r.cells.find((c) => c.store_id === id && c.hour === h)?.mean_s ?? 0),
+      backgroundColor: COLORS[i % COLORS.length],
+    })),
+  });
 }
 
 document.getElementById('filters')?.addEventListener('submit', (event) => {

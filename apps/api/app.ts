@@ -26,6 +26,7 @@ import { registerAnalyticsEtaAccuracyRoute } from './routes/analytics-eta-accura
 import { registerAnalyticsRiderUtilisationRoute } from './routes/analytics-rider-utilisation.ts';
 import { registerAnalyticsBatchSizesRoute } from './routes/analytics-batch-sizes.ts';
 import { registerAnalyticsOrdersPerCellRoute } from './routes/analytics-orders-per-cell.ts';
+import { registerAnalyticsRegretRoute } from './routes/analytics-regret.ts';
 import { registerConfirmDeliveryRoute } from './routes/batches-confirm-delivery.ts';
 import { registerGetBatchRoute } from './routes/batches-get.ts';
 import { registerListBatchesRoute } from './routes/batches-list.ts';
@@ -149,6 +150,7 @@ export function createApiApp(deps: ApiDeps): OpenAPIHono {
   registerAnalyticsRiderUtilisationRoute(app, deps);
   registerAnalyticsBatchSizesRoute(app, deps);
   registerAnalyticsOrdersPerCellRoute(app, deps);
+  registerAnalyticsRegretRoute(app, deps);
   registerMapStateRoute(app, deps);
   registerMapPageRoutes(app, deps);
   registerDashboardPageRoutes(app);

@@ -9,6 +9,7 @@ import { clickToDoor, readyToPickup } from './durations.ts';
 import { etaAccuracy, type EtaAccuracy } from './eta-accuracy.ts';
 import { fulfilment, type Fulfilment } from './fulfilment.ts';
 import { ordersPerCell, type OrdersPerCell } from './orders-per-cell.ts';
+import { regretByStoreHour, type RegretByStoreHour } from './regret.ts';
 import { riderUtilisation, type RiderUtilisation } from './rider-utilisation.ts';
 
 /** The longest range one request may cover. */
@@ -37,6 +38,8 @@ export interface AnalyticsService {
   riderUtilisation(filter: AnalyticsFilter): Promise<RiderUtilisation>;
   batchSizes(filter: AnalyticsFilter): Promise<BatchSizes>;
   ordersPerCell(filter: AnalyticsFilter, resolution: number): Promise<OrdersPerCell>;
+  /** Regret in hindsight of the batch decisions in the range, overall and per store × hour. */
+  regret(filter: AnalyticsFilter): Promise<RegretByStoreHour>;
 }
 
 /** The analytics queries over `db`. */
@@ -59,5 +62,6 @@ export function createAnalyticsService(db: Kysely<Database>, clock: Clock): Anal
     riderUtilisation: async (f) => riderUtilisation(db, await resolveFilter(db, f)),
     batchSizes: async (f) => batchSizes(db, await resolveFilter(db, f)),
     ordersPerCell: async (f, resolution) => ordersPerCell(db, await resolveFilter(db, f), resolution),
+    regret: async (f) => regretByStoreHour(db, await resolveFilter(db, f)),
   };
 }

@@ -179,14 +179,36 @@ export interface BatchOrdersTable {
   added_at: Timestamp;
 }
 
-/** `batch_regret`: one row per refined batch. */
+/** What the best plan in hindsight did differently (migrations/0013_batch_regret_hindsight.sql). */
+export type RegretAlternativeColumn = 'as_executed' | 'resequence' | 'other_rider' | 'split' | 'merge';
+
+/**
+ * `batch_regret`: one row per refined batch. The estimate columns are written when the batch is refined; the hindsight
+ * columns (migrations/0013) once the batch and its decision window are over, NULL until then.
+ */
 export interface BatchRegretTable {
   batch_id: string;
   estimated_s: number;
   refined_s: number;
-  regret: number;
+  /** (refined − estimated) / estimated: the batching step's estimate error (the figure once called regret). */
+  estimate_error: number;
   order_count: number;
   computed_at: Timestamp;
+  store_id: Nullable<string>;
+  decided_at: NullableTimestamp;
+  realised_s: Nullable<number>;
+  hindsight_best_s: Nullable<number>;
+  regret_s: Nullable<number>;
+  relative: Nullable<number>;
+  actual_s: Nullable<number>;
+  alternative: Nullable<RegretAlternativeColumn>;
+  merged_with: Nullable<string>;
+  best_trips: ColumnType<
+    Array<{ rider_id: string; order_ids: string[] }> | null,
+    string | null | undefined,
+    string | null
+  >;
+  hindsight_at: NullableTimestamp;
 }
 
 /** Who a credential belongs to (migrations/0009_credentials.sql). Order read tokens live on `orders`. */

@@ -13,7 +13,7 @@ const S = 1000;
 export function timeDrops(
   store: GeoPoint,
   leaveStoreAt: number,
-  sequence: readonly Order[],
+  sequence: readonly Pick<Order, 'id' | 'drop'>[],
   travel: TravelTime,
   service: ServiceTimes,
 ): DropStop[] {

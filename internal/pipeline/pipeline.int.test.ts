@@ -24,7 +24,7 @@ import { runScopeRound } from './dispatch-scope.ts';
 import { retryStalePathRequests } from './path-provisioner.ts';
 import { buildPathTemplate, savePathTemplate } from './path-templates.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
-import { recordRegret } from './regret-recorder.ts';
+import { recordRouteEstimate } from './regret-recorder.ts';
 import { transitionOrders } from './status-writes.ts';
 import { fixtureDeps, insertOrder, insertRider, insertStore, offset } from './test-fixtures.ts';
 
@@ -217,7 +217,7 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
     expect(await statusOf('orders', o.id)).toBe('placed');
   });
 
-  it('records regret once per batch', async () => {
+  it('records the route estimate once per batch', async () => {
     const sealed = await stores.database.db
       .selectFrom('batches')
       .select(['id', 'store_id', 'estimated_cost_s', 'refined_cost_s'])
@@ -232,8 +232,8 @@ describe.each(PIPELINE_BACKENDS)('dispatch rounds on %s stores', (backend) => {
       etas: {},
       readyAt: new Date(clock.now()).toISOString(),
     };
-    expect((await recordRegret(deps, payload)).firstTime).toBe(true);
-    expect((await recordRegret(deps, payload)).firstTime).toBe(false);
+    expect((await recordRouteEstimate(deps, payload)).firstTime).toBe(true);
+    expect((await recordRouteEstimate(deps, payload)).firstTime).toBe(false);
   });
 
   /** The straight-line router whose `route` fails with `failure`. */

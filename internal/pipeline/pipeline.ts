@@ -13,7 +13,9 @@
  *                                 owner would otherwise only see the order at its next sweep)
  *   rider.updated (idle)        → poke every owned scope (a rider is free again)
  *   path.provision              → path provisioner (stale requests asked again by the sweep)
- *   routes.refined              → regret recorder (batch_regret + dispatch_batch_regret)
+ *   routes.refined              → regret recorder: the batch's estimate error (batch_regret)
+ *   regret hindsight loop       → regret of delivered batches whose decision window is over (batch_regret +
+ *                                 dispatch_batch_regret; regret-hindsight.ts)
  *   scope loop (per partition)  → runScopeRound: paths, snapshot, core, apply (dispatch-scope.ts), at most once per
  *                                 clock instant, and every `sweepIntervalMs` anyway (riders freed, deadlines reached)
  *   recovery loop               → stores with pending work in an owned partition that no scope knows yet (a restart,
@@ -32,7 +34,8 @@ import { startPeriodicLoop, type PeriodicLoop } from './periodic-loop.ts';
 import { tracingEnabled } from '../platform/tracing.ts';
 import { OrderTraces } from './order-traces.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
-import { recordRegret, regretHistogram } from './regret-recorder.ts';
+import { computeDueRegrets } from './regret-hindsight.ts';
+import { recordRouteEstimate, regretHistogram } from './regret-recorder.ts';
 
 /** Consumer group names, one per consumer (the Kafka adapter scopes them per topic as well). */
 export const PIPELINE_GROUPS = {
@@ -191,6 +194,8 @@ export async function startPipeline(input: PipelineDeps): Promise<RunningPipelin
   loops.push(recovery);
   const pathRequests = startPeriodicLoop('stale path requests', slowInterval, () => retryStalePathRequests(deps), log);
   loops.push(pathRequests);
+  const hindsight = startPeriodicLoop('regret hindsight', slowInterval, () => computeDueRegrets(deps), log);
+  loops.push(hindsight);
 
   const stop = async (): Promise<void> => {
     stopping = true;
@@ -246,7 +251,7 @@ export async function startPipeline(input: PipelineDeps): Promise<RunningPipelin
         await provisionPath(deps, event.payload);
       }),
       on('routesRefined', PIPELINE_GROUPS.regret, async (event) => {
-        await recordRegret(deps, event.payload);
+        await recordRouteEstimate(deps, event.payload);
       }),
       on('riderUpdated', PIPELINE_GROUPS.riderFreed, async (event) => {
         if (event.payload.status === 'idle') pokeAll();

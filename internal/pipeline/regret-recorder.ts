@@ -1,23 +1,32 @@
 /**
- * The regret worker (consumer of `routes.refined`): how far the batching step's cost estimate was from the optimizer's
- * route, regret = (refined − estimated) / estimated. Persisted in `batch_regret` (upsert, so redelivery rewrites the
- * same row), observed once per batch in the `dispatch_batch_regret` histogram, and logged as one structured line.
+ * Where batch regret is written (`batch_regret`) and observed (`dispatch_batch_regret`), in two steps:
+ *
+ * - `routes.refined` (the batch was sealed and its stops ordered): {@link recordRouteEstimate} writes the row with the
+ *   batching step's estimate error, (refined − estimated) / estimated. That figure was once reported as "regret"; it
+ *   says how good the insertion estimate was, not whether the decision was, and sits near 0.
+ * - the hindsight job (regret-hindsight.ts), once the batch and its decision window are over:
+ *   {@link recordHindsight} fills the regret proper (docs/dispatch-quality.md, "Regret") and observes it, in seconds,
+ *   once per batch.
  */
 import { sql } from 'kysely';
 import { Histogram, type Registry } from 'prom-client';
+import type { BatchRegret } from '../dispatch/hindsight-regret.ts';
 import type { PayloadOf } from '../events/catalog.ts';
 import type { PipelineDeps } from './pipeline-deps.ts';
 
 const histograms = new WeakMap<Registry, Histogram>();
 
-/** `dispatch_batch_regret`, registered once per registry. */
+/** Bucket bounds of `dispatch_batch_regret`, weighted seconds: 0 (nothing better) up to an hour. */
+export const REGRET_BUCKETS_S = [0, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600] as const;
+
+/** `dispatch_batch_regret` (weighted seconds per batch, see docs/dispatch-quality.md), registered once per registry. */
 export function regretHistogram(registry: Registry): Histogram {
   let histogram = histograms.get(registry);
   if (!histogram) {
     histogram = new Histogram({
       name: 'dispatch_batch_regret',
-      help: 'Per-batch regret: (refined route seconds − estimated seconds) / estimated seconds.',
-      buckets: [-0.5, -0.25, -0.1, -0.05, -0.01, 0, 0.01, 0.05, 0.1, 0.25, 0.5, 1],
+      help: 'Per-batch regret in hindsight, weighted seconds: realised cost (rider + ready-to-door + 2 x late seconds) minus the best plan for the same orders known after the fact.',
+      buckets: [...REGRET_BUCKETS_S],
       registers: [registry],
     });
     histograms.set(registry, histogram);
@@ -26,22 +35,24 @@ export function regretHistogram(registry: Registry): Histogram {
 }
 
 /** (refined − estimated) / estimated; 0 when nothing was estimated. */
-export const regretOf = (estimatedS: number, refinedS: number): number =>
+export const estimateErrorOf = (estimatedS: number, refinedS: number): number =>
   estimatedS > 0 ? (refinedS - estimatedS) / estimatedS : 0;
 
-export async function recordRegret(
+/** Writes a refined batch's estimate error (upsert: a redelivered event rewrites the same figures). */
+export async function recordRouteEstimate(
   deps: PipelineDeps,
   payload: PayloadOf<'routesRefined'>,
-): Promise<{ regret: number; firstTime: boolean }> {
-  const { db, registry, logger, clock } = deps;
-  const regret = regretOf(payload.estimatedCostS, payload.refinedCostS);
+): Promise<{ estimateError: number; firstTime: boolean }> {
+  const { db, logger, clock } = deps;
+  const estimateError = estimateErrorOf(payload.estimatedCostS, payload.refinedCostS);
   const row = await db
     .insertInto('batch_regret')
     .values({
       batch_id: payload.batchId,
+      store_id: payload.storeId,
       estimated_s: payload.estimatedCostS,
       refined_s: payload.refinedCostS,
-      regret,
+      estimate_error: estimateError,
       order_count: payload.sequence.length,
       computed_at: new Date(clock.now()),
     })
@@ -49,25 +60,89 @@ export async function recordRegret(
       oc.column('batch_id').doUpdateSet((eb) => ({
         estimated_s: eb.ref('excluded.estimated_s'),
         refined_s: eb.ref('excluded.refined_s'),
-        regret: eb.ref('excluded.regret'),
+        estimate_error: eb.ref('excluded.estimate_error'),
         order_count: eb.ref('excluded.order_count'),
       })),
     )
-    // xmax = 0 only for a freshly inserted row: observe the histogram once per batch, not once per delivery.
+    // xmax = 0 only for a freshly inserted row.
     .returning(sql<boolean>`(xmax = 0)`.as('inserted'))
     .executeTakeFirstOrThrow();
-  if (row.inserted) regretHistogram(registry).observe(regret);
+  logger.debug(
+    { event: 'batch_estimate', batchId: payload.batchId, storeId: payload.storeId, estimateError },
+    'batch route estimate',
+  );
+  return { estimateError, firstTime: row.inserted };
+}
+
+/** What the hindsight job knows about the batch besides the figures. */
+export interface HindsightRow {
+  batchId: string;
+  storeId: string;
+  decidedAt: Date;
+  orderCount: number;
+  estimatedS: number;
+  refinedS: number;
+}
+
+/**
+ * Writes a batch's regret in hindsight and observes it once: only the write that first fills `regret_s` observes the
+ * histogram, so a second pass over the same batch (two workers, a retry) cannot count it twice.
+ */
+export async function recordHindsight(
+  deps: PipelineDeps,
+  row: HindsightRow,
+  regret: BatchRegret,
+): Promise<{ firstTime: boolean }> {
+  const { db, registry, logger, clock } = deps;
+  const figures = {
+    store_id: row.storeId,
+    decided_at: row.decidedAt,
+    realised_s: regret.realisedS,
+    hindsight_best_s: regret.hindsightBestS,
+    regret_s: regret.regretS,
+    relative: regret.relative,
+    actual_s: regret.actualS,
+    alternative: regret.alternative,
+    merged_with: regret.mergedWith,
+    best_trips: JSON.stringify(regret.bestTrips.map((t) => ({ rider_id: t.riderId, order_ids: t.orderIds }))),
+    hindsight_at: new Date(clock.now()),
+  };
+  const written = await db.transaction().execute(async (trx) => {
+    const before = await trx
+      .selectFrom('batch_regret')
+      .select('regret_s')
+      .where('batch_id', '=', row.batchId)
+      .forUpdate()
+      .executeTakeFirst();
+    await trx
+      .insertInto('batch_regret')
+      .values({
+        batch_id: row.batchId,
+        estimated_s: row.estimatedS,
+        refined_s: row.refinedS,
+        estimate_error: estimateErrorOf(row.estimatedS, row.refinedS),
+        order_count: row.orderCount,
+        computed_at: new Date(clock.now()),
+        ...figures,
+      })
+      .onConflict((oc) => oc.column('batch_id').doUpdateSet(figures))
+      .execute();
+    return before?.regret_s === null || before?.regret_s === undefined;
+  });
+  if (written) regretHistogram(registry).observe(regret.regretS);
   logger.info(
     {
       event: 'batch_regret',
-      batchId: payload.batchId,
-      storeId: payload.storeId,
-      orders: payload.sequence.length,
-      estimatedS: payload.estimatedCostS,
-      refinedS: payload.refinedCostS,
-      regret,
+      batchId: row.batchId,
+      storeId: row.storeId,
+      orders: row.orderCount,
+      realisedS: Math.round(regret.realisedS),
+      bestS: Math.round(regret.hindsightBestS),
+      regretS: Math.round(regret.regretS),
+      alternative: regret.alternative,
+      mergedWith: regret.mergedWith,
     },
     'batch regret',
   );
-  return { regret, firstTime: row.inserted };
+  return { firstTime: written };
 }

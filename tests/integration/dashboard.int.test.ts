@@ -28,6 +28,7 @@ const CHARTS = [
   'chart-batches',
   'chart-riders',
   'chart-cells',
+  'chart-regret',
 ] as const;
 
 let city: DemoCity | undefined;
@@ -74,6 +75,8 @@ describe('GET /dashboard in headless Chromium after a demo city hour', () => {
     expect(eta.first_quoted.count).toBe(fulfilment.delivered);
     expect((await get('/analytics/rider-utilisation')).utilisation).toBeGreaterThan(0);
     expect((await get('/analytics/batch-sizes')).batches).toBeGreaterThan(0);
+    // Batches delivered more than the 10-minute decision window ago have their regret in hindsight.
+    expect((await get('/analytics/regret')).overall.batches).toBeGreaterThan(0);
 
     browser = await launchChromium();
     const page = await browser.context.newPage();

@@ -228,7 +228,8 @@ describe.each(DISPATCH_BACKENDS)('dispatch chain (HTTP → bus → worker → HT
           ),
         );
       }
-      // Regret was recorded for every refined batch.
+      // The route estimate was recorded for every refined batch (the regret in hindsight follows once a batch is
+      // delivered and its decision window is over: regret-hindsight.int.test.ts).
       const regrets = await stack.database.db
         .selectFrom('batch_regret')
         .select('batch_id')
@@ -239,9 +240,9 @@ describe.each(DISPATCH_BACKENDS)('dispatch chain (HTTP → bus → worker → HT
         )
         .execute();
       expect(regrets.length).toBe(batches.length);
-      // … and observed once per batch in the worker's dispatch_batch_regret histogram.
+      // … and the worker exports dispatch_batch_regret from the start, before any batch has a regret.
       const metrics = await stack.worker!.metrics.metrics();
-      expect(Number(/^dispatch_batch_regret_count (\d+)/m.exec(metrics)?.[1])).toBe(batches.length);
+      expect(metrics).toMatch(/^dispatch_batch_regret_count \d+$/m);
     },
     scaledMs(180_000),
   );

@@ -6,15 +6,20 @@ import { servicesOf, type ApiServices } from '../services.ts';
 
 const RegretStatsSchema = z
   .object({
-    count: z.number().int().openapi({ description: 'Batches with a regret row.' }),
-    mean: z.number().nullable(),
-    p50: z.number().nullable().openapi({ description: 'Median (percentile_cont).' }),
-    p95: z.number().nullable(),
+    count: z
+      .number()
+      .int()
+      .openapi({ description: 'Batches whose regret in hindsight is computed (delivered, decision window over).' }),
+    mean: z.number().nullable().openapi({ description: 'Weighted seconds.' }),
+    p50: z.number().nullable().openapi({ description: 'Median, weighted seconds (percentile_cont).' }),
+    p95: z.number().nullable().openapi({ description: 'Weighted seconds.' }),
     share_above_threshold: z
       .number()
       .nullable()
       .openapi({ description: 'Share of batches with regret above `threshold`.' }),
-    threshold: z.number().openapi({ example: 0.2 }),
+    threshold: z.number().openapi({ example: 60, description: 'Weighted seconds.' }),
+    mean_relative: z.number().nullable().openapi({ description: 'Mean of regret / realised cost.' }),
+    unit: z.literal('weighted_seconds'),
   })
   .openapi('RegretStats');
 
@@ -25,10 +30,10 @@ export const regretStatsRoute = createRoute({
   tags: ['stats'],
   summary: 'Batching regret summary',
   description:
-    'Regret per batch = (refined − estimated) / estimated route seconds. Figures are null while there are no rows.',
+    'Regret per batch in hindsight: the realised cost of the decision (rider seconds + ready-to-door seconds + 2 × late seconds) minus the cost of the best alternative for the same orders known after the fact (another drop order, a split over the riders who were free, a merge with an earlier batch of the store). See docs/dispatch-quality.md. Figures are null while no batch has one.',
   security: SECURITY.operator,
   responses: {
-    200: jsonResponse(RegretStatsSchema, 'Summary over every batch_regret row.'),
+    200: jsonResponse(RegretStatsSchema, 'Summary over every batch with a computed regret.'),
     401: unauthorizedResponse,
     403: forbiddenResponse(),
   },
