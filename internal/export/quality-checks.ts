@@ -37,9 +37,9 @@ export interface QualityResult {
 
 /**
  * Silver, step two: the data-quality checks, in order — nulls (identifiers present and non-blank), ranges (costs ≥ 0,
- * promise and kitchen estimate not before placement, a batch's orders distinct), orphans (every order, batch, store,
- * rider and path an event names exists in Postgres), service area (a new order's drop within `serviceRadiusM` of its
- * store), then lifecycle: per order placed ≤ marked ready, placed ≤ picked up ≤ delivered, over the events in the
+ * promise and kitchen estimate not before placement, a batch's orders distinct), service area (a new order's drop
+ * within `serviceRadiusM` of its store), orphans (every order, batch, store, rider and path an event names exists in
+ * Postgres), then lifecycle: per order placed ≤ marked ready, placed ≤ picked up ≤ delivered, over the events in the
  * range. The event that breaks a check is quarantined with the check and the reason and leaves silver.
  */
 export function checkQuality(
@@ -51,8 +51,8 @@ export function checkQuality(
   const checks: QualityResult['checks'] = {
     nulls: tally(),
     ranges: tally(),
-    orphans: tally(),
     service_area: tally(),
+    orphans: tally(),
     lifecycle: tally(),
   };
   const quarantined: QuarantinedRow[] = [];
@@ -62,8 +62,8 @@ export function checkQuality(
   > = [
     ['nulls', blankIdentifier],
     ['ranges', outOfRange],
-    ['orphans', (e) => orphanOf(e, refs)],
     ['service_area', (e) => outsideServiceArea(e, refs, options.serviceRadiusM)],
+    ['orphans', (e) => orphanOf(e, refs)],
   ];
   for (const event of events) {
     let failed = false;
@@ -147,7 +147,7 @@ function orphanOf(event: SilverEvent, refs: ReferenceData): string | null {
 function outsideServiceArea(event: SilverEvent, refs: ReferenceData, radiusM: number): string | null {
   if (!isTopic(event, 'orderPlaced')) return null;
   const store = refs.stores.get(event.payload.storeId);
-  if (!store) return null; // the orphan check has already claimed it
+  if (!store) return null; // an unknown store: the orphan check's to report
   const { lat, lon } = event.payload.drop;
   const d = haversineM(store, { lat, lon });
   return d > radiusM
