@@ -52,8 +52,9 @@ export interface WorkerOptions {
   /** Period of the operations sampler (outbox backlog, consumer lag, dead letters, riders per state). Default 5 000 ms. */
   opsSampleIntervalMs?: number;
   /**
-   * False leaves out the `analytics-archive` consumers that copy every domain event into `event_archive` (the bronze of
-   * `npm run export`): for harnesses that measure the dispatch consumers alone. Default on.
+   * Whether to run the `analytics-archive` consumers that copy every domain event into `event_archive` (the bronze of
+   * `npm run export`). Default: on with a Postgres server, off on the embedded PGlite — its data is gone at exit and
+   * the export, another process, cannot reach it. False for harnesses that measure the dispatch consumers alone.
    */
   archive?: boolean;
 }
@@ -146,7 +147,7 @@ export async function composeWorker(
           intervalMs: options.opsSampleIntervalMs,
         });
         telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
-        if (options.archive !== false)
+        if (options.archive ?? adapters.kinds.postgres === 'postgres')
           archiver = await startEventArchiver({ db, bus, clock, logger, retry: config.bus, registry: metrics });
         if (config.workerMetricsPort !== undefined) {
           const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);

@@ -59,6 +59,23 @@ export function archiveRow(message: ReceivedMessage, consumedAt: Date) {
 }
 
 /**
+ * Appends one consumed message to `event_archive`; a message already there (same topic, partition, offset and bytes:
+ * a redelivery) is left as it is. Resolves to whether a row was added.
+ */
+export async function archiveMessage(
+  db: Kysely<Database>,
+  message: ReceivedMessage,
+  consumedAt: Date,
+): Promise<boolean> {
+  const result = await db
+    .insertInto('event_archive')
+    .values(archiveRow(message, consumedAt))
+    .onConflict((oc) => oc.columns(['topic', 'partition', 'offset', 'value_sha256']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0;
+}
+
+/**
  * Starts the archiving consumers: one `analytics-archive` group per archived topic, each inserting every message it
  * receives — malformed ones included, that is the point of bronze — into `event_archive`. The handler is not behind
  * `consume()`'s decoding (which would dead-letter a malformed message instead of archiving it), only behind its retry
@@ -68,26 +85,28 @@ export async function startEventArchiver(deps: EventArchiverDeps): Promise<Event
   const log = deps.logger.child({ component: 'event-archiver' });
   const metrics = deps.registry ? eventBusMetrics(deps.registry) : undefined;
   const insert: MessageHandler = async (message) => {
-    await deps.db
-      .insertInto('event_archive')
-      .values(archiveRow(message, new Date(deps.clock.now())))
-      .onConflict((oc) => oc.columns(['topic', 'partition', 'offset', 'value_sha256']).doNothing())
-      .execute();
+    await archiveMessage(deps.db, message, new Date(deps.clock.now()));
     metrics?.handled.inc({ topic: message.topic, group: ARCHIVE_GROUP });
   };
-  const subscriptions: Subscription[] = [];
-  try {
-    for (const topic of ARCHIVED_TOPICS) {
-      const handler = withDeadLetter(
-        deps.bus,
-        { logger: log, clock: deps.clock, metrics, group: ARCHIVE_GROUP },
-        withRetry({ ...deps.retry, clock: deps.clock }, insert),
-      );
-      subscriptions.push(await deps.bus.subscribe(topic, ARCHIVE_GROUP, handler));
-    }
-  } catch (error) {
+  // Subscribed together, as the pipeline's consumers are: each is its own group join (seconds on Kafka).
+  const joined = await Promise.allSettled(
+    ARCHIVED_TOPICS.map((topic) =>
+      deps.bus.subscribe(
+        topic,
+        ARCHIVE_GROUP,
+        withDeadLetter(
+          deps.bus,
+          { logger: log, clock: deps.clock, metrics, group: ARCHIVE_GROUP },
+          withRetry({ ...deps.retry, clock: deps.clock }, insert),
+        ),
+      ),
+    ),
+  );
+  const subscriptions: Subscription[] = joined.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const failed = joined.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
     await Promise.all(subscriptions.map((s) => s.close()));
-    throw error;
+    throw failed.reason;
   }
   let stopping: Promise<void> | undefined;
   return {

@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/config.ts';
 import { createDatabase } from '../db/database.ts';
 import { AppError } from '../platform/errors.ts';
-import { runMedallionExport } from './medallion-export.ts';
+import { runMedallionExport, validateRange } from './medallion-export.ts';
 
 export const EXPORT_USAGE = `Usage:
   npm run export -- --from YYYY-MM-DD --to YYYY-MM-DD [--out DIR] [--service-radius-km KM] [--json]
@@ -69,6 +69,17 @@ export async function runExportCommand(argv: readonly string[], io: ExportIo): P
     io.stderr(`--service-radius-km must be a positive number, got ${values['service-radius-km']}\n`);
     return 2;
   }
+  const from = parseDay(values.from);
+  const to = parseDay(values.to);
+  try {
+    validateRange(from, to);
+  } catch (error) {
+    if (error instanceof AppError) {
+      io.stderr(`${error.slug}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
   let config;
   try {
     config = loadConfig(io.env);
@@ -86,8 +97,8 @@ export async function runExportCommand(argv: readonly string[], io: ExportIo): P
   const database = createDatabase(config.databaseUrl);
   try {
     const summary = await runMedallionExport(database.db, {
-      from: parseDay(values.from),
-      to: parseDay(values.to),
+      from,
+      to,
       outDir: resolve(values.out),
       serviceRadiusM: radiusKm * 1_000,
     });
