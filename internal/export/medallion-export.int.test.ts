@@ -11,6 +11,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApi, type ApiRuntime } from '../../apps/api/compose.ts';
 import { composeSimulator } from '../../apps/simulator/compose.ts';
@@ -28,6 +29,8 @@ import { waitFor } from '../../tests/support/wait-for.ts';
 import { runExportCommand } from './export-command.ts';
 
 const DAY_MS = 86_400_000;
+/** Seconds to the millisecond (Postgres and DuckDB interpolate the same ranks; float noise aside). */
+const round = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v) * 1_000) / 1_000);
 let testDb: TestDatabase;
 let database: DatabaseHandle;
 let api: ApiRuntime | undefined;
@@ -229,6 +232,28 @@ describe('npm run export', () => {
         `SELECT sum(orders_placed)::INTEGER AS placed, sum(orders_delivered)::INTEGER AS delivered FROM ${parquet('gold/daily_store')}`,
       );
       expect(gold).toEqual({ placed: settled.orders, delivered: settled.delivered });
+      // Per store and day, as /analytics computes them over the orders table: counts and click-to-door percentiles.
+      const expected = await sql<{
+        day: string;
+        store_id: string;
+        placed: number;
+        delivered: number;
+        p50: number | null;
+        p90: number | null;
+      }>`
+        select to_char(placed_at at time zone 'UTC', 'YYYY-MM-DD') as day, store_id::text, count(*)::int as placed,
+          count(delivered_at)::int as delivered,
+          percentile_cont(0.5) within group (order by extract(epoch from delivered_at - placed_at)) as p50,
+          percentile_cont(0.9) within group (order by extract(epoch from delivered_at - placed_at)) as p90
+        from orders group by 1, 2 order by 1, 2`.execute(db);
+      const daily = await one(
+        `SELECT strftime(event_date, '%Y-%m-%d') AS day, store_id, orders_placed AS placed, orders_delivered AS delivered,
+           click_to_door_p50_s AS p50, click_to_door_p90_s AS p90
+         FROM ${parquet('gold/daily_store')} WHERE orders_placed > 0 ORDER BY day, store_id`,
+      );
+      expect(daily.map((d) => ({ ...d, p50: round(d.p50), p90: round(d.p90) }))).toEqual(
+        expected.rows.map((r) => ({ ...r, p50: round(r.p50), p90: round(r.p90) })),
+      );
 
       // Each bad message is in quarantine with its reason — and nothing the system itself produced.
       const quarantine = await one(
