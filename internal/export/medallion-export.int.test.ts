@@ -88,7 +88,7 @@ describe('npm run export', () => {
         '--center',
         '52.52,13.405',
         '--rate',
-        '6',
+        '3',
         '--speed',
         '30',
         '--ping-ms',
