@@ -16,6 +16,7 @@ import { dispatchMetrics } from '../../internal/pipeline/dispatch-metrics.ts';
 import { regretHistogram } from '../../internal/pipeline/regret-recorder.ts';
 import type { PeriodicLoop } from '../../internal/pipeline/periodic-loop.ts';
 import { startTelemetryWorker, type TelemetryWorker } from '../../internal/telemetry/telemetry-worker.ts';
+import { startEventArchiver, type EventArchiver } from '../../internal/export/event-archiver.ts';
 
 export interface WorkerRuntime {
   /** Starts the background work: the outbox relay, the dispatch consumers and the scope rounds. */
@@ -50,6 +51,12 @@ export interface WorkerOptions {
   selfHealing?: boolean;
   /** Period of the operations sampler (outbox backlog, consumer lag, dead letters, riders per state). Default 5 000 ms. */
   opsSampleIntervalMs?: number;
+  /**
+   * Whether to run the `analytics-archive` consumers that copy every domain event into `event_archive` (the bronze of
+   * `npm run export`). Default: on with a Postgres server, off on the embedded PGlite — its data is gone at exit and
+   * the export, another process, cannot reach it. False for harnesses that measure the dispatch consumers alone.
+   */
+  archive?: boolean;
 }
 
 /**
@@ -101,6 +108,7 @@ export async function composeWorker(
 
     let pipeline: RunningPipeline | undefined;
     let telemetry: TelemetryWorker | undefined;
+    let archiver: EventArchiver | undefined;
     let healing: SelfHealing | undefined;
     let sampler: PeriodicLoop | undefined;
     let cleaning: Promise<void> | undefined;
@@ -139,6 +147,8 @@ export async function composeWorker(
           intervalMs: options.opsSampleIntervalMs,
         });
         telemetry = await startTelemetryWorker({ config, db, bus, clock, logger, registry: metrics });
+        if (options.archive ?? adapters.kinds.postgres === 'postgres')
+          archiver = await startEventArchiver({ db, bus, clock, logger, retry: config.bus, registry: metrics });
         if (config.workerMetricsPort !== undefined) {
           const server = await startMetricsServer(metrics, config.http.host, config.workerMetricsPort);
           teardown.push(['metrics server', () => server.close()]);
@@ -158,6 +168,7 @@ export async function composeWorker(
             ['self-healing', async () => healing?.stop()],
             ['dispatch pipeline', async () => pipeline?.stop()],
             ['telemetry history', async () => telemetry?.stop()],
+            ['event archive', async () => archiver?.stop()],
             ['outbox relay', () => relay.stop()],
             ...[...teardown].reverse(),
           ],

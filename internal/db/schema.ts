@@ -35,6 +35,26 @@ export interface ProcessedEventsTable {
   processed_at: Timestamp;
 }
 
+/**
+ * `event_archive`: bronze of the medallion export — every message the `analytics-archive` consumers consumed, raw
+ * (migrations/0012_event_archive.sql). Unique on (topic, partition, offset, value_sha256): redelivery adds nothing.
+ */
+export interface EventArchiveTable {
+  id: Generated<string>;
+  topic: string;
+  partition: number;
+  offset: string;
+  key: string;
+  headers: JsonWithDefault<Headers>;
+  value: string;
+  value_sha256: string;
+  event_id: ColumnType<string | null, string | null | undefined, string | null>;
+  event_type: ColumnType<string | null, string | null | undefined, string | null>;
+  occurred_at: NullableTimestamp;
+  event_at: Timestamp;
+  consumed_at: Timestamp;
+}
+
 type Nullable<T> = ColumnType<T | null, T | null | undefined, T | null>;
 type WithDefault<T> = ColumnType<T, T | undefined, T>;
 
@@ -231,6 +251,7 @@ export interface CredentialsTable {
 export interface Database {
   outbox: OutboxTable;
   processed_events: ProcessedEventsTable;
+  event_archive: EventArchiveTable;
   stores: StoresTable;
   riders: RidersTable;
   path_templates: PathTemplatesTable;

@@ -140,6 +140,8 @@ export async function replayThroughWorker(instance: MdrpInstance): Promise<Worke
       sweepIntervalMs: 3e8,
       // The harness drives rider state and positions itself; couriers carry batches for many silent virtual minutes.
       selfHealing: false,
+      // A replay measures dispatch; archiving its events for the export is work it does not need.
+      archive: false,
     });
     closers.unshift(() => worker.cleanup());
 
