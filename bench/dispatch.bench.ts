@@ -25,6 +25,7 @@
  *      bench/results/dispatch.md; the analysis text around them is kept)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -39,6 +40,8 @@ import { writeResultSection } from './telemetry-results.ts';
 const READY_ONLY = process.argv.includes('--ready-only');
 /** `--orders-only` skips part 2 (a quicker look at POST /orders). */
 const ORDERS_ONLY = !READY_ONLY && process.argv.includes('--orders-only');
+/** `--skip-alone` skips the API-alone scenarios (an A/B of a worker change). */
+const SKIP_ALONE = process.argv.includes('--skip-alone');
 const ORDERS_WARMUP = READY_ONLY ? 0 : 300;
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -92,8 +95,9 @@ function summary(values: number[]): { n: number; p50: number; p90: number; p99: 
 async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
   // `WORKER_CPU_PROF=<dir>` profiles the worker processes as API_CPU_PROF does the API (tests/support/api-process.ts).
   const prof = process.env.WORKER_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WORKER_CPU_PROF] : [];
+  // `BENCH_WORKER_ROOT=<checkout>` runs another checkout's worker against this bench and API (A/B of worker changes).
   const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'apps/worker/main.ts'], {
-    cwd: root,
+    cwd: process.env.BENCH_WORKER_ROOT ?? root,
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -412,13 +416,33 @@ interface WorkerRun {
   reps: Array<{ load: number; baseline: ReturnType<typeof summary>; ready: ReadyStats }>;
   withWorker?: Scenario;
   after?: { seconds: number; batched: number };
+  /** Worker CPU milliseconds per order over part 1 with the workers running, drain included. */
+  workerCpuMsPerOrder?: number;
   total: number;
   batches: number;
   multi: number;
 }
 
+/**
+ * CPU seconds (user + system) `pid` has used so far, from /proc (Linux; NaN elsewhere or once it is gone). A run's
+ * CPU per request moves far less with the machine's load than its latency does: the load-robust half of an A/B.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
+  }
+}
+/** USER_HZ: the kernel reports CPU times in 1/100 s on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
 /** The bare node:http baseline (bench/bare-http-server.ts) in its own process. */
-async function startBareServer(): Promise<{ baseUrl: string; stop: () => Promise<void> }> {
+async function startBareServer(): Promise<{ baseUrl: string; pid: number | undefined; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-http-server.ts'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -432,15 +456,27 @@ async function startBareServer(): Promise<{ baseUrl: string; stop: () => Promise
     });
     child.once('exit', (code) => reject(new Error(`the bare server exited with ${code} before listening`)));
   });
-  return { baseUrl: `http://127.0.0.1:${port}`, stop: () => stopWorkerProcess(child) };
+  return { baseUrl: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stopWorkerProcess(child) };
 }
 
 /** One run of a scenario and of its baseline, in the same minute, each with the 1-minute load average before it. */
 interface Pair {
   baseLoad: number;
   base: OrderStats;
+  /** CPU milliseconds the bare server spent per request. */
+  baseCpuMs: number;
   load: number;
   api: OrderStats;
+  /** CPU milliseconds the API process spent per request. */
+  apiCpuMs: number;
+}
+
+/** The server processes a scenario runs against: the bare server and the API, by pool and pid. */
+interface Targets {
+  bare: Pool;
+  barePid: number | undefined;
+  api: Pool;
+  apiPid: number | undefined;
 }
 
 /** How a scenario sends its requests: closed loop (ORDER_CONCURRENCY in flight) or paced at PACED_RATE. */
@@ -453,8 +489,7 @@ type Mode = 'closed' | 'paced';
 async function alternate(
   label: string,
   mode: Mode,
-  bare: Pool,
-  target: Pool,
+  t: Targets,
   bareBody: () => unknown,
   apiBody: () => unknown,
 ): Promise<Pair[]> {
@@ -463,13 +498,17 @@ async function alternate(
   const pairs: Pair[] = [];
   for (let rep = 0; rep < ORDER_REPS; rep++) {
     const baseLoad = loadavg()[0]!;
-    const base = await once(bare, bareBody);
+    let cpu = cpuSeconds(t.barePid);
+    const base = await once(t.bare, bareBody);
+    const baseCpuMs = ((cpuSeconds(t.barePid) - cpu) * 1000) / ORDERS_MEASURED;
     const load = loadavg()[0]!;
-    const api = await once(target, apiBody);
-    const pair = { baseLoad, base, load, api };
+    cpu = cpuSeconds(t.apiPid);
+    const api = await once(t.api, apiBody);
+    const apiCpuMs = ((cpuSeconds(t.apiPid) - cpu) * 1000) / ORDERS_MEASURED;
+    const pair = { baseLoad, base, baseCpuMs, load, api, apiCpuMs };
     console.log(`${label}, ${mode}, run ${rep + 1}:`, {
-      bare: { load: baseLoad, rps: base.rps, p50: base.p50, p99: base.p99, errors: base.errors },
-      api: { load, rps: api.rps, p50: api.p50, p99: api.p99, errors: api.errors },
+      bare: { load: baseLoad, rps: base.rps, p50: base.p50, p99: base.p99, errors: base.errors, cpuMs: baseCpuMs },
+      api: { load, rps: api.rps, p50: api.p50, p99: api.p99, errors: api.errors, cpuMs: apiCpuMs },
     });
     pairs.push(pair);
   }
@@ -542,15 +581,21 @@ async function main(): Promise<void> {
             await postJson(barePool!, '/orders', bareBody());
           }
           const label = `POST /orders, ${workerCount} worker(s) running`;
+          const targets = { bare: barePool!, barePid: bareServer?.pid, api: pool, apiPid: stack.apiPid };
+          const workerCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
+          const cpuBefore = workerCpu();
+          const placedBefore = orderBody.count();
           run.withWorker = {
-            paced: await alternate(label, 'paced', barePool!, pool, bareBody, orderBody),
-            closed: await alternate(label, 'closed', barePool!, pool, bareBody, orderBody),
+            paced: await alternate(label, 'paced', targets, bareBody, orderBody),
+            closed: await alternate(label, 'closed', targets, bareBody, orderBody),
           };
           run.after = await drain(
             stack,
             orderBody.count(),
             stores.map((st) => st.id),
           );
+          // Everything the workers did for these orders (relay, consumers, rounds), per order: load-robust.
+          run.workerCpuMsPerOrder = ((workerCpu() - cpuBefore) * 1000) / (orderBody.count() - placedBefore);
           console.log(
             `workers batched ${run.after.batched}/${orderBody.count()} orders ${run.after.seconds.toFixed(1)} s after the last POST`,
           );
@@ -571,10 +616,11 @@ async function main(): Promise<void> {
 
         // ---------------------------------------------------- 1a. POST /orders, API alone (workers stopped)
         await Promise.all(workers.splice(0).map(stopWorkerProcess));
-        if (!READY_ONLY && index === WORKER_COUNTS.length - 1) {
+        if (!READY_ONLY && !SKIP_ALONE && index === WORKER_COUNTS.length - 1) {
+          const targets = { bare: barePool!, barePid: bareServer?.pid, api: pool, apiPid: stack.apiPid };
           alone = {
-            paced: await alternate('POST /orders, API alone', 'paced', barePool!, pool, bareBody, orderBody),
-            closed: await alternate('POST /orders, API alone', 'closed', barePool!, pool, bareBody, orderBody),
+            paced: await alternate('POST /orders, API alone', 'paced', targets, bareBody, orderBody),
+            closed: await alternate('POST /orders, API alone', 'closed', targets, bareBody, orderBody),
           };
         }
       } finally {
@@ -716,14 +762,14 @@ ${repRows}`;
       )} | ${spread(
         sc.pairs.map((p) => p.base.p99),
         2,
-      )} | ${f(api99 / base99)}× | ${f(apiRps / baseRps, 2)}× | ${errors} | ${target(sc)} |`;
+      )} | ${f(api99 / base99)}× | ${f(apiRps / baseRps, 2)}× | ${f(median(sc.pairs.map((p) => p.apiCpuMs)), 3)} | ${f(median(sc.pairs.map((p) => p.baseCpuMs)), 3)} | ${errors} | ${target(sc)} |`;
     })
     .join('\n');
   const everyRun = scenarios
     .flatMap((sc) =>
       sc.pairs.map(
         (p, i) =>
-          `| ${sc.label} | ${i + 1} | ${f(p.baseLoad, 2)} | ${f(p.base.rps, 0)} | ${f(p.base.p50, 2)} | ${f(p.base.p99, 2)} | ${f(p.load, 2)} | ${f(p.api.rps, 0)} | ${f(p.api.p50, 2)} | ${f(p.api.p90, 2)} | ${f(p.api.p99, 2)} | ${f(p.api.max, 2)} | ${p.api.errors} |`,
+          `| ${sc.label} | ${i + 1} | ${f(p.baseLoad, 2)} | ${f(p.base.rps, 0)} | ${f(p.base.p50, 2)} | ${f(p.base.p99, 2)} | ${f(p.baseCpuMs, 3)} | ${f(p.load, 2)} | ${f(p.api.rps, 0)} | ${f(p.api.p50, 2)} | ${f(p.api.p90, 2)} | ${f(p.api.p99, 2)} | ${f(p.api.max, 2)} | ${f(p.apiCpuMs, 3)} | ${p.api.errors} |`,
       ),
     )
     .join('\n');
@@ -731,7 +777,7 @@ ${repRows}`;
     .filter((run) => run.after)
     .map(
       (run) =>
-        `- ${run.workers} worker(s): all ${run.total} orders batched ${f(run.after!.seconds)} s after the last POST (${run.after!.batched} batched); ${run.batches} batches, ${run.multi} of them with 2+ orders.`,
+        `- ${run.workers} worker(s): all ${run.total} orders batched ${f(run.after!.seconds)} s after the last POST (${run.after!.batched} batched); ${run.batches} batches, ${run.multi} of them with 2+ orders; worker CPU ${f(run.workerCpuMsPerOrder ?? Number.NaN, 2)} ms per order (relay, consumers, rounds; drain included).`,
     )
     .join('\n');
   const orders = `## 2. POST /orders beside a bare node:http server, with the workers running and the API alone
@@ -745,18 +791,39 @@ Paced: requests sent on a fixed ${PACED_RATE}/s schedule whatever the answers do
 (no coordinated omission); the rate is sustained when a run finishes on schedule (≥ 99 %). Closed loop: ${ORDER_CONCURRENCY} requests
 always in flight, so it shows the ceiling (by Little's law latency ≈ ${ORDER_CONCURRENCY} / throughput).
 
-| scenario | API orders/s, median (range) | API p50 ms | **API p99 ms**, median (range) | bare req/s | bare p99 ms | p99 ÷ bare | rate ÷ bare | errors | target |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---|
+| scenario | API orders/s, median (range) | API p50 ms | **API p99 ms**, median (range) | bare req/s | bare p99 ms | p99 ÷ bare | rate ÷ bare | API CPU ms/req | bare CPU ms/req | errors | target |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
 ${summaryRows}
 
 Every run (load = 1-minute load average just before it):
 
-| scenario | run | load before bare | bare req/s | bare p50 | bare p99 | load before API | API orders/s | API p50 | API p90 | API p99 | API max | errors |
-|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+| scenario | run | load before bare | bare req/s | bare p50 | bare p99 | bare CPU ms/req | load before API | API orders/s | API p50 | API p90 | API p99 | API max | API CPU ms/req | errors |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
 ${everyRun}
 
 ${drains}`;
 
+  // One line for A/B drivers (bench/ab-dispatch-orders.sh): each scenario's medians, and the drains.
+  console.log(
+    `summary ${JSON.stringify({
+      scenarios: scenarios.map((sc) => ({
+        label: sc.label,
+        apiRps: median(sc.pairs.map((p) => p.api.rps)),
+        apiP50: median(sc.pairs.map((p) => p.api.p50)),
+        apiP99: median(sc.pairs.map((p) => p.api.p99)),
+        bareP99: median(sc.pairs.map((p) => p.base.p99)),
+        apiCpuMs: median(sc.pairs.map((p) => p.apiCpuMs)),
+        bareCpuMs: median(sc.pairs.map((p) => p.baseCpuMs)),
+        loads: sc.pairs.map((p) => p.load),
+      })),
+      drains: r.runs.map((run) => ({
+        workers: run.workers,
+        orders: run.total,
+        seconds: run.after?.seconds,
+        workerCpuMsPerOrder: run.workerCpuMsPerOrder,
+      })),
+    })}`,
+  );
   if (process.argv.includes('--no-report')) return;
   const file = OUT;
   const heading = '# Dispatch benchmark';
