@@ -1,7 +1,9 @@
 /**
  * Dispatch benchmark against the real servers (Postgres, Redis, Kafka from `scripts/infra.sh up`), 127.0.0.1 only:
  *
- *  1. POST /orders throughput and latency (target ≥ 1,000 orders/s with P99 < 25 ms), while the worker batches them.
+ *  1. POST /orders throughput and latency (targets: P99 < 25 ms paced at 1,000/s with the API alone; ≥ 1,000/s with
+ *     the worker running), each scenario run three times, alternating with the same run against a bare node:http
+ *     server in its own process (bench/bare-http-server.ts) driven by the same generator, pool and pacing.
  *  2. Order ready → rider assigned latency (target P99 < 500 ms with riders available): the server-side interval
  *     `batches.assigned_at − orders.ready_marked_at`, i.e. API transaction → outbox → Kafka `order.ready` → the worker's
  *     scope round (snapshot, dispatch core: seal, stop order, matching; rider claim and commit in one transaction).
@@ -9,18 +11,21 @@
  * Each run measures one and then two worker processes (`--workers N` measures only N) in one consumer group: Kafka
  * splits the store partitions between them (each worker owns the scopes of its `order.placed` partitions). For each
  * worker count, on a fresh stack: part 2 three times, each beside its same-run baseline (the raw kafkajs produce →
- * consume round trip on the same broker), then part 1b (orders with the workers running). Part 1a (the API alone) runs
- * once, at the end, with the workers stopped. Idle riders stream GPS (a bulk ping every 10 s), as real riders do.
+ * consume round trip on the same broker), then part 1 with the workers running. Part 1 with the API alone runs at the
+ * end, with the workers stopped. Idle riders stream GPS (a bulk ping every 10 s), as real riders do. The load average
+ * before every run is recorded. `--orders-only` / `--ready-only` run one part (its section of the report is rewritten,
+ * the other kept).
  *
  * The API runs as its own process (`npm run api`: apps/api/main.ts, `--api-workers N` sets API_WORKERS for node:cluster),
  * so this process is only the load generator (undici, keep-alive); the worker runs as its own process
  * (`tsx apps/worker/main.ts`), as in production. Fresh database, own Redis key prefix
  * and Kafka topic prefix; everything is dropped at the end. Bounded loops only.
  *
- * Run: npx tsx bench/dispatch.bench.ts   (writes bench/results/dispatch.md)
+ * Run: flock /work/notes/bench.lock npx tsx bench/dispatch.bench.ts   (writes the generated sections of
+ *      bench/results/dispatch.md; the analysis text around them is kept)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
@@ -29,9 +34,14 @@ import { Pool } from 'undici';
 import { offset } from '../internal/pipeline/test-fixtures.ts';
 import { startDispatchStack, type DispatchStack } from '../tests/support/dispatch-stack.ts';
 import { TEST_OPERATOR_AUTH } from '../tests/support/real-servers-env.ts';
+import { writeResultSection } from './telemetry-results.ts';
 
 /** `--ready-only` skips part 1 (a quicker look at the ready → assigned path). */
 const READY_ONLY = process.argv.includes('--ready-only');
+/** `--orders-only` skips part 2 (a quicker look at POST /orders). */
+const ORDERS_ONLY = !READY_ONLY && process.argv.includes('--orders-only');
+/** `--skip-alone` skips the API-alone scenarios (an A/B of a worker change). */
+const SKIP_ALONE = process.argv.includes('--skip-alone');
 const ORDERS_WARMUP = READY_ONLY ? 0 : 300;
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -43,8 +53,10 @@ const PARTITIONS = Math.min(64, Number(argValue('--partitions') ?? 3));
 const WORKER_COUNTS = argValue('--workers') ? [Math.min(4, Math.max(1, Number(argValue('--workers'))))] : [1, 2];
 /** Repetitions of part 2 per worker count (the report gives the median). */
 const READY_REPS = 3;
-/** `--out FILE`: where the report goes (default bench/results/dispatch.md). */
-const OUT = argValue('--out') ?? 'results/dispatch.md';
+/** Runs of each POST /orders scenario, each beside a run of its bare-server baseline (the report gives the median). */
+const ORDER_REPS = 3;
+/** `--out FILE`: the report's file in bench/results (default dispatch.md); its generated sections are replaced. */
+const OUT = argValue('--out') ?? 'dispatch.md';
 /** `--api-workers N`: API_WORKERS of the API process (default 1). */
 const API_WORKERS = Math.min(8, Math.max(1, Number(argValue('--api-workers') ?? 1)));
 const ORDER_CONCURRENCY = 32;
@@ -81,8 +93,11 @@ function summary(values: number[]): { n: number; p50: number; p90: number; p99: 
 }
 
 async function startWorkerProcess(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'apps/worker/main.ts'], {
-    cwd: root,
+  // `WORKER_CPU_PROF=<dir>` profiles the worker processes as API_CPU_PROF does the API (tests/support/api-process.ts).
+  const prof = process.env.WORKER_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WORKER_CPU_PROF] : [];
+  // `BENCH_WORKER_ROOT=<checkout>` runs another checkout's worker against this bench and API (A/B of worker changes).
+  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'apps/worker/main.ts'], {
+    cwd: process.env.BENCH_WORKER_ROOT ?? root,
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -389,110 +404,238 @@ type ReadyStats = ReturnType<typeof summary> & {
   breakdown: Record<'readyToSealed' | 'sealedToAssigned', ReturnType<typeof summary>>;
 };
 
+/** A POST /orders scenario: paced and closed loop, ORDER_REPS runs each beside the bare server. */
+interface Scenario {
+  paced: Pair[];
+  closed: Pair[];
+}
+
 /** What one worker count measured. */
 interface WorkerRun {
   workers: number;
   reps: Array<{ load: number; baseline: ReturnType<typeof summary>; ready: ReadyStats }>;
-  withWorker?: OrderStats;
-  withWorkerPaced?: OrderStats;
+  withWorker?: Scenario;
   after?: { seconds: number; batched: number };
+  /** Worker CPU milliseconds per order over part 1 with the workers running, drain included. */
+  workerCpuMsPerOrder?: number;
   total: number;
   batches: number;
   multi: number;
 }
 
-async function main(): Promise<void> {
-  const runs: WorkerRun[] = [];
-  let alone: OrderStats | undefined;
-  let alonePaced: OrderStats | undefined;
-  for (const [index, workerCount] of WORKER_COUNTS.entries()) {
-    const stack: DispatchStack = await startDispatchStack({
-      name: 'bench_dispatch',
-      inProcessWorker: false,
-      apiProcess: { workers: API_WORKERS },
-      env: { KAFKA_PARTITIONS: String(PARTITIONS) },
-    });
-    const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
-    const workers: ChildProcess[] = [];
-    try {
-      for (let w = 0; w < workerCount; w++) workers.push(await startWorkerProcess(stack.env));
-      const run: WorkerRun = { workers: workerCount, reps: [], total: 0, batches: 0, multi: 0 };
-      // ------------------------------------------------------ 2. ready → rider assigned, beside the raw Kafka round trip
-      for (let rep = 0; rep < READY_REPS; rep++) {
-        const load = loadavg()[0]!;
-        const baseline = await kafkaRoundTrip(stack);
-        const ready = await measureReady(stack, pool, rep);
-        console.log(`${workerCount} worker(s), rep ${rep + 1}: ready → assigned`, ready, 'kafka round trip', baseline);
-        run.reps.push({ load, baseline, ready });
-      }
-
-      // ------------------------------------------------------ 1b. POST /orders while the workers batch them
-      const centre = { lat: 52.52, lon: 13.405 };
-      const stores: Array<{ id: string; at: { lat: number; lon: number } }> = [];
-      for (let s = 0; s < ORDER_STORES; s++) {
-        const at = offset(centre, (s % 5) * 3_000 - 6_000, Math.floor(s / 5) * 3_000 - 4_500);
-        stores.push({ id: (await postJson(pool, '/stores', { name: `store ${s}`, ...at })).json.id as string, at });
-      }
-      let seq = 0;
-      const orderBody = () => {
-        const i = seq++;
-        const store = stores[i % stores.length]!;
-        return {
-          store_id: store.id,
-          drop: offset(store.at, 600 + ((i * 37) % 1_500), ((i * 53) % 2_000) - 1_000),
-          items: [{ name: 'bench bowl', qty: 1 + (i % 3) }],
-          prep_minutes: 20,
-        };
-      };
-      if (!READY_ONLY) {
-        for (let i = 0; i < ORDERS_WARMUP; i++) {
-          const res = await postJson(pool, '/orders', orderBody());
-          if (res.status !== 201)
-            throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
-        }
-        run.withWorker = await postOrders(pool, ORDERS_MEASURED, orderBody);
-        console.log(`POST /orders, ${workerCount} worker(s) running`, run.withWorker);
-        run.withWorkerPaced = await pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, orderBody);
-        console.log(`POST /orders, ${workerCount} worker(s) running, paced ${PACED_RATE}/s`, run.withWorkerPaced);
-        run.after = await drain(
-          stack,
-          seq,
-          stores.map((st) => st.id),
-        );
-        console.log(
-          `workers batched ${run.after.batched}/${seq} orders ${run.after.seconds.toFixed(1)} s after the last POST`,
-        );
-      }
-      run.total = seq;
-      const sizes = await stack.database.db
-        .selectFrom('batches')
-        .select(['order_count'])
-        .where(
-          'store_id',
-          'in',
-          stores.map((st) => st.id),
-        )
-        .execute();
-      run.batches = sizes.length;
-      run.multi = sizes.filter((b) => b.order_count >= 2).length;
-      runs.push(run);
-
-      // ------------------------------------------------------ 1a. POST /orders, API alone (workers stopped), once
-      await Promise.all(workers.splice(0).map(stopWorkerProcess));
-      if (!READY_ONLY && index === WORKER_COUNTS.length - 1) {
-        alone = await postOrders(pool, ORDERS_MEASURED, orderBody);
-        console.log('POST /orders, API alone', alone);
-        alonePaced = await pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, orderBody);
-        console.log(`POST /orders, API alone, paced ${PACED_RATE}/s`, alonePaced);
-      }
-    } finally {
-      await pool.close();
-      await Promise.all(workers.map(stopWorkerProcess));
-      await stack.close();
-    }
+/**
+ * CPU seconds (user + system) `pid` has used so far, from /proc (Linux; NaN elsewhere or once it is gone). A run's
+ * CPU per request moves far less with the machine's load than its latency does: the load-robust half of an A/B.
+ */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, hence the last ')'): utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return Number.NaN;
   }
-  if (process.argv.includes('--no-report')) console.log('report not written');
-  else await writeReport({ runs, alone, alonePaced });
+}
+/** USER_HZ: the kernel reports CPU times in 1/100 s on every Linux this runs on. */
+const CLOCK_TICKS = 100;
+
+/** The bare node:http baseline (bench/bare-http-server.ts) in its own process. */
+async function startBareServer(): Promise<{ baseUrl: string; pid: number | undefined; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-http-server.ts'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the bare server exited with ${code} before listening`)));
+  });
+  return { baseUrl: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stopWorkerProcess(child) };
+}
+
+/** One run of a scenario and of its baseline, in the same minute, each with the 1-minute load average before it. */
+interface Pair {
+  baseLoad: number;
+  base: OrderStats;
+  /** CPU milliseconds the bare server spent per request. */
+  baseCpuMs: number;
+  load: number;
+  api: OrderStats;
+  /** CPU milliseconds the API process spent per request. */
+  apiCpuMs: number;
+}
+
+/** The server processes a scenario runs against: the bare server and the API, by pool and pid. */
+interface Targets {
+  bare: Pool;
+  barePid: number | undefined;
+  api: Pool;
+  apiPid: number | undefined;
+}
+
+/** How a scenario sends its requests: closed loop (ORDER_CONCURRENCY in flight) or paced at PACED_RATE. */
+type Mode = 'closed' | 'paced';
+
+/**
+ * ORDER_REPS runs of `mode` against the API, each just after the same run against the bare server (same generator,
+ * same pool size, same pacing, same bodies): bare, API, bare, API, bare, API.
+ */
+async function alternate(
+  label: string,
+  mode: Mode,
+  t: Targets,
+  bareBody: () => unknown,
+  apiBody: () => unknown,
+): Promise<Pair[]> {
+  const once = (pool: Pool, body: () => unknown) =>
+    mode === 'paced' ? pacedOrders(pool, ORDERS_MEASURED, PACED_RATE, body) : postOrders(pool, ORDERS_MEASURED, body);
+  const pairs: Pair[] = [];
+  for (let rep = 0; rep < ORDER_REPS; rep++) {
+    const baseLoad = loadavg()[0]!;
+    let cpu = cpuSeconds(t.barePid);
+    const base = await once(t.bare, bareBody);
+    const baseCpuMs = ((cpuSeconds(t.barePid) - cpu) * 1000) / ORDERS_MEASURED;
+    const load = loadavg()[0]!;
+    cpu = cpuSeconds(t.apiPid);
+    const api = await once(t.api, apiBody);
+    const apiCpuMs = ((cpuSeconds(t.apiPid) - cpu) * 1000) / ORDERS_MEASURED;
+    const pair = { baseLoad, base, baseCpuMs, load, api, apiCpuMs };
+    console.log(`${label}, ${mode}, run ${rep + 1}:`, {
+      bare: { load: baseLoad, rps: base.rps, p50: base.p50, p99: base.p99, errors: base.errors, cpuMs: baseCpuMs },
+      api: { load, rps: api.rps, p50: api.p50, p99: api.p99, errors: api.errors, cpuMs: apiCpuMs },
+    });
+    pairs.push(pair);
+  }
+  return pairs;
+}
+
+/** Order bodies over `stores`, each generator with its own sequence (`count()` = bodies made so far). */
+function orderBodies(stores: ReadonlyArray<{ id: string; at: { lat: number; lon: number } }>) {
+  let seq = 0;
+  const next = () => {
+    const i = seq++;
+    const store = stores[i % stores.length]!;
+    return {
+      store_id: store.id,
+      drop: offset(store.at, 600 + ((i * 37) % 1_500), ((i * 53) % 2_000) - 1_000),
+      items: [{ name: 'bench bowl', qty: 1 + (i % 3) }],
+      prep_minutes: 20,
+    };
+  };
+  return Object.assign(next, { count: () => seq });
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const runs: WorkerRun[] = [];
+  let alone: Scenario | undefined;
+  const bareServer = READY_ONLY ? undefined : await startBareServer();
+  const barePool = bareServer ? new Pool(bareServer.baseUrl, { connections: ORDER_CONCURRENCY }) : undefined;
+  try {
+    for (const [index, workerCount] of WORKER_COUNTS.entries()) {
+      const stack: DispatchStack = await startDispatchStack({
+        name: 'bench_dispatch',
+        inProcessWorker: false,
+        apiProcess: { workers: API_WORKERS },
+        env: { KAFKA_PARTITIONS: String(PARTITIONS) },
+      });
+      const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
+      const workers: ChildProcess[] = [];
+      try {
+        for (let w = 0; w < workerCount; w++) workers.push(await startWorkerProcess(stack.env));
+        const run: WorkerRun = { workers: workerCount, reps: [], total: 0, batches: 0, multi: 0 };
+        // ---------------------------------------------------- 2. ready → rider assigned, beside the raw Kafka round trip
+        for (let rep = 0; rep < (ORDERS_ONLY ? 0 : READY_REPS); rep++) {
+          const load = loadavg()[0]!;
+          const baseline = await kafkaRoundTrip(stack);
+          const ready = await measureReady(stack, pool, rep);
+          console.log(
+            `${workerCount} worker(s), rep ${rep + 1}: ready → assigned`,
+            ready,
+            'kafka round trip',
+            baseline,
+          );
+          run.reps.push({ load, baseline, ready });
+        }
+
+        // ---------------------------------------------------- 1b. POST /orders while the workers batch them
+        const centre = { lat: 52.52, lon: 13.405 };
+        const stores: Array<{ id: string; at: { lat: number; lon: number } }> = [];
+        for (let s = 0; s < ORDER_STORES; s++) {
+          const at = offset(centre, (s % 5) * 3_000 - 6_000, Math.floor(s / 5) * 3_000 - 4_500);
+          stores.push({ id: (await postJson(pool, '/stores', { name: `store ${s}`, ...at })).json.id as string, at });
+        }
+        const orderBody = orderBodies(stores);
+        const bareBody = orderBodies(stores);
+        if (!READY_ONLY) {
+          for (let i = 0; i < ORDERS_WARMUP; i++) {
+            const res = await postJson(pool, '/orders', orderBody());
+            if (res.status !== 201)
+              throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
+            await postJson(barePool!, '/orders', bareBody());
+          }
+          const label = `POST /orders, ${workerCount} worker(s) running`;
+          const targets = { bare: barePool!, barePid: bareServer?.pid, api: pool, apiPid: stack.apiPid };
+          const workerCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
+          const cpuBefore = workerCpu();
+          const placedBefore = orderBody.count();
+          run.withWorker = {
+            paced: await alternate(label, 'paced', targets, bareBody, orderBody),
+            closed: await alternate(label, 'closed', targets, bareBody, orderBody),
+          };
+          run.after = await drain(
+            stack,
+            orderBody.count(),
+            stores.map((st) => st.id),
+          );
+          // Everything the workers did for these orders (relay, consumers, rounds), per order: load-robust.
+          run.workerCpuMsPerOrder = ((workerCpu() - cpuBefore) * 1000) / (orderBody.count() - placedBefore);
+          console.log(
+            `workers batched ${run.after.batched}/${orderBody.count()} orders ${run.after.seconds.toFixed(1)} s after the last POST`,
+          );
+        }
+        run.total = orderBody.count();
+        const sizes = await stack.database.db
+          .selectFrom('batches')
+          .select(['order_count'])
+          .where(
+            'store_id',
+            'in',
+            stores.map((st) => st.id),
+          )
+          .execute();
+        run.batches = sizes.length;
+        run.multi = sizes.filter((b) => b.order_count >= 2).length;
+        runs.push(run);
+
+        // ---------------------------------------------------- 1a. POST /orders, API alone (workers stopped)
+        await Promise.all(workers.splice(0).map(stopWorkerProcess));
+        if (!READY_ONLY && !SKIP_ALONE && index === WORKER_COUNTS.length - 1) {
+          const targets = { bare: barePool!, barePid: bareServer?.pid, api: pool, apiPid: stack.apiPid };
+          alone = {
+            paced: await alternate('POST /orders, API alone', 'paced', targets, bareBody, orderBody),
+            closed: await alternate('POST /orders, API alone', 'closed', targets, bareBody, orderBody),
+          };
+        }
+      } finally {
+        await pool.close();
+        await Promise.all(workers.map(stopWorkerProcess));
+        await stack.close();
+      }
+    }
+  } finally {
+    await barePool?.close();
+    await bareServer?.stop();
+  }
+  const minutes = (performance.now() - started) / 60_000;
+  console.log(`bench took ${minutes.toFixed(1)} min`);
+  await writeReport({ runs, alone, minutes });
 }
 
 /** The median of `values` (the middle one of three). */
@@ -501,14 +644,28 @@ function median(values: readonly number[]): number {
   return sorted[Math.floor((sorted.length - 1) / 2)]!;
 }
 
-async function writeReport(r: { runs: WorkerRun[]; alone?: OrderStats; alonePaced?: OrderStats }): Promise<void> {
+/** "median (min–max)" of `values`, `d` decimals. */
+function spread(values: readonly number[], d: number): string {
+  return `${median(values).toFixed(d)} (${Math.min(...values).toFixed(d)}–${Math.max(...values).toFixed(d)})`;
+}
+
+async function writeReport(r: { runs: WorkerRun[]; alone?: Scenario | undefined; minutes: number }): Promise<void> {
   const f = (v: number, d = 1) => v.toFixed(d);
   const cpu = cpus();
   const verdict = (ok: boolean) => (ok ? 'met' : '**not met**');
-  // A paced run offers exactly PACED_RATE/s; it sustained the rate when it finished on schedule (within 1 %: the last
-  // answers arrive after the last send).
-  const row = (label: string, o: OrderStats, paced = false) =>
-    `| ${label} | ${f(o.rps, 0)} | ${f(o.p50, 2)} | ${f(o.p90, 2)} | ${f(o.p99, 2)} | ${f(o.max, 2)} | ${o.errors} | ≥ 1,000/s: ${verdict(o.errors === 0 && (paced ? PACED_RATE >= 1000 && o.rps >= PACED_RATE * 0.99 : o.rps >= 1000))}; P99 < 25 ms: ${verdict(o.p99 < 25)} |`;
+  const setup = `Generated by \`npx tsx bench/dispatch.bench.ts${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}\` (bench/dispatch.bench.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, in ${f(r.minutes)} min:
+Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, load average ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ')} (1 / 5 / 15 min) at the end.
+
+Real servers on 127.0.0.1: PostgreSQL, Redis, Kafka (one broker, ${PARTITIONS} partitions per topic), straight-line router.
+The API runs as its own process, started as \`npm run api\` (apps/api/main.ts) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
+the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; the worker processes (\`npm run worker\`: outbox relay,
+dispatch consumers, the scope rounds of the dispatch core) run in one consumer group, so Kafka splits the partitions
+between them and each sweeps the stores of the \`order.placed\` partitions it owns. Everything shares the same ${cpu.length} cores.
+Each worker count runs on a fresh stack (database, Redis prefix, topic prefix).`;
+
+  // ------------------------------------------------------------------ ready → assigned
   const medianRow = (run: WorkerRun) => {
     const p50 = median(run.reps.map((x) => x.ready.p50));
     const p99s = run.reps.map((x) => x.ready.p99);
@@ -525,43 +682,7 @@ async function writeReport(r: { runs: WorkerRun[]; alone?: OrderStats; alonePace
       ),
     )
     .join('\n');
-  const orderRows = r.runs
-    .filter((run) => run.withWorker && run.withWorkerPaced)
-    .flatMap((run) => [
-      row(`${run.workers} worker(s) running, closed loop (${ORDER_CONCURRENCY} in flight)`, run.withWorker!),
-      row(`${run.workers} worker(s) running, paced ${PACED_RATE}/s (open loop)`, run.withWorkerPaced!, true),
-    ])
-    .concat(
-      r.alone && r.alonePaced
-        ? [
-            row(`API alone, closed loop (${ORDER_CONCURRENCY} in flight)`, r.alone),
-            row(`API alone, paced ${PACED_RATE}/s (open loop)`, r.alonePaced, true),
-          ]
-        : [],
-    )
-    .join('\n');
-  const drains = r.runs
-    .filter((run) => run.after)
-    .map(
-      (run) =>
-        `- ${run.workers} worker(s): all ${run.total} orders batched ${f(run.after!.seconds)} s after the last POST (${run.after!.batched} batched); ${run.batches} batches, ${run.multi} of them with 2+ orders.`,
-    )
-    .join('\n');
-  const text = `# Dispatch benchmark
-
-Generated by \`npx tsx bench/dispatch.bench.ts\` (bench/dispatch.bench.ts) on ${new Date().toISOString().slice(0, 10)}:
-Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' / ')} (1 / 5 / 15 min) at the end.
-
-Real servers on 127.0.0.1: PostgreSQL, Redis, Kafka (one broker, ${PARTITIONS} partitions per topic), straight-line router.
-The API runs as its own process, started as \`npm run api\` (apps/api/main.ts) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
-the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; the worker processes (\`npm run worker\`: outbox relay,
-dispatch consumers, the scope rounds of the dispatch core) run in one consumer group, so Kafka splits the partitions
-between them and each sweeps the stores of the \`order.placed\` partitions it owns. Everything shares the same ${cpu.length} cores.
-Each worker count runs on a fresh stack (database, Redis prefix, topic prefix).
-
-## 1. Order ready → rider assigned, one and two workers
+  const ready = `## 1. Order ready → rider assigned, ${r.runs.map((run) => run.workers).join(' and ')} worker(s)
 
 ${READY_REPS} runs per worker count, each of ${READY_TRIALS} trials, ${READY_STREAMS} at a time, on ${READY_STORES} new stores with ${RIDERS_PER_READY_STORE} idle riders each
 (riders ping their position every 10 s). A trial places an order (prep ${READY_PREP_MINUTES} min: see READY_PREP_MINUTES in the bench — with a
@@ -576,36 +697,140 @@ fetch), so the ratio says what the rest (round, snapshot, decisions, commit) cos
 
 | workers | p50 ms (median of ${READY_REPS}) | **p99 ms** (median, range) | Kafka RT p50 ms | Kafka RT p99 ms | p99 ÷ Kafka RT p99 | errors | P99 < 500 ms |
 |---:|---:|---:|---:|---:|---:|---:|---|
-${r.runs.map(medianRow).join('\n')}
+${r.runs
+  .filter((run) => run.reps.length > 0)
+  .map(medianRow)
+  .join('\n')}
 
 Every run:
 
 | workers | run | load (1 min) before | n | assigned before ready | p50 ms | p90 ms | p99 ms | max ms | ready → sealed p99 | sealed → assigned p99 | Kafka RT p50 | Kafka RT p99 |
 |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
-${repRows}
+${repRows}`;
 
-## 2. POST /orders with the workers running, and the API alone
+  // ------------------------------------------------------------------ POST /orders beside the bare server
+  const scenarios: Array<{ label: string; pairs: Pair[]; mode: Mode; withWorker: boolean }> = [];
+  for (const run of r.runs) {
+    if (!run.withWorker) continue;
+    scenarios.push({
+      label: `${run.workers} worker(s) running, paced`,
+      pairs: run.withWorker.paced,
+      mode: 'paced',
+      withWorker: true,
+    });
+    scenarios.push({
+      label: `${run.workers} worker(s) running, closed loop`,
+      pairs: run.withWorker.closed,
+      mode: 'closed',
+      withWorker: true,
+    });
+  }
+  if (r.alone) {
+    scenarios.push({ label: 'API alone, paced', pairs: r.alone.paced, mode: 'paced', withWorker: false });
+    scenarios.push({ label: 'API alone, closed loop', pairs: r.alone.closed, mode: 'closed', withWorker: false });
+  }
+  // A paced run offers exactly PACED_RATE/s; it sustained the rate when it finished on schedule (within 1 %: the last
+  // answers arrive after the last send).
+  const sustained = (pairs: Pair[]) =>
+    PACED_RATE >= 1000 &&
+    median(pairs.map((p) => p.api.rps)) >= PACED_RATE * 0.99 &&
+    pairs.every((p) => p.api.errors === 0);
+  const target = (sc: (typeof scenarios)[number]) => {
+    const p99 = median(sc.pairs.map((p) => p.api.p99));
+    const rps = median(sc.pairs.map((p) => p.api.rps));
+    if (sc.mode === 'closed') return `capacity ≥ 1,000/s: ${verdict(rps >= 1000)}`;
+    return sc.withWorker
+      ? `≥ 1,000/s with the worker: ${verdict(sustained(sc.pairs))}`
+      : `P99 < 25 ms at 1,000/s: ${verdict(sustained(sc.pairs) && p99 < 25)}`;
+  };
+  const summaryRows = scenarios
+    .map((sc) => {
+      const api99 = median(sc.pairs.map((p) => p.api.p99));
+      const base99 = median(sc.pairs.map((p) => p.base.p99));
+      const apiRps = median(sc.pairs.map((p) => p.api.rps));
+      const baseRps = median(sc.pairs.map((p) => p.base.rps));
+      const errors = sc.pairs.reduce((n, p) => n + p.api.errors, 0);
+      return `| ${sc.label} | ${spread(
+        sc.pairs.map((p) => p.api.rps),
+        0,
+      )} | ${f(median(sc.pairs.map((p) => p.api.p50)), 2)} | **${spread(
+        sc.pairs.map((p) => p.api.p99),
+        2,
+      )}** | ${spread(
+        sc.pairs.map((p) => p.base.rps),
+        0,
+      )} | ${spread(
+        sc.pairs.map((p) => p.base.p99),
+        2,
+      )} | ${f(api99 / base99)}× | ${f(apiRps / baseRps, 2)}× | ${f(median(sc.pairs.map((p) => p.apiCpuMs)), 3)} | ${f(median(sc.pairs.map((p) => p.baseCpuMs)), 3)} | ${errors} | ${target(sc)} |`;
+    })
+    .join('\n');
+  const everyRun = scenarios
+    .flatMap((sc) =>
+      sc.pairs.map(
+        (p, i) =>
+          `| ${sc.label} | ${i + 1} | ${f(p.baseLoad, 2)} | ${f(p.base.rps, 0)} | ${f(p.base.p50, 2)} | ${f(p.base.p99, 2)} | ${f(p.baseCpuMs, 3)} | ${f(p.load, 2)} | ${f(p.api.rps, 0)} | ${f(p.api.p50, 2)} | ${f(p.api.p90, 2)} | ${f(p.api.p99, 2)} | ${f(p.api.max, 2)} | ${f(p.apiCpuMs, 3)} | ${p.api.errors} |`,
+      ),
+    )
+    .join('\n');
+  const drains = r.runs
+    .filter((run) => run.after)
+    .map(
+      (run) =>
+        `- ${run.workers} worker(s): all ${run.total} orders batched ${f(run.after!.seconds)} s after the last POST (${run.after!.batched} batched); ${run.batches} batches, ${run.multi} of them with 2+ orders; worker CPU ${f(run.workerCpuMsPerOrder ?? Number.NaN, 2)} ms per order (relay, consumers, rounds; drain included).`,
+    )
+    .join('\n');
+  const orders = `## 2. POST /orders beside a bare node:http server, with the workers running and the API alone
 
-${
-  READY_ONLY
-    ? 'Not measured (--ready-only).'
-    : `${ORDERS_MEASURED} orders per row over ${ORDER_STORES} stores (after ${ORDERS_WARMUP} warm-up requests), after part 1 on the same stack.
-"API alone" ran last, with the worker processes stopped (the outbox only fills).
+Each scenario runs ${ORDER_REPS} times, each run (${ORDERS_MEASURED} orders over ${ORDER_STORES} stores, after ${ORDERS_WARMUP} warm-up requests) just after the same run
+against a **bare node:http server** in its own process (bench/bare-http-server.ts: read the body, \`JSON.parse\`, answer 201 with
+a JSON body) driven by the same generator: same undici pool of ${ORDER_CONCURRENCY} keep-alive connections, same pacing, same bodies and
+headers — bare, API, bare, API, bare, API. With the workers running the rows come after part 1 on the same stack;
+"API alone" runs last, with the worker processes stopped (the outbox only fills).
+Paced: requests sent on a fixed ${PACED_RATE}/s schedule whatever the answers do, latency counted from the scheduled send time
+(no coordinated omission); the rate is sustained when a run finishes on schedule (≥ 99 %). Closed loop: ${ORDER_CONCURRENCY} requests
+always in flight, so it shows the ceiling (by Little's law latency ≈ ${ORDER_CONCURRENCY} / throughput).
 
-| run | orders/s | p50 ms | p90 ms | p99 ms | max ms | errors | target |
-|---|---:|---:|---:|---:|---:|---:|---|
-${orderRows}
+| scenario | API orders/s, median (range) | API p50 ms | **API p99 ms**, median (range) | bare req/s | bare p99 ms | p99 ÷ bare | rate ÷ bare | API CPU ms/req | bare CPU ms/req | errors | target |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|
+${summaryRows}
 
-Closed loop: ${ORDER_CONCURRENCY} requests always in flight, so it shows the ceiling (by Little's law latency ≈ ${ORDER_CONCURRENCY} / throughput).
-Paced: requests sent on a fixed ${PACED_RATE}/s schedule whatever the answers do, latency counted from the scheduled send time.
-These rows are single runs without a same-run bare-server baseline (issue 16 covers that).
+Every run (load = 1-minute load average just before it):
 
-${drains}`
-}
-`;
-  await mkdir(new URL('results/', import.meta.url), { recursive: true });
-  await writeFile(new URL(OUT, import.meta.url), text);
-  console.log(text);
+| scenario | run | load before bare | bare req/s | bare p50 | bare p99 | bare CPU ms/req | load before API | API orders/s | API p50 | API p90 | API p99 | API max | API CPU ms/req | errors |
+|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|
+${everyRun}
+
+${drains}`;
+
+  // One line for A/B drivers (bench/ab-dispatch-orders.sh): each scenario's medians, and the drains.
+  console.log(
+    `summary ${JSON.stringify({
+      scenarios: scenarios.map((sc) => ({
+        label: sc.label,
+        apiRps: median(sc.pairs.map((p) => p.api.rps)),
+        apiP50: median(sc.pairs.map((p) => p.api.p50)),
+        apiP99: median(sc.pairs.map((p) => p.api.p99)),
+        bareP99: median(sc.pairs.map((p) => p.base.p99)),
+        apiCpuMs: median(sc.pairs.map((p) => p.apiCpuMs)),
+        bareCpuMs: median(sc.pairs.map((p) => p.baseCpuMs)),
+        loads: sc.pairs.map((p) => p.load),
+      })),
+      drains: r.runs.map((run) => ({
+        workers: run.workers,
+        orders: run.total,
+        seconds: run.after?.seconds,
+        workerCpuMsPerOrder: run.workerCpuMsPerOrder,
+      })),
+    })}`,
+  );
+  if (process.argv.includes('--no-report')) return;
+  const file = OUT;
+  const heading = '# Dispatch benchmark';
+  await writeResultSection('dispatch-setup', setup, file, heading);
+  if (!ORDERS_ONLY) await writeResultSection('dispatch-ready', ready, file, heading);
+  if (!READY_ONLY) await writeResultSection('dispatch-orders', orders, file, heading);
+  console.log(setup, '\n\n', ORDERS_ONLY ? '' : ready, '\n\n', READY_ONLY ? '' : orders);
 }
 
 await main();

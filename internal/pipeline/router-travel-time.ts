@@ -61,15 +61,32 @@ export async function fetchTravelTimes(
     );
   }
   const tables = await Promise.all(requests);
+  // The dispatch core asks for the same few points millions of times a round (every insertion it tries): a point's
+  // key is built once (number → string is the dear part), and each key maps straight to the tables that have it as a
+  // row, in table order, so a lookup tries one or two tables rather than all of them (one per store).
+  const keys = new WeakMap<GeoPoint, string>();
+  const keyOfPoint = (p: GeoPoint): string => {
+    let key = keys.get(p);
+    if (key === undefined) {
+      key = keyOf(p);
+      keys.set(p, key);
+    }
+    return key;
+  };
+  const rowsOf = new Map<string, Array<{ table: Table; row: number }>>();
+  for (const table of tables) {
+    for (const [key, row] of table.rows) {
+      const found = rowsOf.get(key);
+      if (found) found.push({ table, row });
+      else rowsOf.set(key, [{ table, row }]);
+    }
+  }
   const lookup = (kind: 'durations' | 'distances', a: GeoPoint, b: GeoPoint): number => {
-    const ka = keyOf(a);
-    const kb = keyOf(b);
-    for (const t of tables) {
-      const i = t.rows.get(ka);
-      if (i === undefined) continue;
-      const j = t.cols.get(kb);
-      if (j === undefined) continue;
-      return t[kind][i]?.[j] ?? Infinity;
+    const ka = keyOfPoint(a);
+    const kb = keyOfPoint(b);
+    for (const { table, row } of rowsOf.get(ka) ?? []) {
+      const j = table.cols.get(kb);
+      if (j !== undefined) return table[kind][row]?.[j] ?? Infinity;
     }
     throw new UnknownPointError(`no travel time fetched for ${ka} → ${kb}`);
   };

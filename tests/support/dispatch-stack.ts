@@ -32,6 +32,8 @@ export interface ApiAnswer<T = any> {
 export interface DispatchStack {
   config: Config;
   baseUrl: string;
+  /** The API process' pid with `apiProcess` (its CPU time is what a benchmark charges per request); else undefined. */
+  apiPid?: number | undefined;
   database: Pick<DatabaseHandle, 'db'>;
   geo: GeoStore;
   /** The in-process worker; undefined with `inProcessWorker: false`. */
@@ -99,6 +101,7 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
 
     // The API exactly as `npm run api` composes it, on a free port of 127.0.0.1.
     let port: number;
+    let apiPid: number | undefined;
     if (options.apiProcess) {
       const apiProcess = await startApiProcess({
         ...env,
@@ -107,6 +110,7 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
       });
       closers.push(() => apiProcess.stop());
       port = Number(new URL(apiProcess.baseUrl).port);
+      apiPid = apiProcess.child.pid;
     } else {
       const apiRuntime = await composeApi(loadConfig({ ...env, HTTP_ADDR: '127.0.0.1:0' }), logger);
       closers.push(() => apiRuntime.cleanup());
@@ -126,6 +130,7 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     return {
       config,
       baseUrl,
+      apiPid,
       database,
       geo,
       worker,
