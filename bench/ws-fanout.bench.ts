@@ -108,7 +108,10 @@ async function runBare(): Promise<void> {
       const { type, channel } = JSON.parse(raw.toString()) as { type: string; channel: string };
       if (type !== 'subscribe') return;
       let set = subscribers.get(channel);
-      if (!set) subscribers.set(channel, (set = new Set()));
+      if (!set) {
+        set = new Set();
+        subscribers.set(channel, set);
+      }
       set.add(ws);
       mine.add(channel);
       ws.send(JSON.stringify({ type: 'subscribed', channel }));
@@ -186,7 +189,9 @@ function runClients(): void {
         resolve();
       };
     });
-    sockets.forEach((s, i) => s.send(JSON.stringify({ type: 'subscribe', channel: channelOf(i) })));
+    sockets.forEach((s, i) => {
+      s.send(JSON.stringify({ type: 'subscribe', channel: channelOf(i) }));
+    });
     await done;
     onAcked = undefined;
     return acked;
@@ -440,13 +445,13 @@ async function main(): Promise<void> {
       const connectStarted = performance.now();
       const per = Math.ceil(riders.length / procs);
       const ready = fromEach(children, 'ready', 180_000);
-      children.forEach((c, i) =>
+      children.forEach((c, i) => {
         c.send({
           kind: 'start',
           url: `ws://${target.host}/ws?token=${TEST_OPERATOR_KEY}`,
           riders: riders.slice(i * per, (i + 1) * per),
-        } satisfies ToClients),
-      );
+        } satisfies ToClients);
+      });
       const answers = await ready;
       const connectSeconds = (performance.now() - connectStarted) / 1000;
       const subscribed = answers.reduce((n, a) => n + a.subscribed, 0);
@@ -497,7 +502,8 @@ async function main(): Promise<void> {
       const mapReady = fromEach(children, 'ready', 180_000);
       for (const c of children) c.send({ kind: 'map' } satisfies ToClients);
       await mapReady;
-      const mapSent = (sent = {});
+      sent = {};
+      const mapSent = sent;
       const two = await drive(broadcastRate, broadcastSeconds);
       await sleep(3_000);
       const serverCpu = (cpuSeconds(target.pid) - cpuBefore) / ((performance.now() - measuredFrom) / 1000);
