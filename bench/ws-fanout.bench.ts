@@ -8,7 +8,8 @@
  *  - `bare`: this file with `--bare`: node:http + a `ws` WebSocketServer and nothing else. It answers the same
  *    subscribe frames, and a POST of a ping sends the same frames (`rider:{id}` and `map`, the API's JSON shape,
  *    encoded once per channel) to the same subscribers — the floor for this machine, generator and client count;
- *  - `old` (only with BENCH_WS_COMPARE=<checkout>): `npm run api` of another checkout, for an A/B of two commits.
+ *  - any name given in BENCH_WS_COMPARE=`name=<checkout>,…`: `npm run api` of another checkout (its node_modules
+ *    installed or linked), for an A/B of commits, e.g. BENCH_WS_TARGETS=old,api BENCH_WS_COMPARE=old=/tmp/old.
  * Targets alternate (api, bare, api, bare, …), BENCH_WS_RUNS (3) rounds; the load average is read before each run.
  *
  * One run: BENCH_WS_CLIENT_PROCS (2) client processes (this file with `--clients`) open the clients between them and
@@ -24,8 +25,7 @@
  * Bounded in time; fresh database, unique Redis prefixes and Kafka topic prefix, removed afterwards.
  * Run: npm run bench:ws   (writes bench/results/ws-fanout.md; BENCH_WS_TARGETS other than `api,bare` write the
  * `ws-ab` section instead of `ws`). Knobs (env): BENCH_WS_CLIENTS (10 000), BENCH_WS_RATE, BENCH_SECONDS,
- * BENCH_WS_BROADCAST_RATE, BENCH_WS_RUNS, BENCH_WS_CLIENT_PROCS, BENCH_WS_TARGETS (`api,bare`; `api,old` with
- * BENCH_WS_COMPARE). API_CPU_PROF=<dir> profiles the API processes (tests/support/api-process.ts).
+ * BENCH_WS_BROADCAST_RATE, BENCH_WS_RUNS, BENCH_WS_CLIENT_PROCS, BENCH_WS_TARGETS (`api,bare`), BENCH_WS_COMPARE. API_CPU_PROF=<dir> profiles the API processes (tests/support/api-process.ts).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -336,8 +336,12 @@ async function main(): Promise<void> {
   const rounds = env('BENCH_WS_RUNS', 3);
   const procs = env('BENCH_WS_CLIENT_PROCS', 2);
   const targetNames = (process.env.BENCH_WS_TARGETS ?? 'api,bare').split(',').map((t) => t.trim());
-  const compareRoot = process.env.BENCH_WS_COMPARE;
-  if (targetNames.includes('old') && !compareRoot) throw new Error('target old needs BENCH_WS_COMPARE=<checkout>');
+  const compare = new Map(
+    (process.env.BENCH_WS_COMPARE ?? '')
+      .split(',')
+      .filter((e) => e.includes('='))
+      .map((e) => [e.slice(0, e.indexOf('=')).trim(), e.slice(e.indexOf('=') + 1).trim()] as const),
+  );
   const section = targetNames.join(',') === 'api,bare' ? 'ws' : 'ws-ab';
   const benchStarted = performance.now();
 
@@ -364,13 +368,14 @@ async function main(): Promise<void> {
         targets.push({ name, host: `127.0.0.1:${port}`, pid: child.pid!, stop: async () => void child.kill() });
         continue;
       }
-      if (name !== 'api' && name !== 'old') throw new Error(`unknown target ${name}: api, bare or old`);
+      if (name !== 'api' && !compare.has(name))
+        throw new Error(`unknown target ${name}: api, bare or BENCH_WS_COMPARE`);
       // Each API its own Redis prefix: its geo store and live feed channels are its own.
       const redis = await createTestRedis();
       cleanups.push(() => redis.cleanup());
       const api: ApiProcess = await startApiProcess(
         realServersEnv({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix }, { LOG_LEVEL: 'error' }),
-        name === 'old' ? { root: compareRoot } : {},
+        name === 'api' ? {} : { root: compare.get(name)! },
       );
       cleanups.push(() => api.stop());
       // Riders ping continuously in production: the known-riders cache and the geo store are warm.

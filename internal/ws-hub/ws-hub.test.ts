@@ -92,6 +92,19 @@ describe('WsHub', () => {
     expect(c.frames.filter((f) => f.type === 'rider.location')).toHaveLength(1);
   });
 
+  it('delivers updates of every frame length intact and in order, between its own replies', async () => {
+    const h = await start();
+    const c = await client(h.url);
+    await c.subscribe('map');
+    const sizes = [10, 200, 70_000, 3, 66_000];
+    for (const [n, size] of sizes.entries())
+      await h.feed.publish({ channel: 'map', type: 'rider.updated', data: { n, pad: 'é'.repeat(size) }, at: 'now' });
+    await c.subscribe('rider:r1');
+    const updates = c.frames.filter((f) => f.type === 'rider.updated');
+    expect(updates.map((f) => (f.data as { n: number; pad: string }).pad.length)).toEqual(sizes);
+    expect(c.frames.at(-1)).toEqual({ type: 'subscribed', channel: 'rider:r1' });
+  });
+
   it('answers errors for bad frames, unknown types and channels, and caps subscriptions', async () => {
     const h = await start({ maxSubscriptionsPerClient: 2 });
     const c = await client(h.url);
