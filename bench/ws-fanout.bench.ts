@@ -25,7 +25,8 @@
  * Bounded in time; fresh database, unique Redis prefixes and Kafka topic prefix, removed afterwards.
  * Run: npm run bench:ws   (writes bench/results/ws-fanout.md; BENCH_WS_TARGETS other than `api,bare` write the
  * `ws-ab` section instead of `ws`). Knobs (env): BENCH_WS_CLIENTS (10 000), BENCH_WS_RATE, BENCH_SECONDS,
- * BENCH_WS_BROADCAST_RATE, BENCH_WS_RUNS, BENCH_WS_CLIENT_PROCS, BENCH_WS_TARGETS (`api,bare`), BENCH_WS_COMPARE. API_CPU_PROF=<dir> profiles the API processes (tests/support/api-process.ts).
+ * BENCH_WS_BROADCAST_RATE, BENCH_WS_RUNS, BENCH_WS_CLIENT_PROCS, BENCH_WS_TARGETS (`api,bare`), BENCH_WS_COMPARE,
+ * BENCH_WS_WRITE=0 (print, write nothing). API_CPU_PROF=<dir> profiles the API processes (tests/support/api-process.ts).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -549,7 +550,9 @@ async function main(): Promise<void> {
     targets: targetNames,
     minutes: (performance.now() - benchStarted) / 60_000,
   });
-  await writeResultSection(section, text, 'ws-fanout.md', '# WebSocket fan-out benchmark');
+  // BENCH_WS_WRITE=0: print only (a profiling run must not replace a section's three-round results).
+  if (process.env.BENCH_WS_WRITE !== '0')
+    await writeResultSection(section, text, 'ws-fanout.md', '# WebSocket fan-out benchmark');
   console.log(text);
 }
 
