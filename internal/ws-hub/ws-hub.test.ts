@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { latLngToCell } from 'h3-js';
 import { Registry } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import type { LiveMessage } from '../livefeed/live-feed.ts';
 import { MemoryLiveFeed } from '../livefeed/memory-live-feed.ts';
@@ -90,6 +90,19 @@ describe('WsHub', () => {
     await h.feed.publish(location('r2', 3)); // never subscribed
     await sleep(100);
     expect(c.frames.filter((f) => f.type === 'rider.location')).toHaveLength(1);
+  });
+
+  it('delivers updates of every frame length intact and in order, between its own replies', async () => {
+    const h = await start();
+    const c = await client(h.url);
+    await c.subscribe('map');
+    const sizes = [10, 200, 70_000, 3, 66_000];
+    for (const [n, size] of sizes.entries())
+      await h.feed.publish({ channel: 'map', type: 'rider.updated', data: { n, pad: 'é'.repeat(size) }, at: 'now' });
+    await c.subscribe('rider:r1');
+    const updates = c.frames.filter((f) => f.type === 'rider.updated');
+    expect(updates.map((f) => (f.data as { n: number; pad: string }).pad.length)).toEqual(sizes);
+    expect(c.frames.at(-1)).toEqual({ type: 'subscribed', channel: 'rider:r1' });
   });
 
   it('answers errors for bad frames, unknown types and channels, and caps subscriptions', async () => {
@@ -232,5 +245,46 @@ describe('WsHub', () => {
     });
     expect(live.socket.readyState).toBe(WebSocket.OPEN);
     expect(h.hub.clientCount).toBe(1);
+  });
+
+  it('pings every client when a heartbeat is spread over several turns (heartbeatSlice)', async () => {
+    // Seven clients, two per turn: the beat takes four turns; every live client is pinged each time and the dead one,
+    // in the middle of the list, still goes.
+    const h = await start({ heartbeatMs: 400, heartbeatSlice: 2 });
+    // Which turn of the event loop each server-side ping is sent in: a bump scheduled by the first ping of a turn runs
+    // before the hub's next slice (both setImmediate, in order).
+    let turn = 0;
+    let bumping = false;
+    const perTurn = new Map<number, number>();
+    const ping = WebSocket.prototype.ping;
+    const spy = vi.spyOn(WebSocket.prototype, 'ping').mockImplementation(function (this: WebSocket, ...args) {
+      perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1);
+      if (!bumping) {
+        bumping = true;
+        setImmediate(() => {
+          turn++;
+          bumping = false;
+        });
+      }
+      return ping.apply(this, args);
+    });
+    open.push(async () => spy.mockRestore());
+    const live: HubTestClient[] = [];
+    for (let i = 0; i < 3; i++) live.push(await client(h.url));
+    const dead = await client(h.url, { autoPong: false });
+    for (let i = 0; i < 3; i++) live.push(await client(h.url));
+    const pings = live.map(() => 0);
+    live.forEach((c, i) => {
+      c.socket.on('ping', () => pings[i]!++);
+    });
+    const closed = new Promise<number>((resolve) => dead.socket.once('close', (code) => resolve(code)));
+    expect(await closed).toBe(1006);
+    await waitFor(() => pings.every((n) => n >= 3), {
+      timeoutMs: 10_000,
+      what: 'three heartbeats to every live client',
+    });
+    expect(live.every((c) => c.socket.readyState === WebSocket.OPEN)).toBe(true);
+    expect(h.hub.clientCount).toBe(live.length);
+    expect(Math.max(...perTurn.values())).toBe(2);
   });
 });

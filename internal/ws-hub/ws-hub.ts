@@ -10,11 +10,12 @@ import { bearerTokenOf } from '../auth/token.ts';
 import { channels, type LiveFeed, type LiveMessage, type Unsubscribe } from '../livefeed/live-feed.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { parseChannel } from './channel-name.ts';
+import { textFrame, writeTextFrame } from './text-frame.ts';
 
 /**
  * The WebSocket hub: clients connect to `/ws` on any API instance and subscribe to live channels; the hub subscribes
  * the live feed (Redis pub/sub across instances) for exactly the channels its clients watch and forwards each message
- * frame as published — serialised once, sent to every local subscriber.
+ * frame as published — framed once (header and payload in one Buffer), written to every local subscriber.
  *
  * Protocol (JSON text frames):
  *   client → `{"type":"subscribe","channel":"map"}`, `{"type":"unsubscribe","channel":"order:…"}`
@@ -36,8 +37,8 @@ import { parseChannel } from './channel-name.ts';
  *
  * Slow clients: when a socket's `bufferedAmount` exceeds `maxBufferedBytes`, frames wait in a bounded per-client queue
  * (`maxQueue`); when it is full the OLDEST frame is dropped (a newer position supersedes an older one) and
- * `ws_dropped_messages_total` counts it. Heartbeats: a ping every `heartbeatMs`; a client that did not answer the
- * previous ping is terminated. Disconnect releases the client's subscriptions (and feed subscriptions nobody needs).
+ * `ws_dropped_messages_total` counts it. Heartbeats: a ping every `heartbeatMs`, sent `heartbeatSlice` clients per turn
+ * of the event loop; a client that did not answer the previous ping is terminated. Disconnect releases the client's subscriptions (and feed subscriptions nobody needs).
  */
 export interface WsHubOptions {
   feed: LiveFeed;
@@ -56,6 +57,11 @@ export interface WsHubOptions {
   maxSubscriptionsPerClient?: number;
   /** How often queued frames of slow clients are retried. Default 20 ms. */
   drainIntervalMs?: number;
+  /**
+   * Clients pinged per turn of the event loop in a heartbeat; the rest follow on the next turns. Default 256: pinging
+   * 10 000 clients at once held every update behind it for ~300 ms (bench/results/ws-fanout.md).
+   */
+  heartbeatSlice?: number;
   /** Resolves the upgrade's bearer token (the API's cached resolver). Without it nobody is authenticated. */
   auth?: PrincipalResolver;
 }
@@ -69,8 +75,8 @@ interface Client {
   alive: boolean;
 }
 
-/** A text frame: encoded to bytes once per update, however many clients it goes to. */
-type Frame = Buffer | string;
+/** A complete wire frame (text-frame.ts): built once per update, however many clients it goes to. */
+type Frame = Buffer;
 
 /** Statuses during which an order's customer sees its rider move. */
 const RIDING = new Set(['assigned', 'picked_up']);
@@ -97,6 +103,7 @@ export class WsHub {
   private readonly metrics: { dropped: Counter; clients: Gauge; sent: Counter };
   private readonly servers = new Set<Server>();
   private readonly auth: PrincipalResolver | undefined;
+  private readonly heartbeatSlice: number;
   private closed = false;
 
   constructor(options: WsHubOptions) {
@@ -108,6 +115,7 @@ export class WsHub {
     this.maxSubs = options.maxSubscriptionsPerClient ?? 100;
     this.orderRider = options.orderRider;
     this.auth = options.auth;
+    this.heartbeatSlice = Math.max(1, options.heartbeatSlice ?? 256);
     this.metrics = hubMetrics(options.registry, () => this.clients.size);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
     this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 15_000);
@@ -381,12 +389,12 @@ export class WsHub {
   // -------------------------------------------------------------------------------------------------- delivery
 
   private reply(client: Client, body: Record<string, unknown>): void {
-    if (this.deliver(client, JSON.stringify(body))) this.metrics.sent.inc();
+    if (this.deliver(client, textFrame(JSON.stringify(body)))) this.metrics.sent.inc();
   }
 
-  /** One update to many clients: encoded once, counted once. */
+  /** One update to many clients: framed once, counted once. */
   private fanOut(clients: Iterable<Client>, text: string): void {
-    const frame = Buffer.from(text);
+    const frame = textFrame(text);
     let sent = 0;
     for (const client of clients) if (this.deliver(client, frame)) sent++;
     if (sent > 0) this.metrics.sent.inc(sent);
@@ -397,7 +405,7 @@ export class WsHub {
     const socket = client.socket;
     if (socket.readyState !== WebSocket.OPEN) return false;
     if (client.queue.length === 0 && socket.bufferedAmount <= this.maxBuffered) {
-      socket.send(frame, { binary: false });
+      writeTextFrame(socket, frame);
       return true;
     }
     client.queue.push(frame);
@@ -419,7 +427,7 @@ export class WsHub {
       }
       let sent = 0;
       while (client.queue.length > 0 && socket.bufferedAmount <= this.maxBuffered) {
-        socket.send(client.queue.shift()!, { binary: false });
+        writeTextFrame(socket, client.queue.shift()!);
         sent++;
       }
       if (sent > 0) this.metrics.sent.inc(sent);
@@ -427,20 +435,34 @@ export class WsHub {
     }
   }
 
+  /**
+   * Pings every client, `heartbeatSlice` per turn of the event loop (updates and requests are served in between); a
+   * client that did not answer the previous ping is terminated.
+   */
   private beat(): void {
-    for (const client of this.clients) {
-      if (!client.alive) {
-        this.log.debug('terminating a websocket that missed its heartbeat');
-        client.socket.terminate();
-        continue;
+    const clients = [...this.clients];
+    let next = 0;
+    const slice = () => {
+      if (this.closed) return;
+      const end = Math.min(next + this.heartbeatSlice, clients.length);
+      for (; next < end; next++) {
+        const client = clients[next]!;
+        if (!this.clients.has(client)) continue; // gone since the beat started
+        if (!client.alive) {
+          this.log.debug('terminating a websocket that missed its heartbeat');
+          client.socket.terminate();
+          continue;
+        }
+        client.alive = false;
+        try {
+          client.socket.ping();
+        } catch {
+          client.socket.terminate();
+        }
       }
-      client.alive = false;
-      try {
-        client.socket.ping();
-      } catch {
-        client.socket.terminate();
-      }
-    }
+      if (next < clients.length) setImmediate(slice);
+    };
+    slice();
   }
 }
 

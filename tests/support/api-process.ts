@@ -21,9 +21,13 @@ export interface ApiProcess {
  * Starts `apps/api/main.ts` with `env` (on top of this process' environment; HTTP_ADDR is set to a free port) and
  * waits (bounded, 90 s) until it answers `/health`; fails at once if it exits first. Its output goes to this
  * process' stdout/stderr. `API_CPU_PROF=<dir>` in this process' environment makes the API write a V8 CPU profile
- * there when it exits (profiling a benchmark's API without touching the benchmark).
+ * there when it exits (profiling a benchmark's API without touching the benchmark). `root` runs the API of another
+ * checkout (an A/B benchmark of two commits; its node_modules must be installed or linked).
  */
-export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
+export async function startApiProcess(
+  env: Record<string, string>,
+  options: { root?: string } = {},
+): Promise<ApiProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const child = spawn(
@@ -35,7 +39,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       'apps/api/main.ts',
     ],
     {
-      cwd: root,
+      cwd: options.root ?? root,
       env: { ...process.env, ...env, HTTP_ADDR: `127.0.0.1:${port}` },
       stdio: ['ignore', 'inherit', 'inherit'],
     },
