@@ -10,12 +10,11 @@ import { bearerTokenOf } from '../auth/token.ts';
 import { channels, type LiveFeed, type LiveMessage, type Unsubscribe } from '../livefeed/live-feed.ts';
 import { silentLogger, type Logger } from '../platform/logger.ts';
 import { parseChannel } from './channel-name.ts';
-import { textFrame, writeTextFrame } from './text-frame.ts';
 
 /**
  * The WebSocket hub: clients connect to `/ws` on any API instance and subscribe to live channels; the hub subscribes
  * the live feed (Redis pub/sub across instances) for exactly the channels its clients watch and forwards each message
- * frame as published — framed once (header and payload in one Buffer), written to every local subscriber.
+ * frame as published — serialised once, sent to every local subscriber.
  *
  * Protocol (JSON text frames):
  *   client → `{"type":"subscribe","channel":"map"}`, `{"type":"unsubscribe","channel":"order:…"}`
@@ -75,8 +74,8 @@ interface Client {
   alive: boolean;
 }
 
-/** A complete wire frame (text-frame.ts): built once per update, however many clients it goes to. */
-type Frame = Buffer;
+/** A text frame: encoded to bytes once per update, however many clients it goes to. */
+type Frame = Buffer | string;
 
 /** Statuses during which an order's customer sees its rider move. */
 const RIDING = new Set(['assigned', 'picked_up']);
@@ -389,12 +388,12 @@ export class WsHub {
   // -------------------------------------------------------------------------------------------------- delivery
 
   private reply(client: Client, body: Record<string, unknown>): void {
-    if (this.deliver(client, textFrame(JSON.stringify(body)))) this.metrics.sent.inc();
+    if (this.deliver(client, JSON.stringify(body))) this.metrics.sent.inc();
   }
 
-  /** One update to many clients: framed once, counted once. */
+  /** One update to many clients: encoded once, counted once. */
   private fanOut(clients: Iterable<Client>, text: string): void {
-    const frame = textFrame(text);
+    const frame = Buffer.from(text);
     let sent = 0;
     for (const client of clients) if (this.deliver(client, frame)) sent++;
     if (sent > 0) this.metrics.sent.inc(sent);
@@ -405,7 +404,7 @@ export class WsHub {
     const socket = client.socket;
     if (socket.readyState !== WebSocket.OPEN) return false;
     if (client.queue.length === 0 && socket.bufferedAmount <= this.maxBuffered) {
-      writeTextFrame(socket, frame);
+      socket.send(frame, { binary: false });
       return true;
     }
     client.queue.push(frame);
@@ -427,7 +426,7 @@ export class WsHub {
       }
       let sent = 0;
       while (client.queue.length > 0 && socket.bufferedAmount <= this.maxBuffered) {
-        writeTextFrame(socket, client.queue.shift()!);
+        socket.send(client.queue.shift()!, { binary: false });
         sent++;
       }
       if (sent > 0) this.metrics.sent.inc(sent);
