@@ -74,28 +74,6 @@ describe('telemetry service', () => {
     });
   });
 
-  it('sends the history of pings the geo store answered together in ONE publish (not the first alone)', async () => {
-    const clock = new ManualClock(NOW);
-    const publishes: number[] = [];
-    const bus = {
-      publishAll: async (records: readonly OutgoingRecord[]) => {
-        publishes.push(records.reduce((n, r) => n + (r.event.payload as { pings: unknown[] }).pings.length, 0));
-      },
-    } as unknown as EventBus;
-    const service = createTelemetryService({
-      db: null as never,
-      geo: new MemoryGeoStore({ clock }),
-      bus,
-      feed: new MemoryLiveFeed(),
-      riders: new KnownRiders(async (ids) => [...ids]),
-      clock,
-      logger: silentLogger,
-    });
-    const riders = Array.from({ length: 12 }, (_, i) => `r${i}`);
-    await Promise.all(riders.map((id) => service.ingest(id, { lat: 43.7, lon: 7.42, recordedAt: NOW - 1_000 })));
-    expect(publishes).toEqual([12]);
-  });
-
   it('sends an older ping to the history only, never live', async () => {
     const t = await setup();
     t.release();
