@@ -79,46 +79,6 @@ describe('Coalescer', () => {
     expect(batches).toEqual([[1, 2, 3], [4]]);
   });
 
-  it('with lingerTurn, calls released together in one turn share a batch; nothing waits past the turn', async () => {
-    const batches: number[][] = [];
-    const c = new Coalescer<number, void>(
-      async (items) => {
-        batches.push(items);
-        return items.map(() => undefined);
-      },
-      { maxInFlight: 1, maxBatch: 100, lingerTurn: true },
-    );
-    // Five continuations resumed by one reply, each making its call in a later microtask, as awaiting callers do.
-    let release!: () => void;
-    const reply = new Promise<void>((r) => (release = r));
-    const calls = [1, 2, 3, 4, 5].map(async (i) => {
-      await reply;
-      await Promise.resolve();
-      return c.call(i);
-    });
-    release();
-    await Promise.all(calls);
-    expect(batches).toEqual([[1, 2, 3, 4, 5]]);
-    // Without it, the first call leaves alone.
-    const eager: number[][] = [];
-    const e = new Coalescer<number, void>(
-      async (items) => {
-        eager.push(items);
-        return items.map(() => undefined);
-      },
-      { maxInFlight: 1, maxBatch: 100 },
-    );
-    let go!: () => void;
-    const gate = new Promise<void>((r) => (go = r));
-    const eagerCalls = [1, 2, 3].map(async (i) => {
-      await gate;
-      return e.call(i);
-    });
-    go();
-    await Promise.all(eagerCalls);
-    expect(eager).toEqual([[1], [2, 3]]);
-  });
-
   it('close answers what waits and is in flight, then refuses new calls', async () => {
     let release: (() => void) | undefined;
     const c = new Coalescer<number, number>(

@@ -23,12 +23,6 @@ export interface CoalescerOptions<I> {
    * never waits, and neither does a call that has already waited this long for a free slot.
    */
   lingerMs?: number;
-  /**
-   * With `lingerMs` 0: a call that finds a free slot still waits for the rest of the current event-loop turn
-   * (`setImmediate`) before its batch leaves, so the calls one reply released together (every ping of a geo-store
-   * batch resuming at once) share one batch instead of the first leaving alone. Costs one turn, no timer.
-   */
-  lingerTurn?: boolean;
 }
 
 interface Waiting<I, O> {
@@ -44,9 +38,8 @@ export class Coalescer<I, O> {
   private inFlight = 0;
   private readonly weigh: (item: I) => number;
   private readonly lingerMs: number;
-  private readonly lingerTurn: boolean;
   /** Started by the first call that waits for company; once it fires, what waits leaves at the next free slot. */
-  private lingerTimer: NodeJS.Timeout | NodeJS.Immediate | undefined;
+  private lingerTimer: NodeJS.Timeout | undefined;
   private lingered = false;
   /** Set by `drain`/`close`: send what waits without lingering. */
   private flushing = 0;
@@ -64,7 +57,6 @@ export class Coalescer<I, O> {
     this.weigh = options.weigh ?? (() => 1);
     this.lingerMs = options.lingerMs ?? 0;
     if (!(this.lingerMs >= 0)) throw new RangeError('lingerMs must be ≥ 0');
-    this.lingerTurn = this.lingerMs === 0 && options.lingerTurn === true;
   }
 
   /** Resolves with `run`'s answer for `item`; rejects at once once `close` was called. */
@@ -100,22 +92,20 @@ export class Coalescer<I, O> {
   private pump(): void {
     while (this.queue.length > 0) {
       const full = this.queuedWeight >= this.options.maxBatch;
-      const ready = full || (this.lingerMs === 0 && !this.lingerTurn) || this.lingered || this.flushing > 0;
+      const ready = full || this.lingerMs === 0 || this.lingered || this.flushing > 0;
       // The wait for company starts with the first waiting call, whether or not a slot is free.
       if (!ready) {
-        const lingerEnds = () => {
+        this.lingerTimer ??= setTimeout(() => {
           this.lingerTimer = undefined;
           this.lingered = true;
           this.pump();
-        };
-        this.lingerTimer ??= this.lingerTurn ? setImmediate(lingerEnds) : setTimeout(lingerEnds, this.lingerMs);
+        }, this.lingerMs);
       }
       if (!ready || this.inFlight >= this.options.maxInFlight) break;
       this.send(this.takeBatch());
     }
     if (this.queue.length === 0) {
-      if (this.lingerTurn) clearImmediate(this.lingerTimer as NodeJS.Immediate | undefined);
-      else clearTimeout(this.lingerTimer as NodeJS.Timeout | undefined);
+      clearTimeout(this.lingerTimer);
       this.lingerTimer = undefined;
       this.lingered = false;
       if (this.inFlight === 0) for (const wake of this.idleWaiters.splice(0)) wake();

@@ -144,10 +144,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
       await bus.publishAll(historyRecords(batches.flat()));
       return batches.map(() => undefined);
     },
-    // lingerTurn: a geo-store batch answers many pings at once and each then hands its history here; without the
-    // wait for the end of that turn the first would leave alone and the rest in a second publish (twice the Kafka
-    // requests per ping under load, bench/results/telemetry.md).
-    { maxInFlight: 1, maxBatch: 256, lingerTurn: true },
+    { maxInFlight: 1, maxBatch: 256 },
   );
 
   /**
