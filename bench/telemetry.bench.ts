@@ -8,6 +8,12 @@
  *     the ingest and timed until every ping is in the table — with the bus-level batch subscription the worker uses,
  *     then (bounded to 20 s) with per-message consumption, for comparison.
  *
+ * Every scenario runs BENCH_RUNS times (default 3) alternating with its **baseline** — a bare node:http server in a
+ * process of its own (bench/bare-ingest-server.ts: reads and parses the JSON body, answers 202 with a small JSON body) driven by the same
+ * wrk script and connections, in the same minutes: bare, API, bare, API, bare, API. The results give per scenario the
+ * median and spread (min–max) of both, their ratio (API ÷ bare, medians), and the load average before each run (issue
+ * 16: absolute figures move by a third between runs and machines; a same-run ratio does not).
+ *
  * The API runs exactly as `npm run api` runs it: a child process (apps/api/main.ts, same node flags) with
  * BENCH_API_WORKERS node:cluster workers (API_WORKERS; default 1 — on these 2 cores a second worker competes with
  * Redis, Kafka and the load generator and measured slower). The load generator is wrk (C, epoll — Debian's package, installed by
@@ -17,11 +23,13 @@
  * prefix, and removes them afterwards.
  *
  * Run: npm run bench:telemetry   (writes its section of bench/results/telemetry.md)
- * Knobs (env): BENCH_SECONDS (default 10), BENCH_API_WORKERS (default 1), BENCH_SINGLE_CONNECTIONS (default 32),
- * BENCH_BULK_CONNECTIONS (default 4). BENCH_QUICK=1: only the single-ping run at BENCH_SINGLE_CONNECTIONS, no history
- * drain, nothing written (a before/after check of the ingest path, e.g. `BENCH_QUICK=1 BENCH_SECONDS=5`).
+ * Knobs (env): BENCH_SECONDS (default 10), BENCH_RUNS (default 3), BENCH_API_WORKERS (default 1),
+ * BENCH_SINGLE_CONNECTIONS (default 32), BENCH_BULK_CONNECTIONS (default 4). BENCH_QUICK=1: only the single-ping run
+ * at BENCH_SINGLE_CONNECTIONS, once, no baseline, no history drain, nothing written (a before/after check of the
+ * ingest path, e.g. `BENCH_QUICK=1 BENCH_SECONDS=5`, alternated with another checkout by the caller).
+ * Takes about 13 minutes in full (6 scenarios × 3 runs × 2 servers × 12 s, the history drain, set-up).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -176,6 +184,54 @@ function machineBusySeconds(): number {
   return (user! + nice! + system! + irq! + softirq! + steal!) / TICKS_PER_SECOND;
 }
 
+// ---------------------------------------------------------------------------------------------------- baseline
+
+/** The bare node:http server (bench/bare-ingest-server.ts) in its own process, started like the API (tsx loader). */
+async function startBareServer(): Promise<{ child: ChildProcess; baseUrl: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-ingest-server.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`the bare server exited with ${code} before listening`)));
+  });
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    child.kill('SIGTERM');
+    await exited;
+  };
+  return { child, baseUrl: `http://127.0.0.1:${port}`, stop };
+}
+
+/** Median of a few numbers (the middle one of three). */
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** One measured run of one server. */
+interface Run {
+  server: 'bare' | 'api';
+  round: number;
+  load: number[];
+  requestsPerSecond: number;
+  pingsPerSecond: number;
+  p50: number;
+  p99: number;
+  max: number;
+  errors: number;
+  cores: number;
+  busy: number;
+}
+
 // ------------------------------------------------------------------------------------------------------- main
 
 interface Scenario {
@@ -190,6 +246,7 @@ async function main(): Promise<void> {
   const singleConnections = env('BENCH_SINGLE_CONNECTIONS', 32);
   const bulkConnections = env('BENCH_BULK_CONNECTIONS', 4);
   const quick = process.env.BENCH_QUICK === '1';
+  const runs = quick ? 1 : env('BENCH_RUNS', 3);
   const riderCount = 10_000;
   execFileSync(
     'bash',
@@ -205,6 +262,7 @@ async function main(): Promise<void> {
   const config = realServersConfig(isolation, { LOG_LEVEL: 'error' });
   const api = await startApiProcess(realServersEnv(isolation, { LOG_LEVEL: 'error', API_WORKERS: String(workers) }));
   const base = api.baseUrl;
+  const bare = quick ? undefined : await startBareServer();
   const db = createDatabase(testDb.url);
   const work = mkdtempSync(join(tmpdir(), 'bench-telemetry-'));
   const lines: string[] = [];
@@ -221,8 +279,19 @@ async function main(): Promise<void> {
     // Riders ping continuously in production, so every worker's known-riders cache is warm: warm them (and the geo
     // store) with bulk posts of every rider, older than every measured ping; the cluster spreads connections, so post
     // each chunk a few times.
-    // Two hours of instants per scenario below (warm-up, run) must end before now: the API refuses pings from the future.
-    let firstInstant = Date.now() - 16 * 3_600_000;
+    const scenarios: Scenario[] = quick
+      ? [{ name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections }]
+      : [
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 16 },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 48 },
+          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 64 },
+          { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections },
+        ];
+    // Two hours of instants per measured run (warm-up, run) of either server, all before now: the API refuses pings
+    // from the future (400), which would be counted as errors and answered far faster than real pings.
+    let firstInstant = Date.now() - (2 * 2 * runs * scenarios.length + 4) * 3_600_000;
     for (let round = 0; round < 2 * workers; round++) {
       for (let i = 0; i < riderCount; i += 1_000) {
         const pings = riders.slice(i, i + 1_000).map((rider_id) => ({
@@ -240,35 +309,81 @@ async function main(): Promise<void> {
       }
     }
 
-    const scenarios: Scenario[] = quick
-      ? [{ name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections }]
-      : [
-          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
-          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 16 },
-          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
-          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 48 },
-          { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 64 },
-          { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections },
-        ];
-    const rows: string[] = [];
     const f = (v: number, d = 1) => v.toFixed(d);
     const ms = (us: number, d = 2) => f(us / 1000, d);
-    for (const s of scenarios) {
+    /** One warm-up (2 s, not recorded) and one measured run of `server` for scenario `s`. */
+    const measure = (s: Scenario, server: Run['server'], round: number, target: { pid: number; base: string }): Run => {
       firstInstant += 3_600_000; // one hour of instants per run: later than everything posted before
-      runWrk(script, base, s.kind, s.connections, 2, firstInstant); // warm-up, not recorded
+      runWrk(script, target.base, s.kind, s.connections, 2, firstInstant);
       firstInstant += 3_600_000;
-      const apiCpu0 = processTreeCpuSeconds(api.child.pid!);
+      const load = loadavg();
+      const cpu0 = processTreeCpuSeconds(target.pid);
       const busy0 = machineBusySeconds();
-      const r = runWrk(script, base, s.kind, s.connections, seconds, firstInstant);
+      const r = runWrk(script, target.base, s.kind, s.connections, seconds, firstInstant);
       const wall = r.durationUs / 1e6;
-      const apiCores = (processTreeCpuSeconds(api.child.pid!) - apiCpu0) / wall;
-      const busyCores = (machineBusySeconds() - busy0) / wall;
+      const cores = (processTreeCpuSeconds(target.pid) - cpu0) / wall;
+      const busy = (machineBusySeconds() - busy0) / wall;
       const pingsPer = s.kind === 'bulk' ? 1_000 : 1;
-      const errors = r.connect + r.read + r.write + r.status + r.timeout;
-      console.log(s.name, s.connections, r, { apiCores, busyCores });
-      rows.push(
-        `| ${s.name} | ${s.connections} | ${f(r.requests / wall, s.kind === 'bulk' ? 1 : 0)} | ${f((r.requests * pingsPer) / wall, 0)} | ${ms(r.p50)} | ${ms(r.p90)} | ${ms(r.p99)} | ${ms(r.max, 1)} | ${errors} | ${f(apiCores, 2)} | ${f(busyCores, 2)} |`,
+      const run: Run = {
+        server,
+        round,
+        load,
+        requestsPerSecond: r.requests / wall,
+        pingsPerSecond: server === 'api' ? (r.requests * pingsPer) / wall : r.requests / wall,
+        p50: r.p50,
+        p99: r.p99,
+        max: r.max,
+        errors: r.connect + r.read + r.write + r.status + r.timeout,
+        cores,
+        busy,
+      };
+      console.log(s.name, s.connections, server, round, r, { [`${server}Cores`]: cores, busyCores: busy, load });
+      return run;
+    };
+    const summary: string[] = [];
+    const detail: string[] = [];
+    const spread = (values: number[], d: number) => `${f(Math.min(...values), d)}–${f(Math.max(...values), d)}`;
+    let bareSingleAtTarget: number | undefined;
+    for (const s of scenarios) {
+      const runsOf: Record<Run['server'], Run[]> = { bare: [], api: [] };
+      for (let round = 1; round <= runs; round++) {
+        // Bare first, then the API, every round: both see the same minutes of this machine.
+        if (!quick) runsOf.bare.push(measure(s, 'bare', round, { pid: bare!.child.pid!, base: bare!.baseUrl }));
+        runsOf.api.push(measure(s, 'api', round, { pid: api.child.pid!, base }));
+      }
+      if (quick) continue;
+      const rate = (server: Run['server']) => median(runsOf[server].map((r) => r.requestsPerSecond));
+      const apiPings = median(runsOf.api.map((r) => r.pingsPerSecond));
+      const p99 = median(runsOf.api.map((r) => r.p99));
+      if (s.kind === 'single' && s.connections === singleConnections) bareSingleAtTarget = rate('bare');
+      const d = s.kind === 'bulk' ? 1 : 0;
+      summary.push(
+        `| ${s.name} | ${s.connections} | ${f(rate('api'), d)} (${spread(
+          runsOf.api.map((r) => r.requestsPerSecond),
+          d,
+        )}) | ${f(apiPings, 0)} | ${ms(p99)} (${spread(
+          runsOf.api.map((r) => r.p99 / 1000),
+          2,
+        )}) | ${f(rate('bare'), d)} (${spread(
+          runsOf.bare.map((r) => r.requestsPerSecond),
+          d,
+        )}) | ${ms(median(runsOf.bare.map((r) => r.p99)))} | **${f(rate('api') / rate('bare'), 2)}×** | ${
+          s.kind === 'bulk' && bareSingleAtTarget !== undefined
+            ? `**${f(apiPings / bareSingleAtTarget, 2)}×** bare single-ping req/s at ${singleConnections} conn.`
+            : ''
+        } |`,
       );
+      for (const r of runsOf.bare.flatMap((b, i) => [b, runsOf.api[i]!])) {
+        detail.push(
+          `| ${s.kind} | ${s.connections} | ${r.round} | ${r.server} | ${r.load.map((l) => l.toFixed(2)).join(' ')} | ${f(
+            r.requestsPerSecond,
+            d,
+          )} | ${f(r.pingsPerSecond, 0)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max, 1)} | ${r.errors} | ${f(r.cores, 2)} | ${f(
+            r.busy,
+            2,
+          )} |`,
+        );
+      }
     }
 
     if (quick) return;
@@ -319,11 +434,17 @@ async function main(): Promise<void> {
 
     const f1 = (v: number) => v.toFixed(1);
     lines.push(
-      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg before: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}); API as \`npm run api\` with API_WORKERS=${workers}, load generator wrk (1 thread), Postgres, Redis and Kafka all on this machine. ${seconds} s measured after a 2 s warm-up per scenario; 10 000 riders; latencies are wrk's (closed loop, from sending the request to the whole response).`,
+      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg at the start: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}); API as \`npm run api\` with API_WORKERS=${workers}, load generator wrk (1 thread), Postgres, Redis and Kafka all on this machine. Each scenario ran ${runs} times alternating with its baseline, a bare node:http server (bench/bare-ingest-server.ts, own process, reads and parses the JSON body and answers 202 with a small JSON body) driven by the same wrk script and connections: ${seconds} s measured after a 2 s warm-up per run; 10 000 riders; latencies are wrk's (closed loop, from sending the request to the whole response). Figures are medians of the ${runs} runs with the spread (min–max) in brackets; the ratio is API ÷ bare (medians).`,
       '',
-      '| scenario | connections | requests/s | pings/s | p50 ms | p90 ms | p99 ms | max ms | errors / non-2xx | API CPU (cores) | machine busy (cores) |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-      ...rows,
+      '| scenario | connections | API requests/s | API pings/s | API p99 ms | bare requests/s | bare p99 ms | API ÷ bare (requests) | bulk pings/s ÷ bare single-ping requests/s |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      ...summary,
+      '',
+      'Every run, in the order run (load average before each: 1, 5, 15 min):',
+      '',
+      '| kind | connections | round | server | load before | requests/s | pings/s | p50 ms | p99 ms | max ms | errors / non-2xx | server CPU (cores) | machine busy (cores) |',
+      '| --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...detail,
       '',
       'History drain (Kafka `rider.location` → Postgres `rider_locations`, started after the ingest, each from the start of the topic into an emptied table):',
       '',
@@ -341,6 +462,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await api.stop();
+    await bare?.stop();
     await db.close();
     await redis.cleanup();
     await testDb.drop();
