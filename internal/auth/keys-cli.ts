@@ -2,23 +2,15 @@
  * `npm run keys -- create --label NAME [--store ID] | list | revoke ID`: API credentials in the configured Postgres
  * (`DATABASE_URL`), migrated first. The embedded database lives inside `npm start`, which prints its own demo key.
  */
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { loadCliConfig } from '../config/config.ts';
 import { openDatabase } from '../db/open-database.ts';
 import { systemClock } from '../platform/clock.ts';
 import { pino } from 'pino';
 import { KEYS_USAGE, runKeysCommand } from './keys-command.ts';
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadCliConfig((text) => process.stderr.write(text));
+  if (!config) return 2;
   if (config.databaseUrl === undefined) {
     process.stderr.write(
       `DATABASE_URL (or POSTGRES_DSN) is not set: keys live in Postgres. (npm start's embedded database prints its own demo operator key.)\n${KEYS_USAGE}\n`,

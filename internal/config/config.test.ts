@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadCliConfig, loadConfig } from './config.ts';
 
 /** DeliveryGO's own example environment (docs of the Go service). */
 const deliveryGoEnv = {
@@ -201,5 +201,19 @@ describe('loadConfig', () => {
     const error = configError({ POSTGRES_DSN: 'nope', KAFKA_BROKERS: 'nope' });
     expect(error.message).toContain('POSTGRES_DSN');
     expect(error.message).toContain('KAFKA_BROKERS');
+  });
+});
+
+describe('loadCliConfig', () => {
+  it('writes a malformed environment to stderr and answers undefined (the tool exits 2)', () => {
+    const written: string[] = [];
+    expect(loadCliConfig((t) => void written.push(t), { HTTP_ADDR: 'not an address' })).toBeUndefined();
+    expect(written.join('')).toMatch(/^invalid environment — .*HTTP_ADDR/);
+  });
+
+  it('answers the config of a good environment and writes nothing', () => {
+    const written: string[] = [];
+    expect(loadCliConfig((t) => void written.push(t), deliveryGoEnv)?.kafkaBrokers).toEqual(['localhost:9092']);
+    expect(written).toEqual([]);
   });
 });

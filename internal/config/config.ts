@@ -427,3 +427,20 @@ function splitHttpAddr(addr: string | undefined, port: number | undefined): [str
   if (port !== undefined) listenPort = port;
   return [host, listenPort];
 }
+
+/**
+ * `loadConfig` for a command-line tool: a malformed environment is written to `stderr` (one line naming every bad
+ * variable) and answers undefined, for the tool to exit 2; anything else still throws.
+ */
+export function loadCliConfig(
+  stderr: (text: string) => void,
+  env: Record<string, string | undefined> = process.env,
+): Config | undefined {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    stderr(`${error.message}\n`);
+    return undefined;
+  }
+}

@@ -2,21 +2,13 @@
  * `npm run migrate`: applies pending migrations to the configured Postgres and exits.
  * The apps also migrate at start, so this is for operators who want the schema in place before deploying.
  */
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { loadCliConfig } from '../config/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { migrateUp } from './migrate.ts';
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadCliConfig((text) => process.stderr.write(text));
+  if (!config) return 2;
   const logger = createLogger(config.logLevel, 'migrate');
   if (config.databaseUrl === undefined) {
     logger.info(

@@ -3,7 +3,7 @@
  * apart from the entry point (dlq-cli.ts), so tests run the very command a user types in-process.
  */
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { loadCliConfig } from '../config/config.ts';
 import { createLogger } from '../platform/logger.ts';
 import { createEventBus } from './create-event-bus.ts';
 import type { RawPublisher } from './event-bus.ts';
@@ -74,16 +74,8 @@ export async function runDlqCommand(argv: readonly string[], io: DlqIo): Promise
     return 2;
   }
 
-  let config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadCliConfig(io.stderr, io.env);
+  if (!config) return 2;
   if (!config.kafkaBrokers) {
     io.stderr(
       'KAFKA_BROKERS is not set. Dead letters of the embedded in-process bus (npm start, or a service without\n' +

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from '../config/config.ts';
+import { loadCliConfig } from '../config/config.ts';
 import { createDatabase } from '../db/database.ts';
 import { AppError } from '../platform/errors.ts';
 import { runMedallionExport, validateRange } from './medallion-export.ts';
@@ -80,16 +80,8 @@ export async function runExportCommand(argv: readonly string[], io: ExportIo): P
     }
     throw error;
   }
-  let config;
-  try {
-    config = loadConfig(io.env);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr(`${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = loadCliConfig(io.stderr, io.env);
+  if (!config) return 2;
   if (!config.databaseUrl) {
     io.stderr('DATABASE_URL is not set: the export reads the event archive from Postgres.\n');
     return 2;
