@@ -153,9 +153,12 @@ describe.skipIf(!prometheusInstalled())('Prometheus scrapes the API and the work
       intervalMs: 200,
     });
     expect(await prometheus.query('outbox_backlog_messages{job="worker"}')).toHaveLength(1);
-    expect(
-      (await prometheus.query('sum(http_request_duration_seconds_count{job="api",route="/orders"})'))[0]?.value[1],
-    ).toBeDefined();
+    // The worker's scrape can land first: wait for the API's next scrape after the order's requests.
+    await waitFor(
+      async () =>
+        (await prometheus.query('sum(http_request_duration_seconds_count{job="api",route="/orders"})'))[0]?.value[1],
+      { timeoutMs: 30_000, what: "the API's request histogram for /orders", intervalMs: 200 },
+    );
   });
 
   it('every query of the provisioned Grafana dashboard is valid PromQL that Prometheus evaluates', async () => {
