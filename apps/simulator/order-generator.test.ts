@@ -6,6 +6,18 @@ import { seededRandom } from './random.ts';
 import { SimClock } from './sim-clock.ts';
 import { emptyTally } from './summary.ts';
 
+/** One store, 20 orders per simulated minute, a silent logger: what every run below shares. */
+function steadyDemand(api: ApiClient, clock: SimClock) {
+  return {
+    api,
+    stores: [{ id: 's1', name: 'S', lat: 48.85, lon: 2.35 }],
+    clock,
+    mode: 'steady' as const,
+    rate: 20,
+    logger: silentLogger,
+  };
+}
+
 /** An API that accepts every order and records the kitchen's steps. */
 function recordingApi() {
   const placed: string[] = [];
@@ -30,14 +42,9 @@ describe('the order generator', () => {
     const run = new AbortController();
     const ordering = new AbortController();
     const done = runOrderGenerator({
-      api,
-      stores: [{ id: 's1', name: 'S', lat: 48.85, lon: 2.35 }],
-      clock,
-      mode: 'steady',
-      rate: 20,
+      ...steadyDemand(api, clock),
       random: seededRandom(1),
       tally: emptyTally(),
-      logger: silentLogger,
       signal: run.signal,
       ordering: ordering.signal,
       prepMinutes: { min: 0.5, max: 1 },
@@ -57,14 +64,9 @@ describe('the order generator', () => {
     const clock = new SimClock({ startMs: Date.UTC(2026, 0, 1, 12), speed: 600 });
     const run = new AbortController();
     const done = runOrderGenerator({
-      api,
-      stores: [{ id: 's1', name: 'S', lat: 48.85, lon: 2.35 }],
-      clock,
-      mode: 'steady',
-      rate: 20,
+      ...steadyDemand(api, clock),
       random: seededRandom(2),
       tally: emptyTally(),
-      logger: silentLogger,
       signal: run.signal,
       prepMinutes: { min: 30, max: 40 }, // 3–4 s of wall clock: still cooking when the run ends
     });
@@ -97,14 +99,9 @@ describe('the order generator', () => {
     const ordering = new AbortController();
     const tally = emptyTally();
     const done = runOrderGenerator({
-      api,
-      stores: [{ id: 's1', name: 'S', lat: 48.85, lon: 2.35 }],
-      clock,
-      mode: 'steady',
-      rate: 20,
+      ...steadyDemand(api, clock),
       random: seededRandom(3),
       tally,
-      logger: silentLogger,
       signal: run.signal,
       ordering: ordering.signal,
       prepMinutes: { min: 0.5, max: 1 },

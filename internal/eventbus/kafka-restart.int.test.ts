@@ -33,22 +33,29 @@ function recordingLogger() {
   return { logger, messages };
 }
 
+/**
+ * A bus on the private broker that outlasts its restarts: deadlines of minutes, and few kafkajs-level retries, so the
+ * consumer crashes soon after the broker goes (what the tests wait for) and the supervisor must bring it back.
+ */
+function restartingBus(clientId: string, logger: pino.Logger): KafkaEventBus {
+  return new KafkaEventBus({
+    brokers: kafka.brokers,
+    clientId,
+    partitions: 2,
+    logger,
+    redeliveryDelayMs: 50,
+    startDeadlineMs: scaledMs(180_000),
+    publishDeadlineMs: scaledMs(180_000),
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
+  });
+}
+
 describe('KafkaEventBus across a broker restart', () => {
   it(
     'replaces a crashed consumer, retries a publish made during the outage, and loses nothing',
     async () => {
       const { logger, messages } = recordingLogger();
-      const bus = new KafkaEventBus({
-        brokers: kafka.brokers,
-        clientId: 'deliverygo-restart-test',
-        partitions: 2,
-        logger,
-        redeliveryDelayMs: 50,
-        startDeadlineMs: scaledMs(180_000),
-        publishDeadlineMs: scaledMs(180_000),
-        // Few kafkajs-level retries, so the consumer crashes soon after the broker goes (what the test waits for).
-        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
-      });
+      const bus = restartingBus('deliverygo-restart-test', logger);
       const topic = `restart.${randomUUID()}`;
       const plain = new Inbox<string>();
       const viaMiddleware = new Inbox<string>();
@@ -110,16 +117,7 @@ describe('KafkaEventBus across a broker restart', () => {
     'comes back from a fresh broker (data lost): topics are created again, the producer and the consumer resume',
     async () => {
       const { logger, messages } = recordingLogger();
-      const bus = new KafkaEventBus({
-        brokers: kafka.brokers,
-        clientId: 'deliverygo-fresh-broker-test',
-        partitions: 2,
-        logger,
-        redeliveryDelayMs: 50,
-        startDeadlineMs: scaledMs(180_000),
-        publishDeadlineMs: scaledMs(180_000),
-        retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 },
-      });
+      const bus = restartingBus('deliverygo-fresh-broker-test', logger);
       const topic = `fresh.${randomUUID()}`;
       const received = new Inbox<string>();
       try {

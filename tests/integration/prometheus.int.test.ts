@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { offset } from '../../internal/pipeline/test-fixtures.ts';
+import { seedStoreRiderOrder } from '../support/seed-order.ts';
 import { startDispatchStack, type DispatchStack } from '../support/dispatch-stack.ts';
 import { freePort } from '../support/free-port.ts';
 import {
@@ -42,22 +42,13 @@ const centre = { lat: 52.52, lon: 13.405 }; // Berlin: the straight-line router,
 
 /** One store, one idle rider beside it and one order, pushed to `assigned`; answers the order's id. */
 async function pushOrderToAssigned(stack: DispatchStack): Promise<string> {
-  const store = await stack.api('POST', '/stores', { name: 'Metrics Kitchen', ...centre });
-  expect(store.status, JSON.stringify(store.body)).toBe(201);
-  const rider = await stack.api('POST', '/riders', {
-    name: 'metrics rider',
-    status: 'idle',
-    ...offset(centre, 150, 0),
+  const { orderId } = await seedStoreRiderOrder(stack, {
+    at: centre,
+    name: 'Metrics',
+    item: 'soup',
+    riderOffsetM: [150, 0],
+    dropOffsetM: [1_200, 800],
   });
-  expect(rider.status, JSON.stringify(rider.body)).toBe(201);
-  const order = await stack.api('POST', '/orders', {
-    store_id: store.body.id,
-    drop: offset(centre, 1_200, 800),
-    items: [{ name: 'soup', qty: 1 }],
-    prep_minutes: 10,
-  });
-  expect(order.status, JSON.stringify(order.body)).toBe(201);
-  const orderId = order.body.id as string;
   await waitFor(
     async () =>
       (await stack.database.db.selectFrom('batch_orders').select('order_id').where('order_id', '=', orderId).execute())

@@ -11,6 +11,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_GROUPS } from '../../internal/pipeline/pipeline.ts';
 import { offset } from '../../internal/pipeline/test-fixtures.ts';
+import { seedStoreRiderOrder } from '../support/seed-order.ts';
 import { createLogger } from '../../internal/platform/logger.ts';
 import { startTracing, type Tracing } from '../../internal/platform/tracing.ts';
 import { startDispatchStack, type DispatchStack } from '../support/dispatch-stack.ts';
@@ -54,23 +55,13 @@ const parentOf = (span: ReadableSpan): string | undefined => span.parentSpanCont
 
 describe('tracing across API, outbox, Kafka and worker', () => {
   it("links one order's spans end to end, and the handler's log line carries the trace id", async () => {
-    const storeAt = offset({ lat: 52.52, lon: 13.405 }, 0, 0);
-    const store = await stack.api('POST', '/stores', { name: 'Trace Kitchen', ...storeAt });
-    expect(store.status, JSON.stringify(store.body)).toBe(201);
-    const rider = await stack.api('POST', '/riders', {
-      name: 'trace rider',
-      status: 'idle',
-      ...offset(storeAt, 150, 80),
+    const { rider, orderId } = await seedStoreRiderOrder(stack, {
+      at: offset({ lat: 52.52, lon: 13.405 }, 0, 0),
+      name: 'Trace',
+      item: 'ramen',
+      riderOffsetM: [150, 80],
+      dropOffsetM: [1_200, 700],
     });
-    expect(rider.status, JSON.stringify(rider.body)).toBe(201);
-    const order = await stack.api('POST', '/orders', {
-      store_id: store.body.id,
-      drop: offset(storeAt, 1_200, 700),
-      items: [{ name: 'ramen', qty: 1 }],
-      prep_minutes: 10,
-    });
-    expect(order.status, JSON.stringify(order.body)).toBe(201);
-    const orderId = order.body.id as string;
 
     // The chain, each link found as the child of the one before.
     const http = spans().find((s) => s.kind === SpanKind.SERVER && s.name === 'POST /orders')!;
