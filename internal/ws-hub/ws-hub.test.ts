@@ -248,8 +248,8 @@ describe('WsHub', () => {
   });
 
   it('pings every client when a heartbeat is spread over several turns (heartbeatSlice)', async () => {
-    // Seven clients, two per turn: the beat takes four turns; every live client is pinged each time and the dead one,
-    // in the middle of the list, still goes.
+    // 31 clients, two per turn: a tick (40 ms) has ~3 pings due, sent over two turns; every live client is pinged each
+    // round and the dead one, in the middle of the list, still goes.
     const h = await start({ heartbeatMs: 400, heartbeatSlice: 2 });
     // Which turn of the event loop each server-side ping is sent in: a bump scheduled by the first ping of a turn runs
     // before the hub's next slice (both setImmediate, in order).
@@ -270,9 +270,9 @@ describe('WsHub', () => {
     });
     open.push(async () => spy.mockRestore());
     const live: HubTestClient[] = [];
-    for (let i = 0; i < 3; i++) live.push(await client(h.url));
+    for (let i = 0; i < 15; i++) live.push(await client(h.url));
     const dead = await client(h.url, { autoPong: false });
-    for (let i = 0; i < 3; i++) live.push(await client(h.url));
+    for (let i = 0; i < 15; i++) live.push(await client(h.url));
     const pings = live.map(() => 0);
     live.forEach((c, i) => {
       c.socket.on('ping', () => pings[i]!++);
@@ -286,5 +286,55 @@ describe('WsHub', () => {
     expect(live.every((c) => c.socket.readyState === WebSocket.OPEN)).toBe(true);
     expect(h.hub.clientCount).toBe(live.length);
     expect(Math.max(...perTurn.values())).toBe(2);
+  });
+
+  it('spreads the pings of a heartbeat over its period instead of pinging every client at once', async () => {
+    const period = 2_000;
+    const n = 20;
+    const h = await start({ heartbeatMs: period });
+    const sentAt: number[] = [];
+    const ping = WebSocket.prototype.ping;
+    const spy = vi.spyOn(WebSocket.prototype, 'ping').mockImplementation(function (this: WebSocket, ...args) {
+      sentAt.push(performance.now());
+      return ping.apply(this, args);
+    });
+    open.push(async () => spy.mockRestore());
+    const pings: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const c = await client(h.url);
+      pings.push(0);
+      c.socket.on('ping', () => pings[i]!++);
+    }
+    await waitFor(() => pings.every((k) => k >= 2), {
+      timeoutMs: 4 * period + 10_000,
+      what: 'two heartbeats to every client',
+    });
+    // Evenly spread, a quarter of the period carries a quarter of the clients' pings (5); the old beat sent all 20 in
+    // one turn. Half leaves room for a tick held up by a loaded machine.
+    const window = period / 4;
+    const most = Math.max(...sentAt.map((t) => sentAt.filter((u) => u >= t && u < t + window).length));
+    expect(most).toBeLessThanOrEqual(n / 2);
+  });
+
+  it('pings a client that connects mid-round, and terminates a silent one only after it was pinged', async () => {
+    const h = await start({ heartbeatMs: 1_000 });
+    let earlyPings = 0;
+    for (let i = 0; i < 5; i++) {
+      const c = await client(h.url);
+      c.socket.on('ping', () => earlyPings++);
+    }
+    await waitFor(() => earlyPings >= 7, { timeoutMs: 10_000, what: 'the second round to be under way' });
+    const late = await client(h.url);
+    let latePings = 0;
+    late.socket.on('ping', () => latePings++);
+    const silent = await client(h.url, { autoPong: false });
+    let silentPings = 0;
+    silent.socket.on('ping', () => silentPings++);
+    const closed = new Promise<number>((resolve) => silent.socket.once('close', (code) => resolve(code)));
+    expect(await closed).toBe(1006);
+    expect(silentPings).toBeGreaterThanOrEqual(1);
+    await waitFor(() => latePings >= 3, { timeoutMs: 10_000, what: 'three heartbeats to the late client' });
+    expect(late.socket.readyState).toBe(WebSocket.OPEN);
+    expect(h.hub.clientCount).toBe(6);
   });
 });

@@ -36,8 +36,16 @@ import { parseChannel } from './channel-name.ts';
  *
  * Slow clients: when a socket's `bufferedAmount` exceeds `maxBufferedBytes`, frames wait in a bounded per-client queue
  * (`maxQueue`); when it is full the OLDEST frame is dropped (a newer position supersedes an older one) and
- * `ws_dropped_messages_total` counts it. Heartbeats: a ping every `heartbeatMs`, sent `heartbeatSlice` clients per turn
- * of the event loop; a client that did not answer the previous ping is terminated. Disconnect releases the client's subscriptions (and feed subscriptions nobody needs).
+ * `ws_dropped_messages_total` counts it.
+ *
+ * Heartbeats: every client is pinged once per round of `heartbeatMs`, and the round is spread evenly over the period — a
+ * short tick (`heartbeatMs`/10, at most 100 ms) pings the share of the round that is due by the clock (round start +
+ * elapsed/heartbeatMs × round size), at most `heartbeatSlice` per turn of the event loop. With 10 000 clients and
+ * 15 s that is ~67 pings per 100 ms instead of a burst of 10 000 every 15 s, which (even sliced 256 per turn) held
+ * per-rider frames back by 100–480 ms once per period (bench/results/ws-fanout.md). A client that has not answered its
+ * previous ping when its turn comes again is terminated (unless that ping is less than half a period old: departures
+ * move clients forward in the next round). A client that connects mid-round is appended to the round's end; its first
+ * turn only pings it. Disconnect releases the client's subscriptions (and feed subscriptions nobody needs).
  */
 export interface WsHubOptions {
   feed: LiveFeed;
@@ -46,7 +54,7 @@ export interface WsHubOptions {
   /** Resolves the rider currently carrying an order (assigned / picked up), or null. */
   orderRider?: (orderId: string) => Promise<string | null>;
   path?: string;
-  /** Default 15 000 ms. */
+  /** Every client is pinged once per this period, the pings spread evenly over it. Default 15 000 ms. */
   heartbeatMs?: number;
   /** Frames queued per slow client before the oldest is dropped. Default 1 000. */
   maxQueue?: number;
@@ -57,8 +65,9 @@ export interface WsHubOptions {
   /** How often queued frames of slow clients are retried. Default 20 ms. */
   drainIntervalMs?: number;
   /**
-   * Clients pinged per turn of the event loop in a heartbeat; the rest follow on the next turns. Default 256: pinging
-   * 10 000 clients at once held every update behind it for ~300 ms (bench/results/ws-fanout.md).
+   * At most this many clients are pinged per turn of the event loop (when a tick is behind, e.g. after a stall, the
+   * rest follow on the next turns). Default 256: pinging 10 000 clients at once held every update behind it for ~300 ms
+   * (bench/results/ws-fanout.md).
    */
   heartbeatSlice?: number;
   /** Resolves the upgrade's bearer token (the API's cached resolver). Without it nobody is authenticated. */
@@ -72,6 +81,8 @@ interface Client {
   channels: Set<string>;
   queue: Frame[];
   alive: boolean;
+  /** When the hub last pinged it (performance.now()); 0 = never. */
+  pingedAt: number;
 }
 
 /** A text frame: encoded to bytes once per update, however many clients it goes to. */
@@ -97,6 +108,13 @@ export class WsHub {
   private readonly riderToOrders = new Map<string, Set<string>>();
   private readonly backlogged = new Set<Client>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly heartbeatMs: number;
+  /** The heartbeat round under way: the clients in ping order, the next one's index, when the round began. */
+  private round: Client[] = [];
+  private roundNext = 0;
+  private roundStart = 0;
+  /** A heartbeat slice is scheduled (setImmediate) or running. */
+  private pinging = false;
   private readonly drainTimer: NodeJS.Timeout;
   private readonly orderRider: ((orderId: string) => Promise<string | null>) | undefined;
   private readonly metrics: { dropped: Counter; clients: Gauge; sent: Counter };
@@ -117,7 +135,9 @@ export class WsHub {
     this.heartbeatSlice = Math.max(1, options.heartbeatSlice ?? 256);
     this.metrics = hubMetrics(options.registry, () => this.clients.size);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024, perMessageDeflate: false });
-    this.heartbeat = setInterval(() => this.beat(), options.heartbeatMs ?? 15_000);
+    this.heartbeatMs = Math.max(1, options.heartbeatMs ?? 15_000);
+    this.roundStart = performance.now();
+    this.heartbeat = setInterval(() => this.beat(), Math.max(1, Math.min(100, Math.floor(this.heartbeatMs / 10))));
     this.heartbeat.unref();
     this.drainTimer = setInterval(() => this.drainBacklog(), options.drainIntervalMs ?? 20);
     this.drainTimer.unref();
@@ -191,8 +211,9 @@ export class WsHub {
   // ------------------------------------------------------------------------------------------------------ clients
 
   private onConnection(socket: WebSocket, principal: Principal): void {
-    const client: Client = { socket, principal, channels: new Set(), queue: [], alive: true };
+    const client: Client = { socket, principal, channels: new Set(), queue: [], alive: true, pingedAt: 0 };
     this.clients.add(client);
+    this.round.push(client); // pinged at the end of the round under way
     socket.on('pong', () => (client.alive = true));
     socket.on('message', (data: RawData, isBinary: boolean) => this.onClientMessage(client, data, isBinary));
     socket.on('error', (error) => this.log.debug({ err: error }, 'websocket error'));
@@ -435,33 +456,49 @@ export class WsHub {
   }
 
   /**
-   * Pings every client, `heartbeatSlice` per turn of the event loop (updates and requests are served in between); a
-   * client that did not answer the previous ping is terminated.
+   * A heartbeat tick: pings the clients of the round that are due by the clock, at most `heartbeatSlice` per turn of
+   * the event loop (updates and requests are served in between); starts the next round once this one is done and its
+   * period is over. A client that did not answer its previous ping is terminated when its turn comes.
    */
   private beat(): void {
-    const clients = [...this.clients];
-    let next = 0;
-    const slice = () => {
-      if (this.closed) return;
-      const end = Math.min(next + this.heartbeatSlice, clients.length);
-      for (; next < end; next++) {
-        const client = clients[next]!;
-        if (!this.clients.has(client)) continue; // gone since the beat started
-        if (!client.alive) {
-          this.log.debug('terminating a websocket that missed its heartbeat');
-          client.socket.terminate();
-          continue;
-        }
-        client.alive = false;
-        try {
-          client.socket.ping();
-        } catch {
-          client.socket.terminate();
-        }
+    if (this.pinging || this.closed) return;
+    this.pinging = true;
+    this.pingDue();
+  }
+
+  private pingDue(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    if (this.roundNext >= this.round.length && now - this.roundStart >= this.heartbeatMs) {
+      // The next round, in connection order; on time unless the loop was held up for more than a period.
+      this.roundStart = now - this.roundStart >= 2 * this.heartbeatMs ? now : this.roundStart + this.heartbeatMs;
+      this.round = [...this.clients];
+      this.roundNext = 0;
+    }
+    const elapsed = Math.min(1, (now - this.roundStart) / this.heartbeatMs);
+    const due = Math.min(this.round.length, Math.ceil(elapsed * this.round.length));
+    const end = Math.min(due, this.roundNext + this.heartbeatSlice);
+    for (; this.roundNext < end; this.roundNext++) {
+      const client = this.round[this.roundNext]!;
+      if (!this.clients.has(client)) continue; // gone since the round started
+      if (!client.alive) {
+        // Clients leaving move the others forward in the next round: a ping younger than half a period may still be
+        // answered, its turn in the next round decides.
+        if (now - client.pingedAt < this.heartbeatMs / 2) continue;
+        this.log.debug('terminating a websocket that missed its heartbeat');
+        client.socket.terminate();
+        continue;
       }
-      if (next < clients.length) setImmediate(slice);
-    };
-    slice();
+      client.alive = false;
+      client.pingedAt = now;
+      try {
+        client.socket.ping();
+      } catch {
+        client.socket.terminate();
+      }
+    }
+    if (this.roundNext < due) setImmediate(() => this.pingDue());
+    else this.pinging = false;
   }
 }
 
