@@ -15,22 +15,29 @@
  * One run: BENCH_WS_CLIENT_PROCS (2) client processes (this file with `--clients`) open the clients between them and
  * subscribe each to its own `rider:{id}`; this process posts the pings (undici) and does nothing else meanwhile, so
  * neither side measures the other's work.
- *  1. per-rider: BENCH_WS_RATE pings/s (200) for BENCH_SECONDS (10) to random riders — each reaches one client;
+ *  1. per-rider: BENCH_WS_RATE pings/s (200) for BENCH_SECONDS (10) to random riders — each reaches one client. A
+ *     rider is pinged again only once its previous POST was answered (as a real rider's phone does): two pings of one
+ *     rider in flight together can reach the geo store out of order, and the older one is answered `ignored`;
  *  2. broadcast: every client also subscribes to `map`; BENCH_WS_BROADCAST_RATE pings/s (2) for min(BENCH_SECONDS, 5)
  *     — each ping reaches all clients.
  * Latency = receipt of the frame in a client process − start of the POST that carried the ping, both read from
  * CLOCK_MONOTONIC (`process.hrtime`, one clock for every process of the machine). The fan-out part alone is the
- * receipt (wall clock) − the frame's `at` (the server's receipt of the POST, millisecond resolution).
+ * receipt (wall clock) − the frame's `at` (the server's receipt of the POST, millisecond resolution). Only pings the
+ * API answered `accepted` are expected frames: an `ignored` one (not newer than the rider's position) is not published
+ * and is counted apart, not as a lost frame.
  *
  * Bounded in time; fresh database, unique Redis prefixes and Kafka topic prefix, removed afterwards.
  * Run: npm run bench:ws   (writes bench/results/ws-fanout.md; BENCH_WS_TARGETS other than `api,bare` write the
  * `ws-ab` section instead of `ws`). Knobs (env): BENCH_WS_CLIENTS (10 000), BENCH_WS_RATE, BENCH_SECONDS,
  * BENCH_WS_BROADCAST_RATE, BENCH_WS_RUNS, BENCH_WS_CLIENT_PROCS, BENCH_WS_TARGETS (`api,bare`), BENCH_WS_COMPARE,
  * BENCH_WS_WRITE=0 (print, write nothing). API_CPU_PROF=<dir> profiles the API processes (tests/support/api-process.ts).
+ * BENCH_WS_TRACE=<dir> writes one CSV per run (`<target>-<round>.csv`) of the per-rider pings: send, answer and
+ * receipt times (ms since the scenario's start), answer status and latency — to see when a stall happened.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join as joinPath } from 'node:path';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, loadavg } from 'node:os';
@@ -57,7 +64,7 @@ const wall = () => performance.timeOrigin + performance.now();
 type ToClients =
   | { kind: 'start'; url: string; riders: string[] }
   | { kind: 'map' }
-  | { kind: 'report'; riderSent: Record<string, number>; mapSent: Record<string, number> }
+  | { kind: 'report'; riderSent: Record<string, number>; mapSent: Record<string, number>; trace: boolean }
   | { kind: 'exit' };
 
 /** Latencies (ms) of the frames a client process received, matched to the parent's send times. */
@@ -66,6 +73,8 @@ interface Receipts {
   riderFanout: number[];
   map: number[];
   mapFanout: number[];
+  /** With BENCH_WS_TRACE: the per-rider frames' keys (`recordedAt`) and receipt times (CLOCK_MONOTONIC ms), all of them. */
+  riderTrace?: { keys: string[]; monos: number[] };
 }
 
 type FromClients =
@@ -237,7 +246,13 @@ function runClients(): void {
         const map = match(mapKeys, mapAt, mapMono, mapWall, m.mapSent);
         reply({
           kind: 'receipts',
-          receipts: { rider: rider.e2e, riderFanout: rider.fanout, map: map.e2e, mapFanout: map.fanout },
+          receipts: {
+            rider: rider.e2e,
+            riderFanout: rider.fanout,
+            map: map.e2e,
+            mapFanout: map.fanout,
+            ...(m.trace ? { riderTrace: { keys: riderKeys, monos: riderMono } } : {}),
+          },
         });
       } else {
         for (const s of sockets) s.terminate();
@@ -286,6 +301,10 @@ interface RunResult {
   mapFanout: Stats;
   posted: number;
   postErrors: number;
+  /** Pings answered `ignored` (not newer than the rider's position: not published, so no frame expected). */
+  ignored: number;
+  /** Per-rider frames slower than 50 ms (POST → receipt). */
+  riderOver50: number;
   serverCpu: number;
 }
 
@@ -430,7 +449,7 @@ async function main(): Promise<void> {
         const result = await oneRun(target, round, load);
         results.push(result);
         console.error(
-          `  per-rider p50 ${result.rider.p50.toFixed(2)} p99 ${result.rider.p99.toFixed(2)} (${result.rider.received}/${result.rider.expected}); broadcast p50 ${result.map.p50.toFixed(1)} p99 ${result.map.p99.toFixed(1)} (${result.map.received}/${result.map.expected}); server CPU ${result.serverCpu.toFixed(2)}`,
+          `  per-rider p50 ${result.rider.p50.toFixed(2)} p99 ${result.rider.p99.toFixed(2)} (${result.rider.received}/${result.rider.expected}); broadcast p50 ${result.map.p50.toFixed(1)} p99 ${result.map.p99.toFixed(1)} (${result.map.received}/${result.map.expected}); server CPU ${result.serverCpu.toFixed(2)}; ignored ${result.ignored}; per-rider > 50 ms ${result.riderOver50}`,
         );
       }
     }
@@ -465,9 +484,15 @@ async function main(): Promise<void> {
 
       // Send times per phase: a broadcast ping also reaches its rider's own channel, which phase 1 does not count.
       let sent: Record<string, number> = {};
-      const post = async (riderId: string): Promise<boolean> => {
+      /** With BENCH_WS_TRACE: every per-rider POST (send and answer on CLOCK_MONOTONIC). */
+      const posts: Array<{ key: string; rider: string; sent: number; answered: number; status: string }> = [];
+      let tracing = false;
+      type Answer = 'accepted' | 'ignored' | 'error';
+      const post = async (riderId: string): Promise<Answer> => {
         const recordedAt = new Date(firstInstant + seq++).toISOString();
-        sent[recordedAt] = mono();
+        const t0 = mono();
+        sent[recordedAt] = t0;
+        let answer: Answer = 'error';
         try {
           const res = await pool.request({
             method: 'POST',
@@ -475,35 +500,55 @@ async function main(): Promise<void> {
             headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_OPERATOR_KEY}` },
             body: JSON.stringify({ lat: 43.7 + Math.random() * 0.01, lon: 7.42, recorded_at: recordedAt }),
           });
-          await res.body.dump();
-          return res.statusCode === 202;
+          const body = await res.body.text();
+          // The API answers {status: accepted|ignored}; the bare server {applied: true}.
+          if (res.statusCode === 202)
+            answer = (JSON.parse(body) as { status?: string }).status === 'ignored' ? 'ignored' : 'accepted';
         } catch {
-          return false;
+          answer = 'error';
         }
+        // Not published: no frame to expect (and none to match).
+        if (answer !== 'accepted') delete sent[recordedAt];
+        if (tracing) posts.push({ key: recordedAt, rider: riderId, sent: t0, answered: mono(), status: answer });
+        return answer;
       };
       /** `perSecond` pings/s for `duration` s, in ticks of at most 10 ms; resolves when every answer is in. */
       const drive = async (perSecond: number, duration: number) => {
         let posted = 0;
         let errors = 0;
+        let ignored = 0;
         const inFlight: Promise<void>[] = [];
+        // Riders whose POST is not answered yet: not pinged again until it is (a phone sends its next fix after).
+        const busy = new Set<string>();
         const start = performance.now();
         while (performance.now() - start < duration * 1000) {
           const due = Math.floor(((performance.now() - start) / 1000) * perSecond) - posted;
           for (let k = 0; k < due; k++) {
             posted++;
-            const rider = riders[Math.floor(Math.random() * riders.length)]!;
-            inFlight.push(post(rider).then((ok) => void (ok || errors++)));
+            let rider = riders[Math.floor(Math.random() * riders.length)]!;
+            while (busy.has(rider)) rider = riders[Math.floor(Math.random() * riders.length)]!;
+            busy.add(rider);
+            inFlight.push(
+              post(rider).then((answer) => {
+                busy.delete(rider);
+                if (answer === 'error') errors++;
+                else if (answer === 'ignored') ignored++;
+              }),
+            );
           }
           await sleep(Math.max(1, Math.min(10, 1000 / perSecond)));
         }
         await Promise.all(inFlight);
-        return { posted, errors };
+        return { posted, errors, ignored };
       };
 
       const cpuBefore = cpuSeconds(target.pid);
       const measuredFrom = performance.now();
       const riderSent = sent;
+      const traceFrom = mono();
+      tracing = process.env.BENCH_WS_TRACE !== undefined;
       const one = await drive(rate, seconds);
+      tracing = false;
       await sleep(1_000); // the last frames arrive
       const mapReady = fromEach(children, 'ready', 180_000);
       for (const c of children) c.send({ kind: 'map' } satisfies ToClients);
@@ -515,22 +560,43 @@ async function main(): Promise<void> {
       const serverCpu = (cpuSeconds(target.pid) - cpuBefore) / ((performance.now() - measuredFrom) / 1000);
 
       const reports = fromEach(children, 'receipts', 120_000);
-      for (const c of children) c.send({ kind: 'report', riderSent, mapSent } satisfies ToClients);
+      for (const c of children)
+        c.send({ kind: 'report', riderSent, mapSent, trace: posts.length > 0 } satisfies ToClients);
       const all = (await reports).map((r) => r.receipts);
-      const join = (k: keyof Receipts) => all.flatMap((r) => r[k]);
-      const riderExpected = one.posted - one.errors;
-      const mapExpected = (two.posted - two.errors) * riders.length;
+      const join = (k: 'rider' | 'riderFanout' | 'map' | 'mapFanout') => all.flatMap((r) => r[k]);
+      const riderExpected = one.posted - one.errors - one.ignored;
+      const mapExpected = (two.posted - two.errors - two.ignored) * riders.length;
+      const riderLatencies = join('rider');
+      const traceDir = process.env.BENCH_WS_TRACE;
+      if (traceDir && posts.length > 0) {
+        const received = new Map<string, number>();
+        for (const { riderTrace: t } of all)
+          for (const [i, k] of (t?.keys ?? []).entries()) received.set(k, t!.monos[i]!);
+        const ms = (t: number | undefined) => (t === undefined ? '' : (t - traceFrom).toFixed(3));
+        const rows = posts.map((p) => {
+          const got = received.get(p.key);
+          const latency = got === undefined ? '' : (got - p.sent).toFixed(3);
+          return [p.key, p.rider, ms(p.sent), ms(p.answered), p.status, ms(got), latency].join(',');
+        });
+        mkdirSync(traceDir, { recursive: true });
+        writeFileSync(
+          joinPath(traceDir, `${target.name}-${round}.csv`),
+          `recorded_at,rider,sent_ms,answered_ms,status,received_ms,latency_ms\n${rows.join('\n')}\n`,
+        );
+      }
       return {
         target: target.name,
         round,
         load,
         connectSeconds,
-        rider: stats(join('rider'), riderExpected),
+        rider: stats(riderLatencies, riderExpected),
         riderFanout: stats(join('riderFanout'), riderExpected),
         map: stats(join('map'), mapExpected),
         mapFanout: stats(join('mapFanout'), mapExpected),
         posted: one.posted + two.posted,
         postErrors: one.errors + two.errors,
+        ignored: one.ignored + two.ignored,
+        riderOver50: riderLatencies.filter((v) => v > 50).length,
         serverCpu,
       };
     } finally {
@@ -585,11 +651,11 @@ function render(
   const lines = [
     `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()}, ${o.minutes.toFixed(1)} minutes in all. ${o.clients} WebSocket clients in ${o.procs} client processes; the poster in the benchmark's process; each target in its own process; Redis, Kafka and Postgres on this machine. Per-rider: ${o.rate} pings/s for ${o.seconds} s, each client on its own \`rider:{id}\`; broadcast: ${o.broadcastRate} pings/s for ${o.broadcastSeconds} s with every client also on \`map\`. Targets alternate: ${o.targets.join(', ')}, ${first ? Math.max(...results.map((r) => r.round)) : 0} rounds.`,
     '',
-    '| run | target | load avg before (1/5/15 min) | connect + subscribe s | per-rider p50 ms | p99 ms | max ms | frames / expected | fan-out part p99 ms | broadcast p50 ms | p99 ms | max ms | frames / expected | fan-out part p99 ms | server CPU (cores) | POST errors |',
-    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| run | target | load avg before (1/5/15 min) | connect + subscribe s | per-rider p50 ms | p99 ms | max ms | frames / expected | fan-out part p99 ms | broadcast p50 ms | p99 ms | max ms | frames / expected | fan-out part p99 ms | server CPU (cores) | POST errors | answered `ignored` | per-rider frames > 50 ms |',
+    '| ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
-        `| ${r.round} | ${r.target} | ${r.load.map((l) => l.toFixed(2)).join(' ')} | ${f(r.connectSeconds)} | ${f(r.rider.p50, 2)} | ${f(r.rider.p99, 2)} | ${f(r.rider.max)} | ${r.rider.received} / ${r.rider.expected} | ${f(r.riderFanout.p99, 2)} | ${f(r.map.p50)} | ${f(r.map.p99)} | ${f(r.map.max)} | ${r.map.received} / ${r.map.expected} | ${f(r.mapFanout.p99)} | ${f(r.serverCpu, 2)} | ${r.postErrors} of ${r.posted} |`,
+        `| ${r.round} | ${r.target} | ${r.load.map((l) => l.toFixed(2)).join(' ')} | ${f(r.connectSeconds)} | ${f(r.rider.p50, 2)} | ${f(r.rider.p99, 2)} | ${f(r.rider.max)} | ${r.rider.received} / ${r.rider.expected} | ${f(r.riderFanout.p99, 2)} | ${f(r.map.p50)} | ${f(r.map.p99)} | ${f(r.map.max)} | ${r.map.received} / ${r.map.expected} | ${f(r.mapFanout.p99)} | ${f(r.serverCpu, 2)} | ${r.postErrors} of ${r.posted} | ${r.ignored} | ${r.riderOver50} |`,
     ),
     '',
   ];
