@@ -112,8 +112,6 @@ const BOUND_SLACK_SECONDS = 1e-6;
 
 interface Candidate {
   readonly batch: Batch;
-  /** Route seconds of the batch before the insertion. */
-  readonly before: number;
   readonly position: number;
   /** Lower bound of the detour (seconds). */
   readonly bound: number;
@@ -143,17 +141,15 @@ export function bestInsertion(
   for (const batch of open) {
     if (batch.status !== 'open' || batch.storeId !== order.storeId) continue;
     if (batch.orders.length >= params.batchCapacity) continue;
-    const before = routeSeconds(store.location, batch.orders, travel, params.service);
     let prev = store.location;
     for (let position = 0; position <= batch.orders.length; position++) {
       const next = batch.orders[position]?.drop;
       let detour = travel.durationSeconds(prev, order.drop) + service;
       if (next) detour += travel.durationSeconds(order.drop, next) - travel.durationSeconds(prev, next);
       // An unroutable leg (Infinity, NaN) has no usable bound: the exhaustive search decides, as it always did.
-      if (!Number.isFinite(detour) || !Number.isFinite(before))
-        return exhaustiveInsertion(open, order, store, travel, params);
+      if (!Number.isFinite(detour)) return exhaustiveInsertion(open, order, store, travel, params);
       const bound = detour - BOUND_SLACK_SECONDS;
-      if (bound <= params.maxDetourSeconds) candidates.push({ batch, before, position, bound, rank });
+      if (bound <= params.maxDetourSeconds) candidates.push({ batch, position, bound, rank });
       rank++;
       if (next) prev = next;
     }
@@ -169,13 +165,20 @@ export function bestInsertion(
   }
   let best: InsertionQuote | null = null;
   let bestRank = Infinity;
+  // Route seconds before the insertion, only for the batches evaluated exactly (most never are).
+  const before = new Map<Batch, number>();
   /** Evaluates `c` exactly; false once no candidate from `c` on (in bound order) can beat the best. */
   const consider = (c: Candidate): boolean => {
     if (best !== null && c.bound > best.detourSeconds) return false;
     const { batch, position } = c;
     const sequence = [...batch.orders.slice(0, position), order, ...batch.orders.slice(position)];
     const evaluation = evaluateSequence(store, sequence, travel, params);
-    const detourSeconds = evaluation.routeSeconds - c.before;
+    let routeBefore = before.get(batch);
+    if (routeBefore === undefined) {
+      routeBefore = routeSeconds(store.location, batch.orders, travel, params.service);
+      before.set(batch, routeBefore);
+    }
+    const detourSeconds = evaluation.routeSeconds - routeBefore;
     if (!evaluation.feasible || detourSeconds > params.maxDetourSeconds) return true;
     if (
       best === null ||
