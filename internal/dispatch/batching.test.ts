@@ -1,8 +1,16 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bestInsertion, evaluateSequence, quoteInsertion } from './batching.ts';
-import { resolveDispatchParams } from './params.ts';
+import {
+  bestInsertion,
+  evaluateSequence,
+  INSERTION_CANDIDATES,
+  type InsertionQuote,
+  quoteInsertion,
+} from './batching.ts';
+import { type DispatchParams, resolveDispatchParams } from './params.ts';
 import { sealReasonAt } from './sealing.ts';
 import { at, gridTravel, MIN, order } from './test-fixtures.ts';
+import type { TravelTime } from './travel-time.ts';
 import type { Batch, Order } from './types.ts';
 
 const params = resolveDispatchParams({ batchCapacity: 2, maxDetourSeconds: 600, maxBundleDelaySeconds: 300 });
@@ -66,6 +74,87 @@ describe('quoteInsertion', () => {
     const far = batchOf([order('y', at(0, -1500))], { id: 'far' });
     const q = bestInsertion([far, near], order('n', at(0, 1700)), store, gridTravel, params);
     expect(q?.batch.id).toBe('near');
+  });
+});
+
+/** The search `bestInsertion` bounds: every position of every batch, the first lowest detour wins. */
+function exhaustive(batches: Batch[], o: Order, travel: TravelTime, p: DispatchParams): InsertionQuote | null {
+  let best: InsertionQuote | null = null;
+  for (const batch of batches) {
+    const quote = quoteInsertion(batch, o, store, travel, p);
+    if (quote && (best === null || quote.detourSeconds < best.detourSeconds)) best = quote;
+  }
+  return best;
+}
+
+const decision = (q: InsertionQuote | null) =>
+  q && { batch: q.batch.id, position: q.position, detour: q.detourSeconds, sequence: q.sequence.map((x) => x.id) };
+
+/** Unrounded planar travel: detours are differences of float sums, so the bound's slack is exercised too. */
+const floatTravel: TravelTime = {
+  distanceMeters: gridTravel.distanceMeters,
+  durationSeconds: (a, b) => gridTravel.distanceMeters(a, b) / 5.3,
+};
+
+describe('bestInsertion (bounded search)', () => {
+  const point = fc.record({ x: fc.integer({ min: -3000, max: 3000 }), y: fc.integer({ min: -3000, max: 3000 }) });
+  const orderArb = fc.record({
+    p: point,
+    ready: fc.integer({ min: 0, max: 30 }),
+    slack: fc.integer({ min: 5, max: 40 }),
+  });
+  const instance = fc.record({
+    capacity: fc.integer({ min: 2, max: 4 }),
+    maxDetour: fc.integer({ min: 120, max: 900 }),
+    maxDelay: fc.integer({ min: 0, max: 600 }),
+    tolerance: fc.integer({ min: 0, max: 120 }),
+    batches: fc.array(fc.array(orderArb, { minLength: 1, maxLength: 3 }), { maxLength: 12 }),
+    sealed: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+    newOrder: orderArb,
+    float: fc.boolean(),
+  });
+
+  it('decides exactly as the exhaustive search on random instances (ties, infeasible, full and sealed batches)', () => {
+    fc.assert(
+      fc.property(instance, (inst) => {
+        const p = resolveDispatchParams({
+          batchCapacity: inst.capacity,
+          maxDetourSeconds: inst.maxDetour,
+          maxBundleDelaySeconds: inst.maxDelay,
+          latenessToleranceSeconds: inst.tolerance,
+        });
+        const travel = inst.float ? floatTravel : gridTravel;
+        const mk = (id: string, o: (typeof inst.batches)[number][number]) =>
+          order(id, at(o.p.x, o.p.y), { readyAt: o.ready * MIN, promisedAt: (o.ready + o.slack) * MIN });
+        const batches = inst.batches.map((orders, b) => ({
+          ...batchOf(orders.map((o, i) => mk(`b${b}o${i}`, o))),
+          id: `b${b}`,
+          status: inst.sealed[b] ? ('sealed' as const) : ('open' as const),
+        }));
+        const o = mk('new', inst.newOrder);
+        expect(decision(bestInsertion(batches, o, store, travel, p))).toEqual(
+          decision(exhaustive(batches, o, travel, p)),
+        );
+      }),
+      { numRuns: 500, seed: 16 },
+    );
+  });
+
+  it(`looks past the first ${INSERTION_CANDIDATES} candidates when none of them is feasible`, () => {
+    const p = resolveDispatchParams({ batchCapacity: 3, maxDetourSeconds: 900, maxBundleDelaySeconds: 300 });
+    // The new order and ten batch-mates next to it are all due just after going alone (solo ETA + 10 s): sharing a
+    // rider with any of them makes one late. Their detours are the smallest, so they fill the first group of
+    // candidates; only the roomy batch further on (its order can wait) takes the new order.
+    const due = (x: number, y: number) =>
+      15 * MIN + (240 + gridTravel.durationSeconds(store.location, at(x, y)) + 10) * 1000;
+    const tight = Array.from({ length: 10 }, (_, i) =>
+      batchOf([order(`t${i}`, at(1500, 10 * (i + 1)), { promisedAt: due(1500, 10 * (i + 1)) })], { id: `tight${i}` }),
+    );
+    const roomy = batchOf([order('r', at(1600, 300))], { id: 'roomy' });
+    const o = order('n', at(1500, 0), { promisedAt: due(1500, 0) });
+    const q = bestInsertion([...tight, roomy], o, store, gridTravel, p);
+    expect(q?.batch.id).toBe('roomy');
+    expect(decision(q)).toEqual(decision(exhaustive([...tight, roomy], o, gridTravel, p)));
   });
 });
 

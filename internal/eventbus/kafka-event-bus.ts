@@ -83,9 +83,12 @@ export const kafkaGroupId = (group: string, topic: string): string => `${group}:
  * would pick the partition count). Keys go through kafkajs' DefaultPartitioner (murmur2, the Java client's), so a
  * key maps to the same partition from every producer.
  *
- * Consuming: one kafkajs consumer per subscription (group id `kafkaGroupId(group, topic)`), `autoCommit: false`. After the handler resolves we commit
- * offset+1 for that partition (commits of concurrently consumed partitions are coalesced into one request) and
- * only then does the next message of the partition run. When the handler throws we do NOT rethrow into kafkajs:
+ * Consuming: one kafkajs consumer per subscription (group id `kafkaGroupId(group, topic)`), `autoCommit: false`. After the handler resolves we queue
+ * offset+1 for that partition and the next message runs at once: the commit goes out in the background (one request
+ * in flight per subscription; offsets queued meanwhile coalesce, the latest per partition wins), queued offsets are
+ * dropped when the member re-joins its group (a rebalance may have moved their partitions: the new owner sees those
+ * messages again), and `close()` waits for the last commit. At-least-once either way: an offset is only ever queued
+ * after its handler succeeded, and one that never reaches the broker means a redelivery, never a loss. When the handler throws we do NOT rethrow into kafkajs:
  * a throw from `eachMessage` lands in the runner's retrier, which restarts the fetch loop with backoff and, after
  * `retry.retries` failures, crashes and restarts the whole consumer (seconds). Instead we `seek` the partition back
  * to the failed offset — kafkajs then abandons the rest of the fetched batch — and pause the partition for
@@ -280,9 +283,10 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     const { promise: ready, resolve, reject } = deferred();
     ready.catch(() => undefined); // a crash after we stopped waiting must not become an unhandled rejection
     // Every join (the first, and each rebalance) tells the member which partitions of its topic it now owns.
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) =>
-      options.onAssignment?.(payload.memberAssignment[topic] ?? []),
-    );
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      subscription.rejoined();
+      options.onAssignment?.(payload.memberAssignment[topic] ?? []);
+    });
     const removeJoin = consumer.on(consumer.events.GROUP_JOIN, () => {
       removeJoin();
       if (from === 'earliest') return resolve();
@@ -607,7 +611,12 @@ class KafkaSubscription implements Subscription {
     private readonly onClosed: () => void,
     private readonly batch?: { handler: BatchHandler; maxBatch: number },
   ) {
-    this.committer = new OffsetCommitter(consumer, topic);
+    this.committer = new OffsetCommitter(consumer, topic, logger);
+  }
+
+  /** The member (re-)joined its group: offsets still queued may be for partitions it no longer owns. */
+  rejoined(): void {
+    this.committer.drop();
   }
 
   /** Rewinds the partition to `offset` and holds it back for a moment, so the failed message(s) come again. */
@@ -657,11 +666,7 @@ class KafkaSubscription implements Subscription {
         clearInterval(keepAlive);
       }
       resolveOffset(last);
-      try {
-        await this.committer.commit(partition, (BigInt(last) + 1n).toString());
-      } catch (error) {
-        this.logger.warn({ partition, offset: last, err: error }, 'offset commit failed');
-      }
+      this.committer.commit(partition, (BigInt(last) + 1n).toString());
     }
   }
 
@@ -681,7 +686,7 @@ class KafkaSubscription implements Subscription {
   }
 
   /**
-   * Stops taking messages (pauses the topic), waits for the handlers running now and their commits, then leaves the
+   * Stops taking messages (pauses the topic), waits for the handlers running now and the last commit, then leaves the
    * group. Pausing first matters: kafkajs skips commits once its runner is stopping, so draining must come before
    * `disconnect` for "commits what was acknowledged" to hold.
    */
@@ -696,6 +701,7 @@ class KafkaSubscription implements Subscription {
         // Not running (never started or crashed): nothing can be in flight.
       }
       await Promise.all(this.inFlight);
+      await this.committer.flush();
       try {
         await this.consumer.disconnect();
       } finally {
@@ -743,56 +749,58 @@ class KafkaSubscription implements Subscription {
       clearInterval(keepAlive);
       this.aborts.delete(abort);
     }
-    try {
-      await this.committer.commit(partition, (BigInt(message.offset) + 1n).toString());
-    } catch (error) {
-      // Typically a rebalance took the partition away: its new owner will see the message again (at-least-once).
-      this.logger.warn({ partition, offset: message.offset, err: error }, 'offset commit failed');
-    }
+    this.committer.commit(partition, (BigInt(message.offset) + 1n).toString());
   }
 }
 
 /**
- * Commits offsets of one topic, merging the commits requested while a commit is in flight into the next request.
- * Each partition has at most one message in flight, so there is at most one pending offset per partition.
+ * Commits offsets of one topic in the background: `commit` queues and returns, so the partition's next message does
+ * not wait for the broker's answer (a round trip per message otherwise). One request in flight; offsets queued
+ * meanwhile go in the next one, the latest per partition (a partition's offsets only grow between re-joins).
  */
 class OffsetCommitter {
-  private pending = new Map<number, { offset: string; waiters: Array<Deferred> }>();
-  private running = false;
+  private pending = new Map<number, string>();
+  private running: Promise<void> | undefined;
 
   constructor(
     private readonly consumer: Consumer,
     private readonly topic: string,
+    private readonly logger: Logger,
   ) {}
 
-  commit(partition: number, offset: string): Promise<void> {
-    const waiter = deferred();
-    const entry = this.pending.get(partition);
-    if (entry) {
-      entry.offset = offset;
-      entry.waiters.push(waiter);
-    } else {
-      this.pending.set(partition, { offset, waiters: [waiter] });
-    }
-    if (!this.running) void this.drain();
-    return waiter.promise;
+  /** Queues `offset` (the next offset to read) for `partition`; the latest queued per partition wins. */
+  commit(partition: number, offset: string): void {
+    this.pending.set(partition, offset);
+    this.running ??= this.drain();
+  }
+
+  /** Forgets the offsets not sent yet (a re-join: their partitions may have moved; the new owner redelivers). */
+  drop(): void {
+    this.pending.clear();
+  }
+
+  /** Resolves once every queued offset has been sent and answered (or failed). */
+  async flush(): Promise<void> {
+    while (this.running) await this.running;
   }
 
   private async drain(): Promise<void> {
-    this.running = true;
-    while (this.pending.size > 0) {
-      const batch = this.pending;
-      this.pending = new Map();
-      try {
-        await this.consumer.commitOffsets(
-          [...batch].map(([partition, { offset }]) => ({ topic: this.topic, partition, offset })),
-        );
-        for (const { waiters } of batch.values()) for (const w of waiters) w.resolve();
-      } catch (error) {
-        for (const { waiters } of batch.values()) for (const w of waiters) w.reject(error);
+    try {
+      while (this.pending.size > 0) {
+        const batch = this.pending;
+        this.pending = new Map();
+        try {
+          await this.consumer.commitOffsets(
+            [...batch].map(([partition, offset]) => ({ topic: this.topic, partition, offset })),
+          );
+        } catch (error) {
+          // Typically a rebalance took a partition away: its new owner sees those messages again (at-least-once).
+          this.logger.warn({ offsets: Object.fromEntries(batch), err: error }, 'offset commit failed');
+        }
       }
+    } finally {
+      this.running = undefined;
     }
-    this.running = false;
   }
 }
 
