@@ -11,20 +11,28 @@ import { createApiApp } from './app.ts';
 import { MAX_REQUEST_BODY_BYTES } from './error-handler.ts';
 import { withIngestLane } from './ingest-lane.ts';
 import { OPENAPI_OBJECT_CONFIG } from './openapi-config.ts';
+import { withOrderLane } from './order-lane.ts';
+import type { ApiServices } from './services.ts';
 
 /**
  * The body limit on every operation that takes a body, found by walking the OpenAPI document (a new route is covered
- * without touching this file), over a real socket through the listener compose.ts serves (the ingest lane in front of
- * Hono): a body over MAX_REQUEST_BODY_BYTES answers 413 `request.payload_too_large`, whether it announces its size
+ * without touching this file), over a real socket through the listener compose.ts serves (the ingest and order lanes in
+ * front of Hono): a body over MAX_REQUEST_BODY_BYTES answers 413 `request.payload_too_large`, whether it announces its size
  * (`Content-Length`) or not (`Transfer-Encoding: chunked`), and nothing behind the limit ever sees it.
  */
 
-/** A telemetry service that fails the test if the lane ever hands it a body. */
+/** A telemetry service and domain services that fail the test if a lane ever hands them a body. */
 const touched: string[] = [];
 const telemetry = new Proxy({} as TelemetryService, {
   get: (_, name) => () => {
     touched.push(String(name));
     throw new Error(`telemetry.${String(name)} reached`);
+  },
+});
+const services = new Proxy({} as ApiServices, {
+  get: (_, area) => {
+    touched.push(String(area));
+    throw new Error(`services.${String(area)} reached`);
   },
 });
 
@@ -38,8 +46,9 @@ const auth = createPrincipalResolver({
 const app = createApiApp({ logger: silentLogger, healthChecks: [], metrics: new Registry(), telemetry, auth });
 
 beforeAll(async () => {
+  const lanes = { logger: silentLogger, metrics: new Registry(), auth };
   server = createServer(
-    withIngestLane({ telemetry, logger: silentLogger, metrics: new Registry(), auth }, getRequestListener(app.fetch)),
+    withIngestLane({ ...lanes, telemetry }, withOrderLane({ ...lanes, services }, getRequestListener(app.fetch))),
   );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   port = (server.address() as AddressInfo).port;
@@ -119,7 +128,7 @@ function send(
 describe('request body limit', () => {
   const operations = operationsWithBody();
 
-  it('covers every operation with a body, the two ingest-lane routes among them', () => {
+  it('covers every operation with a body, the three lane routes among them', () => {
     expect(operations.length).toBeGreaterThanOrEqual(8);
     expect(operations).toEqual(
       expect.arrayContaining([

@@ -17,6 +17,7 @@ import { startTelemetryApi } from '../../internal/telemetry/telemetry-api.ts';
 import { createApiApp } from './app.ts';
 import { closeServer } from './close-server.ts';
 import { withIngestLane } from './ingest-lane.ts';
+import { withOrderLane } from './order-lane.ts';
 import { createRequestLimits } from './rate-limit.ts';
 import { createApiServices } from './services.ts';
 
@@ -104,10 +105,14 @@ export async function composeApi(config: Config, logger: Logger, options: ApiOpt
       app,
       start: () =>
         new Promise((resolve, reject) => {
-          // GPS pings bypass Hono's web-standard layer (ingest-lane.ts); everything else is Hono's.
+          // GPS pings and order placement bypass Hono's web-standard layer (ingest-lane.ts, order-lane.ts);
+          // everything else is Hono's.
           const hono = getRequestListener(app.fetch, { hostname: config.http.host });
           const s = createServer(
-            withIngestLane({ telemetry: live.telemetry, logger, metrics, auth, requestLimits }, hono),
+            withIngestLane(
+              { telemetry: live.telemetry, logger, metrics, auth, requestLimits },
+              withOrderLane({ services, logger, metrics, auth, requestLimits }, hono),
+            ),
           );
           s.listen(config.http.port, config.http.host, () => {
             const info = s.address() as AddressInfo;

@@ -43,7 +43,7 @@ describe.each(HARNESS_BACKENDS)('fuzzing every operation of api/openapi.yaml on 
   });
 
   it.each(operations.map((o) => [o.key, o] as const))('%s: no 5xx, only documented answers', async (_, operation) => {
-    const result = await fuzzOperation(h.app, document, checker, requests, operation, seed, { numRuns });
+    const result = await fuzzOperation(h, document, checker, requests, operation, seed, { numRuns });
     results.push(result);
     expect(result.failure, result.failure).toBeUndefined();
     expect(result.summary.cases).toBe(numRuns);

@@ -6,7 +6,7 @@ import { type FuzzRequest, requestArbitrary } from './request-arbitraries.ts';
 import { RequestChecker } from './request-check.ts';
 import { ResponseChecker } from './response-check.ts';
 
-/** What the fuzzer sends requests to: the API app (Hono's `app.request`, everything but the socket is real). */
+/** What the fuzzer sends requests to: the API app (`app.request`, or the harness's `request`, through the lanes). */
 export interface FuzzTarget {
   request(url: string, init: RequestInit): Response | Promise<Response>;
 }

@@ -1,8 +1,10 @@
+import { outOfScope } from '../../../internal/auth/auth-errors.ts';
 import { mayPlaceOrder } from '../../../internal/auth/policy.ts';
+import type { Principal } from '../../../internal/auth/principal.ts';
 import { hashToken, mintToken } from '../../../internal/auth/token.ts';
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
 import { forbiddenResponse, SECURITY, unauthorizedResponse } from '../schemas/security.ts';
-import { authorize, principalOf } from '../authenticate.ts';
+import { principalOf } from '../authenticate.ts';
 import { errorResponse, jsonBody } from '../schemas/common.ts';
 import {
   CreatedOrderSchema,
@@ -57,19 +59,43 @@ export const createOrderRoute = createRoute({
   },
 });
 
+/** The answer of a placed order: 201 with the read token and `Location`, or 200 for a replay of its key. */
+export type PlacedOrder =
+  | { status: 201; body: z.infer<typeof CreatedOrderSchema>; headers: { Location: string } }
+  | { status: 200; body: z.infer<typeof OrderSchema>; headers: { 'Idempotent-Replayed': 'true' } };
+
+/**
+ * What `POST /orders` does with a validated body and `Idempotency-Key` — shared by the Hono route (the documented one,
+ * and what in-process `app.request` tests hit) and the order lane that serves it over HTTP (order-lane.ts). A caller
+ * that may not place orders for the body's store is 403 `auth.forbidden`; without services, 503 (both thrown).
+ */
+export async function placeOrder(
+  deps: { services?: ApiServices | undefined },
+  principal: Principal,
+  body: z.infer<typeof NewOrderSchema>,
+  idempotencyKey: string | undefined,
+): Promise<PlacedOrder> {
+  if (!mayPlaceOrder(principal, body.store_id)) throw outOfScope(principal, `place orders for store ${body.store_id}`);
+  const readToken = mintToken('order');
+  const { order, replayed } = await servicesOf(deps).orders.place(body, idempotencyKey, hashToken(readToken));
+  if (replayed) return { status: 200, body: orderJson(order), headers: { 'Idempotent-Replayed': 'true' } };
+  return {
+    status: 201,
+    body: { ...orderJson(order), read_token: readToken },
+    headers: { Location: `/orders/${order.id}` },
+  };
+}
+
 /** `POST /orders`. */
 export function registerCreateOrderRoute(app: OpenAPIHono, deps: { services?: ApiServices | undefined }): void {
   app.openapi(createOrderRoute, async (c) => {
-    const key = c.req.valid('header')['idempotency-key'];
-    const body = c.req.valid('json');
-    authorize(c, mayPlaceOrder(principalOf(c), body.store_id), `place orders for store ${body.store_id}`);
-    const readToken = mintToken('order');
-    const { order, replayed } = await servicesOf(deps).orders.place(body, key, hashToken(readToken));
-    if (replayed) {
-      c.header('Idempotent-Replayed', 'true');
-      return c.json(orderJson(order), 200);
-    }
-    c.header('Location', `/orders/${order.id}`);
-    return c.json({ ...orderJson(order), read_token: readToken }, 201);
+    const placed = await placeOrder(
+      deps,
+      principalOf(c),
+      c.req.valid('json'),
+      c.req.valid('header')['idempotency-key'],
+    );
+    for (const [name, value] of Object.entries(placed.headers)) c.header(name, value);
+    return placed.status === 200 ? c.json(placed.body, 200) : c.json(placed.body, 201);
   });
 }

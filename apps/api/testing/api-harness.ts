@@ -1,8 +1,13 @@
 /**
  * The HTTP app wired to a fresh, migrated Postgres database and the test Redis (geo store under a unique prefix),
- * for the API's integration suites. Requests go through `app.request`, so everything but the socket is real.
+ * for the API's integration suites. `call` sends what the API's lanes serve (GPS pings, `POST /orders`: any POST to
+ * their paths) over a socket to the listener compose.ts serves — the lanes in front of Hono — so every suite holds the
+ * lanes to the routes' contract; everything else goes through `app.request`, where everything but the socket is real.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getRequestListener } from '@hono/node-server';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { latLngToCell } from 'h3-js';
 import { Registry } from 'prom-client';
@@ -31,8 +36,10 @@ import { MemoryRateLimiter } from '../../../internal/ratelimit/memory-rate-limit
 import type { RateLimiter } from '../../../internal/ratelimit/rate-limiter.ts';
 import { RedisRateLimiter } from '../../../internal/ratelimit/redis-rate-limiter.ts';
 import { createApiApp } from '../app.ts';
-import { createRequestLimits, type RequestLimitSettings } from '../rate-limit.ts';
-import { createApiServices } from '../services.ts';
+import { withIngestLane } from '../ingest-lane.ts';
+import { withOrderLane } from '../order-lane.ts';
+import { createRequestLimits, type RequestLimits, type RequestLimitSettings } from '../rate-limit.ts';
+import { createApiServices, type ApiServices } from '../services.ts';
 
 export interface ApiHarness {
   app: OpenAPIHono;
@@ -45,8 +52,17 @@ export interface ApiHarness {
   operatorKey: string;
   /** The app's token resolver (cache TTL: `HarnessOptions.authCacheTtlMs`). */
   auth: PrincipalResolver;
+  /** The app's domain services (what a lane in front of it is given). */
+  services: ApiServices;
+  /** The app's request limits, when `options.limits.requests` turned them on (what a lane in front of it is given). */
+  requestLimits: RequestLimits | undefined;
   /**
-   * JSON request as the operator; answers status, parsed body and headers. `headers.authorization` replaces the
+   * `app.request`, except that what the lanes serve (any POST to their paths) goes over the socket, through the lanes:
+   * the requests of a suite that holds the whole API to its contract (fuzz.int.test.ts).
+   */
+  request(path: string, init?: RequestInit): Promise<Response>;
+  /**
+   * JSON request as the operator (through `request`); answers status, parsed body and headers. `headers.authorization` replaces the
    * operator's (`'Bearer dgo_st_…'` to call as a store), and `''` sends none.
    */
   call(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<JsonResponse>;
@@ -144,30 +160,47 @@ export async function createApiHarness(
     await registerOperatorKey(database.db, operatorKey, 'api harness');
     // The live map's figures (/stats/live, /map/state) read the same database and geo store.
     const liveStats = createLiveStatsService({ db: database.db, geo, clock });
-    const instance = (limiter: RateLimiter) =>
-      createApiApp({
+    const servers: Server[] = [];
+    /** An API instance: its app, and the lanes in front of it on a socket of 127.0.0.1 (as compose.ts serves them). */
+    const instance = async (limiter: RateLimiter) => {
+      const metrics = new Registry();
+      const requestLimits = options.limits?.requests
+        ? createRequestLimits(limiter, options.limits.requests, silentLogger)
+        : undefined;
+      const app = createApiApp({
         logger: silentLogger,
         healthChecks: [],
-        metrics: new Registry(),
+        metrics,
         services,
         telemetry,
         auth,
         liveStats,
-        ...(options.limits?.requests
-          ? { requestLimits: createRequestLimits(limiter, options.limits.requests, silentLogger) }
-          : {}),
+        ...(requestLimits ? { requestLimits } : {}),
       });
+      const lanes = { logger: silentLogger, metrics, auth, requestLimits };
+      const server = createServer(
+        withIngestLane({ ...lanes, telemetry }, withOrderLane({ ...lanes, services }, getRequestListener(app.fetch))),
+      );
+      servers.push(server);
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const request = async (path: string, init: RequestInit = {}): Promise<Response> =>
+        (init.method ?? 'GET').toUpperCase() === 'POST' && LANE_PATHS.test(path)
+          ? fetch(`${base}${path}`, init)
+          : app.request(path, init);
+      return { app, requestLimits, request };
+    };
     const limiter = store.limiter();
-    const app = instance(limiter);
+    const { app, request, requestLimits } = await instance(limiter);
     const others: Array<() => Promise<void>> = [];
     /** `call` on `target`, as the harness's operator unless `headers.authorization` says otherwise ('' = none). */
     const callOn =
-      (target: OpenAPIHono): ApiHarness['call'] =>
+      (target: ApiHarness['request']): ApiHarness['call'] =>
       (method, path, body, headers = {}) => {
         const { authorization = `Bearer ${operatorKey}`, ...rest } = headers;
         return callJson(target, method, path, body, { ...(authorization !== '' ? { authorization } : {}), ...rest });
       };
-    const call = callOn(app);
+    const call = callOn(request);
     return {
       app,
       limiter,
@@ -176,16 +209,20 @@ export async function createApiHarness(
       clock,
       operatorKey,
       auth,
+      services,
+      requestLimits,
+      request,
       call,
       callAs: (token, method, path, body, headers = {}) =>
         call(method, path, body, { ...headers, authorization: token === null ? '' : `Bearer ${token}` }),
       async anotherInstance() {
         const own = store.limiter(true);
         others.push(() => own.close());
-        const other = instance(own);
-        return { app: other, call: callOn(other) };
+        const other = await instance(own);
+        return { app: other.app, call: callOn(other.request) };
       },
       async close() {
+        await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
         await Promise.all(others.splice(0).map((close) => close()));
         await limiter.close();
         await geo.close();
@@ -199,14 +236,17 @@ export async function createApiHarness(
   }
 }
 
+/** The paths of the lanes (ingest-lane.ts, order-lane.ts), a query string or not: POSTs to them go over the socket. */
+const LANE_PATHS = /^\/(orders|riders\/locations|riders\/[^/?]+\/location)(\?|$)/;
+
 async function callJson(
-  app: OpenAPIHono,
+  request: ApiHarness['request'],
   method: string,
   path: string,
   body?: unknown,
   headers: Record<string, string> = {},
 ): Promise<JsonResponse> {
-  const res = await app.request(path, {
+  const res = await request(path, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
     ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
