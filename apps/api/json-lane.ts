@@ -119,8 +119,7 @@ export function withJsonLane<M>(deps: JsonLaneDeps, route: JsonLaneRoute<M>, nex
       res.end(json);
       end({ method: 'POST', route: matched.pattern, status: String(status) });
     };
-    const failed = (error: unknown): void =>
-      send(errorAnswer(error, deps.logger, { method: 'POST', path: url.split('?')[0]! }));
+    const failed = (error: unknown): void => send(errorAnswer(error, deps.logger, { method: 'POST', path: url })); // a lane URL has no query string
     // Both resolved while the body arrives (a cache hit costs nothing), and judged in the Hono middlewares' order: the
     // caller's rate first, then its token.
     const limited = matched.limited ? deps.requestLimits?.check(originOfIncoming(req)) : undefined;

@@ -7,7 +7,14 @@ import { mintToken } from '../../internal/auth/token.ts';
 import { silentLogger } from '../../internal/platform/logger.ts';
 import { withOrderLane } from './order-lane.ts';
 import type { RequestLimitSettings } from './rate-limit.ts';
-import { createApiHarness, type ApiHarness, HARNESS_BACKENDS, type HarnessOptions } from './testing/api-harness.ts';
+import {
+  createApiHarness,
+  type ApiHarness,
+  HARNESS_BACKENDS,
+  type HarnessOptions,
+  SAMPLE_DROP,
+  sampleOrder,
+} from './testing/api-harness.ts';
 
 /**
  * The order lane (order-lane.ts) against the documented Hono route, request for request: the same app served twice
@@ -98,14 +105,7 @@ describe.each(HARNESS_BACKENDS)('order lane parity with the Hono route on the %s
   let storeKey: string;
   let otherStoreKey: string;
   let riderToken: string;
-  const DROP = { lat: 43.7402, lon: 7.4291 };
-  const order = (extra: Record<string, unknown> = {}) => ({
-    store_id: storeId,
-    drop: DROP,
-    items: [{ name: 'margherita', qty: 2 }],
-    prep_minutes: 12,
-    ...extra,
-  });
+  const order = (extra: Record<string, unknown> = {}) => sampleOrder(storeId, extra);
 
   beforeAll(async () => {
     const { h } = parity;
@@ -185,7 +185,7 @@ describe.each(HARNESS_BACKENDS)('order lane parity with the Hono route on the %s
       order({ drop: undefined }),
       order({ drop: { lat: 91, lon: 7.4 } }),
       order({ drop: { lat: 43.7, lon: 'east' } }),
-      order({ drop: { ...DROP, alt: 3 } }),
+      order({ drop: { ...SAMPLE_DROP, alt: 3 } }),
       order({ items: [] }),
       order({ items: undefined }),
       order({ items: Array.from({ length: 101 }, () => item) }),

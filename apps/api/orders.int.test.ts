@@ -7,19 +7,14 @@ import {
   insertPathTemplate,
   type ApiHarness,
   HARNESS_BACKENDS,
+  SAMPLE_DROP,
+  sampleOrder,
 } from './testing/api-harness.ts';
 
 describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
   let h: ApiHarness;
   let storeId: string;
-  const DROP = { lat: 43.7402, lon: 7.4291 };
-  const body = (extra: Record<string, unknown> = {}) => ({
-    store_id: storeId,
-    drop: DROP,
-    items: [{ name: 'margherita', qty: 2 }],
-    prep_minutes: 12,
-    ...extra,
-  });
+  const body = (extra: Record<string, unknown> = {}) => sampleOrder(storeId, extra);
 
   beforeAll(async () => {
     h = await createApiHarness('api_orders', backend);
@@ -43,8 +38,8 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       expect(res.body).toMatchObject({
         store_id: storeId,
         status: 'placed',
-        drop: DROP,
-        h3_cell: latLngToCell(DROP.lat, DROP.lon, 8),
+        drop: SAMPLE_DROP,
+        h3_cell: latLngToCell(SAMPLE_DROP.lat, SAMPLE_DROP.lon, 8),
         items: [{ name: 'margherita', qty: 2 }],
         placed_at: new Date(now).toISOString(),
         ready_at: new Date(now + 12 * 60_000).toISOString(),
@@ -62,7 +57,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
         orderId: res.body.id,
         storeId,
         cell: res.body.h3_cell,
-        drop: DROP,
+        drop: SAMPLE_DROP,
         placedAt: res.body.placed_at,
         readyAt: res.body.ready_at,
         promisedAt: res.body.promised_at,
@@ -102,7 +97,12 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
       const again = await h.call(
         'POST',
         '/orders',
-        JSON.stringify({ prep_minutes: 12, items: [{ qty: 1, name: 'calzone' }], drop: DROP, store_id: storeId }),
+        JSON.stringify({
+          prep_minutes: 12,
+          items: [{ qty: 1, name: 'calzone' }],
+          drop: SAMPLE_DROP,
+          store_id: storeId,
+        }),
         {
           'idempotency-key': 'retry-1',
         },
@@ -259,7 +259,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
 
     it('marks a batched order ready without changing its status, and shows batch, rider-less and ETA', async () => {
       const id = await place();
-      const pathId = await insertPathTemplate(h, storeId, DROP);
+      const pathId = await insertPathTemplate(h, storeId, SAMPLE_DROP);
       const batchId = await insertBatch(h, { storeId, pathId, orderIds: [id], status: 'sealed' });
       const ready = await h.call('POST', `/orders/${id}/ready`);
       expect(ready.status).toBe(200);
@@ -277,7 +277,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
 
     it('records cooking on a batched or assigned order without undoing dispatch, and publishes it', async () => {
       const id = await place();
-      const pathId = await insertPathTemplate(h, storeId, DROP);
+      const pathId = await insertPathTemplate(h, storeId, SAMPLE_DROP);
       const batchId = await insertBatch(h, { storeId, pathId, orderIds: [id], status: 'open' });
       expect((await h.call('GET', `/orders/${id}`)).body).toMatchObject({
         status: 'batched',
@@ -313,7 +313,7 @@ describe.each(HARNESS_BACKENDS)('on the %s stores', (backend) => {
 
     it('refuses cooking after ready on a batched order, and any kitchen step after pickup', async () => {
       const id = await place();
-      const pathId = await insertPathTemplate(h, storeId, DROP);
+      const pathId = await insertPathTemplate(h, storeId, SAMPLE_DROP);
       await insertBatch(h, { storeId, pathId, orderIds: [id], status: 'open' });
       expect((await h.call('POST', `/orders/${id}/ready`)).body.kitchen_status).toBe('ready');
       const late = await h.call('POST', `/orders/${id}/cooking`);

@@ -78,19 +78,39 @@ export function quoteInsertion(
   travel: TravelTime,
   params: DispatchParams,
 ): InsertionQuote | null {
-  if (batch.status !== 'open' || batch.storeId !== order.storeId || store.id !== order.storeId) return null;
-  if (batch.orders.length >= params.batchCapacity) return null;
+  if (store.id !== order.storeId || !takesOrderOf(batch, order, params)) return null;
   const before = routeSeconds(store.location, batch.orders, travel, params.service);
   let best: InsertionQuote | null = null;
   for (let position = 0; position <= batch.orders.length; position++) {
-    const sequence = [...batch.orders.slice(0, position), order, ...batch.orders.slice(position)];
-    const evaluation = evaluateSequence(store, sequence, travel, params);
-    const detourSeconds = evaluation.routeSeconds - before;
-    if (!evaluation.feasible || detourSeconds > params.maxDetourSeconds) continue;
-    if (best === null || detourSeconds < best.detourSeconds)
-      best = { batch, position, detourSeconds, sequence, evaluation };
+    const quote = quotePosition(batch, position, before, order, store, travel, params);
+    if (quote && (best === null || quote.detourSeconds < best.detourSeconds)) best = quote;
   }
   return best;
+}
+
+/** Whether `batch` may still take `order`: open, of the order's store, not full. */
+function takesOrderOf(batch: Batch, order: Order, params: DispatchParams): boolean {
+  return batch.status === 'open' && batch.storeId === order.storeId && batch.orders.length < params.batchCapacity;
+}
+
+/**
+ * `order` inserted at `position` of `batch`, evaluated exactly (`routeBefore`: the batch's route seconds without it),
+ * or null when that makes someone late or the detour too long.
+ */
+function quotePosition(
+  batch: Batch,
+  position: number,
+  routeBefore: number,
+  order: Order,
+  store: Store,
+  travel: TravelTime,
+  params: DispatchParams,
+): InsertionQuote | null {
+  const sequence = [...batch.orders.slice(0, position), order, ...batch.orders.slice(position)];
+  const evaluation = evaluateSequence(store, sequence, travel, params);
+  const detourSeconds = evaluation.routeSeconds - routeBefore;
+  if (!evaluation.feasible || detourSeconds > params.maxDetourSeconds) return null;
+  return { batch, position, detourSeconds, sequence, evaluation };
 }
 
 /**
@@ -139,8 +159,7 @@ export function bestInsertion(
   const candidates: Candidate[] = [];
   let rank = 0;
   for (const batch of open) {
-    if (batch.status !== 'open' || batch.storeId !== order.storeId) continue;
-    if (batch.orders.length >= params.batchCapacity) continue;
+    if (!takesOrderOf(batch, order, params)) continue;
     let prev = store.location;
     for (let position = 0; position <= batch.orders.length; position++) {
       const next = batch.orders[position]?.drop;
@@ -170,22 +189,19 @@ export function bestInsertion(
   /** Evaluates `c` exactly; false once no candidate from `c` on (in bound order) can beat the best. */
   const consider = (c: Candidate): boolean => {
     if (best !== null && c.bound > best.detourSeconds) return false;
-    const { batch, position } = c;
-    const sequence = [...batch.orders.slice(0, position), order, ...batch.orders.slice(position)];
-    const evaluation = evaluateSequence(store, sequence, travel, params);
-    let routeBefore = before.get(batch);
+    let routeBefore = before.get(c.batch);
     if (routeBefore === undefined) {
-      routeBefore = routeSeconds(store.location, batch.orders, travel, params.service);
-      before.set(batch, routeBefore);
+      routeBefore = routeSeconds(store.location, c.batch.orders, travel, params.service);
+      before.set(c.batch, routeBefore);
     }
-    const detourSeconds = evaluation.routeSeconds - routeBefore;
-    if (!evaluation.feasible || detourSeconds > params.maxDetourSeconds) return true;
+    const quote = quotePosition(c.batch, c.position, routeBefore, order, store, travel, params);
     if (
-      best === null ||
-      detourSeconds < best.detourSeconds ||
-      (detourSeconds === best.detourSeconds && c.rank < bestRank)
+      quote &&
+      (best === null ||
+        quote.detourSeconds < best.detourSeconds ||
+        (quote.detourSeconds === best.detourSeconds && c.rank < bestRank))
     ) {
-      best = { batch, position, detourSeconds, sequence, evaluation };
+      best = quote;
       bestRank = c.rank;
     }
     return true;

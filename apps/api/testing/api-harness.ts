@@ -97,6 +97,14 @@ export function north(point: { lat: number; lon: number }, metres: number): { la
   return { lat: point.lat + (metres / EARTH_RADIUS_M) * (180 / Math.PI), lon: point.lon };
 }
 
+/** The drop of the sample order (`sampleOrder`): Monaco, 500 m from the sample store. */
+export const SAMPLE_DROP = { lat: 43.7402, lon: 7.4291 };
+
+/** A valid `POST /orders` body for `storeId` (two margheritas, 12 min prep), with `extra` fields set or overridden. */
+export function sampleOrder(storeId: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { store_id: storeId, drop: SAMPLE_DROP, items: [{ name: 'margherita', qty: 2 }], prep_minutes: 12, ...extra };
+}
+
 /**
  * Where the suites run: `real` = a fresh database on the real PostgreSQL and the real Redis; `embedded` = PGlite and
  * the in-memory geo store, the adapters of `npm start`. The API suites run against both, so the embedded twins are
