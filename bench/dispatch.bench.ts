@@ -42,6 +42,8 @@ const READY_ONLY = process.argv.includes('--ready-only');
 const ORDERS_ONLY = !READY_ONLY && process.argv.includes('--orders-only');
 /** `--skip-alone` skips the API-alone scenarios (an A/B of a worker change). */
 const SKIP_ALONE = process.argv.includes('--skip-alone');
+/** `--alone-only` runs only the API-alone scenarios, on a fresh stack with no worker (an A/B of an API change). */
+const ALONE_ONLY = !READY_ONLY && !SKIP_ALONE && process.argv.includes('--alone-only');
 const ORDERS_WARMUP = READY_ONLY ? 0 : 300;
 const argValue = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -50,7 +52,7 @@ const argValue = (name: string): string | undefined => {
 /** `--orders N`: orders per POST /orders run (default 6000). `--partitions N`: KAFKA_PARTITIONS (default 3). */
 const ORDERS_MEASURED = READY_ONLY ? 0 : Math.min(50_000, Number(argValue('--orders') ?? 6_000));
 const PARTITIONS = Math.min(64, Number(argValue('--partitions') ?? 3));
-const WORKER_COUNTS = argValue('--workers') ? [Math.min(4, Math.max(1, Number(argValue('--workers'))))] : [1, 2];
+const WORKER_COUNTS = ALONE_ONLY ? [1] : argValue('--workers') ? [Math.min(4, Math.max(1, Number(argValue('--workers'))))] : [1, 2];
 /** Repetitions of part 2 per worker count (the report gives the median). */
 const READY_REPS = 3;
 /** Runs of each POST /orders scenario, each beside a run of its bare-server baseline (the report gives the median). */
@@ -548,10 +550,10 @@ async function main(): Promise<void> {
       const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
       const workers: ChildProcess[] = [];
       try {
-        for (let w = 0; w < workerCount; w++) workers.push(await startWorkerProcess(stack.env));
+        for (let w = 0; w < (ALONE_ONLY ? 0 : workerCount); w++) workers.push(await startWorkerProcess(stack.env));
         const run: WorkerRun = { workers: workerCount, reps: [], total: 0, batches: 0, multi: 0 };
         // ---------------------------------------------------- 2. ready → rider assigned, beside the raw Kafka round trip
-        for (let rep = 0; rep < (ORDERS_ONLY ? 0 : READY_REPS); rep++) {
+        for (let rep = 0; rep < (ORDERS_ONLY || ALONE_ONLY ? 0 : READY_REPS); rep++) {
           const load = loadavg()[0]!;
           const baseline = await kafkaRoundTrip(stack);
           const ready = await measureReady(stack, pool, rep);
@@ -573,13 +575,12 @@ async function main(): Promise<void> {
         }
         const orderBody = orderBodies(stores);
         const bareBody = orderBodies(stores);
-        if (!READY_ONLY) {
-          for (let i = 0; i < ORDERS_WARMUP; i++) {
-            const res = await postJson(pool, '/orders', orderBody());
-            if (res.status !== 201)
-              throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
-            await postJson(barePool!, '/orders', bareBody());
-          }
+        for (let i = 0; i < ORDERS_WARMUP; i++) {
+          const res = await postJson(pool, '/orders', orderBody());
+          if (res.status !== 201) throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
+          await postJson(barePool!, '/orders', bareBody());
+        }
+        if (!READY_ONLY && !ALONE_ONLY) {
           const label = `POST /orders, ${workerCount} worker(s) running`;
           const targets = { bare: barePool!, barePid: bareServer?.pid, api: pool, apiPid: stack.apiPid };
           const workerCpu = () => workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0);
@@ -616,7 +617,7 @@ async function main(): Promise<void> {
 
         // ---------------------------------------------------- 1a. POST /orders, API alone (workers stopped)
         await Promise.all(workers.splice(0).map(stopWorkerProcess));
-        if (!READY_ONLY && !SKIP_ALONE && index === WORKER_COUNTS.length - 1) {
+        if (!READY_ONLY && !SKIP_ALONE && (ALONE_ONLY || index === WORKER_COUNTS.length - 1)) {
           const targets = { bare: barePool!, barePid: bareServer?.pid, api: pool, apiPid: stack.apiPid };
           alone = {
             paced: await alternate('POST /orders, API alone', 'paced', targets, bareBody, orderBody),

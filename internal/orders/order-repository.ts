@@ -38,11 +38,12 @@ export interface OrderToPlace {
 }
 
 /**
- * POST /orders for one or many orders in ONE statement (one round trip, atomic as any single statement is): per
- * order, checks the store exists, inserts the order unless its idempotency key is taken (`ON CONFLICT DO NOTHING`,
- * race-safe — `ON CONFLICT DO NOTHING` on the unique key: of concurrent inserts with one key exactly one succeeds — also between two orders of one call: the second is skipped), inserts its
- * records into the outbox only when it was inserted (same statement, so same transaction; ids in order, then record
- * order), and queues the relay's `pg_notify` once (delivered on commit). Answers one outcome per order, in order.
+ * POST /orders for one or many orders in ONE statement (one round trip, atomic as any single statement is): the
+ * `place_orders` function (migrations/0014_place_orders_function.sql, planned once per connection) checks each
+ * order's store, inserts the order unless its idempotency key is taken (race-safe, also between two orders of one
+ * call), inserts its records into the outbox only when it was inserted, and queues the relay's `pg_notify` once
+ * (delivered on commit). Answers one outcome per order, in order; an inserted order's row is built from what was sent
+ * (the function answers only what happened, not the row: less to send back and parse).
  * On `key_taken` read the holder with `findOrderByIdempotencyKey` in a NEW statement: this statement's snapshot may
  * predate the holder's commit, a later one sees it.
  */
@@ -58,43 +59,37 @@ export async function placeOrdersOnce(db: Db, orders: readonly OrderToPlace[]): 
       records: records.map((r) => ({ topic: r.topic, key: r.key, event: r.event, headers: r.headers ?? {} })),
     })),
   );
-  const result = await sql<OrderRow & { n: number; store_found: string | null }>`
-    with input as (
-      select * from jsonb_to_recordset(${input}::jsonb) as x(
-        n int, id uuid, store_id uuid, idempotency_key text, request_hash text, read_token_hash text, drop_lat float8, drop_lon float8,
-        h3_cell text, items jsonb, placed_at timestamptz, ready_at timestamptz, promised_at timestamptz, records jsonb)
-    ),
-    ins as (
-      insert into orders (id, store_id, idempotency_key, request_hash, read_token_hash, drop_lat, drop_lon, h3_cell, items, status, placed_at, ready_at, promised_at, updated_at)
-      select i.id, s.id, i.idempotency_key, i.request_hash, i.read_token_hash, i.drop_lat, i.drop_lon, i.h3_cell, i.items, 'placed', i.placed_at, i.ready_at, i.promised_at, i.placed_at
-      from input i join stores s on s.id = i.store_id
-      order by i.n
-      on conflict (idempotency_key) do nothing
-      returning *
-    ),
-    ob as (
-      insert into outbox (topic, key, event, headers)
-      select r.rec->>'topic', r.rec->>'key', r.rec->'event', r.rec->'headers'
-      from input i join ins on ins.id = i.id cross join lateral jsonb_array_elements(i.records) with ordinality as r(rec, k)
-      order by i.n, r.k
-      returning 1
-    ),
-    notified as (select pg_notify(${OUTBOX_CHANNEL}, '') as x where exists (select 1 from ins))
-    select i.n, s.id as store_found, ins.*
-    from input i left join stores s on s.id = i.store_id left join ins on ins.id = i.id
-    left join notified on true
-    order by i.n
+  const result = await sql<{ n: number; store_found: boolean; inserted: boolean }>`
+    select n, store_found, inserted from place_orders(${input}::jsonb, ${OUTBOX_CHANNEL})
   `.execute(db);
-  const outcomes: PlaceOutcome[] = [];
-  for (const r of result.rows) {
-    if (r.store_found === null) outcomes.push({ kind: 'store_not_found' });
-    else if (r.id === null) outcomes.push({ kind: 'key_taken' });
-    else {
-      const { n: _n, store_found: _found, ...order } = r;
-      outcomes.push({ kind: 'inserted', order: order as OrderRow });
-    }
-  }
-  return outcomes;
+  return result.rows.map(({ n, store_found, inserted }): PlaceOutcome => {
+    if (!store_found) return { kind: 'store_not_found' };
+    if (!inserted) return { kind: 'key_taken' };
+    return { kind: 'inserted', order: placedRow(orders[n]!.row) };
+  });
+}
+
+/** The row `place_orders` inserted for `row`: what was sent, and the columns a new order starts without. */
+function placedRow(row: OrderToPlace['row']): OrderRow {
+  return {
+    ...row,
+    status: 'placed',
+    path_id: null,
+    cooking_started_at: null,
+    ready_marked_at: null,
+    batched_at: null,
+    assigned_at: null,
+    picked_up_at: null,
+    delivered_at: null,
+    cancelled_at: null,
+    delivered_lat: null,
+    delivered_lon: null,
+    delivery_distance_m: null,
+    cancel_reason: null,
+    delivery_closed_batch: null,
+    first_eta_at: null,
+    updated_at: row.placed_at,
+  };
 }
 
 /** The order holding an idempotency key. */
