@@ -52,7 +52,11 @@ const argValue = (name: string): string | undefined => {
 /** `--orders N`: orders per POST /orders run (default 6000). `--partitions N`: KAFKA_PARTITIONS (default 3). */
 const ORDERS_MEASURED = READY_ONLY ? 0 : Math.min(50_000, Number(argValue('--orders') ?? 6_000));
 const PARTITIONS = Math.min(64, Number(argValue('--partitions') ?? 3));
-const WORKER_COUNTS = ALONE_ONLY ? [1] : argValue('--workers') ? [Math.min(4, Math.max(1, Number(argValue('--workers'))))] : [1, 2];
+const WORKER_COUNTS = ALONE_ONLY
+  ? [1]
+  : argValue('--workers')
+    ? [Math.min(4, Math.max(1, Number(argValue('--workers'))))]
+    : [1, 2];
 /** Repetitions of part 2 per worker count (the report gives the median). */
 const READY_REPS = 3;
 /** Runs of each POST /orders scenario, each beside a run of its bare-server baseline (the report gives the median). */
@@ -577,7 +581,8 @@ async function main(): Promise<void> {
         const bareBody = orderBodies(stores);
         for (let i = 0; i < ORDERS_WARMUP; i++) {
           const res = await postJson(pool, '/orders', orderBody());
-          if (res.status !== 201) throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
+          if (res.status !== 201)
+            throw new Error(`warm-up POST /orders answered ${res.status}: ${JSON.stringify(res.json)}`);
           await postJson(barePool!, '/orders', bareBody());
         }
         if (!READY_ONLY && !ALONE_ONLY) {
