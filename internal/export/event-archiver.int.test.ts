@@ -75,6 +75,45 @@ describe('the event archive', () => {
     }
   });
 
+  it('archives a batch in one insert, and dead-letters a message it cannot store on its own', async () => {
+    const bus = new MemoryEventBus();
+    const archiver = await startEventArchiver({
+      db: database.db,
+      bus,
+      clock: { now: () => Date.now() },
+      logger: silentLogger,
+      retry: { maxAttempts: 2, backoffMs: 10 },
+    });
+    const dead: ReceivedMessage[] = [];
+    const dlq = await bus.subscribe('path.provisioned.dlq', 'test', async (m) => void dead.push(m));
+    try {
+      // Published in one turn, so the archiver gets them together; Postgres text cannot hold a NUL character.
+      await Promise.all(
+        ['{"n":1}', '{"n":2,"bad":"\u0000"}', '{"n":3}'].map((value) => bus.publishRaw('path.provisioned', 'k', value)),
+      );
+      const rows = await waitFor(
+        async () => {
+          const r = await database.db
+            .selectFrom('event_archive')
+            .select('value')
+            .where('topic', '=', 'path.provisioned')
+            .orderBy('value')
+            .execute();
+          return r.length === 2 && dead.length === 1 ? r : null;
+        },
+        { timeoutMs: 10_000, what: 'two archived messages and one dead letter' },
+      );
+      expect(rows.map((r) => r.value)).toEqual(['{"n":1}', '{"n":3}']);
+      const letter = JSON.parse(dead[0]!.value) as { payload: { originalTopic: string; reason: string } };
+      expect(letter.payload.originalTopic).toBe('path.provisioned');
+      expect(letter.payload.reason).toMatch(/0x00|null character|invalid byte/i);
+    } finally {
+      await dlq.close();
+      await archiver.stop();
+      await bus.close();
+    }
+  });
+
   it('adds nothing for a redelivery, but keeps other bytes at a reused offset', async () => {
     const message: ReceivedMessage = {
       topic: 'order.updated',
