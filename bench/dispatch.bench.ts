@@ -548,7 +548,8 @@ async function main(): Promise<void> {
       const stack: DispatchStack = await startDispatchStack({
         name: 'bench_dispatch',
         inProcessWorker: false,
-        apiProcess: { workers: API_WORKERS },
+        // `BENCH_API_ROOT=<checkout>` runs another checkout's API against this bench (A/B of API changes).
+        apiProcess: { workers: API_WORKERS, root: process.env.BENCH_API_ROOT },
         env: { KAFKA_PARTITIONS: String(PARTITIONS) },
       });
       const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });

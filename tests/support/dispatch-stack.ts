@@ -65,7 +65,8 @@ export interface DispatchStackOptions {
    * Run the API as its own process (`node --import tsx apps/api/main.ts`, i.e. `npm run api`) instead of composing it
    * here, so a load generator in this process does not share the API's event loop. `workers` sets API_WORKERS.
    */
-  apiProcess?: { workers?: number };
+  /** `root`: another checkout's API (an A/B benchmark of an API change; its node_modules installed or linked). */
+  apiProcess?: { workers?: number; root?: string | undefined };
 }
 
 export async function startDispatchStack(options: DispatchStackOptions): Promise<DispatchStack> {
@@ -103,11 +104,10 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     let port: number;
     let apiPid: number | undefined;
     if (options.apiProcess) {
-      const apiProcess = await startApiProcess({
-        ...env,
-        LOG_LEVEL: 'warn',
-        API_WORKERS: String(options.apiProcess.workers ?? 1),
-      });
+      const apiProcess = await startApiProcess(
+        { ...env, LOG_LEVEL: 'warn', API_WORKERS: String(options.apiProcess.workers ?? 1) },
+        { root: options.apiProcess.root },
+      );
       closers.push(() => apiProcess.stop());
       port = Number(new URL(apiProcess.baseUrl).port);
       apiPid = apiProcess.child.pid;
