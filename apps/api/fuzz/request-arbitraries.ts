@@ -159,10 +159,17 @@ const OTHER_TYPES = [
   '',
 ];
 
-/** A header value Node's fetch accepts (no NUL, CR, LF, nothing above U+00FF), possibly nasty otherwise. */
+/**
+ * A header value an HTTP client can put on the wire — tab, visible ASCII, space and obs-text (RFC 9110 field-value;
+ * undici refuses any other control character before sending, and the lanes' requests go over a socket) — possibly
+ * nasty otherwise.
+ */
 const headerSafe = (text: string): string =>
   [...text]
-    .map((ch) => (ch === '\u0000' || ch === '\r' || ch === '\n' || ch.codePointAt(0)! > 0xff ? '?' : ch))
+    .map((ch) => {
+      const code = ch.codePointAt(0)!;
+      return code === 0x09 || (code >= 0x20 && code <= 0x7e) || (code >= 0x80 && code <= 0xff) ? ch : '?';
+    })
     .join('');
 
 function headerParamsArbitrary(
