@@ -37,6 +37,14 @@ import type { TravelTime } from '../dispatch/travel-time.ts';
 import { cancelUnreachableOrders } from '../orders/unreachable-orders.ts';
 import { isPointOffNetwork } from '../routing/router.ts';
 import { claimRiderRow, transitionBatch, transitionOrders } from './status-writes.ts';
+import {
+  replaceMemberships,
+  setOrderPaths,
+  writeBatchRows,
+  type ChangedBatchRow,
+  type MembershipRow,
+  type OpenedBatchRow,
+} from './batch-writes.ts';
 import { readyWaitSeconds, recordRound, type RoundObservations } from './dispatch-metrics.ts';
 
 type Trx = Transaction<Database>;
@@ -371,11 +379,16 @@ async function apply(
     events.push(batchUpdated(row, now, { mergedInto: m.into }));
   }
 
-  // 2. Every changed batch: its row (new or updated) and its memberships in sequence.
+  // 2. Every changed batch: its row (new or updated), its memberships in sequence, and its newcomers → batched — one
+  //    statement of each kind for the round (batch-writes.ts).
+  const opened: OpenedBatchRow[] = [];
+  const updated: ChangedBatchRow[] = [];
+  const memberships: MembershipRow[] = [];
+  const newcomerPaths: Array<{ id: string; path_id: string }> = [];
   for (const batch of decisions.changed) {
-    const store = loaded.stores.get(batch.storeId)!;
     const known = loaded.existing.get(batch.id);
     const values = {
+      id: batch.id,
       estimated_cost_s: batch.estimatedCostSeconds,
       latest_departure_at: new Date(batch.latestDepartureAt),
       ready_at: new Date(batch.readyAt),
@@ -383,48 +396,55 @@ async function apply(
       updated_at: now,
     };
     if (!known) {
-      await trx
-        .insertInto('batches')
-        .values({
-          id: batch.id,
-          store_id: batch.storeId,
-          path_id: batch.pathId,
-          status: 'open',
-          capacity: params.batchCapacity,
-          opened_at: new Date(batch.openedAt),
-          window_closes_at: new Date(batch.openedAt + params.waitWindowSeconds * 1000),
-          ...values,
-        })
-        .execute();
+      opened.push({
+        ...values,
+        store_id: batch.storeId,
+        path_id: batch.pathId,
+        status: 'open',
+        capacity: params.batchCapacity,
+        opened_at: new Date(batch.openedAt),
+        window_closes_at: new Date(batch.openedAt + params.waitWindowSeconds * 1000),
+      });
     } else {
-      await trx.updateTable('batches').set(values).where('id', '=', batch.id).execute();
+      updated.push(values);
     }
-    await trx.deleteFrom('batch_orders').where('batch_id', '=', batch.id).execute();
-    await trx
-      .insertInto('batch_orders')
-      .values(
-        batch.orders.map((o, i) => ({
-          batch_id: batch.id,
-          order_id: o.id,
-          sequence: i,
-          detour_s: known?.get(o.id) ?? detourOf.get(o.id) ?? 0,
-          added_at: now,
-        })),
-      )
-      .execute();
-    const newcomers = batch.orders.filter((o) => detourOf.has(o.id)).map((o) => o.id);
-    const statuses = await transitionOrders(trx, newcomers, 'batch', {
-      path_id: batch.pathId,
-      batched_at: now,
-      updated_at: now,
-    });
-    for (const id of newcomers)
+    for (const [sequence, o] of batch.orders.entries()) {
+      const detour = detourOf.get(o.id);
+      memberships.push({
+        batch_id: batch.id,
+        order_id: o.id,
+        sequence,
+        detour_s: known?.get(o.id) ?? detour ?? 0,
+        added_at: now,
+      });
+      if (detour !== undefined) newcomerPaths.push({ id: o.id, path_id: batch.pathId });
+    }
+  }
+  await writeBatchRows(trx, opened, updated);
+  await replaceMemberships(
+    trx,
+    decisions.changed.map((b) => b.id),
+    memberships,
+  );
+  const statuses = await transitionOrders(
+    trx,
+    newcomerPaths.map((o) => o.id),
+    'batch',
+    { batched_at: now, updated_at: now },
+  );
+  await setOrderPaths(trx, newcomerPaths);
+
+  for (const batch of decisions.changed) {
+    const store = loaded.stores.get(batch.storeId)!;
+    for (const o of batch.orders) {
+      if (!detourOf.has(o.id)) continue;
       events.push(
-        orderUpdated({ id, store_id: batch.storeId, status: statuses.get(id)! }, now, {
+        orderUpdated({ id: o.id, store_id: batch.storeId, status: statuses.get(o.id)! }, now, {
           batchId: batch.id,
           riderId: null,
         }),
       );
+    }
 
     // Sealed this round (the core's rule, or a merge, or a rider committed to an open batch).
     const plan = sealedPlans.get(batch.id);
