@@ -25,8 +25,9 @@
  * Run: npm run bench:telemetry   (writes its section of bench/results/telemetry.md)
  * Knobs (env): BENCH_SECONDS (default 10), BENCH_RUNS (default 3), BENCH_API_WORKERS (default 1),
  * BENCH_SINGLE_CONNECTIONS (default 32), BENCH_BULK_CONNECTIONS (default 4). BENCH_QUICK=1: only the single-ping run
- * at BENCH_SINGLE_CONNECTIONS, once, no baseline, no history drain, nothing written (a before/after check of the
- * ingest path, e.g. `BENCH_QUICK=1 BENCH_SECONDS=5`, alternated with another checkout by the caller).
+ * at BENCH_SINGLE_CONNECTIONS (the bulk run instead with BENCH_QUICK_KIND=bulk), once, no baseline, no history drain,
+ * nothing written (a before/after check of the ingest path, e.g. `BENCH_QUICK=1 BENCH_SECONDS=5`, alternated with
+ * another checkout by the caller).
  * Takes about 13 minutes in full (6 scenarios × 3 runs × 2 servers × 12 s, the history drain, set-up).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -280,7 +281,11 @@ async function main(): Promise<void> {
     // store) with bulk posts of every rider, older than every measured ping; the cluster spreads connections, so post
     // each chunk a few times.
     const scenarios: Scenario[] = quick
-      ? [{ name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections }]
+      ? [
+          process.env.BENCH_QUICK_KIND === 'bulk'
+            ? { name: 'bulk `POST /riders/locations` (1 000 pings)', kind: 'bulk', connections: bulkConnections }
+            : { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: singleConnections },
+        ]
       : [
           { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 4 },
           { name: 'single ping `POST /riders/{id}/location`', kind: 'single', connections: 16 },
