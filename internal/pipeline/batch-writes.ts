@@ -10,6 +10,10 @@ import type { Database } from '../db/schema.ts';
 
 type Trx = Transaction<Database>;
 
+/** `rows` as a set of records of `table`'s row type: one jsonb parameter, whatever the number of rows. */
+const recordsOf = (table: keyof Database, rows: readonly object[]) =>
+  sql`jsonb_populate_recordset(null::${sql.table(table)}, ${JSON.stringify(rows)}::jsonb)`;
+
 /** A batch row the round opened. */
 export interface OpenedBatchRow {
   id: string;
@@ -53,14 +57,14 @@ export async function writeBatchRows(
                            latest_departure_at, ready_at, order_count, updated_at)
       select id, store_id, path_id, status, capacity, opened_at, window_closes_at, estimated_cost_s,
              latest_departure_at, ready_at, order_count, updated_at
-      from jsonb_populate_recordset(null::batches, ${JSON.stringify(opened)}::jsonb)`.execute(trx);
+      from ${recordsOf('batches', opened)}`.execute(trx);
   }
   if (changed.length > 0) {
     await sql`
       update batches b
       set estimated_cost_s = q.estimated_cost_s, latest_departure_at = q.latest_departure_at, ready_at = q.ready_at,
           order_count = q.order_count, updated_at = q.updated_at
-      from jsonb_populate_recordset(null::batches, ${JSON.stringify(changed)}::jsonb) q
+      from ${recordsOf('batches', changed)} q
       where b.id = q.id`.execute(trx);
   }
 }
@@ -82,7 +86,7 @@ export async function replaceMemberships(
   await sql`
     insert into batch_orders (batch_id, order_id, sequence, detour_s, added_at)
     select batch_id, order_id, sequence, detour_s, added_at
-    from jsonb_populate_recordset(null::batch_orders, ${JSON.stringify(rows)}::jsonb)`.execute(trx);
+    from ${recordsOf('batch_orders', rows)}`.execute(trx);
 }
 
 /** Sets each order's hot path (`orders.path_id`): the path of the batch it joined. */
@@ -90,6 +94,6 @@ export async function setOrderPaths(trx: Trx, rows: ReadonlyArray<{ id: string; 
   if (rows.length === 0) return;
   await sql`
     update orders o set path_id = q.path_id
-    from jsonb_populate_recordset(null::orders, ${JSON.stringify(rows)}::jsonb) q
+    from ${recordsOf('orders', rows)} q
     where o.id = q.id`.execute(trx);
 }

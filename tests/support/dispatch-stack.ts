@@ -63,9 +63,9 @@ export interface DispatchStackOptions {
   inProcessWorker?: boolean;
   /**
    * Run the API as its own process (`node --import tsx apps/api/main.ts`, i.e. `npm run api`) instead of composing it
-   * here, so a load generator in this process does not share the API's event loop. `workers` sets API_WORKERS.
+   * here, so a load generator in this process does not share the API's event loop. `workers` sets API_WORKERS;
+   * `root` runs another checkout's API (an A/B benchmark of an API change; its node_modules installed or linked).
    */
-  /** `root`: another checkout's API (an A/B benchmark of an API change; its node_modules installed or linked). */
   apiProcess?: { workers?: number; root?: string | undefined };
 }
 
