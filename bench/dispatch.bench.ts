@@ -16,9 +16,10 @@
  * before every run is recorded. `--orders-only` / `--ready-only` run one part (its section of the report is rewritten,
  * the other kept).
  *
- * The API runs as its own process (`npm run api`: apps/api/main.ts, `--api-workers N` sets API_WORKERS for node:cluster),
- * so this process is only the load generator (undici, keep-alive); the worker runs as its own process
- * (`tsx apps/worker/main.ts`), as in production. Fresh database, own Redis key prefix
+ * The API runs as its own process (`npm run api`: `node dist/apps/api/main.js`, `--api-workers N` sets API_WORKERS for
+ * node:cluster), so this process is only the load generator (undici, keep-alive); the worker runs as its own process
+ * (`npm run worker`: `node dist/apps/worker/main.js`), as in production — the bench builds each checkout it runs
+ * first (`npm run build`), so what it measures is the compiled code as it is now. Fresh database, own Redis key prefix
  * and Kafka topic prefix; everything is dropped at the end. Bounded loops only.
  *
  * Run: flock /work/notes/bench.lock npx tsx bench/dispatch.bench.ts   (writes the generated sections of
@@ -32,6 +33,7 @@ import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'undici';
 import { offset } from '../internal/pipeline/test-fixtures.ts';
+import { appEntryArgs, buildCheckout } from '../tests/support/api-process.ts';
 import { startDispatchStack, type DispatchStack } from '../tests/support/dispatch-stack.ts';
 import { TEST_OPERATOR_AUTH } from '../tests/support/real-servers-env.ts';
 import { writeResultSection } from './telemetry-results.ts';
@@ -102,7 +104,7 @@ async function startWorkerProcess(env: Record<string, string>): Promise<ChildPro
   // `WORKER_CPU_PROF=<dir>` profiles the worker processes as API_CPU_PROF does the API (tests/support/api-process.ts).
   const prof = process.env.WORKER_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.WORKER_CPU_PROF] : [];
   // `BENCH_WORKER_ROOT=<checkout>` runs another checkout's worker against this bench and API (A/B of worker changes).
-  const child = spawn(process.execPath, [...prof, '--import', 'tsx', 'apps/worker/main.ts'], {
+  const child = spawn(process.execPath, [...prof, ...appEntryArgs('worker', true)], {
     cwd: process.env.BENCH_WORKER_ROOT ?? root,
     env: { ...process.env, ...env, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -539,6 +541,9 @@ function orderBodies(stores: ReadonlyArray<{ id: string; at: { lat: number; lon:
 
 async function main(): Promise<void> {
   const started = performance.now();
+  for (const checkout of new Set([root, process.env.BENCH_API_ROOT ?? root, process.env.BENCH_WORKER_ROOT ?? root])) {
+    buildCheckout(checkout);
+  }
   const runs: WorkerRun[] = [];
   let alone: Scenario | undefined;
   const bareServer = READY_ONLY ? undefined : await startBareServer();
@@ -549,7 +554,7 @@ async function main(): Promise<void> {
         name: 'bench_dispatch',
         inProcessWorker: false,
         // `BENCH_API_ROOT=<checkout>` runs another checkout's API against this bench (A/B of API changes).
-        apiProcess: { workers: API_WORKERS, root: process.env.BENCH_API_ROOT },
+        apiProcess: { workers: API_WORKERS, root: process.env.BENCH_API_ROOT, compiled: true },
         env: { KAFKA_PARTITIONS: String(PARTITIONS) },
       });
       const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
@@ -666,7 +671,7 @@ Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, loa
     .join(' / ')} (1 / 5 / 15 min) at the end.
 
 Real servers on 127.0.0.1: PostgreSQL, Redis, Kafka (one broker, ${PARTITIONS} partitions per topic), straight-line router.
-The API runs as its own process, started as \`npm run api\` (apps/api/main.ts) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
+The API runs as its own process, started as \`npm run api\` (the build, \`node dist/apps/api/main.js\`) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
 the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; the worker processes (\`npm run worker\`: outbox relay,
 dispatch consumers, the scope rounds of the dispatch core) run in one consumer group, so Kafka splits the partitions
 between them and each sweeps the stores of the \`order.placed\` partitions it owns. Everything shares the same ${cpu.length} cores.

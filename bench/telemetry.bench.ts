@@ -14,7 +14,8 @@
  * median and spread (min–max) of both, their ratio (API ÷ bare, medians), and the load average before each run (issue
  * 16: absolute figures move by a third between runs and machines; a same-run ratio does not).
  *
- * The API runs exactly as `npm run api` runs it: a child process (apps/api/main.ts, same node flags) with
+ * The API runs exactly as `npm run api` runs it: a child process (its build, `node dist/apps/api/main.js`, same node
+ * flags; the bench runs `npm run build` first, so the build is the code as it is now) with
  * BENCH_API_WORKERS node:cluster workers (API_WORKERS; default 1 — on these 2 cores a second worker competes with
  * Redis, Kafka and the load generator and measured slower). The load generator is wrk (C, epoll — Debian's package, installed by
  * scripts/ensure-apt-package.sh when missing), driven by a generated Lua script: a JavaScript generator costs as much
@@ -43,7 +44,7 @@ import { silentLogger } from '../internal/platform/logger.ts';
 import { startHistoryConsumer } from '../internal/telemetry/history-consumer.ts';
 import { ensureHistoryPartitions } from '../internal/telemetry/history-repository.ts';
 import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts';
-import { startApiProcess } from '../tests/support/api-process.ts';
+import { buildCheckout, startApiProcess } from '../tests/support/api-process.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
 import { createTestRedis } from '../tests/support/redis.ts';
 import {
@@ -261,7 +262,10 @@ async function main(): Promise<void> {
   const topicPrefix = `${uniqueTopic('bench-telemetry')}.`;
   const isolation = { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix };
   const config = realServersConfig(isolation, { LOG_LEVEL: 'error' });
-  const api = await startApiProcess(realServersEnv(isolation, { LOG_LEVEL: 'error', API_WORKERS: String(workers) }));
+  buildCheckout(ROOT);
+  const api = await startApiProcess(realServersEnv(isolation, { LOG_LEVEL: 'error', API_WORKERS: String(workers) }), {
+    compiled: true,
+  });
   const base = api.baseUrl;
   const bare = quick ? undefined : await startBareServer();
   const db = createDatabase(testDb.url);

@@ -3,7 +3,8 @@
  * measured in the same minutes by the same generator.
  *
  * Targets, each in a process of its own:
- *  - `api`: `npm run api` (tests/support/api-process.ts; Redis live feed, Kafka, Postgres on 127.0.0.1) — a ping goes
+ *  - `api`: `npm run api` (tests/support/api-process.ts: the build, `node dist/apps/api/main.js`; the bench runs
+ *    `npm run build` in each checkout it measures first; Redis live feed, Kafka, Postgres on 127.0.0.1) — a ping goes
  *    POST → geo store → live feed (Redis pub/sub) → hub → sockets, while its history goes to Kafka;
  *  - `bare`: this file with `--bare`: node:http + a `ws` WebSocketServer and nothing else. It answers the same
  *    subscribe frames, and a POST of a ping sends the same frames (`rider:{id}` and `map`, the API's JSON shape,
@@ -46,7 +47,7 @@ import { sql } from 'kysely';
 import { Pool } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createDatabase } from '../internal/db/database.ts';
-import { type ApiProcess, startApiProcess } from '../tests/support/api-process.ts';
+import { type ApiProcess, buildCheckout, startApiProcess } from '../tests/support/api-process.ts';
 import { deleteTopics, listTopics, uniqueTopic } from '../tests/support/kafka.ts';
 import { createTestDatabase } from '../tests/support/postgres.ts';
 import { createTestRedis } from '../tests/support/redis.ts';
@@ -364,6 +365,8 @@ async function main(): Promise<void> {
   );
   const section = targetNames.join(',') === 'api,bare' ? 'ws' : 'ws-ab';
   const benchStarted = performance.now();
+  if (targetNames.includes('api')) buildCheckout();
+  for (const name of targetNames) if (compare.has(name)) buildCheckout(compare.get(name)!);
 
   const testDb = await createTestDatabase('bench_ws');
   const topicPrefix = `${uniqueTopic('bench-ws')}.`;
@@ -395,7 +398,7 @@ async function main(): Promise<void> {
       cleanups.push(() => redis.cleanup());
       const api: ApiProcess = await startApiProcess(
         realServersEnv({ databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix }, { LOG_LEVEL: 'error' }),
-        name === 'api' ? {} : { root: compare.get(name)! },
+        { root: name === 'api' ? undefined : compare.get(name)!, compiled: true },
       );
       cleanups.push(() => api.stop());
       // Riders ping continuously in production: the known-riders cache and the geo store are warm.

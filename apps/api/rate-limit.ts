@@ -62,6 +62,7 @@ export interface RequestLimits {
 
 const OPERATOR_TOKEN_PREFIX = 'dgo_op_';
 const WARN_EVERY_MS = 10_000;
+const CREDENTIAL_KEYS_KEPT = 10_000;
 /** Paths a limit never applies to (monitoring). */
 export const UNLIMITED_PATHS: ReadonlySet<string> = new Set(['/health', '/metrics']);
 
@@ -77,6 +78,17 @@ export function createRequestLimits(
     ip: { name: 'ip', ...settings.ip },
   } satisfies Record<string, RatePolicy>;
   let lastWarning = Number.NEGATIVE_INFINITY;
+  // A caller sends the same token on every request: its bucket key is hashed once (bounded; cleared when full).
+  const credentialKeys = new Map<string, string>();
+  const credentialKey = (credential: string): string => {
+    let key = credentialKeys.get(credential);
+    if (key === undefined) {
+      if (credentialKeys.size >= CREDENTIAL_KEYS_KEPT) credentialKeys.clear();
+      key = createHash('sha256').update(credential).digest('hex');
+      credentialKeys.set(credential, key);
+    }
+    return key;
+  };
 
   const subjectOf = (origin: RequestOrigin): RateSubject | undefined => {
     if (!settings.enabled) return undefined;
@@ -84,7 +96,7 @@ export function createRequestLimits(
     if (credential !== undefined) {
       return {
         policy: credential.startsWith(OPERATOR_TOKEN_PREFIX) ? policies.operator : policies.key,
-        key: createHash('sha256').update(credential).digest('hex'),
+        key: credentialKey(credential),
       };
     }
     const ip = clientIp(origin, settings.trustProxy);

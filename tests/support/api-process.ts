@@ -1,9 +1,10 @@
 /**
  * `npm run api` as a child process, for the tests and benchmarks that need the API exactly as it is deployed (its own
  * process, node:cluster workers with API_WORKERS): started on a free port of 127.0.0.1, ready once it answers,
- * stopped with SIGTERM (SIGKILL after 30 s).
+ * stopped with SIGTERM (SIGKILL after 30 s). Tests run the sources (tsx); benchmarks run the compiled code the
+ * deployment runs (`compiled`, after `buildCheckout`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { freePort } from './free-port.ts';
 
@@ -18,15 +19,31 @@ export interface ApiProcess {
 }
 
 /**
- * Starts `apps/api/main.ts` with `env` (on top of this process' environment; HTTP_ADDR is set to a free port) and
- * waits (bounded, 90 s) until it answers `/health`; fails at once if it exits first. Its output goes to this
- * process' stdout/stderr. `API_CPU_PROF=<dir>` in this process' environment makes the API write a V8 CPU profile
- * there when it exits (profiling a benchmark's API without touching the benchmark). `root` runs the API of another
- * checkout (an A/B benchmark of two commits; its node_modules must be installed or linked).
+ * The node arguments that start an app's entry point: `node dist/apps/{app}/main.js` — what `npm run api` and
+ * `npm run worker` run — when `compiled`, else its sources through tsx (no build step, always current).
+ */
+export function appEntryArgs(app: 'api' | 'worker', compiled: boolean): string[] {
+  return compiled ? [`dist/apps/${app}/main.js`] : ['--import', 'tsx', `apps/${app}/main.ts`];
+}
+
+/**
+ * `npm run build` in a checkout (this one by default), so that a benchmark measures the compiled code `npm run api`
+ * and `npm run worker` deploy, as it is now; a failed build throws.
+ */
+export function buildCheckout(checkout: string = root): void {
+  execFileSync('npm', ['run', 'build'], { cwd: checkout, stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+/**
+ * Starts the API (`apps/api/main.ts`, or with `compiled` its build) with `env` (on top of this process' environment;
+ * HTTP_ADDR is set to a free port) and waits (bounded, 90 s) until it answers `/health`; fails at once if it exits
+ * first. Its output goes to this process' stdout/stderr. `API_CPU_PROF=<dir>` in this process' environment makes the
+ * API write a V8 CPU profile there when it exits (profiling a benchmark's API without touching the benchmark). `root`
+ * runs the API of another checkout (an A/B benchmark of two commits; its node_modules must be installed or linked).
  */
 export async function startApiProcess(
   env: Record<string, string>,
-  options: { root?: string } = {},
+  options: { root?: string | undefined; compiled?: boolean } = {},
 ): Promise<ApiProcess> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -34,9 +51,7 @@ export async function startApiProcess(
     process.execPath,
     [
       ...(process.env.API_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.API_CPU_PROF] : []),
-      '--import',
-      'tsx',
-      'apps/api/main.ts',
+      ...appEntryArgs('api', options.compiled ?? false),
     ],
     {
       cwd: options.root ?? root,

@@ -62,11 +62,12 @@ export interface DispatchStackOptions {
   /** Compose the worker in this process (default). False: only migrate; the caller runs a worker process with `env`. */
   inProcessWorker?: boolean;
   /**
-   * Run the API as its own process (`node --import tsx apps/api/main.ts`, i.e. `npm run api`) instead of composing it
-   * here, so a load generator in this process does not share the API's event loop. `workers` sets API_WORKERS;
-   * `root` runs another checkout's API (an A/B benchmark of an API change; its node_modules installed or linked).
+   * Run the API as its own process (`npm run api`, tests/support/api-process.ts) instead of composing it here, so a
+   * load generator in this process does not share the API's event loop. `workers` sets API_WORKERS; `root` runs
+   * another checkout's API (an A/B benchmark of an API change; its node_modules installed or linked); `compiled` runs
+   * its build (`node dist/apps/api/main.js`, what a benchmark measures) instead of its sources.
    */
-  apiProcess?: { workers?: number; root?: string | undefined };
+  apiProcess?: { workers?: number; root?: string | undefined; compiled?: boolean };
 }
 
 export async function startDispatchStack(options: DispatchStackOptions): Promise<DispatchStack> {
@@ -106,7 +107,7 @@ export async function startDispatchStack(options: DispatchStackOptions): Promise
     if (options.apiProcess) {
       const apiProcess = await startApiProcess(
         { ...env, LOG_LEVEL: 'warn', API_WORKERS: String(options.apiProcess.workers ?? 1) },
-        { root: options.apiProcess.root },
+        { root: options.apiProcess.root, compiled: options.apiProcess.compiled ?? false },
       );
       closers.push(() => apiProcess.stop());
       port = Number(new URL(apiProcess.baseUrl).port);
