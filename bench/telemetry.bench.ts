@@ -255,6 +255,8 @@ async function main(): Promise<void> {
     [join(ROOT, 'scripts/ensure-apt-package.sh'), '/usr/bin/wrk', 'wrk', 'the telemetry benchmark’s load generator'],
     { stdio: 'inherit' },
   );
+  // Built before anything is created or measured: a failed build leaves nothing behind, and tsc's CPU is not in the load.
+  buildCheckout(ROOT);
   const loadBefore = loadavg();
 
   const testDb = await createTestDatabase('bench_telemetry');
@@ -262,7 +264,6 @@ async function main(): Promise<void> {
   const topicPrefix = `${uniqueTopic('bench-telemetry')}.`;
   const isolation = { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix };
   const config = realServersConfig(isolation, { LOG_LEVEL: 'error' });
-  buildCheckout(ROOT);
   const api = await startApiProcess(realServersEnv(isolation, { LOG_LEVEL: 'error', API_WORKERS: String(workers) }), {
     compiled: true,
   });

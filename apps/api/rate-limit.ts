@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
+import { hashToken } from '../../internal/auth/token.ts';
 import type { Config } from '../../internal/config/config.ts';
 import { retryAfterSeconds } from '../../internal/platform/errors.ts';
 import type { Logger } from '../../internal/platform/logger.ts';
@@ -84,7 +84,7 @@ export function createRequestLimits(
     let key = credentialKeys.get(credential);
     if (key === undefined) {
       if (credentialKeys.size >= CREDENTIAL_KEYS_KEPT) credentialKeys.clear();
-      key = createHash('sha256').update(credential).digest('hex');
+      key = hashToken(credential);
       credentialKeys.set(credential, key);
     }
     return key;
