@@ -40,8 +40,10 @@ export interface OrderServiceDeps {
   /** Minutes from ready to the promised delivery when a request gives no `promised_at`. */
   deliveryPromiseMin?: number;
   /**
-   * Placement statements in flight at once (default 4). Orders placed while all are busy leave together in the next
-   * statement (at most 200): one round trip and one commit for many orders under load, none added when idle.
+   * Placement statements in flight at once (default 1). Orders placed while all are busy leave together in the next
+   * statement (at most 200): one round trip and one commit for many orders under load, none added when idle. One in
+   * flight makes the batches largest: 15–20 % more orders/s on two cores than 4 in flight, at the same paced P99
+   * (A/B in bench/results/dispatch.md, "fifth session").
    */
   placeConcurrency?: number;
   /**
@@ -173,7 +175,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         return Promise.all(orders.map(async (o) => (await placeOrdersOnce(db, [o]))[0]!));
       }
     },
-    { maxInFlight: deps.placeConcurrency ?? 4, maxBatch: 200 },
+    { maxInFlight: deps.placeConcurrency ?? 1, maxBatch: 200 },
   );
 
   // Store positions for the road check. Stores never move (there is no route that changes one), so a position read

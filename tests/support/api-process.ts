@@ -38,7 +38,8 @@ export function buildCheckout(checkout: string = root): void {
  * Starts the API (`apps/api/main.ts`, or with `compiled` its build) with `env` (on top of this process' environment;
  * HTTP_ADDR is set to a free port) and waits (bounded, 90 s) until it answers `/health`; fails at once if it exits
  * first. Its output goes to this process' stdout/stderr. `API_CPU_PROF=<dir>` in this process' environment makes the
- * API write a V8 CPU profile there when it exits (profiling a benchmark's API without touching the benchmark). `root`
+ * API write a V8 CPU profile there when it exits (profiling a benchmark's API without touching the benchmark), and
+ * `API_NODE_ARGS` adds node flags (space-separated, e.g. `--trace-gc`). `root`
  * runs the API of another checkout (an A/B benchmark of two commits; its node_modules must be installed or linked).
  */
 export async function startApiProcess(
@@ -51,6 +52,7 @@ export async function startApiProcess(
     process.execPath,
     [
       ...(process.env.API_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.API_CPU_PROF] : []),
+      ...(process.env.API_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
       ...appEntryArgs('api', options.compiled ?? false),
     ],
     {
