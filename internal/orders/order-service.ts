@@ -42,7 +42,7 @@ export interface OrderServiceDeps {
   /**
    * Placement statements in flight at once (default 1). Orders placed while all are busy leave together in the next
    * statement (at most 200): one round trip and one commit for many orders under load, none added when idle. One in
-   * flight makes the batches largest: 15–20 % more orders/s on two cores than 4 in flight, at the same paced P99
+   * flight makes the batches largest: 9–22 % more orders/s on two cores than 4 in flight, at the same paced P99
    * (A/B in bench/results/dispatch.md, "fifth session").
    */
   placeConcurrency?: number;
