@@ -541,7 +541,8 @@ function orderBodies(stores: ReadonlyArray<{ id: string; at: { lat: number; lon:
 
 async function main(): Promise<void> {
   const started = performance.now();
-  for (const checkout of new Set([root, process.env.BENCH_API_ROOT ?? root, process.env.BENCH_WORKER_ROOT ?? root])) {
+  // The checkouts whose API and worker this run starts (the bench itself runs from sources).
+  for (const checkout of new Set([process.env.BENCH_API_ROOT ?? root, process.env.BENCH_WORKER_ROOT ?? root])) {
     buildCheckout(checkout);
   }
   const runs: WorkerRun[] = [];

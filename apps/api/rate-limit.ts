@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
+import { LRUCache } from 'lru-cache';
 import { hashToken } from '../../internal/auth/token.ts';
 import type { Config } from '../../internal/config/config.ts';
 import { retryAfterSeconds } from '../../internal/platform/errors.ts';
@@ -78,12 +79,11 @@ export function createRequestLimits(
     ip: { name: 'ip', ...settings.ip },
   } satisfies Record<string, RatePolicy>;
   let lastWarning = Number.NEGATIVE_INFINITY;
-  // A caller sends the same token on every request: its bucket key is hashed once (bounded; cleared when full).
-  const credentialKeys = new Map<string, string>();
+  // A caller sends the same token on every request: its bucket key is hashed once (the most recent callers kept).
+  const credentialKeys = new LRUCache<string, string>({ max: CREDENTIAL_KEYS_KEPT });
   const credentialKey = (credential: string): string => {
     let key = credentialKeys.get(credential);
     if (key === undefined) {
-      if (credentialKeys.size >= CREDENTIAL_KEYS_KEPT) credentialKeys.clear();
       key = hashToken(credential);
       credentialKeys.set(credential, key);
     }

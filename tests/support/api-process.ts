@@ -39,8 +39,8 @@ export function buildCheckout(checkout: string = root): void {
  * HTTP_ADDR is set to a free port) and waits (bounded, 90 s) until it answers `/health`; fails at once if it exits
  * first. Its output goes to this process' stdout/stderr. `API_CPU_PROF=<dir>` in this process' environment makes the
  * API write a V8 CPU profile there when it exits (profiling a benchmark's API without touching the benchmark), and
- * `API_NODE_ARGS` adds node flags (space-separated, e.g. `--trace-gc`). `root`
- * runs the API of another checkout (an A/B benchmark of two commits; its node_modules must be installed or linked).
+ * `API_NODE_ARGS` adds node flags (space-separated, e.g. `--trace-gc`). `root` runs the API of another checkout (an
+ * A/B benchmark of two commits; its node_modules must be installed or linked).
  */
 export async function startApiProcess(
   env: Record<string, string>,
