@@ -90,6 +90,18 @@ function exhaustive(batches: Batch[], o: Order, travel: TravelTime, p: DispatchP
 const decision = (q: InsertionQuote | null) =>
   q && { batch: q.batch.id, position: q.position, detour: q.detourSeconds, sequence: q.sequence.map((x) => x.id) };
 
+/**
+ * Road-like travel that obeys no triangle inequality and differs by direction (each ordered pair gets its own factor
+ * of 0.5–1.5 on the straight line): the search's bounds and rule checks must hold without either.
+ */
+const skewedTravel: TravelTime = {
+  distanceMeters: gridTravel.distanceMeters,
+  durationSeconds: (a, b) => {
+    const h = Math.abs(Math.sin(a.lat * 12_345.678 + a.lon * 98_765.4321 + b.lat * 4_567.89 + b.lon * 321.987));
+    return (gridTravel.distanceMeters(a, b) / 5) * (0.5 + h);
+  },
+};
+
 /** Unrounded planar travel: detours are differences of float sums, so the bound's slack is exercised too. */
 const floatTravel: TravelTime = {
   distanceMeters: gridTravel.distanceMeters,
@@ -111,8 +123,11 @@ describe('bestInsertion (bounded search)', () => {
     batches: fc.array(fc.array(orderArb, { minLength: 1, maxLength: 3 }), { maxLength: 12 }),
     sealed: fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
     newOrder: orderArb,
-    float: fc.boolean(),
+    travel: fc.constantFrom('grid', 'float', 'skewed'),
+    /** Times as the worker has them (epoch milliseconds), where float sums lose their last bits. */
+    epoch: fc.boolean(),
   });
+  const travels = { grid: gridTravel, float: floatTravel, skewed: skewedTravel };
 
   it('decides exactly as the exhaustive search on random instances (ties, infeasible, full and sealed batches)', () => {
     fc.assert(
@@ -123,9 +138,10 @@ describe('bestInsertion (bounded search)', () => {
           maxBundleDelaySeconds: inst.maxDelay,
           latenessToleranceSeconds: inst.tolerance,
         });
-        const travel = inst.float ? floatTravel : gridTravel;
+        const travel = travels[inst.travel];
+        const t0 = inst.epoch ? 1_796_000_000_123 : 0;
         const mk = (id: string, o: (typeof inst.batches)[number][number]) =>
-          order(id, at(o.p.x, o.p.y), { readyAt: o.ready * MIN, promisedAt: (o.ready + o.slack) * MIN });
+          order(id, at(o.p.x, o.p.y), { readyAt: t0 + o.ready * MIN, promisedAt: t0 + (o.ready + o.slack) * MIN });
         const batches = inst.batches.map((orders, b) => ({
           ...batchOf(orders.map((o, i) => mk(`b${b}o${i}`, o))),
           id: `b${b}`,
@@ -136,7 +152,7 @@ describe('bestInsertion (bounded search)', () => {
           decision(exhaustive(batches, o, travel, p)),
         );
       }),
-      { numRuns: 500, seed: 16 },
+      { numRuns: 1500, seed: 16 },
     );
   });
 

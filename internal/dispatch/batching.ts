@@ -142,9 +142,39 @@ interface Candidate {
 const byBound = (a: Candidate, b: Candidate) => a.bound - b.bound || a.rank - b.rank;
 
 /**
+ * Margin (ms) by which a candidate must break a bundling rule before the search drops it unevaluated: the exact
+ * evaluation adds the same times in another order (epoch milliseconds, last-bit differences of ~1e-3 ms at most).
+ */
+const RULE_SLACK_MS = 1;
+
+/**
+ * The two bundling rules of `evaluateSequence` for one order of a candidate sequence whose drop is reached
+ * `toDropSeconds` after leaving the store, the store left once everything is ready (`readyAt`). Exact for that order
+ * (same formula, other addition order), so a candidate it refuses is one the full evaluation would refuse: the search
+ * skips those without the full evaluation, and its decisions stay the exhaustive search's.
+ */
+function bundleRules(newOrder: Order, store: Store, travel: TravelTime, params: DispatchParams) {
+  const { pickupAfterSeconds, dropBeforeSeconds } = params.service;
+  const maxDelayMs = params.maxBundleDelaySeconds * S + RULE_SLACK_MS;
+  const toleranceMs = params.latenessToleranceSeconds * S + RULE_SLACK_MS;
+  const newOrderSolo = soloEta(newOrder, store.location, travel, params.service);
+  return {
+    allows(order: Order, readyAt: number, toDropSeconds: number): boolean {
+      const alone = order === newOrder ? newOrderSolo : soloEta(order, store.location, travel, params.service);
+      const eta = readyAt + (pickupAfterSeconds + toDropSeconds + dropBeforeSeconds) * S;
+      // Written as the evaluation's own comparisons, so a NaN decides the same way there and here.
+      if (eta - alone > maxDelayMs) return false;
+      return !(Math.max(0, eta - order.promisedAt) - Math.max(0, alone - order.promisedAt) > toleranceMs);
+    },
+  };
+}
+
+/**
  * The best quote among candidate batches: the lowest detour, ties to the first batch and position in iteration order;
- * null when none fits. Same result as `quoteInsertion` on every batch, but only candidates whose detour lower bound can
- * still beat the best found are evaluated exactly, cheapest bound first (INSERTION_CANDIDATES).
+ * null when none fits. Same result as `quoteInsertion` on every batch, but a candidate is evaluated exactly only when it
+ * passes the bundling rules computed from its legs (`bundleRules`: most do not, and a batch of a busy store has
+ * hundreds of them) and its detour lower bound can still beat the best found, cheapest bound first
+ * (INSERTION_CANDIDATES). bench/insertion-search.bench.ts measures it.
  */
 export function bestInsertion(
   batches: Iterable<Batch>,
@@ -157,20 +187,44 @@ export function bestInsertion(
   const open = [...batches];
   const service = params.service.dropBeforeSeconds + params.service.dropAfterSeconds;
   const candidates: Candidate[] = [];
+  const rules = bundleRules(order, store, travel, params);
+  /** Per order of the batch at hand: seconds from leaving the store to reaching its drop, and the leg into it. */
+  const toDrop: number[] = [];
+  const legs: number[] = [];
   let rank = 0;
   for (const batch of open) {
     if (!takesOrderOf(batch, order, params)) continue;
-    let prev = store.location;
-    for (let position = 0; position <= batch.orders.length; position++) {
-      const next = batch.orders[position]?.drop;
-      let detour = travel.durationSeconds(prev, order.drop) + service;
-      if (next) detour += travel.durationSeconds(order.drop, next) - travel.durationSeconds(prev, next);
+    const { orders } = batch;
+    const readyAt = Math.max(latestReady(orders), order.readyAt);
+    let reach = 0;
+    for (let j = 0; j < orders.length; j++) {
+      legs[j] = travel.durationSeconds(j === 0 ? store.location : orders[j - 1]!.drop, orders[j]!.drop);
+      toDrop[j] = reach + legs[j]!;
+      reach = toDrop[j]! + service;
+    }
+    for (let position = 0; position <= orders.length; position++, rank++) {
+      const prev = position === 0 ? store.location : orders[position - 1]!.drop;
+      const reachPrev = position === 0 ? 0 : toDrop[position - 1]! + service;
+      const toOrder = travel.durationSeconds(prev, order.drop);
+      // The bundling rules, exactly as `evaluateSequence` applies them but from the legs at hand: the new order's
+      // first (it needs only the leg to it, and behind a drop most positions fail it: a drop's service is most of
+      // the allowed delay), then — for a detour within bounds — every other order of the sequence. A candidate that
+      // passes them all is feasible (within RULE_SLACK_MS), so the exact evaluations below are only the few that
+      // decide between feasible ones. (A batch without orders makes a sequence of one: no rules.)
+      if (orders.length > 0 && !rules.allows(order, readyAt, reachPrev + toOrder)) continue;
+      let detour = toOrder + service;
+      if (position < orders.length)
+        detour += travel.durationSeconds(order.drop, orders[position]!.drop) - legs[position]!;
       // An unroutable leg (Infinity, NaN) has no usable bound: the exhaustive search decides, as it always did.
       if (!Number.isFinite(detour)) return exhaustiveInsertion(open, order, store, travel, params);
       const bound = detour - BOUND_SLACK_SECONDS;
-      if (bound <= params.maxDetourSeconds) candidates.push({ batch, position, bound, rank });
-      rank++;
-      if (next) prev = next;
+      if (bound > params.maxDetourSeconds) continue;
+      // Orders before the position keep their legs (only a later `readyAt` moves them); orders after it move by the detour.
+      let allowed = true;
+      for (let j = 0; j < orders.length && allowed; j++) {
+        allowed = rules.allows(orders[j]!, readyAt, j < position ? toDrop[j]! : toDrop[j]! + detour);
+      }
+      if (allowed) candidates.push({ batch, position, bound, rank });
     }
   }
   // The INSERTION_CANDIDATES lowest bounds first (a partial selection); the rest are sorted only if those do not settle it.

@@ -61,34 +61,52 @@ export async function fetchTravelTimes(
     );
   }
   const tables = await Promise.all(requests);
-  // The dispatch core asks for the same few points millions of times a round (every insertion it tries): a point's
-  // key is built once (number → string is the dear part), and each key maps straight to the tables that have it as a
-  // row, in table order, so a lookup tries one or two tables rather than all of them (one per store).
-  const keys = new WeakMap<GeoPoint, string>();
-  const keyOfPoint = (p: GeoPoint): string => {
-    let key = keys.get(p);
-    if (key === undefined) {
-      key = keyOf(p);
-      keys.set(p, key);
+  // The dispatch core asks for the same few points millions of times a round (every insertion it tries), so each
+  // point object resolves once — by its key, built once (number → string is the dear part) — to where it sits: the
+  // tables that have it as a row and its column in those that have it as a column (one or two of each: its store's
+  // table, and the riders → stores one for a store). A lookup is then two WeakMap hits and a scan of one or two.
+  interface Place {
+    rows: Array<{ table: Table; row: number }>;
+    colTables: Table[];
+    cols: number[];
+  }
+  const placesByKey = new Map<string, Place>();
+  const placeOfKey = (key: string): Place => {
+    let place = placesByKey.get(key);
+    if (place === undefined) {
+      place = { rows: [], colTables: [], cols: [] };
+      placesByKey.set(key, place);
     }
-    return key;
+    return place;
   };
-  const rowsOf = new Map<string, Array<{ table: Table; row: number }>>();
   for (const table of tables) {
-    for (const [key, row] of table.rows) {
-      const found = rowsOf.get(key);
-      if (found) found.push({ table, row });
-      else rowsOf.set(key, [{ table, row }]);
+    for (const [key, row] of table.rows) placeOfKey(key).rows.push({ table, row });
+    for (const [key, col] of table.cols) {
+      const place = placeOfKey(key);
+      place.colTables.push(table);
+      place.cols.push(col);
     }
   }
-  const lookup = (kind: 'durations' | 'distances', a: GeoPoint, b: GeoPoint): number => {
-    const ka = keyOfPoint(a);
-    const kb = keyOfPoint(b);
-    for (const { table, row } of rowsOf.get(ka) ?? []) {
-      const j = table.cols.get(kb);
-      if (j !== undefined) return table[kind][row]?.[j] ?? Infinity;
+  const places = new WeakMap<GeoPoint, Place | null>();
+  const placeOf = (p: GeoPoint): Place | null => {
+    let place = places.get(p);
+    if (place === undefined) {
+      place = placesByKey.get(keyOf(p)) ?? null;
+      places.set(p, place);
     }
-    throw new UnknownPointError(`no travel time fetched for ${ka} → ${kb}`);
+    return place;
+  };
+  const lookup = (kind: 'durations' | 'distances', a: GeoPoint, b: GeoPoint): number => {
+    const from = placeOf(a);
+    const to = placeOf(b);
+    if (from !== null && to !== null) {
+      for (const { table, row } of from.rows) {
+        for (let i = 0; i < to.colTables.length; i++) {
+          if (to.colTables[i] === table) return table[kind][row]?.[to.cols[i]!] ?? Infinity;
+        }
+      }
+    }
+    throw new UnknownPointError(`no travel time fetched for ${keyOf(a)} → ${keyOf(b)}`);
   };
   return {
     durationSeconds: (a, b) => lookup('durations', a, b),
