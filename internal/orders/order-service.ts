@@ -291,13 +291,7 @@ export function createOrderService(deps: OrderServiceDeps): OrderService {
         records,
       });
       if (outcome.kind === 'store_not_found') throw storeMissing();
-      if (outcome.kind === 'inserted') {
-        // Just created: no batch, rider or ETA yet (what the re-read used to find).
-        return {
-          order: { ...outcome.order, batch_id: null, batch_status: null, rider_id: null, eta: null },
-          replayed: false,
-        };
-      }
+      if (outcome.kind === 'inserted') return { order: outcome.order, replayed: false }; // no batch, rider or ETA yet
       // The key is taken (the insert waited for its holder to commit, so this later statement sees it).
       const existing = await findOrderByIdempotencyKey(db, idempotencyKey!);
       if (!existing) throw new Error(`idempotency key conflict without a holder: ${idempotencyKey}`);
