@@ -109,13 +109,13 @@ export function withJsonLane<M>(deps: JsonLaneDeps, route: JsonLaneRoute<M>, nex
     let counted: Record<string, string> | undefined;
     const send = ({ status, body, headers }: LaneAnswer, close = false): void => {
       const json = JSON.stringify(body);
-      res.writeHead(status, {
-        ...headers,
-        ...counted,
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(json),
-        ...(close ? { connection: 'close' } : {}),
-      });
+      // A flat [name, value, …] list rather than a merged object: no copy of either header set per answer.
+      const head: string[] = [];
+      for (const name in headers) if (!(counted && name in counted)) head.push(name, headers[name]!);
+      for (const name in counted) head.push(name, counted[name]!);
+      head.push('content-type', 'application/json', 'content-length', String(Buffer.byteLength(json)));
+      if (close) head.push('connection', 'close');
+      res.writeHead(status, head);
       res.end(json);
       end({ method: 'POST', route: matched.pattern, status: String(status) });
     };

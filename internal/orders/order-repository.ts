@@ -52,10 +52,19 @@ export interface OrderToPlace {
  */
 export async function placeOrdersOnce(db: Db, orders: readonly OrderToPlace[]): Promise<PlaceOutcome[]> {
   if (orders.length === 0) return [];
+  // Spelled out, not spread from `row` (see `placedOrder`).
   const input = JSON.stringify(
     orders.map(({ row, records }, n) => ({
-      ...row,
       n,
+      id: row.id,
+      store_id: row.store_id,
+      idempotency_key: row.idempotency_key,
+      request_hash: row.request_hash,
+      read_token_hash: row.read_token_hash,
+      drop_lat: row.drop_lat,
+      drop_lon: row.drop_lon,
+      h3_cell: row.h3_cell,
+      items: row.items,
       placed_at: row.placed_at.toISOString(),
       ready_at: row.ready_at.toISOString(),
       promised_at: row.promised_at.toISOString(),
