@@ -30,7 +30,8 @@ import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { kafkaClient } from '../internal/eventbus/kafka-client.ts';
 import { Pool } from 'undici';
 import { offset } from '../internal/pipeline/test-fixtures.ts';
 import { appEntryArgs, buildCheckout } from '../tests/support/api-process.ts';
@@ -364,9 +365,10 @@ async function measureReady(stack: DispatchStack, pool: Pool, rep: number): Prom
 /**
  * The baseline of part 2, measured in the same minutes: `trials` sequential produce → consume round trips with raw
  * kafkajs on the same broker (acks=all, the consumer's default fetch wait as the workers use it), milliseconds each.
+ * The client is the product's (`kafkaClient`: kafkajs with its idle-loop fix), so both sides run the same library.
  */
 async function kafkaRoundTrip(stack: DispatchStack, trials = 200): Promise<ReturnType<typeof summary>> {
-  const kafka = new Kafka({
+  const kafka = kafkaClient({
     clientId: 'bench-baseline',
     brokers: stack.config.kafkaBrokers!,
     logLevel: logLevel.NOTHING,

@@ -2,7 +2,8 @@
  * What the fault run reports from the truth: Postgres (orders by status, stuck ones, double batching, riders on two
  * active batches, unpublished outbox rows) and Kafka (events parked on the `<topic>.dlq` dead-letter topics).
  */
-import { Kafka, logLevel } from 'kafkajs';
+import { logLevel } from 'kafkajs';
+import { kafkaClient } from '../../internal/eventbus/kafka-client.ts';
 import pg from 'pg';
 
 export interface StuckOrder {
@@ -123,7 +124,7 @@ export async function auditRun(databaseUrl: string, brokers: string[]): Promise<
 
 /** Reads (bounded: 50 events, 20 s) the events on the dead-letter topics that hold some, from the beginning. */
 async function readDeadLetters(brokers: string[], parked: Array<[string, number]>): Promise<DeadLetter[]> {
-  const kafka = new Kafka({ clientId: 'chaos-audit', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3_000 });
+  const kafka = kafkaClient({ clientId: 'chaos-audit', brokers, logLevel: logLevel.NOTHING, connectionTimeout: 3_000 });
   const consumer = kafka.consumer({ groupId: `chaos-audit-${Date.now()}` });
   const want = Math.min(
     50,
@@ -165,7 +166,7 @@ async function readDeadLetters(brokers: string[], parked: Array<[string, number]
 
 /** Messages on every `*.dlq` topic of the broker. */
 export async function deadLetterCounts(brokers: string[]): Promise<Record<string, number>> {
-  const kafka = new Kafka({
+  const kafka = kafkaClient({
     clientId: 'chaos-audit',
     brokers,
     logLevel: logLevel.NOTHING,

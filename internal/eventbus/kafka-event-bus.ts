@@ -1,5 +1,5 @@
 import {
-  Kafka,
+  type Kafka,
   logLevel as KafkaLogLevel,
   Partitioners,
   type Admin,
@@ -13,6 +13,7 @@ import {
   type Message,
   type Producer,
 } from 'kafkajs';
+import { kafkaClient } from './kafka-client.ts';
 import { Coalescer } from '../platform/coalescer.ts';
 import { AppError, unavailable } from '../platform/errors.ts';
 import type { Logger } from '../platform/logger.ts';
@@ -144,7 +145,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
       logCreator: pinoLogCreator(this.logger),
       retry: options.retry,
     };
-    this.kafka = new Kafka(this.kafkaConfig);
+    this.kafka = kafkaClient(this.kafkaConfig);
   }
 
   publish(topic: string, key: string, event: Event, headers: Headers = {}): Promise<void> {
@@ -253,7 +254,7 @@ export class KafkaEventBus implements EventBus, RawPublisher, BatchSubscriber, K
     const from = options.from ?? 'earliest';
     const log = this.logger.child({ topic, group });
     // A client per consumer: kafkajs caches committed offsets per group id in the client, shared by its consumers.
-    const consumer = new Kafka(this.kafkaConfig).consumer({
+    const consumer = kafkaClient(this.kafkaConfig).consumer({
       groupId: kafkaGroupId(group, topic),
       sessionTimeout: this.options.sessionTimeoutMs,
       rebalanceTimeout: this.options.rebalanceTimeoutMs,

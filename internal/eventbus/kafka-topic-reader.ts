@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { type Kafka, logLevel as KafkaLogLevel, type Admin, type KafkaMessage } from 'kafkajs';
+import { kafkaClient } from './kafka-client.ts';
 import type { Logger } from '../platform/logger.ts';
 import type { Headers, ReceivedMessage } from './event-bus.ts';
 import type { TopicReader } from './topic-reader.ts';
@@ -25,7 +26,7 @@ export class KafkaTopicReader implements TopicReader {
   constructor(private readonly options: KafkaTopicReaderOptions) {
     this.timeoutMs = options.timeoutMs ?? 60_000;
     const log = options.logger.child({ component: 'kafka-topic-reader', lib: 'kafkajs' });
-    this.kafka = new Kafka({
+    this.kafka = kafkaClient({
       clientId: options.clientId,
       brokers: options.brokers,
       logLevel: KafkaLogLevel.ERROR,

@@ -1,4 +1,5 @@
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { logLevel, type Admin } from 'kafkajs';
+import { kafkaClient } from '../eventbus/kafka-client.ts';
 import type { HealthCheck } from './health-check.ts';
 
 export interface KafkaHealthCheck extends HealthCheck {
@@ -12,7 +13,7 @@ export interface KafkaHealthCheck extends HealthCheck {
  * health report wants the current state, not the state after kafkajs' retry schedule.
  */
 export function kafkaHealthCheck(brokers: readonly string[], clientId: string, timeoutMs = 1_500): KafkaHealthCheck {
-  const kafka = new Kafka({
+  const kafka = kafkaClient({
     clientId: `${clientId}-health`,
     brokers: [...brokers],
     connectionTimeout: timeoutMs,
