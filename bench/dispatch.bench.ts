@@ -541,6 +541,13 @@ function orderBodies(stores: ReadonlyArray<{ id: string; at: { lat: number; lon:
   return Object.assign(next, { count: () => seq });
 }
 
+/**
+ * The bench posts with the operator key, whose default limit (2,000/s, burst 4,000) refuses the closed-loop runs with
+ * 429 once the API outruns it. Raised out of reach, not switched off: every request still makes its limit check (one
+ * Redis round trip, as in production).
+ */
+const OPERATOR_LIMIT_ENV = { RATE_LIMIT_OPERATOR_PER_S: '1000000', RATE_LIMIT_OPERATOR_BURST: '10000000' };
+
 async function main(): Promise<void> {
   const started = performance.now();
   // The checkouts whose API and worker this run starts (the bench itself runs from sources).
@@ -558,7 +565,7 @@ async function main(): Promise<void> {
         inProcessWorker: false,
         // `BENCH_API_ROOT=<checkout>` runs another checkout's API against this bench (A/B of API changes).
         apiProcess: { workers: API_WORKERS, root: process.env.BENCH_API_ROOT, compiled: true },
-        env: { KAFKA_PARTITIONS: String(PARTITIONS) },
+        env: { KAFKA_PARTITIONS: String(PARTITIONS), ...OPERATOR_LIMIT_ENV },
       });
       const pool = new Pool(stack.baseUrl, { connections: ORDER_CONCURRENCY });
       const workers: ChildProcess[] = [];
@@ -674,6 +681,7 @@ Node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, loa
     .join(' / ')} (1 / 5 / 15 min) at the end.
 
 Real servers on 127.0.0.1: PostgreSQL, Redis, Kafka (one broker, ${PARTITIONS} partitions per topic), straight-line router.
+The operator key's request limit is raised out of reach (${OPERATOR_LIMIT_ENV.RATE_LIMIT_OPERATOR_PER_S}/s), not switched off: each request still makes its Redis check.
 The API runs as its own process, started as \`npm run api\` (the build, \`node dist/apps/api/main.js\`) with API_WORKERS=${API_WORKERS}${API_WORKERS > 1 ? ' (node:cluster)' : ''};
 the load generator (undici, ${ORDER_CONCURRENCY} keep-alive connections) is the bench process; the worker processes (\`npm run worker\`: outbox relay,
 dispatch consumers, the scope rounds of the dispatch core) run in one consumer group, so Kafka splits the partitions
