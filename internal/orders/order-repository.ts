@@ -14,29 +14,15 @@ export interface OrderWithDispatch extends OrderRow {
   eta: Date | null;
 }
 
-/** What `placeOrdersOnce` found for one order: the new row, or why there is none. */
-export type PlaceOutcome =
-  | { kind: 'inserted'; order: OrderWithDispatch }
-  | { kind: 'store_not_found' }
-  | { kind: 'key_taken' };
+/** What `placeOrdersOnce` found for one order: inserted, or why not. */
+export type PlaceOutcome = { kind: 'inserted' } | { kind: 'store_not_found' } | { kind: 'key_taken' };
 
-/** One order for `placeOrdersOnce`, with the outbox records that describe it (its id is chosen by the caller). */
+/**
+ * One order for `placeOrdersOnce`: the order as it will read once inserted (its id chosen by the caller; status
+ * `placed`, no batch yet), with the outbox records that describe it.
+ */
 export interface OrderToPlace {
-  row: {
-    id: string;
-    store_id: string;
-    idempotency_key: string | null;
-    request_hash: string | null;
-    /** SHA-256 of the order's read token (internal/auth/token.ts), or null for none. */
-    read_token_hash: string | null;
-    drop_lat: number;
-    drop_lon: number;
-    h3_cell: string;
-    items: unknown[];
-    placed_at: Date;
-    ready_at: Date;
-    promised_at: Date;
-  };
+  order: OrderWithDispatch;
   records: readonly OutgoingRecord[];
 }
 
@@ -45,83 +31,40 @@ export interface OrderToPlace {
  * `place_orders` function (migrations/0014_place_orders_function.sql, planned once per connection) checks each
  * order's store, inserts the order unless its idempotency key is taken (race-safe, also between two orders of one
  * call), inserts its records into the outbox only when it was inserted, and queues the relay's `pg_notify` once
- * (delivered on commit). Answers one outcome per order, in order; an inserted order's row is built from what was sent
- * (the function answers only what happened, not the row: less to send back and parse).
+ * (delivered on commit). Answers one outcome per order, in order; an inserted order reads as the `order` sent (the
+ * function answers only what happened, not the row: less to send back and parse).
  * On `key_taken` read the holder with `findOrderByIdempotencyKey` in a NEW statement: this statement's snapshot may
  * predate the holder's commit, a later one sees it.
  */
 export async function placeOrdersOnce(db: Db, orders: readonly OrderToPlace[]): Promise<PlaceOutcome[]> {
   if (orders.length === 0) return [];
-  // Spelled out, not spread from `row` (see `placedOrder`).
+  // What place_orders reads of each order, written out (a spread copy of the order would send every column).
   const input = JSON.stringify(
-    orders.map(({ row, records }, n) => ({
+    orders.map(({ order, records }, n) => ({
       n,
-      id: row.id,
-      store_id: row.store_id,
-      idempotency_key: row.idempotency_key,
-      request_hash: row.request_hash,
-      read_token_hash: row.read_token_hash,
-      drop_lat: row.drop_lat,
-      drop_lon: row.drop_lon,
-      h3_cell: row.h3_cell,
-      items: row.items,
-      placed_at: row.placed_at.toISOString(),
-      ready_at: row.ready_at.toISOString(),
-      promised_at: row.promised_at.toISOString(),
+      id: order.id,
+      store_id: order.store_id,
+      idempotency_key: order.idempotency_key,
+      request_hash: order.request_hash,
+      read_token_hash: order.read_token_hash,
+      drop_lat: order.drop_lat,
+      drop_lon: order.drop_lon,
+      h3_cell: order.h3_cell,
+      items: order.items,
+      placed_at: order.placed_at.toISOString(),
+      ready_at: order.ready_at.toISOString(),
+      promised_at: order.promised_at.toISOString(),
       records: records.map((r) => ({ topic: r.topic, key: r.key, event: r.event, headers: r.headers ?? {} })),
     })),
   );
   const result = await sql<{ n: number; store_found: boolean; inserted: boolean }>`
     select n, store_found, inserted from place_orders(${input}::jsonb, ${OUTBOX_CHANNEL})
   `.execute(db);
-  return result.rows.map(({ n, store_found, inserted }): PlaceOutcome => {
-    if (!store_found) return { kind: 'store_not_found' };
-    if (!inserted) return { kind: 'key_taken' };
-    return { kind: 'inserted', order: placedOrder(orders[n]!.row) };
-  });
-}
-
-/**
- * The order `place_orders` inserted for `row`: what was sent, and what a new order starts without (no batch, rider or
- * ETA either). Every field is spelled out rather than spread from `row`: adding 20 properties to a spread copy cost
- * ~12 KB of garbage per order (V8 regrows the copy's property store at each one), a sixth of the API's allocation per
- * order (bench/results/dispatch.md).
- */
-function placedOrder(row: OrderToPlace['row']): OrderWithDispatch {
-  return {
-    id: row.id,
-    store_id: row.store_id,
-    idempotency_key: row.idempotency_key,
-    request_hash: row.request_hash,
-    read_token_hash: row.read_token_hash,
-    drop_lat: row.drop_lat,
-    drop_lon: row.drop_lon,
-    h3_cell: row.h3_cell,
-    items: row.items,
-    placed_at: row.placed_at,
-    ready_at: row.ready_at,
-    promised_at: row.promised_at,
-    status: 'placed',
-    path_id: null,
-    cooking_started_at: null,
-    ready_marked_at: null,
-    batched_at: null,
-    assigned_at: null,
-    picked_up_at: null,
-    delivered_at: null,
-    cancelled_at: null,
-    delivered_lat: null,
-    delivered_lon: null,
-    delivery_distance_m: null,
-    cancel_reason: null,
-    delivery_closed_batch: null,
-    first_eta_at: null,
-    updated_at: row.placed_at,
-    batch_id: null,
-    batch_status: null,
-    rider_id: null,
-    eta: null,
-  };
+  const outcomes = new Array<PlaceOutcome>(orders.length);
+  for (const { n, store_found, inserted } of result.rows) {
+    outcomes[n] = { kind: !store_found ? 'store_not_found' : inserted ? 'inserted' : 'key_taken' };
+  }
+  return outcomes;
 }
 
 /** The order holding an idempotency key. */
