@@ -195,6 +195,21 @@ export function geoStoreContract(
         });
       });
 
+      it('keeps any rider id intact, commas, spaces and newlines included, with fractional and negative fields', async () => {
+        const { store: s } = await setup();
+        const odd = 'r,1, 2\n,x ✓';
+        const ping = at(offset(CENTRE, -120.5, 33.25), T0 - 1, { speed: 0.125, heading: 359.5, accuracy: 1e-3 });
+        expect(
+          await s.updateRiderPositions([
+            { riderId: odd, ...ping },
+            { riderId: 'r,1', ...ping },
+          ]),
+        ).toEqual([{ applied: true }, { applied: true }]);
+        expect(await s.getRiderPosition(odd)).toMatchObject({ riderId: odd, ...ping });
+        expect(await s.getRiderPosition('r,1')).toMatchObject({ riderId: 'r,1', ...ping });
+        expect(await s.getRiderPosition('r')).toBeNull();
+      });
+
       it('knows nothing of a rider that never pinged', async () => {
         const { store: s } = await setup();
         expect(await s.getRiderPosition('ghost')).toBeNull();

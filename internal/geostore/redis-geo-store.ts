@@ -219,15 +219,7 @@ export class RedisGeoStore implements GeoStore {
       for (let i = from; i < Math.min(pings.length, from + PINGS_PER_CALL); i++) {
         const { ping: p, limit } = pings[i]!;
         args.push(
-          p.riderId,
-          String(p.lat),
-          String(p.lon),
-          String(p.recordedAt),
-          p.speed === undefined ? '' : String(p.speed),
-          p.heading === undefined ? '' : String(p.heading),
-          p.accuracy === undefined ? '' : String(p.accuracy),
-          limit ? String(1_000 / limit.perSecond) : '0',
-          limit ? limit.burst : 0,
+          `${p.lat},${p.lon},${p.recordedAt},${p.speed ?? ''},${p.heading ?? ''},${p.accuracy ?? ''},${limit ? 1_000 / limit.perSecond : 0},${limit ? limit.burst : 0},${p.riderId}`,
         );
       }
       return args;

@@ -118,6 +118,26 @@ export function liveFeedContract(name: string, create: () => Promise<LiveFeedPai
       expect(JSON.parse(rider.got[0]!.text)).toEqual(rider.got[0]!.message);
       expect(other.got).toHaveLength(0);
     });
+    it('delivers every frame exactly as JSON.stringify writes it: odd channels, non-ASCII text, data shared by messages', async () => {
+      const { a, b } = await open();
+      const odd = 'rider:é 12\n x';
+      const got = collector();
+      const onMap = collector();
+      await b.subscribe(odd, got.listener);
+      await b.subscribe('map', onMap.listener);
+      const pings = Array.from({ length: 12 }, (_, n) => ({ riderId: `r-${n} ✓`, note: 'naïve\u2028\n"q"', n }));
+      const messages: LiveMessage[] = [
+        ...pings.map((data) => ({ channel: odd, type: 'rider.location', data, at: '2026-01-01T00:00:00.000Z' })),
+        { channel: 'map', type: 'rider.locations', data: { locations: pings, count: 12, gone: undefined }, at: 'x' },
+        { channel: 'map', type: 'rider.locations', data: { locations: [pings[0], undefined, 3] }, at: 'y' },
+      ];
+      await a.publishMany(messages);
+      await got.waitFor(12);
+      await onMap.waitFor(2);
+      expect(got.got.map((g) => g.text)).toEqual(messages.slice(0, 12).map((m) => JSON.stringify(m)));
+      expect(onMap.got.map((g) => g.text)).toEqual(messages.slice(12).map((m) => JSON.stringify(m)));
+    });
+
     it('stops delivering after unsubscribe, while other listeners of the channel keep receiving', async () => {
       const { a, b } = await open();
       const leaving = collector();
