@@ -26,7 +26,8 @@
  * ARGV: now, ttlMs, position-hash key prefix, state-hash key prefix, then ONE per ping, its fields joined by commas:
  *       `lat,lon,recordedAt,speed|'',heading|'',accuracy|'',interval ms (0 = unlimited),burst,riderId` — numbers never
  *       hold a comma, and the rider id comes last and takes the rest, so any id is safe. One argument per ping instead
- *       of nine: the client spends its CPU per argument (ioredis flattens and encodes the list), the server too.
+ *       of nine: ioredis spends its CPU per argument (it flattens and encodes the list) — a quarter less per ping —
+ *       while Redis does about the same work either way (bench/results/telemetry.md, "Bulk pings").
  * Returns per ping 1 (applied), 0 (ignored: not newer) or -N (over its rate: retry after N ms).
  */
 export const PING_MANY_LUA = `
