@@ -20,6 +20,15 @@ describe('findUnstorableText', () => {
     expect(findUnstorableText(deep)).toBe('[0]'.repeat(depth));
     expect(findUnstorableText(JSON.parse(`${'{"a":'.repeat(100_000)}1${'}'.repeat(100_000)}`))).toBeUndefined();
   });
+
+  it('answers the same on both sides of the depth where the quick check hands over to the walk', () => {
+    for (let depth = 60; depth <= 68; depth++) {
+      const nested = (leaf: string) => JSON.parse(`${'{"a":['.repeat(depth)}${leaf}${']}'.repeat(depth)}`);
+      expect(findUnstorableText(nested('"ok"'))).toBeUndefined();
+      expect(findUnstorableText(nested('"x","\\u0000"'))).toBe(`${'a[0].'.repeat(depth - 1)}a[1]`);
+      expect(findUnstorableText(nested('{"\\ud800":1}'))).toBe(`${'a[0].'.repeat(depth - 1)}a[0].\ud800`);
+    }
+  });
 });
 
 describe('jsonNestsDeeperThan', () => {

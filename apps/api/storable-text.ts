@@ -18,6 +18,7 @@ export const isStorableText = (text: string): boolean => !text.includes('\u0000'
  * (a 2 MiB body of `[` is a million levels), and that must be a 400 from the validator, not a 500 from here.
  */
 export function findUnstorableText(value: unknown, path: PropertyKey[] = []): string | undefined {
+  if (allStorable(value, FAST_CHECK_DEPTH)) return undefined; // the common case, without allocating a node per value
   // Each node links to its parent (no path copied per node: nesting a million deep would make that quadratic);
   // `named`: an object member, whose name is checked just before its value, as a recursive walk would.
   interface Node {
@@ -50,6 +51,26 @@ export function findUnstorableText(value: unknown, path: PropertyKey[] = []): st
     }
   }
   return undefined;
+}
+
+/** How deep the allocation-free check looks before it leaves a document to the walk (bounded: it recurses). */
+const FAST_CHECK_DEPTH = 64;
+
+/** True when every string and member name within `depth` levels is storable; false when one is not, or it is deeper. */
+function allStorable(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return isStorableText(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (depth === 0) return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!allStorable(value[i], depth - 1)) return false;
+    return true;
+  }
+  const members = value as Record<string, unknown>;
+  for (const name in members) {
+    if (!Object.hasOwn(members, name)) continue;
+    if (!isStorableText(name) || !allStorable(members[name], depth - 1)) return false;
+  }
+  return true;
 }
 
 /** The 400 answer for an unstorable string at `field`. */

@@ -20,10 +20,13 @@ export const MAX_GEO_LAT = 85.05112878;
 export const MAX_ID_LENGTH = 256;
 export const MAX_SEARCH_LIMIT = 10_000;
 
+const isId = (value: unknown): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= MAX_ID_LENGTH;
+const invalidId = (field: string) =>
+  new GeoStoreInputError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
+
 export function assertId(value: unknown, field: string): asserts value is string {
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_ID_LENGTH) {
-    throw new GeoStoreInputError(field, `must be a non-empty string of at most ${MAX_ID_LENGTH} characters`);
-  }
+  if (!isId(value)) throw invalidId(field);
 }
 
 export function assertCell(value: unknown, field: string): asserts value is string {
@@ -40,44 +43,61 @@ export function checkCells(cells: unknown, field: string, allowEmpty: boolean): 
   return [...new Set(cells as string[])];
 }
 
-function assertLatLon(lat: unknown, lon: unknown, prefix: string): void {
+/**
+ * A field name inside a ping: `prefix` prepended, or — when `prefix` is a number i, ping i of a batch — `pings[i].`.
+ * Built only for an error: a batch of a thousand pings would otherwise build five names per ping that nobody reads.
+ */
+type FieldPrefix = string | number;
+const fieldName = (prefix: FieldPrefix, field: string): string =>
+  typeof prefix === 'string' ? `${prefix}${field}` : `pings[${prefix}].${field}`;
+
+function assertLatLon(lat: unknown, lon: unknown, prefix: FieldPrefix): void {
   if (typeof lat !== 'number' || !Number.isFinite(lat) || Math.abs(lat) > MAX_GEO_LAT) {
     throw new GeoStoreInputError(
-      `${prefix}lat`,
+      fieldName(prefix, 'lat'),
       `must be a number in [-${MAX_GEO_LAT}, ${MAX_GEO_LAT}], got ${String(lat)}`,
     );
   }
   if (typeof lon !== 'number' || !Number.isFinite(lon) || Math.abs(lon) > 180) {
-    throw new GeoStoreInputError(`${prefix}lon`, `must be a number in [-180, 180], got ${String(lon)}`);
+    throw new GeoStoreInputError(fieldName(prefix, 'lon'), `must be a number in [-180, 180], got ${String(lon)}`);
   }
 }
 
-function assertOptional(value: unknown, field: string, min: number, max: number): void {
+function assertOptional(value: unknown, prefix: FieldPrefix, field: string, min: number, max: number): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
-    throw new GeoStoreInputError(field, `must be a number in [${min}, ${max}], got ${String(value)}`);
+    throw new GeoStoreInputError(
+      fieldName(prefix, field),
+      `must be a number in [${min}, ${max}], got ${String(value)}`,
+    );
   }
 }
 
-/** Checks a ping; `prefix` is prepended to field names (`pings[3].`). */
-export function assertPing(ping: RiderPing, prefix = ''): void {
-  if (typeof ping !== 'object' || ping === null)
-    throw new GeoStoreInputError(prefix.slice(0, -1) || 'ping', 'must be an object');
+/** Checks a ping; `prefix` is prepended to field names (a number i: `pings[i].`). */
+export function assertPing(ping: RiderPing, prefix: FieldPrefix = ''): void {
+  if (typeof ping !== 'object' || ping === null) {
+    const name = fieldName(prefix, '');
+    throw new GeoStoreInputError(name.slice(0, -1) || 'ping', 'must be an object');
+  }
   assertLatLon(ping.lat, ping.lon, prefix);
   if (typeof ping.recordedAt !== 'number' || !Number.isFinite(ping.recordedAt) || ping.recordedAt < 0) {
-    throw new GeoStoreInputError(`${prefix}recordedAt`, `must be ms since the epoch, got ${String(ping.recordedAt)}`);
+    throw new GeoStoreInputError(
+      fieldName(prefix, 'recordedAt'),
+      `must be ms since the epoch, got ${String(ping.recordedAt)}`,
+    );
   }
-  assertOptional(ping.speed, `${prefix}speed`, 0, Number.MAX_VALUE);
-  assertOptional(ping.heading, `${prefix}heading`, 0, 360);
-  assertOptional(ping.accuracy, `${prefix}accuracy`, 0, Number.MAX_VALUE);
+  assertOptional(ping.speed, prefix, 'speed', 0, Number.MAX_VALUE);
+  assertOptional(ping.heading, prefix, 'heading', 0, 360);
+  assertOptional(ping.accuracy, prefix, 'accuracy', 0, Number.MAX_VALUE);
 }
 
 export function assertPingBatch(pings: readonly RiderPingOf[]): void {
   if (!Array.isArray(pings)) throw new GeoStoreInputError('pings', 'must be an array');
-  pings.forEach((p, i) => {
-    assertId(p?.riderId, `pings[${i}].riderId`);
-    assertPing(p, `pings[${i}].`);
-  });
+  for (let i = 0; i < pings.length; i++) {
+    const p = pings[i]!;
+    if (!isId(p?.riderId)) throw invalidId(`pings[${i}].riderId`);
+    assertPing(p, i);
+  }
 }
 
 export function assertStatus(value: unknown): asserts value is RiderStatus {

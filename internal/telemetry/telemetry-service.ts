@@ -110,15 +110,14 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
     }
   };
 
-  const historyPing = (riderId: string, p: PingInput): HistoryPing => ({
-    riderId,
-    lat: p.lat,
-    lon: p.lon,
-    recordedAt: new Date(p.recordedAt).toISOString(),
-    ...(p.speed !== undefined ? { speed: p.speed } : {}),
-    ...(p.heading !== undefined ? { heading: p.heading } : {}),
-    ...(p.accuracy !== undefined ? { accuracy: p.accuracy } : {}),
-  });
+  /** The ping as the history stores it; its `recordedAt` (ISO) is reused by `locationData`, not formatted twice. */
+  const historyPing = (riderId: string, p: PingInput): HistoryPing => {
+    const ping: HistoryPing = { riderId, lat: p.lat, lon: p.lon, recordedAt: new Date(p.recordedAt).toISOString() };
+    if (p.speed !== undefined) ping.speed = p.speed;
+    if (p.heading !== undefined) ping.heading = p.heading;
+    if (p.accuracy !== undefined) ping.accuracy = p.accuracy;
+    return ping;
+  };
 
   /** One `rider.location` record per rider shard present (a rider's pings keep their order within it). */
   const historyRecords = (pings: readonly HistoryPing[]): OutgoingRecord[] => {
@@ -188,13 +187,8 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
     });
   };
 
-  const locationData = (riderId: string, p: PingInput): RiderLocationData => {
-    const data: RiderLocationData = {
-      riderId,
-      lat: p.lat,
-      lon: p.lon,
-      recordedAt: new Date(p.recordedAt).toISOString(),
-    };
+  const locationData = (riderId: string, p: PingInput, recordedAt: string): RiderLocationData => {
+    const data: RiderLocationData = { riderId, lat: p.lat, lon: p.lon, recordedAt };
     if (p.speed !== undefined) data.speed = p.speed;
     if (p.heading !== undefined) data.heading = p.heading;
     return data;
@@ -269,24 +263,25 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
           { limit: 'gps', rider_id: riderId },
         );
       }
-      const history = publishHistory([historyPing(riderId, ping)]).catch(dependency('bus'));
+      const recorded = historyPing(riderId, ping);
+      const history = publishHistory([recorded]).catch(dependency('bus'));
       // Live first: the fast path does not wait for Kafka's acknowledgement (the 202 does).
-      if (result.applied) publishLive(liveMessages(locationData(riderId, ping), at.toISOString()));
+      if (result.applied) {
+        publishLive(liveMessages(locationData(riderId, ping, recorded.recordedAt), at.toISOString()));
+      }
       await history;
       return { applied: result.applied };
     },
 
     async ingestMany(pings) {
       const now = clock.now();
-      for (const [i, p] of pings.entries()) checkFuture(p.recordedAt, `pings[${i}].recorded_at`, now);
+      for (let i = 0; i < pings.length; i++) checkFuture(pings[i]!.recordedAt, `pings[${i}].recorded_at`, now);
       const existing = await riders.filterExisting(pings.map((p) => p.riderId));
       const known: RiderPingOf[] = [];
       for (const p of pings) if (existing.has(p.riderId)) known.push(p);
       const at = new Date(now);
-      const history =
-        known.length > 0
-          ? publishHistory(known.map((p) => historyPing(p.riderId, p))).catch(dependency('bus'))
-          : Promise.resolve();
+      const recorded = known.map((p) => historyPing(p.riderId, p));
+      const history = known.length > 0 ? publishHistory(recorded).catch(dependency('bus')) : Promise.resolve();
       history.catch(() => undefined); // awaited below
       const applied = known.length > 0 ? await geo.updateRiderPositions(known).catch(dependency('geostore')) : [];
       const results: PingOutcome[] = [];
@@ -299,10 +294,11 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
           results.push('unknown_rider');
           continue;
         }
+        const history = recorded[k]!;
         if (applied[k++]?.applied) {
           accepted++;
           results.push('accepted');
-          live.push(locationData(p.riderId, p));
+          live.push(locationData(p.riderId, p, history.recordedAt));
         } else {
           ignored++;
           results.push('ignored');

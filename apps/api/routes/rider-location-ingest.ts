@@ -10,15 +10,21 @@ import type {
 type PingBody = z.infer<typeof PingSchema>;
 
 /** A validated ping body → the service's ping (times in ms since the epoch; absent optionals stay absent). */
-function pingInputOf(body: PingBody): PingInput {
-  return {
-    lat: body.lat,
-    lon: body.lon,
-    recordedAt: Date.parse(body.recorded_at),
-    ...(body.speed !== undefined ? { speed: body.speed } : {}),
-    ...(body.heading !== undefined ? { heading: body.heading } : {}),
-    ...(body.accuracy !== undefined ? { accuracy: body.accuracy } : {}),
-  };
+const pingInputOf = (body: PingBody): PingInput =>
+  withOptionals({ lat: body.lat, lon: body.lon, recordedAt: Date.parse(body.recorded_at) }, body);
+
+/** The same for a bulk post's ping: one object per ping, its rider id in it (no spread copy). */
+const riderPingOf = (body: PingBody & { rider_id: string }): PingInput & { riderId: string } =>
+  withOptionals(
+    { riderId: body.rider_id, lat: body.lat, lon: body.lon, recordedAt: Date.parse(body.recorded_at) },
+    body,
+  );
+
+function withOptionals<P extends PingInput>(ping: P, body: PingBody): P {
+  if (body.speed !== undefined) ping.speed = body.speed;
+  if (body.heading !== undefined) ping.heading = body.heading;
+  if (body.accuracy !== undefined) ping.accuracy = body.accuracy;
+  return ping;
 }
 
 /**
@@ -39,7 +45,7 @@ export async function ingestPings(
   telemetry: TelemetryService,
   body: z.infer<typeof PingBatchSchema>,
 ): Promise<z.infer<typeof PingBatchAcceptedSchema>> {
-  const result = await telemetry.ingestMany(body.pings.map((p) => ({ riderId: p.rider_id, ...pingInputOf(p) })));
+  const result = await telemetry.ingestMany(body.pings.map(riderPingOf));
   return {
     accepted: result.accepted,
     ignored: result.ignored,
