@@ -100,8 +100,10 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
   const maxFutureMs = deps.maxFutureMs ?? 300_000;
   const riderNotFound = (id: string) => notFound('rider.not_found', `rider ${id} does not exist`, { rider_id: id });
 
-  const checkFuture = (recordedAt: number, field: string, now: number) => {
+  /** Refuses a ping from the future; `index`: its place in a bulk post (the field name is built only to throw). */
+  const checkFuture = (recordedAt: number, now: number, index?: number) => {
     if (recordedAt > now + maxFutureMs) {
+      const field = index === undefined ? 'recorded_at' : `pings[${index}].recorded_at`;
       throw invalidInput(
         'telemetry.recorded_at_in_future',
         `${field}: is more than ${maxFutureMs / 1000} s in the future`,
@@ -250,7 +252,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
   return {
     async ingest(riderId, ping) {
       const now = clock.now();
-      checkFuture(ping.recordedAt, 'recorded_at', now);
+      checkFuture(ping.recordedAt, now);
       if (!(await riders.exists1(riderId))) throw riderNotFound(riderId);
       const at = new Date(now);
       // The geo store first: it also decides the rider's ping rate, and a refused ping goes nowhere (no history).
@@ -275,7 +277,7 @@ export function createTelemetryService(deps: TelemetryServiceDeps): TelemetrySer
 
     async ingestMany(pings) {
       const now = clock.now();
-      for (let i = 0; i < pings.length; i++) checkFuture(pings[i]!.recordedAt, `pings[${i}].recorded_at`, now);
+      for (let i = 0; i < pings.length; i++) checkFuture(pings[i]!.recordedAt, now, i);
       const existing = await riders.filterExisting(pings.map((p) => p.riderId));
       const known: RiderPingOf[] = [];
       for (const p of pings) if (existing.has(p.riderId)) known.push(p);
