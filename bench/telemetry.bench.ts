@@ -12,7 +12,10 @@
  * process of its own (bench/bare-ingest-server.ts: reads and parses the JSON body, answers 202 with a small JSON body) driven by the same
  * wrk script and connections, in the same minutes: bare, API, bare, API, bare, API. The results give per scenario the
  * median and spread (min–max) of both, their ratio (API ÷ bare, medians), and the load average before each run (issue
- * 16: absolute figures move by a third between runs and machines; a same-run ratio does not).
+ * 16: absolute figures move by a third between runs and machines; a same-run ratio does not). Where a target is judged
+ * (single pings at BENCH_SINGLE_CONNECTIONS, bulk) a third server runs between the two in every round: the **lane
+ * ceiling** (bench/lane-ceiling-server.ts, the API's ingest lane in front of a service that accepts every ping at
+ * once), which splits the API's distance from bare into what the HTTP lane costs and what the ping's own work costs.
  *
  * The API runs exactly as `npm run api` runs it: a child process (its build, `node dist/apps/api/main.js`, same node
  * flags; the bench runs `npm run build` first, so the build is the code as it is now) with
@@ -28,8 +31,9 @@
  * BENCH_SINGLE_CONNECTIONS (default 32), BENCH_BULK_CONNECTIONS (default 4). BENCH_QUICK=1: only the single-ping run
  * at BENCH_SINGLE_CONNECTIONS (the bulk run instead with BENCH_QUICK_KIND=bulk), once, no baseline, no history drain,
  * nothing written (a before/after check of the ingest path, e.g. `BENCH_QUICK=1 BENCH_SECONDS=5`, alternated with
- * another checkout by the caller).
- * Takes about 13 minutes in full (6 scenarios × 3 runs × 2 servers × 12 s, the history drain, set-up).
+ * another checkout by the caller); with BENCH_QUICK_BASELINE=1 the bare server and the lane ceiling run just before it and the ratios are printed.
+ * Takes about 15 minutes in full (6 scenarios × 3 runs × 2 servers × 12 s, 2 × 3 lane-ceiling runs, the history
+ * drain, set-up).
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -188,10 +192,17 @@ function machineBusySeconds(): number {
 
 // ---------------------------------------------------------------------------------------------------- baseline
 
-/** The bare node:http server (bench/bare-ingest-server.ts) in its own process, started like the API (tsx loader). */
-async function startBareServer(): Promise<{ child: ChildProcess; baseUrl: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/bare-ingest-server.ts'], {
+/**
+ * A comparison server in its own process, started like the API (tsx loader): the bare node:http server
+ * (bench/bare-ingest-server.ts) or the lane ceiling (bench/lane-ceiling-server.ts).
+ */
+async function startSideServer(
+  file: string,
+  env: Record<string, string> = {},
+): Promise<{ child: ChildProcess; baseUrl: string; stop: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', file], {
     cwd: ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -201,7 +212,7 @@ async function startBareServer(): Promise<{ child: ChildProcess; baseUrl: string
       const m = /LISTENING (\d+)/.exec(out);
       if (m) resolve(Number(m[1]));
     });
-    child.once('exit', (code) => reject(new Error(`the bare server exited with ${code} before listening`)));
+    child.once('exit', (code) => reject(new Error(`${file} exited with ${code} before listening`)));
   });
   const stop = async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -221,7 +232,7 @@ function median(values: readonly number[]): number {
 
 /** One measured run of one server. */
 interface Run {
-  server: 'bare' | 'api';
+  server: 'bare' | 'lane' | 'api';
   round: number;
   load: number[];
   requestsPerSecond: number;
@@ -248,6 +259,8 @@ async function main(): Promise<void> {
   const singleConnections = env('BENCH_SINGLE_CONNECTIONS', 32);
   const bulkConnections = env('BENCH_BULK_CONNECTIONS', 4);
   const quick = process.env.BENCH_QUICK === '1';
+  // A quick run with its baselines: the bare server and the lane ceiling measured just before the API, ratios printed.
+  const quickBaseline = quick && process.env.BENCH_QUICK_BASELINE === '1';
   const runs = quick ? 1 : env('BENCH_RUNS', 3);
   const riderCount = 10_000;
   execFileSync(
@@ -268,7 +281,11 @@ async function main(): Promise<void> {
     compiled: true,
   });
   const base = api.baseUrl;
-  const bare = quick ? undefined : await startBareServer();
+  const bare = quick && !quickBaseline ? undefined : await startSideServer('bench/bare-ingest-server.ts');
+  const lane =
+    quick && !quickBaseline
+      ? undefined
+      : await startSideServer('bench/lane-ceiling-server.ts', { OPERATOR_KEY: TEST_OPERATOR_KEY });
   const db = createDatabase(testDb.url);
   const work = mkdtempSync(join(tmpdir(), 'bench-telemetry-'));
   const lines: string[] = [];
@@ -339,7 +356,7 @@ async function main(): Promise<void> {
         round,
         load,
         requestsPerSecond: r.requests / wall,
-        pingsPerSecond: server === 'api' ? (r.requests * pingsPer) / wall : r.requests / wall,
+        pingsPerSecond: server === 'bare' ? r.requests / wall : (r.requests * pingsPer) / wall,
         p50: r.p50,
         p99: r.p99,
         max: r.max,
@@ -355,11 +372,19 @@ async function main(): Promise<void> {
     const spread = (values: number[], d: number) => `${f(Math.min(...values), d)}–${f(Math.max(...values), d)}`;
     let bareSingleAtTarget: number | undefined;
     for (const s of scenarios) {
-      const runsOf: Record<Run['server'], Run[]> = { bare: [], api: [] };
+      const runsOf: Record<Run['server'], Run[]> = { bare: [], lane: [], api: [] };
+      // The lane ceiling only where a target is judged: single pings at the target connections, and bulk.
+      const withLane = lane && (s.kind === 'bulk' || s.connections === singleConnections) ? lane : undefined;
       for (let round = 1; round <= runs; round++) {
-        // Bare first, then the API, every round: both see the same minutes of this machine.
-        if (!quick) runsOf.bare.push(measure(s, 'bare', round, { pid: bare!.child.pid!, base: bare!.baseUrl }));
+        // Bare first, then the lane ceiling, then the API, every round: all see the same minutes of this machine.
+        if (bare) runsOf.bare.push(measure(s, 'bare', round, { pid: bare.child.pid!, base: bare.baseUrl }));
+        if (withLane) runsOf.lane.push(measure(s, 'lane', round, { pid: withLane.child.pid!, base: withLane.baseUrl }));
         runsOf.api.push(measure(s, 'api', round, { pid: api.child.pid!, base }));
+      }
+      if (quickBaseline) {
+        const ratio = (r: Run | undefined) =>
+          r ? (r.pingsPerSecond / runsOf.bare[0]!.requestsPerSecond).toFixed(3) : '—';
+        console.log(`ratio: ${ratio(runsOf.api[0])} lane-ratio: ${ratio(runsOf.lane[0])}`);
       }
       if (quick) continue;
       const rate = (server: Run['server']) => median(runsOf[server].map((r) => r.requestsPerSecond));
@@ -378,12 +403,23 @@ async function main(): Promise<void> {
           runsOf.bare.map((r) => r.requestsPerSecond),
           d,
         )}) | ${ms(median(runsOf.bare.map((r) => r.p99)))} | **${f(rate('api') / rate('bare'), 2)}×** | ${
+          runsOf.lane.length > 0
+            ? `${f(rate('lane'), d)} (${spread(
+                runsOf.lane.map((r) => r.requestsPerSecond),
+                d,
+              )}) | ${f(rate('lane') / rate('bare'), 2)}×`
+            : '— | —'
+        } | ${
           s.kind === 'bulk' && bareSingleAtTarget !== undefined
-            ? `**${f(apiPings / bareSingleAtTarget, 2)}×** bare single-ping req/s at ${singleConnections} conn.`
+            ? `**${f(apiPings / bareSingleAtTarget, 2)}×** bare single-ping req/s at ${singleConnections} conn.${
+                runsOf.lane.length > 0
+                  ? ` (lane ceiling: ${f(median(runsOf.lane.map((r) => r.pingsPerSecond)) / bareSingleAtTarget, 2)}×)`
+                  : ''
+              }`
             : ''
         } |`,
       );
-      for (const r of runsOf.bare.flatMap((b, i) => [b, runsOf.api[i]!])) {
+      for (const r of runsOf.bare.flatMap((b, i) => [b, ...runsOf.lane.slice(i, i + 1), runsOf.api[i]!])) {
         detail.push(
           `| ${s.kind} | ${s.connections} | ${r.round} | ${r.server} | ${r.load.map((l) => l.toFixed(2)).join(' ')} | ${f(
             r.requestsPerSecond,
@@ -444,10 +480,10 @@ async function main(): Promise<void> {
 
     const f1 = (v: number) => v.toFixed(1);
     lines.push(
-      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg at the start: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}); API as \`npm run api\` with API_WORKERS=${workers}, load generator wrk (1 thread), Postgres, Redis and Kafka all on this machine. Each scenario ran ${runs} times alternating with its baseline, a bare node:http server (bench/bare-ingest-server.ts, own process, reads and parses the JSON body and answers 202 with a small JSON body) driven by the same wrk script and connections: ${seconds} s measured after a 2 s warm-up per run; 10 000 riders; latencies are wrk's (closed loop, from sending the request to the whole response). Figures are medians of the ${runs} runs with the spread (min–max) in brackets; the ratio is API ÷ bare (medians).`,
+      `Measured ${new Date().toISOString()} on ${cpus().length} × ${cpus()[0]?.model.trim()} (load avg at the start: ${loadBefore.map((l) => l.toFixed(2)).join(' ')}); API as \`npm run api\` with API_WORKERS=${workers}, load generator wrk (1 thread), Postgres, Redis and Kafka all on this machine. Each scenario ran ${runs} times alternating with its baseline, a bare node:http server (bench/bare-ingest-server.ts, own process, reads and parses the JSON body and answers 202 with a small JSON body) driven by the same wrk script and connections: ${seconds} s measured after a 2 s warm-up per run; 10 000 riders; latencies are wrk's (closed loop, from sending the request to the whole response). Figures are medians of the ${runs} runs with the spread (min–max) in brackets; the ratio is API ÷ bare (medians). Where a target is judged (single pings at ${singleConnections} connections, bulk) a third server ran in each round between the two: the lane ceiling (bench/lane-ceiling-server.ts: the API's own ingest lane — authentication, validation, error bodies, metric, answer — in front of a service that accepts every ping at once), the most the API could do if Redis, Kafka and the live feed cost nothing.`,
       '',
-      '| scenario | connections | API requests/s | API pings/s | API p99 ms | bare requests/s | bare p99 ms | API ÷ bare (requests) | bulk pings/s ÷ bare single-ping requests/s |',
-      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+      '| scenario | connections | API requests/s | API pings/s | API p99 ms | bare requests/s | bare p99 ms | API ÷ bare (requests) | lane ceiling requests/s | lane ceiling ÷ bare | bulk pings/s ÷ bare single-ping requests/s |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
       ...summary,
       '',
       'Every run, in the order run (load average before each: 1, 5, 15 min):',
@@ -473,6 +509,7 @@ async function main(): Promise<void> {
   } finally {
     await api.stop();
     await bare?.stop();
+    await lane?.stop();
     await db.close();
     await redis.cleanup();
     await testDb.drop();
