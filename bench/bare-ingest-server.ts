@@ -9,6 +9,7 @@
  * `LISTENING <port>` on stdout; SIGTERM stops it.
  */
 import { createServer } from 'node:http';
+import { serveForBenchmark } from './side-server.ts';
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -30,12 +31,4 @@ const server = createServer((req, res) => {
     res.end(answer);
   });
 });
-// Node's keep-alive defaults, as the API's server (@hono/node-server over node:http) has them.
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`LISTENING ${typeof address === 'object' && address ? address.port : 0}\n`);
-});
-process.once('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-});
+serveForBenchmark(server);

@@ -17,6 +17,7 @@ import { OPERATOR } from '../internal/auth/principal.ts';
 import { createPrincipalResolver } from '../internal/auth/principal-resolver.ts';
 import { silentLogger } from '../internal/platform/logger.ts';
 import type { TelemetryService } from '../internal/telemetry/telemetry-service.ts';
+import { serveForBenchmark } from './side-server.ts';
 
 const operatorKey = process.env.OPERATOR_KEY;
 if (!operatorKey) throw new Error('OPERATOR_KEY: the bearer token to accept is required');
@@ -49,11 +50,4 @@ const server = createServer(
     },
   ),
 );
-server.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  process.stdout.write(`LISTENING ${typeof address === 'object' && address ? address.port : 0}\n`);
-});
-process.once('SIGTERM', () => {
-  server.close(() => process.exit(0));
-  server.closeAllConnections();
-});
+serveForBenchmark(server);
