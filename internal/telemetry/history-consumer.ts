@@ -3,12 +3,13 @@ import { Counter, Histogram, type Registry } from 'prom-client';
 import type { z } from 'zod';
 import type { Database } from '../db/schema.ts';
 import { supportsBatch } from '../eventbus/batch-subscriber.ts';
+import { eventBusMetrics } from '../eventbus/metrics.ts';
 import type { EventBus, ReceivedMessage, Subscription } from '../eventbus/event-bus.ts';
 import {
   consume,
   decodeEvent,
-  describeError,
   PoisonMessageError,
+  withDeadLetter,
   type BusRetryPolicy,
 } from '../eventbus/middleware.ts';
 import { topics, type PayloadOf } from '../events/catalog.ts';
@@ -60,8 +61,9 @@ export function rowsOf(payload: PayloadOf<'riderLocation'>): HistoryRow[] {
  * partition (3 by default), and one rider's pings would be written one INSERT at a time. `subscribeBatch`
  * (eventbus/batch-subscriber.ts; Kafka `eachBatch`) hands over everything fetched for a partition, up to `maxRows`
  * messages, and the writer merges the partitions' batches into one statement. A bus without the capability falls
- * back to per-message consumption (correct, slower). Malformed messages are logged, counted and skipped — they can
- * never be written, and a batch must not be blocked by one; a failed write rejects the batch for redelivery.
+ * back to per-message consumption (correct, slower). Malformed messages are counted and dead-lettered to
+ * `rider.location.dlq` with their reason (`npm run dlq` lists them) — they can never be written, and a batch must not be
+ * blocked by one; a failed write rejects the batch for redelivery.
  */
 export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<RunningHistoryConsumer> {
   const log = deps.logger.child({ component: 'telemetry-history' });
@@ -78,25 +80,30 @@ export async function startHistoryConsumer(deps: HistoryConsumerDeps): Promise<R
   const bus = deps.bus;
   try {
     if (supportsBatch(bus)) {
-      const decode = (message: ReceivedMessage, into: HistoryRow[]): Promise<void> =>
-        decodeEvent(schema, async (event) => void into.push(...rowsOf(event.payload)))(message);
+      const decode = async (message: ReceivedMessage, into: HistoryRow[]): Promise<void> => {
+        try {
+          await decodeEvent(schema, async (event) => {
+            for (const row of rowsOf(event.payload)) into.push(row);
+          })(message);
+        } catch (error) {
+          if (error instanceof PoisonMessageError) metrics?.poison.inc();
+          throw error;
+        }
+      };
+      // A malformed message can never be written: parked in `rider.location.dlq` with its reason, as `consume` parks
+      // one, so it neither blocks its batch nor disappears. If that publish fails, the batch is redelivered.
+      const parking = {
+        logger: log,
+        group: deps.group ?? HISTORY_GROUP,
+        metrics: deps.registry ? eventBusMetrics(deps.registry) : undefined,
+      };
       subscription = await bus.subscribeBatch(
         topics.riderLocation.name,
         deps.group ?? HISTORY_GROUP,
         async (messages) => {
           const rows: HistoryRow[] = [];
-          for (const message of messages) {
-            try {
-              await decode(message, rows);
-            } catch (error) {
-              if (!(error instanceof PoisonMessageError)) throw error;
-              metrics?.poison.inc();
-              log.warn(
-                { partition: message.partition, offset: message.offset, reason: describeError(error) },
-                'malformed rider.location message skipped',
-              );
-            }
-          }
+          const decodeOrPark = withDeadLetter(bus, parking, (message) => decode(message, rows));
+          for (const message of messages) await decodeOrPark(message);
           await writer.add(rows);
         },
         // Messages per call; most carry one ping, a bulk post's can carry many, so stay well below maxRows × pings.
@@ -143,7 +150,7 @@ function createMetrics(registry: Registry) {
     }),
     poison: new Counter({
       name: 'telemetry_history_malformed_total',
-      help: 'rider.location messages that could not be decoded (skipped).',
+      help: 'rider.location messages that could not be decoded (dead-lettered).',
       registers: [registry],
     }),
     duplicates: new Counter({

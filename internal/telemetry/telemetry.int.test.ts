@@ -18,6 +18,11 @@ import { ensureHistoryPartitions, listHistoryPartitions } from './history-reposi
 import { startTelemetryWorker, type TelemetryWorker } from './telemetry-worker.ts';
 import { Registry } from 'prom-client';
 import { operatorFetch, realServersConfig } from '../../tests/support/real-servers-env.ts';
+import { testKafkaBrokers } from '../../tests/support/kafka.ts';
+import { deadLetterTopic } from '../eventbus/event-bus.ts';
+import { KafkaTopicReader } from '../eventbus/kafka-topic-reader.ts';
+import type { DeadLetterPayload } from '../eventbus/middleware.ts';
+import { historyShardKey, record, topics } from '../events/catalog.ts';
 
 let testDb: TestDatabase;
 let redis: TestRedis;
@@ -27,6 +32,7 @@ let base: string;
 let db: DatabaseHandle;
 let workerBus: EventBus;
 let worker: TelemetryWorker;
+const topicPrefix = `${uniqueTopic('telemetry')}.`;
 
 // Somewhere nobody else's test riders are (the API's geo store shares Redis keys across suites).
 const CENTRE = { lat: -33.9 + Math.random() * 0.5, lon: 18.4 + Math.random() * 0.5 };
@@ -35,7 +41,7 @@ beforeAll(async () => {
   testDb = await createTestDatabase('telemetry');
   redis = await createTestRedis();
   config = realServersConfig(
-    { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix: `${uniqueTopic('telemetry')}.` },
+    { databaseUrl: testDb.url, redisPrefix: redis.prefix, topicPrefix },
     // One rider's 26 pings sent at once (the history test below) are a burst no rider's rate allows: no GPS limit here
     // (apps/api/limits.int.test.ts tests it).
     { TELEMETRY_HISTORY_LINGER_MS: '20', RATE_LIMIT_GPS_PER_S: '0' },
@@ -266,6 +272,56 @@ describe('history', () => {
 
     const limited = (await (await operatorFetch(`${url}&limit=10`)).json()) as { count: number; truncated: boolean };
     expect(limited).toMatchObject({ count: 10, truncated: true });
+  });
+
+  it('parks a malformed rider.location message in rider.location.dlq with its reason; the pings around it are written', async () => {
+    const rider = await newRider();
+    const key = historyShardKey(rider); // one key, hence one partition: the good messages sit on both sides of the bad one
+    const t0 = Date.now() - 60_000;
+    const good = (i: number) =>
+      record('riderLocation', key, {
+        receivedAt: iso(Date.now()),
+        pings: [{ riderId: rider, lat: CENTRE.lat, lon: CENTRE.lon + i * 1e-4, recordedAt: iso(t0 + i * 1_000) }],
+      });
+    const bad = {
+      id: randomUUID(),
+      type: topics.riderLocation.name,
+      occurredAt: iso(Date.now()),
+      payload: { receivedAt: iso(Date.now()), pings: 'not a list' },
+    };
+    await workerBus.publishAll([good(0)]);
+    await workerBus.publish(topics.riderLocation.name, key, bad);
+    await workerBus.publishAll([good(1)]);
+
+    const url = `${base}/riders/${rider}/route?from=${encodeURIComponent(iso(t0 - 1))}&to=${encodeURIComponent(iso(t0 + 60_000))}`;
+    let count = 0;
+    for (const deadline = Date.now() + 60_000; count < 2 && Date.now() < deadline; ) {
+      count = ((await (await operatorFetch(url)).json()) as { count: number }).count;
+      if (count < 2) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(count).toBe(2);
+
+    const reader = new KafkaTopicReader({
+      brokers: testKafkaBrokers(),
+      clientId: 'telemetry-dlq',
+      logger: silentLogger,
+    });
+    try {
+      let parked: DeadLetterPayload[] = [];
+      for (const deadline = Date.now() + 60_000; parked.length === 0 && Date.now() < deadline; ) {
+        parked = (await reader.readAll(`${topicPrefix}${deadLetterTopic(topics.riderLocation.name)}`))
+          .map((m) => JSON.parse(m.value) as { id: string; payload: DeadLetterPayload })
+          .filter((e) => e.id === bad.id)
+          .map((e) => e.payload);
+        if (parked.length === 0) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(parked.length).toBeGreaterThanOrEqual(1); // at least once: a redelivered batch parks it again
+      expect(parked[0]).toMatchObject({ kind: 'poison', key, originalTopic: topics.riderLocation.name });
+      expect(parked[0]!.reason).toMatch(/pings/);
+      expect(JSON.parse(parked[0]!.value)).toEqual(bad);
+    } finally {
+      await reader.close();
+    }
   });
 
   it('validates the route query and answers 404 for an unknown rider', async () => {
