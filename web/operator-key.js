@@ -44,7 +44,7 @@ export async function authedFetch(path, page) {
 /** Shows the key form (once) with `reason`. @param {string} reason */
 export function askForKey(reason) {
   const form = /** @type {HTMLFormElement|null} */ (document.getElementById('key-form'));
-  if (!form || !form.hidden) return;
+  if (!form?.hidden) return;
   const why = document.getElementById('key-reason');
   if (why) why.textContent = reason;
   form.hidden = false;

@@ -54,7 +54,7 @@ try {
 try {
   await city.start(({ url, scope }) =>
     process.stdout.write(
-      [
+      `${[
         '',
         `deliverygo is running (${Object.entries(city.adapters.kinds)
           .map(([part, kind]) => `${part}: ${kind}`)
@@ -66,7 +66,7 @@ try {
         `  health     ${url}/health`,
         `  listening  ${scope}`,
         `  clock      simulated, ${city.clock.speed}× the wall clock (every time and figure below and on the map is simulated)`,
-      ].join('\n') + '\n',
+      ].join('\n')}\n`,
     ),
   );
   const sim = city.simulator();
