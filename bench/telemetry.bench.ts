@@ -281,11 +281,11 @@ async function main(): Promise<void> {
     compiled: true,
   });
   const base = api.baseUrl;
-  const bare = quick && !quickBaseline ? undefined : await startSideServer('bench/bare-ingest-server.ts');
-  const lane =
-    quick && !quickBaseline
-      ? undefined
-      : await startSideServer('bench/lane-ceiling-server.ts', { OPERATOR_KEY: TEST_OPERATOR_KEY });
+  const withBaselines = !quick || quickBaseline;
+  const bare = withBaselines ? await startSideServer('bench/bare-ingest-server.ts') : undefined;
+  const lane = withBaselines
+    ? await startSideServer('bench/lane-ceiling-server.ts', { OPERATOR_KEY: TEST_OPERATOR_KEY })
+    : undefined;
   const db = createDatabase(testDb.url);
   const work = mkdtempSync(join(tmpdir(), 'bench-telemetry-'));
   const lines: string[] = [];

@@ -19,6 +19,7 @@ import { startTelemetryWorker, type TelemetryWorker } from './telemetry-worker.t
 import { Registry } from 'prom-client';
 import { operatorFetch, realServersConfig } from '../../tests/support/real-servers-env.ts';
 import { testKafkaBrokers } from '../../tests/support/kafka.ts';
+import { waitFor } from '../../tests/support/wait-for.ts';
 import { deadLetterTopic } from '../eventbus/event-bus.ts';
 import { KafkaTopicReader } from '../eventbus/kafka-topic-reader.ts';
 import type { DeadLetterPayload } from '../eventbus/middleware.ts';
@@ -294,11 +295,13 @@ describe('history', () => {
     await workerBus.publishAll([good(1)]);
 
     const url = `${base}/riders/${rider}/route?from=${encodeURIComponent(iso(t0 - 1))}&to=${encodeURIComponent(iso(t0 + 60_000))}`;
-    let count = 0;
-    for (const deadline = Date.now() + 60_000; count < 2 && Date.now() < deadline; ) {
-      count = ((await (await operatorFetch(url)).json()) as { count: number }).count;
-      if (count < 2) await new Promise((r) => setTimeout(r, 200));
-    }
+    const count = await waitFor(
+      async () => {
+        const { count } = (await (await operatorFetch(url)).json()) as { count: number };
+        return count >= 2 ? count : undefined;
+      },
+      { timeoutMs: 60_000, what: 'the two good pings in the history', intervalMs: 200 },
+    );
     expect(count).toBe(2);
 
     const reader = new KafkaTopicReader({
@@ -307,14 +310,16 @@ describe('history', () => {
       logger: silentLogger,
     });
     try {
-      let parked: DeadLetterPayload[] = [];
-      for (const deadline = Date.now() + 60_000; parked.length === 0 && Date.now() < deadline; ) {
-        parked = (await reader.readAll(`${topicPrefix}${deadLetterTopic(topics.riderLocation.name)}`))
-          .map((m) => JSON.parse(m.value) as { id: string; payload: DeadLetterPayload })
-          .filter((e) => e.id === bad.id)
-          .map((e) => e.payload);
-        if (parked.length === 0) await new Promise((r) => setTimeout(r, 200));
-      }
+      const parked = await waitFor(
+        async () => {
+          const found = (await reader.readAll(`${topicPrefix}${deadLetterTopic(topics.riderLocation.name)}`))
+            .map((m) => JSON.parse(m.value) as { id: string; payload: DeadLetterPayload })
+            .filter((e) => e.id === bad.id)
+            .map((e) => e.payload);
+          return found.length > 0 ? found : undefined;
+        },
+        { timeoutMs: 60_000, what: 'the malformed message in rider.location.dlq', intervalMs: 200 },
+      );
       expect(parked.length).toBeGreaterThanOrEqual(1); // at least once: a redelivered batch parks it again
       expect(parked[0]).toMatchObject({ kind: 'poison', key, originalTopic: topics.riderLocation.name });
       expect(parked[0]!.reason).toMatch(/pings/);
